@@ -1,0 +1,1 @@
+"""The printreg command line (Typer): thin commands that call one service each."""

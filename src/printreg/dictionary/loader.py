@@ -1,0 +1,114 @@
+"""Read registry definitions from YAML, with precise messages when they are malformed."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from printreg.dictionary.errors import DefinitionError
+from printreg.dictionary.models import Definition
+
+SHIPPED_PACKAGE = "printreg.definitions"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses duplicate keys instead of keeping the last one."""
+
+
+def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise DefinitionError(source, [f"not valid YAML: {exc}"]) from None
+
+
+_TAGS = frozenset({"text", "integer", "decimal", "date", "boolean", "code", "codes", "reference",
+                   "group"})  # fmt: skip
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        elif part in _TAGS and i > 0 and isinstance(loc[i - 1], int) and i < len(loc) - 1:
+            continue  # pydantic's discriminator tag after a list index: not in the document
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _resolve_includes(data: Any, base: Path | None, source: str) -> Any:
+    """Replace ``{include: FILE}`` value sets by the YAML document FILE beside the definition."""
+    if not isinstance(data, dict) or not isinstance(data.get("value_sets"), dict):
+        return data
+    for name, spec in data["value_sets"].items():
+        if isinstance(spec, dict) and set(spec) == {"include"}:
+            if base is None:
+                raise DefinitionError(source, [f"value_sets.{name}: include needs a file location"])
+            path = (base / str(spec["include"])).resolve()
+            if base.resolve() not in path.parents:
+                raise DefinitionError(source, [f"value_sets.{name}: include must stay beside it"])
+            if not path.is_file():
+                raise DefinitionError(source, [f"value_sets.{name}: {spec['include']} not found"])
+            data["value_sets"][name] = _parse_yaml(path.read_text("utf-8"), str(path))
+    return data
+
+
+def parse_definition(data: Any, source: str) -> Definition:
+    """Return the Definition for already-parsed data, or raise DefinitionError listing problems."""
+    if not isinstance(data, dict):
+        raise DefinitionError(source, ["the document must be a mapping with registry, version…"])
+    try:
+        return Definition.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{_where(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise DefinitionError(source, problems) from None
+
+
+def load_definition_text(text: str, source: str = "<text>", base: Path | None = None) -> Definition:
+    """Return the Definition written in YAML text; includes resolve against ``base``."""
+    data = _resolve_includes(_parse_yaml(text, source), base, source)
+    return parse_definition(data, source)
+
+
+def load_definition(path: Path) -> Definition:
+    """Return the Definition in a YAML file, or raise DefinitionError."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(str(path), [f"cannot read the file: {exc}"]) from None
+    return load_definition_text(text, str(path), path.parent)
+
+
+def shipped_definition_paths() -> list[Path]:
+    """Return the definition files that ship with printreg (``*/definition-*.yaml``)."""
+    root = Path(str(resources.files(SHIPPED_PACKAGE)))
+    return sorted(root.glob("*/definition-*.yaml"))
+
+
+def load_shipped() -> list[Definition]:
+    """Return every definition that ships with printreg, oldest version first per registry."""
+    return sorted(
+        (load_definition(p) for p in shipped_definition_paths()),
+        key=lambda d: (d.registry.code, d.version_tuple),
+    )

@@ -1,0 +1,1 @@
+"""Domain vocabulary and pure rules: coding, appropriateness, facility profile, errors."""

@@ -1,0 +1,31 @@
+"""The domain's error hierarchy, mapped to exit codes and HTTP statuses in one place each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from printreg.domain.issues import Issue
+
+
+class RegistryError(Exception):
+    """Base of every error printreg reports to a person."""
+
+
+class NotFound(RegistryError):  # noqa: N818 - reads as the condition it names
+    """The thing asked for does not exist, or the caller may not know that it does."""
+
+
+class Forbidden(RegistryError):  # noqa: N818
+    """The caller is known but may not do this."""
+
+
+class Conflict(RegistryError):
+    """The change clashes with stored data (a duplicate key, a stale version, a locked case)."""
+
+
+class ValidationFailed(RegistryError):  # noqa: N818
+    """A record breaks the definition; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: Sequence[Issue], message: str = "the record is not valid") -> None:
+        super().__init__(message)
+        self.issues = list(issues)

@@ -1,0 +1,79 @@
+"""The running platform: database, settings and each registry's definitions and tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from printreg.dictionary import Definition
+from printreg.domain.errors import NotFound
+from printreg.settings import Settings
+from printreg.storage.case_tables import CaseTables, build_case_tables
+from printreg.storage.cases import CaseReader, CaseWriter
+from printreg.storage.engine import make_engine, make_sessionmaker
+from printreg.storage.platform import Registry
+from printreg.storage.schema import stored_definitions
+from printreg.validation import ensure_bound
+
+
+@dataclass
+class RegistryRuntime:
+    """One registry as the services use it: every stored version, the current one, its tables."""
+
+    code: str
+    definitions: dict[str, Definition]
+    current: Definition
+    tables: CaseTables
+
+    @cached_property
+    def reader(self) -> CaseReader:
+        """Return the reader of this registry's cases."""
+        return CaseReader(self.tables, self.definitions)
+
+    def writer(self, version: str) -> CaseWriter:
+        """Return the writer for cases that follow ``version``."""
+        return CaseWriter(self.tables, self.definitions[version])
+
+
+@dataclass
+class Platform:
+    """Settings, engine, sessions and a cache of registry runtimes, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    _registries: dict[str, RegistryRuntime] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Platform:
+        """Return a platform connected to the settings' database (which must be upgraded)."""
+        engine = make_engine(settings.database_url)
+        return cls(settings, engine, make_sessionmaker(engine))
+
+    def registry(self, code: str) -> RegistryRuntime:
+        """Return the runtime of a registry, loading it on first use; NotFound if unknown."""
+        if code not in self._registries:
+            with self.sessions() as session:
+                if session.scalar(select(Registry.id).where(Registry.code == code)) is None:
+                    raise NotFound(f"no registry with code {code!r}: see 'printreg registry list'")
+                registry = session.scalars(select(Registry).where(Registry.code == code)).one()
+                defs = stored_definitions(session, code)
+            for definition in defs:
+                ensure_bound(definition)
+            by_version = {d.version: d for d in defs}
+            self._registries[code] = RegistryRuntime(
+                code, by_version, by_version[registry.current_version],
+                build_case_tables(code, defs),
+            )  # fmt: skip
+        return self._registries[code]
+
+    def forget(self, code: str) -> None:
+        """Drop a cached registry runtime (after a new definition version is published)."""
+        self._registries.pop(code, None)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()

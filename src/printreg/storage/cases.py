@@ -1,0 +1,247 @@
+"""Reading and writing cases in the generated tables: one write path for single and bulk writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from printreg.dictionary import UNKNOWN, Definition, GroupElement, ReferenceElement, is_multiple
+from printreg.dictionary.elements import ScalarElement
+from printreg.domain.errors import Conflict
+from printreg.storage.case_tables import CaseTables, column_name, unknown_column
+
+
+def new_case_id() -> uuid.UUID:
+    """Return a time-ordered UUID (version 7 layout) so new rows land at the end of indexes."""
+    millis = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+    rand = uuid.uuid4().int & ((1 << 74) - 1)
+    value = (millis << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0b10 << 62) | (rand & ((1 << 62) - 1))
+    return uuid.UUID(int=value)
+
+
+@dataclass
+class StoredCase:
+    """A case as stored: system fields, the canonical record and its derived values."""
+
+    id: uuid.UUID
+    facility_id: int
+    status: str
+    definition_version: str
+    row_version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    created_by: str
+    updated_by: str
+    deleted_at: dt.datetime | None = None
+    record: dict[str, Any] = field(default_factory=dict)
+    derived: dict[str, Any] = field(default_factory=dict)
+
+
+_SYSTEM = ("facility_id", "id", "status", "definition_version", "row_version", "created_at",
+           "updated_at", "created_by", "updated_by", "deleted_at")  # fmt: skip
+
+
+def _cells(element: ScalarElement, value: Any, printer_ids: Mapping[str, int]) -> dict[str, Any]:
+    if isinstance(element, ReferenceElement):
+        return {column_name(element): printer_ids.get(value) if value is not None else None}
+    cells = {element.name: None if value is UNKNOWN else value}
+    flag = unknown_column(element)
+    if flag:
+        cells[flag] = value is UNKNOWN
+    return cells
+
+
+class CaseWriter:
+    """Turns canonical records into rows of one registry's tables and writes them in batches."""
+
+    def __init__(self, tables: CaseTables, definition: Definition) -> None:
+        self.tables = tables
+        self.defn = definition
+
+    def rows(self, case: StoredCase, printer_ids: Mapping[str, int]) -> dict[str, list[dict[str, Any]]]:
+        """Return the rows of every table for one case, keyed by table name."""
+        out: dict[str, list[dict[str, Any]]] = {t.name: [] for t in self.tables.all_tables}
+        key = {"facility_id": case.facility_id}
+        main = {name: getattr(case, name) for name in _SYSTEM}
+        for name, element in self.defn.elements.items():
+            value = case.record.get(name)
+            if isinstance(element, GroupElement):
+                table = self.tables.groups[name]
+                for row_no, row in enumerate(value or [], start=1):
+                    cells = {**key, "case_id": case.id, "row_no": row_no}
+                    for child in element.elements:
+                        if is_multiple(child):
+                            multi = self.tables.multi[(name, child.name)]
+                            out[multi.name] += [
+                                {**key, "case_id": case.id, "row_no": row_no, "ord": i, "value": v}
+                                for i, v in enumerate(row.get(child.name) or [], start=1)
+                            ]
+                        else:
+                            cells.update(_cells(child, row.get(child.name), printer_ids))
+                    out[table.name].append(cells)
+            elif is_multiple(element):
+                multi = self.tables.multi[(None, name)]
+                out[multi.name] += [
+                    {**key, "case_id": case.id, "ord": i, "value": v}
+                    for i, v in enumerate(value or [], start=1)
+                ]
+            else:
+                main.update(_cells(element, value, printer_ids))
+        main.update({name: case.derived.get(name) for name in (d.name for d in self.defn.derived)})
+        out[self.tables.main.name].append(main)
+        return out
+
+    def insert(self, session: Session, cases: Sequence[StoredCase],
+               printer_ids: Mapping[int, Mapping[str, int]]) -> None:  # fmt: skip
+        """Insert new cases, all tables in executemany batches; printer ids keyed by facility."""
+        batches: dict[str, list[dict[str, Any]]] = {t.name: [] for t in self.tables.all_tables}
+        for case in cases:
+            for name, rows in self.rows(case, printer_ids.get(case.facility_id, {})).items():
+                batches[name] += rows
+        for table in self.tables.all_tables:
+            if batches[table.name]:
+                session.execute(insert(table), batches[table.name])
+
+    def replace(self, session: Session, case: StoredCase, printer_ids: Mapping[str, int]) -> None:
+        """Overwrite a stored case whose row_version is one less than ``case.row_version``.
+
+        Raises Conflict when someone else changed the case in between (optimistic locking).
+        """
+        rows = self.rows(case, printer_ids)
+        main = self.tables.main
+        values = dict(rows[main.name][0])
+        for name in ("facility_id", "id", "created_at", "created_by"):
+            values.pop(name)
+        result = session.execute(
+            update(main)
+            .where(main.c.facility_id == case.facility_id, main.c.id == case.id,
+                   main.c.row_version == case.row_version - 1)  # fmt: skip
+            .values(**values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("the case was changed by someone else meanwhile: reload it and retry")
+        for table in [*self.tables.groups.values(), *self.tables.multi.values()]:
+            session.execute(
+                delete(table).where(table.c.facility_id == case.facility_id,
+                                    table.c.case_id == case.id)  # fmt: skip
+            )
+            if rows[table.name]:
+                session.execute(insert(table), rows[table.name])
+
+
+class CaseReader:
+    """Reads stored cases back into canonical records."""
+
+    def __init__(self, tables: CaseTables, definitions: Mapping[str, Definition]) -> None:
+        self.tables = tables
+        self.definitions = definitions
+
+    def load(self, session: Session, facility_id: int, case_id: uuid.UUID,
+             printer_labels: Mapping[int, str]) -> StoredCase | None:  # fmt: skip
+        """Return the stored case, or None when the facility has no case with that id."""
+        main = self.tables.main
+        row = session.execute(
+            select(main).where(main.c.facility_id == facility_id, main.c.id == case_id)
+        ).mappings().first()
+        if row is None:
+            return None
+        definition = self.definitions[row["definition_version"]]
+        case = StoredCase(**{name: row[name] for name in _SYSTEM})
+        where = {"facility_id": facility_id, "case_id": case_id}
+        for name, element in definition.elements.items():
+            if isinstance(element, GroupElement):
+                case.record[name] = self._group(session, element, where, printer_labels)
+            elif is_multiple(element):
+                case.record[name] = self._values(session, (None, name), where)
+            else:
+                case.record[name] = _value(element, row, printer_labels)
+        case.derived = {d.name: row[d.name] for d in definition.derived}
+        return case
+
+    def _values(self, session: Session, key: tuple[str | None, str], where: dict[str, Any],
+                row_no: int | None = None) -> list[Any]:  # fmt: skip
+        table = self.tables.multi[key]
+        query = select(table.c.value).where(
+            *(table.c[k] == v for k, v in where.items()),
+            *([table.c.row_no == row_no] if row_no is not None else []),
+        )
+        return list(session.scalars(query.order_by(table.c.ord)))
+
+    def _group(self, session: Session, group: GroupElement, where: dict[str, Any],
+               printer_labels: Mapping[int, str]) -> list[dict[str, Any]]:  # fmt: skip
+        table = self.tables.groups[group.name]
+        rows = session.execute(
+            select(table).where(*(table.c[k] == v for k, v in where.items())).order_by(table.c.row_no)
+        ).mappings().all()
+        out = []
+        for row in rows:
+            record: dict[str, Any] = {}
+            for child in group.elements:
+                if is_multiple(child):
+                    record[child.name] = self._values(session, (group.name, child.name), where,
+                                                      row["row_no"])  # fmt: skip
+                else:
+                    record[child.name] = _value(child, row, printer_labels)
+            out.append(record)
+        return out
+
+
+def _value(element: ScalarElement, row: Mapping[str, Any], printer_labels: Mapping[int, str]) -> Any:
+    if isinstance(element, ReferenceElement):
+        ref = row[column_name(element)]
+        return printer_labels.get(ref) if ref is not None else None
+    flag = unknown_column(element)
+    if flag and row[flag]:
+        return UNKNOWN
+    return row[element.name]
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """Filters for listing cases; ``where`` matches scalar element values exactly."""
+
+    facility_ids: Sequence[int] | None = None
+    status: str | None = None
+    where: Mapping[str, Any] = field(default_factory=dict)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    search: str | None = None
+    include_deleted: bool = False
+    only_deleted: bool = False
+    limit: int = 50
+    after: tuple[dt.datetime, uuid.UUID] | None = None  # keyset cursor: last (updated_at, id)
+
+
+def list_query(tables: CaseTables, definition: Definition, query: CaseQuery) -> Select[Any]:
+    """Return the SELECT for a page of cases, newest change first (keyset pagination)."""
+    main = tables.main
+    stmt = select(main)
+    if query.facility_ids is not None:
+        stmt = stmt.where(main.c.facility_id.in_(list(query.facility_ids)))
+    if query.only_deleted:
+        stmt = stmt.where(main.c.deleted_at.is_not(None))
+    elif not query.include_deleted:
+        stmt = stmt.where(main.c.deleted_at.is_(None))
+    if query.status:
+        stmt = stmt.where(main.c.status == query.status)
+    for name, value in query.where.items():
+        stmt = stmt.where(main.c[name] == value)
+    if definition.case_date and (query.date_from or query.date_to):
+        column = main.c[definition.case_date]
+        if query.date_from:
+            stmt = stmt.where(column >= query.date_from)
+        if query.date_to:
+            stmt = stmt.where(column <= query.date_to)
+    if query.search:
+        stmt = stmt.where(main.c.local_case_id.ilike(f"%{query.search}%"))
+    if query.after is not None:
+        at, last_id = query.after
+        stmt = stmt.where(or_(main.c.updated_at < at,
+                              and_(main.c.updated_at == at, main.c.id < last_id)))  # fmt: skip
+    return stmt.order_by(main.c.updated_at.desc(), main.c.id.desc()).limit(query.limit)

@@ -1,0 +1,166 @@
+"""Platform tables shared by every registry, migrated by Alembic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the platform tables."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class Registry(Base):
+    """A registry hosted on the platform (the 3D Printing Registry is the first)."""
+
+    __tablename__ = "registries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    lifecycle: Mapped[str] = mapped_column(String(16), default="active")
+    current_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DefinitionVersion(Base):
+    """One published version of a registry definition, kept whole so old cases stay readable."""
+
+    __tablename__ = "definition_versions"
+    __table_args__ = (UniqueConstraint("registry_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registry_id: Mapped[int] = mapped_column(ForeignKey("registries.id"))
+    version: Mapped[str] = mapped_column(String(32))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    checksum: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Facility(Base):
+    """A participating site and its profile."""
+
+    __tablename__ = "facilities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    facility_type: Mapped[str] = mapped_column(String(24))
+    location: Mapped[str] = mapped_column(String(24))
+    census_region: Mapped[str] = mapped_column(String(24))
+    lab_service_model: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Participation(Base):
+    """A facility's enrollment in one registry."""
+
+    __tablename__ = "participations"
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), primary_key=True)
+    registry_id: Mapped[int] = mapped_column(ForeignKey("registries.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    agreement_date: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Printer(Base):
+    """A printer in a facility's inventory, named by a label unique within the facility."""
+
+    __tablename__ = "printers"
+    __table_args__ = (UniqueConstraint("facility_id", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
+    label: Mapped[str] = mapped_column(String(64))
+    manufacturer: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(100))
+    technology: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class User(Base):
+    """A person who signs in; roles come from memberships and registry roles."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Membership(Base):
+    """A person's role at one facility; a person may hold roles at several facilities."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(24))
+
+
+class RegistryRole(Base):
+    """A registry-wide role: registry administrator, researcher or sponsor."""
+
+    __tablename__ = "registry_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    registry_id: Mapped[int] = mapped_column(ForeignKey("registries.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(24), primary_key=True)
+
+
+class AuditEntry(Base):
+    """An append-only record of one change: who, when, what, before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.current_timestamp()
+    )
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(32))
+    entity_type: Mapped[str] = mapped_column(String(48))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    registry_code: Mapped[str | None] = mapped_column(String(24))
+    facility_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

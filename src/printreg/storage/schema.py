@@ -1,0 +1,118 @@
+"""Bring a database up to date: platform tables by Alembic, case tables from the definitions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.orm import Session
+
+from printreg.dictionary import Definition, load_shipped, parse_definition
+from printreg.storage.case_tables import CaseTables, build_case_tables
+from printreg.storage.platform import DefinitionVersion, Registry
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate_platform(engine: Engine) -> None:
+    """Apply every pending Alembic migration of the platform tables."""
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def ensure_case_tables(engine: Engine, tables: CaseTables) -> list[str]:
+    """Create missing case tables and add columns that newer versions declare; return changes."""
+    changes: list[str] = []
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table in tables.all_tables:
+            if not inspector.has_table(table.name):
+                table.create(connection)
+                changes.append(f"created table {table.name}")
+                continue
+            existing = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in existing:
+                    continue
+                ddl = column.type.compile(dialect=engine.dialect)
+                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {ddl}'))
+                changes.append(f"added column {table.name}.{column.name}")
+    return changes
+
+
+def checksum(definition: Definition) -> str:
+    """Return a stable SHA-256 of the definition's content."""
+    payload = json.dumps(definition.model_dump(mode="json"), sort_keys=True).encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def register_definition(session: Session, definition: Definition) -> bool:
+    """Store a definition version (and its registry on first sight); return whether it was new.
+
+    A stored version is immutable: the same version number with other content is refused.
+    """
+    registry = session.scalar(select(Registry).where(Registry.code == definition.registry.code))
+    if registry is None:
+        registry = Registry(code=definition.registry.code, name=definition.registry.name,
+                            description=definition.registry.description,
+                            current_version=definition.version)  # fmt: skip
+        session.add(registry)
+        session.flush()
+    stored = session.scalar(
+        select(DefinitionVersion).where(
+            DefinitionVersion.registry_id == registry.id,
+            DefinitionVersion.version == definition.version,
+        )
+    )
+    digest = checksum(definition)
+    if stored is not None:
+        if stored.checksum != digest:
+            raise ValueError(
+                f"{definition.registry.code} {definition.version} is already published with other "
+                "content: give the changed definition a new version number"
+            )
+        return False
+    session.add(DefinitionVersion(registry_id=registry.id, version=definition.version,
+                                  content=definition.model_dump(mode="json"), checksum=digest))  # fmt: skip
+    current = tuple(int(p) for p in registry.current_version.split("."))
+    if definition.version_tuple > current:
+        registry.current_version = definition.version
+    return True
+
+
+def stored_definitions(session: Session, registry_code: str) -> list[Definition]:
+    """Return every stored version of a registry's definition, oldest first."""
+    rows = session.scalars(
+        select(DefinitionVersion)
+        .join(Registry, Registry.id == DefinitionVersion.registry_id)
+        .where(Registry.code == registry_code)
+    ).all()
+    defs = [parse_definition(r.content, f"{registry_code} {r.version}") for r in rows]
+    return sorted(defs, key=lambda d: d.version_tuple)
+
+
+def upgrade(engine: Engine) -> list[str]:
+    """Migrate platform tables, register shipped definitions, create case tables; return changes."""
+    migrate_platform(engine)
+    changes: list[str] = []
+    with Session(engine) as session, session.begin():
+        for definition in load_shipped():
+            if register_definition(session, definition):
+                changes.append(f"registered {definition.registry.code} {definition.version}")
+        codes = list(session.scalars(select(Registry.code)))
+        all_defs = {code: stored_definitions(session, code) for code in codes}
+    for code, defs in all_defs.items():
+        changes += ensure_case_tables(engine, build_case_tables(code, defs))
+    return changes

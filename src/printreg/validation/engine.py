@@ -1,0 +1,409 @@
+"""Validate one record against a definition version: parse, apply, require, check, scan, derive."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import inspect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from printreg.dictionary import (
+    CodeElement,
+    CodesElement,
+    Condition,
+    DateElement,
+    Definition,
+    DefinitionError,
+    ElementBase,
+    GroupElement,
+    ReferenceElement,
+    ScalarElement,
+    TextElement,
+    ValueProblem,
+    is_multiple,
+)
+from printreg.domain.issues import Issue, Severity
+from printreg.privacy import describe, looks_like_mrn, scan_text
+from printreg.validation.functions import DERIVED, RULES, NamedFunction
+
+Mode = Literal["draft", "complete"]
+ENVELOPE = ("facility", "status", "definition_version")
+ENTERED_STATUSES = ("draft", "complete")
+
+
+@dataclass(frozen=True)
+class ValidationContext:
+    """What validation needs beyond the record: who submits it, their printers, today's date."""
+
+    facility_code: str
+    printers: Mapping[str, str] = field(default_factory=dict)  # label → technology
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+@dataclass
+class ValidationResult:
+    """Issues found, the canonical record (parsed values, codes not labels), derived values."""
+
+    issues: list[Issue]
+    record: dict[str, Any]
+    derived: dict[str, Any]
+    status: str
+
+    @property
+    def errors(self) -> list[Issue]:
+        """Return the issues of severity error."""
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        """Return the issues of severity warning."""
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the record has no errors (warnings allowed)."""
+        return not self.errors
+
+
+def check_definition(definition: Definition) -> list[str]:
+    """Return problems binding the definition's named rules and derived values; empty when fine."""
+    problems: list[str] = []
+    for kind, refs, table in (("rule", definition.rules, RULES),
+                              ("derived", definition.derived, DERIVED)):  # fmt: skip
+        for ref in refs:
+            name = getattr(ref, "code", None) or getattr(ref, "name", "")
+            named = table.get(ref.function)
+            if named is None:
+                problems.append(f"{kind} {name}: no function named {ref.function!r}")
+                continue
+            problems.extend(_param_problems(f"{kind} {name}", named, ref.params, definition))
+    return problems
+
+
+def _param_problems(
+    where: str, named: NamedFunction, params: Mapping[str, Any], definition: Definition
+) -> list[str]:
+    try:
+        inspect.signature(named.func).bind(None, definition, **params)
+    except TypeError as exc:
+        return [f"{where}: parameters do not fit {named.func.__name__}: {exc}"]
+    problems = []
+    for param in named.field_params:
+        values = params[param] if isinstance(params[param], list) else [params[param]]
+        problems += [
+            f"{where}: {param} names unknown element {v!r}"
+            for v in values
+            if v not in definition.elements
+        ]
+    problems += [
+        f"{where}: {param} names unknown group {params[param]!r}"
+        for param in named.group_params
+        if params[param] not in definition.groups
+    ]
+    return problems
+
+
+def ensure_bound(definition: Definition) -> None:
+    """Raise DefinitionError if the definition names functions that do not exist or do not fit."""
+    problems = check_definition(definition)
+    if problems:
+        raise DefinitionError(f"{definition.registry.code} {definition.version}", problems)
+
+
+def describe_condition(cond: Condition, definition: Definition, group: GroupElement | None) -> str:
+    """Return a condition in words, with labels: 'Object type is Anatomic guide'."""
+    if cond.all is not None:
+        return " and ".join(describe_condition(c, definition, group) for c in cond.all)
+    if cond.any is not None:
+        return " or ".join(describe_condition(c, definition, group) for c in cond.any)
+    if cond.not_ is not None:
+        return f"not ({describe_condition(cond.not_, definition, group)})"
+    if cond.section_filled is not None:
+        section = next(s for s in definition.sections if s.code == cond.section_filled)
+        return f"any part of '{section.label}' is filled in"
+    assert cond.field is not None  # noqa: S101 - a field condition by construction
+    element = _element(definition, group, cond.field)
+    label = element.label if element else cond.field
+
+    def word(code: object) -> str:
+        if isinstance(element, CodeElement | CodesElement):
+            return definition.value_set_for(element).label_of(str(code))
+        return str(code).lower() if isinstance(code, bool) else str(code)
+
+    if cond.present is not None:
+        return f"{label} is {'given' if cond.present else 'empty'}"
+    if cond.equals is not None:
+        return f"{label} is {word(cond.equals)}"
+    if cond.in_ is not None:
+        return f"{label} is one of {', '.join(word(c) for c in cond.in_)}"
+    return f"{label} includes {word(cond.contains)}"
+
+
+def _element(definition: Definition, group: GroupElement | None, name: str) -> ElementBase | None:
+    if group is not None:
+        for child in group.elements:
+            if child.name == name:
+                return child
+    return definition.elements.get(name)
+
+
+def safe_echo(raw: object) -> str | None:
+    """Return the raw value as short text when it cannot carry a patient identifier, else None."""
+    if raw is None or isinstance(raw, list | dict):
+        return None
+    text = str(raw)
+    if len(text) > 60 or scan_text(text) or looks_like_mrn(text):
+        return None
+    return text
+
+
+class _Run:
+    """One validation of one record; collects issues while it builds the canonical record."""
+
+    def __init__(
+        self, definition: Definition, context: ValidationContext, mode: Mode, key: str
+    ) -> None:
+        self.defn = definition
+        self.ctx = context
+        self.mode = mode
+        self.key = key
+        self.issues: list[Issue] = []
+        self.out: dict[str, Any] = {}
+
+    def add(self, path: str, rule: str, message: str, raw: object = None,
+            severity: Severity = "error") -> None:  # fmt: skip
+        self.issues.append(Issue(severity, self.key, path, rule, message, safe_echo(raw)))
+
+    def unknown_keys(self, given: Mapping[str, Any], allowed: Sequence[str], prefix: str) -> None:
+        for name in given:
+            if name in allowed:
+                continue
+            close = difflib.get_close_matches(str(name), allowed, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ": remove it"
+            self.add(f"{prefix}{name}", "unknown_field",
+                     f"this registry has no field of that name{hint}")  # fmt: skip
+
+    # -- values ---------------------------------------------------------------------------------
+
+    def value(self, element: ScalarElement, raw: object, path: str) -> Any:
+        """Return the canonical value of one non-missing input, or None after adding an issue."""
+        try:
+            value = element.parse(raw)
+            element.check(value)
+            if isinstance(element, DateElement):
+                element.check_against(value, self.ctx.today)
+            if isinstance(element, CodeElement | CodesElement):
+                value = self.code(element, value)
+            elif isinstance(element, ReferenceElement):
+                value = self.reference(element, value)
+            elif isinstance(element, TextElement):
+                self.scan(element, value, path)
+        except ValueProblem as problem:
+            self.add(path, problem.rule, f"{element.label}: {problem.message}", raw)
+            return None
+        return value
+
+    def code(self, element: CodeElement | CodesElement, text: str) -> str:
+        value_set = self.defn.value_set_for(element)
+        code = value_set.lookup.get(text.lower())
+        if code is None:
+            choices = [v.code for v in value_set.values]
+            shown = ", ".join(choices[:12]) + (", …" if len(choices) > 12 else "")
+            raise ValueProblem("value_set", f"choose a code or label of {value_set.label}: {shown}")
+        return code
+
+    def reference(self, element: ReferenceElement, text: str) -> str:
+        if element.target == "facility":
+            if text.lower() != self.ctx.facility_code.lower():
+                raise ValueProblem("reference", "give the code of the submitting facility")
+            return self.ctx.facility_code
+        labels = {label.lower(): label for label in self.ctx.printers}
+        if text.lower() in labels:
+            return labels[text.lower()]
+        if not labels:
+            raise ValueProblem("reference", "the facility has no printers yet: add one first")
+        raise ValueProblem(
+            "reference", f"choose one of the facility's printers: {', '.join(sorted(labels.values()))}"
+        )
+
+    def scan(self, element: TextElement, text: str, path: str) -> None:
+        if element.identifier_scan == "none":
+            return
+        if element.identifier_scan == "case_identifier" and looks_like_mrn(text):
+            self.add(path, "identifier_mrn", f"{element.label}: this looks like a medical record "
+                     "number; use the lab's own case number, never the patient's MRN")  # fmt: skip
+        for kind in dict.fromkeys(f.kind for f in scan_text(text)):
+            self.add(path, f"identifier_{kind}", f"{element.label}: remove {describe(kind)}; "
+                     "cases must carry no patient identifiers")  # fmt: skip
+
+    def element(self, element: ScalarElement, raw: object, path: str) -> Any:
+        if element.is_missing(raw):
+            return None
+        if not is_multiple(element):
+            if isinstance(raw, list | dict):
+                self.add(path, "type", f"{element.label}: give one value, not a list")
+                return None
+            return self.value(element, raw, path)
+        items = raw if isinstance(raw, list) else None
+        if items is None:
+            self.add(path, "type", f"{element.label}: give a list of values")
+            return None
+        values = []
+        for j, item in enumerate(items, start=1):
+            if element.is_missing(item):
+                continue
+            value = self.value(element, item, f"{path}[{j}]")
+            if value is None:
+                continue
+            if value in values:
+                self.add(f"{path}[{j}]", "duplicate_value",
+                         f"{element.label}: this value is listed twice; give it once", item)  # fmt: skip
+                continue
+            values.append(value)
+        max_items = getattr(element, "max_items", None)
+        if max_items is not None and len(values) > max_items:
+            self.add(path, "max_items", f"{element.label}: give at most {max_items} values")
+        return values
+
+    # -- presence -------------------------------------------------------------------------------
+
+    def presence(self, element: ElementBase, value: Any, path: str,
+                 scope: Mapping[str, Any], group: GroupElement | None) -> bool:  # fmt: skip
+        """Add applicability and requiredness issues; return whether the value is kept."""
+
+        def lookup(name: str) -> Any:
+            return scope[name] if group is not None and name in scope else self.out.get(name)
+
+        def filled(section: str) -> bool:
+            return any(
+                self.out.get(name) not in (None, [])
+                for name, code in self.defn.section_of.items()
+                if code == section
+            )
+
+        present = value is not None and value != []
+        if element.applies_when is not None and not element.applies_when.evaluate(lookup, filled):
+            if present:
+                when = describe_condition(element.applies_when, self.defn, group)
+                self.add(path, "not_applicable",
+                         f"{element.label}: leave this empty; it applies only when {when}")  # fmt: skip
+            return False
+        required = element.required or (
+            element.required_when is not None and element.required_when.evaluate(lookup, filled)
+        )
+        if required and not present:
+            severity: Severity = "warning" if self.mode == "draft" else "error"
+            when = ""
+            if element.required_when is not None:
+                when = f" when {describe_condition(element.required_when, self.defn, group)}"
+            self.add(path, "required", f"{element.label}: this is required{when}; fill it in",
+                     severity=severity)  # fmt: skip
+        min_items = getattr(element, "min_items", 0)
+        if present and isinstance(value, list) and len(value) < min_items:
+            self.add(path, "min_items", f"{element.label}: choose at least {min_items}")
+        return present
+
+    # -- groups ---------------------------------------------------------------------------------
+
+    def group_rows(self, group: GroupElement, raw: object) -> list[dict[str, Any]]:
+        if raw is None or raw == []:
+            return []
+        if not isinstance(raw, list) or not all(isinstance(r, Mapping) for r in raw):
+            self.add(group.name, "type", f"{group.label}: give a list of rows")
+            return []
+        if len(raw) > group.max_rows:
+            self.add(group.name, "max_rows", f"{group.label}: at most {group.max_rows} "
+                     f"{group.row_label}s are allowed; this case has {len(raw)}")  # fmt: skip
+        rows = []
+        names = [e.name for e in group.elements]
+        for i, raw_row in enumerate(raw, start=1):
+            prefix = f"{group.name}[{i}]."
+            self.unknown_keys(raw_row, names, prefix)
+            rows.append({e.name: self.element(e, raw_row.get(e.name), prefix + e.name)
+                         for e in group.elements})  # fmt: skip
+        return rows
+
+    def run(self, record: object) -> tuple[dict[str, Any], str]:
+        if not isinstance(record, Mapping):
+            self.add("", "type", "a case record must be a JSON object of field names and values")
+            return {}, "draft"
+        status = self.envelope(record)
+        self.unknown_keys(record, [*ENVELOPE, *self.defn.elements], "")
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for name, element in self.defn.elements.items():
+            if isinstance(element, GroupElement):
+                groups[name] = self.group_rows(element, record.get(name))
+            else:
+                self.out[name] = self.element(element, record.get(name), name)
+        for name, element in self.defn.elements.items():
+            if isinstance(element, GroupElement):
+                continue
+            if not self.presence(element, self.out[name], name, {}, None):
+                self.out[name] = None
+        for name, group in self.defn.groups.items():
+            rows = groups[name]
+            if self.presence(group, rows, name, {}, None):
+                if len(rows) < group.min_rows:
+                    self.add(name, "min_rows", f"{group.label}: give at least {group.min_rows} "
+                             f"{group.row_label}s", severity=self._soft())  # fmt: skip
+                for i, row in enumerate(rows, start=1):
+                    for child in group.elements:
+                        path = f"{name}[{i}].{child.name}"
+                        if not self.presence(child, row[child.name], path, row, group):
+                            row[child.name] = None
+                self.out[name] = rows
+            else:
+                self.out[name] = []
+        return self.out, status
+
+    def _soft(self) -> Severity:
+        return "warning" if self.mode == "draft" else "error"
+
+    def envelope(self, record: Mapping[str, Any]) -> str:
+        facility = record.get("facility")
+        if facility is not None and str(facility).lower() != self.ctx.facility_code.lower():
+            self.add("facility", "facility_mismatch", "the record names another facility than "
+                     "the one submitting it: remove 'facility' or correct it")  # fmt: skip
+        version = record.get("definition_version")
+        if version is not None and str(version) != self.defn.version:
+            self.add("definition_version", "definition_version",
+                     f"this record follows version {self.defn.version}: remove "
+                     f"'definition_version' or set it to {self.defn.version}")  # fmt: skip
+        status = record.get("status", self.mode)
+        if status not in ENTERED_STATUSES:
+            self.add("status", "status", "status must be 'draft' or 'complete' (cases are locked "
+                     "by the registry, not by the record)", status)  # fmt: skip
+            return "draft"
+        return str(status)
+
+
+def validate_record(
+    record: object,
+    definition: Definition,
+    context: ValidationContext,
+    mode: Mode | None = None,
+    record_key: str | None = None,
+) -> ValidationResult:
+    """Return every issue of one record against one definition version, with derived values.
+
+    ``mode`` defaults to the record's own ``status`` ('complete' when it gives none). In draft
+    mode, missing required values are warnings; every other problem is an error in both modes.
+    """
+    status_hint = record.get("status") if isinstance(record, Mapping) else None
+    effective: Mode = mode or ("draft" if status_hint == "draft" else "complete")
+    key = record_key or (str(record.get("local_case_id") or "") if isinstance(record, Mapping)
+                         else "")  # fmt: skip
+    key = key if safe_echo(key) else "(case)"
+    run = _Run(definition, context, effective, key)
+    canonical, status = run.run(record)
+    for ref in definition.rules:
+        func = RULES[ref.function].func
+        for path, message in func(canonical, definition, **ref.params):
+            run.add(path, ref.code, message, severity=ref.severity)
+    derived = {
+        ref.name: DERIVED[ref.function].func(canonical, definition, **ref.params)
+        for ref in definition.derived
+    }
+    return ValidationResult(run.issues, canonical, derived, status)

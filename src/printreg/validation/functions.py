@@ -1,0 +1,236 @@
+"""Named cross-field rules and derived values that definitions refer to by name.
+
+A rule yields ``(path, message)`` for each violation; a derived function returns a value or
+None when its inputs are missing or unknown. Both receive the parsed record (element name →
+canonical value; groups as lists of row mappings) and the definition, plus the parameters the
+definition gives. ``field_params`` and ``group_params`` name the parameters that must point at
+elements or groups of the definition, so a definition naming a missing one is refused on load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from printreg.dictionary import UNKNOWN, Definition
+from printreg.domain.appropriateness import band_of
+from printreg.domain.coding import (
+    ADDON_PRIMARY,
+    billed_units,
+    format_codes,
+    orphan_addons,
+    suggest_cpt,
+)
+
+Record = Mapping[str, Any]
+Violations = Iterator[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class NamedFunction:
+    """A function a definition may name, with the parameters that must resolve to elements."""
+
+    func: Callable[..., Any]
+    field_params: tuple[str, ...] = ()
+    group_params: tuple[str, ...] = ()
+
+
+RULES: dict[str, NamedFunction] = {}
+DERIVED: dict[str, NamedFunction] = {}
+
+
+def _register(
+    table: dict[str, NamedFunction], name: str, fields: tuple[str, ...], groups: tuple[str, ...]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
+        table[name] = NamedFunction(func, fields, groups)
+        return func
+
+    return wrap
+
+
+def rule(
+    name: str, fields: tuple[str, ...] = (), groups: tuple[str, ...] = ()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a cross-field rule under ``name``."""
+    return _register(RULES, name, fields, groups)
+
+
+def derived(
+    name: str, fields: tuple[str, ...] = (), groups: tuple[str, ...] = ()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a derived-value function under ``name``."""
+    return _register(DERIVED, name, fields, groups)
+
+
+def _known(value: Any) -> bool:
+    return value is not None and value is not UNKNOWN
+
+
+def _label(definition: Definition, name: str) -> str:
+    element = definition.elements.get(name)
+    return element.label if element else name
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+@rule("date_order", fields=("earlier", "later"))
+def date_order(record: Record, definition: Definition, *, earlier: str, later: str) -> Violations:
+    """The ``later`` date must not come before the ``earlier`` one."""
+    first, second = record.get(earlier), record.get(later)
+    if isinstance(first, dt.date) and isinstance(second, dt.date) and second < first:
+        yield later, (
+            f"{_label(definition, later)} is before {_label(definition, earlier)}: "
+            f"correct one of the two dates"
+        )
+
+
+@rule("row_references", groups=("group", "target"))
+def row_references(
+    record: Record, definition: Definition, *, group: str, field: str, target: str
+) -> Violations:
+    """Every row number listed in ``group[].field`` must be a row of ``target``."""
+    available = len(record.get(target) or [])
+    target_label = definition.groups[target].label.lower()
+    for i, row in enumerate(record.get(group) or [], start=1):
+        for j, number in enumerate(row.get(field) or [], start=1):
+            if _known(number) and not 1 <= number <= available:
+                yield f"{group}[{i}].{field}[{j}]", (
+                    f"there is no row {number} in {target_label} (the case has {available}): "
+                    f"list only existing row numbers"
+                )
+
+
+@rule("unique_in_group", groups=("group",))
+def unique_in_group(record: Record, definition: Definition, *, group: str, field: str) -> Violations:
+    """No two rows of ``group`` may share a value of ``field``."""
+    seen: dict[Any, int] = {}
+    for i, row in enumerate(record.get(group) or [], start=1):
+        value = row.get(field)
+        if value is None:
+            continue
+        if value in seen:
+            row_label = definition.groups[group].row_label
+            yield f"{group}[{i}].{field}", (
+                f"the same value is already in {row_label} {seen[value]}: "
+                f"give each value once and add up the units"
+            )
+        else:
+            seen[value] = i
+
+
+def _billed(record: Record, group: str) -> dict[str, int]:
+    rows = record.get(group) or []
+    return billed_units(
+        (row["code"], row["units"]) for row in rows if row.get("code") and _known(row.get("units"))
+    )
+
+
+@rule("cpt_addon_requires_primary", groups=("group",))
+def cpt_addon_requires_primary(record: Record, definition: Definition, *, group: str) -> Violations:  # noqa: ARG001
+    """An add-on code (0560T, 0562T) needs its primary code (0559T, 0561T) on the same case."""
+    for addon in orphan_addons(_billed(record, group)):
+        yield group, (
+            f"{addon} is an add-on code and needs {ADDON_PRIMARY[addon]} on the same case: "
+            f"add {ADDON_PRIMARY[addon]} or remove {addon}"
+        )
+
+
+@rule("cpt_matches_suggestion", groups=("group",))
+def cpt_matches_suggestion(record: Record, definition: Definition, *, group: str) -> Violations:  # noqa: ARG001
+    """Billed codes that differ from the suggested coding deserve a second look (a warning)."""
+    billed = _billed(record, group)
+    if not billed:
+        return
+    suggested = _suggestion(record)
+    if suggested and billed != suggested:
+        yield group, (
+            f"billed {format_codes(billed)} but the case suggests {format_codes(suggested)}: "
+            f"check the number of parts or guides, or the units billed"
+        )
+
+
+@rule("sterile_guides")
+def sterile_guides(record: Record, definition: Definition) -> Violations:  # noqa: ARG001
+    """Guides used during the procedure are expected to be sterilized."""
+    if record.get("object_type") != "anatomic_guide":
+        return
+    if "intra_procedure" not in (record.get("used_phases") or []):
+        return
+    for i, row in enumerate(record.get("prints") or [], start=1):
+        if row.get("sterilized") is False:
+            yield f"prints[{i}].sterilized", (
+                "a guide used during the procedure is normally sterilized: "
+                "confirm that this print was not used in the sterile field"
+            )
+
+
+# --- derived values ----------------------------------------------------------------------------
+
+
+def _suggestion(record: Record) -> dict[str, int]:
+    guides = record.get("guide_count")
+    return suggest_cpt(
+        record.get("object_type"),
+        len(record.get("anatomic_parts") or []),
+        guides if _known(guides) else None,
+    )
+
+
+@derived("date_difference", fields=("start", "end"))
+def date_difference(record: Record, definition: Definition, *, start: str, end: str) -> int | None:  # noqa: ARG001
+    """Return whole days from ``start`` to ``end``; None when either is missing."""
+    first, second = record.get(start), record.get(end)
+    if isinstance(first, dt.date) and isinstance(second, dt.date):
+        return (second - first).days
+    return None
+
+
+@derived("row_count", groups=("group",))
+def row_count(record: Record, definition: Definition, *, group: str) -> int:  # noqa: ARG001
+    """Return the number of rows in a repeating group."""
+    return len(record.get(group) or [])
+
+
+@derived("sum_of", fields=("fields",))
+def sum_of(record: Record, definition: Definition, *, fields: list[str]) -> float | None:  # noqa: ARG001
+    """Return the sum of the fields; None if any is missing or unknown (a partial sum misleads)."""
+    values = [record.get(name) for name in fields]
+    if not all(_known(v) for v in values):
+        return None
+    return sum(values)
+
+
+@derived("difference", fields=("minuend", "subtrahend"))
+def difference(
+    record: Record,
+    definition: Definition,  # noqa: ARG001
+    *,
+    minuend: str,
+    subtrahend: str,
+) -> float | None:
+    """Return minuend − subtrahend; None when either is missing or unknown."""
+    a, b = record.get(minuend), record.get(subtrahend)
+    return a - b if _known(a) and _known(b) else None
+
+
+@derived("cpt_suggestion")
+def cpt_suggestion(record: Record, definition: Definition) -> str | None:  # noqa: ARG001
+    """Return the suggested CPT coding, e.g. '0559T×1 + 0560T×2'; None when nothing to code."""
+    return format_codes(_suggestion(record)) or None
+
+
+@derived("appropriateness_band", fields=("field",))
+def appropriateness_band(
+    record: Record, definition: Definition, *, field: str, value_set: str
+) -> str | None:
+    """Return the SIG band of the linked scenario's rating; None when no scenario is linked."""
+    code = record.get(field)
+    if code is None:
+        return None
+    value = next((v for v in definition.value_sets[value_set].values if v.code == code), None)
+    rating = value.attributes.get("rating") if value else None
+    return str(band_of(int(rating))) if isinstance(rating, int | float) else None
