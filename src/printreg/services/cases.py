@@ -426,7 +426,7 @@ class CaseService:
             rows = session.execute(
                 list_query(runtime.tables, runtime.current, _replace_ids(query, ids))
             ).mappings().all()
-            codes = dict(session.execute(select(Facility.id, Facility.code)).tuples().all())
+            codes = dict(session.execute(select(Facility.id, Facility.code)).all())
         items = [
             CaseSummary(r["id"], codes[r["facility_id"]], r["local_case_id"], r["status"],
                         r["definition_version"], r["updated_at"], r["deleted_at"] is not None,
@@ -446,7 +446,7 @@ class CaseService:
         if readable is not None:
             query = query.where(main.c.facility_id.in_(readable))
         with self.platform.sessions() as session:
-            return dict(session.execute(query.group_by(main.c.status)).tuples().all())
+            return dict(session.execute(query.group_by(main.c.status)).all())
 
     def history(self, registry: str, case_id: uuid.UUID) -> list[HistoryEntry]:
         """Return every audited change of a case, oldest first."""

@@ -104,7 +104,7 @@ class FacilityService:
             counts = dict(
                 session.execute(
                     select(Printer.facility_id, func.count()).group_by(Printer.facility_id)
-                ).tuples().all()
+                ).all()
             )
             facilities = session.scalars(select(Facility).order_by(Facility.code)).all()
             return [(FacilityProfile(f.code, f.name, f.facility_type, f.location,
@@ -144,6 +144,6 @@ class FacilityService:
             query = select(Printer, Facility.code).join(Facility, Facility.id == Printer.facility_id)
             if facility_code is not None:
                 query = query.where(Facility.code == facility_code)
-            rows = session.execute(query.order_by(Facility.code, Printer.label)).tuples().all()
+            rows = session.execute(query.order_by(Facility.code, Printer.label)).all()
             return [PrinterInfo(code, p.label, p.manufacturer, p.model, p.technology)
                     for p, code in rows]  # fmt: skip

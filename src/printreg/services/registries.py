@@ -99,12 +99,12 @@ class RegistryService:
         with self.platform.sessions() as session:
             by_status = dict(session.execute(
                 select(main.c.status, func.count()).where(live).group_by(main.c.status)
-            ).tuples().all())  # fmt: skip
+            ).all())  # fmt: skip
             by_element = {
                 name: dict(session.execute(
                     select(main.c[name], func.count()).where(live).group_by(main.c[name])
                     .order_by(func.count().desc())
-                ).tuples().all())  # fmt: skip
+                ).all())  # fmt: skip
                 for name in elements
             }
             facilities = session.scalar(select(func.count(func.distinct(main.c.facility_id))))

@@ -40,9 +40,15 @@ class _Weighted(Generic[T]):
         return self._items[bisect_right(self._cum, rng.random())]
 
 
-# Standard normal quantiles at 4,096 even steps: one ``random()`` and an index per draw, several
-# times faster than ``Random.gauss`` and smooth enough for synthetic spreads.
-_Z = tuple(NormalDist().inv_cdf((k + 0.5) / 4096) for k in range(4096))
+# Standard normal quantiles at 4,096 even steps, and spreads precomputed from them: a draw is one
+# ``random()`` and an index, several times faster than ``Random.gauss`` and smooth enough here.
+_N = 4096
+_Z = tuple(NormalDist().inv_cdf((k + 0.5) / _N) for k in range(_N))
+_LOG05, _LOG06, _LOG07 = (tuple(math.exp(s * z - s * s / 2) for z in _Z) for s in (0.5, 0.6, 0.7))
+_TURNAROUND = tuple(min(30, max(1, round(6.0 * math.exp(0.7 * z)))) for z in _Z)
+_ADULT_AGE = tuple(max(18, min(95, int(55.0 + 16.0 * z))) for z in _Z)
+_TIME_SAVED = tuple(round(35.0 + 45.0 * z) for z in _Z)
+_FLUORO_SAVED = tuple(round(4.0 + 6.0 * z, 1) for z in _Z)
 
 
 def _w(spec: str) -> _Weighted[str]:
@@ -101,8 +107,8 @@ _LOCATION = _w("metropolitan:55 suburban:30 rural:15")
 _CENSUS = _w("northeast:22 midwest:22 south:34 west:22")
 _LAB_MODEL = _w("radiology:50 surgery:20 engineering_core:20 other:10")
 # (scale, Pareto alpha) of the annual case volume per facility type: a heavy tail.
-_VOLUME = {"academic": (40, 1.2), "community": (8, 1.5), "childrens": (30, 1.3),
-           "freestanding": (10, 1.5), "other": (8, 1.5)}
+_VOLUME = {"academic": (30, 1.5), "community": (6, 2.0), "childrens": (25, 1.6),
+           "freestanding": (8, 2.0), "other": (6, 2.0)}
 _PRINTER_COUNT = _wi(0, 20, 25, 22, 15, 10, 8)
 # (short label, manufacturer, model, technology, inventory weight)
 _MAKES = _Weighted([((s, m, mo, t), float(w)) for s, m, mo, t, w in (
@@ -360,11 +366,14 @@ _EFFORT_KEYS = tuple(f"effort_{a}_{s}_min" for a in _ACTIVITIES for s in _STAFF)
 _UNKNOWN_SHARE, _DRAFT_SHARE, _UNBILLED, _MISCODED, _ASSESSED = 0.03, 0.08, 0.40, 0.08, 0.39
 _HISTORY_DAYS = 3 * 365
 _DRAFT_DROPS = (("delivery_date",), ("indication_icd10",), ("segmentation_software",),
-                ("prints",), ("procedure_performed", "procedure_date", "used_phases"),
-                _EFFORT_KEYS)
+                ("prints",), _EFFORT_KEYS, ("procedure_performed", "procedure_date",
+                                            "used_phases", "fluoroscopy_guided",
+                                            "fluoro_time_saved_min"))
 _BILLING = {"anatomic_model": ("0559T", "0560T"), "anatomic_guide": ("0561T", "0562T")}
 
 Part = tuple[str, str, str]
+# printer label, materials (name, optical), P(multicolor), P(multimaterial), minutes, cost
+_PrintOption = tuple[str, tuple[tuple[str, str], ...], float, float, int, float]
 Indication = tuple[str, list[str], Part]
 
 
@@ -388,10 +397,10 @@ def _indications() -> dict[tuple[str, str], tuple[Indication, ...]]:
 
 
 def _effort_cells(kind: str) -> tuple[tuple[str, float, float], ...]:
-    """(element name, mean of the non-zero values, share of zeros among known values) per cell."""
+    """(element name, mean of non-zero values, u below which the cell is unknown or 0) per cell."""
     return tuple(
         (f"effort_{act}_{staff}_min", _EFFORT_MEAN[kind][a][s] / (1 - _EFFORT_ZERO[a][s]),
-         _EFFORT_ZERO[a][s])
+         _UNKNOWN_SHARE + _EFFORT_ZERO[a][s] * (1 - _UNKNOWN_SHARE))
         for a, act in enumerate(_ACTIVITIES) for s, staff in enumerate(_STAFF)
     )
 
@@ -426,9 +435,7 @@ _CELLS = {kind: _effort_cells(kind) for kind in _EFFORT_MEAN}
 @dataclass(slots=True)
 class _Site:
     facility: SynthFacility
-    labels: tuple[str, ...]
-    techs: tuple[str, ...]
-    printer_pick: dict[str, _Weighted[int]]
+    printer_pick: dict[str, _Weighted[_PrintOption]]
     segmentation: int
     childrens: bool
     next_seq: int = 1
@@ -476,13 +483,18 @@ class SyntheticRegistry:
             short, maker, model, tech = _MAKES.pick(rng)
             seen[short] = seen.get(short, 0) + 1
             printers.append(SynthPrinter(code, f"{short}-{seen[short]}", maker, model, tech))
-        techs = tuple(p.technology for p in printers)
-        pick = {kind: _Weighted([(i, _TECH_PREF[kind][t]) for i, t in enumerate(techs)])
-                for kind in _TECH_PREF}
+        pick = {  # what a print of each object type needs to know of the printer it is made on
+            object_type: _Weighted([(
+                (p.label, _MATERIALS[object_type][p.technology],
+                 _MULTICOLOR.get(p.technology, 0.0) if object_type == "anatomic_model" else 0.0,
+                 _MULTIMATERIAL.get(p.technology, 0.0) if object_type == "anatomic_model" else 0.0,
+                 *_MACHINE[p.technology]),
+                pref[p.technology]) for p in printers])
+            for object_type, pref in _TECH_PREF.items()
+        }
         self.facilities.append(facility)
         self.printers.extend(printers)
-        self._sites.append(_Site(facility, tuple(p.label for p in printers), techs, pick,
-                                 _SEG_PICK.pick(rng), kind == "childrens"))
+        self._sites.append(_Site(facility, pick, _SEG_PICK.pick(rng), kind == "childrens"))
 
     def cases(
         self, count: int, *, scenario_codes: Sequence[str] = ()
@@ -519,7 +531,7 @@ class SyntheticRegistry:
         if r() < 0.9:
             rec["patient_sex"] = "female" if system == "breast" else _SEX.pick(rng)
         rec["request_date"] = self._iso[request]
-        ready = request + min(30, max(1, round(6.0 * math.exp(0.7 * _Z[int(r() * 4096)]))))
+        ready = request + _TURNAROUND[int(r() * _N)]
         if ready <= _HISTORY_DAYS:
             rec["delivery_date"] = self._iso[ready]
         modality = _PICKS["modality"][system]
@@ -527,7 +539,8 @@ class SyntheticRegistry:
         second = modality.pick(rng) if r() < 0.2 else first
         rec["source_modalities"] = [first] if second == first else [first, second]
         if first in _SLICE and r() < 0.7:
-            rec["slice_thickness_mm"] = rng.choice(_SLICE[first])
+            slices = _SLICE[first]
+            rec["slice_thickness_mm"] = slices[int(r() * len(slices))]
         rec["organ_system"] = system
         rec["indication_text"] = text
         if r() < 0.85:
@@ -555,7 +568,7 @@ class SyntheticRegistry:
             if r() < 0.3:
                 return round(int(r() * 24) / 12, 2)
             return 2 + int(r() * 16)
-        return max(18, min(95, int(55.0 + 16.0 * _Z[int(r() * 4096)])))
+        return _ADULT_AGE[int(r() * _N)]
 
     def _digital_model(
         self, rec: dict[str, Any], kind: str, system: str, dominant: Part, site: _Site
@@ -612,29 +625,25 @@ class SyntheticRegistry:
             for group in groups:
                 group.sort()
         prints = []
+        pick = site.printer_pick[kind].pick
         for k in range(n_prints):
-            index = site.printer_pick[kind].pick(rng)
-            tech = site.techs[index]
-            materials = _MATERIALS[kind][tech]
+            label, materials, multicolor, multimaterial, minutes, cost = pick(rng)
             material, optical = materials[int(r() * len(materials))]
             copies = _COPIES.pick(rng)
             row: dict[str, Any] = {
-                "printer": site.labels[index], "material": material,
-                "scale_pct": 100 if r() < 0.92 else rng.choice(_SCALES), "copies": copies,
-                "optical": optical,
-                "multicolor": model and r() < _MULTICOLOR.get(tech, 0.0),
-                "multimaterial": model and r() < _MULTIMATERIAL.get(tech, 0.0),
-                "sterilized": r() < (0.05 if model else 0.9),
+                "printer": label, "material": material,
+                "scale_pct": 100 if r() < 0.92 else _SCALES[int(r() * len(_SCALES))],
+                "copies": copies, "optical": optical, "multicolor": r() < multicolor,
+                "multimaterial": r() < multimaterial, "sterilized": r() < (0.05 if model else 0.9),
             }
             if model:
                 row["part_numbers"] = groups[k]
             elif n_parts and k == 0:
                 row["part_numbers"] = list(range(1, n_parts + 1))
-            minutes, cost = _MACHINE[tech]
             if r() < 0.7:
-                row["machine_time_min"] = round(minutes * copies * math.exp(0.6 * _Z[int(r() * 4096)]))
+                row["machine_time_min"] = round(minutes * copies * _LOG06[int(r() * _N)])
             if r() < 0.6:
-                row["material_cost_usd"] = round(cost * copies * math.exp(0.7 * _Z[int(r() * 4096)]), 2)
+                row["material_cost_usd"] = round(cost * copies * _LOG07[int(r() * _N)], 2)
             prints.append(row)
         return prints
 
@@ -675,15 +684,15 @@ class SyntheticRegistry:
     def _effort(self, rec: dict[str, Any], kind: str) -> None:
         rng = self._rng
         r = rng.random
-        case = 0.5 * _Z[int(r() * 4096)] - 0.305  # one factor per case, log-normal cell noise
-        for key, mean, zero in _CELLS[kind]:
+        case = _LOG05[int(r() * _N)]  # one log-normal factor per case, and one per cell
+        for key, mean, zero in _CELLS[kind]:  # at most ~6,000 minutes, below the 59,940 limit
             u = r()
             if u < _UNKNOWN_SHARE:
                 rec[key] = "unknown"
-            elif u < _UNKNOWN_SHARE + zero * (1 - _UNKNOWN_SHARE):
+            elif u < zero:
                 rec[key] = 0
             else:
-                rec[key] = min(59940, round(mean * math.exp(case + 0.6 * _Z[int(r() * 4096)])))
+                rec[key] = round(mean * case * _LOG06[int(r() * _N)])
 
     def _assessment(self, rec: dict[str, Any]) -> None:
         rng = self._rng
@@ -699,8 +708,8 @@ class SyntheticRegistry:
         rec["confidence_before"] = before
         rec["confidence_after"] = max(1, min(5, before + _CONF_GAIN.pick(rng)))
         if r() < 0.85:
-            rec["time_saved_min"] = max(-600, min(600, round(35.0 + 45.0 * _Z[int(r() * 4096)])))
+            rec["time_saved_min"] = _TIME_SAVED[int(r() * _N)]
         if rec["fluoroscopy_guided"] and r() < 0.7:
-            rec["fluoro_time_saved_min"] = max(-120.0, min(120.0, round(4.0 + 6.0 * _Z[int(r() * 4096)], 1)))
+            rec["fluoro_time_saved_min"] = _FLUORO_SAVED[int(r() * _N)]
         if r() < 0.15:
             rec["assessment_comment"] = _COMMENTS[int(r() * len(_COMMENTS))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import inspect
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -171,6 +172,7 @@ class _Run:
         self.key = key
         self.issues: list[Issue] = []
         self.out: dict[str, Any] = {}
+        self.invalid: set[str] = set()  # paths whose given value was refused
 
     def add(self, path: str, rule: str, message: str, raw: object = None,
             severity: Severity = "error") -> None:  # fmt: skip
@@ -202,6 +204,7 @@ class _Run:
                 self.scan(element, value, path)
         except ValueProblem as problem:
             self.add(path, problem.rule, f"{element.label}: {problem.message}", raw)
+            self.invalid.add(re.sub(r"\[\d+\]$", "", path))  # an item's element path
             return None
         return value
 
@@ -290,6 +293,8 @@ class _Run:
                 self.add(path, "not_applicable",
                          f"{element.label}: leave this empty; it applies only when {when}")  # fmt: skip
             return False
+        if path in self.invalid:
+            return False  # already reported: a refused value is not also "missing"
         required = element.required or (
             element.required_when is not None and element.required_when.evaluate(lookup, filled)
         )

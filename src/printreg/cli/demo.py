@@ -1,0 +1,42 @@
+"""`printreg demo`: a database with synthetic data, and a look at what the registry holds."""
+
+from __future__ import annotations
+
+from rich.progress import Progress
+from rich.table import Table
+
+from printreg.cli.common import console, err_console, operator, platform
+from printreg.services.cases import CaseService
+from printreg.services.registries import RegistryService
+from printreg.services.synth import load_synthetic
+from printreg.settings import Settings
+from printreg.storage.schema import upgrade
+
+SUMMARY_ELEMENTS = ("object_type", "organ_system")
+
+
+def run_demo(*, facilities: int, cases: int, seed: int) -> None:
+    """Upgrade the database, load synthetic data if it holds no case, print the summary."""
+    settings = Settings()
+    registry = settings.default_registry
+    with platform() as p:
+        upgrade(p.engine)
+        actor = operator()
+        if sum(CaseService(p, actor).count(registry).values()) == 0:
+            with Progress(console=err_console, transient=True) as bar:
+                task = bar.add_task("adding synthetic cases", total=cases)
+                loaded = load_synthetic(p, actor, registry=registry, seed=seed,
+                                        facilities=facilities, cases=cases,
+                                        progress=lambda n: bar.advance(task, n))  # fmt: skip
+            console.print(f"added {loaded.facilities} synthetic facilities and {loaded.cases} cases")
+        summary = RegistryService(p, actor).summary(registry, SUMMARY_ELEMENTS)
+        info = RegistryService(p, actor).info(registry)
+    console.print(f"[bold]{info.name}[/] ({info.code}, definition {info.current_version}) "
+                  f"on {settings.database_url}")  # fmt: skip
+    console.print(f"{summary.cases} cases from {summary.facilities} facilities: "
+                  + ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items())))
+    for element, counts in summary.by_element.items():
+        table = Table(element, "cases", "share", title=f"cases by {element}")
+        for code, n in counts.items():
+            table.add_row(code, str(n), f"{100 * n / max(summary.cases, 1):.1f}%")
+        console.print(table)

@@ -1,0 +1,129 @@
+"""Test fixtures: every database test runs on SQLite and on a real PostgreSQL server.
+
+The PostgreSQL server is the test run's own (tests/support/pgserver.py), started once per run on
+a loopback port. Each test gets a fresh database cloned from a migrated template, so tests can
+commit, roll back and run the CLI in-process without seeing one another.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from printreg.services.actor import Actor
+from printreg.services.platform import Platform
+from printreg.services.synth import load_synthetic
+from printreg.settings import Settings
+from printreg.storage.engine import make_engine
+from printreg.storage.schema import upgrade
+from tests.support.records import SYNTH_SEED
+from tests.support.pgserver import (
+    PostgresServer,
+    PostgresUnavailable,
+    create_database,
+    drop_database,
+    start_postgres,
+)
+
+TEMPLATE = "printreg_template"
+_pg_problem = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", choices=("both", "sqlite", "postgresql"), default="both",
+                     help="which databases the database tests run on")  # fmt: skip
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    problem = config.stash.get(_pg_problem, None)
+    if problem:
+        terminalreporter.write_sep("!", "PostgreSQL TESTS WERE SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(problem, red=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server(request: pytest.FixtureRequest) -> Iterator[PostgresServer | None]:
+    """Yield the run's PostgreSQL server, or None (loudly reported) when it cannot start."""
+    if request.config.getoption("--db") == "sqlite":
+        yield None
+        return
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as exc:
+        request.config.stash[_pg_problem] = str(exc)
+        yield None
+        return
+    try:
+        create_database(server, TEMPLATE)
+        engine = make_engine(server.url(TEMPLATE))
+        upgrade(engine)
+        engine.dispose()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a migrated SQLite database file to copy for each test."""
+    path = tmp_path_factory.mktemp("template") / "printreg.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Yield the URL of a fresh, migrated database of each kind."""
+    wanted = request.config.getoption("--db")
+    if request.param == "sqlite":
+        if wanted == "postgresql":
+            pytest.skip("--db postgresql")
+        path = tmp_path / "printreg.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    if wanted == "sqlite":
+        pytest.skip("--db sqlite")
+    server: PostgresServer | None = request.getfixturevalue("pg_server")
+    if server is None:
+        pytest.skip(f"PostgreSQL unavailable: {request.config.stash.get(_pg_problem, '')}")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    create_database(server, name, template=TEMPLATE)
+    try:
+        yield server.url(name)
+    finally:
+        drop_database(server, name)
+
+
+@pytest.fixture
+def settings(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Return settings for the test database, also exported for in-process CLI runs."""
+    monkeypatch.setenv("PRINTREG_DATABASE_URL", database_url)
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    """Yield a platform on the test database."""
+    instance = Platform.from_settings(settings)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def operator() -> Actor:
+    """Return the local operator actor."""
+    return Actor.operator("test")
+
+
+@pytest.fixture
+def seeded(platform: Platform, operator: Actor) -> Platform:
+    """Return the platform with two synthetic facilities (F0001, F0002) and their printers."""
+    load_synthetic(platform, operator, registry="3dp", seed=SYNTH_SEED, facilities=2, cases=0)
+    return platform
