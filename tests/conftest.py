@@ -20,7 +20,6 @@ from printreg.services.synth import load_synthetic
 from printreg.settings import Settings
 from printreg.storage.engine import make_engine
 from printreg.storage.schema import upgrade
-from tests.support.records import SYNTH_SEED
 from tests.support.pgserver import (
     PostgresServer,
     PostgresUnavailable,
@@ -28,17 +27,24 @@ from tests.support.pgserver import (
     drop_database,
     start_postgres,
 )
+from tests.support.records import SYNTH_SEED
 
 TEMPLATE = "printreg_template"
 _pg_problem = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--db", choices=("both", "sqlite", "postgresql"), default="both",
-                     help="which databases the database tests run on")  # fmt: skip
+    parser.addoption(
+        "--db",
+        choices=("both", "sqlite", "postgresql"),
+        default="both",
+        help="which databases the database tests run on",
+    )
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     problem = config.stash.get(_pg_problem, None)
     if problem:
         terminalreporter.write_sep("!", "PostgreSQL TESTS WERE SKIPPED", red=True, bold=True)

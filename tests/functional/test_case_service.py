@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from tests.support.records import records
 
 from printreg.domain.errors import Conflict, NotFound, ValidationFailed
 from printreg.domain.facility import Role
@@ -19,22 +20,26 @@ from printreg.storage.cases import CaseQuery
 from printreg.storage.platform import AuditEntry, Facility
 from printreg.validation import ValidationContext, validate_record
 from printreg.validation.shape import to_json_record
-from tests.support.records import records
 
 REG = "3dp"
 
 
 def _audit(platform: Platform) -> list[AuditEntry]:
     with platform.sessions() as session:
-        return list(session.scalars(
-            select(AuditEntry).where(AuditEntry.entity_type == "case").order_by(AuditEntry.id)))  # fmt: skip
+        return list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.entity_type == "case").order_by(AuditEntry.id)
+            )
+        )
 
 
 def _row_counts(platform: Platform) -> dict[str, int]:
     tables = platform.registry(REG).tables
     with platform.sessions() as session:
-        return {t.name: session.scalar(select(func.count()).select_from(t)) or 0
-                for t in tables.all_tables}  # fmt: skip
+        return {
+            t.name: session.scalar(select(func.count()).select_from(t)) or 0
+            for t in tables.all_tables
+        }
 
 
 def test_create_then_get_returns_the_canonical_record(seeded: Platform, operator: Actor) -> None:
@@ -44,14 +49,19 @@ def test_create_then_get_returns_the_canonical_record(seeded: Platform, operator
     view = service.get(REG, saved.id)
     definition = seeded.registry(REG).current
     printers = {"F0001": {}}  # noqa: F841 - printers resolved through the service below
-    expected = validate_record(record, definition, ValidationContext(
-        "F0001", {p: "x" for p in _printer_labels(seeded, "F0001")})).record  # fmt: skip
+    expected = validate_record(
+        record,
+        definition,
+        ValidationContext("F0001", dict.fromkeys(_printer_labels(seeded, "F0001"), "x")),
+    ).record
     assert view.record == to_json_record(definition, expected)
     assert view.facility == "F0001"
     assert view.status == "complete"
     assert view.derived["part_count"] == len(record.get("anatomic_parts", []))
     audit = _audit(seeded)
-    assert [(a.action, a.entity_id, a.actor) for a in audit] == [("create", str(saved.id), operator.name)]
+    assert [(a.action, a.entity_id, a.actor) for a in audit] == [
+        ("create", str(saved.id), operator.name)
+    ]
     assert audit[0].before is None
     assert audit[0].after is not None
     assert audit[0].after["local_case_id"] == record["local_case_id"]
@@ -79,13 +89,21 @@ def test_multi_valued_elements_are_rows_not_joined_text(seeded: Platform, operat
     saved = CaseService(seeded, operator).create(REG, "F0001", record)
     table = seeded.registry(REG).tables.multi[(None, "source_modalities")]
     with seeded.sessions() as session:
-        rows = session.execute(select(table.c.ord, table.c.value, table.c.facility_id)
-                               .where(table.c.case_id == saved.id).order_by(table.c.ord)).all()  # fmt: skip
+        rows = session.execute(
+            select(table.c.ord, table.c.value, table.c.facility_id)
+            .where(table.c.case_id == saved.id)
+            .order_by(table.c.ord)
+        ).all()
         facility_id = session.scalar(select(Facility.id).where(Facility.code == "F0001"))
-    assert [(r.ord, r.value, r.facility_id) for r in rows] == [(1, "ct", facility_id), (2, "mr", facility_id)]
+    assert [(r.ord, r.value, r.facility_id) for r in rows] == [
+        (1, "ct", facility_id),
+        (2, "mr", facility_id),
+    ]
 
 
-def test_invalid_record_is_refused_and_nothing_is_written(seeded: Platform, operator: Actor) -> None:
+def test_invalid_record_is_refused_and_nothing_is_written(
+    seeded: Platform, operator: Actor
+) -> None:
     record = records("F0001", 1)[0]
     record["prints"][0]["scale_pct"] = -1
     record["organ_system"] = "spleen"
@@ -157,8 +175,8 @@ def test_soft_delete_and_restore(seeded: Platform, operator: Actor) -> None:
     saved = service.create(REG, "F0001", records("F0001", 1)[0])
     deleted = service.delete(REG, saved.id)
     assert deleted.deleted_at is not None
-    assert service.list(REG, CaseQuery()).items == []
-    assert [c.id for c in service.list(REG, CaseQuery(only_deleted=True)).items] == [saved.id]
+    assert service.list_cases(REG, CaseQuery()).items == []
+    assert [c.id for c in service.list_cases(REG, CaseQuery(only_deleted=True)).items] == [saved.id]
     with pytest.raises(Conflict):
         service.update(REG, saved.id, records("F0001", 1)[0])
     with pytest.raises(Conflict):
@@ -166,7 +184,7 @@ def test_soft_delete_and_restore(seeded: Platform, operator: Actor) -> None:
     restored = service.restore(REG, saved.id)
     assert restored.deleted_at is None
     assert restored.record == deleted.record
-    assert [c.id for c in service.list(REG, CaseQuery()).items] == [saved.id]
+    assert [c.id for c in service.list_cases(REG, CaseQuery()).items] == [saved.id]
     assert [a.action for a in _audit(seeded)] == ["create", "delete", "restore"]
 
 
@@ -203,24 +221,31 @@ def test_list_filters_and_pages(seeded: Platform, operator: Actor) -> None:
     seen: list[str] = []
     cursor = None
     while True:
-        page = service.list(REG, CaseQuery(limit=5, after=decode_cursor(cursor) if cursor else None),
-                            facility_code="F0001")  # fmt: skip
+        page = service.list_cases(
+            REG,
+            CaseQuery(limit=5, after=decode_cursor(cursor) if cursor else None),
+            facility_code="F0001",
+        )
         seen += [c.local_case_id for c in page.items]
         cursor = page.next_cursor
         if cursor is None:
             break
     assert sorted(seen) == sorted(r["local_case_id"] for r in batch)
     system = batch[0]["organ_system"]
-    by_system = service.list(REG, CaseQuery(where={"organ_system": system}, limit=100), "F0001")
+    by_system = service.list_cases(
+        REG, CaseQuery(where={"organ_system": system}, limit=100), "F0001"
+    )
     assert {c.local_case_id for c in by_system.items} == {
         r["local_case_id"] for r in batch if r["organ_system"] == system
     }
     start = dt.date.fromisoformat(min(r["request_date"] for r in batch))
-    in_range = service.list(REG, CaseQuery(date_from=start, date_to=start, limit=100), "F0001")
+    in_range = service.list_cases(
+        REG, CaseQuery(date_from=start, date_to=start, limit=100), "F0001"
+    )
     assert {c.local_case_id for c in in_range.items} == {
         r["local_case_id"] for r in batch if r["request_date"] == start.isoformat()
     }
-    assert service.list(REG, CaseQuery(status="draft", limit=100), "F0001").items == []
+    assert service.list_cases(REG, CaseQuery(status="draft", limit=100), "F0001").items == []
 
 
 def _member(platform: Platform, facility: str, role: Role) -> Actor:
@@ -242,8 +267,8 @@ def test_a_facility_never_sees_another_facilitys_cases(seeded: Platform, operato
         mine.delete(REG, other.id)
     with pytest.raises(NotFound):
         mine.create(REG, "F0002", records("F0002", 1)[0])
-    assert [c.id for c in mine.list(REG, CaseQuery()).items] == [own.id]
-    assert mine.list(REG, CaseQuery(), facility_code="F0002").items == []
+    assert [c.id for c in mine.list_cases(REG, CaseQuery()).items] == [own.id]
+    assert mine.list_cases(REG, CaseQuery(), facility_code="F0002").items == []
     viewer = CaseService(seeded, _member(seeded, "F0001", Role.VIEWER))
     assert viewer.get(REG, own.id).id == own.id
     with pytest.raises(NotFound):

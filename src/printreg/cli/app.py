@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from printreg.cli.common import console, err_console, operator, platform, print_json, print_issues, run
+from printreg.cli.common import (
+    console,
+    err_console,
+    operator,
+    platform,
+    print_issues,
+    print_json,
+    run,
+)
 from printreg.domain.errors import ValidationFailed
 from printreg.domain.issues import Issue
 from printreg.services.cases import CaseService, decode_cursor
@@ -21,14 +29,18 @@ from printreg.settings import Settings
 from printreg.storage.cases import CaseQuery
 from printreg.storage.schema import upgrade
 
-app = typer.Typer(help="printreg: a clinical data registry for point-of-care 3D printing.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
+app = typer.Typer(
+    help="printreg: a clinical data registry for point-of-care 3D printing.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database set-up.", no_args_is_help=True)
 registry_app = typer.Typer(help="Registries and their definitions.", no_args_is_help=True)
 facility_app = typer.Typer(help="Participating facilities.", no_args_is_help=True)
 printer_app = typer.Typer(help="Facilities' printer inventories.", no_args_is_help=True)
-case_app = typer.Typer(help="Cases: add, show, list, update, delete, restore, history.",
-                       no_args_is_help=True)  # fmt: skip
+case_app = typer.Typer(
+    help="Cases: add, show, list, update, delete, restore, history.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(registry_app, name="registry")
 app.add_typer(facility_app, name="facility")
@@ -36,8 +48,10 @@ app.add_typer(printer_app, name="printer")
 app.add_typer(case_app, name="case")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-RegistryOpt = Annotated[str | None, typer.Option("--registry", "-r",
-                        help="Registry code (default: PRINTREG_DEFAULT_REGISTRY).")]  # fmt: skip
+RegistryOpt = Annotated[
+    str | None,
+    typer.Option("--registry", "-r", help="Registry code (default: PRINTREG_DEFAULT_REGISTRY)."),
+]
 
 
 def _registry(value: str | None) -> str:
@@ -70,7 +84,7 @@ def registry_list(as_json: JsonOpt = False) -> None:
 
     def body() -> None:
         with platform() as p:
-            registries = RegistryService(p, operator()).list()
+            registries = RegistryService(p, operator()).registries()
         if as_json:
             print_json(registries)
             return
@@ -85,7 +99,9 @@ def registry_list(as_json: JsonOpt = False) -> None:
 @registry_app.command("show")
 def registry_show(
     code: Annotated[str, typer.Argument(help="Registry code, e.g. 3dp.")],
-    version: Annotated[str | None, typer.Option(help="Definition version (default: current).")] = None,
+    version: Annotated[
+        str | None, typer.Option(help="Definition version (default: current).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show a registry's definition: sections, elements, rules and derived values."""
@@ -96,8 +112,10 @@ def registry_show(
         if as_json:
             print_json(definition.model_dump(mode="json", by_alias=True, exclude_defaults=True))
             return
-        console.print(f"[bold]{definition.registry.name}[/] ({definition.registry.code}) "
-                      f"version {definition.version}")  # fmt: skip
+        console.print(
+            f"[bold]{definition.registry.name}[/] ({definition.registry.code}) "
+            f"version {definition.version}"
+        )
         for section in definition.sections:
             table = Table("element", "type", "required", "label", title=section.label)
             for element in section.elements:
@@ -132,11 +150,20 @@ def registry_check(
         changes = check.diff.changes if check.diff else []
         problem = check.diff.version_problem if check.diff else None
         if as_json:
-            print_json({"ok": problem is None, "registry": d.registry.code, "version": d.version,
-                        "changes": changes, "version_problem": problem})  # fmt: skip
+            print_json(
+                {
+                    "ok": problem is None,
+                    "registry": d.registry.code,
+                    "version": d.version,
+                    "changes": changes,
+                    "version_problem": problem,
+                }
+            )
         else:
-            console.print(f"{path}: valid definition of {d.registry.code} {d.version} "
-                          f"({len(list(d.walk()))} elements)")  # fmt: skip
+            console.print(
+                f"{path}: valid definition of {d.registry.code} {d.version} "
+                f"({len(list(d.walk()))} elements)"
+            )
             for change in changes:
                 console.print(f"  {change.kind:16} {change.path}: {change.detail} ({change.bump})")
             if problem:
@@ -154,11 +181,14 @@ def registry_check(
 def facility_add(
     code: Annotated[str, typer.Argument(help="Short unique code, e.g. F0001.")],
     name: Annotated[str, typer.Option(help="Facility name.")],
-    facility_type: Annotated[str, typer.Option("--type", help="academic, community, childrens, "
-                             "freestanding, other")] = "academic",  # fmt: skip
+    facility_type: Annotated[
+        str, typer.Option("--type", help="academic, community, childrens, freestanding, other")
+    ] = "academic",
     location: Annotated[str, typer.Option(help="metropolitan, suburban, rural")] = "metropolitan",
     region: Annotated[str, typer.Option(help="northeast, midwest, south, west")] = "northeast",
-    lab: Annotated[str, typer.Option(help="radiology, surgery, engineering_core, other")] = "radiology",
+    lab: Annotated[
+        str, typer.Option(help="radiology, surgery, engineering_core, other")
+    ] = "radiology",
 ) -> None:
     """Add a participating facility (active in every registry)."""
 
@@ -178,14 +208,21 @@ def facility_list(as_json: JsonOpt = False) -> None:
 
     def body() -> None:
         with platform() as p:
-            rows = FacilityService(p, operator()).list()
+            rows = FacilityService(p, operator()).facilities()
         if as_json:
             print_json([{**f.__dict__, "printers": n} for f, n in rows])
             return
         table = Table("code", "name", "type", "location", "region", "lab", "printers")
         for f, n in rows:
-            table.add_row(f.code, f.name, f.facility_type, f.location, f.census_region,
-                          f.lab_service_model, str(n))  # fmt: skip
+            table.add_row(
+                f.code,
+                f.name,
+                f.facility_type,
+                f.location,
+                f.census_region,
+                f.lab_service_model,
+                str(n),
+            )
         console.print(table)
 
     run(body, as_json=as_json)
@@ -195,7 +232,9 @@ def facility_list(as_json: JsonOpt = False) -> None:
 def printer_add(
     facility: Annotated[str, typer.Option("--facility", "-f", help="Facility code.")],
     label: Annotated[str, typer.Option(help="Label, unique in the facility.")],
-    technology: Annotated[str, typer.Option(help="ISO/ASTM 52900 category, e.g. material_jetting.")],
+    technology: Annotated[
+        str, typer.Option(help="ISO/ASTM 52900 category, e.g. material_jetting.")
+    ],
     manufacturer: Annotated[str, typer.Option()] = "",
     model: Annotated[str, typer.Option()] = "",
 ) -> None:
@@ -213,7 +252,8 @@ def printer_add(
 
 @printer_app.command("list")
 def printer_list(
-    facility: Annotated[str | None, typer.Option("--facility", "-f")] = None, as_json: JsonOpt = False
+    facility: Annotated[str | None, typer.Option("--facility", "-f")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """List printers, of one facility or all."""
 
@@ -240,11 +280,21 @@ def _read_record(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read {path}: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
-                         f"{exc.msg}") from None  # fmt: skip
+        raise ValueError(
+            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
+        ) from None
     if not isinstance(data, dict):
-        raise ValidationFailed([Issue("error", path.name, "", "type",
-                                      "the file must hold one JSON object: the case record")])  # fmt: skip
+        raise ValidationFailed(
+            [
+                Issue(
+                    "error",
+                    path.name,
+                    "",
+                    "type",
+                    "the file must hold one JSON object: the case record",
+                )
+            ]
+        )
     return data
 
 
@@ -262,8 +312,14 @@ def case_add(
         with platform() as p:
             saved = CaseService(p, operator()).create(_registry(registry), facility, record)
         if as_json:
-            print_json({"ok": True, "id": saved.id, "status": saved.status,
-                        "warnings": [w.to_dict() for w in saved.warnings]})  # fmt: skip
+            print_json(
+                {
+                    "ok": True,
+                    "id": saved.id,
+                    "status": saved.status,
+                    "warnings": [w.to_dict() for w in saved.warnings],
+                }
+            )
         else:
             print_issues(saved.warnings)
             console.print(str(saved.id))
@@ -303,13 +359,16 @@ def case_show(
         if as_json:
             print_json(view.as_input())
             return
-        console.print(f"[bold]{view.record.get('local_case_id')}[/] {view.id} at {view.facility}: "
-                      f"{view.status}, definition {view.definition_version}, "
-                      f"version {view.row_version}" + (" [red]DELETED[/]" if view.deleted_at else ""))  # fmt: skip
+        console.print(
+            f"[bold]{view.record.get('local_case_id')}[/] {view.id} at {view.facility}: "
+            f"{view.status}, definition {view.definition_version}, "
+            f"version {view.row_version}" + (" [red]DELETED[/]" if view.deleted_at else "")
+        )
         table = Table("field", "value")
         for key, value in view.record.items():
-            table.add_row(key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str)
-                          else value)  # fmt: skip
+            table.add_row(
+                key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+            )
         for key, value in view.derived.items():
             table.add_row(f"[dim]{key} (derived)[/]", str(value))
         console.print(table)
@@ -323,7 +382,9 @@ def case_list(
     facility: Annotated[str | None, typer.Option("--facility", "-f")] = None,
     status: Annotated[str | None, typer.Option(help="draft, complete or locked.")] = None,
     organ_system: Annotated[str | None, typer.Option(help="Organ system code.")] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="Case date from (YYYY-MM-DD).")] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Case date from (YYYY-MM-DD).")
+    ] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Case date to (YYYY-MM-DD).")] = None,
     deleted: Annotated[bool, typer.Option(help="List deleted cases instead.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
@@ -335,21 +396,29 @@ def case_list(
 
     def body() -> None:
         query = CaseQuery(
-            status=status, where={"organ_system": organ_system} if organ_system else {},
+            status=status,
+            where={"organ_system": organ_system} if organ_system else {},
             date_from=dt.date.fromisoformat(date_from) if date_from else None,
             date_to=dt.date.fromisoformat(date_to) if date_to else None,
-            only_deleted=deleted, limit=limit,
+            only_deleted=deleted,
+            limit=limit,
             after=decode_cursor(cursor) if cursor else None,
-        )  # fmt: skip
+        )
         with platform() as p:
-            page = CaseService(p, operator()).list(_registry(registry), query, facility)
+            page = CaseService(p, operator()).list_cases(_registry(registry), query, facility)
         if as_json:
             print_json({"items": page.items, "next_cursor": page.next_cursor})
             return
         table = Table("id", "facility", "local case id", "status", "version", "updated")
         for c in page.items:
-            table.add_row(str(c.id), c.facility, c.local_case_id, c.status, c.definition_version,
-                          c.updated_at.strftime("%Y-%m-%d %H:%M"))  # fmt: skip
+            table.add_row(
+                str(c.id),
+                c.facility,
+                c.local_case_id,
+                c.status,
+                c.definition_version,
+                c.updated_at.strftime("%Y-%m-%d %H:%M"),
+            )
         console.print(table)
         if page.next_cursor:
             console.print(f"next page: --cursor {page.next_cursor}")
@@ -369,9 +438,11 @@ def _state_command(action: str) -> None:
 
         run(body)
 
-    command.__doc__ = {"delete": "Soft-delete a case (restorable, audited).",
-                       "restore": "Restore a soft-deleted case.",
-                       "lock": "Lock a complete case against change."}[action]  # fmt: skip
+    command.__doc__ = {
+        "delete": "Soft-delete a case (restorable, audited).",
+        "restore": "Restore a soft-deleted case.",
+        "lock": "Lock a complete case against change.",
+    }[action]
     case_app.command(action)(command)
 
 
@@ -395,7 +466,9 @@ def case_history(
             return
         table = Table("when", "who", "action", "changed")
         for e in entries:
-            table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, ", ".join(e.changed))
+            table.add_row(
+                e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, ", ".join(e.changed)
+            )
         console.print(table)
 
     run(body, as_json=as_json)
@@ -417,11 +490,19 @@ def synth(
     def body() -> None:
         with platform() as p, Progress(console=err_console, transient=True) as bar:
             task = bar.add_task("adding cases", total=cases)
-            loaded = load_synthetic(p, operator(), registry=_registry(registry), seed=seed,
-                                    facilities=facilities, cases=cases,
-                                    progress=lambda n: bar.advance(task, n))  # fmt: skip
-        console.print(f"added {loaded.facilities} facilities, {loaded.printers} printers, "
-                      f"{loaded.cases} cases ({loaded.rejected} rejected)")  # fmt: skip
+            loaded = load_synthetic(
+                p,
+                operator(),
+                registry=_registry(registry),
+                seed=seed,
+                facilities=facilities,
+                cases=cases,
+                progress=lambda n: bar.advance(task, n),
+            )
+        console.print(
+            f"added {loaded.facilities} facilities, {loaded.printers} printers, "
+            f"{loaded.cases} cases ({loaded.rejected} rejected)"
+        )
 
     run(body)
 

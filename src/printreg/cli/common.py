@@ -21,8 +21,8 @@ from printreg.services.actor import Actor
 from printreg.services.platform import Platform
 from printreg.settings import Settings
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager
@@ -59,9 +59,12 @@ def print_issues(issues: list[Issue]) -> None:
     """Print issues, errors first, one per line on standard error."""
     for issue in sorted(issues, key=lambda i: (i.severity != "error", i.path)):
         colour = "red" if issue.severity == "error" else "yellow"
-        where = issue.path or "(record)"
-        err_console.print(f"[{colour}]{issue.severity}[/] {where} [dim]\\[{issue.rule}][/] "
-                          f"{issue.message}", highlight=False, markup=True)  # fmt: skip
+        where = " ".join(filter(None, (issue.record_key, issue.path or "(record)")))
+        err_console.print(
+            f"[{colour}]{issue.severity}[/] {where} [dim]\\[{issue.rule}][/] {issue.message}",
+            highlight=False,
+            markup=True,
+        )
 
 
 def run(action: Callable[[], None], *, as_json: bool = False) -> None:

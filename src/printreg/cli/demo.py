@@ -25,16 +25,28 @@ def run_demo(*, facilities: int, cases: int, seed: int) -> None:
         if sum(CaseService(p, actor).count(registry).values()) == 0:
             with Progress(console=err_console, transient=True) as bar:
                 task = bar.add_task("adding synthetic cases", total=cases)
-                loaded = load_synthetic(p, actor, registry=registry, seed=seed,
-                                        facilities=facilities, cases=cases,
-                                        progress=lambda n: bar.advance(task, n))  # fmt: skip
-            console.print(f"added {loaded.facilities} synthetic facilities and {loaded.cases} cases")
+                loaded = load_synthetic(
+                    p,
+                    actor,
+                    registry=registry,
+                    seed=seed,
+                    facilities=facilities,
+                    cases=cases,
+                    progress=lambda n: bar.advance(task, n),
+                )
+            console.print(
+                f"added {loaded.facilities} synthetic facilities and {loaded.cases} cases"
+            )
         summary = RegistryService(p, actor).summary(registry, SUMMARY_ELEMENTS)
         info = RegistryService(p, actor).info(registry)
-    console.print(f"[bold]{info.name}[/] ({info.code}, definition {info.current_version}) "
-                  f"on {settings.database_url}")  # fmt: skip
-    console.print(f"{summary.cases} cases from {summary.facilities} facilities: "
-                  + ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items())))
+    console.print(
+        f"[bold]{info.name}[/] ({info.code}, definition {info.current_version}) "
+        f"on {settings.database_url}"
+    )
+    console.print(
+        f"{summary.cases} cases from {summary.facilities} facilities: "
+        + ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items()))
+    )
     for element, counts in summary.by_element.items():
         table = Table(element, "cases", "share", title=f"cases by {element}")
         for code, n in counts.items():

@@ -42,7 +42,9 @@ class Condition(BaseModel):
 
     @model_validator(mode="after")
     def _one_form(self) -> Condition:
-        tests = [t for t in ("equals", "in_", "contains", "present") if getattr(self, t) is not None]
+        tests = [
+            t for t in ("equals", "in_", "contains", "present") if getattr(self, t) is not None
+        ]
         combinators = [c for c in ("all", "any", "not_", "section_filled") if getattr(self, c)]
         if self.field is not None:
             if len(tests) != 1 or combinators:
@@ -76,7 +78,6 @@ class Condition(BaseModel):
         if self.in_ is not None:
             return any(_same(value, v) for v in self.in_)
         return isinstance(value, list) and any(_same(v, self.contains) for v in value)
-
 
     def leaves(self) -> Iterator[Condition]:
         """Yield every field condition inside this one."""

@@ -11,11 +11,29 @@ from printreg.dictionary.models import Definition
 Bump = Literal["major", "minor", "patch", "none"]
 _ORDER: dict[Bump, int] = {"none": 0, "patch": 1, "minor": 2, "major": 3}
 # Changing these constraints can make stored cases invalid: a breaking change.
-_BREAKING_ATTRS = frozenset({
-    "type", "required", "required_when", "applies_when", "min", "max", "min_exclusive",
-    "max_length", "pattern", "value_set", "target", "min_rows", "max_rows", "min_items",
-    "max_items", "multiple", "unknown_allowed", "not_future", "max_decimals",
-})
+_BREAKING_ATTRS = frozenset(
+    {
+        "type",
+        "required",
+        "required_when",
+        "applies_when",
+        "min",
+        "max",
+        "min_exclusive",
+        "max_length",
+        "pattern",
+        "value_set",
+        "target",
+        "min_rows",
+        "max_rows",
+        "min_items",
+        "max_items",
+        "multiple",
+        "unknown_allowed",
+        "not_future",
+        "max_decimals",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,10 @@ class DefinitionDiff:
     @property
     def version_problem(self) -> str | None:
         """Return why the new version number is too small for the changes, or None."""
+        old = tuple(int(p) for p in self.old_version.split("."))
+        new = tuple(int(p) for p in self.new_version.split("."))
+        if self.changes and new <= old:
+            return f"the new version {self.new_version} must be higher than {self.old_version}"
         needed, actual = self.required_bump, self.actual_bump
         if _ORDER[actual] < _ORDER[needed]:
             return f"these changes need a {needed} version bump, the version shows {actual}"
@@ -80,16 +102,26 @@ def diff_definitions(old: Definition, new: Definition) -> DefinitionDiff:
         add(Change("element_removed", path, "element retired", "major"))
     for path in after.keys() - before.keys():
         needs = bool(after[path].get("required"))
-        add(Change("element_added", path, "required element added" if needs
-                   else "optional element added", "major" if needs else "minor"))  # fmt: skip
+        add(
+            Change(
+                "element_added",
+                path,
+                "required element added" if needs else "optional element added",
+                "major" if needs else "minor",
+            )
+        )
     for path in before.keys() & after.keys():
         for attr in sorted(before[path].keys() | after[path].keys()):
             if before[path].get(attr) != after[path].get(attr):
                 bump: Bump = "major" if attr in _BREAKING_ATTRS else "patch"
                 add(Change("element_changed", path, f"{attr} changed", bump))
     for name in old.value_sets.keys() | new.value_sets.keys():
-        old_codes = {v.code for v in old.value_sets[name].values} if name in old.value_sets else set()
-        new_codes = {v.code for v in new.value_sets[name].values} if name in new.value_sets else set()
+        old_codes = (
+            {v.code for v in old.value_sets[name].values} if name in old.value_sets else set()
+        )
+        new_codes = (
+            {v.code for v in new.value_sets[name].values} if name in new.value_sets else set()
+        )
         for code in sorted(old_codes - new_codes):
             add(Change("code_removed", f"{name}:{code}", "code retired", "major"))
         for code in sorted(new_codes - old_codes):

@@ -302,8 +302,16 @@ class GroupElement(ElementBase):
 
 Element = Annotated[ScalarElement | GroupElement, Field(discriminator="type")]
 ELEMENT_TYPES: tuple[str, ...] = (
-    "text", "integer", "decimal", "date", "boolean", "code", "codes", "reference", "group",
-)  # fmt: skip
+    "text",
+    "integer",
+    "decimal",
+    "date",
+    "boolean",
+    "code",
+    "codes",
+    "reference",
+    "group",
+)
 
 
 def is_multiple(element: ElementBase) -> bool:

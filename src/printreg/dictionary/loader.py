@@ -22,7 +22,7 @@ class _StrictLoader(yaml.SafeLoader):
 def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"key {key!r} appears twice", key_node.start_mark
@@ -41,8 +41,9 @@ def _parse_yaml(text: str, source: str) -> Any:
         raise DefinitionError(source, [f"not valid YAML: {exc}"]) from None
 
 
-_TAGS = frozenset({"text", "integer", "decimal", "date", "boolean", "code", "codes", "reference",
-                   "group"})  # fmt: skip
+_TAGS = frozenset(
+    {"text", "integer", "decimal", "date", "boolean", "code", "codes", "reference", "group"}
+)
 
 
 def _where(loc: tuple[int | str, ...]) -> str:

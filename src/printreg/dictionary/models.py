@@ -177,12 +177,16 @@ class Definition(_Strict):
             problems.append(f"derived value {clash!r} has the name of an element")
         for group, element in self.walk():
             where = f"{group.name}.{element.name}" if group else element.name
-            if isinstance(element, CodeElement | CodesElement):
-                if element.value_set not in self.value_sets:
-                    problems.append(f"{where}: value set {element.value_set!r} is not defined")
+            if (
+                isinstance(element, CodeElement | CodesElement)
+                and element.value_set not in self.value_sets
+            ):
+                problems.append(f"{where}: value set {element.value_set!r} is not defined")
             row_names = {e.name for e in group.elements} if group else set()
-            for kind, cond in (("required_when", element.required_when),
-                               ("applies_when", element.applies_when)):  # fmt: skip
+            for kind, cond in (
+                ("required_when", element.required_when),
+                ("applies_when", element.applies_when),
+            ):
                 if cond is not None:
                     problems.extend(self._condition_problems(where, kind, cond, row_names))
         for group in self.groups.values():
@@ -191,8 +195,10 @@ class Definition(_Strict):
                 problems.append(f"{group.name}: two elements of the group share a name")
             if group.min_rows > group.max_rows:
                 problems.append(f"{group.name}: min_rows is greater than max_rows")
-            for kind, cond in (("required_when", group.required_when),
-                               ("applies_when", group.applies_when)):  # fmt: skip
+            for kind, cond in (
+                ("required_when", group.required_when),
+                ("applies_when", group.applies_when),
+            ):
                 if cond is not None:
                     problems.extend(self._condition_problems(group.name, kind, cond, set()))
         if problems:
@@ -201,7 +207,7 @@ class Definition(_Strict):
 
     def _condition_target(self, name: str | None, row_names: set[str], where: str) -> object:
         if name in row_names:
-            group = self.groups[where.split(".")[0]]
+            group = self.groups[where.split(".", maxsplit=1)[0]]
             return next(e for e in group.elements if e.name == name)
         return self.elements.get(name or "")
 
@@ -215,12 +221,17 @@ class Definition(_Strict):
         ]
         for leaf in cond.leaves():
             target = self._condition_target(leaf.field, row_names, where)
-            if isinstance(target, CodeElement | CodesElement) and target.value_set in self.value_sets:
+            if (
+                isinstance(target, CodeElement | CodesElement)
+                and target.value_set in self.value_sets
+            ):
                 codes = {v.code for v in self.value_sets[target.value_set].values}
                 for value in leaf.compared_values():
                     if str(value) not in codes:
-                        problems.append(f"{where}: {kind} compares {leaf.field} with {value!r}, "
-                                        f"which is not a code of {target.value_set}")  # fmt: skip
+                        problems.append(
+                            f"{where}: {kind} compares {leaf.field} with {value!r}, "
+                            f"which is not a code of {target.value_set}"
+                        )
         problems += [
             f"{where}: {kind} refers to unknown section {code!r}"
             for code in cond.sections()

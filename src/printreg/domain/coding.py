@@ -10,7 +10,9 @@ MODEL_FIRST, MODEL_ADDON, GUIDE_FIRST, GUIDE_ADDON = "0559T", "0560T", "0561T", 
 ADDON_PRIMARY: Mapping[str, str] = {MODEL_ADDON: MODEL_FIRST, GUIDE_ADDON: GUIDE_FIRST}
 
 
-def suggest_cpt(object_type: str | None, part_count: int, guide_count: int | None) -> dict[str, int]:
+def suggest_cpt(
+    object_type: str | None, part_count: int, guide_count: int | None
+) -> dict[str, int]:
     """Return the suggested units per code; empty when the object type is unknown or nothing made.
 
     A model with n parts is 0559T × 1 + 0560T × (n − 1); a guide case with g guides is

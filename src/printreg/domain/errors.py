@@ -19,7 +19,7 @@ class Forbidden(RegistryError):  # noqa: N818
     """The caller is known but may not do this."""
 
 
-class Conflict(RegistryError):
+class Conflict(RegistryError):  # noqa: N818 - reads as the condition it names
     """The change clashes with stored data (a duplicate key, a stale version, a locked case)."""
 
 

@@ -23,6 +23,15 @@ def audit(
     after: dict[str, Any] | None = None,
 ) -> None:
     """Add an audit row to the session; it commits or rolls back with the change itself."""
-    session.add(AuditEntry(actor=actor.name, action=action, entity_type=entity_type,
-                           entity_id=entity_id, registry_code=registry_code,
-                           facility_id=facility_id, before=before, after=after))  # fmt: skip
+    session.add(
+        AuditEntry(
+            actor=actor.name,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            registry_code=registry_code,
+            facility_id=facility_id,
+            before=before,
+            after=after,
+        )
+    )

@@ -64,8 +64,12 @@ class CaseView:
 
     def as_input(self) -> dict[str, Any]:
         """Return the record in the shape `case add` and the API accept, envelope included."""
-        return {"facility": self.facility, "status": self.status,
-                "definition_version": self.definition_version, **self.record}  # fmt: skip
+        return {
+            "facility": self.facility,
+            "status": self.status,
+            "definition_version": self.definition_version,
+            **self.record,
+        }
 
 
 @dataclass(frozen=True)
@@ -134,8 +138,13 @@ class CaseService:
     def _printers(self, session: Session, facility_id: int) -> list[Printer]:
         return list(session.scalars(select(Printer).where(Printer.facility_id == facility_id)))
 
-    def _validate(self, runtime: RegistryRuntime, facility: Facility, printers: list[Printer],
-                  record: Mapping[str, Any]) -> ValidationResult:  # fmt: skip
+    def _validate(
+        self,
+        runtime: RegistryRuntime,
+        facility: Facility,
+        printers: list[Printer],
+        record: Mapping[str, Any],
+    ) -> ValidationResult:
         context = ValidationContext(facility.code, {p.label: p.technology for p in printers})
         result = validate_record(record, runtime.current, context)
         if not result.ok:
@@ -162,16 +171,28 @@ class CaseService:
         assert facility is not None  # noqa: S101 - a foreign key guarantees it
         definition = runtime.definitions[case.definition_version]
         return CaseView(
-            case.id, runtime.code, facility.code, case.status, case.definition_version,
-            case.row_version, case.created_at, case.updated_at, case.created_by,
-            case.updated_by, case.deleted_at, to_json_record(definition, case.record),
+            case.id,
+            runtime.code,
+            facility.code,
+            case.status,
+            case.definition_version,
+            case.row_version,
+            case.created_at,
+            case.updated_at,
+            case.created_by,
+            case.updated_by,
+            case.deleted_at,
+            to_json_record(definition, case.record),
             {k: v for k, v in case.derived.items() if v is not None},
-        )  # fmt: skip
+        )
 
     def _snapshot(self, runtime: RegistryRuntime, case: StoredCase) -> dict[str, Any]:
         definition = runtime.definitions[case.definition_version]
-        return {"status": case.status, "definition_version": case.definition_version,
-                **to_json_record(definition, case.record)}  # fmt: skip
+        return {
+            "status": case.status,
+            "definition_version": case.definition_version,
+            **to_json_record(definition, case.record),
+        }
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -185,23 +206,52 @@ class CaseService:
             result = self._validate(runtime, facility, printers, record)
             local_id = result.record["local_case_id"]
             main = runtime.tables.main
-            clash = session.scalar(select(main.c.id).where(
-                main.c.facility_id == facility.id, main.c.local_case_id == local_id))  # fmt: skip
+            clash = session.scalar(
+                select(main.c.id).where(
+                    main.c.facility_id == facility.id, main.c.local_case_id == local_id
+                )
+            )
             if clash is not None:
-                raise ValidationFailed([Issue(
-                    "error", local_id, "local_case_id", "duplicate_local_case_id",
-                    f"this facility already has a case with this local case ID (case {clash}): "
-                    "give a new ID, or update that case instead",
-                )])  # fmt: skip
+                raise ValidationFailed(
+                    [
+                        Issue(
+                            "error",
+                            local_id,
+                            "local_case_id",
+                            "duplicate_local_case_id",
+                            f"this facility already has a case with this local case ID (case {clash}): "
+                            "give a new ID, or update that case instead",
+                        )
+                    ]
+                )
             now = utcnow()
-            case = StoredCase(new_case_id(), facility.id, result.status, runtime.current.version,
-                              1, now, now, self.actor.name, self.actor.name, None,
-                              result.record, result.derived)  # fmt: skip
+            case = StoredCase(
+                new_case_id(),
+                facility.id,
+                result.status,
+                runtime.current.version,
+                1,
+                now,
+                now,
+                self.actor.name,
+                self.actor.name,
+                None,
+                result.record,
+                result.derived,
+            )
             runtime.writer(case.definition_version).insert(
                 session, [case], {facility.id: {p.label: p.id for p in printers}}
             )
-            audit(session, self.actor, "create", "case", str(case.id), registry_code=registry,
-                  facility_id=facility.id, after=self._snapshot(runtime, case))  # fmt: skip
+            audit(
+                session,
+                self.actor,
+                "create",
+                "case",
+                str(case.id),
+                registry_code=registry,
+                facility_id=facility.id,
+                after=self._snapshot(runtime, case),
+            )
             try:
                 session.flush()
             except IntegrityError:
@@ -228,13 +278,18 @@ class CaseService:
             self._store_batch(runtime, batch, result)
         return result
 
-    def _store_batch(self, runtime: RegistryRuntime, batch: list[tuple[str, Mapping[str, Any]]],
-                     result: BulkResult) -> None:  # fmt: skip
+    def _store_batch(
+        self,
+        runtime: RegistryRuntime,
+        batch: list[tuple[str, Mapping[str, Any]]],
+        result: BulkResult,
+    ) -> None:
         main = runtime.tables.main
         with self.platform.sessions() as session, session.begin():
             codes = {code for code, _ in batch}
-            facilities = {f.code: f for f in session.scalars(
-                select(Facility).where(Facility.code.in_(codes)))}  # fmt: skip
+            facilities = {
+                f.code: f for f in session.scalars(select(Facility).where(Facility.code.in_(codes)))
+            }
             printers: dict[int, list[Printer]] = {f.id: [] for f in facilities.values()}
             for printer in session.scalars(
                 select(Printer).where(Printer.facility_id.in_(list(printers)))
@@ -246,8 +301,17 @@ class CaseService:
             for code, record in batch:
                 facility = facilities.get(code)
                 if facility is None:
-                    result.rejected.append([Issue("error", "", "facility", "reference",
-                                                  f"no facility with code {code!r}")])  # fmt: skip
+                    result.rejected.append(
+                        [
+                            Issue(
+                                "error",
+                                "",
+                                "facility",
+                                "reference",
+                                f"no facility with code {code!r}",
+                            )
+                        ]
+                    )
                     continue
                 self.actor.require_case_write(runtime.code, facility.id)
                 context = ValidationContext(
@@ -256,45 +320,92 @@ class CaseService:
                 checked = validate_record(record, runtime.current, context)
                 key = (facility.id, str(checked.record.get("local_case_id")))
                 if checked.ok and key in seen:
-                    checked.issues.append(Issue("error", key[1], "local_case_id",
-                                                "duplicate_local_case_id",
-                                                "this local case ID appears twice in the batch"))  # fmt: skip
+                    checked.issues.append(
+                        Issue(
+                            "error",
+                            key[1],
+                            "local_case_id",
+                            "duplicate_local_case_id",
+                            "this local case ID appears twice in the batch",
+                        )
+                    )
                 if not checked.ok:
                     result.rejected.append(checked.issues)
                     continue
                 seen.add(key)
-                cases.append(StoredCase(new_case_id(), facility.id, checked.status,
-                                        runtime.current.version, 1, now, now, self.actor.name,
-                                        self.actor.name, None, checked.record, checked.derived))  # fmt: skip
+                cases.append(
+                    StoredCase(
+                        new_case_id(),
+                        facility.id,
+                        checked.status,
+                        runtime.current.version,
+                        1,
+                        now,
+                        now,
+                        self.actor.name,
+                        self.actor.name,
+                        None,
+                        checked.record,
+                        checked.derived,
+                    )
+                )
             existing = set()
             for facility_id in {c.facility_id for c in cases}:
                 wanted = [c.record["local_case_id"] for c in cases if c.facility_id == facility_id]
-                existing |= {(facility_id, v) for v in session.scalars(select(main.c.local_case_id)
-                             .where(main.c.facility_id == facility_id,
-                                    main.c.local_case_id.in_(wanted)))}  # fmt: skip
+                existing |= {
+                    (facility_id, v)
+                    for v in session.scalars(
+                        select(main.c.local_case_id).where(
+                            main.c.facility_id == facility_id, main.c.local_case_id.in_(wanted)
+                        )
+                    )
+                }
             fresh = []
             for case in cases:
                 local_id = case.record["local_case_id"]
                 if (case.facility_id, local_id) in existing:
-                    result.rejected.append([Issue("error", local_id, "local_case_id",
-                                                  "duplicate_local_case_id",
-                                                  "this facility already has a case with this "
-                                                  "local case ID")])  # fmt: skip
+                    result.rejected.append(
+                        [
+                            Issue(
+                                "error",
+                                local_id,
+                                "local_case_id",
+                                "duplicate_local_case_id",
+                                "this facility already has a case with this local case ID",
+                            )
+                        ]
+                    )
                 else:
                     fresh.append(case)
             ids = {fid: {p.label: p.id for p in ps} for fid, ps in printers.items()}
             runtime.writer(runtime.current.version).insert(session, fresh, ids)
             if fresh:
-                session.execute(insert(AuditEntry), [
-                    {"actor": self.actor.name, "action": "create", "entity_type": "case",
-                     "entity_id": str(c.id), "registry_code": runtime.code, "at": now,
-                     "facility_id": c.facility_id, "before": None,
-                     "after": self._snapshot(runtime, c)} for c in fresh
-                ])  # fmt: skip
+                session.execute(
+                    insert(AuditEntry),
+                    [
+                        {
+                            "actor": self.actor.name,
+                            "action": "create",
+                            "entity_type": "case",
+                            "entity_id": str(c.id),
+                            "registry_code": runtime.code,
+                            "at": now,
+                            "facility_id": c.facility_id,
+                            "before": None,
+                            "after": self._snapshot(runtime, c),
+                        }
+                        for c in fresh
+                    ],
+                )
             result.created += len(fresh)
 
-    def update(self, registry: str, case_id: uuid.UUID, record: Mapping[str, Any],
-               expected_version: int | None = None) -> SavedCase:  # fmt: skip
+    def update(
+        self,
+        registry: str,
+        case_id: uuid.UUID,
+        record: Mapping[str, Any],
+        expected_version: int | None = None,
+    ) -> SavedCase:
         """Validate and replace a case's record; Conflict if locked, deleted or changed meanwhile."""
         runtime = self.platform.registry(registry)
         with self.platform.sessions() as session, session.begin():
@@ -311,28 +422,58 @@ class CaseService:
             printers = self._printers(session, facility.id)
             result = self._validate(runtime, facility, printers, record)
             if result.record["local_case_id"] != stored.record["local_case_id"]:
-                raise ValidationFailed([Issue(
-                    "error", str(stored.record["local_case_id"]), "local_case_id",
-                    "local_case_id_changed", "the local case ID identifies the case and cannot "
-                    "change: create a new case instead",
-                )])  # fmt: skip
+                raise ValidationFailed(
+                    [
+                        Issue(
+                            "error",
+                            str(stored.record["local_case_id"]),
+                            "local_case_id",
+                            "local_case_id_changed",
+                            "the local case ID identifies the case and cannot "
+                            "change: create a new case instead",
+                        )
+                    ]
+                )
             before = self._snapshot(runtime, stored)
             updated = StoredCase(
-                stored.id, stored.facility_id, result.status, runtime.current.version,
-                stored.row_version + 1, stored.created_at, utcnow(), stored.created_by,
-                self.actor.name, None, result.record, result.derived,
-            )  # fmt: skip
+                stored.id,
+                stored.facility_id,
+                result.status,
+                runtime.current.version,
+                stored.row_version + 1,
+                stored.created_at,
+                utcnow(),
+                stored.created_by,
+                self.actor.name,
+                None,
+                result.record,
+                result.derived,
+            )
             after = self._snapshot(runtime, updated)
             if after != before:
                 runtime.writer(updated.definition_version).replace(
                     session, updated, {p.label: p.id for p in printers}
                 )
-                audit(session, self.actor, "update", "case", str(stored.id), registry_code=registry,
-                      facility_id=stored.facility_id, before=before, after=after)  # fmt: skip
+                audit(
+                    session,
+                    self.actor,
+                    "update",
+                    "case",
+                    str(stored.id),
+                    registry_code=registry,
+                    facility_id=stored.facility_id,
+                    before=before,
+                    after=after,
+                )
             else:
                 updated = stored
-        return SavedCase(updated.id, updated.record["local_case_id"], updated.status,
-                         updated.row_version, result.warnings)  # fmt: skip
+        return SavedCase(
+            updated.id,
+            updated.record["local_case_id"],
+            updated.status,
+            updated.row_version,
+            result.warnings,
+        )
 
     def _set_state(self, registry: str, case_id: uuid.UUID, action: str) -> CaseView:
         runtime = self.platform.registry(registry)
@@ -364,15 +505,28 @@ class CaseService:
             session.execute(
                 main.update()
                 .where(main.c.facility_id == stored.facility_id, main.c.id == stored.id)
-                .values(**changes, row_version=stored.row_version + 1, updated_at=utcnow(),
-                        updated_by=self.actor.name)  # fmt: skip
+                .values(
+                    **changes,
+                    row_version=stored.row_version + 1,
+                    updated_at=utcnow(),
+                    updated_by=self.actor.name,
+                )
             )
             for key, value in changes.items():
                 setattr(stored, key, value)
             stored.row_version += 1
             after = {"status": stored.status, "deleted_at": _iso(stored.deleted_at)}
-            audit(session, self.actor, action, "case", str(stored.id), registry_code=registry,
-                  facility_id=stored.facility_id, before=before, after=after)  # fmt: skip
+            audit(
+                session,
+                self.actor,
+                action,
+                "case",
+                str(stored.id),
+                registry_code=registry,
+                facility_id=stored.facility_id,
+                before=before,
+                after=after,
+            )
             return self._view(session, runtime, stored)
 
     def delete(self, registry: str, case_id: uuid.UUID) -> CaseView:
@@ -402,14 +556,22 @@ class CaseService:
         with self.platform.sessions() as session:
             facility = self._facility(session, facility_code)
             self.actor.require_case_read(registry, facility.id)
-            case_id = session.scalar(select(main.c.id).where(
-                main.c.facility_id == facility.id, main.c.local_case_id == local_case_id))  # fmt: skip
+            case_id = session.scalar(
+                select(main.c.id).where(
+                    main.c.facility_id == facility.id, main.c.local_case_id == local_case_id
+                )
+            )
             if case_id is None:
                 raise NotFound(f"no case {local_case_id!r} at facility {facility_code}")
             return self._view(session, runtime, self._locate(session, runtime, case_id))
 
-    def list(self, registry: str, query: CaseQuery, facility_code: str | None = None,
-             columns: tuple[str, ...] = ()) -> CasePage:  # fmt: skip
+    def list_cases(
+        self,
+        registry: str,
+        query: CaseQuery,
+        facility_code: str | None = None,
+        columns: tuple[str, ...] = (),
+    ) -> CasePage:
         """Return one page of the cases the actor may read, newest change first."""
         runtime = self.platform.registry(registry)
         readable = self.actor.readable_facilities(registry)
@@ -423,14 +585,25 @@ class CaseService:
             for name in (*query.where, *columns):
                 if name not in runtime.tables.main.c:
                     raise ValueError(f"cannot filter or show by {name!r}: not a case field")
-            rows = session.execute(
-                list_query(runtime.tables, runtime.current, _replace_ids(query, ids))
-            ).mappings().all()
+            rows = (
+                session.execute(
+                    list_query(runtime.tables, runtime.current, _replace_ids(query, ids))
+                )
+                .mappings()
+                .all()
+            )
             codes = dict(session.execute(select(Facility.id, Facility.code)).all())
         items = [
-            CaseSummary(r["id"], codes[r["facility_id"]], r["local_case_id"], r["status"],
-                        r["definition_version"], r["updated_at"], r["deleted_at"] is not None,
-                        {c: r[c] for c in columns})  # fmt: skip
+            CaseSummary(
+                r["id"],
+                codes[r["facility_id"]],
+                r["local_case_id"],
+                r["status"],
+                r["definition_version"],
+                r["updated_at"],
+                r["deleted_at"] is not None,
+                {c: r[c] for c in columns},
+            )
             for r in rows
         ]
         more = len(items) == query.limit
@@ -458,8 +631,12 @@ class CaseService:
                 .where(AuditEntry.entity_type == "case", AuditEntry.entity_id == str(stored.id))
                 .order_by(AuditEntry.id)
             ).all()
-        return [HistoryEntry(r.at, r.actor, r.action, changed_fields(r.before, r.after),
-                             r.before, r.after) for r in rows]  # fmt: skip
+        return [
+            HistoryEntry(
+                r.at, r.actor, r.action, changed_fields(r.before, r.after), r.before, r.after
+            )
+            for r in rows
+        ]
 
 
 def _replace_ids(query: CaseQuery, ids: list[int] | None) -> CaseQuery:

@@ -50,7 +50,9 @@ def _check_choice(record: str, field: str, value: str, allowed: type[object]) ->
     choices = [str(v) for v in allowed]  # type: ignore[attr-defined]
     if value in choices:
         return None
-    return Issue("error", record, field, "value_set", f"{field}: choose one of {', '.join(choices)}")
+    return Issue(
+        "error", record, field, "value_set", f"{field}: choose one of {', '.join(choices)}"
+    )
 
 
 class FacilityService:
@@ -78,8 +80,15 @@ class FacilityService:
             if (issue := _check_choice(profile.code, field, value, allowed)) is not None
         ]
         if not profile.code.strip() or len(profile.code) > 32:
-            issues.append(Issue("error", profile.code, "code", "required",
-                                "code: give a short code of at most 32 characters"))  # fmt: skip
+            issues.append(
+                Issue(
+                    "error",
+                    profile.code,
+                    "code",
+                    "required",
+                    "code: give a short code of at most 32 characters",
+                )
+            )
         if issues:
             raise ValidationFailed(issues)
         with self.platform.sessions() as session, session.begin():
@@ -92,13 +101,25 @@ class FacilityService:
             if registries:
                 query = query.where(Registry.code.in_(registries))
             for registry in session.scalars(query):
-                session.add(Participation(facility_id=facility.id, registry_id=registry.id,
-                                          status=EnrollmentStatus.ACTIVE.value))  # fmt: skip
-            audit(session, self.actor, "create", "facility", profile.code,
-                  facility_id=facility.id, after=dict(profile.__dict__))  # fmt: skip
+                session.add(
+                    Participation(
+                        facility_id=facility.id,
+                        registry_id=registry.id,
+                        status=EnrollmentStatus.ACTIVE.value,
+                    )
+                )
+            audit(
+                session,
+                self.actor,
+                "create",
+                "facility",
+                profile.code,
+                facility_id=facility.id,
+                after=dict(profile.__dict__),
+            )
         return profile
 
-    def list(self) -> list[tuple[FacilityProfile, int]]:
+    def facilities(self) -> list[tuple[FacilityProfile, int]]:
         """Return every facility with its printer count, by code."""
         with self.platform.sessions() as session:
             counts = dict(
@@ -107,9 +128,20 @@ class FacilityService:
                 ).all()
             )
             facilities = session.scalars(select(Facility).order_by(Facility.code)).all()
-            return [(FacilityProfile(f.code, f.name, f.facility_type, f.location,
-                                     f.census_region, f.lab_service_model),
-                     counts.get(f.id, 0)) for f in facilities]  # fmt: skip
+            return [
+                (
+                    FacilityProfile(
+                        f.code,
+                        f.name,
+                        f.facility_type,
+                        f.location,
+                        f.census_region,
+                        f.lab_service_model,
+                    ),
+                    counts.get(f.id, 0),
+                )
+                for f in facilities
+            ]
 
     def add_printer(self, printer: PrinterInfo) -> PrinterInfo:
         """Add a printer to a facility's inventory; its label must be new in the facility."""
@@ -118,15 +150,28 @@ class FacilityService:
         if issue is not None:
             raise ValidationFailed([issue])
         if not printer.label.strip() or len(printer.label) > 64:
-            raise ValidationFailed([Issue("error", printer.label, "label", "required",
-                                          "label: give a label of at most 64 characters")])  # fmt: skip
+            raise ValidationFailed(
+                [
+                    Issue(
+                        "error",
+                        printer.label,
+                        "label",
+                        "required",
+                        "label: give a label of at most 64 characters",
+                    )
+                ]
+            )
         with self.platform.sessions() as session, session.begin():
             facility = session.scalar(select(Facility).where(Facility.code == printer.facility))
             if facility is None:
                 raise NotFound(f"no facility with code {printer.facility!r}")
-            row = Printer(facility_id=facility.id, label=printer.label,
-                          manufacturer=printer.manufacturer, model=printer.model,
-                          technology=printer.technology)  # fmt: skip
+            row = Printer(
+                facility_id=facility.id,
+                label=printer.label,
+                manufacturer=printer.manufacturer,
+                model=printer.model,
+                technology=printer.technology,
+            )
             session.add(row)
             try:
                 session.flush()
@@ -134,16 +179,27 @@ class FacilityService:
                 raise Conflict(
                     f"facility {printer.facility} already has a printer labelled {printer.label!r}"
                 ) from None
-            audit(session, self.actor, "create", "printer", str(row.id), facility_id=facility.id,
-                  after=dict(printer.__dict__))  # fmt: skip
+            audit(
+                session,
+                self.actor,
+                "create",
+                "printer",
+                str(row.id),
+                facility_id=facility.id,
+                after=dict(printer.__dict__),
+            )
         return printer
 
     def printers(self, facility_code: str | None = None) -> list[PrinterInfo]:
         """Return printers, of one facility or of all, by facility and label."""
         with self.platform.sessions() as session:
-            query = select(Printer, Facility.code).join(Facility, Facility.id == Printer.facility_id)
+            query = select(Printer, Facility.code).join(
+                Facility, Facility.id == Printer.facility_id
+            )
             if facility_code is not None:
                 query = query.where(Facility.code == facility_code)
             rows = session.execute(query.order_by(Facility.code, Printer.label)).all()
-            return [PrinterInfo(code, p.label, p.manufacturer, p.model, p.technology)
-                    for p, code in rows]  # fmt: skip
+            return [
+                PrinterInfo(code, p.label, p.manufacturer, p.model, p.technology)
+                for p, code in rows
+            ]

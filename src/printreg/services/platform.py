@@ -65,9 +65,11 @@ class Platform:
                 ensure_bound(definition)
             by_version = {d.version: d for d in defs}
             self._registries[code] = RegistryRuntime(
-                code, by_version, by_version[registry.current_version],
+                code,
+                by_version,
+                by_version[registry.current_version],
                 build_case_tables(code, defs),
-            )  # fmt: skip
+            )
         return self._registries[code]
 
     def forget(self, code: str) -> None:

@@ -52,7 +52,7 @@ class RegistryService:
         self.platform = platform
         self.actor = actor
 
-    def list(self) -> list[RegistryInfo]:
+    def registries(self) -> list[RegistryInfo]:
         """Return every hosted registry, by code."""
         with self.platform.sessions() as session:
             codes = list(session.scalars(select(Registry.code).order_by(Registry.code)))
@@ -63,8 +63,13 @@ class RegistryService:
         runtime = self.platform.registry(code)
         with self.platform.sessions() as session:
             registry = session.scalars(select(Registry).where(Registry.code == code)).one()
-            return RegistryInfo(registry.code, registry.name, registry.lifecycle,
-                                registry.current_version, sorted(runtime.definitions))  # fmt: skip
+            return RegistryInfo(
+                registry.code,
+                registry.name,
+                registry.lifecycle,
+                registry.current_version,
+                sorted(runtime.definitions),
+            )
 
     def definition(self, code: str, version: str | None = None) -> Definition:
         """Return a stored definition version (the current one by default)."""
@@ -97,16 +102,27 @@ class RegistryService:
         main = runtime.tables.main
         live = main.c.deleted_at.is_(None)
         with self.platform.sessions() as session:
-            by_status = dict(session.execute(
-                select(main.c.status, func.count()).where(live).group_by(main.c.status)
-            ).all())  # fmt: skip
-            by_element = {
-                name: dict(session.execute(
-                    select(main.c[name], func.count()).where(live).group_by(main.c[name])
-                    .order_by(func.count().desc())
-                ).all())  # fmt: skip
+            by_status: dict[str, int] = dict(
+                session.execute(
+                    select(main.c.status, func.count()).where(live).group_by(main.c.status)
+                ).all()
+            )
+            by_element: dict[str, dict[object, int]] = {
+                name: dict(
+                    session.execute(
+                        select(main.c[name], func.count())
+                        .where(live)
+                        .group_by(main.c[name])
+                        .order_by(func.count().desc())
+                    ).all()
+                )
                 for name in elements
             }
             facilities = session.scalar(select(func.count(func.distinct(main.c.facility_id))))
-        return RegistrySummary(code, facilities or 0, sum(by_status.values()), by_status,
-                               {k: {str(c): n for c, n in v.items()} for k, v in by_element.items()})  # fmt: skip
+        return RegistrySummary(
+            code,
+            facilities or 0,
+            sum(by_status.values()),
+            by_status,
+            {k: {str(c): n for c, n in v.items()} for k, v in by_element.items()},
+        )

@@ -50,14 +50,27 @@ def load_synthetic(
     for facility in synth.facilities:
         if facility.code in known:
             continue
-        facility_service.add(FacilityProfile(facility.code, facility.name, facility.facility_type,
-                                             facility.location, facility.census_region,
-                                             facility.lab_service_model))  # fmt: skip
+        facility_service.add(
+            FacilityProfile(
+                facility.code,
+                facility.name,
+                facility.facility_type,
+                facility.location,
+                facility.census_region,
+                facility.lab_service_model,
+            )
+        )
         added_facilities += 1
         for printer in (p for p in synth.printers if p.facility_code == facility.code):
-            facility_service.add_printer(PrinterInfo(printer.facility_code, printer.label,
-                                                     printer.manufacturer, printer.model,
-                                                     printer.technology))  # fmt: skip
+            facility_service.add_printer(
+                PrinterInfo(
+                    printer.facility_code,
+                    printer.label,
+                    printer.manufacturer,
+                    printer.model,
+                    printer.technology,
+                )
+            )
             added_printers += 1
     definition = platform.registry(registry).current
     scenario_set = definition.value_sets.get("sig_scenario")

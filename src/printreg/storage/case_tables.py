@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -52,7 +53,7 @@ KEY_ELEMENT = "local_case_id"
 _DOUBLE = Float(precision=53)
 
 
-def column_type(element: ScalarElement) -> TypeEngine[object]:
+def column_type(element: ScalarElement) -> TypeEngine[Any]:
     """Return the SQL type that stores one value of the element."""
     if isinstance(element, TextElement):
         return String(element.max_length)
@@ -79,9 +80,10 @@ def unknown_column(element: ScalarElement) -> str | None:
     return f"{element.name}_unknown" if getattr(element, "unknown_allowed", False) else None
 
 
-def _derived_type(ref: DerivedRef) -> TypeEngine[object]:
-    return {"integer": Integer(), "decimal": _DOUBLE, "text": String(200),
-            "boolean": Boolean()}[ref.type]  # type: ignore[return-value]  # fmt: skip
+def _derived_type(ref: DerivedRef) -> TypeEngine[Any]:
+    return {"integer": Integer(), "decimal": _DOUBLE, "text": String(200), "boolean": Boolean()}[
+        ref.type
+    ]  # type: ignore[return-value]
 
 
 def _value_columns(element: ScalarElement) -> list[Column[object]]:
@@ -112,7 +114,9 @@ class CaseTables:
         return [self.main, *self.groups.values(), *self.multi.values()]
 
 
-def _latest_elements(definitions: Iterable[Definition]) -> tuple[dict[str, object], list[DerivedRef]]:
+def _latest_elements(
+    definitions: Iterable[Definition],
+) -> tuple[dict[str, object], list[DerivedRef]]:
     elements: dict[str, object] = {}
     derived: dict[str, DerivedRef] = {}
     for definition in sorted(definitions, key=lambda d: d.version_tuple):
@@ -156,12 +160,14 @@ def build_case_tables(registry_code: str, definitions: Iterable[Definition]) -> 
             main_columns += _value_columns(element)  # type: ignore[arg-type]
     main_columns += [Column(ref.name, _derived_type(ref)) for ref in derived]
     main = Table(
-        prefix, metadata, *main_columns,
+        prefix,
+        metadata,
+        *main_columns,
         PrimaryKeyConstraint("facility_id", "id"),
         UniqueConstraint("facility_id", KEY_ELEMENT),
         Index(f"ix_{prefix}_status", "facility_id", "status", "deleted_at"),
         Index(f"ix_{prefix}_updated", "facility_id", "updated_at"),
-    )  # fmt: skip
+    )
     tables = CaseTables(registry_code, metadata, main)
 
     def case_fk() -> ForeignKeyConstraint:
@@ -172,25 +178,27 @@ def build_case_tables(registry_code: str, definitions: Iterable[Definition]) -> 
     for group in groups:
         columns = [c for e in group.elements if not is_multiple(e) for c in _value_columns(e)]
         tables.groups[group.name] = Table(
-            f"{prefix}__{group.name}", metadata,
+            f"{prefix}__{group.name}",
+            metadata,
             Column("facility_id", Integer, nullable=False),
             Column("case_id", Uuid, nullable=False),
             Column("row_no", Integer, nullable=False),
             *columns,
             PrimaryKeyConstraint("facility_id", "case_id", "row_no"),
             case_fk(),
-        )  # fmt: skip
-    for group, element in children:
-        name = f"{prefix}__{group.name}__{element.name}" if group else f"{prefix}__{element.name}"
-        row_no = [Column("row_no", Integer, nullable=False)] if group else []
-        tables.multi[(group.name if group else None, element.name)] = Table(
-            name, metadata,
+        )
+    for holder, element in children:
+        name = f"{prefix}__{holder.name}__{element.name}" if holder else f"{prefix}__{element.name}"
+        row_no = [Column("row_no", Integer, nullable=False)] if holder else []
+        tables.multi[(holder.name if holder else None, element.name)] = Table(
+            name,
+            metadata,
             Column("facility_id", Integer, nullable=False),
             Column("case_id", Uuid, nullable=False),
             *row_no,
             Column("ord", Integer, nullable=False),
             Column("value", column_type(element), nullable=False),
-            PrimaryKeyConstraint("facility_id", "case_id", *(["row_no"] if group else []), "ord"),
+            PrimaryKeyConstraint("facility_id", "case_id", *(["row_no"] if holder else []), "ord"),
             case_fk(),
-        )  # fmt: skip
+        )
     return tables

@@ -21,7 +21,13 @@ def new_case_id() -> uuid.UUID:
     """Return a time-ordered UUID (version 7 layout) so new rows land at the end of indexes."""
     millis = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
     rand = uuid.uuid4().int & ((1 << 74) - 1)
-    value = (millis << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0b10 << 62) | (rand & ((1 << 62) - 1))
+    value = (
+        (millis << 80)
+        | (0x7 << 76)
+        | ((rand >> 62) << 64)
+        | (0b10 << 62)
+        | (rand & ((1 << 62) - 1))
+    )
     return uuid.UUID(int=value)
 
 
@@ -43,8 +49,18 @@ class StoredCase:
     derived: dict[str, Any] = field(default_factory=dict)
 
 
-_SYSTEM = ("facility_id", "id", "status", "definition_version", "row_version", "created_at",
-           "updated_at", "created_by", "updated_by", "deleted_at")  # fmt: skip
+_SYSTEM = (
+    "facility_id",
+    "id",
+    "status",
+    "definition_version",
+    "row_version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "deleted_at",
+)
 
 
 def _cells(element: ScalarElement, value: Any, printer_ids: Mapping[str, int]) -> dict[str, Any]:
@@ -64,7 +80,9 @@ class CaseWriter:
         self.tables = tables
         self.defn = definition
 
-    def rows(self, case: StoredCase, printer_ids: Mapping[str, int]) -> dict[str, list[dict[str, Any]]]:
+    def rows(
+        self, case: StoredCase, printer_ids: Mapping[str, int]
+    ) -> dict[str, list[dict[str, Any]]]:
         """Return the rows of every table for one case, keyed by table name."""
         out: dict[str, list[dict[str, Any]]] = {t.name: [] for t in self.tables.all_tables}
         key = {"facility_id": case.facility_id}
@@ -97,8 +115,12 @@ class CaseWriter:
         out[self.tables.main.name].append(main)
         return out
 
-    def insert(self, session: Session, cases: Sequence[StoredCase],
-               printer_ids: Mapping[int, Mapping[str, int]]) -> None:  # fmt: skip
+    def insert(
+        self,
+        session: Session,
+        cases: Sequence[StoredCase],
+        printer_ids: Mapping[int, Mapping[str, int]],
+    ) -> None:
         """Insert new cases, all tables in executemany batches; printer ids keyed by facility."""
         batches: dict[str, list[dict[str, Any]]] = {t.name: [] for t in self.tables.all_tables}
         for case in cases:
@@ -120,16 +142,20 @@ class CaseWriter:
             values.pop(name)
         result = session.execute(
             update(main)
-            .where(main.c.facility_id == case.facility_id, main.c.id == case.id,
-                   main.c.row_version == case.row_version - 1)  # fmt: skip
+            .where(
+                main.c.facility_id == case.facility_id,
+                main.c.id == case.id,
+                main.c.row_version == case.row_version - 1,
+            )
             .values(**values)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict("the case was changed by someone else meanwhile: reload it and retry")
         for table in [*self.tables.groups.values(), *self.tables.multi.values()]:
             session.execute(
-                delete(table).where(table.c.facility_id == case.facility_id,
-                                    table.c.case_id == case.id)  # fmt: skip
+                delete(table).where(
+                    table.c.facility_id == case.facility_id, table.c.case_id == case.id
+                )
             )
             if rows[table.name]:
                 session.execute(insert(table), rows[table.name])
@@ -142,13 +168,22 @@ class CaseReader:
         self.tables = tables
         self.definitions = definitions
 
-    def load(self, session: Session, facility_id: int, case_id: uuid.UUID,
-             printer_labels: Mapping[int, str]) -> StoredCase | None:  # fmt: skip
+    def load(
+        self,
+        session: Session,
+        facility_id: int,
+        case_id: uuid.UUID,
+        printer_labels: Mapping[int, str],
+    ) -> StoredCase | None:
         """Return the stored case, or None when the facility has no case with that id."""
         main = self.tables.main
-        row = session.execute(
-            select(main).where(main.c.facility_id == facility_id, main.c.id == case_id)
-        ).mappings().first()
+        row = (
+            session.execute(
+                select(main).where(main.c.facility_id == facility_id, main.c.id == case_id)
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
         definition = self.definitions[row["definition_version"]]
@@ -164,8 +199,13 @@ class CaseReader:
         case.derived = {d.name: row[d.name] for d in definition.derived}
         return case
 
-    def _values(self, session: Session, key: tuple[str | None, str], where: dict[str, Any],
-                row_no: int | None = None) -> list[Any]:  # fmt: skip
+    def _values(
+        self,
+        session: Session,
+        key: tuple[str | None, str],
+        where: dict[str, Any],
+        row_no: int | None = None,
+    ) -> list[Any]:
         table = self.tables.multi[key]
         query = select(table.c.value).where(
             *(table.c[k] == v for k, v in where.items()),
@@ -173,26 +213,40 @@ class CaseReader:
         )
         return list(session.scalars(query.order_by(table.c.ord)))
 
-    def _group(self, session: Session, group: GroupElement, where: dict[str, Any],
-               printer_labels: Mapping[int, str]) -> list[dict[str, Any]]:  # fmt: skip
+    def _group(
+        self,
+        session: Session,
+        group: GroupElement,
+        where: dict[str, Any],
+        printer_labels: Mapping[int, str],
+    ) -> list[dict[str, Any]]:
         table = self.tables.groups[group.name]
-        rows = session.execute(
-            select(table).where(*(table.c[k] == v for k, v in where.items())).order_by(table.c.row_no)
-        ).mappings().all()
+        rows = (
+            session.execute(
+                select(table)
+                .where(*(table.c[k] == v for k, v in where.items()))
+                .order_by(table.c.row_no)
+            )
+            .mappings()
+            .all()
+        )
         out = []
         for row in rows:
             record: dict[str, Any] = {}
             for child in group.elements:
                 if is_multiple(child):
-                    record[child.name] = self._values(session, (group.name, child.name), where,
-                                                      row["row_no"])  # fmt: skip
+                    record[child.name] = self._values(
+                        session, (group.name, child.name), where, row["row_no"]
+                    )
                 else:
                     record[child.name] = _value(child, row, printer_labels)
             out.append(record)
         return out
 
 
-def _value(element: ScalarElement, row: Mapping[str, Any], printer_labels: Mapping[int, str]) -> Any:
+def _value(
+    element: ScalarElement, row: Mapping[Any, Any], printer_labels: Mapping[int, str]
+) -> Any:
     if isinstance(element, ReferenceElement):
         ref = row[column_name(element)]
         return printer_labels.get(ref) if ref is not None else None
@@ -242,6 +296,7 @@ def list_query(tables: CaseTables, definition: Definition, query: CaseQuery) -> 
         stmt = stmt.where(main.c.local_case_id.ilike(f"%{query.search}%"))
     if query.after is not None:
         at, last_id = query.after
-        stmt = stmt.where(or_(main.c.updated_at < at,
-                              and_(main.c.updated_at == at, main.c.id < last_id)))  # fmt: skip
+        stmt = stmt.where(
+            or_(main.c.updated_at < at, and_(main.c.updated_at == at, main.c.id < last_id))
+        )
     return stmt.order_by(main.c.updated_at.desc(), main.c.id.desc()).limit(query.limit)

@@ -39,7 +39,7 @@ class Base(DeclarativeBase):
     """Declarative base of the platform tables."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON}
+    type_annotation_map = {dict[str, Any]: JSON}  # noqa: RUF012 - SQLAlchemy reads it as declared
 
 
 class Registry(Base):

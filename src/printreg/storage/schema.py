@@ -47,7 +47,9 @@ def ensure_case_tables(engine: Engine, tables: CaseTables) -> list[str]:
                 if column.name in existing:
                     continue
                 ddl = column.type.compile(dialect=engine.dialect)
-                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {ddl}'))
+                connection.execute(
+                    text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {ddl}')
+                )
                 changes.append(f"added column {table.name}.{column.name}")
     return changes
 
@@ -65,9 +67,12 @@ def register_definition(session: Session, definition: Definition) -> bool:
     """
     registry = session.scalar(select(Registry).where(Registry.code == definition.registry.code))
     if registry is None:
-        registry = Registry(code=definition.registry.code, name=definition.registry.name,
-                            description=definition.registry.description,
-                            current_version=definition.version)  # fmt: skip
+        registry = Registry(
+            code=definition.registry.code,
+            name=definition.registry.name,
+            description=definition.registry.description,
+            current_version=definition.version,
+        )
         session.add(registry)
         session.flush()
     stored = session.scalar(
@@ -84,8 +89,14 @@ def register_definition(session: Session, definition: Definition) -> bool:
                 "content: give the changed definition a new version number"
             )
         return False
-    session.add(DefinitionVersion(registry_id=registry.id, version=definition.version,
-                                  content=definition.model_dump(mode="json"), checksum=digest))  # fmt: skip
+    session.add(
+        DefinitionVersion(
+            registry_id=registry.id,
+            version=definition.version,
+            content=definition.model_dump(mode="json"),
+            checksum=digest,
+        )
+    )
     current = tuple(int(p) for p in registry.current_version.split("."))
     if definition.version_tuple > current:
         registry.current_version = definition.version

@@ -88,12 +88,44 @@ class SynthPrinter:
 # --- facilities and printers ------------------------------------------------------------------
 
 _PLACES = (
-    "Lakeside", "Riverbend", "Cedar Valley", "Maple Ridge", "Harbor Point", "Stonebridge",
-    "Pinecrest", "Silver Lake", "Elmwood", "Fairhaven", "Westbrook", "Oak Hollow", "Granite Falls",
-    "Willow Creek", "Bayview", "Ashford Vale", "Brightwater", "Copper Hill", "Eastgate", "Foxglen",
-    "Glenmoor", "Ironwood", "Juniper Flats", "Kestrel Point", "Larkspur", "Meadowbrook",
-    "Northfield", "Orchard Hill", "Prairie View", "Quarry Bend", "Redstone", "Sagebrush",
-    "Thornbury", "Upland Plains", "Yarrow Creek", "Blue Mesa", "Coral Bay", "Driftwood",
+    "Lakeside",
+    "Riverbend",
+    "Cedar Valley",
+    "Maple Ridge",
+    "Harbor Point",
+    "Stonebridge",
+    "Pinecrest",
+    "Silver Lake",
+    "Elmwood",
+    "Fairhaven",
+    "Westbrook",
+    "Oak Hollow",
+    "Granite Falls",
+    "Willow Creek",
+    "Bayview",
+    "Ashford Vale",
+    "Brightwater",
+    "Copper Hill",
+    "Eastgate",
+    "Foxglen",
+    "Glenmoor",
+    "Ironwood",
+    "Juniper Flats",
+    "Kestrel Point",
+    "Larkspur",
+    "Meadowbrook",
+    "Northfield",
+    "Orchard Hill",
+    "Prairie View",
+    "Quarry Bend",
+    "Redstone",
+    "Sagebrush",
+    "Thornbury",
+    "Upland Plains",
+    "Yarrow Creek",
+    "Blue Mesa",
+    "Coral Bay",
+    "Driftwood",
 )
 _SUFFIXES = {
     "academic": ("University Hospital", "University Medical Center", "Academic Medical Center"),
@@ -107,40 +139,66 @@ _LOCATION = _w("metropolitan:55 suburban:30 rural:15")
 _CENSUS = _w("northeast:22 midwest:22 south:34 west:22")
 _LAB_MODEL = _w("radiology:50 surgery:20 engineering_core:20 other:10")
 # (scale, Pareto alpha) of the annual case volume per facility type: a heavy tail.
-_VOLUME = {"academic": (30, 1.5), "community": (6, 2.0), "childrens": (25, 1.6),
-           "freestanding": (8, 2.0), "other": (6, 2.0)}
+_VOLUME = {
+    "academic": (30, 1.5),
+    "community": (6, 2.0),
+    "childrens": (25, 1.6),
+    "freestanding": (8, 2.0),
+    "other": (6, 2.0),
+}
 _PRINTER_COUNT = _wi(0, 20, 25, 22, 15, 10, 8)
 # (short label, manufacturer, model, technology, inventory weight)
-_MAKES = _Weighted([((s, m, mo, t), float(w)) for s, m, mo, t, w in (
-    ("J850", "Stratasys", "J850 Digital Anatomy", "material_jetting", 12),
-    ("J5", "Stratasys", "J5 DentaJet", "material_jetting", 6),
-    ("Form3B", "Formlabs", "Form 3B", "vat_photopolymerization", 14),
-    ("Form4B", "Formlabs", "Form 4B", "vat_photopolymerization", 12),
-    ("S5", "Ultimaker", "S5", "material_extrusion", 12),
-    ("MK4", "Prusa Research", "Original Prusa MK4", "material_extrusion", 12),
-    ("MJF5200", "HP", "Jet Fusion 5200", "powder_bed_fusion", 4),
-    ("Fuse1", "Formlabs", "Fuse 1+", "powder_bed_fusion", 2),
-    ("PJ660", "3D Systems", "ProJet CJP 660Pro", "binder_jetting", 4),
-    ("ARKe", "Mcor", "ARKe", "sheet_lamination", 1),
-)])
+_MAKES = _Weighted(
+    [
+        ((s, m, mo, t), float(w))
+        for s, m, mo, t, w in (
+            ("J850", "Stratasys", "J850 Digital Anatomy", "material_jetting", 12),
+            ("J5", "Stratasys", "J5 DentaJet", "material_jetting", 6),
+            ("Form3B", "Formlabs", "Form 3B", "vat_photopolymerization", 14),
+            ("Form4B", "Formlabs", "Form 4B", "vat_photopolymerization", 12),
+            ("S5", "Ultimaker", "S5", "material_extrusion", 12),
+            ("MK4", "Prusa Research", "Original Prusa MK4", "material_extrusion", 12),
+            ("MJF5200", "HP", "Jet Fusion 5200", "powder_bed_fusion", 4),
+            ("Fuse1", "Formlabs", "Fuse 1+", "powder_bed_fusion", 2),
+            ("PJ660", "3D Systems", "ProJet CJP 660Pro", "binder_jetting", 4),
+            ("ARKe", "Mcor", "ARKe", "sheet_lamination", 1),
+        )
+    ]
+)
 # Preference of a print for a printer's technology, models then guides.
 _TECH_PREF = {
-    "anatomic_model": {"material_jetting": 1.6, "vat_photopolymerization": 1.0,
-                       "material_extrusion": 1.0, "powder_bed_fusion": 0.3,
-                       "binder_jetting": 0.6, "sheet_lamination": 0.4},
-    "anatomic_guide": {"material_jetting": 0.7, "vat_photopolymerization": 1.8,
-                       "material_extrusion": 0.6, "powder_bed_fusion": 1.0,
-                       "binder_jetting": 0.05, "sheet_lamination": 0.05},
+    "anatomic_model": {
+        "material_jetting": 1.6,
+        "vat_photopolymerization": 1.0,
+        "material_extrusion": 1.0,
+        "powder_bed_fusion": 0.3,
+        "binder_jetting": 0.6,
+        "sheet_lamination": 0.4,
+    },
+    "anatomic_guide": {
+        "material_jetting": 0.7,
+        "vat_photopolymerization": 1.8,
+        "material_extrusion": 0.6,
+        "powder_bed_fusion": 1.0,
+        "binder_jetting": 0.05,
+        "sheet_lamination": 0.05,
+    },
 }
 # Materials per technology as (name, optical), models then guides.
 _MATERIALS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
     "anatomic_model": {
-        "material_jetting": (("VeroClear", "transparent"), ("VeroUltra White", "opaque"),
-                             ("Agilus30 Clear", "translucent"), ("TissueMatrix", "opaque"),
-                             ("VeroVivid colour", "opaque")),
-        "vat_photopolymerization": (("Clear Resin V4", "transparent"),
-                                    ("White Resin V4", "opaque"),
-                                    ("Elastic 50A Resin", "translucent")),
+        "material_jetting": (
+            ("VeroClear", "transparent"),
+            ("VeroUltra White", "opaque"),
+            ("Agilus30 Clear", "translucent"),
+            ("TissueMatrix", "opaque"),
+            ("VeroVivid colour", "opaque"),
+        ),
+        "vat_photopolymerization": (
+            ("Clear Resin V4", "transparent"),
+            ("White Resin V4", "opaque"),
+            ("Elastic 50A Resin", "translucent"),
+        ),
         "material_extrusion": (("PLA", "opaque"), ("PETG", "translucent"), ("TPU 95A", "opaque")),
         "powder_bed_fusion": (("PA12", "opaque"),),
         "binder_jetting": (("VisiJet PXL Core", "opaque"),),
@@ -148,9 +206,11 @@ _MATERIALS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
     },
     "anatomic_guide": {
         "material_jetting": (("MED610", "transparent"), ("MED615RGD", "opaque")),
-        "vat_photopolymerization": (("Surgical Guide Resin", "translucent"),
-                                    ("BioMed Clear Resin", "transparent"),
-                                    ("BioMed Amber Resin", "translucent")),
+        "vat_photopolymerization": (
+            ("Surgical Guide Resin", "translucent"),
+            ("BioMed Clear Resin", "transparent"),
+            ("BioMed Amber Resin", "translucent"),
+        ),
         "material_extrusion": (("PETG", "translucent"), ("PLA", "opaque")),
         "powder_bed_fusion": (("PA12", "opaque"), ("PA11", "opaque")),
         "binder_jetting": (("VisiJet PXL Core", "opaque"),),
@@ -158,24 +218,44 @@ _MATERIALS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
     },
 }
 # Median machine minutes and material cost (USD) per print, per technology.
-_MACHINE = {"material_jetting": (600, 120.0), "vat_photopolymerization": (480, 30.0),
-            "material_extrusion": (720, 6.0), "powder_bed_fusion": (900, 40.0),
-            "binder_jetting": (360, 60.0), "sheet_lamination": (600, 12.0)}
-_SEGMENTATION = (("Materialise Mimics InPrint", True), ("Materialise Mimics Medical", True),
-                 ("3D Slicer", False), ("Synopsys Simpleware ScanIP Medical", True),
-                 ("Axial3D Insight", True))
+_MACHINE = {
+    "material_jetting": (600, 120.0),
+    "vat_photopolymerization": (480, 30.0),
+    "material_extrusion": (720, 6.0),
+    "powder_bed_fusion": (900, 40.0),
+    "binder_jetting": (360, 60.0),
+    "sheet_lamination": (600, 12.0),
+}
+_SEGMENTATION = (
+    ("Materialise Mimics InPrint", True),
+    ("Materialise Mimics Medical", True),
+    ("3D Slicer", False),
+    ("Synopsys Simpleware ScanIP Medical", True),
+    ("Axial3D Insight", True),
+)
 _SEG_PICK = _wi(28, 30, 22, 12, 8)
-_CAD = _Weighted([("Materialise 3-matic", 45.0), ("Autodesk Meshmixer", 20.0),
-                  ("Geomagic Freeform", 10.0), ("Blender", 10.0), ("SolidWorks", 10.0),
-                  ("nTopology", 5.0)])
+_CAD = _Weighted(
+    [
+        ("Materialise 3-matic", 45.0),
+        ("Autodesk Meshmixer", 20.0),
+        ("Geomagic Freeform", 10.0),
+        ("Blender", 10.0),
+        ("SolidWorks", 10.0),
+        ("nTopology", 5.0),
+    ]
+)
 
 # --- clinical content -------------------------------------------------------------------------
 
-_MODEL_SYSTEMS = _w("cardiac:27 vascular:10 neurologic:8 craniomaxillofacial:8 head_neck:5 "
-                    "thoracic:6 breast:2 abdominal:7 genitourinary:8 musculoskeletal:12 spine:4 "
-                    "other:3")
-_GUIDE_SYSTEMS = _w("neurologic:30 craniomaxillofacial:25 musculoskeletal:20 spine:8 head_neck:7 "
-                    "cardiac:1 vascular:1 thoracic:1 breast:1 abdominal:1 genitourinary:1 other:4")
+_MODEL_SYSTEMS = _w(
+    "cardiac:27 vascular:10 neurologic:8 craniomaxillofacial:8 head_neck:5 "
+    "thoracic:6 breast:2 abdominal:7 genitourinary:8 musculoskeletal:12 spine:4 "
+    "other:3"
+)
+_GUIDE_SYSTEMS = _w(
+    "neurologic:30 craniomaxillofacial:25 musculoskeletal:20 spine:8 head_neck:7 "
+    "cardiac:1 vascular:1 thoracic:1 breast:1 abdominal:1 genitourinary:1 other:4"
+)
 # "= system" starts a block; rows: m(odel)/g(uide)/b(oth)|ICD-10-CM codes|region|subregion|
 # structure|indication text (short clinical phrases: no dates, names or long digit runs).
 _INDICATIONS = """
@@ -272,43 +352,60 @@ g|M21.6|lower_extremity|foot|bone|Acquired foot deformity, osteotomy guide
 # Further parts a model may carry, per organ system: "region:subregion:structure; ...".
 _EXTRA_PARTS = {
     "cardiac": "chest:great arteries:vessel; chest:coronary arteries:vessel; chest:airway:airway; "
-               "chest:blood pool:heart; chest:pulmonary veins:vessel; chest:sternum:bone",
+    "chest:blood pool:heart; chest:pulmonary veins:vessel; chest:sternum:bone",
     "vascular": "abdomen:iliac arteries:vessel; chest:aortic arch:vessel; abdomen:visceral "
-                "arteries:vessel; pelvis:pelvis:bone; spine:lumbar spine:bone",
+    "arteries:vessel; pelvis:pelvis:bone; spine:lumbar spine:bone",
     "neurologic": "head:skull:bone; head:venous sinuses:vessel; head:brain:organ; "
-                  "head:arteries:vessel",
+    "head:arteries:vessel",
     "craniomaxillofacial": "head:skull:bone; head:teeth:bone; head:inferior alveolar nerve:nerve; "
-                           "lower_extremity:fibula:bone",
+    "lower_extremity:fibula:bone",
     "head_neck": "neck:larynx:airway; neck:carotid arteries:vessel; head:mandible:bone; "
-                 "neck:hyoid:bone",
+    "neck:hyoid:bone",
     "thoracic": "chest:pulmonary arteries:vessel; chest:bronchi:airway; chest:ribs:bone; "
-                "chest:mass:tumor",
+    "chest:mass:tumor",
     "breast": "breast:skin:other; chest:ribs:bone; breast:vessels:vessel",
     "abdominal": "abdomen:portal vein:vessel; abdomen:hepatic veins:vessel; abdomen:bile "
-                 "ducts:other; abdomen:hepatic artery:vessel",
+    "ducts:other; abdomen:hepatic artery:vessel",
     "genitourinary": "abdomen:renal artery:vessel; abdomen:renal vein:vessel; abdomen:collecting "
-                     "system:other; pelvis:bladder:organ",
+    "system:other; pelvis:bladder:organ",
     "musculoskeletal": "lower_extremity:fibula:bone; pelvis:femoral head:bone; upper_extremity:"
-                       "ulna:bone; lower_extremity:muscles:muscle; upper_extremity:humerus:bone",
+    "ulna:bone; lower_extremity:muscles:muscle; upper_extremity:humerus:bone",
     "spine": "spine:spinal cord:nerve; spine:vertebral arteries:vessel; pelvis:sacrum:bone",
     "other": "other:skin:other; other:vessels:vessel; other:bone:bone",
 }
 _MODALITIES = {
-    "cardiac": "cta:55 ct:15 mr:20 echo_3d:10", "vascular": "cta:80 mra:15 rotational_angio:5",
-    "neurologic": "mr:50 ct:30 cta:10 mra:10", "craniomaxillofacial": "ct:60 cbct:40",
-    "head_neck": "ct:70 mr:20 cbct:10", "thoracic": "ct:80 cta:20", "breast": "mr:90 us:10",
-    "abdominal": "ct:60 cta:20 mr:20", "genitourinary": "ct:50 cta:20 mr:30",
-    "musculoskeletal": "ct:90 mr:10", "spine": "ct:90 mr:10", "other": "ct:60 mr:30 other:10",
+    "cardiac": "cta:55 ct:15 mr:20 echo_3d:10",
+    "vascular": "cta:80 mra:15 rotational_angio:5",
+    "neurologic": "mr:50 ct:30 cta:10 mra:10",
+    "craniomaxillofacial": "ct:60 cbct:40",
+    "head_neck": "ct:70 mr:20 cbct:10",
+    "thoracic": "ct:80 cta:20",
+    "breast": "mr:90 us:10",
+    "abdominal": "ct:60 cta:20 mr:20",
+    "genitourinary": "ct:50 cta:20 mr:30",
+    "musculoskeletal": "ct:90 mr:10",
+    "spine": "ct:90 mr:10",
+    "other": "ct:60 mr:30 other:10",
 }
-_SLICE = {"ct": (0.5, 0.625, 0.75, 1.0, 1.25), "cta": (0.5, 0.625, 0.75, 1.0),
-          "cbct": (0.2, 0.3, 0.4), "mr": (0.8, 1.0, 1.5, 2.0), "mra": (0.6, 0.8, 1.0)}
+_SLICE = {
+    "ct": (0.5, 0.625, 0.75, 1.0, 1.25),
+    "cta": (0.5, 0.625, 0.75, 1.0),
+    "cbct": (0.2, 0.3, 0.4),
+    "mr": (0.8, 1.0, 1.5, 2.0),
+    "mra": (0.6, 0.8, 1.0),
+}
 _SERVICE = {
     "cardiac": "cardiac_surgery:60 cardiology:40",
-    "vascular": "vascular_surgery:60 interventional_radiology:40", "neurologic": "neurosurgery:1",
-    "craniomaxillofacial": "omfs_ent:60 plastic_surgery:40", "head_neck": "omfs_ent:1",
-    "thoracic": "other:70 general_hpb_surgery:30", "breast": "plastic_surgery:50 other:50",
-    "abdominal": "general_hpb_surgery:1", "genitourinary": "urology:1",
-    "musculoskeletal": "orthopaedics:1", "spine": "neurosurgery:50 orthopaedics:50",
+    "vascular": "vascular_surgery:60 interventional_radiology:40",
+    "neurologic": "neurosurgery:1",
+    "craniomaxillofacial": "omfs_ent:60 plastic_surgery:40",
+    "head_neck": "omfs_ent:1",
+    "thoracic": "other:70 general_hpb_surgery:30",
+    "breast": "plastic_surgery:50 other:50",
+    "abdominal": "general_hpb_surgery:1",
+    "genitourinary": "urology:1",
+    "musculoskeletal": "orthopaedics:1",
+    "spine": "neurosurgery:50 orthopaedics:50",
     "other": "other:60 plastic_surgery:20 interventional_radiology:20",
 }
 _GUIDE_TYPE = {
@@ -317,25 +414,45 @@ _GUIDE_TYPE = {
     "musculoskeletal": "cutting:40 drilling:20 cutting_drilling:30 positioning:10",
     "spine": "drilling:80 positioning:15 other:5",
 }
-_PAEDIATRIC = {"cardiac": 0.45, "craniomaxillofacial": 0.2, "spine": 0.25, "neurologic": 0.12,
-               "musculoskeletal": 0.1}
+_PAEDIATRIC = {
+    "cardiac": 0.45,
+    "craniomaxillofacial": 0.2,
+    "spine": 0.25,
+    "neurologic": 0.12,
+    "musculoskeletal": 0.1,
+}
 _FLUORO = {"cardiac": 0.35, "vascular": 0.6, "spine": 0.3, "musculoskeletal": 0.2}
 # Intended uses in value-set order with their probability, per object type.
 _USES = {
-    "anatomic_model": (("surgical_planning", 0.85), ("intraprocedural_guidance", 0.1),
-                       ("procedure_rehearsal", 0.1), ("device_sizing", 0.06),
-                       ("patient_education", 0.2), ("trainee_education", 0.15),
-                       ("multidisciplinary_communication", 0.15), ("other", 0.02)),
-    "anatomic_guide": (("surgical_planning", 0.4), ("intraprocedural_guidance", 0.95),
-                       ("procedure_rehearsal", 0.05)),
+    "anatomic_model": (
+        ("surgical_planning", 0.85),
+        ("intraprocedural_guidance", 0.1),
+        ("procedure_rehearsal", 0.1),
+        ("device_sizing", 0.06),
+        ("patient_education", 0.2),
+        ("trainee_education", 0.15),
+        ("multidisciplinary_communication", 0.15),
+        ("other", 0.02),
+    ),
+    "anatomic_guide": (
+        ("surgical_planning", 0.4),
+        ("intraprocedural_guidance", 0.95),
+        ("procedure_rehearsal", 0.05),
+    ),
 }
 _SCENARIO_ALIASES = {
-    "cardiac": "cardiac card chd", "vascular": "vascular vasc", "neurologic": "neurologic neuro",
+    "cardiac": "cardiac card chd",
+    "vascular": "vascular vasc",
+    "neurologic": "neurologic neuro",
     "craniomaxillofacial": "craniomaxillofacial craniofacial cranio cmf",
-    "head_neck": "head_neck headneck hn ent", "thoracic": "thoracic thorax thor chest",
-    "breast": "breast", "abdominal": "abdominal abdomen abd hpb",
-    "genitourinary": "genitourinary uro gu", "musculoskeletal": "musculoskeletal msk ortho",
-    "spine": "spine spinal", "other": "other",
+    "head_neck": "head_neck headneck hn ent",
+    "thoracic": "thoracic thorax thor chest",
+    "breast": "breast",
+    "abdominal": "abdominal abdomen abd hpb",
+    "genitourinary": "genitourinary uro gu",
+    "musculoskeletal": "musculoskeletal msk ortho",
+    "spine": "spine spinal",
+    "other": "other",
 }
 _EXTREMITY_OR_BREAST = frozenset({"upper_extremity", "lower_extremity", "breast"})
 _SIDES, _SEX = _w("right:45 left:45 bilateral:10"), _w("female:48 male:48 unknown:3 other:1")
@@ -347,28 +464,46 @@ _LIKERT_HIGH, _LIKERT_MID = _wi(0, 2, 5, 15, 38, 40), _wi(0, 15, 20, 25, 25, 15)
 _CONF_BEFORE = _wi(0, 5, 20, 40, 30, 5)
 _CONF_GAIN = _Weighted([(-1, 5.0), (0, 35.0), (1, 45.0), (2, 15.0)])
 _SCALES = (50, 75, 80, 150, 200)
-_MULTICOLOR = {"material_jetting": 0.6, "binder_jetting": 0.9, "sheet_lamination": 1.0,
-               "material_extrusion": 0.1}
+_MULTICOLOR = {
+    "material_jetting": 0.6,
+    "binder_jetting": 0.9,
+    "sheet_lamination": 1.0,
+    "material_extrusion": 0.1,
+}
 _MULTIMATERIAL = {"material_jetting": 0.4, "material_extrusion": 0.1}
-_COMMENTS = ("Model clarified the relationship of the lesion to adjacent vessels.",
-             "Guide fit well and shortened the osteotomy step.",
-             "Helpful for counselling the family before surgery.",
-             "Sizing from the model matched the device implanted.",
-             "Would request again for similar anatomy.")
+_COMMENTS = (
+    "Model clarified the relationship of the lesion to adjacent vessels.",
+    "Guide fit well and shortened the osteotomy step.",
+    "Helpful for counselling the family before surgery.",
+    "Sizing from the model matched the device implanted.",
+    "Would request again for similar anatomy.",
+)
 _ACTIVITIES = ("consultation", "segmentation", "cad", "prep_post")
 _STAFF = ("clinician", "nonclinician")
 # Mean minutes per activity (clinician, non-clinician) and the share of zero cells: 90 clinician
 # and 335 non-clinician minutes per case for both object types, segmentation the largest share.
-_EFFORT_MEAN = {"anatomic_model": ((30, 25), (32, 160), (8, 70), (20, 80)),
-                "anatomic_guide": ((35, 30), (27, 130), (13, 120), (15, 55))}
+_EFFORT_MEAN = {
+    "anatomic_model": ((30, 25), (32, 160), (8, 70), (20, 80)),
+    "anatomic_guide": ((35, 30), (27, 130), (13, 120), (15, 55)),
+}
 _EFFORT_ZERO = ((0.05, 0.2), (0.1, 0.02), (0.5, 0.1), (0.4, 0.05))
 _EFFORT_KEYS = tuple(f"effort_{a}_{s}_min" for a in _ACTIVITIES for s in _STAFF)
 _UNKNOWN_SHARE, _DRAFT_SHARE, _UNBILLED, _MISCODED, _ASSESSED = 0.03, 0.08, 0.40, 0.08, 0.39
 _HISTORY_DAYS = 3 * 365
-_DRAFT_DROPS = (("delivery_date",), ("indication_icd10",), ("segmentation_software",),
-                ("prints",), _EFFORT_KEYS, ("procedure_performed", "procedure_date",
-                                            "used_phases", "fluoroscopy_guided",
-                                            "fluoro_time_saved_min"))
+_DRAFT_DROPS = (
+    ("delivery_date",),
+    ("indication_icd10",),
+    ("segmentation_software",),
+    ("prints",),
+    _EFFORT_KEYS,
+    (
+        "procedure_performed",
+        "procedure_date",
+        "used_phases",
+        "fluoroscopy_guided",
+        "fluoro_time_saved_min",
+    ),
+)
 _BILLING = {"anatomic_model": ("0559T", "0560T"), "anatomic_guide": ("0561T", "0562T")}
 
 Part = tuple[str, str, str]
@@ -399,22 +534,28 @@ def _indications() -> dict[tuple[str, str], tuple[Indication, ...]]:
 def _effort_cells(kind: str) -> tuple[tuple[str, float, float], ...]:
     """(element name, mean of non-zero values, u below which the cell is unknown or 0) per cell."""
     return tuple(
-        (f"effort_{act}_{staff}_min", _EFFORT_MEAN[kind][a][s] / (1 - _EFFORT_ZERO[a][s]),
-         _UNKNOWN_SHARE + _EFFORT_ZERO[a][s] * (1 - _UNKNOWN_SHARE))
-        for a, act in enumerate(_ACTIVITIES) for s, staff in enumerate(_STAFF)
+        (
+            f"effort_{act}_{staff}_min",
+            _EFFORT_MEAN[kind][a][s] / (1 - _EFFORT_ZERO[a][s]),
+            _UNKNOWN_SHARE + _EFFORT_ZERO[a][s] * (1 - _UNKNOWN_SHARE),
+        )
+        for a, act in enumerate(_ACTIVITIES)
+        for s, staff in enumerate(_STAFF)
     )
 
 
 def _scenario_table(codes: Sequence[str]) -> dict[str, tuple[str, ...]]:
     """Scenario codes per organ system, matched on the code's leading word; when no code matches
     any system (an unknown code style) every system draws from all codes."""
-    aliases = sorted(((a, system) for system, names in _SCENARIO_ALIASES.items()
-                      for a in names.split()), key=lambda pair: -len(pair[0]))
+    aliases = sorted(
+        ((a, system) for system, names in _SCENARIO_ALIASES.items() for a in names.split()),
+        key=lambda pair: -len(pair[0]),
+    )
     table: dict[str, list[str]] = {}
     for code in codes:
         low = code.lower()
         for alias, system in aliases:
-            if low.startswith(alias) and not low[len(alias):len(alias) + 1].isalpha():
+            if low.startswith(alias) and not low[len(alias) : len(alias) + 1].isalpha():
                 table.setdefault(system, []).append(code)
                 break
     if codes and not table:
@@ -466,16 +607,19 @@ class SyntheticRegistry:
     def _add_facility(self, code: str, names: set[str]) -> None:
         rng = self._rng
         kind = _FACILITY_TYPE.pick(rng)
-        name = f"{rng.choice(_PLACES)} {rng.choice(_SUFFIXES[kind])}"
+        base = name = f"{rng.choice(_PLACES)} {rng.choice(_SUFFIXES[kind])}"
         for campus in ("North", "South", "East", "West", "Central", "Riverside", "Hillside"):
             if name not in names:
                 break
-            name = f"{name.split(' — ', maxsplit=1)[0]} — {campus} Campus"
+            name = f"{base}, {campus} Campus"
+        else:
+            name = f"{base} ({code})" if name in names else name
         names.add(name)
         scale, alpha = _VOLUME[kind]
         volume = max(5, min(3000, int(scale * rng.paretovariate(alpha))))
-        facility = SynthFacility(code, name, kind, _LOCATION.pick(rng), _CENSUS.pick(rng),
-                                 _LAB_MODEL.pick(rng), volume)
+        facility = SynthFacility(
+            code, name, kind, _LOCATION.pick(rng), _CENSUS.pick(rng), _LAB_MODEL.pick(rng), volume
+        )
         count = max(_PRINTER_COUNT.pick(rng), 3 if volume > 100 else 1)
         seen: dict[str, int] = {}
         printers = []
@@ -484,12 +628,25 @@ class SyntheticRegistry:
             seen[short] = seen.get(short, 0) + 1
             printers.append(SynthPrinter(code, f"{short}-{seen[short]}", maker, model, tech))
         pick = {  # what a print of each object type needs to know of the printer it is made on
-            object_type: _Weighted([(
-                (p.label, _MATERIALS[object_type][p.technology],
-                 _MULTICOLOR.get(p.technology, 0.0) if object_type == "anatomic_model" else 0.0,
-                 _MULTIMATERIAL.get(p.technology, 0.0) if object_type == "anatomic_model" else 0.0,
-                 *_MACHINE[p.technology]),
-                pref[p.technology]) for p in printers])
+            object_type: _Weighted(
+                [
+                    (
+                        (
+                            p.label,
+                            _MATERIALS[object_type][p.technology],
+                            _MULTICOLOR.get(p.technology, 0.0)
+                            if object_type == "anatomic_model"
+                            else 0.0,
+                            _MULTIMATERIAL.get(p.technology, 0.0)
+                            if object_type == "anatomic_model"
+                            else 0.0,
+                            *_MACHINE[p.technology],
+                        ),
+                        pref[p.technology],
+                    )
+                    for p in printers
+                ]
+            )
             for object_type, pref in _TECH_PREF.items()
         }
         self.facilities.append(facility)
@@ -524,7 +681,8 @@ class SyntheticRegistry:
         rec: dict[str, Any] = {
             "facility": site.facility.code,
             "status": "complete",
-            "local_case_id": f"3DP-{year}-{seq:06d}" if seq < 1_000_000
+            "local_case_id": f"3DP-{year}-{seq:06d}"
+            if seq < 1_000_000
             else f"3DP-{year}-{seq // 1_000_000}K{seq % 1_000_000:06d}",
             "patient_age_years": self._age(system, site.childrens),
         }
@@ -577,8 +735,11 @@ class SyntheticRegistry:
         r = rng.random
         model = kind == "anatomic_model"
         rec["object_type"] = kind
-        uses = [code for code, p in _USES[kind] if r() < (
-            0.3 if code == "device_sizing" and system in ("cardiac", "vascular") else p)]
+        uses = [
+            code
+            for code, p in _USES[kind]
+            if r() < (0.3 if code == "device_sizing" and system in ("cardiac", "vascular") else p)
+        ]
         rec["intended_uses"] = uses or [_USES[kind][0 if model else 1][0]]
         rec["ordering_service"] = _PICKS["service"][system].pick(rng)
         if not model:
@@ -596,7 +757,8 @@ class SyntheticRegistry:
             parts = []
             for number in range(n_parts):
                 region, subregion, structure = (
-                    dominant if number == 0 else extra[int(r() * len(extra))])
+                    dominant if number == 0 else extra[int(r() * len(extra))]
+                )
                 part = {"region": region, "subregion": subregion, "structure": structure}
                 if r() < 0.15:
                     del part["subregion"]
@@ -631,10 +793,14 @@ class SyntheticRegistry:
             material, optical = materials[int(r() * len(materials))]
             copies = _COPIES.pick(rng)
             row: dict[str, Any] = {
-                "printer": label, "material": material,
+                "printer": label,
+                "material": material,
                 "scale_pct": 100 if r() < 0.92 else _SCALES[int(r() * len(_SCALES))],
-                "copies": copies, "optical": optical, "multicolor": r() < multicolor,
-                "multimaterial": r() < multimaterial, "sterilized": r() < (0.05 if model else 0.9),
+                "copies": copies,
+                "optical": optical,
+                "multicolor": r() < multicolor,
+                "multimaterial": r() < multimaterial,
+                "sterilized": r() < (0.05 if model else 0.9),
             }
             if model:
                 row["part_numbers"] = groups[k]

@@ -12,6 +12,12 @@ from printreg.validation.engine import (
 )
 
 __all__ = [
-    "Issue", "ValidationContext", "ValidationResult", "check_definition", "describe_condition",
-    "ensure_bound", "safe_echo", "validate_record",
-]  # fmt: skip
+    "Issue",
+    "ValidationContext",
+    "ValidationResult",
+    "check_definition",
+    "describe_condition",
+    "ensure_bound",
+    "safe_echo",
+    "validate_record",
+]

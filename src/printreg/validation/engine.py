@@ -71,8 +71,10 @@ class ValidationResult:
 def check_definition(definition: Definition) -> list[str]:
     """Return problems binding the definition's named rules and derived values; empty when fine."""
     problems: list[str] = []
-    for kind, refs, table in (("rule", definition.rules, RULES),
-                              ("derived", definition.derived, DERIVED)):  # fmt: skip
+    for kind, refs, table in (
+        ("rule", definition.rules, RULES),
+        ("derived", definition.derived, DERIVED),
+    ):
         for ref in refs:
             name = getattr(ref, "code", None) or getattr(ref, "name", "")
             named = table.get(ref.function)
@@ -174,8 +176,9 @@ class _Run:
         self.out: dict[str, Any] = {}
         self.invalid: set[str] = set()  # paths whose given value was refused
 
-    def add(self, path: str, rule: str, message: str, raw: object = None,
-            severity: Severity = "error") -> None:  # fmt: skip
+    def add(
+        self, path: str, rule: str, message: str, raw: object = None, severity: Severity = "error"
+    ) -> None:
         self.issues.append(Issue(severity, self.key, path, rule, message, safe_echo(raw)))
 
     def unknown_keys(self, given: Mapping[str, Any], allowed: Sequence[str], prefix: str) -> None:
@@ -184,8 +187,9 @@ class _Run:
                 continue
             close = difflib.get_close_matches(str(name), allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ": remove it"
-            self.add(f"{prefix}{name}", "unknown_field",
-                     f"this registry has no field of that name{hint}")  # fmt: skip
+            self.add(
+                f"{prefix}{name}", "unknown_field", f"this registry has no field of that name{hint}"
+            )
 
     # -- values ---------------------------------------------------------------------------------
 
@@ -228,18 +232,27 @@ class _Run:
         if not labels:
             raise ValueProblem("reference", "the facility has no printers yet: add one first")
         raise ValueProblem(
-            "reference", f"choose one of the facility's printers: {', '.join(sorted(labels.values()))}"
+            "reference",
+            f"choose one of the facility's printers: {', '.join(sorted(labels.values()))}",
         )
 
     def scan(self, element: TextElement, text: str, path: str) -> None:
         if element.identifier_scan == "none":
             return
         if element.identifier_scan == "case_identifier" and looks_like_mrn(text):
-            self.add(path, "identifier_mrn", f"{element.label}: this looks like a medical record "
-                     "number; use the lab's own case number, never the patient's MRN")  # fmt: skip
+            self.add(
+                path,
+                "identifier_mrn",
+                f"{element.label}: this looks like a medical record "
+                "number; use the lab's own case number, never the patient's MRN",
+            )
         for kind in dict.fromkeys(f.kind for f in scan_text(text)):
-            self.add(path, f"identifier_{kind}", f"{element.label}: remove {describe(kind)}; "
-                     "cases must carry no patient identifiers")  # fmt: skip
+            self.add(
+                path,
+                f"identifier_{kind}",
+                f"{element.label}: remove {describe(kind)}; "
+                "cases must carry no patient identifiers",
+            )
 
     def element(self, element: ScalarElement, raw: object, path: str) -> Any:
         if element.is_missing(raw):
@@ -261,8 +274,12 @@ class _Run:
             if value is None:
                 continue
             if value in values:
-                self.add(f"{path}[{j}]", "duplicate_value",
-                         f"{element.label}: this value is listed twice; give it once", item)  # fmt: skip
+                self.add(
+                    f"{path}[{j}]",
+                    "duplicate_value",
+                    f"{element.label}: this value is listed twice; give it once",
+                    item,
+                )
                 continue
             values.append(value)
         max_items = getattr(element, "max_items", None)
@@ -272,8 +289,14 @@ class _Run:
 
     # -- presence -------------------------------------------------------------------------------
 
-    def presence(self, element: ElementBase, value: Any, path: str,
-                 scope: Mapping[str, Any], group: GroupElement | None) -> bool:  # fmt: skip
+    def presence(
+        self,
+        element: ElementBase,
+        value: Any,
+        path: str,
+        scope: Mapping[str, Any],
+        group: GroupElement | None,
+    ) -> bool:
         """Add applicability and requiredness issues; return whether the value is kept."""
 
         def lookup(name: str) -> Any:
@@ -290,8 +313,11 @@ class _Run:
         if element.applies_when is not None and not element.applies_when.evaluate(lookup, filled):
             if present:
                 when = describe_condition(element.applies_when, self.defn, group)
-                self.add(path, "not_applicable",
-                         f"{element.label}: leave this empty; it applies only when {when}")  # fmt: skip
+                self.add(
+                    path,
+                    "not_applicable",
+                    f"{element.label}: leave this empty; it applies only when {when}",
+                )
             return False
         if path in self.invalid:
             return False  # already reported: a refused value is not also "missing"
@@ -303,8 +329,12 @@ class _Run:
             when = ""
             if element.required_when is not None:
                 when = f" when {describe_condition(element.required_when, self.defn, group)}"
-            self.add(path, "required", f"{element.label}: this is required{when}; fill it in",
-                     severity=severity)  # fmt: skip
+            self.add(
+                path,
+                "required",
+                f"{element.label}: this is required{when}; fill it in",
+                severity=severity,
+            )
         min_items = getattr(element, "min_items", 0)
         if present and isinstance(value, list) and len(value) < min_items:
             self.add(path, "min_items", f"{element.label}: choose at least {min_items}")
@@ -319,15 +349,23 @@ class _Run:
             self.add(group.name, "type", f"{group.label}: give a list of rows")
             return []
         if len(raw) > group.max_rows:
-            self.add(group.name, "max_rows", f"{group.label}: at most {group.max_rows} "
-                     f"{group.row_label}s are allowed; this case has {len(raw)}")  # fmt: skip
+            self.add(
+                group.name,
+                "max_rows",
+                f"{group.label}: at most {group.max_rows} "
+                f"{group.row_label}s are allowed; this case has {len(raw)}",
+            )
         rows = []
         names = [e.name for e in group.elements]
         for i, raw_row in enumerate(raw, start=1):
             prefix = f"{group.name}[{i}]."
             self.unknown_keys(raw_row, names, prefix)
-            rows.append({e.name: self.element(e, raw_row.get(e.name), prefix + e.name)
-                         for e in group.elements})  # fmt: skip
+            rows.append(
+                {
+                    e.name: self.element(e, raw_row.get(e.name), prefix + e.name)
+                    for e in group.elements
+                }
+            )
         return rows
 
     def run(self, record: object) -> tuple[dict[str, Any], str]:
@@ -351,8 +389,12 @@ class _Run:
             rows = groups[name]
             if self.presence(group, rows, name, {}, None):
                 if len(rows) < group.min_rows:
-                    self.add(name, "min_rows", f"{group.label}: give at least {group.min_rows} "
-                             f"{group.row_label}s", severity=self._soft())  # fmt: skip
+                    self.add(
+                        name,
+                        "min_rows",
+                        f"{group.label}: give at least {group.min_rows} {group.row_label}s",
+                        severity=self._soft(),
+                    )
                 for i, row in enumerate(rows, start=1):
                     for child in group.elements:
                         path = f"{name}[{i}].{child.name}"
@@ -369,17 +411,29 @@ class _Run:
     def envelope(self, record: Mapping[str, Any]) -> str:
         facility = record.get("facility")
         if facility is not None and str(facility).lower() != self.ctx.facility_code.lower():
-            self.add("facility", "facility_mismatch", "the record names another facility than "
-                     "the one submitting it: remove 'facility' or correct it")  # fmt: skip
+            self.add(
+                "facility",
+                "facility_mismatch",
+                "the record names another facility than "
+                "the one submitting it: remove 'facility' or correct it",
+            )
         version = record.get("definition_version")
         if version is not None and str(version) != self.defn.version:
-            self.add("definition_version", "definition_version",
-                     f"this record follows version {self.defn.version}: remove "
-                     f"'definition_version' or set it to {self.defn.version}")  # fmt: skip
+            self.add(
+                "definition_version",
+                "definition_version",
+                f"this record follows version {self.defn.version}: remove "
+                f"'definition_version' or set it to {self.defn.version}",
+            )
         status = record.get("status", self.mode)
         if status not in ENTERED_STATUSES:
-            self.add("status", "status", "status must be 'draft' or 'complete' (cases are locked "
-                     "by the registry, not by the record)", status)  # fmt: skip
+            self.add(
+                "status",
+                "status",
+                "status must be 'draft' or 'complete' (cases are locked "
+                "by the registry, not by the record)",
+                status,
+            )
             return "draft"
         return str(status)
 
@@ -398,8 +452,9 @@ def validate_record(
     """
     status_hint = record.get("status") if isinstance(record, Mapping) else None
     effective: Mode = mode or ("draft" if status_hint == "draft" else "complete")
-    key = record_key or (str(record.get("local_case_id") or "") if isinstance(record, Mapping)
-                         else "")  # fmt: skip
+    key = record_key or (
+        str(record.get("local_case_id") or "") if isinstance(record, Mapping) else ""
+    )
     key = key if safe_echo(key) else "(case)"
     run = _Run(definition, context, effective, key)
     canonical, status = run.run(record)

@@ -82,9 +82,12 @@ def date_order(record: Record, definition: Definition, *, earlier: str, later: s
     """The ``later`` date must not come before the ``earlier`` one."""
     first, second = record.get(earlier), record.get(later)
     if isinstance(first, dt.date) and isinstance(second, dt.date) and second < first:
-        yield later, (
-            f"{_label(definition, later)} is before {_label(definition, earlier)}: "
-            f"correct one of the two dates"
+        yield (
+            later,
+            (
+                f"{_label(definition, later)} is before {_label(definition, earlier)}: "
+                f"correct one of the two dates"
+            ),
         )
 
 
@@ -98,14 +101,19 @@ def row_references(
     for i, row in enumerate(record.get(group) or [], start=1):
         for j, number in enumerate(row.get(field) or [], start=1):
             if _known(number) and not 1 <= number <= available:
-                yield f"{group}[{i}].{field}[{j}]", (
-                    f"there is no row {number} in {target_label} (the case has {available}): "
-                    f"list only existing row numbers"
+                yield (
+                    f"{group}[{i}].{field}[{j}]",
+                    (
+                        f"there is no row {number} in {target_label} (the case has {available}): "
+                        f"list only existing row numbers"
+                    ),
                 )
 
 
 @rule("unique_in_group", groups=("group",))
-def unique_in_group(record: Record, definition: Definition, *, group: str, field: str) -> Violations:
+def unique_in_group(
+    record: Record, definition: Definition, *, group: str, field: str
+) -> Violations:
     """No two rows of ``group`` may share a value of ``field``."""
     seen: dict[Any, int] = {}
     for i, row in enumerate(record.get(group) or [], start=1):
@@ -114,9 +122,12 @@ def unique_in_group(record: Record, definition: Definition, *, group: str, field
             continue
         if value in seen:
             row_label = definition.groups[group].row_label
-            yield f"{group}[{i}].{field}", (
-                f"the same value is already in {row_label} {seen[value]}: "
-                f"give each value once and add up the units"
+            yield (
+                f"{group}[{i}].{field}",
+                (
+                    f"the same value is already in {row_label} {seen[value]}: "
+                    f"give each value once and add up the units"
+                ),
             )
         else:
             seen[value] = i
@@ -133,9 +144,12 @@ def _billed(record: Record, group: str) -> dict[str, int]:
 def cpt_addon_requires_primary(record: Record, definition: Definition, *, group: str) -> Violations:  # noqa: ARG001
     """An add-on code (0560T, 0562T) needs its primary code (0559T, 0561T) on the same case."""
     for addon in orphan_addons(_billed(record, group)):
-        yield group, (
-            f"{addon} is an add-on code and needs {ADDON_PRIMARY[addon]} on the same case: "
-            f"add {ADDON_PRIMARY[addon]} or remove {addon}"
+        yield (
+            group,
+            (
+                f"{addon} is an add-on code and needs {ADDON_PRIMARY[addon]} on the same case: "
+                f"add {ADDON_PRIMARY[addon]} or remove {addon}"
+            ),
         )
 
 
@@ -147,9 +161,12 @@ def cpt_matches_suggestion(record: Record, definition: Definition, *, group: str
         return
     suggested = _suggestion(record)
     if suggested and billed != suggested:
-        yield group, (
-            f"billed {format_codes(billed)} but the case suggests {format_codes(suggested)}: "
-            f"check the number of parts or guides, or the units billed"
+        yield (
+            group,
+            (
+                f"billed {format_codes(billed)} but the case suggests {format_codes(suggested)}: "
+                f"check the number of parts or guides, or the units billed"
+            ),
         )
 
 
@@ -162,9 +179,12 @@ def sterile_guides(record: Record, definition: Definition) -> Violations:  # noq
         return
     for i, row in enumerate(record.get("prints") or [], start=1):
         if row.get("sterilized") is False:
-            yield f"prints[{i}].sterilized", (
-                "a guide used during the procedure is normally sterilized: "
-                "confirm that this print was not used in the sterile field"
+            yield (
+                f"prints[{i}].sterilized",
+                (
+                    "a guide used during the procedure is normally sterilized: "
+                    "confirm that this print was not used in the sterile field"
+                ),
             )
 
 
@@ -201,7 +221,8 @@ def sum_of(record: Record, definition: Definition, *, fields: list[str]) -> floa
     values = [record.get(name) for name in fields]
     if not all(_known(v) for v in values):
         return None
-    return sum(values)
+    total: float = sum(v for v in values if v is not None)  # ints stay ints
+    return total
 
 
 @derived("difference", fields=("minuend", "subtrahend"))
@@ -214,7 +235,10 @@ def difference(
 ) -> float | None:
     """Return minuend − subtrahend; None when either is missing or unknown."""
     a, b = record.get(minuend), record.get(subtrahend)
-    return a - b if _known(a) and _known(b) else None
+    if a is None or b is None or not (_known(a) and _known(b)):
+        return None
+    gap: float = a - b
+    return gap
 
 
 @derived("cpt_suggestion")

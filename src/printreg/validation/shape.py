@@ -28,13 +28,11 @@ def to_json_record(definition: Definition, record: Mapping[str, Any]) -> dict[st
     """Return the record in definition order, leaving out empty values."""
     out: dict[str, Any] = {}
     for name, element in definition.elements.items():
-        value = record.get(name)
+        value: Any = record.get(name)
         if not _present(value):
             continue
         if isinstance(element, GroupElement):
-            out[name] = [
-                {k: json_value(v) for k, v in row.items() if _present(v)} for row in value
-            ]
+            out[name] = [{k: json_value(v) for k, v in row.items() if _present(v)} for row in value]
         else:
             out[name] = json_value(value)
     return out

@@ -325,4 +325,6 @@ def test_a_second_title_is_not_a_name() -> None:
 def test_long_adversarial_text_scans_quickly(text: str) -> None:
     started = time.perf_counter()
     scan_text(text)
-    assert time.perf_counter() - started < 10.0  # catastrophic backtracking takes minutes; 10 s leaves room for slow CI
+    assert (
+        time.perf_counter() - started < 10.0
+    )  # catastrophic backtracking takes minutes; 10 s leaves room for slow CI

@@ -80,8 +80,13 @@ def test_facilities_and_printers_are_plausible(registry: SyntheticRegistry) -> N
     assert codes == [f"F{k:04d}" for k in range(1, 31)]
     assert len({f.name for f in registry.facilities}) == 30
     for facility in registry.facilities:
-        assert facility.facility_type in {"academic", "community", "childrens", "freestanding",
-                                          "other"}
+        assert facility.facility_type in {
+            "academic",
+            "community",
+            "childrens",
+            "freestanding",
+            "other",
+        }
         assert facility.location in {"metropolitan", "suburban", "rural"}
         assert facility.census_region in {"northeast", "midwest", "south", "west"}
         assert facility.lab_service_model in {"radiology", "surgery", "engineering_core", "other"}
@@ -162,8 +167,13 @@ def test_parts_prints_and_laterality_are_consistent(
             assert sorted(used) == list(range(1, len(parts) + 1))  # each part printed once
         if not model:
             assert 1 <= rec["guide_count"] <= 4
-            assert rec["guide_type"] in {"cutting", "drilling", "cutting_drilling", "positioning",
-                                         "other"}
+            assert rec["guide_type"] in {
+                "cutting",
+                "drilling",
+                "cutting_drilling",
+                "positioning",
+                "other",
+            }
         else:
             assert "guide_type" not in rec
             assert "guide_count" not in rec
@@ -227,8 +237,10 @@ def test_effort_matches_the_registry(complete: list[dict[str, Any]]) -> None:
     nonclinician = sum(v for k, v in means.items() if k.endswith("_nonclinician_min"))
     assert clinician == pytest.approx(90, rel=0.08)
     assert nonclinician == pytest.approx(335, rel=0.08)
-    by_activity = {a: sum(v for k, v in means.items() if f"_{a}_" in k)
-                   for a in ("consultation", "segmentation", "cad", "prep_post")}
+    by_activity = {
+        a: sum(v for k, v in means.items() if f"_{a}_" in k)
+        for a in ("consultation", "segmentation", "cad", "prep_post")
+    }
     assert max(by_activity, key=by_activity.__getitem__) == "segmentation"
     values = [rec[key] for rec in complete for key in EFFORT if isinstance(rec.get(key), int)]
     assert max(values) <= 59940
@@ -278,10 +290,21 @@ def test_drafts_are_a_minority(cases: list[Case]) -> None:
 
 
 def test_complete_cases_carry_the_required_elements(complete: list[dict[str, Any]]) -> None:
-    required = {"local_case_id", "patient_age_years", "request_date", "source_modalities",
-                "organ_system", "indication_text", "object_type", "intended_uses",
-                "ordering_service", "segmentation_software", "prints", "procedure_performed",
-                *EFFORT}
+    required = {
+        "local_case_id",
+        "patient_age_years",
+        "request_date",
+        "source_modalities",
+        "organ_system",
+        "indication_text",
+        "object_type",
+        "intended_uses",
+        "ordering_service",
+        "segmentation_software",
+        "prints",
+        "procedure_performed",
+        *EFFORT,
+    }
     for rec in complete:
         assert required <= rec.keys()
 
@@ -294,8 +317,12 @@ def test_scenarios_follow_the_organ_system() -> None:
     cardiac = [rec for rec in records if rec["organ_system"] == "cardiac"]
     share = _share(cardiac, lambda r: "appropriateness_scenario" in r)
     assert share == pytest.approx(0.5, abs=0.06)
-    prefix = {"cardiac": "cardiac", "craniomaxillofacial": "cmf", "musculoskeletal": "msk",
-              "neurologic": "neuro"}
+    prefix = {
+        "cardiac": "cardiac",
+        "craniomaxillofacial": "cmf",
+        "musculoskeletal": "msk",
+        "neurologic": "neuro",
+    }
     for rec in with_scenario:
         assert rec["appropriateness_scenario"].startswith(prefix[rec["organ_system"]])
     assert all("appropriateness_scenario" not in rec for _, rec in registry.cases(200))
