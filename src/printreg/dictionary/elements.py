@@ -137,6 +137,9 @@ class _Number(_Scalar):
             raise ValueProblem("range", f"enter a value of at most {_num(self.max)}{unit}")
 
 
+INT_LIMIT = 2**31 - 1  # the range of an SQL INTEGER column on every supported database
+
+
 class IntegerElement(_Number):
     """A whole number, or a list of them when ``multiple``; 'unknown' when allowed."""
 
@@ -153,10 +156,17 @@ class IntegerElement(_Number):
             return raw
         if isinstance(raw, float) and raw.is_integer():
             return int(raw)
-        if isinstance(raw, str) and re.fullmatch(r"\s*[+-]?\d+\s*", raw):
+        if isinstance(raw, str) and re.fullmatch(r"\s*[+-]?\d{1,18}\s*", raw):
             return int(raw)
+        if isinstance(raw, str) and re.fullmatch(r"\s*[+-]?\d+\s*", raw):
+            raise ValueProblem("range", "enter a number of at most 18 digits")
         hint = " or 'unknown'" if self.unknown_allowed else ""
         raise ValueProblem("type", f"enter a whole number{hint}")
+
+    def check(self, value: Any) -> None:
+        if value is not UNKNOWN and abs(value) > INT_LIMIT:
+            raise ValueProblem("range", f"enter a value between -{INT_LIMIT} and {INT_LIMIT}")
+        super().check(value)
 
 
 class DecimalElement(_Number):
@@ -173,7 +183,7 @@ class DecimalElement(_Number):
             raise ValueProblem("type", "enter a number")
         try:
             value = float(raw) if isinstance(raw, int | float | str) else math.nan
-        except ValueError:
+        except (ValueError, OverflowError):
             value = math.nan
         if not math.isfinite(value):
             raise ValueProblem("type", "enter a number such as 12 or 0.625")
