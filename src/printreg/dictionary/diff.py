@@ -75,7 +75,7 @@ class DefinitionDiff:
         """Return why the new version number is too small for the changes, or None."""
         old = tuple(int(p) for p in self.old_version.split("."))
         new = tuple(int(p) for p in self.new_version.split("."))
-        if self.changes and new <= old:
+        if self.changes and new < old:
             return f"the new version {self.new_version} must be higher than {self.old_version}"
         needed, actual = self.required_bump, self.actual_bump
         if _ORDER[actual] < _ORDER[needed]:

@@ -326,7 +326,18 @@ ELEMENT_TYPES: tuple[str, ...] = (
 
 def is_multiple(element: ElementBase) -> bool:
     """Return whether the element holds a list of values."""
-    return isinstance(element, CodesElement) or bool(getattr(element, "multiple", False))
+    if isinstance(element, CodesElement):
+        return True
+    return isinstance(element, TextElement | IntegerElement) and element.multiple
+
+
+def item_bounds(element: ElementBase) -> tuple[int, int | None]:
+    """Return (min_items, max_items) of a multi-valued element; (0, None) for others."""
+    if isinstance(element, CodesElement):
+        return element.min_items, element.max_items
+    if isinstance(element, TextElement | IntegerElement):
+        return 0, element.max_items
+    return 0, None
 
 
 def _num(value: float) -> str:

@@ -135,6 +135,11 @@ class Definition(_Strict):
         """Section code of every top-level element."""
         return {e.name: s.code for s in self.sections for e in s.elements}
 
+    @cached_property
+    def section_elements(self) -> dict[str, list[str]]:
+        """Top-level element names of every section, by section code."""
+        return {s.code: [e.name for e in s.elements] for s in self.sections}
+
     @property
     def version_tuple(self) -> tuple[int, int, int]:
         """The semantic version as three integers."""

@@ -77,7 +77,8 @@ def column_name(element: ScalarElement) -> str:
 
 def unknown_column(element: ScalarElement) -> str | None:
     """Return the flag column marking an explicit 'unknown', or None when not allowed."""
-    return f"{element.name}_unknown" if getattr(element, "unknown_allowed", False) else None
+    allowed = isinstance(element, IntegerElement | DecimalElement) and element.unknown_allowed
+    return f"{element.name}_unknown" if allowed else None
 
 
 def _derived_type(ref: DerivedRef) -> TypeEngine[Any]:

@@ -29,8 +29,11 @@ _N = 4096
 
 def _table(pairs: Sequence[tuple[T, float]]) -> tuple[T, ...]:
     """Return ``_N`` equally likely slots filled in proportion to the weights."""
-    cum = list(accumulate(w for _, w in pairs))
-    return tuple(pairs[bisect_right(cum, (k + 0.5) * cum[-1] / _N)][0] for k in range(_N))
+    total, reached, slots = sum(w for _, w in pairs), 0.0, list[T]()
+    for item, weight in pairs:
+        reached += weight
+        slots.extend([item] * (round(reached * _N / total) - len(slots)))
+    return tuple(slots)
 
 
 def _w(spec: str) -> tuple[str, ...]:

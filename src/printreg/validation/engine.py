@@ -25,6 +25,7 @@ from printreg.dictionary import (
     ValueProblem,
     is_multiple,
 )
+from printreg.dictionary.elements import item_bounds
 from printreg.domain.issues import Issue, Severity
 from printreg.privacy import describe, looks_like_mrn, scan_text
 from printreg.validation.functions import DERIVED, RULES, NamedFunction
@@ -175,6 +176,7 @@ class _Run:
         self.issues: list[Issue] = []
         self.out: dict[str, Any] = {}
         self.invalid: set[str] = set()  # paths whose given value was refused
+        self.inapplicable: set[str] = set()  # paths whose element does not apply here
 
     def add(
         self, path: str, rule: str, message: str, raw: object = None, severity: Severity = "error"
@@ -260,11 +262,13 @@ class _Run:
         if not is_multiple(element):
             if isinstance(raw, list | dict):
                 self.add(path, "type", f"{element.label}: give one value, not a list")
+                self.invalid.add(path)
                 return None
             return self.value(element, raw, path)
         items = raw if isinstance(raw, list) else None
         if items is None:
             self.add(path, "type", f"{element.label}: give a list of values")
+            self.invalid.add(path)
             return None
         values = []
         for j, item in enumerate(items, start=1):
@@ -282,63 +286,65 @@ class _Run:
                 )
                 continue
             values.append(value)
-        max_items = getattr(element, "max_items", None)
+        max_items = item_bounds(element)[1]
         if max_items is not None and len(values) > max_items:
             self.add(path, "max_items", f"{element.label}: give at most {max_items} values")
         return values
 
     # -- presence -------------------------------------------------------------------------------
 
-    def presence(
-        self,
-        element: ElementBase,
-        value: Any,
-        path: str,
-        scope: Mapping[str, Any],
-        group: GroupElement | None,
-    ) -> bool:
-        """Add applicability and requiredness issues; return whether the value is kept."""
-
+    def _scope(self, scope: Mapping[str, Any], group: GroupElement | None) -> tuple[Any, Any]:
         def lookup(name: str) -> Any:
             return scope[name] if group is not None and name in scope else self.out.get(name)
 
         def filled(section: str) -> bool:
-            return any(
-                self.out.get(name) not in (None, [])
-                for name, code in self.defn.section_of.items()
-                if code == section
-            )
+            names = self.defn.section_elements[section]
+            return any(self.out.get(name) not in (None, []) for name in names)
 
+        return lookup, filled
+
+    def applies(
+        self, element: ElementBase, value: Any, path: str,
+        scope: Mapping[str, Any], group: GroupElement | None,
+    ) -> bool:  # fmt: skip
+        """Return whether the element applies here; a value given where it does not is an issue."""
+        if element.applies_when is None or element.applies_when.evaluate(
+            *self._scope(scope, group)
+        ):
+            return True
+        self.inapplicable.add(path)
+        if value is not None and value != []:
+            when = describe_condition(element.applies_when, self.defn, group)
+            self.add(
+                path,
+                "not_applicable",
+                f"{element.label}: leave this empty; it applies only when {when}",
+            )
+        return False
+
+    def require(
+        self, element: ElementBase, value: Any, path: str,
+        scope: Mapping[str, Any], group: GroupElement | None,
+    ) -> None:  # fmt: skip
+        """Add an issue when an applicable element is required here and has no value."""
         present = value is not None and value != []
-        if element.applies_when is not None and not element.applies_when.evaluate(lookup, filled):
-            if present:
-                when = describe_condition(element.applies_when, self.defn, group)
-                self.add(
-                    path,
-                    "not_applicable",
-                    f"{element.label}: leave this empty; it applies only when {when}",
-                )
-            return False
-        if path in self.invalid:
-            return False  # already reported: a refused value is not also "missing"
+        if path in self.invalid or path in self.inapplicable:
+            return  # a refused value is not also "missing"; an inapplicable one is never needed
         required = element.required or (
-            element.required_when is not None and element.required_when.evaluate(lookup, filled)
+            element.required_when is not None
+            and element.required_when.evaluate(*self._scope(scope, group))
         )
         if required and not present:
-            severity: Severity = "warning" if self.mode == "draft" else "error"
             when = ""
             if element.required_when is not None:
                 when = f" when {describe_condition(element.required_when, self.defn, group)}"
             self.add(
-                path,
-                "required",
-                f"{element.label}: this is required{when}; fill it in",
-                severity=severity,
-            )
-        min_items = getattr(element, "min_items", 0)
+                path, "required", f"{element.label}: this is required{when}; fill it in",
+                severity=self._soft(),
+            )  # fmt: skip
+        min_items = item_bounds(element)[0]
         if present and isinstance(value, list) and len(value) < min_items:
             self.add(path, "min_items", f"{element.label}: choose at least {min_items}")
-        return present
 
     # -- groups ---------------------------------------------------------------------------------
 
@@ -347,6 +353,7 @@ class _Run:
             return []
         if not isinstance(raw, list) or not all(isinstance(r, Mapping) for r in raw):
             self.add(group.name, "type", f"{group.label}: give a list of rows")
+            self.invalid.add(group.name)
             return []
         if len(raw) > group.max_rows:
             self.add(
@@ -380,29 +387,37 @@ class _Run:
                 groups[name] = self.group_rows(element, record.get(name))
             else:
                 self.out[name] = self.element(element, record.get(name), name)
-        for name, element in self.defn.elements.items():
-            if isinstance(element, GroupElement):
-                continue
-            if not self.presence(element, self.out[name], name, {}, None):
+        # Applicability first, for every element, so that 'section filled' and other conditions
+        # never see a value that is about to be refused as not applicable.
+        scalars = [n for n, e in self.defn.elements.items() if not isinstance(e, GroupElement)]
+        for name in scalars:
+            if not self.applies(self.defn.elements[name], self.out[name], name, {}, None):
                 self.out[name] = None
         for name, group in self.defn.groups.items():
+            if not self.applies(group, groups[name], name, {}, None):
+                groups[name] = []
+            for i, row in enumerate(groups[name], start=1):
+                for child in group.elements:
+                    path = f"{name}[{i}].{child.name}"
+                    if not self.applies(child, row[child.name], path, row, group):
+                        row[child.name] = None
+            self.out[name] = groups[name]
+        for name in scalars:
+            self.require(self.defn.elements[name], self.out[name], name, {}, None)
+        for name, group in self.defn.groups.items():
             rows = groups[name]
-            if self.presence(group, rows, name, {}, None):
-                if len(rows) < group.min_rows:
-                    self.add(
-                        name,
-                        "min_rows",
-                        f"{group.label}: give at least {group.min_rows} {group.row_label}s",
-                        severity=self._soft(),
-                    )
-                for i, row in enumerate(rows, start=1):
-                    for child in group.elements:
-                        path = f"{name}[{i}].{child.name}"
-                        if not self.presence(child, row[child.name], path, row, group):
-                            row[child.name] = None
-                self.out[name] = rows
-            else:
-                self.out[name] = []
+            if name in self.inapplicable:
+                continue
+            self.require(group, rows, name, {}, None)
+            if rows and len(rows) < group.min_rows:
+                self.add(
+                    name, "min_rows", f"{group.label}: give at least {group.min_rows} {group.row_label}s",
+                    severity=self._soft(),
+                )  # fmt: skip
+            for i, row in enumerate(rows, start=1):
+                for child in group.elements:
+                    path = f"{name}[{i}].{child.name}"
+                    self.require(child, row[child.name], path, row, group)
         return self.out, status
 
     def _soft(self) -> Severity:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import sys
 import time
@@ -136,8 +137,10 @@ def _no_none(value: Any) -> bool:
     return value is not None
 
 
-def test_no_nulls_are_emitted(cases: list[Case]) -> None:
+def test_records_are_plain_json_without_nulls(cases: list[Case]) -> None:
     assert all(_no_none(rec) for _, rec in cases)
+    sample = [rec for _, rec in cases[:2000]]
+    assert json.loads(json.dumps(sample)) == sample  # no tuples, dates or other non-JSON values
 
 
 def test_parts_prints_and_laterality_are_consistent(
