@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused in production
 
 
 class Settings(BaseSettings):
@@ -26,3 +28,39 @@ class Settings(BaseSettings):
         default="3dp", description="Registry used by commands that are not told one."
     )
     page_size: int = Field(default=50, ge=1, le=1000, description="Default cases per list page.")
+    secret_key: str = Field(
+        default=DEVELOPMENT_SECRET,
+        description="Key that signs session cookies; at least 32 characters; required in production.",
+    )
+    session_hours: int = Field(
+        default=12, ge=1, le=720, description="Hours a signed-in session lasts without activity."
+    )
+    login_failures_before_lockout: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Failed sign-ins in a row before the account backs off.",
+    )
+    lockout_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=1440,
+        description="Minutes an account is locked after too many failures.",
+    )
+    token_max_days: int = Field(
+        default=365, ge=1, le=3650, description="Longest lifetime an API token may be given."
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Mark cookies Secure (HTTPS only); always on in production."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "PRINTREG_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production"
+            )
+        return self

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.support.records import records
 
-from printreg.domain.errors import Conflict, NotFound, ValidationFailed
+from printreg.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from printreg.domain.facility import Role
 from printreg.services import cases as cases_module
 from printreg.services.actor import Actor
@@ -271,7 +271,7 @@ def test_a_facility_never_sees_another_facilitys_cases(seeded: Platform, operato
     assert mine.list_cases(REG, CaseQuery(), facility_code="F0002").items == []
     viewer = CaseService(seeded, _member(seeded, "F0001", Role.VIEWER))
     assert viewer.get(REG, own.id).id == own.id
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden):
         viewer.update(REG, own.id, records("F0001", 1)[0])
 
 

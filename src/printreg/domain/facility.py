@@ -70,6 +70,22 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
+class RegistryRoleName(StrEnum):
+    """Registry-wide roles: administrators see every facility; the others no case data at all."""
+
+    REGISTRY_ADMIN = "registry_admin"
+    RESEARCHER = "researcher"
+    SPONSOR = "sponsor"
+
+
+class Scope(StrEnum):
+    """What an API token may do, within its one facility."""
+
+    CASES_READ = "cases:read"
+    CASES_WRITE = "cases:write"
+    REPORTS_READ = "reports:read"
+
+
 class CaseStatus(StrEnum):
     """Life of a case: only complete and locked cases enter reports."""
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from printreg.domain.errors import NotFound
-from printreg.domain.facility import Role
+from printreg.domain.errors import Forbidden, NotFound
+from printreg.domain.facility import Role, Scope
 
 CASE_READERS = frozenset({Role.FACILITY_ADMIN, Role.DATA_MANAGER, Role.VIEWER})
 CASE_WRITERS = frozenset({Role.FACILITY_ADMIN, Role.DATA_MANAGER})
@@ -18,6 +18,9 @@ class Actor:
 
     ``system`` actors (the local CLI operator, the demo loader) act for the whole platform.
     Everyone else acts through facility memberships (facility id → role) and registry roles.
+    An API token's actor carries ``scopes``; a signed-in person's carries None (all their rights).
+    Other facilities' cases are reported as not found, never as forbidden, so that nobody learns
+    that they exist.
     """
 
     name: str
@@ -25,11 +28,22 @@ class Actor:
     system: bool = False
     memberships: Mapping[int, Role] = field(default_factory=dict)
     registry_admin_of: frozenset[str] = frozenset()
+    registry_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    scopes: frozenset[str] | None = None
 
     @classmethod
     def operator(cls, name: str = "cli") -> Actor:
         """Return the local operator, who runs the platform from its command line."""
         return cls(name=f"system:{name}", system=True)
+
+    @property
+    def is_platform_admin(self) -> bool:
+        """Return whether the actor administers at least one registry (or is the operator)."""
+        return self.system or bool(self.registry_admin_of)
+
+    def _scoped(self, scope: Scope) -> None:
+        if self.scopes is not None and scope not in self.scopes:
+            raise Forbidden(f"this API token lacks the '{scope}' scope")
 
     def sees_registry(self, registry_code: str) -> bool:
         """Return whether the actor sees every facility's cases in the registry."""
@@ -37,12 +51,14 @@ class Actor:
 
     def readable_facilities(self, registry_code: str) -> list[int] | None:
         """Return facility ids whose cases the actor may read; None means all of them."""
+        self._scoped(Scope.CASES_READ)
         if self.sees_registry(registry_code):
             return None
         return [f for f, role in self.memberships.items() if role in CASE_READERS]
 
     def require_case_read(self, registry_code: str, facility_id: int) -> None:
         """Raise NotFound (never Forbidden: existence must not leak) unless the actor may read."""
+        self._scoped(Scope.CASES_READ)
         if self.sees_registry(registry_code):
             return
         if self.memberships.get(facility_id) not in CASE_READERS:
@@ -50,7 +66,28 @@ class Actor:
 
     def require_case_write(self, registry_code: str, facility_id: int) -> None:
         """Raise NotFound unless the actor may change the facility's cases."""
+        self._scoped(Scope.CASES_WRITE)
         if self.sees_registry(registry_code):
             return
         if self.memberships.get(facility_id) not in CASE_WRITERS:
+            if self.memberships.get(facility_id) in CASE_READERS:
+                raise Forbidden("your role at this facility may read cases but not change them")
             raise NotFound("no such case")
+
+    def may_manage_facility(self, facility_id: int) -> bool:
+        """Return whether the actor may change the facility's profile, printers and users."""
+        if self.scopes is not None:
+            return False
+        return self.is_platform_admin or self.memberships.get(facility_id) == Role.FACILITY_ADMIN
+
+    def require_facility_admin(self, facility_id: int) -> None:
+        """Raise NotFound unless the actor administers the facility."""
+        if not self.may_manage_facility(facility_id):
+            if facility_id in self.memberships:
+                raise Forbidden("only the facility's administrators may do this")
+            raise NotFound("no such facility")
+
+    def require_platform_admin(self) -> None:
+        """Raise Forbidden unless the actor administers a registry."""
+        if self.scopes is not None or not self.is_platform_admin:
+            raise Forbidden("only registry administrators may do this")

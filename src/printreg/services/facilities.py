@@ -62,13 +62,9 @@ class FacilityService:
         self.platform = platform
         self.actor = actor
 
-    def _require_admin(self) -> None:
-        if not self.actor.system and not self.actor.registry_admin_of:
-            raise NotFound("no such facility")
-
     def add(self, profile: FacilityProfile, registries: tuple[str, ...] = ()) -> FacilityProfile:
         """Create a facility, active in the given registries (all registries when empty)."""
-        self._require_admin()
+        self.actor.require_platform_admin()
         issues = [
             issue
             for field, value, allowed in (
@@ -145,7 +141,6 @@ class FacilityService:
 
     def add_printer(self, printer: PrinterInfo) -> PrinterInfo:
         """Add a printer to a facility's inventory; its label must be new in the facility."""
-        self._require_admin()
         issue = _check_choice(printer.label, "technology", printer.technology, PrinterTechnology)
         if issue is not None:
             raise ValidationFailed([issue])
@@ -165,6 +160,7 @@ class FacilityService:
             facility = session.scalar(select(Facility).where(Facility.code == printer.facility))
             if facility is None:
                 raise NotFound(f"no facility with code {printer.facility!r}")
+            self.actor.require_facility_admin(facility.id)
             row = Printer(
                 facility_id=facility.id,
                 label=printer.label,

@@ -293,12 +293,6 @@ def test_a_refused_value_is_not_also_reported_missing(definition: Definition) ->
     assert [i.rule for i in result.issues] == ["max_length"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG src/printreg/validation/engine.py:262 (and :267 for multi-valued elements, :349 "
-    "for groups): a list or object given for a required element is reported as 'type' and then "
-    "again as 'required', because the refused path is not added to _Run.invalid",
-)
 @pytest.mark.parametrize("raw", [["A case"], {"text": "A case"}])
 def test_a_list_for_a_required_scalar_is_not_also_reported_missing(
     definition: Definition, raw: Any

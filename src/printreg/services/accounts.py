@@ -1,0 +1,383 @@
+"""People, sign-in, sessions and API tokens.
+
+Passwords are argon2id hashes. A run of failed sign-ins locks the account for a while (the
+same answer whether or not the e-mail exists). Browser sessions and API tokens are random
+secrets of which only a SHA-256 hash is stored; a token is shown once, belongs to one facility,
+carries scopes and an expiry, can be revoked, and records its last use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from printreg.domain.errors import Conflict, Forbidden, NotFound, RegistryError
+from printreg.domain.facility import RegistryRoleName, Role, Scope
+from printreg.services.actor import Actor
+from printreg.services.audit import audit
+from printreg.services.platform import Platform
+from printreg.storage.platform import (
+    ApiToken,
+    Facility,
+    Membership,
+    Registry,
+    RegistryRole,
+    User,
+    WebSession,
+    utcnow,
+)
+
+# OWASP's minimum argon2id parameters: 19 MiB, 2 iterations, 1 lane.
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+_DUMMY_HASH = _HASHER.hash("timing-equaliser-for-unknown-accounts")
+TOKEN_PREFIX = "prt_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
+MIN_PASSWORD = 12
+
+
+class LoginFailed(RegistryError):  # noqa: N818 - reads as the condition it names
+    """Sign-in refused; the message never says whether the account exists."""
+
+
+def digest(secret: str) -> str:
+    """Return the SHA-256 hex digest under which a session or token secret is stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite returns naive datetimes for aware columns: read them back as UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A person as others see them: no password hash, roles by facility code."""
+
+    id: int
+    email: str
+    display_name: str
+    active: bool
+    memberships: dict[str, str]
+    registry_roles: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An API token without its secret."""
+
+    id: int
+    name: str
+    facility: str
+    scopes: list[str]
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+class AccountService:
+    """Users and memberships, sign-in with back-off, sessions and API tokens."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.settings = platform.settings
+
+    # -- people ---------------------------------------------------------------------------------
+
+    def _info(self, session: Session, user: User) -> UserInfo:
+        codes = dict(session.execute(select(Facility.id, Facility.code)).all())
+        registries = dict(session.execute(select(Registry.id, Registry.code)).all())
+        members = session.scalars(select(Membership).where(Membership.user_id == user.id))
+        roles: dict[str, list[str]] = {}
+        for row in session.scalars(select(RegistryRole).where(RegistryRole.user_id == user.id)):
+            roles.setdefault(registries[row.registry_id], []).append(row.role)
+        return UserInfo(user.id, user.email, user.display_name, user.active,
+                        {codes[m.facility_id]: m.role for m in members}, roles)  # fmt: skip
+
+    def create_user(
+        self,
+        actor: Actor,
+        email: str,
+        display_name: str,
+        password: str | None,
+        memberships: Mapping[str, Role] | None = None,
+        registry_roles: Mapping[str, RegistryRoleName] | None = None,
+    ) -> UserInfo:
+        """Create a person with roles; facility administrators may add people to their facility."""
+        email = email.strip().lower()
+        if "@" not in email or len(email) > 254:
+            raise Conflict("give a valid e-mail address")
+        if password is not None and len(password) < MIN_PASSWORD:
+            raise Conflict(f"a password needs at least {MIN_PASSWORD} characters")
+        with self.platform.sessions() as session, session.begin():
+            facility_ids = self._facility_ids(session, list(memberships or {}))
+            for facility_id in facility_ids.values():
+                actor.require_facility_admin(facility_id)
+            if registry_roles:
+                actor.require_platform_admin()
+            if session.scalar(select(User.id).where(User.email == email)) is not None:
+                raise Conflict("a person with this e-mail address already exists")
+            user = User(email=email, display_name=display_name,
+                        password_hash=_HASHER.hash(password) if password else None)  # fmt: skip
+            session.add(user)
+            session.flush()
+            for code, role in (memberships or {}).items():
+                session.add(Membership(user_id=user.id, facility_id=facility_ids[code],
+                                       role=Role(role).value))  # fmt: skip
+            for registry_code, registry_role in (registry_roles or {}).items():
+                registry_id = session.scalar(
+                    select(Registry.id).where(Registry.code == registry_code)
+                )
+                if registry_id is None:
+                    raise NotFound(f"no registry with code {registry_code!r}")
+                session.add(RegistryRole(user_id=user.id, registry_id=registry_id,
+                                         role=RegistryRoleName(registry_role).value))  # fmt: skip
+            session.flush()
+            info = self._info(session, user)
+            audit(session, actor, "create", "user", str(user.id),
+                  after={"email": email, "memberships": info.memberships,
+                         "registry_roles": info.registry_roles})  # fmt: skip
+            return info
+
+    def _facility_ids(self, session: Session, codes: list[str]) -> dict[str, int]:
+        found = dict(
+            session.execute(
+                select(Facility.code, Facility.id).where(Facility.code.in_(codes))
+            ).all()
+        )
+        missing = [c for c in codes if c not in found]
+        if missing:
+            raise NotFound(f"no facility with code {missing[0]!r}")
+        return found
+
+    def set_membership(
+        self, actor: Actor, user_id: int, facility_code: str, role: Role | None
+    ) -> UserInfo:
+        """Give a person a role at a facility, change it, or (None) remove it."""
+        with self.platform.sessions() as session, session.begin():
+            facility_id = self._facility_ids(session, [facility_code])[facility_code]
+            actor.require_facility_admin(facility_id)
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound("no such person")
+            current = session.get(Membership, (user_id, facility_id))
+            before = {"role": current.role if current else None}
+            if current is not None:
+                session.delete(current)
+                session.flush()
+            if role is not None:
+                session.add(
+                    Membership(user_id=user_id, facility_id=facility_id, role=Role(role).value)
+                )
+            audit(session, actor, "membership", "user", str(user_id), facility_id=facility_id,
+                  before=before, after={"role": role.value if role else None})  # fmt: skip
+            session.flush()
+            return self._info(session, user)
+
+    def users_of(self, actor: Actor, facility_code: str) -> list[UserInfo]:
+        """Return the people with a role at a facility (its administrators and registry admins)."""
+        with self.platform.sessions() as session:
+            facility_id = self._facility_ids(session, [facility_code])[facility_code]
+            actor.require_facility_admin(facility_id)
+            users = session.scalars(
+                select(User).join(Membership, Membership.user_id == User.id)
+                .where(Membership.facility_id == facility_id).order_by(User.email)
+            ).all()  # fmt: skip
+            return [self._info(session, u) for u in users]
+
+    def get_user(self, actor: Actor, user_id: int) -> UserInfo:
+        """Return a person the actor may see: themselves, or someone at a facility they manage."""
+        with self.platform.sessions() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound("no such person")
+            info = self._info(session, user)
+            if actor.user_id == user_id or actor.is_platform_admin:
+                return info
+            codes = self._facility_ids(session, list(info.memberships))
+            if not any(actor.may_manage_facility(fid) for fid in codes.values()):
+                raise NotFound("no such person")
+            return info
+
+    # -- sign-in and sessions -------------------------------------------------------------------
+
+    def authenticate(self, email: str, password: str) -> UserInfo:
+        """Return the person for a correct e-mail and password; LoginFailed otherwise."""
+        now = utcnow()
+        with self.platform.sessions() as session, session.begin():
+            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            if user is None or user.password_hash is None or not user.active:
+                _check(_DUMMY_HASH, password)
+                raise LoginFailed("the e-mail address or password is not right")
+            locked = _aware(user.locked_until)
+            if locked is not None and locked > now:
+                raise LoginFailed(
+                    "too many failed sign-ins: this account is locked until "
+                    f"{locked:%H:%M} UTC; try again then or ask an administrator"
+                )
+            if not _check(user.password_hash, password):
+                user.failed_logins += 1
+                if user.failed_logins >= self.settings.login_failures_before_lockout:
+                    user.locked_until = now + dt.timedelta(minutes=self.settings.lockout_minutes)
+                    user.failed_logins = 0
+                audit(
+                    session, Actor(name=f"login:{user.email}"), "login_failed", "user", str(user.id)
+                )
+                raise LoginFailed("the e-mail address or password is not right")
+            user.failed_logins = 0
+            user.locked_until = None
+            return self._info(session, user)
+
+    def start_session(self, user_id: int) -> tuple[str, str]:
+        """Open a session for a signed-in person; return (session secret, CSRF token)."""
+        secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        with self.platform.sessions() as session, session.begin():
+            expires = utcnow() + dt.timedelta(hours=self.settings.session_hours)
+            session.add(WebSession(id_hash=digest(secret), user_id=user_id, csrf_token=csrf,
+                                   expires_at=expires))  # fmt: skip
+        return secret, csrf
+
+    def session(self, secret: str) -> tuple[Actor, str] | None:
+        """Return (actor, CSRF token) of a live session, extending it; None when unknown or over."""
+        now = utcnow()
+        with self.platform.sessions() as session, session.begin():
+            row = session.get(WebSession, digest(secret))
+            if row is None:
+                return None
+            expires = _aware(row.expires_at)
+            if expires is None or expires <= now:
+                session.delete(row)
+                return None
+            row.expires_at = now + dt.timedelta(hours=self.settings.session_hours)
+            actor = self._actor(session, row.user_id)
+            return (actor, row.csrf_token) if actor else None
+
+    def end_session(self, secret: str) -> None:
+        """Sign out: forget the session."""
+        with self.platform.sessions() as session, session.begin():
+            session.execute(delete(WebSession).where(WebSession.id_hash == digest(secret)))
+
+    def actor_for(self, user_id: int) -> Actor:
+        """Return the actor of a person with all their roles; NotFound when inactive or unknown."""
+        with self.platform.sessions() as session:
+            actor = self._actor(session, user_id)
+        if actor is None:
+            raise NotFound("no such person")
+        return actor
+
+    def _actor(self, session: Session, user_id: int) -> Actor | None:
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        members = session.scalars(select(Membership).where(Membership.user_id == user_id))
+        roles: dict[str, set[str]] = {}
+        for role, code in session.execute(
+            select(RegistryRole.role, Registry.code)
+            .join(Registry, Registry.id == RegistryRole.registry_id)
+            .where(RegistryRole.user_id == user_id)
+        ).all():
+            roles.setdefault(code, set()).add(role)
+        admin = frozenset(c for c, r in roles.items() if RegistryRoleName.REGISTRY_ADMIN in r)
+        return Actor(name=user.email, user_id=user.id,
+                     memberships={m.facility_id: Role(m.role) for m in members},
+                     registry_admin_of=admin,
+                     registry_roles={c: frozenset(r) for c, r in roles.items()})  # fmt: skip
+
+    # -- API tokens -----------------------------------------------------------------------------
+
+    def create_token(
+        self, actor: Actor, facility_code: str, name: str, scopes: list[str], days: int
+    ) -> tuple[str, TokenInfo]:
+        """Create a token for the actor at one of their facilities; return (secret, info).
+
+        The secret is shown once: only its hash is stored.
+        """
+        if actor.user_id is None or actor.scopes is not None:
+            raise Forbidden("API tokens are created by a signed-in person")
+        wanted = sorted(set(scopes))
+        unknown = [s for s in wanted if s not in {str(v) for v in Scope}]
+        if unknown or not wanted:
+            raise Conflict(f"choose scopes among {', '.join(str(s) for s in Scope)}")
+        if not 1 <= days <= self.settings.token_max_days:
+            raise Conflict(f"a token lasts 1 to {self.settings.token_max_days} days")
+        if not name.strip() or len(name) > 100:
+            raise Conflict("give the token a name of at most 100 characters")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.platform.sessions() as session, session.begin():
+            facility_id = self._facility_ids(session, [facility_code])[facility_code]
+            if facility_id not in actor.memberships:
+                raise NotFound("no such facility")
+            now = utcnow()
+            token = ApiToken(user_id=actor.user_id, facility_id=facility_id, name=name.strip(),
+                             token_hash=digest(secret), scopes=wanted, created_at=now,
+                             expires_at=now + dt.timedelta(days=days))  # fmt: skip
+            session.add(token)
+            session.flush()
+            audit(session, actor, "create", "api_token", str(token.id), facility_id=facility_id,
+                  after={"name": token.name, "scopes": wanted, "days": days})  # fmt: skip
+            return secret, self._token_info(token, facility_code)
+
+    @staticmethod
+    def _token_info(token: ApiToken, facility: str) -> TokenInfo:
+        return TokenInfo(token.id, token.name, facility, list(token.scopes),
+                         _aware(token.created_at) or token.created_at,
+                         _aware(token.expires_at) or token.expires_at,
+                         _aware(token.revoked_at), _aware(token.last_used_at))  # fmt: skip
+
+    def tokens(self, actor: Actor) -> list[TokenInfo]:
+        """Return the actor's own tokens, newest first."""
+        with self.platform.sessions() as session:
+            rows = session.execute(
+                select(ApiToken, Facility.code).join(Facility, Facility.id == ApiToken.facility_id)
+                .where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id.desc())
+            ).all()  # fmt: skip
+            return [self._token_info(t, code) for t, code in rows]
+
+    def revoke_token(self, actor: Actor, token_id: int) -> TokenInfo:
+        """Revoke one of the actor's tokens; NotFound for anyone else's."""
+        with self.platform.sessions() as session, session.begin():
+            token = session.get(ApiToken, token_id)
+            if token is None or token.user_id != actor.user_id or actor.scopes is not None:
+                raise NotFound("no such token")
+            if token.revoked_at is None:
+                token.revoked_at = utcnow()
+                audit(session, actor, "revoke", "api_token", str(token.id),
+                      facility_id=token.facility_id)  # fmt: skip
+            code = session.scalar(select(Facility.code).where(Facility.id == token.facility_id))
+            return self._token_info(token, code or "")
+
+    def token_actor(self, secret: str) -> Actor | None:
+        """Return the actor of a live token (recording its use); None when unknown or over."""
+        if not secret.startswith(TOKEN_PREFIX):
+            return None
+        now = utcnow()
+        with self.platform.sessions() as session, session.begin():
+            token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
+            if token is None or token.revoked_at is not None:
+                return None
+            expires = _aware(token.expires_at)
+            if expires is None or expires <= now:
+                return None
+            person = self._actor(session, token.user_id)
+            if person is None or token.facility_id not in person.memberships:
+                return None
+            token.last_used_at = now
+            return Actor(name=f"{person.name} (token {token.id})", user_id=person.user_id,
+                         memberships={token.facility_id: person.memberships[token.facility_id]},
+                         scopes=frozenset(token.scopes))  # fmt: skip
+
+
+def _check(hashed: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
