@@ -101,7 +101,7 @@ def diff_definitions(old: Definition, new: Definition) -> DefinitionDiff:
     for path in before.keys() - after.keys():
         add(Change("element_removed", path, "element retired", "major"))
     for path in after.keys() - before.keys():
-        needs = bool(after[path].get("required"))
+        needs = bool(after[path].get("required") or after[path].get("required_when"))
         add(
             Change(
                 "element_added",

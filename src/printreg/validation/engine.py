@@ -33,6 +33,7 @@ from printreg.validation.functions import DERIVED, RULES, NamedFunction
 Mode = Literal["draft", "complete"]
 ENVELOPE = ("facility", "status", "definition_version")
 ENTERED_STATUSES = ("draft", "complete")
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,12 @@ class _Run:
     def unknown_keys(self, given: Mapping[str, Any], allowed: Sequence[str], prefix: str) -> None:
         for name in given:
             if name in allowed:
+                continue
+            if not _FIELD_NAME.fullmatch(str(name)) or safe_echo(name) is None:
+                # A stray key may itself be an identifier (a CSV without its header line).
+                self.add(prefix.rstrip(".") or "", "unknown_field",
+                         "a field name here looks like data, not a field of this registry: "
+                         "remove it (it is not repeated here in case it identifies a patient)")  # fmt: skip
                 continue
             close = difflib.get_close_matches(str(name), allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ": remove it"

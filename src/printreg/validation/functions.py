@@ -188,6 +188,22 @@ def sterile_guides(record: Record, definition: Definition) -> Violations:  # noq
             )
 
 
+@rule("whole_number_from", fields=("field",))
+def whole_number_from(
+    record: Record, definition: Definition, *, field: str, threshold: float
+) -> Violations:
+    """From ``threshold`` up, the value must be a whole number (ages: decimals only under 2)."""
+    value = record.get(field)
+    if isinstance(value, int | float) and value >= threshold and not float(value).is_integer():
+        yield (
+            field,
+            (
+                f"{_label(definition, field)}: give whole years from {threshold:g} on "
+                f"(decimals only below {threshold:g}); round down"
+            ),
+        )
+
+
 # --- derived values ----------------------------------------------------------------------------
 
 

@@ -147,6 +147,8 @@ IDENTIFIER_SCAN: dict[str, str] = {
 }
 
 RULES: dict[str, tuple[str, dict[str, Any], str]] = {
+    "age_whole_years_from_two": (
+        "whole_number_from", {"field": "patient_age_years", "threshold": 2}, "error"),
     "delivery_after_request": (
         "date_order", {"earlier": "request_date", "later": "delivery_date"}, "error"),
     "procedure_after_request": (

@@ -116,13 +116,6 @@ def test_required_element_added_is_major() -> None:
     assert "required" in change.detail
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG src/printreg/dictionary/diff.py diff_definitions (element_added): only 'required' "
-    "makes an added element major; one added with 'required_when' is called optional/minor "
-    "although stored cases meeting the condition become invalid (changing required_when on an "
-    "existing element is major)",
-)
 def test_conditionally_required_element_added_is_major() -> None:
     change = only(changed(lambda d: elements(d).append({
         "name": "extra", "label": "Extra", "type": "boolean",

@@ -337,12 +337,6 @@ def test_patient_age_in_years(
     assert check(model, definition, context).issues == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG src/printreg/definitions/3dp/definition-1.0.0.yaml patient_age_years (and no rule "
-    "in validation/functions.py): the form says ages are whole years from age 2 (decimals only "
-    "under 2), but 54.37 is accepted; an adult age to 0.01 year is close to a birth date",
-)
 @pytest.mark.parametrize("age", [54.5, "54.37", 2.5])
 def test_patient_age_from_two_is_in_whole_years(
     model: Record, definition: Definition, context: ValidationContext, age: Any

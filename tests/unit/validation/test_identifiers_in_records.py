@@ -242,12 +242,6 @@ def test_an_identifier_in_a_coded_field_is_not_echoed(
     assert_not_echoed(result, caplog, (identifier.text, *identifier.secrets, *ALWAYS_SECRET))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG src/printreg/validation/engine.py:186-194 (_Run.unknown_keys): an unknown key is "
-    "put verbatim into the issue path, so a record whose keys hold identifiers (e.g. a CSV "
-    "imported without its header line) echoes them into issues and logs",
-)
 @pytest.mark.parametrize("identifier", IDENTIFIERS, ids=lambda i: i.kind.value)
 def test_an_identifier_used_as_a_field_name_is_not_echoed(
     identifier: Identifier, base: Base, definition: Definition, caplog: pytest.LogCaptureFixture

@@ -1,0 +1,51 @@
+"""Domain errors mapped to HTTP in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from printreg.dictionary import DefinitionError
+from printreg.domain.errors import Conflict, Forbidden, NotFound, RegistryError, ValidationFailed
+from printreg.services.accounts import LoginFailed
+
+STATUS: dict[type[Exception], int] = {
+    ValidationFailed: 422,
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    LoginFailed: 401,
+    DefinitionError: 422,
+}
+
+
+class Unauthenticated(RegistryError):  # noqa: N818 - reads as the condition it names
+    """No valid session or API token came with the request."""
+
+
+STATUS[Unauthenticated] = 401
+
+
+def status_of(exc: Exception) -> int:
+    """Return the HTTP status for a domain error (400 for any other RegistryError)."""
+    for kind, status in STATUS.items():
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+async def _handle(request: Request, exc: Exception) -> Response:
+    del request
+    body: dict[str, object] = {"detail": str(exc)}
+    if isinstance(exc, ValidationFailed):
+        body["issues"] = [i.to_dict() for i in exc.issues]
+    if isinstance(exc, DefinitionError):
+        body["issues"] = exc.problems
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    return JSONResponse(body, status_code=status_of(exc), headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn domain errors into JSON responses."""
+    app.add_exception_handler(RegistryError, _handle)
+    app.add_exception_handler(DefinitionError, _handle)
