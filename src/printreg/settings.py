@@ -27,7 +27,6 @@ class Settings(BaseSettings):
     default_registry: str = Field(
         default="3dp", description="Registry used by commands that are not told one."
     )
-    page_size: int = Field(default=50, ge=1, le=1000, description="Default cases per list page.")
     secret_key: str = Field(
         default=DEVELOPMENT_SECRET,
         description="Key that signs session cookies; at least 32 characters; required in production.",

@@ -148,7 +148,7 @@ def test_synth_and_demo(platform: Platform) -> None:
     code, out, err = invoke("synth", "--facilities", "3", "--cases", "60", "--seed", "3")
     assert code == 0, err
     assert "added 3 facilities" in out
-    code, out, err = invoke("demo", "--facilities", "3", "--cases", "10")
+    code, out, err = invoke("demo", "--facilities", "3", "--cases", "10", "--no-serve")
     assert code == 0, err
     assert "3D Printing Registry" in out
     assert "cases by organ_system" in out

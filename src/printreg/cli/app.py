@@ -21,13 +21,12 @@ from printreg.cli.common import (
 )
 from printreg.domain.errors import ValidationFailed
 from printreg.domain.issues import Issue
-from printreg.services.cases import CaseService, decode_cursor
+from printreg.services.cases import CaseQuery, CaseService, decode_cursor
 from printreg.services.facilities import FacilityProfile, FacilityService, PrinterInfo
+from printreg.services.maintenance import upgrade_database
 from printreg.services.registries import RegistryService
 from printreg.services.synth import load_synthetic
 from printreg.settings import Settings
-from printreg.storage.cases import CaseQuery
-from printreg.storage.schema import upgrade
 
 app = typer.Typer(
     help="printreg: a clinical data registry for point-of-care 3D printing.",
@@ -67,7 +66,7 @@ def db_upgrade() -> None:
 
     def body() -> None:
         with platform() as p:
-            changes = upgrade(p.engine)
+            changes = upgrade_database(p, operator())
         for change in changes:
             console.print(f"  {change}")
         console.print(f"database is up to date ({len(changes)} change(s))")
@@ -507,16 +506,32 @@ def synth(
     run(body)
 
 
+HostOpt = Annotated[str, typer.Option(help="Address to listen on (loopback by default).")]
+PortOpt = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+
+
 @app.command("demo")
 def demo(
-    facilities: Annotated[int, typer.Option(min=1)] = 12,
+    facilities: Annotated[int, typer.Option(min=2)] = 12,
     cases: Annotated[int, typer.Option(min=0)] = 1500,
     seed: Annotated[int, typer.Option()] = 42,
+    serve: Annotated[bool, typer.Option(help="Start the web server afterwards.")] = True,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
 ) -> None:
-    """Set up the database with synthetic data (once) and print a registry summary."""
+    """Set up synthetic data and demo accounts (once), print a summary, serve the web app."""
     from printreg.cli.demo import run_demo  # noqa: PLC0415
 
-    run(lambda: run_demo(facilities=facilities, cases=cases, seed=seed))
+    run(lambda: run_demo(facilities=facilities, cases=cases, seed=seed, serve=serve, host=host,
+                         port=port))  # fmt: skip
+
+
+@app.command("serve")
+def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+    """Serve the web application and REST API (run `printreg db upgrade` first)."""
+    from printreg.cli.serve import serve_app  # noqa: PLC0415
+
+    run(lambda: serve_app(host, port))
 
 
 def main() -> None:

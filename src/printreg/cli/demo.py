@@ -6,22 +6,32 @@ from rich.progress import Progress
 from rich.table import Table
 
 from printreg.cli.common import console, err_console, operator, platform
+from printreg.cli.serve import serve_app
 from printreg.services.cases import CaseService
+from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
+from printreg.services.maintenance import upgrade_database
 from printreg.services.registries import RegistryService
 from printreg.services.synth import load_synthetic
 from printreg.settings import Settings
-from printreg.storage.schema import upgrade
 
 SUMMARY_ELEMENTS = ("object_type", "organ_system")
 
 
-def run_demo(*, facilities: int, cases: int, seed: int) -> None:
-    """Upgrade the database, load synthetic data if it holds no case, print the summary."""
+def run_demo(
+    *,
+    facilities: int,
+    cases: int,
+    seed: int,
+    serve: bool = True,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> None:
+    """Upgrade the database, load synthetic data once, print the summary, then serve the app."""
     settings = Settings()
     registry = settings.default_registry
     with platform() as p:
-        upgrade(p.engine)
         actor = operator()
+        upgrade_database(p, actor)
         if sum(CaseService(p, actor).count(registry).values()) == 0:
             with Progress(console=err_console, transient=True) as bar:
                 task = bar.add_task("adding synthetic cases", total=cases)
@@ -37,6 +47,7 @@ def run_demo(*, facilities: int, cases: int, seed: int) -> None:
             console.print(
                 f"added {loaded.facilities} synthetic facilities and {loaded.cases} cases"
             )
+        accounts = ensure_demo_accounts(p, registry, ("F0001", "F0002"))
         summary = RegistryService(p, actor).summary(registry, SUMMARY_ELEMENTS)
         info = RegistryService(p, actor).info(registry)
     console.print(
@@ -52,3 +63,9 @@ def run_demo(*, facilities: int, cases: int, seed: int) -> None:
         for code, n in counts.items():
             table.add_row(code, str(n), f"{100 * n / max(summary.cases, 1):.1f}%")
         console.print(table)
+    table = Table("e-mail", "role", "facility", title=f"demo accounts (password: {DEMO_PASSWORD})")
+    for account in accounts:
+        table.add_row(account.email, account.role, account.facility or "(whole registry)")
+    console.print(table)
+    if serve:
+        serve_app(host, port)

@@ -24,6 +24,11 @@ from printreg.storage.platform import AuditEntry, Facility, Printer, utcnow
 from printreg.validation import ValidationContext, ValidationResult, validate_record
 from printreg.validation.shape import changed_fields, to_json_record
 
+__all__ = [
+    "BulkResult", "CasePage", "CaseQuery", "CaseService", "CaseSummary", "CaseView",
+    "HistoryEntry", "SavedCase", "decode_cursor", "encode_cursor",
+]  # fmt: skip
+
 
 @dataclass(frozen=True)
 class SavedCase:

@@ -116,14 +116,17 @@ class FacilityService:
         return profile
 
     def facilities(self) -> list[tuple[FacilityProfile, int]]:
-        """Return every facility with its printer count, by code."""
+        """Return the facilities the actor may see (admins: all) with printer counts, by code."""
         with self.platform.sessions() as session:
             counts = dict(
                 session.execute(
                     select(Printer.facility_id, func.count()).group_by(Printer.facility_id)
                 ).all()
             )
-            facilities = session.scalars(select(Facility).order_by(Facility.code)).all()
+            query = select(Facility).order_by(Facility.code)
+            if not self.actor.is_platform_admin:
+                query = query.where(Facility.id.in_(list(self.actor.memberships)))
+            facilities = session.scalars(query).all()
             return [
                 (
                     FacilityProfile(
@@ -186,14 +189,26 @@ class FacilityService:
             )
         return printer
 
+    def get(self, code: str) -> FacilityProfile:
+        """Return a facility the actor belongs to (admins: any); NotFound otherwise."""
+        with self.platform.sessions() as session:
+            f = session.scalar(select(Facility).where(Facility.code == code))
+            if f is None or not (self.actor.is_platform_admin or f.id in self.actor.memberships):
+                raise NotFound(f"no facility with code {code!r}")
+            return FacilityProfile(
+                f.code, f.name, f.facility_type, f.location, f.census_region, f.lab_service_model
+            )
+
     def printers(self, facility_code: str | None = None) -> list[PrinterInfo]:
-        """Return printers, of one facility or of all, by facility and label."""
+        """Return printers of the facilities the actor may see, by facility and label."""
         with self.platform.sessions() as session:
             query = select(Printer, Facility.code).join(
                 Facility, Facility.id == Printer.facility_id
             )
             if facility_code is not None:
                 query = query.where(Facility.code == facility_code)
+            if not self.actor.is_platform_admin:
+                query = query.where(Facility.id.in_(list(self.actor.memberships)))
             rows = session.execute(query.order_by(Facility.code, Printer.label)).all()
             return [
                 PrinterInfo(code, p.label, p.manufacturer, p.model, p.technology)

@@ -72,6 +72,10 @@ class Platform:
             )
         return self._registries[code]
 
+    def registry_codes_cached(self) -> list[str]:
+        """Return the codes of the registries loaded so far."""
+        return list(self._registries)
+
     def forget(self, code: str) -> None:
         """Drop a cached registry runtime (after a new definition version is published)."""
         self._registries.pop(code, None)

@@ -56,8 +56,10 @@ def ensure_case_tables(engine: Engine, tables: CaseTables) -> list[str]:
 
 def checksum(definition: Definition) -> str:
     """Return a stable SHA-256 of the definition's content."""
-    payload = json.dumps(definition.model_dump(mode="json"), sort_keys=True).encode()
-    return hashlib.sha256(payload).hexdigest()
+    # Defaults are left out so that a new optional attribute in the schema does not change
+    # the checksum of every definition already published.
+    payload = json.dumps(definition.model_dump(mode="json", exclude_defaults=True), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def register_definition(session: Session, definition: Definition) -> bool:

@@ -1,0 +1,188 @@
+"""API schemas: a family per entity; the public schema decides what leaves the system."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class IssueOut(_Out):
+    """One validation problem."""
+
+    severity: str
+    record_key: str
+    path: str
+    rule: str
+    message: str
+    value: str | None = None
+
+
+class ProblemOut(BaseModel):
+    """An error response; ``issues`` lists validation problems when there are any."""
+
+    detail: str
+    issues: list[IssueOut] | list[str] | None = None
+
+
+class CaseSaved(_Out):
+    """The outcome of a create or update."""
+
+    id: uuid.UUID
+    local_case_id: str
+    status: str
+    row_version: int
+    warnings: list[IssueOut]
+
+
+class CasePublic(_Out):
+    """A case: system fields, the record in its JSON shape, derived values."""
+
+    id: uuid.UUID
+    registry: str
+    facility: str
+    status: str
+    definition_version: str
+    row_version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    created_by: str
+    updated_by: str
+    deleted_at: dt.datetime | None
+    record: dict[str, Any]
+    derived: dict[str, Any]
+
+
+class CaseSummaryOut(_Out):
+    """One line of a case list."""
+
+    id: uuid.UUID
+    facility: str
+    local_case_id: str
+    status: str
+    definition_version: str
+    updated_at: dt.datetime
+    deleted: bool
+
+
+class CasesPage(BaseModel):
+    """A page of cases; pass ``next_cursor`` as ``cursor`` for the next page."""
+
+    items: list[CaseSummaryOut]
+    next_cursor: str | None
+
+
+class HistoryOut(_Out):
+    """One audited change of a case."""
+
+    at: dt.datetime
+    actor: str
+    action: str
+    changed: list[str]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class RegistryOut(_Out):
+    """A hosted registry."""
+
+    code: str
+    name: str
+    lifecycle: str
+    current_version: str
+    versions: list[str]
+
+
+class FacilityBase(BaseModel):
+    """A facility profile."""
+
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    facility_type: str
+    location: str
+    census_region: str
+    lab_service_model: str
+
+
+class FacilityCreate(FacilityBase):
+    """A facility to add."""
+
+
+class FacilityPublic(FacilityBase, _Out):
+    """A facility as returned."""
+
+
+class PrinterCreate(BaseModel):
+    """A printer to add to a facility's inventory."""
+
+    label: str = Field(min_length=1, max_length=64)
+    manufacturer: str = Field(default="", max_length=100)
+    model: str = Field(default="", max_length=100)
+    technology: str
+
+
+class PrinterPublic(PrinterCreate, _Out):
+    """A printer as returned."""
+
+    facility: str
+
+
+class UserCreate(BaseModel):
+    """A person to add, with their roles by facility code."""
+
+    email: str = Field(min_length=3, max_length=254)
+    display_name: str = Field(min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=12, max_length=200)
+    memberships: dict[str, str] = Field(default_factory=dict)
+    registry_roles: dict[str, str] = Field(default_factory=dict)
+
+
+class UserPublic(_Out):
+    """A person: never their password hash."""
+
+    id: int
+    email: str
+    display_name: str
+    active: bool
+    memberships: dict[str, str]
+    registry_roles: dict[str, list[str]]
+
+
+class MembershipSet(BaseModel):
+    """A role to give at a facility; null removes the membership."""
+
+    role: str | None
+
+
+class TokenCreate(BaseModel):
+    """An API token to create."""
+
+    name: str = Field(min_length=1, max_length=100)
+    facility: str = Field(min_length=1, max_length=32)
+    scopes: list[str] = Field(min_length=1, max_length=3)
+    days: int = Field(default=90, ge=1, le=3650)
+
+
+class TokenPublic(_Out):
+    """An API token without its secret."""
+
+    id: int
+    name: str
+    facility: str
+    scopes: list[str]
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+class TokenCreated(TokenPublic):
+    """A new token: ``token`` is shown this once and never again."""
+
+    token: str

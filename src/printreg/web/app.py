@@ -1,0 +1,34 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from printreg import __version__
+from printreg.services.platform import Platform
+from printreg.settings import Settings
+from printreg.web import errors, pages
+from printreg.web.api.routes import router as api_router
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
+    """Return the web application for the settings' database (which must be upgraded)."""
+    app = FastAPI(
+        title="printreg",
+        version=__version__,
+        summary="Clinical data registry for point-of-care medical 3D printing",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.platform = platform or Platform.from_settings(settings)
+    errors.install(app)
+    app.include_router(api_router)
+    if STATIC.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    pages.install(app)
+    return app

@@ -1,0 +1,35 @@
+"""HTML pages (Jinja2 + htmx): sign-in, facility home, cases, the case form, admin pages."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from printreg.web.pages import auth
+from printreg.web.pages.common import CsrfRejected, SignInRequired
+
+router = APIRouter(include_in_schema=False)
+router.include_router(auth.router)
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages and their redirect/refusal handlers to the application."""
+    app.include_router(router)
+
+    async def to_login(request: Request, exc: Exception) -> Response:
+        del exc
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    async def refuse(request: Request, exc: Exception) -> Response:
+        del request, exc
+        return HTMLResponse(
+            "<h1>Form expired</h1><p>The form was not accepted (missing or stale security "
+            "token). Go back, reload the page and submit again.</p>",
+            status_code=403,
+        )
+
+    app.add_exception_handler(SignInRequired, to_login)
+    app.add_exception_handler(CsrfRejected, refuse)

@@ -1,0 +1,69 @@
+"""What every HTML page shares: templates, the signed-in person, CSRF on every form post."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from printreg.services.actor import Actor
+from printreg.services.platform import Platform
+from printreg.web.deps import PlatformDep, session_actor
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+PRE_CSRF_COOKIE = "printreg_precsrf"  # double-submit token for forms shown before sign-in
+CSRF_FIELD = "csrf_token"
+
+
+class SignInRequired(Exception):  # noqa: N818 - control flow: the handler redirects to /login
+    """The page needs a signed-in person."""
+
+
+class CsrfRejected(Exception):  # noqa: N818
+    """A form post came without the right CSRF token."""
+
+
+class PageContext:
+    """The signed-in person and their CSRF token, for a page."""
+
+    def __init__(self, request: Request, platform: Platform, actor: Actor, csrf: str) -> None:
+        self.request = request
+        self.platform = platform
+        self.actor = actor
+        self.csrf = csrf
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        """Return the template rendered with the person, CSRF token and ``context``."""
+        return TEMPLATES.TemplateResponse(
+            self.request,
+            template,
+            {"actor": self.actor, "csrf_token": self.csrf, **context},
+            status_code=status_code,
+        )
+
+
+async def page_context(request: Request, platform: PlatformDep) -> PageContext:
+    """Return the page context; redirect to sign-in when nobody is; check CSRF on posts."""
+    found = session_actor(request, platform)
+    if found is None:
+        raise SignInRequired
+    actor, csrf = found
+    if request.method == "POST":
+        form = await request.form()
+        sent = form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
+        if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf):
+            raise CsrfRejected
+    return PageContext(request, platform, actor, csrf)
+
+
+Page = Annotated[PageContext, Depends(page_context)]
+
+
+def new_pre_csrf() -> str:
+    """Return a fresh double-submit token for the sign-in form."""
+    return secrets.token_urlsafe(32)
