@@ -47,6 +47,7 @@ from printreg.dictionary import (
     is_multiple,
 )
 from printreg.dictionary.models import DerivedRef
+from printreg.storage.migrations_filter import CASE_TABLE_PREFIX
 from printreg.storage.platform import Base
 
 KEY_ELEMENT = "local_case_id"
@@ -136,7 +137,7 @@ def build_case_tables(registry_code: str, definitions: Iterable[Definition]) -> 
     metadata = MetaData(naming_convention=Base.metadata.naming_convention)
     for table in Base.metadata.tables.values():
         table.to_metadata(metadata)
-    prefix = f"reg_{registry_code}_case"
+    prefix = f"{CASE_TABLE_PREFIX}{registry_code}_case"
     main_columns: list[Column[object]] = [
         Column("facility_id", Integer, ForeignKey("facilities.id"), nullable=False),
         Column("id", Uuid, nullable=False),

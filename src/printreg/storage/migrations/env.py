@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from printreg.storage.migrations_filter import platform_tables_only
 from printreg.storage.platform import Base
 
 connection = context.config.attributes.get("connection")
@@ -13,6 +14,7 @@ context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
+    include_name=platform_tables_only,
 )
 with context.begin_transaction():
     context.run_migrations()
