@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import MutableMapping
+from typing import Literal
 
 CASE_TABLE_PREFIX = "reg_"
 
+ObjectType = Literal[
+    "schema", "table", "column", "index", "unique_constraint", "foreign_key_constraint",
+    "check_constraint",
+]  # fmt: skip
+ParentKey = Literal["schema_name", "table_name", "schema_qualified_table_name"]
+
 
 def platform_tables_only(
-    name: str | None, type_: str, parent_names: Mapping[str, str | None]
+    name: str | None, type_: ObjectType, parent_names: MutableMapping[ParentKey, str | None]
 ) -> bool:
     """Return whether Alembic should compare or migrate the named schema object."""
     if type_ == "table":
