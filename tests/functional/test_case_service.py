@@ -287,3 +287,14 @@ def test_create_many_stores_valid_and_reports_invalid(seeded: Platform, operator
     rules = sorted(i.rule for issues in result.rejected for i in issues if i.severity == "error")
     assert rules == ["duplicate_local_case_id", "range"]
     assert len(_audit(seeded)) == 3
+
+
+def test_search_matches_text_literally_and_ignores_case(seeded: Platform, operator: Actor) -> None:
+    service = CaseService(seeded, operator)
+    first, second = records("F0001", 2)
+    first["local_case_id"] = "LAB_2024%7"
+    second["local_case_id"] = "LABX2024-7"
+    service.create(REG, "F0001", first)
+    service.create(REG, "F0001", second)
+    found = service.list_cases(REG, CaseQuery(search="lab_2024%"), "F0001").items
+    assert [c.local_case_id for c in found] == ["LAB_2024%7"]

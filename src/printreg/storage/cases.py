@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from printreg.dictionary import UNKNOWN, Definition, GroupElement, ReferenceElement, is_multiple
@@ -293,7 +293,8 @@ def list_query(tables: CaseTables, definition: Definition, query: CaseQuery) -> 
         if query.date_to:
             stmt = stmt.where(column <= query.date_to)
     if query.search:
-        stmt = stmt.where(main.c.local_case_id.ilike(f"%{query.search}%"))
+        needle = query.search.lower()
+        stmt = stmt.where(func.lower(main.c.local_case_id).contains(needle, autoescape=True))
     if query.after is not None:
         at, last_id = query.after
         stmt = stmt.where(
