@@ -307,7 +307,14 @@ class GroupElement(ElementBase):
     min_rows: int = Field(default=0, ge=0)
     max_rows: int = Field(default=100, ge=1)
     row_label: str = "row"
+    #: prefix of this group's numbered columns in flat files (``print_1_material``)
+    column_prefix: str | None = Field(default=None, pattern=NAME_PATTERN)
     elements: list[ScalarElement]
+
+    @property
+    def prefix(self) -> str:
+        """Return the prefix of the group's numbered flat-file columns."""
+        return self.column_prefix or self.name
 
 
 Element = Annotated[ScalarElement | GroupElement, Field(discriminator="type")]
