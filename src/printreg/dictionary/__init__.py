@@ -18,6 +18,7 @@ from printreg.dictionary.elements import (
     TextElement,
     ValueProblem,
     is_multiple,
+    split_multi,
 )
 from printreg.dictionary.errors import DefinitionError
 from printreg.dictionary.loader import (

@@ -331,6 +331,14 @@ ELEMENT_TYPES: tuple[str, ...] = (
 )
 
 
+MULTI_SEPARATOR = ";"
+
+
+def split_multi(cell: str) -> list[str]:
+    """Return the values of a flat-file cell holding several values ('ct; mr' → ['ct', 'mr'])."""
+    return [part.strip() for part in cell.split(MULTI_SEPARATOR) if part.strip()]
+
+
 def is_multiple(element: ElementBase) -> bool:
     """Return whether the element holds a list of values."""
     if isinstance(element, CodesElement):
