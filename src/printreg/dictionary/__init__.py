@@ -71,4 +71,5 @@ __all__ = [
     "load_shipped",
     "parse_definition",
     "shipped_definition_paths",
+    "split_multi",
 ]

@@ -181,9 +181,8 @@ class BatchValidator:
         exprs = [_equals(col, v) for v in values]
         return pl.any_horizontal(exprs).fill_null(value=False)
 
-    def _envelope(self, frame: pl.DataFrame, out: pl.DataFrame) -> list[pl.Expr]:
+    def _envelope(self, frame: pl.DataFrame) -> list[pl.Expr]:
         """Errors for a facility or definition version cell that names another one."""
-        del out
         found = []
         for column, expected in (("facility", self.ctx.facility_code),
                                  ("definition_version", self.defn.version)):  # fmt: skip
@@ -215,17 +214,16 @@ class BatchValidator:
         status = pl.Series("_status", status)
         series.append(status)
         columns: list[tuple[GroupElement | None, int, ScalarElement]] = [
-            (None, 0, e)
-            for e in self.scalars  # type: ignore[misc]
+            (None, 0, e) for e in self.scalars
         ]
         for group in self.groups:
             for row in range(1, group.max_rows + 1):
                 columns += [(group, row, child) for child in group.elements]
-        for group, row, element in columns:
-            series += self._values(frame, cell_column(group, row, element), element)
+        for holder, row, element in columns:
+            series += self._values(frame, cell_column(holder, row, element), element)
         out = pl.DataFrame(series).lazy()
         errors: list[pl.Expr] = [~pl.col("_status").is_in(ENTERED_STATUSES)]
-        errors += self._envelope(frame, out)
+        errors += self._envelope(frame)
         complete = pl.col("_status") != "draft"
         errors += [pl.col(f"{cell_column(g, r, e)}__bad") for g, r, e in columns]
 
@@ -243,9 +241,9 @@ class BatchValidator:
 
         # Which group rows exist, and no gaps (flat rows must be filled in order).
         for group in self.groups:
-            exists = [row_exists(group, r) for r in range(1, group.max_rows + 1)]
+            row_flags = [row_exists(group, r) for r in range(1, group.max_rows + 1)]
             out = out.with_columns(
-                [e.alias(f"_{group.name}_{i}") for i, e in enumerate(exists, start=1)]
+                [e.alias(f"_{group.name}_{i}") for i, e in enumerate(row_flags, start=1)]
             )
             count = pl.sum_horizontal([pl.col(f"_{group.name}_{i}").cast(pl.Int32)
                                        for i in range(1, group.max_rows + 1)])  # fmt: skip
