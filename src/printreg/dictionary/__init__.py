@@ -17,6 +17,7 @@ from printreg.dictionary.elements import (
     ScalarElement,
     TextElement,
     ValueProblem,
+    flat_column,
     is_multiple,
     split_multi,
 )
@@ -71,5 +72,6 @@ __all__ = [
     "load_shipped",
     "parse_definition",
     "shipped_definition_paths",
+    "flat_column",
     "split_multi",
 ]

@@ -334,6 +334,11 @@ ELEMENT_TYPES: tuple[str, ...] = (
 MULTI_SEPARATOR = ";"
 
 
+def flat_column(group: GroupElement | None, row: int, element: ElementBase) -> str:
+    """Return the flat-file column of an element: its name, or ``<prefix>_<row>_<name>``."""
+    return element.name if group is None else f"{group.prefix}_{row}_{element.name}"
+
+
 def split_multi(cell: str) -> list[str]:
     """Return the values of a flat-file cell holding several values ('ct; mr' → ['ct', 'mr'])."""
     return [part.strip() for part in cell.split(MULTI_SEPARATOR) if part.strip()]

@@ -32,6 +32,7 @@ from printreg.dictionary import (
     GroupElement,
     IntegerElement,
     ScalarElement,
+    flat_column,
     is_multiple,
     split_multi,
 )
@@ -40,11 +41,7 @@ from printreg.domain.coding import ADDON_PRIMARY, GUIDE_ADDON, GUIDE_FIRST, MODE
 from printreg.validation.engine import ENTERED_STATUSES, ValidationContext, _Run
 
 STATUS = "status"
-
-
-def cell_column(group: GroupElement | None, row: int, element: ElementBase) -> str:
-    """Return the flat column of an element: its name, or ``<prefix>_<row>_<name>`` in a group."""
-    return element.name if group is None else f"{group.prefix}_{row}_{element.name}"
+cell_column = flat_column
 
 
 def _dtype(element: ScalarElement) -> pl.DataType:

@@ -1,0 +1,135 @@
+"""Bulk writes of validated batches: PostgreSQL COPY, SQLite executemany, one transaction a batch.
+
+The input is the canonical frame of a batch (printreg.validation.batch): typed columns per flat
+cell, ``<cell>__unknown`` flags, ``_<group>_<n>`` row flags and derived values. The rows of every
+case table are cut from it with polars, never one Python dict per case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Mapping
+
+import polars as pl
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
+
+from printreg.dictionary import Definition, GroupElement, ReferenceElement, is_multiple
+from printreg.dictionary import flat_column as cell_column
+from printreg.storage.case_tables import CaseTables, column_name, unknown_column
+
+
+def _cells(
+    frame: pl.DataFrame, source: str, element: object, printer_ids: Mapping[str, int]
+) -> list[pl.Series]:
+    """Return the table columns holding one element's canonical cell."""
+    if isinstance(element, ReferenceElement):
+        ids = frame[source].replace_strict(dict(printer_ids), default=None, return_dtype=pl.Int64)
+        return [ids.alias(column_name(element))]
+    out = [frame[source].alias(element.name)]  # type: ignore[attr-defined]
+    flag = unknown_column(element)  # type: ignore[arg-type]
+    if flag:
+        out.append(frame[f"{source}__unknown"].fill_null(value=False).alias(flag))
+    return out
+
+
+def case_frames(
+    frame: pl.DataFrame,
+    definition: Definition,
+    tables: CaseTables,
+    *,
+    facility_id: int,
+    case_ids: pl.Series,
+    printer_ids: Mapping[str, int],
+    actor: str,
+    now: dt.datetime,
+) -> dict[str, pl.DataFrame]:
+    """Return the rows of every case table for the batch's cases, keyed by table name."""
+    n = frame.height
+    key = [pl.Series("facility_id", [facility_id] * n, dtype=pl.Int64), case_ids.alias("id")]
+    main: list[pl.Series] = [
+        *key,
+        frame["_status"].alias("status"),
+        pl.Series("definition_version", [definition.version] * n),
+        pl.Series("row_version", [1] * n, dtype=pl.Int64),
+        pl.Series("created_at", [now] * n),
+        pl.Series("updated_at", [now] * n),
+        pl.Series("created_by", [actor] * n),
+        pl.Series("updated_by", [actor] * n),
+        pl.Series("deleted_at", [None] * n, dtype=pl.Datetime(time_zone="UTC")),
+    ]
+    out: dict[str, pl.DataFrame] = {}
+    case_key = [
+        pl.Series("facility_id", [facility_id] * n, dtype=pl.Int64),
+        case_ids.alias("case_id"),
+    ]
+    for name, element in definition.elements.items():
+        if isinstance(element, GroupElement):
+            parts = []
+            multi_parts: dict[str, list[pl.DataFrame]] = {}
+            for row in range(1, element.max_rows + 1):
+                exists = frame[f"_{name}_{row}"]
+                cols: list[pl.Series] = [*case_key, pl.Series("row_no", [row] * n, dtype=pl.Int64)]
+                for child in element.elements:
+                    source = cell_column(element, row, child)
+                    if is_multiple(child):
+                        values = pl.DataFrame([*case_key, pl.Series("row_no", [row] * n, dtype=pl.Int64),
+                                               frame[source].alias("value")]).filter(exists)  # fmt: skip
+                        multi_parts.setdefault(child.name, []).append(values)
+                    else:
+                        cols += _cells(frame, source, child, printer_ids)
+                parts.append(pl.DataFrame(cols).filter(exists))
+            out[tables.groups[name].name] = pl.concat(parts, how="vertical_relaxed")
+            for child_name, chunks in multi_parts.items():
+                exploded = _explode(
+                    pl.concat(chunks, how="vertical_relaxed"), ["facility_id", "case_id", "row_no"]
+                )
+                out[tables.multi[(name, child_name)].name] = exploded
+        elif is_multiple(element):
+            values = pl.DataFrame([*case_key, frame[name].alias("value")])
+            out[tables.multi[(None, name)].name] = _explode(values, ["facility_id", "case_id"])
+        else:
+            main += _cells(frame, name, element, printer_ids)
+    main += [frame[d.name].alias(d.name) for d in definition.derived if d.name in frame.columns]
+    out[tables.main.name] = pl.DataFrame(main)
+    return out
+
+
+def _explode(values: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    exploded = values.filter(pl.col("value").list.len() > 0).with_columns(
+        pl.int_ranges(1, pl.col("value").list.len() + 1).alias("ord")
+    )
+    return exploded.explode(["value", "ord"]).select([*keys, "ord", "value"])
+
+
+def write_frames(session: Session, tables: CaseTables, frames: Mapping[str, pl.DataFrame]) -> int:
+    """Write the frames into their tables in the session's transaction; return rows written."""
+    written = 0
+    connection = session.connection()
+    for table in tables.all_tables:
+        frame = frames.get(table.name)
+        if frame is None or frame.height == 0:
+            continue
+        frame = frame.select([c.name for c in table.columns if c.name in frame.columns])
+        if connection.dialect.name == "postgresql":
+            _copy(connection, table, frame)
+        else:
+            session.execute(insert(table), frame.to_dicts())
+        written += frame.height
+    return written
+
+
+def _copy(connection: object, table: Table, frame: pl.DataFrame) -> None:
+    """COPY a frame into a PostgreSQL table through psycopg, as CSV from memory."""
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    raw = connection.connection.dbapi_connection  # type: ignore[attr-defined]
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN WITH (FORMAT csv)') as copy,
+    ):
+        view = buffer.getbuffer()
+        for start in range(0, len(view), 1 << 20):
+            copy.write(view[start : start + (1 << 20)])
