@@ -615,8 +615,11 @@ class CaseService:
         cursor = encode_cursor(rows[-1]["updated_at"], rows[-1]["id"]) if more and rows else None
         return CasePage(items, cursor)
 
-    def count(self, registry: str) -> dict[str, int]:
-        """Return counts of the actor's readable, undeleted cases by status."""
+    def count(self, registry: str, facility_code: str | None = None) -> dict[str, int]:
+        """Return counts of the actor's readable, undeleted cases by status (of one facility).
+
+        A facility the actor may not read gives empty counts; an unknown one NotFound.
+        """
         runtime = self.platform.registry(registry)
         main = runtime.tables.main
         readable = self.actor.readable_facilities(registry)
@@ -624,6 +627,8 @@ class CaseService:
         if readable is not None:
             query = query.where(main.c.facility_id.in_(readable))
         with self.platform.sessions() as session:
+            if facility_code is not None:
+                query = query.where(main.c.facility_id == self._facility(session, facility_code).id)
             return dict(session.execute(query.group_by(main.c.status)).all())
 
     def history(self, registry: str, case_id: uuid.UUID) -> list[HistoryEntry]:

@@ -7,11 +7,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.web.pages import auth
+from printreg.web.pages import account, auth, cases, facility, home
 from printreg.web.pages.common import CsrfRejected, SignInRequired
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
+router.include_router(home.router)
+router.include_router(cases.router)
+router.include_router(facility.router)
+router.include_router(account.router)
 
 
 def install(app: FastAPI) -> None:

@@ -1,0 +1,408 @@
+"""The case form: definition → field specs, form data → record, issues → per-field errors.
+
+Form field names are record paths written with dashes: ``local_case_id``, ``prints-1-scale_pct``
+(row numbers from 1, as in issue paths ``prints[1].scale_pct``). The input of a field has the id
+``f-<name>``, its inline error ``err-<name>``, its help text ``help-<name>``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from printreg.dictionary import (
+    BooleanElement,
+    CodeElement,
+    CodesElement,
+    Condition,
+    DateElement,
+    DecimalElement,
+    Definition,
+    GroupElement,
+    IntegerElement,
+    ReferenceElement,
+    ScalarElement,
+    TextElement,
+    is_multiple,
+)
+from printreg.domain.issues import Issue
+
+TEXTAREA_FROM = 200  # longer texts get a textarea
+ROW_PLACEHOLDER = "__n__"  # row number in the <template> row that printreg.js clones
+BOOLEAN_OPTIONS = [("", "—"), ("true", "Yes"), ("false", "No")]
+
+FormData = Mapping[str, list[str]]
+
+
+def path_key(path: str) -> str:
+    """Return the form name of an issue or record path: ``prints[2].scale_pct`` → ``prints-2-scale_pct``."""
+    return re.sub(r"\[(\d+)\]$", r"-\1", re.sub(r"\[(\d+)\]\.", r"-\1-", path))
+
+
+def _condition_json(cond: Condition | None) -> str | None:
+    if cond is None:
+        return None
+    return json.dumps(cond.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+
+def _show(value: Any) -> str:
+    """Return a record value as the text an input shows."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value)
+    return str(value)
+
+
+@dataclass
+class FieldSpec:
+    """One input of the form: what to render and what was entered."""
+
+    name: str
+    element: ScalarElement
+    widget: str  # text, textarea, number, date, select, boolean, checkboxes, list
+    options: list[tuple[str, str]] = field(default_factory=list)
+    value: str = ""
+    values: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    condition: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The id of the input (of the checkbox fieldset for code lists)."""
+        return f"f-{self.name}"
+
+    @property
+    def described_by(self) -> str:
+        """The ids of the help text and, when there is one, the inline error."""
+        ids = [f"help-{self.name}"] if self.element.help else []
+        return " ".join([*ids, f"err-{self.name}"] if self.errors else ids)
+
+    @property
+    def required(self) -> bool:
+        """Whether the element is always required (conditional requirements are in the help)."""
+        return self.element.required
+
+
+@dataclass
+class RowSpec:
+    """One row of a repeating group."""
+
+    group: str
+    number: str
+    fields: list[FieldSpec]
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """The form-name prefix of the row: ``prints-2``."""
+        return f"{self.group}-{self.number}"
+
+
+@dataclass
+class GroupSpec:
+    """A repeating group: its rows, a blank template row and group-level errors."""
+
+    element: GroupElement
+    rows: list[RowSpec]
+    template: RowSpec
+    errors: list[str] = field(default_factory=list)
+    condition: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The group's element name."""
+        return self.element.name
+
+
+@dataclass
+class SectionSpec:
+    """A section of the form, in definition order."""
+
+    code: str
+    label: str
+    help: str
+    items: list[FieldSpec | GroupSpec]
+
+
+@dataclass
+class CaseForm:
+    """The whole form with its error summary (anchor, message) and warnings."""
+
+    sections: list[SectionSpec]
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def record_from_form(definition: Definition, data: FormData) -> dict[str, Any]:
+    """Return the record a form posted: raw strings, empty inputs and empty rows left out."""
+    record: dict[str, Any] = {}
+    for name, element in definition.elements.items():
+        if isinstance(element, GroupElement):
+            rows = []
+            for number in _row_numbers(data, name):
+                row = {
+                    child.name: value
+                    for child in element.elements
+                    if (value := _read(child, data.get(f"{name}-{number}-{child.name}", [])))
+                    is not None
+                }
+                if row:
+                    rows.append(row)
+            if rows:
+                record[name] = rows
+        elif (value := _read(element, data.get(name, []))) is not None:
+            record[name] = value
+    return record
+
+
+def _row_numbers(data: FormData, group: str) -> list[int]:
+    pattern = re.compile(rf"^{re.escape(group)}-(\d+)-")
+    return sorted({int(m.group(1)) for key in data if (m := pattern.match(key))})
+
+
+def _read(element: ScalarElement, raw: list[str]) -> Any:
+    texts = [v.strip() for v in raw]
+    if isinstance(element, CodesElement):
+        return [v for v in texts if v] or None
+    first = texts[0] if texts else ""
+    if is_multiple(element):
+        return [part.strip() for part in first.split(",") if part.strip()] or None
+    return first or None
+
+
+def _widget(element: ScalarElement) -> str:
+    if isinstance(element, CodesElement):
+        return "checkboxes"
+    if isinstance(element, CodeElement | ReferenceElement):
+        return "select"
+    if isinstance(element, BooleanElement):
+        return "boolean"
+    if isinstance(element, DateElement):
+        return "date"
+    if is_multiple(element):
+        return "list"
+    if isinstance(element, IntegerElement | DecimalElement):
+        return "number"
+    if isinstance(element, TextElement) and element.max_length > TEXTAREA_FROM:
+        return "textarea"
+    return "text"
+
+
+def _field(
+    definition: Definition, element: ScalarElement, name: str, value: Any, printers: Sequence[str]
+) -> FieldSpec:
+    spec = FieldSpec(
+        name, element, _widget(element), condition=_condition_json(element.applies_when)
+    )
+    if isinstance(element, CodeElement | CodesElement):
+        spec.options = [(v.code, v.label) for v in definition.value_set_for(element).values]
+    elif isinstance(element, ReferenceElement):
+        labels = list(printers)
+        if value and str(value) not in labels:
+            labels.append(str(value))  # keep what was entered, even if it is not a printer
+        spec.options = [(label, label) for label in labels]
+    elif isinstance(element, BooleanElement):
+        spec.options = list(BOOLEAN_OPTIONS)
+    if isinstance(element, CodesElement):
+        spec.values = [str(v) for v in value] if isinstance(value, list) else []
+    else:
+        spec.value = _show(value)
+    return spec
+
+
+def build_form(
+    definition: Definition,
+    record: Mapping[str, Any],
+    printers: Sequence[str] = (),
+    issues: Sequence[Issue] = (),
+    extra_rows: Mapping[str, int] | None = None,
+) -> CaseForm:
+    """Return the form for a record (raw or canonical JSON shape) with issues placed by field."""
+    fields: dict[str, FieldSpec] = {}
+    rows: dict[str, RowSpec] = {}
+    groups: dict[str, GroupSpec] = {}
+    sections = []
+    for section in definition.sections:
+        items: list[FieldSpec | GroupSpec] = []
+        for element in section.elements:
+            if isinstance(element, GroupElement):
+                spec = _group(
+                    definition, element, record, printers, (extra_rows or {}).get(element.name, 0)
+                )
+                groups[element.name] = spec
+                for row in spec.rows:
+                    rows[row.key] = row
+                    fields.update({f.name: f for f in row.fields})
+                items.append(spec)
+            else:
+                scalar = _field(
+                    definition, element, element.name, record.get(element.name), printers
+                )
+                fields[scalar.name] = scalar
+                items.append(scalar)
+        sections.append(SectionSpec(section.code, section.label, section.help, items))
+    form = CaseForm(sections)
+    for issue in issues:
+        if issue.severity == "warning":
+            form.warnings.append(issue.message)
+            continue
+        key = path_key(issue.path)
+        base = re.sub(r"-\d+$", "", key)
+        if key in fields or base in fields:
+            target = fields[key if key in fields else base]
+            target.errors.append(issue.message)
+            form.errors.append((target.id, issue.message))
+        elif key in rows:
+            rows[key].errors.append(issue.message)
+            form.errors.append((f"row-{key}", issue.message))
+        elif key in groups:
+            groups[key].errors.append(issue.message)
+            form.errors.append((f"g-{key}", issue.message))
+        else:
+            form.errors.append(("case-form", issue.message))
+    return form
+
+
+def _group(
+    definition: Definition,
+    group: GroupElement,
+    record: Mapping[str, Any],
+    printers: Sequence[str],
+    extra: int,
+) -> GroupSpec:
+    given = record.get(group.name)
+    values: list[Mapping[str, Any]] = (
+        [r for r in given if isinstance(r, Mapping)] if isinstance(given, list) else []
+    )
+    wanted = max(len(values), group.min_rows, 1 if group.required else 0) + extra
+    count = min(wanted, max(group.max_rows, len(values)))
+    rows = [
+        _row(definition, group, str(n), values[n - 1] if n <= len(values) else {}, printers)
+        for n in range(1, count + 1)
+    ]
+    template = _row(definition, group, ROW_PLACEHOLDER, {}, printers)
+    return GroupSpec(group, rows, template, condition=_condition_json(group.applies_when))
+
+
+def _row(
+    definition: Definition,
+    group: GroupElement,
+    number: str,
+    values: Mapping[str, Any],
+    printers: Sequence[str],
+) -> RowSpec:
+    fields = [
+        _field(
+            definition,
+            child,
+            f"{group.name}-{number}-{child.name}",
+            values.get(child.name),
+            printers,
+        )
+        for child in group.elements
+    ]
+    return RowSpec(group.name, number, fields)
+
+
+def apply_row_action(
+    definition: Definition, data: FormData, action: str
+) -> tuple[FormData, dict[str, int]]:
+    """Apply an 'add-<group>' or 'remove-<group>-<n>' button (the form without JavaScript).
+
+    Returns the form data without the removed row, and the rows to add per group.
+    """
+    if action.startswith("add-") and action[4:] in definition.groups:
+        return data, {action[4:]: 1}
+    found = re.fullmatch(r"remove-([a-z][a-z0-9_]*)-(\d+)", action)
+    if found and found.group(1) in definition.groups:
+        prefix = f"{found.group(1)}-{found.group(2)}-"
+        return {k: v for k, v in data.items() if not k.startswith(prefix)}, {}
+    return data, {}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A labelled value of the case detail page."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ShownGroup:
+    """A repeating group on the case detail page: column labels and rows of values."""
+
+    label: str
+    columns: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class ShownSection:
+    """A section of the case detail page."""
+
+    label: str
+    items: list[Shown | ShownGroup]
+
+
+def display_value(definition: Definition, element: ScalarElement, value: Any) -> str:
+    """Return a stored value as people read it: labels for codes, Yes/No, units."""
+    if value is None or value == []:
+        return ""
+    if isinstance(element, CodeElement | CodesElement):
+        value_set = definition.value_set_for(element)
+        codes = value if isinstance(value, list) else [value]
+        return ", ".join(value_set.label_of(str(c)) for c in codes)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    text = _show(value)
+    unit = getattr(element, "unit", "")
+    return f"{text} {unit}" if unit and text != "unknown" and not isinstance(value, list) else text
+
+
+def display_record(definition: Definition, record: Mapping[str, Any]) -> list[ShownSection]:
+    """Return every section of a record with labels and readable values (empty ones as '')."""
+    sections = []
+    for section in definition.sections:
+        items: list[Shown | ShownGroup] = []
+        for element in section.elements:
+            if isinstance(element, GroupElement):
+                given = record.get(element.name) or []
+                items.append(
+                    ShownGroup(
+                        element.label,
+                        [c.label for c in element.elements],
+                        [
+                            [
+                                display_value(definition, c, row.get(c.name))
+                                for c in element.elements
+                            ]
+                            for row in given
+                        ],
+                    )
+                )
+            else:
+                shown = display_value(definition, element, record.get(element.name))
+                items.append(Shown(element.label, shown))
+        sections.append(ShownSection(section.label, items))
+    return sections
+
+
+def display_derived(definition: Definition, derived: Mapping[str, Any]) -> list[Shown]:
+    """Return the derived values that have one, labelled, with their units."""
+    out = []
+    for ref in definition.derived:
+        value = derived.get(ref.name)
+        if value is None or value == []:
+            continue
+        text = _show(value)
+        out.append(Shown(ref.label, f"{text} {ref.unit}" if ref.unit else text))
+    return out

@@ -1,0 +1,349 @@
+"""Case pages: the list, the case form (new and edit), the detail with history, delete/restore."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from printreg.dictionary import CodeElement, Definition
+from printreg.domain.errors import Forbidden, NotFound, RegistryError, ValidationFailed
+from printreg.domain.facility import CaseStatus
+from printreg.domain.issues import Issue
+from printreg.services.cases import CaseQuery, CaseService, SavedCase, decode_cursor
+from printreg.services.facilities import FacilityService
+from printreg.services.registries import RegistryService
+from printreg.web import forms
+from printreg.web.pages.common import Page, PageContext
+from printreg.web.pages.home import error_page, place_of
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+LIST_FILTER_ELEMENT = "organ_system"
+Text = Annotated[str, Query(max_length=100)]
+
+
+async def posted(request: Request) -> dict[str, list[str]]:
+    """Return the posted form as name → list of text values."""
+    form = await request.form()
+    return {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
+
+
+Posted = Annotated[dict[str, list[str]], Depends(posted)]
+
+
+def _case_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise NotFound(f"no case with id {text!r}") from None
+
+
+def _not_found(page: PageContext, exc: RegistryError) -> HTMLResponse:
+    title = "Case not found" if isinstance(exc, NotFound) else None
+    return error_page(page, exc, title)
+
+
+def _date(text: str, label: str, problems: list[str]) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"{label}: enter a date as YYYY-MM-DD")
+        return None
+
+
+# -- list ---------------------------------------------------------------------------------------
+
+
+@router.get("/registries/{registry}/cases", response_class=HTMLResponse)
+def case_list(
+    page: Page,
+    registry: str,
+    status: Text = "",
+    search: Text = "",
+    organ_system: Text = "",
+    date_from: Annotated[str, Query(alias="from", max_length=10)] = "",
+    date_to: Annotated[str, Query(alias="to", max_length=10)] = "",
+    cursor: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """Show a filtered page of the cases the person may read."""
+    problems: list[str] = []
+    try:
+        definition = RegistryService(page.platform, page.actor).definition(registry)
+        place = place_of(page, registry)
+        if page.actor.readable_facilities(registry) == []:
+            return page.render("cases.html", place=place, access=False)
+        element = definition.elements.get(LIST_FILTER_ELEMENT)
+        options = (
+            [(v.code, v.label) for v in definition.value_set_for(element).values]
+            if isinstance(element, CodeElement)
+            else []
+        )
+        query = CaseQuery(
+            status=status if status in {s.value for s in CaseStatus} else None,
+            search=search.strip() or None,
+            where={LIST_FILTER_ELEMENT: organ_system}
+            if organ_system and any(code == organ_system for code, _ in options)
+            else {},
+            date_from=_date(date_from, "From", problems),
+            date_to=_date(date_to, "To", problems),
+            limit=PAGE_SIZE,
+            after=decode_cursor(cursor) if cursor else None,
+        )
+        columns = tuple(c for c in (definition.case_date, LIST_FILTER_ELEMENT) if c)
+        found = CaseService(page.platform, page.actor).list_cases(registry, query, columns=columns)
+    except ValueError as exc:
+        return page.render(
+            "cases.html", status_code=400, place=None, access=True, problems=[str(exc)]
+        )
+    except RegistryError as exc:
+        return error_page(page, exc)
+    shown = dict(options)
+    params = {
+        "status": status,
+        "search": search,
+        "organ_system": organ_system,
+        "from": date_from,
+        "to": date_to,
+    }
+    next_url = (
+        f"?{urlencode({**params, 'cursor': found.next_cursor})}" if found.next_cursor else None
+    )
+    return page.render(
+        "cases.html",
+        place=place,
+        access=True,
+        problems=problems,
+        cases=found.items,
+        filters=params,
+        organ_systems=options,
+        organ_label=shown,
+        case_date=definition.case_date,
+        next_url=next_url,
+    )
+
+
+# -- the case form ------------------------------------------------------------------------------
+
+
+def _printers(page: PageContext, facility: str) -> list[str]:
+    return [p.label for p in FacilityService(page.platform, page.actor).printers(facility)]
+
+
+def _form_page(
+    page: PageContext,
+    definition: Definition,
+    form: forms.CaseForm,
+    *,
+    facility: str,
+    title: str,
+    row_version: int | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return page.render(
+        "case_form.html",
+        status_code=status_code,
+        place=place_of(page, definition.registry.code, facility),
+        form=form,
+        facility=facility,
+        title=title,
+        row_version=row_version,
+        definition=definition,
+    )
+
+
+@router.get("/registries/{registry}/cases/new", response_class=HTMLResponse)
+def new_case(
+    page: Page, registry: str, facility: Annotated[str, Query(max_length=32)] = ""
+) -> Response:
+    """Show an empty case form for a facility (the person's first one by default)."""
+    try:
+        definition = RegistryService(page.platform, page.actor).definition(registry)
+        code = facility or _default_facility(page, registry)
+        if not place_of(page, registry, code).writes(code):
+            raise Forbidden("your role at this facility may read cases but not enter them")
+        form = forms.build_form(definition, {}, _printers(page, code))
+        return _form_page(page, definition, form, facility=code, title="New case")
+    except RegistryError as exc:
+        return error_page(page, exc)
+
+
+def _default_facility(page: PageContext, registry: str) -> str:
+    place = place_of(page, registry)
+    if place.facility is None:
+        raise NotFound("choose a facility first (from the home page)")
+    return place.facility.code
+
+
+def _saved(registry: str, saved: SavedCase) -> Response:
+    warned = f"&warnings={len(saved.warnings)}" if saved.warnings else ""
+    return RedirectResponse(
+        f"/registries/{registry}/cases/{saved.id}?saved=1{warned}", status_code=303
+    )
+
+
+def _status(action: str) -> str:
+    return CaseStatus.COMPLETE.value if action == "complete" else CaseStatus.DRAFT.value
+
+
+@router.post("/registries/{registry}/cases/new", response_class=HTMLResponse)
+def create_case(
+    page: Page,
+    registry: str,
+    data: Posted,
+    facility: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    """Store a new case from the form; on problems show the form again with every issue."""
+    action = (data.get("action") or ["draft"])[0]
+    try:
+        definition = RegistryService(page.platform, page.actor).definition(registry)
+        code = facility or (data.get("facility") or [""])[0] or _default_facility(page, registry)
+        kept, extra = forms.apply_row_action(definition, data, action)
+        record = forms.record_from_form(definition, kept)
+        if extra or action.startswith("remove-"):
+            form = forms.build_form(definition, record, _printers(page, code), extra_rows=extra)
+            return _form_page(page, definition, form, facility=code, title="New case")
+        try:
+            saved = CaseService(page.platform, page.actor).create(
+                registry, code, {**record, "status": _status(action)}
+            )
+        except ValidationFailed as exc:
+            return _invalid(page, definition, record, exc.issues, code, "New case", None)
+    except RegistryError as exc:
+        return error_page(page, exc)
+    return _saved(registry, saved)
+
+
+def _invalid(
+    page: PageContext,
+    definition: Definition,
+    record: dict[str, object],
+    issues: list[Issue],
+    facility: str,
+    title: str,
+    row_version: int | None,
+) -> HTMLResponse:
+    form = forms.build_form(definition, record, _printers(page, facility), issues)
+    return _form_page(
+        page,
+        definition,
+        form,
+        facility=facility,
+        title=title,
+        row_version=row_version,
+        status_code=422,
+    )
+
+
+@router.get("/registries/{registry}/cases/{case_id}/edit", response_class=HTMLResponse)
+def edit_case(page: Page, registry: str, case_id: str) -> Response:
+    """Show the case form filled with a stored case."""
+    try:
+        view = CaseService(page.platform, page.actor).get(registry, _case_id(case_id))
+        definition = RegistryService(page.platform, page.actor).definition(registry)
+        if not place_of(page, registry, view.facility).writes(view.facility):
+            raise Forbidden("your role at this facility may read cases but not change them")
+        form = forms.build_form(definition, view.record, _printers(page, view.facility))
+    except RegistryError as exc:
+        return _not_found(page, exc)
+    title = f"Edit case {view.record.get('local_case_id', '')}"
+    return _form_page(
+        page, definition, form, facility=view.facility, title=title, row_version=view.row_version
+    )
+
+
+@router.post("/registries/{registry}/cases/{case_id}/edit", response_class=HTMLResponse)
+def update_case(page: Page, registry: str, case_id: str, data: Posted) -> Response:
+    """Replace a case's record from the form; on problems show the form again."""
+    action = (data.get("action") or ["draft"])[0]
+    version_text = (data.get("row_version") or [""])[0]
+    version = int(version_text) if version_text.isdigit() else None
+    try:
+        cases = CaseService(page.platform, page.actor)
+        view = cases.get(registry, _case_id(case_id))
+        definition = RegistryService(page.platform, page.actor).definition(registry)
+        title = f"Edit case {view.record.get('local_case_id', '')}"
+        kept, extra = forms.apply_row_action(definition, data, action)
+        record = forms.record_from_form(definition, kept)
+        if extra or action.startswith("remove-"):
+            form = forms.build_form(
+                definition, record, _printers(page, view.facility), extra_rows=extra
+            )
+            return _form_page(
+                page, definition, form, facility=view.facility, title=title, row_version=version
+            )
+        try:
+            saved = cases.update(
+                registry, view.id, {**record, "status": _status(action)}, expected_version=version
+            )
+        except ValidationFailed as exc:
+            return _invalid(page, definition, record, exc.issues, view.facility, title, version)
+    except RegistryError as exc:
+        return _not_found(page, exc)
+    return _saved(registry, saved)
+
+
+# -- detail -------------------------------------------------------------------------------------
+
+
+@router.get("/registries/{registry}/cases/{case_id}", response_class=HTMLResponse)
+def case_detail(
+    page: Page,
+    registry: str,
+    case_id: str,
+    saved: Annotated[str, Query(max_length=8)] = "",
+    warnings: Annotated[int, Query(ge=0, le=10000)] = 0,
+) -> Response:
+    """Show a case: its values by section, derived values, status and history."""
+    try:
+        cases = CaseService(page.platform, page.actor)
+        view = cases.get(registry, _case_id(case_id))
+        history = cases.history(registry, view.id)
+        definition = RegistryService(page.platform, page.actor).definition(
+            registry, view.definition_version
+        )
+        place = place_of(page, registry, view.facility)
+    except RegistryError as exc:
+        return _not_found(page, exc)
+    may_write = place.writes(view.facility) and view.status != CaseStatus.LOCKED
+    return page.render(
+        "case_detail.html",
+        place=place,
+        case=view,
+        sections=forms.display_record(definition, view.record),
+        derived=forms.display_derived(definition, view.derived),
+        history=history,
+        may_write=may_write,
+        saved=bool(saved),
+        warnings=warnings,
+    )
+
+
+def _state_change(page: PageContext, registry: str, case_id: str, action: str) -> Response:
+    try:
+        cases = CaseService(page.platform, page.actor)
+        ident = _case_id(case_id)
+        view = (
+            cases.delete(registry, ident) if action == "delete" else cases.restore(registry, ident)
+        )
+    except RegistryError as exc:
+        return _not_found(page, exc)
+    return RedirectResponse(f"/registries/{registry}/cases/{view.id}", status_code=303)
+
+
+@router.post("/registries/{registry}/cases/{case_id}/delete")
+def delete_case(page: Page, registry: str, case_id: str) -> Response:
+    """Soft-delete a case (it stays restorable and audited)."""
+    return _state_change(page, registry, case_id, "delete")
+
+
+@router.post("/registries/{registry}/cases/{case_id}/restore")
+def restore_case(page: Page, registry: str, case_id: str) -> Response:
+    """Bring a soft-deleted case back."""
+    return _state_change(page, registry, case_id, "restore")

@@ -1,0 +1,122 @@
+"""The facility home page, and what every signed-in page needs: where the person is, errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from printreg.domain.errors import NotFound, RegistryError
+from printreg.domain.facility import CaseStatus, Role
+from printreg.services.accounts import AccountService
+from printreg.services.cases import CaseQuery, CaseService
+from printreg.services.facilities import FacilityProfile, FacilityService
+from printreg.services.registries import RegistryService
+from printreg.web.errors import status_of
+from printreg.web.pages.common import Page, PageContext
+
+router = APIRouter(include_in_schema=False)
+WRITER_ROLES = frozenset({Role.FACILITY_ADMIN.value, Role.DATA_MANAGER.value})
+TITLES = {403: "Not allowed", 404: "Not found", 409: "Conflict", 422: "Not accepted"}
+RECENT = 10
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a person is: the registry, the current facility, their facilities and roles."""
+
+    registry: str
+    facility: FacilityProfile | None
+    facilities: list[FacilityProfile]
+    roles: dict[str, str]  # facility code → role, from the person's memberships
+    platform_admin: bool
+
+    def manages(self, code: str) -> bool:
+        """Return whether the person administers the facility (registry admins: every one)."""
+        return self.platform_admin or self.roles.get(code) == Role.FACILITY_ADMIN
+
+    def writes(self, code: str) -> bool:
+        """Return whether the person may enter cases for the facility."""
+        return self.platform_admin or self.roles.get(code) in WRITER_ROLES
+
+    @property
+    def manages_any(self) -> bool:
+        """Return whether the person administers at least one facility (shows 'Users')."""
+        return self.platform_admin or Role.FACILITY_ADMIN in self.roles.values()
+
+
+def place_of(page: PageContext, registry: str | None = None, facility: str | None = None) -> Place:
+    """Return the person's place; the facility asked for must be one they see (NotFound)."""
+    actor = page.actor
+    registry = registry or page.platform.settings.default_registry
+    facilities = [f for f, _ in FacilityService(page.platform, actor).facilities()]
+    roles = (
+        AccountService(page.platform).get_user(actor, actor.user_id).memberships
+        if actor.user_id is not None
+        else {}
+    )
+    current = None
+    if facility:
+        current = next((f for f in facilities if f.code == facility), None)
+        if current is None:
+            raise NotFound(f"no facility with code {facility!r}")
+    else:
+        current = next((f for f in facilities if f.code in roles), None)
+    return Place(registry, current, facilities, roles, actor.is_platform_admin)
+
+
+def error_page(page: PageContext, exc: Exception, title: str | None = None) -> HTMLResponse:
+    """Return an HTML page for a domain error, with its HTTP status (404, 403, 409, ...)."""
+    status = status_of(exc)
+    try:
+        place: Place | None = place_of(page)
+    except RegistryError:
+        place = None
+    return page.render(
+        "error.html",
+        status_code=status,
+        title=title or TITLES.get(status, "Not possible"),
+        message=str(exc),
+        place=place,
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def root(page: Page) -> Response:
+    """Send the person to the default registry's home page."""
+    return RedirectResponse(
+        f"/registries/{page.platform.settings.default_registry}/home", status_code=303
+    )
+
+
+@router.get("/registries/{registry}/home", response_class=HTMLResponse)
+def home(
+    page: Page, registry: str, facility: Annotated[str | None, Query(max_length=32)] = None
+) -> Response:
+    """Show a facility's case counts, completeness and recent cases (admins: all facilities)."""
+    try:
+        info = RegistryService(page.platform, page.actor).info(registry)
+        place = place_of(page, registry, facility)
+        cases = CaseService(page.platform, page.actor)
+        readable = page.actor.readable_facilities(registry)
+        if readable == [] or (place.facility is None and not page.actor.sees_registry(registry)):
+            return page.render("home.html", place=place, registry=info, access=False)
+        code = place.facility.code if place.facility else None
+        counts = cases.count(registry, code)
+        recent = cases.list_cases(registry, CaseQuery(limit=RECENT), facility_code=code).items
+    except RegistryError as exc:
+        return error_page(page, exc)
+    total = sum(counts.values())
+    done = counts.get(CaseStatus.COMPLETE, 0) + counts.get(CaseStatus.LOCKED, 0)
+    return page.render(
+        "home.html",
+        place=place,
+        registry=info,
+        access=True,
+        counts={s.value: counts.get(s.value, 0) for s in CaseStatus},
+        total=total,
+        completeness=round(100 * done / total) if total else None,
+        recent=recent,
+    )

@@ -1,0 +1,160 @@
+/* printreg: progressive enhancement of the case form (the server stays the source of truth).
+ * - hides fields whose applies-when condition is false, and disables their inputs so that
+ *   they are not submitted;
+ * - adds and removes rows of repeating groups, renumbering them;
+ * - asks before destructive posts (forms with data-confirm); submits facility switchers. */
+(function () {
+  "use strict";
+
+  function scalar(v) {
+    return typeof v === "boolean" ? (v ? "true" : "false") : String(v);
+  }
+
+  function inputsNamed(scope, name) {
+    return Array.prototype.filter.call(
+      scope.querySelectorAll("input, select, textarea"),
+      function (el) { return el.name === name && !el.disabled; }
+    );
+  }
+
+  function valueOf(els) {
+    if (!els.length) return null;
+    if (els[0].type === "checkbox") {
+      return els.filter(function (el) { return el.checked; }).map(function (el) { return el.value; });
+    }
+    var v = els[0].value.trim();
+    return v === "" ? null : v;
+  }
+
+  function lookup(form, row, name) {
+    if (row) {
+      var inRow = inputsNamed(row, row.dataset.group + "-" + row.dataset.row + "-" + name);
+      if (inRow.length) return valueOf(inRow);
+    }
+    return valueOf(inputsNamed(form, name));
+  }
+
+  function present(v) {
+    return v !== null && !(Array.isArray(v) && v.length === 0);
+  }
+
+  function sectionFilled(form, code) {
+    var section = form.querySelector('[data-section="' + code + '"]');
+    if (!section) return false;
+    return Array.prototype.some.call(section.querySelectorAll("input, select, textarea"), function (el) {
+      if (el.disabled || el.type === "hidden" || el.closest(".row")) return false;
+      if (el.type === "checkbox") return el.checked;
+      return el.value.trim() !== "";
+    });
+  }
+
+  function holds(cond, form, row) {
+    if (cond.all) return cond.all.every(function (c) { return holds(c, form, row); });
+    if (cond.any) return cond.any.some(function (c) { return holds(c, form, row); });
+    if (cond.not) return !holds(cond.not, form, row);
+    if (cond.section_filled) return sectionFilled(form, cond.section_filled);
+    var v = lookup(form, row, cond.field);
+    if (cond.present !== undefined) return present(v) === cond.present;
+    if (v === null) return false;
+    if (cond.equals !== undefined) return !Array.isArray(v) && v === scalar(cond.equals);
+    if (cond["in"]) return !Array.isArray(v) && cond["in"].map(scalar).indexOf(v) >= 0;
+    if (cond.contains !== undefined) return Array.isArray(v) && v.indexOf(scalar(cond.contains)) >= 0;
+    return true;
+  }
+
+  function refresh(form) {
+    var wrappers = form.querySelectorAll("[data-applies-when]");
+    for (var pass = 0; pass < 4; pass++) {
+      var changed = false;
+      Array.prototype.forEach.call(wrappers, function (el) {
+        var show = holds(JSON.parse(el.dataset.appliesWhen), form, el.closest(".row"));
+        if (el.hidden === show) {
+          el.hidden = !show;
+          changed = true;
+          el.querySelectorAll("input, select, textarea, button").forEach(function (input) {
+            input.disabled = !show;
+          });
+        }
+      });
+      if (!changed) break;
+    }
+  }
+
+  function renumber(row, group, from, to) {
+    var pattern = new RegExp(group + "-" + from + "(?=-|$|\\s)", "g");
+    [row].concat(Array.prototype.slice.call(row.querySelectorAll("*"))).forEach(function (el) {
+      Array.prototype.forEach.call(el.attributes, function (attr) {
+        if (attr.value.indexOf(group + "-" + from) >= 0) {
+          el.setAttribute(attr.name, attr.value.replace(pattern, group + "-" + to));
+        }
+      });
+    });
+    row.dataset.row = String(to);
+    var legend = row.querySelector("legend");
+    var button = row.querySelector(".remove-row");
+    [legend, button].forEach(function (el) {
+      if (el) el.textContent = el.textContent.replace(/(__n__|\d+)\s*$/, String(to));
+    });
+  }
+
+  function addRow(form, group) {
+    var box = form.querySelector('[data-rows="' + group + '"]');
+    var template = document.getElementById("tpl-" + group);
+    if (!box || !template) return;
+    var rows = box.querySelectorAll(":scope > .row");
+    if (rows.length >= Number(box.dataset.maxRows || 100)) return;
+    var next = rows.length + 1;
+    var row = template.content.firstElementChild.cloneNode(true);
+    renumber(row, group, "__n__", next);
+    box.appendChild(row);
+    refresh(form);
+    var first = row.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) first.focus();
+  }
+
+  function removeRow(form, row) {
+    var group = row.dataset.group;
+    var box = row.parentElement;
+    row.remove();
+    box.querySelectorAll(":scope > .row").forEach(function (r, i) {
+      if (Number(r.dataset.row) !== i + 1) renumber(r, group, r.dataset.row, i + 1);
+    });
+    refresh(form);
+    var add = document.getElementById("add-" + group);
+    if (add) add.focus();
+  }
+
+  function enhanceCaseForm(form) {
+    refresh(form);
+    form.addEventListener("change", function () { refresh(form); });
+    form.addEventListener("input", function () { refresh(form); });
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest("button");
+      if (!button) return;
+      if (button.classList.contains("add-row")) {
+        event.preventDefault();
+        addRow(form, button.dataset.group);
+      } else if (button.classList.contains("remove-row")) {
+        event.preventDefault();
+        removeRow(form, button.closest(".row"));
+      }
+    });
+    form.addEventListener("submit", function () { refresh(form); });
+  }
+
+  function start() {
+    var caseForm = document.getElementById("case-form");
+    if (caseForm) enhanceCaseForm(caseForm);
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,415 @@
+"""The HTML pages end to end: sign-in, home, case list, the case form, detail, admin pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from tests.support.records import records
+
+from printreg.dictionary import CodesElement, GroupElement, is_multiple
+from printreg.services.actor import Actor
+from printreg.services.cases import CaseService
+from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
+from printreg.services.platform import Platform
+from printreg.settings import Settings
+from printreg.web.app import create_app
+from printreg.web.pages.common import PRE_CSRF_COOKIE
+
+REG = "3dp"
+HOME, OTHER = "F0001", "F0002"
+REGISTRY_ADMIN = "registry.admin@demo.printreg.org"
+FACILITY_ADMIN = "facility.admin@demo.printreg.org"
+DATA_MANAGER = "data.manager@demo.printreg.org"
+VIEWER = "viewer@demo.printreg.org"
+RESEARCHER = "researcher@demo.printreg.org"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+Client = tuple[TestClient, str]  # a signed-in client and its session's CSRF token
+
+
+@pytest.fixture
+def people(seeded: Platform) -> Platform:
+    """Return the seeded platform with the demo people (one per role)."""
+    ensure_demo_accounts(seeded, REG, (HOME, OTHER))
+    return seeded
+
+
+@pytest.fixture
+def new_client(settings: Settings, people: Platform) -> Iterator[Callable[[], TestClient]]:
+    """Return a factory of fresh, cookieless clients of the application."""
+    app = create_app(settings, people)
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(TestClient(app, base_url="http://testserver"))
+
+
+def login(http: TestClient, email: str, password: str = DEMO_PASSWORD) -> httpx.Response:
+    """Sign in through the form, with the pre-sign-in CSRF token of its cookie."""
+    http.get("/login")
+    token = http.cookies.get(PRE_CSRF_COOKIE)
+    assert token
+    return http.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture
+def sign_in(new_client: Callable[[], TestClient]) -> Callable[[str], Client]:
+    """Return a function that signs a demo person in: (client, CSRF token of their pages)."""
+
+    def make(email: str) -> Client:
+        http = new_client()
+        assert login(http, email).status_code == 303
+        found = CSRF.search(http.get("/account").text)
+        assert found is not None
+        return http, found.group(1)
+
+    return make
+
+
+@pytest.fixture
+def dm(sign_in: Callable[[str], Client]) -> Client:
+    """Return the data manager of F0001, signed in."""
+    return sign_in(DATA_MANAGER)
+
+
+def store(platform: Platform, facility: str, record: dict[str, Any]) -> str:
+    """Store a case as the operator; return its id."""
+    return str(CaseService(platform, Actor.operator("test")).create(REG, facility, record).id)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def form_fields(platform: Platform, record: dict[str, Any]) -> dict[str, Any]:
+    """Flatten a record into the case form's fields, as a browser would post them."""
+    definition = platform.registry(REG).current
+    data: dict[str, Any] = {}
+
+    def put(element: Any, name: str, value: Any) -> None:
+        if isinstance(element, CodesElement):
+            data[name] = list(value)
+        elif is_multiple(element):
+            data[name] = ", ".join(_text(v) for v in value)
+        else:
+            data[name] = _text(value)
+
+    for name, element in definition.elements.items():
+        if name not in record:
+            continue
+        if isinstance(element, GroupElement):
+            for i, row in enumerate(record[name], start=1):
+                for child in element.elements:
+                    if child.name in row:
+                        put(child, f"{name}-{i}-{child.name}", row[child.name])
+        else:
+            put(element, name, record[name])
+    return data
+
+
+def case_count(platform: Platform) -> int:
+    """Return how many cases are stored."""
+    main = platform.registry(REG).tables.main
+    with platform.sessions() as session:
+        return session.scalar(select(func.count()).select_from(main)) or 0
+
+
+# -- sign-in ------------------------------------------------------------------------------------
+
+
+def test_sign_in_succeeds_and_the_root_leads_to_the_facility_home(
+    new_client: Callable[[], TestClient],
+) -> None:
+    http = new_client()
+    assert login(http, DATA_MANAGER).status_code == 303
+    root = http.get("/", follow_redirects=False)
+    assert root.status_code == 303
+    assert root.headers["location"] == f"/registries/{REG}/home"
+    home = http.get(root.headers["location"])
+    assert home.status_code == 200
+    assert re.search(r"<h1>[^<]+</h1>", home.text)
+    for link in ("Home", "Cases", "New case", "Printers", "Account"):
+        assert f">{link}</a>" in home.text
+    assert ">Users</a>" not in home.text
+    assert 'id="completeness"' in home.text
+
+
+def test_a_wrong_password_shows_a_message_with_status_401(
+    new_client: Callable[[], TestClient],
+) -> None:
+    http = new_client()
+    response = login(http, DATA_MANAGER, "not-the-password")
+    assert response.status_code == 401
+    assert 'id="login-error"' in response.text
+    assert "not right" in response.text
+
+
+def test_pages_need_a_signed_in_person(new_client: Callable[[], TestClient]) -> None:
+    response = new_client().get(f"/registries/{REG}/cases", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+
+
+# -- every page ---------------------------------------------------------------------------------
+
+
+def test_every_page_renders_for_a_data_manager(people: Platform, dm: Client) -> None:
+    http, _ = dm
+    case_id = store(people, HOME, records(HOME, 1)[0])
+    pages = {
+        f"/registries/{REG}/home": "<h1>",
+        f"/registries/{REG}/home?facility={HOME}": "<h1>",
+        f"/registries/{REG}/cases": 'id="case-list"',
+        f"/registries/{REG}/cases?status=complete&organ_system=cardiac&from=2020-01-01": 'id="filter-organ-system"',
+        f"/registries/{REG}/cases/new": 'id="case-form"',
+        f"/registries/{REG}/cases/{case_id}": 'id="history"',
+        f"/registries/{REG}/cases/{case_id}/edit": 'id="case-form"',
+        f"/facilities/{HOME}/printers": 'id="printers"',
+        "/account": 'id="tokens"',
+    }
+    for url, marker in pages.items():
+        response = http.get(url)
+        assert response.status_code == 200, url
+        assert marker in response.text, url
+    assert http.get(f"/facilities/{HOME}/users").status_code == 403
+
+
+def test_the_home_page_counts_the_facility_cases(people: Platform, dm: Client) -> None:
+    for record in records(HOME, 2):
+        store(people, HOME, record)
+    store(people, OTHER, records(OTHER, 1)[0])
+    page = dm[0].get(f"/registries/{REG}/home").text
+    assert re.search(r'id="count-total">2<', page)
+    assert re.search(r'id="completeness">100%<', page)
+
+
+def test_admin_pages_for_a_facility_administrator(
+    sign_in: Callable[[str], Client], people: Platform
+) -> None:
+    http, csrf = sign_in(FACILITY_ADMIN)
+    users = http.get(f"/facilities/{HOME}/users")
+    assert users.status_code == 200
+    assert 'id="users"' in users.text
+    added = http.post(
+        f"/facilities/{HOME}/printers",
+        data={
+            "csrf_token": csrf,
+            "label": "Lab-FDM-9",
+            "manufacturer": "Prusa",
+            "model": "MK4",
+            "technology": "material_extrusion",
+        },
+    )
+    assert added.status_code == 200
+    assert "Lab-FDM-9" in added.text
+    assert "Material extrusion" in added.text
+    person = http.post(
+        f"/facilities/{HOME}/users",
+        data={
+            "csrf_token": csrf,
+            "email": "new.person@example.org",
+            "name": "New Person",
+            "password": "long-enough-password",
+            "role": "viewer",
+        },
+    )
+    assert person.status_code == 200
+    assert "new.person@example.org" in person.text
+
+
+def test_a_token_is_created_and_its_secret_shown_once(dm: Client) -> None:
+    http, csrf = dm
+    created = http.post(
+        "/account/tokens",
+        data={
+            "csrf_token": csrf,
+            "name": "lab script",
+            "facility": HOME,
+            "scopes": ["cases:read"],
+            "days": "30",
+        },
+    )
+    assert created.status_code == 200
+    secret = re.search(r'id="new-token">([^<]+)<', created.text)
+    assert secret is not None
+    assert secret.group(1).startswith("prt_")
+    again = http.get("/account").text
+    assert "lab script" in again
+    assert secret.group(1) not in again
+
+
+# -- the case form ------------------------------------------------------------------------------
+
+
+def test_the_case_form_has_an_input_for_every_element(people: Platform, dm: Client) -> None:
+    page = dm[0].get(f"/registries/{REG}/cases/new?facility={HOME}").text
+    definition = people.registry(REG).current
+    assert '<form id="case-form" method="post"' in page
+    for section in definition.sections:
+        assert f"<legend>{section.label}</legend>" in page
+    for group, element in definition.walk():
+        name = element.name
+        if group is not None:  # row 1, or the template row of groups that start with none
+            row = "1" if group.min_rows or group.required else "__n__"
+            name = f"{group.name}-{row}-{element.name}"
+        if isinstance(element, CodesElement):
+            assert f'id="f-{name}-' in page, name
+        else:
+            assert f'id="f-{name}"' in page, name
+            assert f'name="{name}"' in page, name
+            assert f'<label for="f-{name}">' in page, name
+    for group in definition.groups:
+        assert f'id="add-{group}"' in page
+    assert 'id="save-draft"' in page
+    assert 'id="submit-complete"' in page
+
+
+def test_posting_a_valid_record_creates_the_case(people: Platform, dm: Client) -> None:
+    http, csrf = dm
+    record = records(HOME, 1)[0]
+    data = {**form_fields(people, record), "csrf_token": csrf, "action": "complete"}
+    response = http.post(
+        f"/registries/{REG}/cases/new?facility={HOME}", data=data, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text[:3000]
+    assert response.headers["location"].endswith("?saved=1")
+    detail = http.get(response.headers["location"])
+    assert 'id="flash"' in detail.text
+    assert "Case saved" in detail.text
+    assert f"<h1>{record['local_case_id']}</h1>" in detail.text
+    assert 'id="edit-case"' in detail.text
+    view = CaseService(people, Actor.operator("test")).find(REG, HOME, record["local_case_id"])
+    assert view.status == "complete"
+    assert view.record["prints"][0]["printer"] == record["prints"][0]["printer"]
+
+
+def test_a_bad_value_is_shown_next_to_its_field_and_the_rest_is_kept(
+    people: Platform, dm: Client
+) -> None:
+    http, csrf = dm
+    record = records(HOME, 1)[0]
+    data = {**form_fields(people, record), "csrf_token": csrf, "action": "complete"}
+    data["prints-1-scale_pct"] = "-5"
+    response = http.post(f"/registries/{REG}/cases/new?facility={HOME}", data=data)
+    assert response.status_code == 422
+    page = response.text
+    assert 'id="form-errors"' in page
+    error = re.search(
+        r'<p class="field-error" id="err-prints-1-scale_pct" role="alert">([^<]+)', page
+    )
+    assert error is not None
+    assert "greater than 0" in error.group(1)
+    field = re.search(r'<input[^>]*id="f-prints-1-scale_pct"[^>]*>', page)
+    assert field is not None
+    assert 'aria-invalid="true"' in field.group(0)
+    assert "err-prints-1-scale_pct" in field.group(0)
+    assert 'value="-5"' in field.group(0)
+    assert f'value="{record["local_case_id"]}"' in page
+    assert f">{record['indication_text']}</textarea>" in page
+    assert f'<option value="{record["organ_system"]}" selected>' in page
+    assert f'value="{record["source_modalities"][0]}" checked' in page
+    assert case_count(people) == 0
+
+
+def test_an_edit_saves_a_new_version(people: Platform, dm: Client) -> None:
+    http, csrf = dm
+    record = records(HOME, 1)[0]
+    case_id = store(people, HOME, record)
+    form = http.get(f"/registries/{REG}/cases/{case_id}/edit").text
+    version = re.search(r'name="row_version" value="(\d+)"', form)
+    assert version is not None
+    changed = {**record, "indication_text": "Complex congenital heart disease, planning"}
+    data = {**form_fields(people, changed), "csrf_token": csrf, "action": "draft",
+            "row_version": version.group(1)}  # fmt: skip
+    response = http.post(f"/registries/{REG}/cases/{case_id}/edit", data=data)
+    assert response.status_code == 200
+    assert "Case saved" in response.text
+    assert "Complex congenital heart disease" in response.text
+    assert ">update<" in response.text
+
+
+def test_rows_are_added_without_javascript(people: Platform, dm: Client) -> None:
+    http, csrf = dm
+    data = {"csrf_token": csrf, "action": "add-prints", "local_case_id": "X-1"}
+    page = http.post(f"/registries/{REG}/cases/new?facility={HOME}", data=data).text
+    assert 'id="f-prints-2-scale_pct"' in page
+    assert 'value="X-1"' in page
+    assert case_count(people) == 0
+
+
+def test_a_post_without_the_csrf_token_is_refused(people: Platform, dm: Client) -> None:
+    http, _ = dm
+    data = {**form_fields(people, records(HOME, 1)[0]), "action": "complete"}
+    response = http.post(f"/registries/{REG}/cases/new?facility={HOME}", data=data)
+    assert response.status_code == 403
+    assert case_count(people) == 0
+
+
+def test_delete_and_restore(people: Platform, dm: Client) -> None:
+    http, csrf = dm
+    case_id = store(people, HOME, records(HOME, 1)[0])
+    deleted = http.post(f"/registries/{REG}/cases/{case_id}/delete", data={"csrf_token": csrf})
+    assert 'id="restore-case"' in deleted.text
+    restored = http.post(f"/registries/{REG}/cases/{case_id}/restore", data={"csrf_token": csrf})
+    assert 'id="delete-case"' in restored.text
+
+
+# -- who sees what ------------------------------------------------------------------------------
+
+
+def test_another_facility_case_is_not_found(people: Platform, dm: Client) -> None:
+    other = store(people, OTHER, records(OTHER, 1)[0])
+    for url in (f"/registries/{REG}/cases/{other}", f"/registries/{REG}/cases/{other}/edit",
+                f"/registries/{REG}/cases/not-a-case-id"):  # fmt: skip
+        response = dm[0].get(url)
+        assert response.status_code == 404, url
+        assert "Case not found" in response.text
+
+
+def test_a_researcher_is_told_there_is_no_access(
+    people: Platform, sign_in: Callable[[str], Client]
+) -> None:
+    store(people, HOME, records(HOME, 1)[0])
+    http, _ = sign_in(RESEARCHER)
+    response = http.get(f"/registries/{REG}/cases")
+    assert response.status_code == 200
+    assert "Your role has no access to case data" in response.text
+    assert 'id="case-list"' not in response.text
+
+
+def test_a_registry_administrator_sees_every_facility(
+    people: Platform, sign_in: Callable[[str], Client]
+) -> None:
+    store(people, OTHER, records(OTHER, 1)[0])
+    http, _ = sign_in(REGISTRY_ADMIN)
+    home = http.get(f"/registries/{REG}/home").text
+    assert 'id="facilities"' in home
+    assert HOME in home
+    assert OTHER in home
+    assert re.search(r'id="count-total">1<', home)
+
+
+def test_a_viewer_may_not_edit(people: Platform, sign_in: Callable[[str], Client]) -> None:
+    case_id = store(people, HOME, records(HOME, 1)[0])
+    http, _ = sign_in(VIEWER)
+    detail = http.get(f"/registries/{REG}/cases/{case_id}")
+    assert detail.status_code == 200
+    assert 'id="edit-case"' not in detail.text
+    assert http.get(f"/registries/{REG}/cases/{case_id}/edit").status_code == 403
+
+
+def test_a_bad_page_cursor_is_a_clear_400(dm: Client) -> None:
+    response = dm[0].get(f"/registries/{REG}/cases?cursor=not-a-cursor")
+    assert response.status_code == 400
+    assert "start again from the first page" in response.text
