@@ -66,12 +66,12 @@ __all__ = [
     "ValueProblem",
     "ValueSet",
     "diff_definitions",
+    "flat_column",
     "is_multiple",
     "load_definition",
     "load_definition_text",
     "load_shipped",
     "parse_definition",
     "shipped_definition_paths",
-    "flat_column",
     "split_multi",
 ]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import uuid
 from collections.abc import Mapping
 
 import polars as pl
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, Uuid, insert
 from sqlalchemy.orm import Session
 
 from printreg.dictionary import Definition, GroupElement, ReferenceElement, is_multiple
@@ -115,7 +116,16 @@ def write_frames(session: Session, tables: CaseTables, frames: Mapping[str, pl.D
         if connection.dialect.name == "postgresql":
             _copy(connection, table, frame)
         else:
-            session.execute(insert(table), frame.to_dicts())
+            uuids = [
+                c.name
+                for c in table.columns
+                if isinstance(c.type, Uuid) and c.name in frame.columns
+            ]
+            rows = frame.to_dicts()
+            for row in rows:
+                for name in uuids:
+                    row[name] = uuid.UUID(row[name])
+            session.execute(insert(table), rows)
         written += frame.height
     return written
 

@@ -162,7 +162,7 @@ class CaseWriter:
 
 
 class CaseReader:
-    """Reads stored cases back into canonical records."""
+    """Reads stored cases back into canonical records, a few queries per batch of cases."""
 
     def __init__(self, tables: CaseTables, definitions: Mapping[str, Definition]) -> None:
         self.tables = tables
@@ -176,72 +176,76 @@ class CaseReader:
         printer_labels: Mapping[int, str],
     ) -> StoredCase | None:
         """Return the stored case, or None when the facility has no case with that id."""
-        main = self.tables.main
-        row = (
-            session.execute(
-                select(main).where(main.c.facility_id == facility_id, main.c.id == case_id)
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            return None
-        definition = self.definitions[row["definition_version"]]
-        case = StoredCase(**{name: row[name] for name in _SYSTEM})
-        where = {"facility_id": facility_id, "case_id": case_id}
-        for name, element in definition.elements.items():
-            if isinstance(element, GroupElement):
-                case.record[name] = self._group(session, element, where, printer_labels)
-            elif is_multiple(element):
-                case.record[name] = self._values(session, (None, name), where)
-            else:
-                case.record[name] = _value(element, row, printer_labels)
-        case.derived = {d.name: row[d.name] for d in definition.derived}
-        return case
+        return self.load_many(session, facility_id, [case_id], printer_labels).get(case_id)
 
-    def _values(
+    def load_many(
         self,
         session: Session,
-        key: tuple[str | None, str],
-        where: dict[str, Any],
-        row_no: int | None = None,
-    ) -> list[Any]:
-        table = self.tables.multi[key]
-        query = select(table.c.value).where(
-            *(table.c[k] == v for k, v in where.items()),
-            *([table.c.row_no == row_no] if row_no is not None else []),
-        )
-        return list(session.scalars(query.order_by(table.c.ord)))
-
-    def _group(
-        self,
-        session: Session,
-        group: GroupElement,
-        where: dict[str, Any],
+        facility_id: int,
+        case_ids: Sequence[uuid.UUID],
         printer_labels: Mapping[int, str],
-    ) -> list[dict[str, Any]]:
-        table = self.tables.groups[group.name]
-        rows = (
-            session.execute(
-                select(table)
-                .where(*(table.c[k] == v for k, v in where.items()))
-                .order_by(table.c.row_no)
-            )
-            .mappings()
-            .all()
-        )
-        out = []
+    ) -> dict[uuid.UUID, StoredCase]:
+        """Return the facility's cases among ``case_ids`` (missing ids are left out), by id."""
+        if not case_ids:
+            return {}
+        main = self.tables.main
+        ids = list(case_ids)
+        rows = session.execute(
+            select(main).where(main.c.facility_id == facility_id, main.c.id.in_(ids))
+        ).mappings().all()  # fmt: skip
+        cases: dict[uuid.UUID, StoredCase] = {}
         for row in rows:
-            record: dict[str, Any] = {}
-            for child in group.elements:
-                if is_multiple(child):
-                    record[child.name] = self._values(
-                        session, (group.name, child.name), where, row["row_no"]
-                    )
+            definition = self.definitions[row["definition_version"]]
+            case = StoredCase(**{name: row[name] for name in _SYSTEM})
+            for name, element in definition.elements.items():
+                if isinstance(element, GroupElement) or is_multiple(element):
+                    case.record[name] = []
                 else:
-                    record[child.name] = _value(child, row, printer_labels)
-            out.append(record)
-        return out
+                    case.record[name] = _value(element, row, printer_labels)
+            case.derived = {d.name: row[d.name] for d in definition.derived}
+            cases[case.id] = case
+        found = list(cases)
+        if not found:
+            return cases
+        for (group_name, name), table in self.tables.multi.items():
+            if group_name is not None:
+                continue
+            for case_id, value in session.execute(
+                select(table.c.case_id, table.c.value)
+                .where(table.c.facility_id == facility_id, table.c.case_id.in_(found))
+                .order_by(table.c.case_id, table.c.ord)
+            ).all():
+                if name in cases[case_id].record:
+                    cases[case_id].record[name].append(value)
+        for group_name, table in self.tables.groups.items():
+            nested: dict[tuple[uuid.UUID, int, str], list[Any]] = {}
+            for (holder, name), multi in self.tables.multi.items():
+                if holder != group_name:
+                    continue
+                for case_id, row_no, value in session.execute(
+                    select(multi.c.case_id, multi.c.row_no, multi.c.value)
+                    .where(multi.c.facility_id == facility_id, multi.c.case_id.in_(found))
+                    .order_by(multi.c.case_id, multi.c.row_no, multi.c.ord)
+                ).all():
+                    nested.setdefault((case_id, row_no, name), []).append(value)
+            group_rows = session.execute(
+                select(table)
+                .where(table.c.facility_id == facility_id, table.c.case_id.in_(found))
+                .order_by(table.c.case_id, table.c.row_no)
+            ).mappings().all()  # fmt: skip
+            for row in group_rows:
+                case = cases[row["case_id"]]
+                group = self.definitions[case.definition_version].groups.get(group_name)
+                if group is None:
+                    continue
+                record: dict[str, Any] = {}
+                for child in group.elements:
+                    if is_multiple(child):
+                        record[child.name] = nested.get((case.id, row["row_no"], child.name), [])
+                    else:
+                        record[child.name] = _value(child, row, printer_labels)
+                case.record[group_name].append(record)
+        return cases
 
 
 def _value(
