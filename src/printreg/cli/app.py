@@ -473,6 +473,105 @@ def case_history(
     run(body, as_json=as_json)
 
 
+# -- import and export --------------------------------------------------------------------------
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(help="CSV, JSON Lines (.jsonl) or JSON (.json) file.")],
+    facility: Annotated[
+        str, typer.Option("--facility", "-f", help="Facility the cases belong to.")
+    ],
+    commit: Annotated[bool, typer.Option(help="Write to the database (default: dry run).")] = False,
+    all_or_nothing: Annotated[
+        bool, typer.Option(help="Write nothing unless every row is valid.")
+    ] = False,
+    errors: Annotated[
+        Path | None, typer.Option(help="Error file (default: FILE.errors.csv|jsonl).")
+    ] = None,
+    batch: Annotated[int, typer.Option(min=100, max=100_000, help="Rows per batch.")] = 5000,
+    registry: RegistryOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import cases; a dry run unless --commit. Rejected rows go to an error file to fix and re-upload."""
+    from rich.progress import Progress  # noqa: PLC0415
+
+    from printreg.services.imports import Importer, detect_format  # noqa: PLC0415
+
+    def body() -> None:
+        kind = detect_format(path)
+        error_path = errors or path.with_name(
+            f"{path.stem}.errors.{'csv' if kind == 'csv' else 'jsonl'}"
+        )
+        with platform() as p, Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task(f"{'importing' if commit else 'checking'} {path.name}", total=None)
+            importer = Importer(p, operator(), _registry(registry), facility, batch_rows=batch)
+            report = importer.run(path, kind, commit=commit, all_or_nothing=all_or_nothing,
+                                  error_path=error_path, progress=lambda n: bar.advance(task, n))  # fmt: skip
+        if as_json:
+            print_json(report.as_dict())
+        else:
+            _print_import(report)
+        if report.problem or (report.rejected and (all_or_nothing or not commit)):
+            raise typer.Exit(1)
+
+    run(body, as_json=as_json)
+
+
+def _print_import(report: Any) -> None:
+    if report.problem:
+        err_console.print(f"[red]{report.file}: the file cannot be imported:[/] {report.problem}")
+        return
+    verb = "imported" if report.committed else ("rolled back" if report.rolled_back else "dry run")
+    console.print(f"{report.file}: {report.rows} rows — {report.new} new, {report.updated} updated, "
+                  f"{report.unchanged} unchanged, {report.rejected} rejected ({verb})")  # fmt: skip
+    for rule, count in report.by_rule.most_common():
+        console.print(f"  {count:>6}  {rule}")
+    if report.error_file:
+        console.print(f"rejected rows with their problems: {report.error_file}")
+    if not report.committed and not report.rolled_back and report.rows:
+        console.print("nothing was written: add --commit to import")
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or parquet.")] = "csv",
+    facility: Annotated[str | None, typer.Option("--facility", "-f")] = None,
+    registry: RegistryOpt = None,
+) -> None:
+    """Export cases (streamed) with a codebook beside them (OUT.codebook.json)."""
+    from printreg.services.exports import export_cases  # noqa: PLC0415
+
+    def body() -> None:
+        if fmt not in ("csv", "jsonl", "parquet"):
+            raise ValueError("--format must be csv, jsonl or parquet")
+        with platform() as p:
+            count, codebook = export_cases(p, operator(), _registry(registry), fmt, out, facility)  # type: ignore[arg-type]
+        console.print(f"exported {count} cases to {out} (codebook: {codebook})")
+
+    run(body)
+
+
+@app.command("template")
+def template(
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV template to write.")],
+    registry: RegistryOpt = None,
+) -> None:
+    """Write an empty CSV import template and a README of its columns (OUT.README.txt)."""
+    from printreg.ingest import FlatLayout  # noqa: PLC0415
+
+    def body() -> None:
+        with platform() as p:
+            layout = FlatLayout(RegistryService(p, operator()).definition(_registry(registry)))
+        out.write_text(layout.template_csv(), encoding="utf-8")
+        readme = out.with_name(out.name + ".README.txt")
+        readme.write_text(layout.template_readme(), encoding="utf-8")
+        console.print(f"wrote {out} ({len(layout.columns)} columns) and {readme}")
+
+    run(body)
+
+
 # -- synthetic data and demo --------------------------------------------------------------------
 
 
