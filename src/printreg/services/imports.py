@@ -209,7 +209,23 @@ class Importer:
         return bool(frame.select(pl.any_horizontal(checks).any()).item()) if checks else False
 
     def _scan_csv(self, path: Path) -> tuple[list[str], Counter[str]]:
+        """Check the whole CSV before anything is written; return its header and key counts.
+
+        The C csv parser checks every row's width (polars would pad short rows); polars looks
+        for formulas, NUL bytes and long cells, and counts the keys. Anything found is explained
+        by the careful reader, with its line number.
+        """
+        if path.stat().st_size > self.max_bytes:
+            raise self._explain(path, "csv")
         header = self._csv_header(path)  # header problems, BOM, encoding of the first line
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                width = len(header)
+                for cells in csv.reader(handle, strict=True):
+                    if len(cells) != width and any(c.strip() for c in cells):
+                        raise self._explain(path, "csv")
+        except (csv.Error, UnicodeDecodeError):
+            raise self._explain(path, "csv") from None
         keys: Counter[str] = Counter()
         try:
             for frame in self._csv_frames(path, header):
@@ -218,10 +234,8 @@ class Importer:
                 if "local_case_id" in frame.columns:
                     ids = frame["local_case_id"].str.strip_chars().drop_nulls()
                     keys.update(v for v in ids.to_list() if v)
-        except (pl.exceptions.PolarsError, UnicodeDecodeError):
+        except pl.exceptions.PolarsError:
             raise self._explain(path, "csv") from None
-        if path.stat().st_size > self.max_bytes:
-            raise self._explain(path, "csv")
         return header, keys
 
     def _scan(self, path: Path, fmt: Format) -> Counter[str]:
