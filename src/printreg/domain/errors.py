@@ -23,6 +23,10 @@ class Conflict(RegistryError):  # noqa: N818 - reads as the condition it names
     """The change clashes with stored data (a duplicate key, a stale version, a locked case)."""
 
 
+class InvalidRequest(RegistryError):  # noqa: N818
+    """A request parameter is malformed (a page cursor, an unknown role name)."""
+
+
 class ValidationFailed(RegistryError):  # noqa: N818
     """A record breaks the definition; ``issues`` lists every problem found."""
 

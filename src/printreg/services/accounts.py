@@ -211,31 +211,44 @@ class AccountService:
     # -- sign-in and sessions -------------------------------------------------------------------
 
     def authenticate(self, email: str, password: str) -> UserInfo:
-        """Return the person for a correct e-mail and password; LoginFailed otherwise."""
+        """Return the person for a correct e-mail and password; LoginFailed otherwise.
+
+        Every refusal has the same message, so that neither a wrong address nor a locked
+        account can be told apart from a wrong password. Failures are counted and committed
+        before the refusal is raised.
+        """
         now = utcnow()
         with self.platform.sessions() as session, session.begin():
             user = session.scalar(select(User).where(User.email == email.strip().lower()))
             if user is None or user.password_hash is None or not user.active:
                 _check(_DUMMY_HASH, password)
-                raise LoginFailed("the e-mail address or password is not right")
-            locked = _aware(user.locked_until)
-            if locked is not None and locked > now:
-                raise LoginFailed(
-                    "too many failed sign-ins: this account is locked until "
-                    f"{locked:%H:%M} UTC; try again then or ask an administrator"
-                )
-            if not _check(user.password_hash, password):
-                user.failed_logins += 1
-                if user.failed_logins >= self.settings.login_failures_before_lockout:
-                    user.locked_until = now + dt.timedelta(minutes=self.settings.lockout_minutes)
+                info = None
+            else:
+                locked = _aware(user.locked_until)
+                right = _check(user.password_hash, password)
+                if locked is not None and locked > now:
+                    info = None
+                elif right:
                     user.failed_logins = 0
-                audit(
-                    session, Actor(name=f"login:{user.email}"), "login_failed", "user", str(user.id)
-                )
-                raise LoginFailed("the e-mail address or password is not right")
-            user.failed_logins = 0
-            user.locked_until = None
-            return self._info(session, user)
+                    user.locked_until = None
+                    info = self._info(session, user)
+                else:
+                    user.failed_logins += 1
+                    if user.failed_logins >= self.settings.login_failures_before_lockout:
+                        user.locked_until = now + dt.timedelta(
+                            minutes=self.settings.lockout_minutes
+                        )
+                        user.failed_logins = 0
+                    audit(session, Actor(name=f"login:{user.email}"), "login_failed", "user",
+                          str(user.id))  # fmt: skip
+                    info = None
+        if info is None:
+            raise LoginFailed(
+                "the e-mail address or password is not right, or the account is locked for "
+                f"{self.settings.lockout_minutes} minutes after {self.settings.login_failures_before_lockout} "
+                "failed sign-ins in a row"
+            )
+        return info
 
     def start_session(self, user_id: int) -> tuple[str, str]:
         """Open a session for a signed-in person; return (session secret, CSRF token)."""

@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from printreg.domain.errors import Conflict, NotFound, ValidationFailed
+from printreg.domain.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
 from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
 from printreg.services.actor import Actor
@@ -122,7 +122,9 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
         at, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         return dt.datetime.fromisoformat(at), uuid.UUID(case_id)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError("the page cursor is not valid: start again from the first page") from exc
+        raise InvalidRequest(
+            "the page cursor is not valid: start again from the first page"
+        ) from exc
 
 
 class CaseService:
@@ -135,8 +137,13 @@ class CaseService:
     # -- helpers --------------------------------------------------------------------------------
 
     def _facility(self, session: Session, code: str) -> Facility:
+        """Return a facility the actor belongs to (admins: any); NotFound, with the same words
+        for a facility that does not exist and one that is not theirs."""
         facility = session.scalar(select(Facility).where(Facility.code == code))
-        if facility is None:
+        visible = facility is not None and (
+            self.actor.is_platform_admin or facility.id in self.actor.memberships
+        )
+        if facility is None or not visible:
             raise NotFound(f"no facility with code {code!r}: see 'printreg facility list'")
         return facility
 
@@ -585,7 +592,7 @@ class CaseService:
             if facility_code is not None:
                 facility = self._facility(session, facility_code)
                 if readable is not None and facility.id not in readable:
-                    return CasePage([], None)
+                    raise NotFound(f"no facility with code {facility_code!r}")
                 ids = [facility.id]
             for name in (*query.where, *columns):
                 if name not in runtime.tables.main.c:

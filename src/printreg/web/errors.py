@@ -6,11 +6,19 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from printreg.dictionary import DefinitionError
-from printreg.domain.errors import Conflict, Forbidden, NotFound, RegistryError, ValidationFailed
+from printreg.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    RegistryError,
+    ValidationFailed,
+)
 from printreg.services.accounts import LoginFailed
 
 STATUS: dict[type[Exception], int] = {
     ValidationFailed: 422,
+    InvalidRequest: 400,
     NotFound: 404,
     Forbidden: 403,
     Conflict: 409,

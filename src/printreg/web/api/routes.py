@@ -6,10 +6,9 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
 from printreg.domain.errors import NotFound
-from printreg.domain.facility import RegistryRoleName, Role
 from printreg.services.accounts import AccountService
 from printreg.services.cases import CaseQuery, CaseService, CaseView, decode_cursor
 from printreg.services.facilities import FacilityProfile, FacilityService, PrinterInfo
@@ -25,6 +24,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": s.ProblemOut, "description": "The input breaks the registry's rules"},
 }
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="Numeric id")]
 RecordBody = Annotated[dict[str, Any], Body(description="A case record (docs/record-shape.md)")]
 
 
@@ -233,24 +233,24 @@ def create_user(body: s.UserCreate, platform: PlatformDep, actor: ActorDep) -> s
         body.email,
         body.display_name,
         body.password,
-        {code: Role(role) for code, role in body.memberships.items()},
-        {code: RegistryRoleName(role) for code, role in body.registry_roles.items()},
+        body.memberships,
+        body.registry_roles,
     )
     return s.UserPublic.model_validate(user)
 
 
 @router.get("/users/{user_id}", tags=["users"])
-def get_user(user_id: int, platform: PlatformDep, actor: ActorDep) -> s.UserPublic:
+def get_user(user_id: IdPath, platform: PlatformDep, actor: ActorDep) -> s.UserPublic:
     """Return a person the caller may see."""
     return s.UserPublic.model_validate(AccountService(platform).get_user(actor, user_id))
 
 
 @router.put("/users/{user_id}/memberships/{facility}", tags=["users"])
 def set_membership(
-    user_id: int, facility: str, body: s.MembershipSet, platform: PlatformDep, actor: ActorDep
+    user_id: IdPath, facility: str, body: s.MembershipSet, platform: PlatformDep, actor: ActorDep
 ) -> s.UserPublic:
     """Give, change or (role null) remove a person's role at a facility."""
-    role = Role(body.role) if body.role else None
+    role = body.role
     return s.UserPublic.model_validate(
         AccountService(platform).set_membership(actor, user_id, facility, role)
     )
@@ -272,7 +272,7 @@ def create_token(body: s.TokenCreate, platform: PlatformDep, actor: ActorDep) ->
 
 
 @router.delete("/tokens/{token_id}", tags=["tokens"])
-def revoke_token(token_id: int, platform: PlatformDep, actor: ActorDep) -> s.TokenPublic:
+def revoke_token(token_id: IdPath, platform: PlatformDep, actor: ActorDep) -> s.TokenPublic:
     """Revoke one of the caller's tokens."""
     return s.TokenPublic.model_validate(AccountService(platform).revoke_token(actor, token_id))
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from printreg.domain.facility import RegistryRoleName, Role
+
 
 class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -139,8 +141,8 @@ class UserCreate(BaseModel):
     email: str = Field(min_length=3, max_length=254)
     display_name: str = Field(min_length=1, max_length=200)
     password: str | None = Field(default=None, min_length=12, max_length=200)
-    memberships: dict[str, str] = Field(default_factory=dict)
-    registry_roles: dict[str, str] = Field(default_factory=dict)
+    memberships: dict[str, Role] = Field(default_factory=dict)
+    registry_roles: dict[str, RegistryRoleName] = Field(default_factory=dict)
 
 
 class UserPublic(_Out):
@@ -157,7 +159,7 @@ class UserPublic(_Out):
 class MembershipSet(BaseModel):
     """A role to give at a facility; null removes the membership."""
 
-    role: str | None
+    role: Role | None
 
 
 class TokenCreate(BaseModel):
