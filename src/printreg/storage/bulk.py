@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 
 import polars as pl
-from sqlalchemy import Table, Uuid, insert
+from sqlalchemy import Table, Uuid, insert, text
 from sqlalchemy.orm import Session
 
 from printreg.dictionary import Definition, GroupElement, ReferenceElement, is_multiple
@@ -115,6 +115,8 @@ def write_frames(session: Session, tables: CaseTables, frames: Mapping[str, pl.D
         frame = frame.select([c.name for c in table.columns if c.name in frame.columns])
         if connection.dialect.name == "postgresql":
             _copy(connection, table, frame)
+            if table is tables.main:
+                _refresh_statistics(session, table, frame.height)
         else:
             uuids = [
                 c.name
@@ -143,3 +145,18 @@ def _copy(connection: object, table: Table, frame: pl.DataFrame) -> None:
         view = buffer.getbuffer()
         for start in range(0, len(view), 1 << 20):
             copy.write(view[start : start + (1 << 20)])
+
+
+def _refresh_statistics(session: Session, table: Table, added: int) -> None:
+    """ANALYZE the case table when its statistics think it much smaller than the rows just added.
+
+    PostgreSQL plans the foreign-key checks of the child tables from these statistics: planned
+    against an 'empty' case table they scan it for every child row (20 s instead of 0.7 s for
+    5,000 cases). ANALYZE samples, so it costs a fraction of a second at any size.
+    """
+    estimate = session.execute(
+        text("SELECT reltuples FROM pg_class WHERE oid = CAST(:name AS regclass)"),
+        {"name": f'"{table.name}"'},
+    ).scalar()
+    if estimate is None or estimate < 4 * added:
+        session.execute(text(f'ANALYZE "{table.name}"'))
