@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -89,39 +90,55 @@ class ImportReport:
 
 
 class _ErrorFile:
-    """Rejected rows in the input's layout, plus ``_errors``; identifier-like cells removed."""
+    """Rejected rows in the input's layout, plus ``_errors``; identifier-like values removed."""
 
-    def __init__(self, path: Path, fmt: Format) -> None:
+    def __init__(self, path: Path, fmt: Format, layout: FlatLayout) -> None:
         self.path = path
         self.fmt = fmt
+        self.layout = layout
         self.handle = path.open("w", encoding="utf-8", newline="")
         self.writer: csv.DictWriter[str] | None = None
 
     def write(self, row: SourceRow, issues: list[Issue]) -> None:
-        flagged = {i.path for i in issues if i.rule.startswith("identifier_")}
+        flagged = {_element_path(i.path) for i in issues if i.rule.startswith("identifier_")}
         described = "; ".join(f"{i.path or '(record)'}: {i.rule}: {i.message}" for i in issues)
         if self.fmt == "csv":
-            data = {k: (_REMOVED if _hits(k, flagged) else v) for k, v in row.data.items()}
+            data = {k: (_REMOVED if self._flagged(k, flagged) else v) for k, v in row.data.items()}
             if self.writer is None:
                 self.writer = csv.DictWriter(self.handle, [*data, ERRORS_COLUMN])
                 self.writer.writeheader()
             self.writer.writerow({**data, ERRORS_COLUMN: described})
         else:
-            record = {k: v for k, v in row.data.items() if k not in flagged}
+            record = _without(row.data, flagged)
             self.handle.write(json.dumps({**record, ERRORS_COLUMN: described}, default=str) + "\n")
+
+    def _flagged(self, column: str, flagged: set[str]) -> bool:
+        found = self.layout.column(column)
+        return found is not None and found.path in flagged
 
     def close(self) -> None:
         self.handle.close()
 
 
-def _hits(column: str, flagged: set[str]) -> bool:
-    """Return whether a flat column holds a value an identifier issue was raised on."""
-    if column in flagged:
-        return True
-    parts = column.split("_", 2)
-    if len(parts) == 3 and parts[1].isdigit():
-        return any(f.endswith(f"[{parts[1]}].{parts[2]}") for f in flagged)
-    return False
+def _element_path(path: str) -> str:
+    """Return an issue path without a trailing item index: 'indication_icd10[2]' → 'indication_icd10'."""
+    return re.sub(r"\[\d+\]$", "", path)
+
+
+def _without(record: dict[str, Any], flagged: set[str]) -> dict[str, Any]:
+    """Return a copy of a JSON record with the values at the flagged element paths removed."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key in flagged:
+            out[key] = _REMOVED
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            out[key] = [
+                {k: (_REMOVED if f"{key}[{n}].{k}" in flagged else v) for k, v in item.items()}
+                for n, item in enumerate(value, start=1)
+            ]
+        else:
+            out[key] = value
+    return out
 
 
 class Importer:
@@ -262,6 +279,9 @@ class Importer:
         """Import the file; without ``commit`` report what would happen and write nothing."""
         kind = fmt or detect_format(path)
         report = ImportReport(path.name, kind, committed=False)
+        if not path.is_file():
+            report.problem = f"{path.name} was not found: check the file name and folder"
+            return report
         try:
             if kind == "csv":
                 header, keys = self._scan_csv(path)
@@ -271,7 +291,7 @@ class Importer:
             report.problem = str(problem)
             return report
         duplicates = {k for k, n in keys.items() if n > 1}
-        errors = _ErrorFile(error_path, kind) if error_path is not None else None
+        errors = _ErrorFile(error_path, kind, self.layout) if error_path is not None else None
         session = self.platform.sessions()
         try:
             if all_or_nothing:

@@ -265,3 +265,28 @@ def test_parquet_export_is_typed_and_complete(
     assert count == table.num_rows == 4
     assert str(table.schema.field("request_date").type) == "date32[day]"
     assert str(table.schema.field("patient_age_years").type) == "double"
+
+
+def test_json_error_file_never_copies_an_identifier_inside_a_group(
+    seeded: Platform, operator: Actor, tmp_path: Path
+) -> None:
+    record = records("F0001", 1)[0]
+    record["anatomic_parts"] = [
+        {"region": "head", "structure": "bone", "comment": "DOB 03/04/2021"}
+    ]
+    lines = tmp_path / "cases.jsonl"
+    lines.write_text(json.dumps(record) + "\n")
+    errors = tmp_path / "cases.errors.jsonl"
+    report = importer(seeded, operator).run(lines, commit=True, error_path=errors)
+    assert report.rejected == 1
+    text = errors.read_text()
+    assert "03/04/2021" not in text
+    assert "identifier_date_of_birth" in text
+
+
+def test_a_missing_file_is_a_clear_problem(
+    seeded: Platform, operator: Actor, tmp_path: Path
+) -> None:
+    report = importer(seeded, operator).run(tmp_path / "nothere.csv", commit=True)
+    assert report.problem is not None
+    assert "not found" in report.problem
