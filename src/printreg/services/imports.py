@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 import polars as pl
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from printreg.dictionary import Definition
@@ -36,9 +36,9 @@ from printreg.ingest.readers import SourceRow, read_csv, read_json, read_jsonl
 from printreg.services.actor import Actor
 from printreg.services.audit import audit
 from printreg.services.platform import Platform, RegistryRuntime
-from printreg.storage.bulk import case_frames, write_frames
+from printreg.storage.bulk import case_frames, write_audit, write_frames
 from printreg.storage.cases import StoredCase, new_case_id
-from printreg.storage.platform import AuditEntry, Facility, Printer, utcnow
+from printreg.storage.platform import Facility, Printer, utcnow
 from printreg.validation import ValidationContext, validate_record
 from printreg.validation.batch import BatchValidator
 from printreg.validation.shape import to_json_record
@@ -467,16 +467,18 @@ class Importer:
                              facility_id=self.facility_id, case_ids=ids,
                              printer_ids=self.printer_ids, actor=self.actor.name, now=now)  # fmt: skip
         write_frames(session, self.runtime.tables, frames)
-        snapshots = raw.select(
-            pl.struct([pl.col(c) for c in raw.columns]).struct.json_encode().alias("after")
-        )["after"].to_list()
-        session.execute(insert(AuditEntry), [
-            {"actor": self.actor.name, "action": "create", "entity_type": "case",
-             "entity_id": case_id, "registry_code": self.runtime.code, "at": now,
-             "facility_id": self.facility_id, "before": None,
-             "after": {k: v for k, v in json.loads(snap).items() if v is not None}}
-            for case_id, snap in zip(ids.to_list(), snapshots, strict=True)
-        ])  # fmt: skip
+        n = canonical.height
+        write_audit(session, pl.DataFrame([
+            pl.Series("at", [now] * n),
+            pl.Series("actor", [self.actor.name] * n),
+            pl.Series("action", ["create"] * n),
+            pl.Series("entity_type", ["case"] * n),
+            ids.alias("entity_id"),
+            pl.Series("registry_code", [self.runtime.code] * n),
+            pl.Series("facility_id", [self.facility_id] * n, dtype=pl.Int64),
+            pl.Series("before", [None] * n, dtype=pl.String),
+            raw.select(pl.struct(pl.all()).struct.json_encode())[:, 0].alias("after"),
+        ]))  # fmt: skip
         report.new += canonical.height
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import uuid
 from collections.abc import Mapping
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from printreg.dictionary import Definition, GroupElement, ReferenceElement, is_multiple
 from printreg.dictionary import flat_column as cell_column
 from printreg.storage.case_tables import CaseTables, column_name, unknown_column
+from printreg.storage.platform import AuditEntry
 
 
 def _cells(
@@ -160,3 +162,17 @@ def _refresh_statistics(session: Session, table: Table, added: int) -> None:
     ).scalar()
     if estimate is None or estimate < 4 * added:
         session.execute(text(f'ANALYZE "{table.name}"'))
+
+
+def write_audit(session: Session, frame: pl.DataFrame) -> None:
+    """Append audit rows given as a frame (``before``/``after`` as JSON text) to the audit log."""
+    table = AuditEntry.__table__
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy(connection, table, frame)  # type: ignore[arg-type]
+        return
+    rows = frame.to_dicts()
+    for row in rows:
+        for key in ("before", "after"):
+            row[key] = json.loads(row[key]) if row[key] is not None else None
+    session.execute(insert(table), rows)  # type: ignore[arg-type]
