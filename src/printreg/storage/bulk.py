@@ -160,7 +160,7 @@ def _refresh_statistics(session: Session, table: Table, added: int) -> None:
         text("SELECT reltuples FROM pg_class WHERE oid = CAST(:name AS regclass)"),
         {"name": f'"{table.name}"'},
     ).scalar()
-    if estimate is None or estimate < 4 * added:
+    if estimate is None or estimate < added:
         session.execute(text(f'ANALYZE "{table.name}"'))
 
 
