@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from tests.support.records import records
@@ -413,3 +415,54 @@ def test_a_bad_page_cursor_is_a_clear_400(dm: Client) -> None:
     response = dm[0].get(f"/registries/{REG}/cases?cursor=not-a-cursor")
     assert response.status_code == 400
     assert "start again from the first page" in response.text
+
+
+# -- every form post is CSRF-checked (enumerated from the routes) ---------------------------------
+
+ADMIN = "registry.admin@demo.printreg.org"
+
+
+def page_posts() -> list[str]:
+    """Return the path templates of every POST handled by the HTML pages."""
+    from printreg.settings import Settings  # noqa: PLC0415
+
+    app = create_app(Settings(database_url="sqlite://"))
+    try:
+        return sorted(
+            {
+                route.path
+                for route in iter_route_contexts(app.routes)
+                if route.path
+                and not route.path.startswith("/api/")
+                and "POST" in (route.methods or ())
+            }
+        )
+    finally:
+        app.state.platform.close()
+
+
+POSTS = page_posts()
+
+
+def test_the_pages_have_form_posts() -> None:
+    assert "/login" in POSTS
+    assert any("/cases/new" in p for p in POSTS)
+    assert len(POSTS) >= 8
+
+
+@pytest.mark.parametrize("template", POSTS)
+def test_every_page_post_refuses_a_missing_csrf_token(
+    sign_in: Callable[[str], Client], template: str
+) -> None:
+    http, _token = sign_in(ADMIN)
+    path = re.sub(r"\{reg\}|\{registry\}", "3dp", template)
+    path = re.sub(r"\{code\}|\{facility\}", "F0001", path)
+    path = re.sub(
+        r"\{[a-z_]*id\}",
+        str(uuid.uuid4()) if "case" in template or "import" in template else "1",
+        path,
+    )
+    response = http.post(
+        path, data={"email": ADMIN, "password": "x" * 12, "anything": "1"}, follow_redirects=False
+    )
+    assert response.status_code == 403, (template, response.status_code)
