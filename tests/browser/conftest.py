@@ -4,9 +4,7 @@ Playwright cannot download its own browsers here, so the tests drive the system 
 (``/usr/bin/chromium``, installed by ``scripts/ensure-system-deps.sh chromium``). Without it the
 browser tests SKIP, and the run ends with a loud summary line saying so.
 
-The browser tests run on SQLite only (the pages exercise the same services that the database
-tests already run on both databases): the test modules narrow the ``database_url`` parameter
-with ``pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)``.
+The browser tests run on SQLite and on PostgreSQL, like every database test.
 """
 
 from __future__ import annotations

@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-import pytest
 from playwright.sync_api import Page, expect
 
 if TYPE_CHECKING:  # only the type: importing a conftest again would run it twice
     from tests.browser.conftest import LiveServer
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 DATA_MANAGER = "data.manager@demo.printreg.org"  # F0001
 OTHER_SITE = "other.site@demo.printreg.org"  # data manager at F0002

@@ -2,8 +2,7 @@
 
 Every operation of /openapi.json is called with generated inputs, valid and invalid (``EXAMPLES``
 per operation on average, derandomized so a run is repeatable), as F0001's data manager through
-an API token with every scope. It runs on SQLite only: the API layer does not depend on the
-database kind, and the functional tests run on both.
+an API token with every scope, on SQLite and on PostgreSQL.
 
 Server errors already reported as bugs are listed in ``KNOWN_5XX`` (each has a strict xfail
 reproduction in tests/functional/api/test_cases_api.py); any other 5xx fails this test. When a
@@ -15,7 +14,6 @@ from __future__ import annotations
 import time
 
 import hypothesis
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import strategies as st
@@ -59,8 +57,6 @@ def _bearer(platform: Platform) -> str:
 
 
 def test_no_operation_answers_a_server_error(settings: Settings, seeded: Platform) -> None:
-    if settings.database_url.startswith("postgresql"):
-        pytest.skip("the contract test runs on SQLite only")
     started = time.monotonic()
     secret = _bearer(seeded)
     operator = Actor.operator("contract")
