@@ -193,6 +193,21 @@ class BatchValidator:
                 found.append(pl.lit(wrong.fill_null(value=False)))
         return found
 
+    def _row_scope(
+        self, group: GroupElement, row: int
+    ) -> tuple[Callable[[str], pl.Expr], Callable[[str], ElementBase | None]]:
+        """Return how conditions inside a group row find fields: the row's cells first."""
+        names = {c.name: c for c in group.elements}
+
+        def lookup(name: str) -> pl.Expr:
+            child = names.get(name)
+            return pl.col(cell_column(group, row, child)) if child else pl.col(name)
+
+        def element_of(name: str) -> ElementBase | None:
+            return names.get(name) or self.defn.elements.get(name)
+
+        return lookup, element_of
+
     # -- the run --------------------------------------------------------------------------------
 
     def run(self, frame: pl.DataFrame) -> BatchOutcome:  # noqa: PLR0915 - mirrors _Run.run
@@ -301,16 +316,7 @@ class BatchValidator:
                 )  # fmt: skip
             for row in range(1, group.max_rows + 1):
                 exists = pl.col(f"_{group.name}_{row}")
-                names = {c.name: c for c in group.elements}
-
-                def row_lookup(name: str, group: GroupElement = group, row: int = row) -> pl.Expr:
-                    child = next((c for c in group.elements if c.name == name), None)
-                    return pl.col(cell_column(group, row, child)) if child else pl.col(name)
-
-                def element_of(
-                    name: str, names: dict[str, ScalarElement] = names
-                ) -> ElementBase | None:
-                    return names.get(name) or self.defn.elements.get(name)
+                row_lookup, element_of = self._row_scope(group, row)
 
                 for child in group.elements:
                     col = cell_column(group, row, child)
@@ -358,23 +364,14 @@ class BatchValidator:
             errors.append(complete & applies & (rows > 0) & (rows < group.min_rows))
             for row in range(1, group.max_rows + 1):
                 exists = pl.col(f"_{group.name}_{row}")
-                names = {c.name: c for c in group.elements}
-
-                def row_lookup2(name: str, group: GroupElement = group, row: int = row) -> pl.Expr:
-                    child = next((c for c in group.elements if c.name == name), None)
-                    return pl.col(cell_column(group, row, child)) if child else pl.col(name)
-
-                def element_of2(
-                    name: str, names: dict[str, ScalarElement] = names
-                ) -> ElementBase | None:
-                    return names.get(name) or self.defn.elements.get(name)
+                row_lookup, element_of = self._row_scope(group, row)
 
                 for child in group.elements:
                     col = cell_column(group, row, child)
                     missing = ~present(col, child) & ~pl.col(f"{col}__bad")
                     if col in inapplicable:
                         missing = missing & ~inapplicable[col]
-                    need = required(child, row_lookup2, element_of2)
+                    need = required(child, row_lookup, element_of)
                     errors.append(complete & exists & need & missing)
                     min_items = item_bounds(child)[0]
                     if min_items:
