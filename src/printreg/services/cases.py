@@ -224,18 +224,7 @@ class CaseService:
                 )
             )
             if clash is not None:
-                raise ValidationFailed(
-                    [
-                        Issue(
-                            "error",
-                            local_id,
-                            "local_case_id",
-                            "duplicate_local_case_id",
-                            f"this facility already has a case with this local case ID (case {clash}): "
-                            "give a new ID, or update that case instead",
-                        )
-                    ]
-                )
+                raise ValidationFailed([_duplicate(local_id, f"is already case {clash}")])
             now = utcnow()
             case = StoredCase(
                 new_case_id(),
@@ -332,15 +321,7 @@ class CaseService:
                 checked = validate_record(record, runtime.current, context)
                 key = (facility.id, str(checked.record.get("local_case_id")))
                 if checked.ok and key in seen:
-                    checked.issues.append(
-                        Issue(
-                            "error",
-                            key[1],
-                            "local_case_id",
-                            "duplicate_local_case_id",
-                            "this local case ID appears twice in the batch",
-                        )
-                    )
+                    checked.issues.append(_duplicate(key[1], "appears twice in the batch"))
                 if not checked.ok:
                     result.rejected.append(checked.issues)
                     continue
@@ -376,17 +357,7 @@ class CaseService:
             for case in cases:
                 local_id = case.record["local_case_id"]
                 if (case.facility_id, local_id) in existing:
-                    result.rejected.append(
-                        [
-                            Issue(
-                                "error",
-                                local_id,
-                                "local_case_id",
-                                "duplicate_local_case_id",
-                                "this facility already has a case with this local case ID",
-                            )
-                        ]
-                    )
+                    result.rejected.append([_duplicate(local_id, "is already stored")])
                 else:
                     fresh.append(case)
             ids = {fid: {p.label: p.id for p in ps} for fid, ps in printers.items()}
@@ -660,6 +631,13 @@ def _replace_ids(query: CaseQuery, ids: list[int] | None) -> CaseQuery:
     from dataclasses import replace  # noqa: PLC0415 - only here
 
     return replace(query, facility_ids=ids)
+
+
+def _duplicate(local_id: str, where: str) -> Issue:
+    """Return the issue of a local case ID that the facility already uses."""
+    return Issue("error", local_id, "local_case_id", "duplicate_local_case_id",
+                 f"this local case ID {where} at this facility: give a new ID, or update "
+                 "that case instead")  # fmt: skip
 
 
 def _iso(value: dt.datetime | None) -> str | None:
