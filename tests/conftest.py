@@ -108,10 +108,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def settings(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
     """Return settings for the test database, also exported for in-process CLI runs."""
+    data_dir = tmp_path / "data"
     monkeypatch.setenv("PRINTREG_DATABASE_URL", database_url)
-    return Settings(database_url=database_url)
+    monkeypatch.setenv("PRINTREG_DATA_DIR", str(data_dir))
+    return Settings(database_url=database_url, data_dir=str(data_dir))
 
 
 @pytest.fixture

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure (HTTPS only); always on in production."
     )
+    data_dir: str = Field(
+        default="./printreg-data",
+        description="Folder for uploaded import files and their error files "
+        "(<data_dir>/imports/<job id>/).",
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

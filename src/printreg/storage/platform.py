@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -195,3 +197,28 @@ class AuditEntry(Base):
     facility_id: Mapped[int | None] = mapped_column(Integer, index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ImportJob(Base):
+    """A file import run in the background for the API and the pages: status, progress, report.
+
+    The uploaded file (``stored_file``) and the error file live under ``data_dir/imports/<id>/``.
+    """
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    registry_code: Mapped[str] = mapped_column(String(24))
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str] = mapped_column(String(8))
+    commit: Mapped[bool] = mapped_column()
+    all_or_nothing: Mapped[bool] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16))
+    rows_done: Mapped[int] = mapped_column(default=0)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error_file: Mapped[str | None] = mapped_column(Text)
+    stored_file: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,196 @@
+"""The import page end to end: upload with CSRF, follow the job, read the summary, commit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from tests.functional.web.test_pages import CSRF, DATA_MANAGER, HOME, OTHER, REG, VIEWER, login
+from tests.support.records import records
+
+from printreg.ingest import FlatLayout
+from printreg.services.actor import Actor
+from printreg.services.demo import ensure_demo_accounts
+from printreg.services.import_jobs import ImportJobs
+from printreg.services.platform import Platform
+from printreg.settings import Settings
+from printreg.web.app import create_app
+
+JOB_URL = re.compile(r"/imports/([0-9a-f-]{36})$")
+Client = tuple[TestClient, str]  # a signed-in client and its session's CSRF token
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep uploads and error files in the test's own folder (read by the settings fixture)."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("PRINTREG_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def people(seeded: Platform) -> Platform:
+    """Return the seeded platform with the demo people (one per role)."""
+    ensure_demo_accounts(seeded, REG, (HOME, OTHER))
+    return seeded
+
+
+@pytest.fixture
+def sign_in(settings: Settings, people: Platform) -> Iterator[Callable[[str], Client]]:
+    """Yield a function that signs a demo person in: (client, CSRF token of their pages)."""
+    app = create_app(settings, people)
+    with ExitStack() as stack:
+
+        def make(email: str) -> Client:
+            http = stack.enter_context(TestClient(app, base_url="http://testserver"))
+            assert login(http, email).status_code == 303
+            found = CSRF.search(http.get("/account").text)
+            assert found is not None
+            return http, found.group(1)
+
+        yield make
+
+
+@pytest.fixture
+def dm(sign_in: Callable[[str], Client]) -> Client:
+    """Return the data manager of F0001, signed in."""
+    return sign_in(DATA_MANAGER)
+
+
+def csv_bytes(platform: Platform, rows: list[dict[str, Any]]) -> bytes:
+    layout = FlatLayout(platform.registry(REG).current)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, layout.columns)
+    writer.writeheader()
+    for record in rows:
+        writer.writerow(layout.to_row({k: v for k, v in record.items() if k != "facility"}))
+    return buffer.getvalue().encode("utf-8")
+
+
+def case_count(platform: Platform) -> int:
+    main = platform.registry(REG).tables.main
+    with platform.sessions() as session:
+        return session.scalar(select(func.count()).select_from(main)) or 0
+
+
+def job_of(response: Any) -> uuid.UUID:
+    assert response.status_code == 303, response.text
+    found = JOB_URL.search(response.headers["location"])
+    assert found is not None, response.headers["location"]
+    return uuid.UUID(found.group(1))
+
+
+def finished_page(platform: Platform, http: TestClient, job_id: uuid.UUID) -> str:
+    """Wait for the job, then return its page (which no longer polls)."""
+    ImportJobs(platform, Actor.operator("test")).wait(job_id, timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        page = http.get(f"/imports/{job_id}")
+        assert page.status_code == 200
+        if 'hx-trigger="every 1s"' not in page.text:
+            return page.text
+        time.sleep(0.05)
+    raise AssertionError("the job page kept polling")
+
+
+def post_file(http: TestClient, csrf: str | None, content: bytes) -> Any:
+    data = {"csrf_token": csrf} if csrf else {}
+    return http.post(
+        f"/registries/{REG}/import?facility={HOME}",
+        data=data,
+        files={"file": ("cases.csv", content, "text/csv")},
+        follow_redirects=False,
+    )
+
+
+def test_upload_preview_then_commit_through_the_pages(people: Platform, dm: Client) -> None:
+    http, csrf = dm
+    form = http.get(f"/registries/{REG}/import?facility={HOME}")
+    assert form.status_code == 200
+    for marker in ('id="import-file"', 'id="import-submit"', 'id="export-csv"',
+                   'id="export-jsonl"', 'id="export-parquet"', "template.csv"):  # fmt: skip
+        assert marker in form.text
+    assert f'href="/registries/{REG}/import?facility={HOME}">Import</a>' in form.text
+
+    job_id = job_of(post_file(http, csrf, csv_bytes(people, records(HOME, 4))))
+    running = http.get(f"/imports/{job_id}/status")
+    assert running.status_code == 200
+    summary = finished_page(people, http, job_id)
+    assert re.search(r'id="count-new">4<', summary)
+    assert re.search(r'id="count-rejected">0<', summary)
+    assert "nothing was stored yet" in summary
+    assert 'id="commit-import"' in summary
+    assert case_count(people) == 0
+
+    refused = http.post(f"/imports/{job_id}/commit", data={}, follow_redirects=False)
+    assert refused.status_code == 403
+    assert case_count(people) == 0
+
+    committed = job_of(
+        http.post(f"/imports/{job_id}/commit", data={"csrf_token": csrf}, follow_redirects=False)
+    )
+    assert committed != job_id
+    done = finished_page(people, http, committed)
+    assert "Imported" in done
+    assert re.search(r'id="count-new">4<', done)
+    assert 'id="commit-import"' not in done
+    assert case_count(people) == 4
+
+
+def test_rejected_rows_show_by_rule_with_a_download_link(people: Platform, dm: Client) -> None:
+    http, csrf = dm
+    rows = records(HOME, 3)
+    rows[0]["indication_text"] = "Patient: Jane Doe, MRN 48213377"
+    summary = finished_page(people, http, job_of(post_file(http, csrf, csv_bytes(people, rows))))
+    assert re.search(r'id="count-rejected">1<', summary)
+    assert "identifier_person_name" in summary
+    link = re.search(r'id="import-errors" href="([^"]+)"', summary)
+    assert link is not None
+    errors = http.get(link.group(1))
+    assert errors.status_code == 200
+    assert "48213377" not in errors.text
+
+
+def test_an_upload_without_the_csrf_token_is_refused(people: Platform, dm: Client) -> None:
+    http, _ = dm
+    response = post_file(http, None, csv_bytes(people, records(HOME, 1)))
+    assert response.status_code == 403
+    assert case_count(people) == 0
+
+
+def test_a_viewer_sees_exports_but_no_upload_form(
+    people: Platform, sign_in: Callable[[str], Client]
+) -> None:
+    http, csrf = sign_in(VIEWER)
+    home = http.get(f"/registries/{REG}/home?facility={HOME}")
+    assert f"/registries/{REG}/import" not in home.text
+    page = http.get(f"/registries/{REG}/import?facility={HOME}")
+    assert page.status_code == 200
+    assert 'id="import-file"' not in page.text
+    assert 'id="export-csv"' in page.text
+    refused = post_file(http, csrf, csv_bytes(people, records(HOME, 1)))
+    assert refused.status_code == 403
+    assert case_count(people) == 0
+
+
+def test_another_facility_cannot_see_a_job(
+    people: Platform, dm: Client, sign_in: Callable[[str], Client]
+) -> None:
+    http, csrf = dm
+    job_id = job_of(post_file(http, csrf, csv_bytes(people, records(HOME, 1))))
+    ImportJobs(people, Actor.operator("test")).wait(job_id, timeout=30)
+    assert OTHER != HOME
+    stranger, _ = sign_in("other.site@demo.printreg.org")
+    assert stranger.get(f"/imports/{job_id}").status_code == 404
+    assert stranger.get(f"/imports/{job_id}/status").status_code == 404
+    assert DATA_MANAGER  # the uploader is F0001's data manager
