@@ -41,6 +41,7 @@ from printreg.domain.coding import ADDON_PRIMARY, GUIDE_ADDON, GUIDE_FIRST, MODE
 from printreg.validation.engine import ENTERED_STATUSES, ValidationContext, _Run
 
 STATUS = "status"
+MEMO_LIMIT = 200_000  # distinct cells remembered across batches
 cell_column = flat_column
 
 
@@ -95,6 +96,9 @@ class BatchValidator:
         key = (id(element), text)
         found = self._memo.get(key)
         if found is None:
+            if len(self._memo) >= MEMO_LIMIT:
+                # Identifiers and free text are distinct in every row: keep memory flat.
+                self._memo.clear()
             run = _Run(self.defn, self.ctx, "complete", "")
             raw: object = split_multi(text) if is_multiple(element) else text
             value = run.element(element, raw, element.name)
