@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.support.pgserver import create_database, start_postgres  # noqa: E402
+
 from printreg.ingest import FlatLayout  # noqa: E402
 from printreg.services.actor import Actor  # noqa: E402
 from printreg.services.cases import CaseService  # noqa: E402
@@ -33,7 +35,6 @@ from printreg.services.synth import load_synthetic  # noqa: E402
 from printreg.settings import Settings  # noqa: E402
 from printreg.storage.schema import upgrade  # noqa: E402
 from printreg.synthetic import SyntheticRegistry  # noqa: E402
-from tests.support.pgserver import create_database, start_postgres  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "ingest.json"
 SEED = 2026
@@ -102,7 +103,7 @@ def dump_tables(url: str, folder: Path) -> dict[str, int]:
             ):
                 for chunk in copy:
                     handle.write(chunk)
-            cursor.execute(f'SELECT count(*) FROM "{table.name}"')
+            cursor.execute(f'SELECT count(*) FROM "{table.name}"')  # noqa: S608 - our own table name
             counts[table.name] = cursor.fetchone()[0]  # type: ignore[index]
     platform.close()
     return counts
