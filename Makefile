@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install demo serve test lint typecheck pytest bench lock clean
+.PHONY: install demo serve test lint typecheck pytest coverage bench lock clean
 
 ## install: create .venv from the lock file (a no-op when it is up to date)
 install: $(STAMP)
@@ -34,7 +34,11 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 pytest: install
-	$(VENV)/bin/pytest -p no:cacheprovider --cov --cov-report=term:skip-covered -q
+	$(VENV)/bin/pytest -p no:cacheprovider -q
+
+## coverage: the suite with a coverage report (slower: tracing doubles the run time)
+coverage: install
+	$(VENV)/bin/pytest -p no:cacheprovider -q --cov --cov-report=term:skip-covered
 
 ## bench: benchmarks (not tests): figures go to bench/results/
 bench: install
