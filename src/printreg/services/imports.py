@@ -12,7 +12,6 @@ file is), so a crash or kill leaves committed batches whole and nothing else.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import re
 import uuid
@@ -491,8 +490,3 @@ def _compact_json(frame: pl.DataFrame) -> pl.Series:
     """Return each row as a JSON object of its non-empty cells (column names are plain words)."""
     encoded = frame.select(pl.struct(pl.all()).struct.json_encode())[:, 0]
     return encoded.str.replace_all(r'"[a-z0-9_]+":null,?', "").str.replace(r",\}$", "}")
-
-
-def now_iso() -> str:
-    """Return the current UTC time for job records."""
-    return dt.datetime.now(dt.UTC).isoformat()
