@@ -215,15 +215,6 @@ class Importer:
         )  # fmt: skip
         yield from lazy.collect_batches(chunk_size=self.batch_rows)
 
-    def _suspicious(self, frame: pl.DataFrame) -> bool:
-        """Return whether any cell may be a formula, hold a NUL or be too long (then explain)."""
-        checks = [
-            pl.col(c).str.contains(r"^(=\s*\S|[+\-@][A-Za-z_(])|\x00")
-            | (pl.col(c).str.len_chars() > self.max_field)
-            for c in frame.columns
-        ]
-        return bool(frame.select(pl.any_horizontal(checks).any()).item()) if checks else False
-
     def _scan_csv(self, path: Path) -> tuple[list[str], Counter[str]]:
         """Check the whole CSV before anything is written; return its header and key counts.
 
@@ -242,22 +233,37 @@ class Importer:
                         raise self._explain(path, "csv")
         except (csv.Error, UnicodeDecodeError):
             raise self._explain(path, "csv") from None
-        chunks: list[pl.Series] = []
+        # Two streaming aggregate queries: memory stays flat whatever the file's size.
+        lazy = pl.scan_csv(path, infer_schema=False, has_header=True, new_columns=header,
+                           encoding="utf8", raise_if_empty=False)  # fmt: skip
+        keys: Counter[str] = Counter()
         try:
-            for frame in self._csv_frames(path, header):
-                if self._suspicious(frame):
-                    raise self._explain(path, "csv")
-                if "local_case_id" in frame.columns:
-                    ids = frame["local_case_id"].str.strip_chars()
-                    chunks.append(ids.filter(ids.is_not_null() & (ids != "")))
+            if header and bool(
+                lazy.select(self._suspicious_expr(header).any()).collect(engine="streaming").item()
+            ):
+                raise self._explain(path, "csv")
+            if "local_case_id" in header:
+                ids = pl.col("local_case_id").str.strip_chars()
+                repeated = (
+                    lazy.select(ids.alias("k")).filter(pl.col("k").is_not_null() & (pl.col("k") != ""))
+                    .group_by("k").len().filter(pl.col("len") > 1).collect(engine="streaming")
+                )  # fmt: skip
+                keys.update(
+                    dict(zip(repeated["k"].to_list(), repeated["len"].to_list(), strict=True))
+                )
         except pl.exceptions.PolarsError:
             raise self._explain(path, "csv") from None
-        # Arrow strings keep a million keys in tens of MB; only the repeated ones come back.
-        keys: Counter[str] = Counter()
-        if chunks:
-            counts = pl.concat(chunks).value_counts(name="n").filter(pl.col("n") > 1)
-            keys.update(dict(zip(counts[:, 0].to_list(), counts["n"].to_list(), strict=True)))
         return header, keys
+
+    def _suspicious_expr(self, columns: list[str]) -> pl.Expr:
+        """Return whether a row has a cell that may be a formula, holds a NUL or is too long."""
+        return pl.any_horizontal(
+            [
+                pl.col(c).str.contains(r"^(=\s*\S|[+\-@][A-Za-z_(])|\x00")
+                | (pl.col(c).str.len_chars() > self.max_field)
+                for c in columns
+            ]
+        )
 
     def _scan(self, path: Path, fmt: Format) -> Counter[str]:
         """Read a JSON file once: FileProblem if it is bad; count local case IDs."""
