@@ -405,15 +405,25 @@ class Importer:
         for i, local_id in enumerate(local_ids):
             ok = verdicts[i] and not outcome.fallback
             record: dict[str, Any] | None = None
+            found: list[Issue] | None = None
             if kind != "csv":
                 row = rows(i)
                 record = row.data
-                ok = ok and validate_record(record, self.definition, self.context).ok
+                found = validate_record(
+                    record, self.definition, self.context, record_key=row.key
+                ).errors
+                ok = ok and not found
             if local_id in duplicates or not ok:
                 row = rows(i)
-                if record is None:
-                    record = self.layout.to_record(row.data)[0]
-                self._reject(row, record, kind, local_id in duplicates, report, errors)
+                if record is None:  # CSV: the row's shape problems, then its record's
+                    record, shape = self.layout.to_record(row.data)
+                    found = (
+                        shape
+                        + validate_record(
+                            record, self.definition, self.context, record_key=row.key
+                        ).errors
+                    )
+                self._reject(row, found or [], local_id in duplicates, report, errors)
             elif local_id in existing:
                 if record is None:
                     record = self.layout.to_record(rows(i).data)[0]
@@ -430,12 +440,9 @@ class Importer:
         if fresh:
             self._insert(session, outcome.frame[fresh], frame[fresh], report)
 
-    def _reject(self, row: SourceRow, record: dict[str, Any], kind: Format, duplicate: bool,
+    def _reject(self, row: SourceRow, found: list[Issue], duplicate: bool,
                 report: ImportReport, errors: _ErrorFile | None) -> None:  # fmt: skip
-        issues: list[Issue] = []
-        if kind == "csv":
-            issues += self.layout.to_record(row.data)[1]
-        issues += validate_record(record, self.definition, self.context, record_key=row.key).errors
+        issues = list(found)
         if duplicate:
             issues.append(Issue("error", row.key, "local_case_id", "duplicate_in_file",
                                 "this local case ID appears more than once in the file: keep "
