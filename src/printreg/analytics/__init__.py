@@ -1,0 +1,1 @@
+"""Benchmarks, funnel limits, meta-analysis, value and disclosure control: plain Python, no I/O."""
