@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from printreg.services.actor import Actor
+from printreg.storage import stamps
 from printreg.storage.platform import AuditEntry
 
 
@@ -22,7 +23,9 @@ def audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    """Add an audit row to the session; it commits or rolls back with the change itself."""
+    """Add an audit row to the session; it commits or rolls back with the change itself.
+
+    A change to a case also moves its facility's analytics stamp, so caches notice it."""
     session.add(
         AuditEntry(
             actor=actor.name,
@@ -35,3 +38,5 @@ def audit(
             after=after,
         )
     )
+    if entity_type == "case" and registry_code is not None and facility_id is not None:
+        stamps.bump(session, registry_code, [facility_id])

@@ -19,6 +19,7 @@ from printreg.domain.issues import Issue
 from printreg.services.actor import Actor
 from printreg.services.audit import audit
 from printreg.services.platform import Platform, RegistryRuntime
+from printreg.storage import stamps
 from printreg.storage.cases import CaseQuery, StoredCase, list_query, new_case_id
 from printreg.storage.platform import AuditEntry, Facility, Printer, utcnow
 from printreg.validation import ValidationContext, ValidationResult, validate_record
@@ -380,6 +381,7 @@ class CaseService:
                         for c in fresh
                     ],
                 )
+                stamps.bump(session, runtime.code, {c.facility_id for c in fresh})
             result.created += len(fresh)
 
     def update(

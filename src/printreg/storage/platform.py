@@ -222,3 +222,16 @@ class ImportJob(Base):
     stored_file: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AnalyticsStamp(Base):
+    """How many times a facility's cases in a registry have changed: analytics caches compare
+    these counters with the ones they were built from to know what to reload.
+
+    Bumped in the same transaction as every audited case change (single and bulk)."""
+
+    __tablename__ = "analytics_stamps"
+
+    registry_code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)

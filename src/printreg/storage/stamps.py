@@ -1,0 +1,41 @@
+"""Change counters per (registry, facility), bumped with every case change, read by caches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from printreg.storage.platform import AnalyticsStamp
+
+
+def bump(session: Session, registry_code: str, facility_ids: Iterable[int]) -> None:
+    """Add one to the change counter of each facility in the registry, in the session's
+    transaction (so the counter moves if and only if the change commits)."""
+    ids = sorted(set(facility_ids))  # a fixed order: concurrent writers lock rows alike
+    if not ids:
+        return
+    table = AnalyticsStamp.__table__
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(
+        [{"registry_code": registry_code, "facility_id": i, "version": 1} for i in ids]
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["registry_code", "facility_id"],
+        set_={"version": table.c.version + 1},
+    )
+    session.execute(statement)
+
+
+def read(session: Session, registry_code: str) -> dict[int, int]:
+    """Return every facility's change counter in the registry (facilities never changed: absent)."""
+    rows = session.execute(
+        select(AnalyticsStamp.facility_id, AnalyticsStamp.version).where(
+            AnalyticsStamp.registry_code == registry_code
+        )
+    )
+    return {int(facility_id): int(version) for facility_id, version in rows.tuples()}
