@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ def bump(session: Session, registry_code: str, facility_ids: Iterable[int]) -> N
     if not ids:
         return
     table = AnalyticsStamp.__table__
+    assert isinstance(table, Table)  # noqa: S101 - declarative tables are Tables
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(table).values(

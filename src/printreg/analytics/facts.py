@@ -1,0 +1,381 @@
+"""The analytic fact table: one row per reportable case, one column per measure, read-only.
+
+Only complete and locked cases that are not deleted count. Columns:
+
+- ``facility_id``; ``period`` (first day of the case's quarter, from the spec's period element);
+- ``s_<stratum>``: the case's value of each stratum (a list for multi-valued elements);
+- ``m_<measure>``: continuous → Float64, proportion → Boolean (null outside the denominator),
+  mix → List(Utf8) of categories (group rows give one entry per row);
+- ``c_<element>``: whether each top-level element holds a value (data completeness);
+- ``v_effect``, ``v_separate``, ``v_by``, ``v_before``, ``v_after``: the value evidence inputs.
+
+The table is built from the generated case tables with plain SELECTs (one per table involved),
+assembled with polars; the same frame feeds every measure, benchmark and pooled estimate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Select, String, cast, func, select
+
+from printreg.dictionary import (
+    CodesElement,
+    Definition,
+    GroupElement,
+    ReferenceElement,
+    is_multiple,
+)
+from printreg.dictionary.analytics import AnalyticsSpec, Measure
+from printreg.domain.coding import format_codes
+from printreg.domain.facility import CaseStatus
+from printreg.storage.case_tables import CaseTables, column_name
+from printreg.storage.platform import Printer
+
+REPORTED = (CaseStatus.COMPLETE.value, CaseStatus.LOCKED.value)
+PRINTER_ATTRIBUTES = ("technology", "manufacturer", "model")
+
+
+@dataclass(frozen=True)
+class FactColumns:
+    """Names of the fact table's columns for a spec."""
+
+    spec: AnalyticsSpec
+
+    @staticmethod
+    def measure(name: str) -> str:
+        """Return the column of a measure."""
+        return f"m_{name}"
+
+    @staticmethod
+    def stratum(name: str) -> str:
+        """Return the column of a stratum."""
+        return f"s_{name}"
+
+    @staticmethod
+    def complete(name: str) -> str:
+        """Return the completeness flag column of an element."""
+        return f"c_{name}"
+
+
+def _read(connection: Connection, statement: Select[Any]) -> pl.DataFrame:
+    return pl.read_database(statement, connection, infer_schema_length=None)
+
+
+def _top_scalars(definition: Definition) -> list[str]:
+    return [
+        name
+        for name, element in definition.elements.items()
+        if not isinstance(element, GroupElement) and not is_multiple(element)
+    ]
+
+
+def _main_select(
+    tables: CaseTables, definition: Definition, facility_ids: Sequence[int] | None
+) -> Select[Any]:
+    main = tables.main
+    names = [column_name(definition.elements[n]) for n in _top_scalars(definition)]  # type: ignore[arg-type]
+    names += [d.name for d in definition.derived]
+    columns = [main.c[n] for n in dict.fromkeys(names) if n in main.c]
+    statement = select(
+        main.c.facility_id, cast(main.c.id, String(36)).label("case_id"), *columns
+    ).where(main.c.status.in_(REPORTED), main.c.deleted_at.is_(None))
+    if facility_ids is not None:
+        statement = statement.where(main.c.facility_id.in_(list(facility_ids)))
+    return statement
+
+
+def _joined(statement: Select[Any], tables: CaseTables, child: Any) -> Select[Any]:
+    """Restrict a child table's rows to reportable cases (and the facilities asked for)."""
+    main = tables.main
+    where = statement.whereclause
+    joined = statement.join(
+        main, (main.c.facility_id == child.c.facility_id) & (main.c.id == child.c.case_id)
+    )
+    return joined.where(where) if where is not None else joined
+
+
+def _reportable(tables: CaseTables, facility_ids: Sequence[int] | None) -> Any:
+    main = tables.main
+    clause = main.c.status.in_(REPORTED) & main.c.deleted_at.is_(None)
+    if facility_ids is not None:
+        clause = clause & main.c.facility_id.in_(list(facility_ids))
+    return clause
+
+
+def _child_lists(
+    connection: Connection,
+    tables: CaseTables,
+    table: Any,
+    value: Any,
+    facility_ids: Sequence[int] | None,
+    alias: str,
+) -> pl.DataFrame:
+    """Return (facility_id, case_id, alias: list of values) for the child table's rows."""
+    main = tables.main
+    statement = (
+        select(
+            table.c.facility_id,
+            cast(table.c.case_id, String(36)).label("case_id"),
+            value.label(alias),
+        )
+        .join(main, (main.c.facility_id == table.c.facility_id) & (main.c.id == table.c.case_id))
+        .where(_reportable(tables, facility_ids))
+    )
+    frame = _read(connection, statement)
+    if frame.is_empty():
+        return pl.DataFrame(
+            schema={"facility_id": pl.Int64, "case_id": pl.Utf8, alias: pl.List(pl.Utf8)}
+        )
+    frame = frame.with_columns(pl.col(alias).cast(pl.Utf8))
+    return frame.group_by("facility_id", "case_id").agg(pl.col(alias))
+
+
+class FactBuilder:
+    """Builds the fact table of one registry from its case tables."""
+
+    def __init__(self, tables: CaseTables, definition: Definition, spec: AnalyticsSpec) -> None:
+        self.tables = tables
+        self.definition = definition
+        self.spec = spec
+
+    def _element(self, path: str) -> Any:
+        if "." in path:
+            group, _, name = path.partition(".")
+            return next(e for e in self.definition.groups[group].elements if e.name == name)
+        return self.definition.elements.get(path)
+
+    def _lists_for(
+        self,
+        connection: Connection,
+        path: str,
+        facility_ids: Sequence[int] | None,
+        attribute: str | None = None,
+    ) -> pl.DataFrame:
+        """Return a list column (named ``path``) of the values of a codes element or a group
+        element (one entry per group row)."""
+        if "." in path:
+            group = path.partition(".")[0]
+            element = self._element(path)
+            table = self.tables.groups[group]
+            value: Any
+            if isinstance(element, ReferenceElement) and attribute:
+                if attribute not in PRINTER_ATTRIBUTES:
+                    raise ValueError(f"unknown printer attribute {attribute!r}")
+                printers = Printer.__table__
+                value = (
+                    select(printers.c[attribute])
+                    .where(printers.c.id == table.c[column_name(element)])
+                    .scalar_subquery()
+                )
+            else:
+                value = table.c[column_name(element)]
+            return _child_lists(connection, self.tables, table, value, facility_ids, path)
+        table = self.tables.multi[(None, path)]
+        return _child_lists(connection, self.tables, table, table.c.value, facility_ids, path)
+
+    def _group_counts(
+        self, connection: Connection, facility_ids: Sequence[int] | None
+    ) -> pl.DataFrame | None:
+        frames = []
+        for name, table in self.tables.groups.items():
+            if name not in self.definition.groups:
+                continue
+            statement = (
+                select(
+                    table.c.facility_id,
+                    cast(table.c.case_id, String(36)).label("case_id"),
+                    func.count().label(f"n_{name}"),
+                )
+                .join(
+                    self.tables.main,
+                    (self.tables.main.c.facility_id == table.c.facility_id)
+                    & (self.tables.main.c.id == table.c.case_id),
+                )
+                .where(_reportable(self.tables, facility_ids))
+                .group_by(table.c.facility_id, table.c.case_id)
+            )
+            frames.append(_read(connection, statement))
+        if not frames:
+            return None
+        out = frames[0]
+        for frame in frames[1:]:
+            out = out.join(frame, on=["facility_id", "case_id"], how="full", coalesce=True)
+        return out
+
+    def _billed_coding(
+        self, connection: Connection, group: str, facility_ids: Sequence[int] | None
+    ) -> pl.DataFrame:
+        """Return each case's group rows rendered as coding text ('0559T×1 + 0560T×2'), the
+        units element summed per code (1 per row without one)."""
+        table = self.tables.groups[group]
+        names = [e.name for e in self.definition.groups[group].elements]
+        units = table.c["units"] if "units" in names else None
+        statement = (
+            select(
+                table.c.facility_id,
+                cast(table.c.case_id, String(36)).label("case_id"),
+                table.c["code"].label("code"),
+                (units if units is not None else func.count()).label("units"),
+            )
+            .join(
+                self.tables.main,
+                (self.tables.main.c.facility_id == table.c.facility_id)
+                & (self.tables.main.c.id == table.c.case_id),
+            )
+            .where(_reportable(self.tables, facility_ids))
+        )
+        if units is None:
+            statement = statement.group_by(table.c.facility_id, table.c.case_id, table.c["code"])
+        frame = _read(connection, statement)
+        rendered: dict[tuple[int, str], dict[str, int]] = {}
+        for facility_id, case_id, code, n in frame.iter_rows():
+            coding = rendered.setdefault((facility_id, case_id), {})
+            coding[code] = coding.get(code, 0) + int(n or 1)
+        return pl.DataFrame(
+            {
+                "facility_id": [k[0] for k in rendered],
+                "case_id": [k[1] for k in rendered],
+                f"{group}.code": [format_codes(v) for v in rendered.values()],
+            },
+            schema={"facility_id": pl.Int64, "case_id": pl.Utf8, f"{group}.code": pl.Utf8},
+        )
+
+    def build(
+        self, connection: Connection, facility_ids: Sequence[int] | None = None
+    ) -> pl.DataFrame:
+        """Return the fact table of the reportable cases (of the given facilities, or all)."""
+        base = _read(connection, _main_select(self.tables, self.definition, facility_ids))
+        base = base.with_columns(pl.col("facility_id").cast(pl.Int64))
+        lists: dict[str, pl.DataFrame] = {}
+        wanted_lists: list[tuple[str, str | None]] = []
+        for name in self.spec.strata:
+            if isinstance(self.definition.elements[name], CodesElement):
+                wanted_lists.append((name, None))
+        for measure in self.spec.measures:
+            element = self._element(measure.value)
+            if measure.success and measure.success.matches:
+                continue
+            if "." in measure.value or (hasattr(element, "parse") and is_multiple(element)):
+                wanted_lists.append((measure.value, measure.attribute))
+        for name, element in self.definition.elements.items():
+            if not isinstance(element, GroupElement) and is_multiple(element):
+                wanted_lists.append((name, None))
+        for path, attribute in dict.fromkeys(wanted_lists):
+            key = f"{path}@{attribute}" if attribute else path
+            frame = self._lists_for(connection, path, facility_ids, attribute)
+            lists[key] = frame.rename({path: key})
+        for key, frame in lists.items():
+            base = base.join(
+                frame.with_columns(pl.col("facility_id").cast(pl.Int64)),
+                on=["facility_id", "case_id"],
+                how="left",
+            )
+            base = base.with_columns(pl.col(key).fill_null(pl.lit([], dtype=pl.List(pl.Utf8))))
+        counts = self._group_counts(connection, facility_ids)
+        if counts is not None:
+            base = base.join(
+                counts.with_columns(pl.col("facility_id").cast(pl.Int64)),
+                on=["facility_id", "case_id"],
+                how="left",
+            )
+        for measure in self.spec.measures:
+            if measure.success and measure.success.matches and "." in measure.value:
+                group = measure.value.partition(".")[0]
+                coding = self._billed_coding(connection, group, facility_ids)
+                base = base.join(coding, on=["facility_id", "case_id"], how="left")
+        return self._shape(base)
+
+    def _shape(self, base: pl.DataFrame) -> pl.DataFrame:
+        """Return the fact table's columns computed from the joined raw columns."""
+        spec = self.spec
+        exprs: list[pl.Expr] = [pl.col("facility_id")]
+        if spec.period and spec.period in base.columns:
+            exprs.append(pl.col(spec.period).cast(pl.Date).dt.truncate("1q").alias("period"))
+        else:
+            exprs.append(pl.lit(None, dtype=pl.Date).alias("period"))
+        for name in spec.strata:
+            exprs.append(pl.col(name).alias(FactColumns.stratum(name)))
+        for measure in spec.measures:
+            exprs.append(self._measure(base, measure).alias(FactColumns.measure(measure.name)))
+        for name, element in self.definition.elements.items():
+            if isinstance(element, GroupElement):
+                source = pl.col(f"n_{name}") if f"n_{name}" in base.columns else pl.lit(None)
+                exprs.append(source.fill_null(0).gt(0).alias(FactColumns.complete(name)))
+            elif is_multiple(element):
+                exprs.append(pl.col(name).list.len().gt(0).alias(FactColumns.complete(name)))
+            else:
+                col = column_name(element)
+                exprs.append(pl.col(col).is_not_null().alias(FactColumns.complete(name)))
+        if spec.value is not None:
+            value = spec.value
+            exprs += [
+                pl.col(value.effect).cast(pl.Float64).alias("v_effect"),
+                pl.col(value.separate).cast(pl.Utf8).alias("v_separate"),
+                pl.col(value.by).cast(pl.Utf8).alias("v_by"),
+            ]
+            sides: dict[str, str | None] = {
+                "before": value.confidence_before,
+                "after": value.confidence_after,
+            }
+            for role, ref in sides.items():
+                source = pl.col(ref).cast(pl.Float64) if ref else pl.lit(None, pl.Float64)
+                exprs.append(source.alias(f"v_{role}"))
+        return base.select(exprs)
+
+    def _measure(self, base: pl.DataFrame, measure: Measure) -> pl.Expr:
+        element = self._element(measure.value)
+        key = f"{measure.value}@{measure.attribute}" if measure.attribute else measure.value
+        if measure.kind == "continuous":
+            value = pl.col(measure.value).cast(pl.Float64)
+            if measure.per:
+                per = pl.col(measure.per).cast(pl.Float64)
+                value = pl.when(per > 0).then(value / per).otherwise(None)
+            return value
+        if measure.kind == "mix":
+            if key in base.columns and base.schema[key] == pl.List(pl.Utf8):
+                values = pl.col(key)
+            else:
+                source = column_name(element) if hasattr(element, "parse") else measure.value
+                values = pl.concat_list(pl.col(source).cast(pl.Utf8))
+                values = values.list.drop_nulls()
+            if measure.missing_label:
+                values = (
+                    pl.when(values.list.len() == 0)
+                    .then(pl.lit([measure.missing_label], dtype=pl.List(pl.Utf8)))
+                    .otherwise(values)
+                )
+            return values
+        success = measure.success
+        assert success is not None  # noqa: S101 - checked by the spec model
+        if success.matches:
+            value = pl.col(measure.value)
+            outcome = value == pl.col(success.matches).fill_null("")
+            return pl.when(value.is_null()).then(None).otherwise(outcome)
+        if key in base.columns and base.schema[key] == pl.List(pl.Utf8):
+            count = pl.col(key).list.len()
+            present = count > 0
+            if success.count_at_least is not None:
+                outcome = count >= success.count_at_least
+            elif success.values is not None:
+                wanted = [str(v) for v in success.values]
+                outcome = pl.col(key).list.eval(pl.element().is_in(wanted)).list.any()
+            else:
+                outcome = present
+        else:
+            value = pl.col(column_name(element))
+            present = value.is_not_null()
+            if success.at_least is not None:
+                outcome = value.cast(pl.Float64) >= success.at_least
+            elif success.values is not None:
+                outcome = value.cast(pl.Utf8).is_in([str(v) for v in success.values])
+            elif success.count_at_least is not None:
+                outcome = present & (success.count_at_least <= 1)
+            else:
+                outcome = present
+        if measure.among == "all":
+            return outcome.fill_null(value=False)
+        return pl.when(present).then(outcome).otherwise(None)

@@ -1,0 +1,233 @@
+"""What a registry reports: its measures, strata and value evidence, declared as data.
+
+A registry's analytics spec lives beside its definition files (``analytics.yaml``) and refers to
+the definition's elements by name; it is checked against the definition when loaded. A registry
+without one still gets the generic spec of :func:`default_spec`: case volume, the mix of every
+coded element, the median of every number, and data completeness.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from printreg.dictionary.elements import (
+    NAME_PATTERN,
+    CodeElement,
+    CodesElement,
+    DateElement,
+    DecimalElement,
+    GroupElement,
+    IntegerElement,
+    ReferenceElement,
+    TextElement,
+)
+from printreg.dictionary.errors import DefinitionError
+from printreg.dictionary.loader import SHIPPED_PACKAGE, _parse_yaml, _where
+from printreg.dictionary.models import Definition
+
+ANALYTICS_FILE = "analytics.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Success(_Strict):
+    """When a case counts as a success of a proportion: exactly one test is given."""
+
+    at_least: float | None = None
+    values: list[str | int] | None = Field(default=None, alias="in")
+    present: bool | None = None
+    count_at_least: int | None = Field(default=None, ge=1)
+    matches: str | None = None  # another field that must hold the same value (e.g. coding)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Success:
+        given = [k for k, v in self.model_dump(by_alias=False).items() if v is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one test of at_least, in, present, count_at_least, "
+                f"matches; got {given or 'none'}"
+            )
+        return self
+
+
+class Measure(_Strict):
+    """One reported figure: a continuous value, a proportion, or a mix of categories."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    label: str
+    kind: Literal["continuous", "proportion", "mix"]
+    #: element, derived value, or ``group.element`` (mixes of repeating-group rows)
+    value: str
+    #: reference elements: the attribute of the referenced row (printer: technology, ...)
+    attribute: str | None = None
+    #: continuous: divide by this element (e.g. effort per part); rows where it is 0 are left out
+    per: str | None = None
+    unit: str = ""
+    #: proportions: the test of a success, and which cases count (with a value, or every case)
+    success: Success | None = None
+    among: Literal["present", "all"] = "present"
+    #: mixes: the label of cases without a value (left out when empty)
+    missing_label: str = ""
+    #: continuous: convert minutes to dollars with the cost assumption beside it
+    cost: bool = False
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Measure:
+        if (self.kind == "proportion") != (self.success is not None):
+            raise ValueError("a proportion needs 'success'; other kinds must not have it")
+        if self.per and self.kind != "continuous":
+            raise ValueError("'per' applies to continuous measures only")
+        return self
+
+
+class ValueSpec(_Strict):
+    """Evidence of value: which effect is pooled, across what, never pooling what."""
+
+    effect: str
+    separate: str
+    by: str
+    confidence_before: str | None = None
+    confidence_after: str | None = None
+
+
+class AnalyticsSpec(_Strict):
+    """A registry's reporting: period, strata, peer comparison measures, value evidence."""
+
+    registry: str
+    version: str = "1.0.0"
+    period: str | None = None
+    strata: list[str] = Field(default_factory=list)
+    measures: list[Measure] = Field(default_factory=list)
+    value: ValueSpec | None = None
+
+    @property
+    def by_name(self) -> dict[str, Measure]:
+        """Measures by name."""
+        return {m.name: m for m in self.measures}
+
+
+def _element(definition: Definition, path: str) -> object | None:
+    if "." in path:
+        group_name, _, name = path.partition(".")
+        group = definition.groups.get(group_name)
+        return next((e for e in group.elements if e.name == name), None) if group else None
+    if path in definition.elements:
+        return definition.elements[path]
+    return next((d for d in definition.derived if d.name == path), None)
+
+
+def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
+    """Return what in the spec does not fit the definition (empty when it all fits)."""
+    problems: list[str] = []
+    if spec.registry != definition.registry.code:
+        problems.append(f"spec is for registry {spec.registry!r}, not {definition.registry.code!r}")
+    if spec.period and not isinstance(definition.elements.get(spec.period), DateElement):
+        problems.append(f"period {spec.period!r} is not a date element")
+    for name in spec.strata:
+        if not isinstance(definition.elements.get(name), CodeElement | CodesElement):
+            problems.append(f"stratum {name!r} is not a coded element")
+    names: set[str] = set()
+    for measure in spec.measures:
+        where = f"measure {measure.name!r}"
+        if measure.name in names:
+            problems.append(f"{where} is declared twice")
+        names.add(measure.name)
+        target = _element(definition, measure.value)
+        if target is None or isinstance(target, GroupElement):
+            problems.append(f"{where}: {measure.value!r} is not an element or derived value")
+            continue
+        numeric = isinstance(target, IntegerElement | DecimalElement) or getattr(
+            target, "type", ""
+        ) in ("integer", "decimal")
+        if measure.kind == "continuous" and not numeric:
+            problems.append(f"{where}: {measure.value!r} is not a number")
+        if measure.per and _element(definition, measure.per) is None:
+            problems.append(f"{where}: per {measure.per!r} is not an element or derived value")
+        if measure.attribute and not isinstance(target, ReferenceElement):
+            problems.append(f"{where}: 'attribute' needs a reference element")
+        if (
+            measure.kind == "mix"
+            and not isinstance(target, CodeElement | CodesElement | TextElement | ReferenceElement)
+            and getattr(target, "type", "") != "text"
+        ):
+            problems.append(f"{where}: a mix needs a coded or text value")
+        matches = measure.success.matches if measure.success else None
+        if matches and _element(definition, matches) is None:
+            problems.append(f"{where}: matches {matches!r} is not an element or derived value")
+    if spec.value is not None:
+        roles: dict[str, str | None] = {
+            "effect": spec.value.effect,
+            "separate": spec.value.separate,
+            "by": spec.value.by,
+            "confidence_before": spec.value.confidence_before,
+            "confidence_after": spec.value.confidence_after,
+        }
+        for role, ref in roles.items():
+            if ref is not None and _element(definition, ref) is None:
+                problems.append(f"value.{role}: {ref!r} is not an element or derived value")
+    return problems
+
+
+def parse_spec(text: str, definition: Definition, source: str) -> AnalyticsSpec:
+    """Return the spec in a YAML text, checked against the definition; DefinitionError if not."""
+    data = _parse_yaml(text, source)
+    try:
+        spec = AnalyticsSpec.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError(
+            source, [f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        ) from None
+    problems = check_spec(spec, definition)
+    if problems:
+        raise DefinitionError(source, problems)
+    return spec
+
+
+def default_spec(definition: Definition) -> AnalyticsSpec:
+    """Return the generic spec of a registry that declares none: volume, mixes, medians."""
+    measures: list[Measure] = []
+    strata: list[str] = []
+    for name, element in definition.elements.items():
+        if isinstance(element, CodeElement | CodesElement):
+            label = element.label
+            measures.append(Measure(name=f"{name}_mix", label=label, kind="mix", value=name))
+            if isinstance(element, CodeElement) and len(strata) < 2:
+                strata.append(name)
+        elif isinstance(element, IntegerElement | DecimalElement):
+            measures.append(
+                Measure(
+                    name=name,
+                    label=element.label,
+                    kind="continuous",
+                    value=name,
+                    unit=getattr(element, "unit", "") or "",
+                )
+            )
+    for ref in definition.derived:
+        if ref.type in ("integer", "decimal"):
+            measures.append(
+                Measure(
+                    name=ref.name, label=ref.label, kind="continuous", value=ref.name, unit=ref.unit
+                )
+            )
+    return AnalyticsSpec(
+        registry=definition.registry.code,
+        period=definition.case_date,
+        strata=strata,
+        measures=measures,
+    )
+
+
+def shipped_spec(definition: Definition) -> AnalyticsSpec:
+    """Return the registry's shipped analytics spec, or the generic one when it ships none."""
+    path = Path(str(resources.files(SHIPPED_PACKAGE))) / definition.registry.code / ANALYTICS_FILE
+    if not path.is_file():
+        return default_spec(definition)
+    return parse_spec(path.read_text("utf-8"), definition, str(path))
