@@ -57,6 +57,34 @@ class Settings(BaseSettings):
         description="Folder for uploaded import files and their error files "
         "(<data_dir>/imports/<job id>/).",
     )
+    min_cases: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Fewest values a facility needs before its own figure of a measure is shown.",
+    )
+    min_facilities: int = Field(
+        default=5,
+        ge=2,
+        le=100,
+        description="Fewest facilities a registry or peer distribution needs before it is shown.",
+    )
+    suppression_threshold: int = Field(
+        default=11,
+        ge=2,
+        le=1000,
+        description="Released aggregates hide every count from 1 to this value minus one.",
+    )
+    cost_per_minute: float = Field(
+        default=36.0,
+        gt=0,
+        description="Operating-room cost per minute (USD) that turns minutes saved into dollars.",
+    )
+    cost_sensitivity: str = Field(
+        default="22,62,133",
+        pattern=r"^\d+(\.\d+)?(,\d+(\.\d+)?)*$",
+        description="Other costs per minute (USD, comma-separated) shown beside every dollar figure.",
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,6 +47,8 @@ class Platform:
     engine: Engine
     sessions: sessionmaker[Session]
     _registries: dict[str, RegistryRuntime] = field(default_factory=dict)
+    #: analytics caches by registry code (see printreg.services.analytics)
+    analytics: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Platform:
@@ -79,6 +82,7 @@ class Platform:
     def forget(self, code: str) -> None:
         """Drop a cached registry runtime (after a new definition version is published)."""
         self._registries.pop(code, None)
+        self.analytics.pop(code, None)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -1,0 +1,214 @@
+"""Every measure for every facility, stratum and peer group, computed from the fact table.
+
+The result (:class:`Aggregates`) is what a registry refresh produces and what dashboards read:
+
+- ``facility``: one row per (level, stratum values, facility) — the wide table of each
+  continuous measure's ``<m>__n``, ``__median``, ``__q1``, ``__q3``, ``__mean``, ``__sd`` and
+  each proportion's ``<m>__n`` (cases in the denominator) and ``<m>__x`` (successes), plus
+  ``cases``; ``level`` 0 is the whole registry, 1 the first stratum, 2 the first two strata;
+- ``registry`` and ``peers``: per stratum (and peer group), the 25th/50th/75th percentiles of
+  the medians of facilities with at least ``min_cases`` values (type 7), how many such
+  facilities, and pooled proportions;
+- ``mix``: counts of each category per facility and stratum;
+- ``trend``: per facility and quarter, the same wide table as ``facility`` at level 0;
+- ``completeness``: per facility, cases with a value for each element.
+
+Quantiles are type 7 (linear interpolation); percentile ranks are mid-ranks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from printreg.analytics.facts import FactColumns
+from printreg.dictionary.analytics import AnalyticsSpec, Measure
+from printreg.domain.facility import volume_band
+
+QUANTILES = (0.25, 0.5, 0.75)
+PEER_DIMENSIONS = ("facility_type", "location", "census_region", "volume_band")
+STATS = ("n", "median", "q1", "q3", "mean", "sd")
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """The precomputed figures of one registry (see the module docstring)."""
+
+    levels: tuple[tuple[str, ...], ...]
+    facility: pl.DataFrame
+    registry: pl.DataFrame
+    peers: pl.DataFrame
+    mix: pl.DataFrame
+    trend: pl.DataFrame
+    registry_trend: pl.DataFrame
+    completeness: pl.DataFrame
+    profiles: pl.DataFrame
+    min_cases: int
+
+
+def stratum_levels(spec: AnalyticsSpec, facts: pl.LazyFrame) -> tuple[tuple[str, ...], ...]:
+    """Return the strata precomputed: none, the first single-valued stratum, the first two."""
+    schema = facts.collect_schema()
+    single = [s for s in spec.strata if schema.get(FactColumns.stratum(s)) == pl.Utf8]
+    return tuple(tuple(single[:k]) for k in range(min(len(single), 2) + 1))
+
+
+def _continuous(spec: AnalyticsSpec) -> list[Measure]:
+    return [m for m in spec.measures if m.kind == "continuous"]
+
+
+def _proportions(spec: AnalyticsSpec) -> list[Measure]:
+    return [m for m in spec.measures if m.kind == "proportion"]
+
+
+def _measure_aggs(spec: AnalyticsSpec) -> list[pl.Expr]:
+    aggs: list[pl.Expr] = [pl.len().alias("cases")]
+    for measure in _continuous(spec):
+        col = pl.col(FactColumns.measure(measure.name))
+        name = measure.name
+        aggs += [
+            col.count().alias(f"{name}__n"),
+            col.median().alias(f"{name}__median"),
+            col.quantile(0.25, "linear").alias(f"{name}__q1"),
+            col.quantile(0.75, "linear").alias(f"{name}__q3"),
+            col.mean().alias(f"{name}__mean"),
+            col.std().alias(f"{name}__sd"),
+        ]
+    for measure in _proportions(spec):
+        col = pl.col(FactColumns.measure(measure.name))
+        aggs += [
+            col.count().alias(f"{measure.name}__n"),
+            col.cast(pl.Int64).sum().alias(f"{measure.name}__x"),
+        ]
+    return aggs
+
+
+def _keys(level: tuple[str, ...]) -> list[str]:
+    return [FactColumns.stratum(s) for s in level]
+
+
+def _with_all_keys(frame: pl.DataFrame, levels: Sequence[tuple[str, ...]], k: int) -> pl.DataFrame:
+    """Give a level's frame every stratum column of the deepest level (null = all)."""
+    deepest = _keys(levels[-1])
+    missing = [c for c in deepest if c not in frame.columns]
+    return frame.with_columns(
+        pl.lit(k, pl.Int8).alias("level"), *[pl.lit(None, pl.Utf8).alias(c) for c in missing]
+    )
+
+
+def facility_profiles(
+    facilities: pl.DataFrame, facts: pl.LazyFrame, spec: AnalyticsSpec
+) -> pl.DataFrame:
+    """Return each facility's peer-group dimensions, its volume band from the cases of the
+    last four quarters with data, and its peer key."""
+    latest = facts.select(pl.col("period").max()).collect().item()
+    if latest is not None and spec.period:
+        months = latest.year * 12 + latest.month - 1 - 9  # the latest quarter and three before
+        start = dt.date(months // 12, months % 12 + 1, 1)
+        recent = facts.filter(pl.col("period") >= start)
+    else:
+        recent = facts
+    counts = recent.group_by("facility_id").agg(pl.len().alias("recent_cases")).collect()
+    out = facilities.join(counts, on="facility_id", how="left").with_columns(
+        pl.col("recent_cases").fill_null(0)
+    )
+    out = out.with_columns(
+        pl.col("recent_cases").map_elements(volume_band, return_dtype=pl.Utf8).alias("volume_band")
+    )
+    return out.with_columns(
+        pl.concat_str([pl.col(d) for d in PEER_DIMENSIONS], separator="|").alias("peer_key")
+    )
+
+
+def _distribution(frame: pl.DataFrame, spec: AnalyticsSpec, by: list[str], min_cases: int) -> pl.DataFrame:  # fmt: skip
+    """Per group: quartiles of eligible facility medians, their count, pooled proportions."""
+    aggs: list[pl.Expr] = [pl.len().alias("facilities"), pl.col("cases").sum().alias("cases")]
+    for measure in _continuous(spec):
+        name = measure.name
+        eligible = pl.col(f"{name}__median").filter(pl.col(f"{name}__n") >= min_cases)
+        aggs += [eligible.count().alias(f"{name}__k")]
+        aggs += [
+            eligible.quantile(q, "linear").alias(f"{name}__p{int(q * 100)}") for q in QUANTILES
+        ]
+    for measure in _proportions(spec):
+        name = measure.name
+        aggs += [
+            pl.col(f"{name}__n").sum().alias(f"{name}__n"),
+            pl.col(f"{name}__x").sum().alias(f"{name}__x"),
+        ]
+    return frame.group_by(by).agg(aggs)
+
+
+def compute(
+    facts: pl.LazyFrame | pl.DataFrame,
+    spec: AnalyticsSpec,
+    facilities: pl.DataFrame,
+    *,
+    min_cases: int = 10,
+) -> Aggregates:
+    """Return every measure for every facility, stratum level and peer group.
+
+    ``facilities`` has one row per facility: facility_id, facility_type, location,
+    census_region (volume bands come from the facts)."""
+    lazy = facts.lazy()
+    levels = stratum_levels(spec, lazy)
+    aggs = _measure_aggs(spec)
+    queries = [lazy.group_by(["facility_id", *_keys(level)]).agg(aggs) for level in levels]
+    queries.append(lazy.group_by(["facility_id", "period"]).agg(aggs))
+    queries.append(lazy.group_by("period").agg(aggs))
+    completeness_cols = [c for c in lazy.collect_schema().names() if c.startswith("c_")]
+    queries.append(
+        lazy.group_by("facility_id").agg(
+            pl.len().alias("cases"), *[pl.col(c).sum() for c in completeness_cols]
+        )
+    )
+    mixes = [m for m in spec.measures if m.kind == "mix"]
+    deepest = _keys(levels[-1])
+    for measure in mixes:
+        col = FactColumns.measure(measure.name)
+        queries.append(
+            lazy.select("facility_id", *deepest, pl.col(col).alias("category"))
+            .explode("category")
+            .drop_nulls("category")
+            .group_by(["facility_id", *deepest, "category"])
+            .agg(pl.len().alias("count"))
+            .with_columns(pl.lit(measure.name).alias("measure"))
+        )
+    results = pl.collect_all(queries)
+    per_level = [_with_all_keys(frame, levels, k) for k, frame in enumerate(results[: len(levels)])]
+    facility = pl.concat(per_level, how="diagonal_relaxed")
+    trend = results[len(levels)]
+    registry_trend = results[len(levels) + 1]
+    completeness = results[len(levels) + 2]
+    mix = (
+        pl.concat(results[len(levels) + 3 :], how="diagonal_relaxed")
+        if mixes
+        else pl.DataFrame(
+            schema={
+                "facility_id": pl.Int64,
+                "category": pl.Utf8,
+                "count": pl.UInt32,
+                "measure": pl.Utf8,
+            }
+        )
+    )
+    profiles = facility_profiles(facilities, lazy, spec)
+    by = ["level", *deepest]
+    registry = _distribution(facility, spec, by, min_cases)
+    with_peers = facility.join(profiles.select("facility_id", "peer_key"), on="facility_id")
+    peers = _distribution(with_peers, spec, ["peer_key", *by], min_cases)
+    return Aggregates(
+        levels=levels,
+        facility=facility.sort("facility_id"),
+        registry=registry,
+        peers=peers,
+        mix=mix,
+        trend=trend.sort("facility_id", "period"),
+        registry_trend=registry_trend.sort("period"),
+        completeness=completeness,
+        profiles=profiles,
+        min_cases=min_cases,
+    )

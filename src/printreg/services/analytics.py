@@ -1,0 +1,436 @@
+"""Benchmarks and evidence of value, with who-may-see-what and small-cell suppression.
+
+- A facility's own figures go to people with case-level rights at that facility (any member
+  role, or an API token with ``reports:read``) and to registry administrators, unsuppressed.
+- Registry-wide and peer figures shown beside them are distributions of facility medians (only
+  with at least ``min_facilities`` facilities) and counts suppressed below
+  ``suppression_threshold`` with complementary suppression.
+- The public/sponsor summary holds suppressed counts and pooled estimates only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import yaml
+from sqlalchemy import select
+
+from printreg.analytics import benchmark
+from printreg.analytics.benchmark import Stratum
+from printreg.analytics.disclosure import protect_counts, protect_table
+from printreg.analytics.facts import FactBuilder
+from printreg.analytics.measures import Aggregates
+from printreg.analytics.store import RegistryAnalytics, aggregate_with
+from printreg.analytics.value import (
+    CostAssumption,
+    PooledStratum,
+    confidence_gain,
+    facility_effects,
+    pool_strata,
+)
+from printreg.dictionary.analytics import AnalyticsSpec, shipped_spec
+from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
+from printreg.domain.facility import Scope
+from printreg.services.actor import CASE_READERS, Actor
+from printreg.services.platform import Platform, RegistryRuntime
+from printreg.storage import stamps
+from printreg.storage.platform import Facility
+
+SHIPPED = "printreg.definitions"
+
+
+@cache
+def external_evidence(registry_code: str) -> dict[str, Any]:
+    """Return the registry's cited external evidence table (empty when it ships none)."""
+    path = resources.files(SHIPPED) / registry_code / "evidence.yaml"
+    if not path.is_file():
+        return {"version": None, "studies": []}
+    data: dict[str, Any] = yaml.safe_load(path.read_text("utf-8"))
+    return data
+
+
+@dataclass
+class _Cache:
+    spec: AnalyticsSpec
+    store: RegistryAnalytics
+    #: pooled strata of the aggregates they were computed from (by identity)
+    pooled: tuple[int, list[PooledStratum]] | None = None
+
+
+class AnalyticsService:
+    """Dashboards, reports and public figures of a registry for one actor."""
+
+    def __init__(self, platform: Platform, actor: Actor) -> None:
+        self.platform = platform
+        self.actor = actor
+        settings = platform.settings
+        self.cost = CostAssumption(
+            settings.cost_per_minute,
+            tuple(float(v) for v in settings.cost_sensitivity.split(",")),
+        )
+
+    # -- the cache --------------------------------------------------------------------------
+
+    def _cache(self, runtime: RegistryRuntime) -> _Cache:
+        cached = self.platform.analytics.get(runtime.code)
+        if cached is None:
+            folder = self.platform.settings.data_dir
+            cached = _Cache(
+                shipped_spec(runtime.current),
+                RegistryAnalytics(Path(folder) / "analytics", runtime.code),
+            )
+            self.platform.analytics[runtime.code] = cached
+        return cached
+
+    def _facilities(self) -> pl.DataFrame:
+        with self.platform.sessions() as session:
+            rows = session.execute(
+                select(
+                    Facility.id,
+                    Facility.code,
+                    Facility.facility_type,
+                    Facility.location,
+                    Facility.census_region,
+                )
+            ).all()
+        return pl.DataFrame(
+            rows,
+            schema={
+                "facility_id": pl.Int64,
+                "code": pl.Utf8,
+                "facility_type": pl.Utf8,
+                "location": pl.Utf8,
+                "census_region": pl.Utf8,
+            },
+            orient="row",
+        )
+
+    def aggregates(self, registry: str) -> tuple[RegistryRuntime, AnalyticsSpec, Aggregates]:
+        """Return the registry's aggregates, refreshed if any case changed since last time."""
+        runtime = self.platform.registry(registry)
+        cache = self._cache(runtime)
+        with self.platform.sessions() as session:
+            current = stamps.read(session, registry)
+        builder = FactBuilder(runtime.tables, runtime.current, cache.spec)
+
+        def load(ids: Iterable[int] | None) -> pl.DataFrame:
+            with self.platform.engine.connect() as connection:
+                return builder.build(connection, None if ids is None else list(ids))
+
+        settings = self.platform.settings
+        aggregates = cache.store.refresh(
+            current,
+            load,
+            self._facilities(),
+            spec_key=f"{cache.spec.version}:{runtime.current.version}",
+            min_cases=settings.min_cases,
+            compute_aggregates=aggregate_with(cache.spec, settings.min_cases),
+        )
+        return runtime, cache.spec, aggregates
+
+    def refresh(self, registry: str) -> dict[str, Any]:
+        """Rebuild the registry's analytics now (registry administrators); return timings."""
+        self.actor.require_platform_admin()
+        started = time.perf_counter()
+        _, _, aggregates = self.aggregates(registry)
+        return {
+            "seconds": round(time.perf_counter() - started, 3),
+            "facilities": aggregates.profiles.height,
+            "rows": aggregates.facility.height,
+        }
+
+    # -- authorization ------------------------------------------------------------------------
+
+    def _facility(self, code: str) -> Facility:
+        with self.platform.sessions() as session:
+            facility = session.scalar(select(Facility).where(Facility.code == code))
+        if facility is None:
+            raise NotFound(f"no facility with code {code!r}")
+        return facility
+
+    def _require_facility_reports(self, registry: str, facility: Facility) -> None:
+        """Raise NotFound (never Forbidden) unless the actor may see the facility's reports."""
+        if self.actor.scopes is not None and Scope.REPORTS_READ not in self.actor.scopes:
+            raise Forbidden(f"this API token lacks the '{Scope.REPORTS_READ}' scope")
+        if self.actor.sees_registry(registry):
+            return
+        if self.actor.memberships.get(facility.id) not in CASE_READERS:
+            raise NotFound(f"no facility with code {facility.code!r}")
+
+    def _threshold(self) -> int:
+        return self.platform.settings.suppression_threshold
+
+    # -- facility dashboard -------------------------------------------------------------------
+
+    def facility_dashboard(
+        self, registry: str, facility_code: str, stratum: dict[str, str | None] | None = None
+    ) -> dict[str, Any]:
+        """Return a facility's benchmark dashboard: its figures beside registry and peers."""
+        facility = self._facility(facility_code)
+        self._require_facility_reports(registry, facility)
+        runtime, spec, aggregates = self.aggregates(registry)
+        chosen = self._stratum(runtime, aggregates, dict(stratum or {}))
+        comparison = benchmark.compare(aggregates, spec, facility.id, chosen)
+        self._limit_distributions(comparison)
+        mixes = {
+            m.name: self._released_mix(
+                m.label, benchmark.mix(aggregates, m.name, facility.id, chosen)
+            )
+            for m in spec.measures
+            if m.kind == "mix"
+        }
+        funnels = {
+            m.name: self._released_funnel(
+                benchmark.funnel_points(aggregates, m.name, chosen), facility.id
+            )
+            for m in spec.measures
+            if m.kind == "proportion"
+        }
+        trends = {
+            m.name: benchmark.trend(aggregates, m, facility.id)
+            for m in spec.measures
+            if m.kind in ("continuous", "proportion")
+        }
+        for item in comparison["measures"]:
+            if item.get("cost"):
+                item["dollars"] = self.cost.dollars(item["facility"].get("median"))
+        return {
+            "registry": registry,
+            "facility": {"code": facility.code, "name": facility.name},
+            **comparison,
+            "strata": self._strata_choices(runtime, spec),
+            "mix": mixes,
+            "funnel": funnels,
+            "trend": trends,
+            "completeness": benchmark.completeness(aggregates, facility.id),
+            "value": self._value(registry, aggregates, facility.id),
+            "cost_assumption": self.cost.describe(),
+            "methods": METHODS,
+            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+
+    def _stratum(
+        self,
+        runtime: RegistryRuntime,
+        aggregates: Aggregates,
+        values: dict[str, str | None],
+    ) -> Stratum:
+        allowed = {name for level in aggregates.levels for name in level}
+        for name, value in values.items():
+            if not value:
+                continue
+            if name not in allowed:
+                raise InvalidRequest(
+                    f"cannot compare by {name!r}: choose from {', '.join(sorted(allowed))}"
+                )
+            codes = runtime.current.value_set_for(runtime.current.elements[name]).lookup
+            if value.lower() not in codes:
+                raise InvalidRequest(f"{name}: {value!r} is not a code of this registry")
+            values[name] = codes[value.lower()]
+        stratum = Stratum.of(values)
+        if stratum.level_of(aggregates.levels) is None:
+            first = aggregates.levels[1][0] if len(aggregates.levels) > 1 else "?"
+            raise InvalidRequest(f"choose {first!r} before narrowing further")
+        return stratum
+
+    def _strata_choices(self, runtime: RegistryRuntime, spec: AnalyticsSpec) -> list[dict[str, Any]]:  # fmt: skip
+        out = []
+        for name in spec.strata:
+            element = runtime.current.elements[name]
+            values = runtime.current.value_set_for(element).values
+            out.append(
+                {
+                    "name": name,
+                    "label": element.label,
+                    "values": [{"code": v.code, "label": v.label} for v in values],
+                }
+            )
+        return out
+
+    def _limit_distributions(self, comparison: dict[str, Any]) -> None:
+        """Hide registry and peer quartiles built from too few facilities."""
+        least = self.platform.settings.min_facilities
+        for item in comparison["measures"]:
+            for side in ("registry", "peers"):
+                figure = item[side]
+                if "facilities" in figure and figure["facilities"] < least:
+                    item[side] = {
+                        "facilities": figure["facilities"],
+                        "status": "too few facilities",
+                    }
+                if (
+                    "n" in figure
+                    and side == "peers"
+                    and figure["n"]
+                    and figure["n"] < self._threshold()
+                ):
+                    item[side] = {"status": "suppressed (small count)"}
+
+    def _released_mix(self, label: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """Return a mix with the facility's own counts and the registry's suppressed."""
+        registry = protect_counts([r["registry"] for r in rows], self._threshold())
+        for row, hidden in zip(rows, registry.hidden[:-1], strict=True):
+            if hidden:
+                row["registry"] = None
+                row["registry_share"] = None
+        return {"label": label, "rows": rows, "registry_total_hidden": bool(registry.hidden[-1])}
+
+    def _released_funnel(self, points: list[dict[str, Any]], facility_id: int) -> list[dict[str, Any]]:  # fmt: skip
+        """Return funnel points without other facilities' identities or small counts."""
+        threshold = self._threshold()
+        out = []
+        for point in points:
+            mine = point["facility_id"] == facility_id
+            if mine or point["n"] >= threshold:
+                out.append({"n": point["n"], "p": point["p"], "this_facility": mine})
+        return out
+
+    # -- value ------------------------------------------------------------------------------
+
+    def _pooled(self, registry: str, aggregates: Aggregates) -> list[PooledStratum]:
+        cache = self.platform.analytics[registry]
+        if cache.pooled is None or cache.pooled[0] != id(aggregates):
+            cache.pooled = (id(aggregates), pool_strata(facility_effects(cache.store.scan())))
+        return cache.pooled[1]  # type: ignore[no-any-return]
+
+    def _value(
+        self, registry: str, aggregates: Aggregates, facility_id: int | None
+    ) -> dict[str, Any]:
+        out = []
+        for pooled in self._pooled(registry, aggregates):
+            data = pooled.to_dict()
+            if pooled.result is not None:
+                data["dollars"] = self.cost.dollars(pooled.result.estimate)
+            if facility_id is not None and facility_id in pooled.facility_estimates:
+                data["facility_estimate"] = pooled.facility_estimates[facility_id]
+            out.append(data)
+        return {
+            "pooled": out,
+            "external": external_evidence(registry),
+            "method": "REML random effects with the Hartung-Knapp CI on facility mean time saved "
+            "(v = sd²/n, facilities with at least two values); models never pooled with guides",
+        }
+
+    def value_evidence(self, registry: str) -> dict[str, Any]:
+        """Return pooled time saved, costs, confidence gain and external evidence (any user)."""
+        runtime, _, aggregates = self.aggregates(registry)
+        value = self._value(registry, aggregates, None)
+        facts = self._cache(runtime).store.scan()
+        value["confidence"] = {
+            str(v): confidence_gain(facts, v)
+            for v in facts.select("v_separate").unique().collect()["v_separate"].drop_nulls()
+        }
+        value["cost_assumption"] = self.cost.describe()
+        return value
+
+    # -- registry-wide and public -------------------------------------------------------------
+
+    def registry_overview(self, registry: str) -> dict[str, Any]:
+        """Return every facility's headline figures (registry administrators only)."""
+        self.actor.require_platform_admin()
+        if not self.actor.sees_registry(registry):
+            raise Forbidden("only this registry's administrators may see every facility")
+        _, spec, aggregates = self.aggregates(registry)
+        level0 = aggregates.facility.filter(pl.col("level") == 0)
+        codes = dict(self._facilities().select("facility_id", "code").iter_rows())
+        headline = [m for m in spec.measures if m.kind in ("continuous", "proportion")][:6]
+        rows = []
+        for row in level0.sort("cases", descending=True).iter_rows(named=True):
+            item: dict[str, Any] = {
+                "facility": codes.get(row["facility_id"]),
+                "cases": row["cases"],
+            }
+            for m in headline:
+                if m.kind == "continuous":
+                    item[m.name] = row.get(f"{m.name}__median")
+                else:
+                    n = row.get(f"{m.name}__n") or 0
+                    item[m.name] = (row.get(f"{m.name}__x") or 0) / n if n else None
+            rows.append(item)
+        return {
+            "registry": registry,
+            "measures": [
+                {"name": m.name, "label": m.label, "kind": m.kind, "unit": m.unit} for m in headline
+            ],
+            "facilities": rows,
+            "completeness": benchmark.completeness(aggregates, None),
+            "value": self._value(registry, aggregates, None),
+            "cost_assumption": self.cost.describe(),
+        }
+
+    def public_summary(self, registry: str) -> dict[str, Any]:
+        """Return the suppressed aggregates anyone may see: volumes, mixes, pooled value."""
+        _, spec, aggregates = self.aggregates(registry)
+        threshold = self._threshold()
+        levels = aggregates.levels
+        table: dict[str, Any] = {}
+        if len(levels) > 2:
+            first, second = levels[2]
+            frame = (
+                aggregates.facility.filter(pl.col("level") == 2)
+                .group_by(f"s_{first}", f"s_{second}")
+                .agg(pl.col("cases").sum())
+            )
+            rows = sorted(frame[f"s_{first}"].drop_nulls().unique().to_list())
+            cols = sorted(frame[f"s_{second}"].drop_nulls().unique().to_list())
+            counts = np.zeros((len(rows), len(cols)), dtype=np.int64)
+            for r, c, n in frame.iter_rows():
+                if r is not None and c is not None:
+                    counts[rows.index(r), cols.index(c)] = n
+            released = protect_table(counts, threshold) if counts.size else None
+            table = {
+                "rows": {"element": first, "codes": rows},
+                "columns": {"element": second, "codes": cols},
+                "cells": [
+                    [None if np.isnan(v) else int(v) for v in line]
+                    for line in (released.values.tolist() if released is not None else [])
+                ],
+                "note": f"counts 1–{threshold - 1} hidden, with complementary cells; "
+                "last row and column are totals",
+            }
+        mixes = {}
+        for m in spec.measures:
+            if m.kind != "mix":
+                continue
+            rows_ = benchmark.mix(aggregates, m.name, None)
+            released_counts = protect_counts([r["registry"] for r in rows_], threshold)
+            mixes[m.name] = {
+                "label": m.label,
+                "rows": [
+                    {"category": r["category"], "count": None if hidden else int(r["registry"])}
+                    for r, hidden in zip(rows_, released_counts.hidden[:-1], strict=True)
+                ],
+                "total": None if released_counts.hidden[-1] else int(released_counts.values[-1]),
+            }
+        facilities = int(aggregates.profiles.filter(pl.col("recent_cases") >= 0).height)
+        value = self._value(registry, aggregates, None)
+        for item in value["pooled"]:
+            if item["cases"] < threshold:
+                item["cases"] = None
+        return {
+            "registry": registry,
+            "facilities": facilities if facilities >= threshold else None,
+            "cases_by_stratum": table,
+            "mix": mixes,
+            "value": value,
+            "cost_assumption": self.cost.describe(),
+            "suppression_threshold": threshold,
+        }
+
+
+METHODS = {
+    "quantiles": "type 7 (linear interpolation)",
+    "percentile_rank": "mid-rank: 100·(below + 0.5·equal)/n over facilities with enough cases",
+    "funnel": "exact binomial limits (Spiegelhalter 2005) at 95% and 99.8%",
+    "pooling": "REML random effects, Hartung-Knapp CI, prediction interval on t(k-2)",
+    "eligible": "only complete and locked cases count",
+}
