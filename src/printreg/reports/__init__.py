@@ -1,0 +1,1 @@
+"""Charts and the facility feedback report (HTML and PDF)."""
