@@ -11,6 +11,7 @@ from printreg import __version__
 from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.web import errors, pages
+from printreg.web.api.analytics import router as analytics_router
 from printreg.web.api.imports import router as imports_router
 from printreg.web.api.routes import router as api_router
 
@@ -30,6 +31,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(api_router)
     app.include_router(imports_router)
+    app.include_router(analytics_router)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     pages.install(app)

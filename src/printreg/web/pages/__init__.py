@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.web.pages import account, auth, cases, facility, home, imports
+from printreg.web.pages import account, auth, cases, facility, home, imports, reports
 from printreg.web.pages.common import CsrfRejected, SignInRequired
 
 router = APIRouter(include_in_schema=False)
@@ -17,6 +17,7 @@ router.include_router(cases.router)
 router.include_router(facility.router)
 router.include_router(account.router)
 router.include_router(imports.router)
+router.include_router(reports.router)
 
 
 def install(app: FastAPI) -> None:

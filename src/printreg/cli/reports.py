@@ -1,0 +1,50 @@
+"""`printreg report`: the facility feedback report (PDF) and its figures (JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from printreg.cli.app import RegistryOpt, _registry, app
+from printreg.cli.common import console, operator, platform, print_json, run
+from printreg.services.analytics import AnalyticsService
+
+
+@app.command("report")
+def report(
+    facility: Annotated[str, typer.Option("--facility", "-f", help="Facility code.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the PDF here (e.g. report.pdf).")
+    ] = None,
+    object_type: Annotated[
+        str | None, typer.Option("--object-type", help="Only this object type (code or label).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report's figures as JSON instead.")
+    ] = False,
+    registry: RegistryOpt = None,
+) -> None:
+    """Write a facility's feedback report: its figures beside the registry's and its peers'."""
+
+    def action() -> None:
+        code = _registry(registry)
+        with platform() as instance:
+            service = AnalyticsService(instance, operator())
+            dashboard = service.facility_dashboard(code, facility, {"object_type": object_type})
+        if as_json:
+            print_json(dashboard)
+        if out is not None:
+            from printreg.reports.pdf import render_report  # noqa: PLC0415 - slow import
+
+            with console.status("rendering charts and the PDF..."):
+                out.write_bytes(render_report(dashboard))
+            console.print(
+                f"wrote {out} ({out.stat().st_size:,} bytes): {dashboard['cases']} cases of "
+                f"{dashboard['facility']['code']}"
+            )
+        if out is None and not as_json:
+            raise typer.BadParameter("give --out FILE.pdf, --json, or both")
+
+    run(action, as_json=as_json)

@@ -1,0 +1,98 @@
+"""Report pages: a facility's benchmark dashboard, the registry-wide page, the public page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from printreg.domain.errors import RegistryError
+from printreg.reports.charts import dashboard_charts
+from printreg.services.actor import Actor
+from printreg.services.analytics import AnalyticsService
+from printreg.web.deps import PlatformDep
+from printreg.web.pages.common import TEMPLATES, Page
+from printreg.web.pages.home import error_page, place_of
+
+router = APIRouter(include_in_schema=False)
+
+
+def _charts_json(charts: dict[str, Any]) -> str:
+    """Return the chart specs as JSON safe to embed in a <script> element."""
+    return json.dumps(charts, default=str).replace("</", "<\\/")
+
+
+@router.get("/registries/{registry}/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, registry: str, page: Page) -> Response:
+    """Show a facility's figures beside the registry's and its peer group's, with charts."""
+    params = request.query_params
+    code = params.get("facility")
+    stratum = {
+        "object_type": params.get("object_type") or None,
+        "organ_system": params.get("organ_system") or None,
+    }
+    try:
+        place = place_of(page, registry=registry, facility=code)
+        if place.facility is None:
+            return error_page(page, RegistryError("choose a facility first"), "No facility")
+        data = AnalyticsService(page.platform, page.actor).facility_dashboard(
+            registry, place.facility.code, stratum
+        )
+    except RegistryError as exc:
+        return error_page(page, exc, "Dashboard not available")
+    charts = dashboard_charts(data)
+    return page.render(
+        "dashboard.html",
+        place=place,
+        data=data,
+        charts_json=_charts_json(charts),
+        chart_names=list(charts),
+    )
+
+
+@router.get("/registries/{registry}/analytics", response_class=HTMLResponse)
+def registry_page(registry: str, page: Page) -> Response:
+    """Show every facility's headline figures and the pooled value (registry administrators)."""
+    try:
+        place = place_of(page, registry=registry)
+        data = AnalyticsService(page.platform, page.actor).registry_overview(registry)
+    except RegistryError as exc:
+        return error_page(page, exc, "Registry page not available")
+    from printreg.reports.charts import forest  # noqa: PLC0415
+
+    chart = forest(data["value"])
+    return page.render(
+        "registry_analytics.html",
+        place=place,
+        data=data,
+        charts_json=_charts_json({"forest": chart} if chart else {}),
+    )
+
+
+@router.get("/public/{registry}", response_class=HTMLResponse)
+def public_page(request: Request, registry: str, platform: PlatformDep) -> Response:
+    """Show the registry's public figures (no sign-in): suppressed counts and pooled value."""
+    try:
+        data = AnalyticsService(platform, Actor(name="public")).public_summary(registry)
+    except RegistryError as exc:
+        return TEMPLATES.TemplateResponse(
+            request,
+            "error.html",
+            {"title": "Not found", "message": str(exc), "actor": None},
+            status_code=404,
+        )
+    from printreg.reports.charts import forest  # noqa: PLC0415
+
+    chart = forest(data["value"])
+    return TEMPLATES.TemplateResponse(
+        request,
+        "public.html",
+        {
+            "data": data,
+            "actor": None,
+            "csrf_token": "",
+            "charts_json": _charts_json({"forest": chart} if chart else {}),
+        },
+    )
