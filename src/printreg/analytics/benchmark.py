@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from printreg.analytics.funnel import binomial_limits
-from printreg.analytics.measures import Aggregates
+from printreg.analytics.measures import Aggregates, FacilityFigures
 from printreg.analytics.stats import percentile_rank, quartile_placement
 from printreg.dictionary.analytics import AnalyticsSpec, Measure
 
@@ -112,11 +112,16 @@ def compare(
     spec: AnalyticsSpec,
     facility_id: int,
     stratum: Stratum = Stratum(),
+    own: FacilityFigures | None = None,
 ) -> dict[str, Any]:
-    """Return the facility's benchmark comparison for a precomputed stratum."""
+    """Return the facility's benchmark comparison for a precomputed stratum (with its own
+    quartiles, mean and SD when ``own`` holds its detail)."""
     min_cases = aggregates.min_cases
     rows = _select(aggregates.facility, aggregates, stratum)
     mine = _first(rows.filter(pl.col("facility_id") == facility_id))
+    if own is not None and mine is not None:
+        detail = _first(_select(own.detail, aggregates, stratum))
+        mine = {**mine, **(detail or {})}
     registry = _first(_select(aggregates.registry, aggregates, stratum))
     profile = _first(aggregates.profiles.filter(pl.col("facility_id") == facility_id))
     peer_key = profile["peer_key"] if profile else None
@@ -175,9 +180,9 @@ def _continuous(
         median = _num(mine[f"{name}__median"])
         own |= {
             "median": median,
-            "q1": _num(mine[f"{name}__q1"]),
-            "q3": _num(mine[f"{name}__q3"]),
-            "mean": _num(mine[f"{name}__mean"]),
+            "q1": _num(mine.get(f"{name}__q1")),
+            "q3": _num(mine.get(f"{name}__q3")),
+            "mean": _num(mine.get(f"{name}__mean")),
         }
         eligible = rows.filter(pl.col(f"{name}__n") >= min_cases)
         medians = eligible[f"{name}__median"].drop_nulls().to_list()
@@ -300,10 +305,10 @@ def mix(
     ]
 
 
-def trend(aggregates: Aggregates, measure: Measure, facility_id: int) -> list[dict[str, Any]]:
-    """Return the facility's and the registry's figure of a measure quarter by quarter."""
+def trend(aggregates: Aggregates, measure: Measure, own: pl.DataFrame) -> list[dict[str, Any]]:
+    """Return the facility's (``own``: its per-quarter figures) and the registry's figure of a
+    measure quarter by quarter."""
     name = measure.name
-    own = aggregates.trend.filter(pl.col("facility_id") == facility_id)
     out = []
     for row in aggregates.registry_trend.iter_rows(named=True):
         if row["period"] is None:

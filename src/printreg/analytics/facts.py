@@ -5,7 +5,8 @@ Only complete and locked cases that are not deleted count. Columns:
 - ``facility_id``; ``period`` (first day of the case's quarter, from the spec's period element);
 - ``s_<stratum>``: the case's value of each stratum (a list for multi-valued elements);
 - ``m_<measure>``: continuous → Float64, proportion → Boolean (null outside the denominator),
-  mix → List(Utf8) of categories (group rows give one entry per row);
+  mix → Utf8 for a single-valued element, List(Utf8) for a multi-valued one or a repeating
+  group's element (one entry per row);
 - ``c_<element>``: whether each top-level element holds a value (data completeness);
 - ``v_effect``, ``v_separate``, ``v_by``, ``v_before``, ``v_after``: the value evidence inputs.
 
@@ -338,17 +339,17 @@ class FactBuilder:
         if measure.kind == "mix":
             if key in base.columns and base.schema[key] == pl.List(pl.Utf8):
                 values = pl.col(key)
-            else:
-                source = column_name(element) if hasattr(element, "parse") else measure.value
-                values = pl.concat_list(pl.col(source).cast(pl.Utf8))
-                values = values.list.drop_nulls()
-            if measure.missing_label:
-                values = (
-                    pl.when(values.list.len() == 0)
-                    .then(pl.lit([measure.missing_label], dtype=pl.List(pl.Utf8)))
-                    .otherwise(values)
-                )
-            return values
+                if measure.missing_label:
+                    values = (
+                        pl.when(values.list.len() == 0)
+                        .then(pl.lit([measure.missing_label], dtype=pl.List(pl.Utf8)))
+                        .otherwise(values)
+                    )
+                return values
+            # a single-valued mix stays a plain column: no list to explode when counting
+            source = column_name(element) if hasattr(element, "parse") else measure.value
+            single = pl.col(source).cast(pl.Utf8)
+            return single.fill_null(measure.missing_label) if measure.missing_label else single
         success = measure.success
         assert success is not None  # noqa: S101 - checked by the spec model
         if success.matches:

@@ -3,14 +3,14 @@
 The result (:class:`Aggregates`) is what a registry refresh produces and what dashboards read:
 
 - ``facility``: one row per (level, stratum values, facility) — the wide table of each
-  continuous measure's ``<m>__n``, ``__median``, ``__q1``, ``__q3``, ``__mean``, ``__sd`` and
-  each proportion's ``<m>__n`` (cases in the denominator) and ``<m>__x`` (successes), plus
+  continuous measure's ``<m>__n`` and ``__median`` and each proportion's ``<m>__n`` (cases in the denominator) and ``<m>__x`` (successes), plus
   ``cases``; ``level`` 0 is the whole registry, 1 the first stratum, 2 the first two strata;
 - ``registry`` and ``peers``: per stratum (and peer group), the 25th/50th/75th percentiles of
   the medians of facilities with at least ``min_cases`` values (type 7), how many such
   facilities, and pooled proportions;
 - ``mix``: counts of each category per facility and stratum;
-- ``trend``: per facility and quarter, the same wide table as ``facility`` at level 0;
+- ``registry_trend``: per quarter, the wide table of the measures marked ``trend`` over every
+  facility's cases;
 - ``completeness``: per facility, cases with a value for each element.
 
 Quantiles are type 7 (linear interpolation); percentile ranks are mid-ranks.
@@ -42,7 +42,6 @@ class Aggregates:
     registry: pl.DataFrame
     peers: pl.DataFrame
     mix: pl.DataFrame
-    trend: pl.DataFrame
     registry_trend: pl.DataFrame
     completeness: pl.DataFrame
     profiles: pl.DataFrame
@@ -64,20 +63,29 @@ def _proportions(spec: AnalyticsSpec) -> list[Measure]:
     return [m for m in spec.measures if m.kind == "proportion"]
 
 
-def _measure_aggs(spec: AnalyticsSpec) -> list[pl.Expr]:
+def _measure_aggs(
+    spec: AnalyticsSpec, *, detail: bool = False, only: list[Measure] | None = None
+) -> list[pl.Expr]:
+    """Return the aggregations of every measure (or ``only`` these): count and median of
+    continuous measures (and with ``detail`` their quartiles, mean and SD), count and successes
+    of proportions."""
     aggs: list[pl.Expr] = [pl.len().alias("cases")]
     for measure in _continuous(spec):
+        if only is not None and measure not in only:
+            continue
         col = pl.col(FactColumns.measure(measure.name))
         name = measure.name
-        aggs += [
-            col.count().alias(f"{name}__n"),
-            col.median().alias(f"{name}__median"),
-            col.quantile(0.25, "linear").alias(f"{name}__q1"),
-            col.quantile(0.75, "linear").alias(f"{name}__q3"),
-            col.mean().alias(f"{name}__mean"),
-            col.std().alias(f"{name}__sd"),
-        ]
+        aggs += [col.count().alias(f"{name}__n"), col.median().alias(f"{name}__median")]
+        if detail:
+            aggs += [
+                col.quantile(0.25, "linear").alias(f"{name}__q1"),
+                col.quantile(0.75, "linear").alias(f"{name}__q3"),
+                col.mean().alias(f"{name}__mean"),
+                col.std().alias(f"{name}__sd"),
+            ]
     for measure in _proportions(spec):
+        if only is not None and measure not in only:
+            continue
         col = pl.col(FactColumns.measure(measure.name))
         aggs += [
             col.count().alias(f"{measure.name}__n"),
@@ -157,8 +165,8 @@ def compute(
     levels = stratum_levels(spec, lazy)
     aggs = _measure_aggs(spec)
     queries = [lazy.group_by(["facility_id", *_keys(level)]).agg(aggs) for level in levels]
-    queries.append(lazy.group_by(["facility_id", "period"]).agg(aggs))
-    queries.append(lazy.group_by("period").agg(aggs))
+    trended = [m for m in spec.measures if m.trend]
+    queries.append(lazy.group_by("period").agg(_measure_aggs(spec, only=trended)))
     completeness_cols = [c for c in lazy.collect_schema().names() if c.startswith("c_")]
     queries.append(
         lazy.group_by("facility_id").agg(
@@ -169,10 +177,11 @@ def compute(
     deepest = _keys(levels[-1])
     for measure in mixes:
         col = FactColumns.measure(measure.name)
+        categories = lazy.select("facility_id", *deepest, pl.col(col).alias("category"))
+        if isinstance(lazy.collect_schema()[col], pl.List):
+            categories = categories.explode("category")
         queries.append(
-            lazy.select("facility_id", *deepest, pl.col(col).alias("category"))
-            .explode("category")
-            .drop_nulls("category")
+            categories.drop_nulls("category")
             .group_by(["facility_id", *deepest, "category"])
             .agg(pl.len().alias("count"))
             .with_columns(pl.lit(measure.name).alias("measure"))
@@ -180,11 +189,10 @@ def compute(
     results = pl.collect_all(queries)
     per_level = [_with_all_keys(frame, levels, k) for k, frame in enumerate(results[: len(levels)])]
     facility = pl.concat(per_level, how="diagonal_relaxed")
-    trend = results[len(levels)]
-    registry_trend = results[len(levels) + 1]
-    completeness = results[len(levels) + 2]
+    registry_trend = results[len(levels)]
+    completeness = results[len(levels) + 1]
     mix = (
-        pl.concat(results[len(levels) + 3 :], how="diagonal_relaxed")
+        pl.concat(results[len(levels) + 2 :], how="diagonal_relaxed")
         if mixes
         else pl.DataFrame(
             schema={
@@ -206,9 +214,33 @@ def compute(
         registry=registry,
         peers=peers,
         mix=mix,
-        trend=trend.sort("facility_id", "period"),
         registry_trend=registry_trend.sort("period"),
         completeness=completeness,
         profiles=profiles,
         min_cases=min_cases,
     )
+
+
+@dataclass(frozen=True)
+class FacilityFigures:
+    """One facility's own detail, computed on demand from its rows of the fact table: the
+    wide table of every level with quartiles, mean and SD, and its quarter-by-quarter figures."""
+
+    detail: pl.DataFrame
+    trend: pl.DataFrame
+
+
+def facility_figures(
+    own: pl.DataFrame, spec: AnalyticsSpec, levels: tuple[tuple[str, ...], ...]
+) -> FacilityFigures:
+    """Return the detail of one facility's figures (``own``: its rows of the fact table)."""
+    lazy = own.lazy()
+    aggs = _measure_aggs(spec, detail=True)
+    frames = [
+        _with_all_keys(lazy.group_by(["facility_id", *_keys(level)]).agg(aggs).collect(), levels, k)
+        for k, level in enumerate(levels)
+    ]
+    detail = pl.concat(frames, how="diagonal_relaxed")
+    trended = [m for m in spec.measures if m.trend]
+    trend = lazy.group_by("period").agg(_measure_aggs(spec, only=trended)).sort("period").collect()
+    return FacilityFigures(detail, trend)

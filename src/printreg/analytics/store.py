@@ -20,6 +20,8 @@ import polars as pl
 from printreg.analytics.measures import Aggregates, compute
 
 FactLoader = Callable[[Iterable[int] | None], pl.DataFrame]
+#: bump when the fact table's columns change: snapshots of another format are rebuilt
+FACTS_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -44,29 +46,35 @@ class RegistryAnalytics:
         self._built: Fingerprint | None = None
         self._aggregates: Aggregates | None = None
 
-    def _manifest(self) -> dict[int, int] | None:
+    def _manifest(self, key: str) -> dict[int, int] | None:
+        """Return the counters the snapshot was built from; None when there is no snapshot, or
+        it was built for another spec, definition or fact format (then it is rebuilt whole)."""
         if not (self.manifest_path.is_file() and self.facts_path.is_file()):
             return None
         data = json.loads(self.manifest_path.read_text("utf-8"))
+        if data.get("key") != f"{FACTS_FORMAT}:{key}":
+            return None
         return {int(k): int(v) for k, v in data.get("stamps", {}).items()}
 
-    def _write(self, facts: pl.DataFrame, stamps: dict[int, int]) -> None:
+    def _write(self, facts: pl.DataFrame, stamps: dict[int, int], key: str) -> None:
         """Replace the snapshot and its manifest atomically (rename over the old files)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp_facts = self.facts_path.with_suffix(".parquet.tmp")
         facts.write_parquet(tmp_facts, row_group_size=64_000, statistics=True)
         tmp_manifest = self.manifest_path.with_suffix(".json.tmp")
-        tmp_manifest.write_text(json.dumps({"stamps": stamps}), "utf-8")
+        manifest = {"key": f"{FACTS_FORMAT}:{key}", "stamps": stamps}
+        tmp_manifest.write_text(json.dumps(manifest), "utf-8")
         tmp_facts.replace(self.facts_path)
         tmp_manifest.replace(self.manifest_path)
 
-    def sync_facts(self, stamps: dict[int, int], load: FactLoader) -> int:
+    def sync_facts(self, stamps: dict[int, int], load: FactLoader, key: str = "") -> int:
         """Bring the snapshot up to the given counters; return how many facilities were reloaded.
 
-        A missing or unreadable snapshot is rebuilt whole."""
-        known = self._manifest()
+        A missing snapshot, or one built for another ``key`` (spec and definition versions),
+        is rebuilt whole."""
+        known = self._manifest(key)
         if known is None:
-            self._write(load(None), stamps)
+            self._write(load(None), stamps, key)
             return len(stamps)
         changed = {f for f in set(stamps) | set(known) if stamps.get(f) != known.get(f)}
         if not changed:
@@ -74,7 +82,7 @@ class RegistryAnalytics:
         kept = pl.scan_parquet(self.facts_path).filter(~pl.col("facility_id").is_in(list(changed)))
         fresh = load(sorted(changed))
         merged = pl.concat([kept.collect(), fresh], how="diagonal_relaxed").sort("facility_id")
-        self._write(merged, stamps)
+        self._write(merged, stamps, key)
         return len(changed)
 
     def scan(self) -> pl.LazyFrame:
@@ -97,7 +105,7 @@ class RegistryAnalytics:
         with self._lock:
             if self._aggregates is not None and self._built == wanted:
                 return self._aggregates
-            self.sync_facts(stamps, load)
+            self.sync_facts(stamps, load, spec_key)
             if compute_aggregates is None:
                 raise ValueError("no aggregate function given")
             self._aggregates = compute_aggregates(self.scan(), facilities)

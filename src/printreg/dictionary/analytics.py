@@ -76,6 +76,8 @@ class Measure(_Strict):
     missing_label: str = ""
     #: continuous: convert minutes to dollars with the cost assumption beside it
     cost: bool = False
+    #: follow the measure quarter by quarter (registry and facility)
+    trend: bool = False
     description: str = ""
 
     @model_validator(mode="after")

@@ -28,7 +28,7 @@ from printreg.analytics import benchmark
 from printreg.analytics.benchmark import Stratum
 from printreg.analytics.disclosure import protect_counts, protect_table
 from printreg.analytics.facts import FactBuilder
-from printreg.analytics.measures import Aggregates
+from printreg.analytics.measures import Aggregates, facility_figures
 from printreg.analytics.store import RegistryAnalytics, aggregate_with
 from printreg.analytics.value import (
     CostAssumption,
@@ -179,7 +179,9 @@ class AnalyticsService:
         self._require_facility_reports(registry, facility)
         runtime, spec, aggregates = self.aggregates(registry)
         chosen = self._stratum(runtime, aggregates, dict(stratum or {}))
-        comparison = benchmark.compare(aggregates, spec, facility.id, chosen)
+        own_rows = self._cache(runtime).store.scan().filter(pl.col("facility_id") == facility.id)
+        own = facility_figures(own_rows.collect(), spec, aggregates.levels)
+        comparison = benchmark.compare(aggregates, spec, facility.id, chosen, own)
         self._limit_distributions(comparison)
         mixes = {
             m.name: self._released_mix(
@@ -196,9 +198,7 @@ class AnalyticsService:
             if m.kind == "proportion"
         }
         trends = {
-            m.name: benchmark.trend(aggregates, m, facility.id)
-            for m in spec.measures
-            if m.kind in ("continuous", "proportion")
+            m.name: benchmark.trend(aggregates, m, own.trend) for m in spec.measures if m.trend
         }
         for item in comparison["measures"]:
             if item.get("cost"):
