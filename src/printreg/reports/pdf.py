@@ -101,7 +101,7 @@ class _Report(FPDF):
         self.ln(2)
 
     def chart(self, spec: dict[str, Any]) -> None:
-        png = vlc.vegalite_to_png(spec, scale=2)
+        png = vlc.vegalite_to_png(spec, scale=1.5)
         width = self.epw
         self.image(io.BytesIO(png), w=width)
         self.ln(3)

@@ -39,4 +39,4 @@ def read(session: Session, registry_code: str) -> dict[int, int]:
             AnalyticsStamp.registry_code == registry_code
         )
     )
-    return {int(facility_id): int(version) for facility_id, version in rows.tuples()}
+    return {int(facility_id): int(version) for facility_id, version in rows}
