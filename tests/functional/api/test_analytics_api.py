@@ -73,7 +73,9 @@ def test_another_facilitys_dashboard_is_not_found_like_an_unknown_one(
     other = client.get(f"{API}/facilities/{HOME}/dashboard")
     unknown = client.get(f"{API}/facilities/F9999/dashboard")
     assert other.status_code == unknown.status_code == 404
-    assert HOME not in other.text or "F9999" in unknown.text
+    assert other.json()["detail"].replace(HOME, "?") == unknown.json()["detail"].replace(
+        "F9999", "?"
+    )
 
 
 def test_stratum_filter_validates_codes(
@@ -87,7 +89,8 @@ def test_stratum_filter_validates_codes(
     assert models["cases"] + guides["cases"] == CASES
     bad = client.get(f"{API}/facilities/{HOME}/dashboard?object_type=teapot")
     assert bad.status_code == 400
-    assert "teapot" in bad.text and "object_type" in bad.text
+    assert "teapot" in bad.text
+    assert "object_type" in bad.text
 
 
 def test_dashboard_follows_a_new_case(
