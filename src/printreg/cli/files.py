@@ -1,1 +1,166 @@
-"""`printreg dicom` and `printreg mesh`: inspect imaging and model files (filled in later)."""
+"""`printreg dicom` and `printreg mesh`: inspect imaging and model files without storing them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from printreg.cli.app import JsonOpt, app
+from printreg.cli.common import console, err_console, print_json, run
+from printreg.ingest.dicom import DicomIdentifiersFound, DicomSummary, inspect_paths
+from printreg.ingest.mesh import (
+    DEFAULT_MAX_BYTES,
+    MeshError,
+    load_mesh,
+    measure,
+    parts_warning,
+    thumbnail_png,
+)
+from printreg.settings import Settings
+
+dicom_app = typer.Typer(
+    help="DICOM headers: what a study holds, never who it is about.", no_args_is_help=True
+)
+mesh_app = typer.Typer(help="3D model files: measure what is printed.", no_args_is_help=True)
+app.add_typer(dicom_app, name="dicom")
+app.add_typer(mesh_app, name="mesh")
+
+
+def uid_salt(settings: Settings) -> bytes:
+    """Return the key that hashes Study/Series Instance UIDs, derived from the secret key."""
+    return hmac.new(
+        settings.secret_key.encode(), b"printreg dicom uid hashes", hashlib.sha256
+    ).digest()
+
+
+# -- dicom --------------------------------------------------------------------------------------
+
+
+def _print_summary(summary: DicomSummary) -> None:
+    for study in summary.studies:
+        images = f"{study.images} image{'s' if study.images != 1 else ''}"
+        console.print(
+            f"[bold]study {(study.uid_hash or 'without UID')[:12]}[/] "
+            f"({', '.join(study.modalities) or 'no modality'}): {len(study.series)} series, {images}"
+        )
+        rows: dict[str, object] = {
+            "slice thickness": None
+            if study.slice_thickness_mm is None
+            else f"{study.slice_thickness_mm:g} mm",
+            "contrast": {True: "yes", False: "no", None: None}[study.contrast],
+            "year": study.study_year,
+            "scanner": " ".join((*study.manufacturers, *study.models)) or None,
+            "transfer syntax": ", ".join(study.transfer_syntaxes) or None,
+        }
+        for label, value in rows.items():
+            if value is not None:
+                console.print(f"  {label:<16} {value}", highlight=False)
+    prefill = summary.prefill()
+    for name, prefilled in prefill.items():
+        shown = ", ".join(map(str, prefilled)) if isinstance(prefilled, list) else str(prefilled)
+        console.print(f"pre-fill {name}: {shown}", highlight=False)
+    if not prefill:
+        console.print("nothing to pre-fill")
+    for note in summary.notes:
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+@dicom_app.command("inspect")
+def dicom_inspect(
+    paths: Annotated[
+        list[Path], typer.Argument(help="DICOM files, folders, zips of a series, or a DICOMDIR.")
+    ],
+    deidentify: Annotated[
+        bool,
+        typer.Option(
+            "--deidentify",
+            help="De-identify headers that hold identifiers (DICOM PS3.15 Basic Profile) "
+            "instead of refusing them.",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Summarise DICOM headers: modality, slice thickness, series, images, scanner, contrast.
+
+    Reads headers only, in memory. Headers that still identify a patient or a site are refused
+    with the tags listed, unless --deidentify.
+    """
+
+    def body() -> None:
+        try:
+            summary = inspect_paths(paths, uid_salt=uid_salt(Settings()), deidentify=deidentify)
+        except DicomIdentifiersFound as exc:
+            if as_json:
+                print_json(
+                    {
+                        "ok": False,
+                        "error": exc.message,
+                        "identifiers": [f.label for f in exc.findings],
+                    }
+                )
+            raise
+        if as_json:
+            print_json({"ok": True, **summary.to_dict()})
+        else:
+            _print_summary(summary)
+
+    run(body, as_json=as_json)
+
+
+# -- mesh ---------------------------------------------------------------------------------------
+
+
+@mesh_app.command("inspect")
+def mesh_inspect(
+    path: Annotated[Path, typer.Argument(help="STL (ASCII or binary), 3MF, OBJ or PLY file.")],
+    parts: Annotated[
+        int | None,
+        typer.Option(
+            "--parts", min=1, help="Parts declared for the print: warn when bodies differ."
+        ),
+    ] = None,
+    thumbnail: Annotated[
+        Path | None, typer.Option("--thumbnail", help="Also write a PNG thumbnail to this file.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure a model file: volume, surface area, bounding box, triangles, bodies, watertight."""
+
+    def body() -> None:
+        try:
+            if path.stat().st_size > DEFAULT_MAX_BYTES:
+                raise MeshError(
+                    f"{path.name} is larger than the limit of {DEFAULT_MAX_BYTES} bytes"
+                )
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+        loaded = load_mesh(data, path.name)
+        measurement = measure(loaded)
+        warning = parts_warning(measurement, parts)
+        if thumbnail is not None:
+            thumbnail.write_bytes(thumbnail_png(loaded.mesh))
+        if as_json:
+            print_json({"ok": True, **measurement.to_dict(), "parts_warning": warning})
+            return
+        m = measurement
+        volume = "not measured" if m.volume_ml is None else f"{m.volume_ml:g} mL"
+        x, y, z = m.extents_mm
+        console.print(f"{path.name} ({m.file_format.upper()})")
+        console.print(f"  volume          {volume}")
+        console.print(f"  surface area    {m.surface_area_cm2:g} cm²")
+        console.print(f"  bounding box    {x:g} × {y:g} × {z:g} mm")
+        console.print(f"  triangles       {m.triangles:,} ({m.vertices:,} vertices)")
+        console.print(f"  bodies          {m.bodies}")
+        console.print(f"  watertight      {'yes' if m.watertight else 'no'}")
+        console.print(f"  non-manifold    {m.non_manifold_edges:,} edge(s)")
+        for note in (*m.notes, *filter(None, [warning])):
+            err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+        if thumbnail is not None:
+            console.print(f"thumbnail written to {thumbnail}")
+
+    run(body, as_json=as_json)

@@ -1,0 +1,107 @@
+"""`printreg dicom inspect` and `printreg mesh inspect` on real files, in-process and as a command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydicom.data import get_testdata_file
+from typer.testing import CliRunner
+
+from printreg.cli.app import app
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+IDENTIFIED = FIXTURES / "dicom" / "identified-ct.dcm"
+PLANTED = json.loads((FIXTURES / "dicom" / "identified-ct.json").read_text())
+BRAIN = FIXTURES / "meshes" / "brain-icbm152.stl"
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def assert_clean(text: str) -> None:
+    for value in PLANTED["identifiers"].values():
+        for piece in [value, *(p for p in value.split("^") if len(p) > 3)]:
+            assert piece not in text
+    for uid in PLANTED["uids"]:
+        assert uid not in text
+
+
+def test_dicom_inspect_refuses_identifiers_and_names_the_tags() -> None:
+    code, out, err = invoke("dicom", "inspect", str(IDENTIFIED))
+    assert code == 1
+    assert "refused" in err
+    assert "PatientName" in err
+    assert "InstitutionAddress" in err
+    assert_clean(out + err)
+
+
+def test_dicom_inspect_json_refusal_lists_the_tags() -> None:
+    code, out, err = invoke("dicom", "inspect", str(IDENTIFIED), "--json")
+    assert code == 1
+    refusal = json.loads(out)
+    assert refusal["ok"] is False
+    assert "PatientName" in refusal["identifiers"]
+    assert_clean(out + err)
+
+
+def test_dicom_inspect_deidentify_prints_the_pre_fill() -> None:
+    code, out, err = invoke("dicom", "inspect", "--deidentify", "--json", str(IDENTIFIED))
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["ok"] is True
+    assert summary["prefill"] == {"source_modalities": ["ct"], "slice_thickness_mm": 5.0}
+    assert summary["studies"][0]["study_year"] == 2019
+    assert_clean(out + err)
+
+
+def test_dicom_inspect_reads_a_dicomdir() -> None:
+    dicomdir = get_testdata_file("DICOMDIR", download=False)
+    assert dicomdir is not None
+    code, out, err = invoke("dicom", "inspect", "--deidentify", str(dicomdir))
+    assert code == 0, err
+    assert out.count("study ") == 6
+    assert "pre-fill source_modalities: ct, mr, other" in out
+    assert "6 studies" in err
+    assert "Doe" not in out + err
+
+
+def test_dicom_inspect_names_a_file_that_is_not_dicom(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an image")
+    code, _, err = invoke("dicom", "inspect", str(notes))
+    assert code == 1
+    assert "notes.txt is not a DICOM file" in err
+
+
+def test_mesh_inspect_measures_the_brain(tmp_path: Path) -> None:
+    code, out, err = invoke("mesh", "inspect", str(BRAIN))
+    assert code == 0, err
+    assert "1781.44 mL" in out
+    assert "143.254 × 180.914 × 152.33 mm" in out
+    assert "5,200" in out
+    thumbnail = tmp_path / "brain.png"
+    code, out, err = invoke(
+        "mesh", "inspect", str(BRAIN), "--json", "--parts", "2", "--thumbnail", str(thumbnail)
+    )
+    assert code == 0, err
+    measured = json.loads(out)
+    assert measured["bodies"] == 1
+    assert measured["watertight"] is True
+    assert "2 part(s)" in measured["parts_warning"]
+    assert thumbnail.read_bytes().startswith(b"\x89PNG")
+
+
+def test_mesh_inspect_refuses_other_files(tmp_path: Path) -> None:
+    model = tmp_path / "model.step"
+    model.write_text("ISO-10303-21;")
+    code, _, err = invoke("mesh", "inspect", str(model))
+    assert code == 1
+    assert "model.step: a model must be an .stl, .3mf, .obj or .ply file" in err
+    code, _, err = invoke("mesh", "inspect", str(tmp_path / "missing.stl"))
+    assert code == 1
+    assert "cannot read" in err
