@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -28,7 +28,7 @@ from printreg.analytics import benchmark
 from printreg.analytics.benchmark import Stratum
 from printreg.analytics.disclosure import protect_counts, protect_table
 from printreg.analytics.facts import FactBuilder
-from printreg.analytics.measures import Aggregates, facility_figures
+from printreg.analytics.measures import Aggregates, compute, facility_figures
 from printreg.analytics.store import RegistryAnalytics, aggregate_with
 from printreg.analytics.value import (
     CostAssumption,
@@ -64,6 +64,8 @@ class _Cache:
     store: RegistryAnalytics
     #: pooled strata of the aggregates they were computed from (by identity)
     pooled: tuple[int, list[PooledStratum]] | None = None
+    #: aggregates of narrower strata (intended use, period), by (base aggregates id, stratum)
+    narrowed: dict[Any, Aggregates] = field(default_factory=dict)
 
 
 class AnalyticsService:
@@ -178,8 +180,20 @@ class AnalyticsService:
         facility = self._facility(facility_code)
         self._require_facility_reports(registry, facility)
         runtime, spec, aggregates = self.aggregates(registry)
-        chosen = self._stratum(runtime, aggregates, dict(stratum or {}))
-        own_rows = self._cache(runtime).store.scan().filter(pl.col("facility_id") == facility.id)
+        wanted = dict(stratum or {})
+        period = (
+            _date(wanted.pop("period_from", None), "period_from"),
+            _date(wanted.pop("period_to", None), "period_to"),
+        )
+        narrow = self._narrowing(runtime, spec, aggregates, wanted)
+        chosen = self._stratum(runtime, aggregates, wanted)
+        facts = self._cache(runtime).store.scan()
+        if narrow or period != (None, None):
+            facts = _narrowed(facts, narrow, period)
+            aggregates = self._narrowed_aggregates(
+                registry, spec, aggregates, facts, narrow, period
+            )
+        own_rows = facts.filter(pl.col("facility_id") == facility.id)
         own = facility_figures(own_rows.collect(), spec, aggregates.levels)
         comparison = benchmark.compare(aggregates, spec, facility.id, chosen, own)
         self._limit_distributions(comparison)
@@ -203,6 +217,10 @@ class AnalyticsService:
         for item in comparison["measures"]:
             if item.get("cost"):
                 item["dollars"] = self.cost.dollars(item["facility"].get("median"))
+        if narrow:
+            comparison["stratum"] |= narrow
+        if period != (None, None):
+            comparison["period"] = {"from": _iso(period[0]), "to": _iso(period[1])}
         return {
             "registry": registry,
             "facility": {"code": facility.code, "name": facility.name},
@@ -242,7 +260,49 @@ class AnalyticsService:
             raise InvalidRequest(f"choose {first!r} before narrowing further")
         return stratum
 
-    def _strata_choices(self, runtime: RegistryRuntime, spec: AnalyticsSpec) -> list[dict[str, Any]]:  # fmt: skip
+    def _narrowing(
+        self,
+        runtime: RegistryRuntime,
+        spec: AnalyticsSpec,
+        aggregates: Aggregates,
+        values: dict[str, str | None],
+    ) -> dict[str, str]:
+        """Take the strata that are not precomputed (multi-valued ones such as intended use) out
+        of ``values``; return them with their codes checked."""
+        precomputed = {name for level in aggregates.levels for name in level}
+        out: dict[str, str] = {}
+        for name in [n for n in values if n in spec.strata and n not in precomputed]:
+            value = values.pop(name)
+            if not value:
+                continue
+            codes = runtime.current.value_set_for(runtime.current.elements[name]).lookup
+            if value.lower() not in codes:
+                raise InvalidRequest(f"{name}: {value!r} is not a code of this registry")
+            out[name] = codes[value.lower()]
+        return out
+
+    def _narrowed_aggregates(
+        self,
+        registry: str,
+        spec: AnalyticsSpec,
+        base: Aggregates,
+        facts: pl.LazyFrame,
+        narrow: dict[str, str],
+        period: tuple[dt.date | None, dt.date | None],
+    ) -> Aggregates:
+        """Return the aggregates of the cases in a narrower stratum (cached until a refresh)."""
+        cache = self.platform.analytics[registry]
+        key = (id(base), tuple(sorted(narrow.items())), period)
+        found = cache.narrowed.get(key)
+        if found is None:
+            found = compute(facts, spec, self._facilities(), min_cases=base.min_cases)
+            cache.narrowed = {k: v for k, v in cache.narrowed.items() if k[0] == id(base)}
+            cache.narrowed[key] = found
+        return found  # type: ignore[no-any-return]
+
+    def _strata_choices(
+        self, runtime: RegistryRuntime, spec: AnalyticsSpec
+    ) -> list[dict[str, Any]]:
         out = []
         for name in spec.strata:
             element = runtime.current.elements[name]
@@ -284,7 +344,9 @@ class AnalyticsService:
                 row["registry_share"] = None
         return {"label": label, "rows": rows, "registry_total_hidden": bool(registry.hidden[-1])}
 
-    def _released_funnel(self, points: list[dict[str, Any]], facility_id: int) -> list[dict[str, Any]]:  # fmt: skip
+    def _released_funnel(
+        self, points: list[dict[str, Any]], facility_id: int
+    ) -> list[dict[str, Any]]:
         """Return funnel points without other facilities' identities or small counts."""
         threshold = self._threshold()
         out = []
@@ -425,6 +487,33 @@ class AnalyticsService:
             "cost_assumption": self.cost.describe(),
             "suppression_threshold": threshold,
         }
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _narrowed(
+    facts: pl.LazyFrame, narrow: dict[str, str], period: tuple[dt.date | None, dt.date | None]
+) -> pl.LazyFrame:
+    """Return the fact rows of the cases in a multi-valued stratum and a period."""
+    for name, code in narrow.items():
+        facts = facts.filter(pl.col(f"s_{name}").list.contains(code))
+    start, end = period
+    if start is not None:
+        facts = facts.filter(pl.col("period") >= start)
+    if end is not None:
+        facts = facts.filter(pl.col("period") <= end)
+    return facts
 
 
 METHODS = {

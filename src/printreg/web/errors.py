@@ -14,6 +14,8 @@ from printreg.domain.errors import (
     RegistryError,
     ValidationFailed,
 )
+from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
+from printreg.ingest.mesh import MeshError
 from printreg.services.accounts import LoginFailed
 
 STATUS: dict[type[Exception], int] = {
@@ -24,6 +26,8 @@ STATUS: dict[type[Exception], int] = {
     Conflict: 409,
     LoginFailed: 401,
     DefinitionError: 422,
+    DicomError: 422,  # DicomIdentifiersFound too: the tags are listed, never their values
+    MeshError: 422,
 }
 
 
@@ -32,6 +36,13 @@ class Unauthenticated(RegistryError):  # noqa: N818 - reads as the condition it 
 
 
 STATUS[Unauthenticated] = 401
+
+
+class PayloadTooLarge(RegistryError):  # noqa: N818 - reads as the condition it names
+    """An upload passed its size limit; it was stopped as soon as it did."""
+
+
+STATUS[PayloadTooLarge] = 413
 
 
 def status_of(exc: Exception) -> int:
@@ -49,6 +60,8 @@ async def _handle(request: Request, exc: Exception) -> Response:
         body["issues"] = [i.to_dict() for i in exc.issues]
     if isinstance(exc, DefinitionError):
         body["issues"] = exc.problems
+    if isinstance(exc, DicomIdentifiersFound):
+        body["issues"] = [f.label for f in exc.findings]
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
     return JSONResponse(body, status_code=status_of(exc), headers=headers)
 

@@ -161,3 +161,23 @@ def test_dashboard_page_embeds_chart_specs(
     assert "vega-embed.min.js" in page.text
     other = client_for(OTHER_SITE).get(f"/registries/3dp/dashboard?facility={HOME}")
     assert other.status_code == 404
+
+
+def test_intended_use_and_period_narrow_the_dashboard_on_demand(
+    with_cases: Platform, client_for: Callable[[str], UserClient]
+) -> None:
+    client = client_for(DATA_MANAGER)
+    wanted = "surgical_planning"
+    expected = sum(wanted in r["intended_uses"] for r in records(HOME, CASES))
+    data = _dashboard(client, HOME, f"?intended_use={wanted}")
+    assert data["stratum"] == {"intended_uses": wanted}
+    assert data["cases"] == expected
+    dates = sorted(r["request_date"] for r in records(HOME, CASES))
+    cut = dates[len(dates) // 2]
+    quarter_start = f"{cut[:5]}{(int(cut[5:7]) - 1) // 3 * 3 + 1:02d}-01"
+    later = _dashboard(client, HOME, f"?period_from={quarter_start}")
+    assert later["cases"] == sum(d >= quarter_start for d in dates)
+    assert later["period"] == {"from": quarter_start, "to": None}
+    bad = client.get(f"{API}/facilities/{HOME}/dashboard?period_to=2025-02-30")
+    assert bad.status_code == 400
+    assert "period_to" in bad.text

@@ -16,8 +16,23 @@ CodeQuery = Annotated[str | None, Query(max_length=64, description="Stratum code
 PUBLIC = Actor(name="public")
 
 
-def _stratum(object_type: str | None, organ_system: str | None) -> dict[str, str | None]:
-    return {"object_type": object_type, "organ_system": organ_system}
+DateQuery = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")]
+
+
+def _stratum(
+    object_type: str | None,
+    organ_system: str | None,
+    intended_use: str | None = None,
+    period_from: str | None = None,
+    period_to: str | None = None,
+) -> dict[str, str | None]:
+    return {
+        "object_type": object_type,
+        "organ_system": organ_system,
+        "intended_uses": intended_use,
+        "period_from": period_from,
+        "period_to": period_to,
+    }
 
 
 @router.get("/registries/{registry}/facilities/{facility}/dashboard")
@@ -28,11 +43,16 @@ def facility_dashboard(
     actor: ActorDep,
     object_type: CodeQuery = None,
     organ_system: CodeQuery = None,
+    intended_use: CodeQuery = None,
+    period_from: DateQuery = None,
+    period_to: DateQuery = None,
 ) -> dict[str, Any]:
     """Return a facility's benchmark dashboard: its figures beside registry and peer group,
-    mixes, funnel points, trends, completeness and pooled value (facility members)."""
+    mixes, funnel points, trends, completeness and pooled value (facility members). Object
+    type and organ system are precomputed; intended use and a period are computed on demand."""
     service = AnalyticsService(platform, actor)
-    return service.facility_dashboard(registry, facility, _stratum(object_type, organ_system))
+    stratum = _stratum(object_type, organ_system, intended_use, period_from, period_to)
+    return service.facility_dashboard(registry, facility, stratum)
 
 
 @router.get("/registries/{registry}/facilities/{facility}/charts")

@@ -30,8 +30,8 @@ def dashboard(request: Request, registry: str, page: Page) -> Response:
     params = request.query_params
     code = params.get("facility")
     stratum = {
-        "object_type": params.get("object_type") or None,
-        "organ_system": params.get("organ_system") or None,
+        name: params.get(name) or None
+        for name in ("object_type", "organ_system", "intended_uses", "period_from", "period_to")
     }
     try:
         place = place_of(page, registry=registry, facility=code)
