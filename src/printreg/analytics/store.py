@@ -45,6 +45,8 @@ class RegistryAnalytics:
         self._lock = threading.Lock()
         self._built: Fingerprint | None = None
         self._aggregates: Aggregates | None = None
+        #: moves with every recomputation: caches derived from the aggregates key on it
+        self.generation = 0
 
     def _manifest(self, key: str) -> dict[int, int] | None:
         """Return the counters the snapshot was built from; None when there is no snapshot, or
@@ -110,6 +112,7 @@ class RegistryAnalytics:
                 raise ValueError("no aggregate function given")
             self._aggregates = compute_aggregates(self.scan(), facilities)
             self._built = wanted
+            self.generation += 1
             return self._aggregates
 
 

@@ -62,9 +62,9 @@ def external_evidence(registry_code: str) -> dict[str, Any]:
 class _Cache:
     spec: AnalyticsSpec
     store: RegistryAnalytics
-    #: pooled strata of the aggregates they were computed from (by identity)
-    pooled: tuple[int, list[PooledStratum]] | None = None
-    #: aggregates of narrower strata (intended use, period), by (base aggregates id, stratum)
+    #: pooled strata and confidence tests, with the store generation they were computed from
+    pooled: tuple[int, tuple[list[PooledStratum], dict[str, Any]]] | None = None
+    #: aggregates of narrower strata (intended use, period), by (store generation, stratum)
     narrowed: dict[Any, Aggregates] = field(default_factory=dict)
 
 
@@ -230,7 +230,7 @@ class AnalyticsService:
             "funnel": funnels,
             "trend": trends,
             "completeness": benchmark.completeness(aggregates, facility.id),
-            "value": self._value(registry, aggregates, facility.id),
+            "value": self._value(registry, facility.id),
             "cost_assumption": self.cost.describe(),
             "methods": METHODS,
             "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -292,11 +292,12 @@ class AnalyticsService:
     ) -> Aggregates:
         """Return the aggregates of the cases in a narrower stratum (cached until a refresh)."""
         cache = self.platform.analytics[registry]
-        key = (id(base), tuple(sorted(narrow.items())), period)
+        generation = cache.store.generation
+        key = (generation, tuple(sorted(narrow.items())), period)
         found = cache.narrowed.get(key)
         if found is None:
             found = compute(facts, spec, self._facilities(), min_cases=base.min_cases)
-            cache.narrowed = {k: v for k, v in cache.narrowed.items() if k[0] == id(base)}
+            cache.narrowed = {k: v for k, v in cache.narrowed.items() if k[0] == generation}
             cache.narrowed[key] = found
         return found  # type: ignore[no-any-return]
 
@@ -358,17 +359,21 @@ class AnalyticsService:
 
     # -- value ------------------------------------------------------------------------------
 
-    def _pooled(self, registry: str, aggregates: Aggregates) -> list[PooledStratum]:
+    def _pooled(self, registry: str) -> tuple[list[PooledStratum], dict[str, Any]]:
+        """Return the pooled strata and confidence tests (computed once per refresh)."""
         cache = self.platform.analytics[registry]
-        if cache.pooled is None or cache.pooled[0] != id(aggregates):
-            cache.pooled = (id(aggregates), pool_strata(facility_effects(cache.store.scan())))
+        if cache.pooled is None or cache.pooled[0] != cache.store.generation:
+            facts = cache.store.scan()
+            separates = facts.select("v_separate").unique().collect()["v_separate"].drop_nulls()
+            confidence = {str(v): confidence_gain(facts, str(v)) for v in separates.sort()}
+            strata = pool_strata(facility_effects(facts))
+            cache.pooled = (cache.store.generation, (strata, confidence))
         return cache.pooled[1]  # type: ignore[no-any-return]
 
-    def _value(
-        self, registry: str, aggregates: Aggregates, facility_id: int | None
-    ) -> dict[str, Any]:
+    def _value(self, registry: str, facility_id: int | None) -> dict[str, Any]:
         out = []
-        for pooled in self._pooled(registry, aggregates):
+        strata, confidence = self._pooled(registry)
+        for pooled in strata:
             data = pooled.to_dict()
             if pooled.result is not None:
                 data["dollars"] = self.cost.dollars(pooled.result.estimate)
@@ -378,19 +383,15 @@ class AnalyticsService:
         return {
             "pooled": out,
             "external": external_evidence(registry),
+            "confidence": confidence,
             "method": "REML random effects with the Hartung-Knapp CI on facility mean time saved "
             "(v = sd²/n, facilities with at least two values); models never pooled with guides",
         }
 
     def value_evidence(self, registry: str) -> dict[str, Any]:
         """Return pooled time saved, costs, confidence gain and external evidence (any user)."""
-        runtime, _, aggregates = self.aggregates(registry)
-        value = self._value(registry, aggregates, None)
-        facts = self._cache(runtime).store.scan()
-        value["confidence"] = {
-            str(v): confidence_gain(facts, v)
-            for v in facts.select("v_separate").unique().collect()["v_separate"].drop_nulls()
-        }
+        self.aggregates(registry)  # brings the snapshot up to date
+        value = self._value(registry, None)
         value["cost_assumption"] = self.cost.describe()
         return value
 
@@ -425,7 +426,7 @@ class AnalyticsService:
             ],
             "facilities": rows,
             "completeness": benchmark.completeness(aggregates, None),
-            "value": self._value(registry, aggregates, None),
+            "value": self._value(registry, None),
             "cost_assumption": self.cost.describe(),
         }
 
@@ -474,7 +475,7 @@ class AnalyticsService:
                 "total": None if released_counts.hidden[-1] else int(released_counts.values[-1]),
             }
         facilities = int(aggregates.profiles.filter(pl.col("recent_cases") >= 0).height)
-        value = self._value(registry, aggregates, None)
+        value = self._value(registry, None)
         for item in value["pooled"]:
             if item["cases"] < threshold:
                 item["cases"] = None
