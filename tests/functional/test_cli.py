@@ -117,7 +117,7 @@ def test_unknown_case_id_is_a_clear_error(platform: Platform) -> None:
 def test_registry_commands(platform: Platform, tmp_path: Path) -> None:
     code, out, _ = invoke("registry", "list", "--json")
     assert code == 0
-    assert [r["code"] for r in json.loads(out)] == ["3dp"]
+    assert [r["code"] for r in json.loads(out)] == ["3dp", "gsae"]
     code, out, _ = invoke("registry", "show", "3dp", "--json")
     assert json.loads(out)["version"] == "1.0.0"
     shipped = shipped_definition_paths()[0]

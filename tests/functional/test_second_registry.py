@@ -1,0 +1,313 @@
+"""A second shipped registry (gsae) works end to end with no code of its own, on both databases.
+
+The 3D-Printed Guide Safety and Adverse Event Registry is only a definition file and an analytics
+file; these tests walk it through the same paths as the 3D Printing Registry: `db upgrade`, the
+case service, the REST API, CSV import and export, the case form and facility isolation.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import inspect
+from tests.functional.api.conftest import UserClient, post_login, session_csrf
+from typer.testing import CliRunner
+
+from printreg.cli.app import app as cli_app
+from printreg.dictionary import CodesElement, GroupElement
+from printreg.dictionary.analytics import shipped_spec
+from printreg.domain.errors import NotFound, ValidationFailed
+from printreg.ingest import FlatLayout
+from printreg.services.accounts import AccountService
+from printreg.services.actor import Actor
+from printreg.services.analytics import AnalyticsService
+from printreg.services.cases import CaseQuery, CaseService
+from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
+from printreg.services.exports import export_cases
+from printreg.services.imports import Importer
+from printreg.services.platform import Platform
+from printreg.services.registries import RegistryService
+from printreg.settings import Settings
+from printreg.web.app import create_app
+
+REG = "gsae"
+API = f"/api/v1/registries/{REG}"
+HOME, OTHER = "F0001", "F0002"
+DATA_MANAGER = "data.manager@demo.printreg.org"
+OTHER_SITE = "other.site@demo.printreg.org"
+
+
+def gsae_record(n: int, *, event: bool = False) -> dict[str, Any]:
+    """Return a valid gsae record; with ``event`` a guide-related adverse event is reported."""
+    record: dict[str, Any] = {
+        "local_case_id": f"GS-{n:04d}",
+        "patient_age_years": 40 + n % 30,
+        "procedure_date": f"2025-0{1 + n % 9}-1{n % 9}",
+        "report_date": f"2025-0{1 + n % 9}-2{n % 9}",
+        "guide_type": ["cutting", "drilling", "positioning"][n % 3],
+        "anatomic_region": ["knee", "spine", "craniomaxillofacial"][n % 3],
+        "sterilization_method": "steam",
+        "guides": [
+            {"material": "pa12", "sterilization_cycles": 1},
+            *([{"material": "photopolymer", "sterilization_cycles": 2}] if n % 2 else []),
+        ],
+        "guide_fit": 3 + n % 3,
+        "guide_fracture": False,
+        "guide_event": event,
+    }
+    if event:
+        record |= {
+            "event_types": ["misfit", "delay"],
+            "event_severity": "moderate",
+            "time_to_event_days": 0,
+            "reoperation": False,
+            "comment": "free-hand cut after the guide did not seat",
+        }
+    return record
+
+
+# -- the registry exists after db upgrade -------------------------------------------------------
+
+
+def test_db_upgrade_registers_gsae_with_its_case_tables(platform: Platform) -> None:
+    result = CliRunner().invoke(cli_app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.stderr
+    assert "0 change(s)" in result.stdout  # the template database was upgraded the same way
+    registries = {r.code: r for r in RegistryService(platform, Actor.operator()).registries()}
+    assert {"3dp", REG} <= set(registries)
+    assert registries[REG].versions == ["1.0.0"]
+    assert registries[REG].name == "3D-Printed Guide Safety and Adverse Event Registry"
+    tables = set(inspect(platform.engine).get_table_names())
+    assert {"reg_gsae_case", "reg_gsae_case__guides", "reg_gsae_case__event_types"} <= tables
+    main = {c["name"] for c in inspect(platform.engine).get_columns("reg_gsae_case")}
+    assert {"facility_id", "procedure_date", "guide_fit", "guide_count"} <= main
+    definition = platform.registry(REG).current
+    assert definition.case_date == "procedure_date"
+    assert shipped_spec(definition).registry == REG  # the analytics file fits the definition
+
+
+# -- the case service ---------------------------------------------------------------------------
+
+
+def test_cases_are_created_validated_and_listed(seeded: Platform, operator: Actor) -> None:
+    service = CaseService(seeded, operator)
+    plain = service.create(REG, HOME, gsae_record(1))
+    with_event = service.create(REG, HOME, gsae_record(2, event=True))
+    view = service.get(REG, with_event.id)
+    assert view.registry == REG
+    assert view.record["event_types"] == ["misfit", "delay"]
+    assert view.record["guides"] == [{"material": "pa12", "sterilization_cycles": 1}]
+    assert view.derived == {"guide_count": 1, "report_delay_days": 10}
+    assert service.get(REG, plain.id).derived["guide_count"] == 2
+
+    listed = service.list_cases(REG, CaseQuery(limit=10), columns=("procedure_date",))
+    assert {c.local_case_id for c in listed.items} == {"GS-0001", "GS-0002"}
+    assert service.list_cases(REG, CaseQuery(where={"guide_type": "drilling"})).items[0].id == (
+        plain.id
+    )
+    # the 3dp registry is untouched
+    assert service.list_cases("3dp", CaseQuery(limit=10)).items == []
+
+
+def test_conditions_and_rules_of_gsae_are_enforced(seeded: Platform, operator: Actor) -> None:
+    bad = gsae_record(3)
+    bad |= {"guide_event": True, "report_date": "2024-01-01", "guide_fit": 6}
+    bad["guide_fracture"] = True
+    bad["guides"][0]["material"] = "wood"
+    with pytest.raises(ValidationFailed) as failure:
+        CaseService(seeded, operator).create(REG, HOME, bad)
+    found = {(i.path, i.rule) for i in failure.value.issues if i.severity == "error"}
+    assert {
+        ("event_types", "required"),
+        ("event_severity", "required"),
+        ("fragments_retrieved", "required"),
+        ("guide_fit", "range"),
+        ("guides[1].material", "value_set"),
+        ("report_date", "report_after_procedure"),
+    } <= found
+    # an element that does not apply (no event) must stay empty
+    stray = gsae_record(4) | {"event_types": ["debris"]}
+    with pytest.raises(ValidationFailed) as failure:
+        CaseService(seeded, operator).create(REG, HOME, stray)
+    assert [i.path for i in failure.value.issues] == ["event_types"]
+
+
+def test_facility_users_see_only_their_own_gsae_cases(seeded: Platform, operator: Actor) -> None:
+    ensure_demo_accounts(seeded, REG, (HOME, OTHER))
+    saved = CaseService(seeded, operator).create(REG, HOME, gsae_record(5))
+    accounts = AccountService(seeded)
+    other = accounts.actor_for(accounts.authenticate(OTHER_SITE, DEMO_PASSWORD).id)
+    home = accounts.actor_for(accounts.authenticate(DATA_MANAGER, DEMO_PASSWORD).id)
+    assert CaseService(seeded, home).get(REG, saved.id).facility == HOME
+    with pytest.raises(NotFound):
+        CaseService(seeded, other).get(REG, saved.id)
+    assert CaseService(seeded, other).list_cases(REG, CaseQuery()).items == []
+    with pytest.raises(NotFound):
+        CaseService(seeded, other).create(REG, HOME, gsae_record(6))
+
+
+# -- the REST API and the pages -----------------------------------------------------------------
+
+
+@pytest.fixture
+def sign_in(settings: Settings, seeded: Platform) -> Iterator[Callable[[str], UserClient]]:
+    """Return a function signing a demo person in to the web application."""
+    ensure_demo_accounts(seeded, REG, (HOME, OTHER))
+    web = create_app(settings, seeded)
+    with ExitStack() as stack:
+
+        def make(email: str) -> UserClient:
+            http = stack.enter_context(TestClient(web, base_url="http://testserver"))
+            assert post_login(http, email, DEMO_PASSWORD).status_code == 303
+            return UserClient(http, email, session_csrf(seeded, http))
+
+        yield make
+
+
+def test_the_api_creates_reads_and_isolates_gsae_cases(
+    sign_in: Callable[[str], UserClient],
+) -> None:
+    dm = sign_in(DATA_MANAGER)
+    created = dm.post(f"{API}/cases", params={"facility": HOME}, json=gsae_record(7, event=True))
+    assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    case = dm.get(f"{API}/cases/{case_id}")
+    assert case.status_code == 200
+    body = case.json()
+    assert (body["registry"], body["facility"]) == (REG, HOME)
+    assert body["record"]["event_severity"] == "moderate"
+    assert body["derived"]["guide_count"] == 2
+    invalid = dm.post(
+        f"{API}/cases", params={"facility": HOME}, json=gsae_record(8) | {"guide_fit": 0}
+    )
+    assert invalid.status_code == 422
+    assert [i["path"] for i in invalid.json()["issues"]] == ["guide_fit"]
+    definition = dm.get(f"{API}/definition")
+    assert definition.status_code == 200
+    assert definition.json()["registry"]["code"] == REG
+
+    other = sign_in(OTHER_SITE)
+    assert other.get(f"{API}/cases/{case_id}").status_code == 404
+    assert other.get(f"{API}/cases").json()["items"] == []
+    assert [c["id"] for c in dm.get(f"{API}/cases").json()["items"]] == [case_id]
+
+
+def _form_data(record: dict[str, Any], definition: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+
+    def text(value: Any) -> str:
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    for name, element in definition.elements.items():
+        if name not in record:
+            continue
+        if isinstance(element, GroupElement):
+            for i, row in enumerate(record[name], start=1):
+                data |= {f"{name}-{i}-{k}": text(v) for k, v in row.items()}
+        elif isinstance(element, CodesElement):
+            data[name] = list(record[name])
+        else:
+            data[name] = text(record[name])
+    return data
+
+
+def test_the_case_form_renders_and_saves_a_gsae_case(
+    sign_in: Callable[[str], UserClient], seeded: Platform
+) -> None:
+    dm = sign_in(DATA_MANAGER)
+    definition = seeded.registry(REG).current
+    page = dm.get(f"/registries/{REG}/cases/new?facility={HOME}")
+    assert page.status_code == 200
+    for section in definition.sections:
+        assert f"<legend>{section.label}</legend>" in page.text
+    for name in ("f-guide_fit", "f-guides-1-material", "f-event_severity", "f-event_types-"):
+        assert f'id="{name}' in page.text, name
+    assert "organ" not in page.text.lower()  # nothing of the 3dp form leaks in
+
+    data = _form_data(gsae_record(9, event=True), definition)
+    posted = dm.http.post(
+        f"/registries/{REG}/cases/new?facility={HOME}",
+        data={**data, "csrf_token": dm.csrf, "action": "complete"},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text[:2000]
+    detail = dm.get(posted.headers["location"])
+    assert detail.status_code == 200
+    assert "<h1>GS-0009</h1>" in detail.text
+    assert "Misfit needing a free-hand technique" in detail.text
+    home = dm.get(f"/registries/{REG}/home")
+    assert home.status_code == 200
+    assert "GS-0009" in home.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the case list page filters and shows 3dp's organ_system whatever the registry "
+    "(src/printreg/web/pages/cases.py LIST_FILTER_ELEMENT; templates/cases.html)",
+)
+def test_the_case_list_page_lists_gsae_cases(
+    sign_in: Callable[[str], UserClient], seeded: Platform, operator: Actor
+) -> None:
+    CaseService(seeded, operator).create(REG, HOME, gsae_record(10))
+    listing = sign_in(DATA_MANAGER).get(f"/registries/{REG}/cases")
+    assert listing.status_code == 200
+    assert "GS-0010" in listing.text
+    assert "Organ system" not in listing.text
+
+
+# -- import, export, dashboards -----------------------------------------------------------------
+
+
+def _write_csv(path: Path, layout: FlatLayout, rows: list[dict[str, Any]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, layout.columns)
+        writer.writeheader()
+        writer.writerows(layout.to_row(r) for r in rows)
+    return path
+
+
+def test_csv_import_and_export_round_trip(
+    seeded: Platform, operator: Actor, tmp_path: Path
+) -> None:
+    layout = FlatLayout(seeded.registry(REG).current)
+    assert "guide_2_sterilization_cycles" in layout.columns
+    rows = [gsae_record(n, event=n % 3 == 0) for n in range(10, 22)]
+    source = _write_csv(tmp_path / "gsae.csv", layout, rows)
+    dry = Importer(seeded, operator, REG, HOME, batch_rows=100).run(source)
+    assert (dry.rows, dry.new, dry.rejected, dry.committed) == (12, 12, 0, False)
+    done = Importer(seeded, operator, REG, HOME, batch_rows=100).run(source, commit=True)
+    assert (done.new, done.rejected) == (12, 0)
+    bulk = CaseService(seeded, operator).find(REG, HOME, "GS-0012")
+    assert bulk.record["event_types"] == ["misfit", "delay"]
+    assert bulk.derived["guide_count"] == 1
+
+    out = tmp_path / "export.csv"
+    count, _ = export_cases(seeded, operator, REG, "csv", out, HOME)
+    assert count == 12
+    exported = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
+    assert {r["local_case_id"] for r in exported} == {r["local_case_id"] for r in rows}
+    again = Importer(seeded, operator, REG, HOME, batch_rows=100).run(out, commit=True)
+    assert (again.unchanged, again.new, again.updated, again.rejected) == (12, 0, 0, 0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the dashboard always pools value evidence, whose columns exist only for a registry "
+    "with a `value:` block (services/analytics.py _value → analytics/value.py facility_effects)",
+)
+def test_the_facility_dashboard_reports_gsae_measures(seeded: Platform, operator: Actor) -> None:
+    service = CaseService(seeded, operator)
+    for n in range(30, 42):
+        service.create(REG, HOME if n % 2 else OTHER, gsae_record(n, event=n % 4 == 0))
+    dashboard = AnalyticsService(seeded, operator).facility_dashboard(REG, HOME)
+    assert dashboard["registry"] == REG
+    names = {m["name"] for m in dashboard["measures"]}
+    assert {"event_rate", "guide_fit", "fracture_rate"} <= names
+    assert {"guide_type_mix", "material_mix", "event_type_mix"} <= set(dashboard["mix"])
