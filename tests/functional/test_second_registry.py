@@ -297,17 +297,12 @@ def test_csv_import_and_export_round_trip(
     assert (again.unchanged, again.new, again.updated, again.rejected) == (12, 0, 0, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dashboard always pools value evidence, whose columns exist only for a registry "
-    "with a `value:` block (services/analytics.py _value → analytics/value.py facility_effects)",
-)
 def test_the_facility_dashboard_reports_gsae_measures(seeded: Platform, operator: Actor) -> None:
     service = CaseService(seeded, operator)
     for n in range(30, 42):
         service.create(REG, HOME if n % 2 else OTHER, gsae_record(n, event=n % 4 == 0))
     dashboard = AnalyticsService(seeded, operator).facility_dashboard(REG, HOME)
     assert dashboard["registry"] == REG
-    names = {m["name"] for m in dashboard["measures"]}
+    names = {m["measure"] for m in dashboard["measures"]}
     assert {"event_rate", "guide_fit", "fracture_rate"} <= names
     assert {"guide_type_mix", "material_mix", "event_type_mix"} <= set(dashboard["mix"])

@@ -272,25 +272,31 @@ def funnel_points(
     ]
 
 
+def _stratum_counts(frame: pl.DataFrame, measure: str, stratum: Stratum) -> pl.DataFrame:
+    """Return (category, count) of a mix in a stratum, summed over any deeper strata."""
+    frame = frame.filter(pl.col("measure") == measure)
+    for name, value in stratum.values:
+        frame = frame.filter(pl.col(f"s_{name}") == value)
+    return frame.group_by("category").agg(pl.col("count").sum())
+
+
 def mix(
     aggregates: Aggregates,
     measure: str,
-    facility_id: int | None,
+    own: FacilityFigures | None = None,
     stratum: Stratum = Stratum(),
 ) -> list[dict[str, Any]]:
-    """Return a mix's categories with counts and shares: the facility's (None: registry's)."""
-    frame = aggregates.mix.filter(pl.col("measure") == measure)
-    for name, value in stratum.values:
-        frame = frame.filter(pl.col(f"s_{name}") == value)
-    registry = frame.group_by("category").agg(pl.col("count").sum().alias("registry"))
-    own = (
-        frame.filter(pl.col("facility_id") == facility_id)
-        .group_by("category")
-        .agg(pl.col("count").sum().alias("count"))
-        if facility_id is not None
+    """Return a mix's categories with counts and shares: the facility's (from ``own``, its
+    figures) beside the registry's; the registry's alone when ``own`` is None."""
+    registry = _stratum_counts(aggregates.mix, measure, stratum).rename({"count": "registry"})
+    mine = (
+        _stratum_counts(own.mix, measure, stratum)
+        if own is not None
         else registry.rename({"registry": "count"})
     )
-    table = registry.join(own, on="category", how="left").with_columns(pl.col("count").fill_null(0))
+    table = registry.join(mine, on="category", how="full", coalesce=True).with_columns(
+        pl.col("count").fill_null(0), pl.col("registry").fill_null(0)
+    )
     total_own = table["count"].sum() or 0
     total_reg = table["registry"].sum() or 0
     return [
@@ -301,7 +307,7 @@ def mix(
             "registry": int(r["registry"]),
             "registry_share": r["registry"] / total_reg if total_reg else None,
         }
-        for r in table.sort("registry", descending=True).iter_rows(named=True)
+        for r in table.sort("registry", "category", descending=[True, False]).iter_rows(named=True)
     ]
 
 

@@ -8,7 +8,8 @@ The result (:class:`Aggregates`) is what a registry refresh produces and what da
 - ``registry`` and ``peers``: per stratum (and peer group), the 25th/50th/75th percentiles of
   the medians of facilities with at least ``min_cases`` values (type 7), how many such
   facilities, and pooled proportions;
-- ``mix``: counts of each category per facility and stratum;
+- ``mix``: counts of each category per deepest stratum over every facility (a facility's own
+  counts come from its rows, see :func:`facility_figures`);
 - ``registry_trend``: per quarter, the wide table of the measures marked ``trend`` over every
   facility's cases;
 - ``completeness``: per facility, cases with a value for each element.
@@ -175,17 +176,7 @@ def compute(
     )
     mixes = [m for m in spec.measures if m.kind == "mix"]
     deepest = _keys(levels[-1])
-    for measure in mixes:
-        col = FactColumns.measure(measure.name)
-        categories = lazy.select("facility_id", *deepest, pl.col(col).alias("category"))
-        if isinstance(lazy.collect_schema()[col], pl.List):
-            categories = categories.explode("category")
-        queries.append(
-            categories.drop_nulls("category")
-            .group_by(["facility_id", *deepest, "category"])
-            .agg(pl.len().alias("count"))
-            .with_columns(pl.lit(measure.name).alias("measure"))
-        )
+    queries += mix_counts(lazy, spec, deepest)
     results = pl.collect_all(queries)
     per_level = [_with_all_keys(frame, levels, k) for k, frame in enumerate(results[: len(levels)])]
     facility = pl.concat(per_level, how="diagonal_relaxed")
@@ -194,14 +185,7 @@ def compute(
     mix = (
         pl.concat(results[len(levels) + 2 :], how="diagonal_relaxed")
         if mixes
-        else pl.DataFrame(
-            schema={
-                "facility_id": pl.Int64,
-                "category": pl.Utf8,
-                "count": pl.UInt32,
-                "measure": pl.Utf8,
-            }
-        )
+        else pl.DataFrame(schema={"measure": pl.Utf8, "category": pl.Utf8, "count": pl.UInt32})
     )
     profiles = facility_profiles(facilities, lazy, spec)
     by = ["level", *deepest]
@@ -221,6 +205,25 @@ def compute(
     )
 
 
+def mix_counts(lazy: pl.LazyFrame, spec: AnalyticsSpec, by: list[str]) -> list[pl.LazyFrame]:
+    """Return, per mix measure, the count of each category by ``by`` (lists are exploded:
+    a case with two modalities counts once in each). Counts add up, so coarser strata are sums."""
+    out = []
+    schema = lazy.collect_schema()
+    for measure in (m for m in spec.measures if m.kind == "mix"):
+        col = FactColumns.measure(measure.name)
+        categories = lazy.select(*by, pl.col(col).alias("category"))
+        if isinstance(schema[col], pl.List):
+            categories = categories.explode("category")
+        out.append(
+            categories.drop_nulls("category")
+            .group_by([*by, "category"])
+            .agg(pl.len().alias("count"))
+            .with_columns(pl.lit(measure.name).alias("measure"))
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class FacilityFigures:
     """One facility's own detail, computed on demand from its rows of the fact table: the
@@ -228,6 +231,7 @@ class FacilityFigures:
 
     detail: pl.DataFrame
     trend: pl.DataFrame
+    mix: pl.DataFrame
 
 
 def facility_figures(
@@ -243,4 +247,11 @@ def facility_figures(
     detail = pl.concat(frames, how="diagonal_relaxed")
     trended = [m for m in spec.measures if m.trend]
     trend = lazy.group_by("period").agg(_measure_aggs(spec, only=trended)).sort("period").collect()
-    return FacilityFigures(detail, trend)
+    deepest = _keys(levels[-1])
+    counts = pl.collect_all(mix_counts(lazy, spec, deepest))
+    mix = (
+        pl.concat(counts, how="diagonal_relaxed")
+        if counts
+        else pl.DataFrame(schema={"measure": pl.Utf8, "category": pl.Utf8, "count": pl.UInt32})
+    )
+    return FacilityFigures(detail, trend, mix)

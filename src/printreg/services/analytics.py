@@ -198,9 +198,7 @@ class AnalyticsService:
         comparison = benchmark.compare(aggregates, spec, facility.id, chosen, own)
         self._limit_distributions(comparison)
         mixes = {
-            m.name: self._released_mix(
-                m.label, benchmark.mix(aggregates, m.name, facility.id, chosen)
-            )
+            m.name: self._released_mix(m.label, benchmark.mix(aggregates, m.name, own, chosen))
             for m in spec.measures
             if m.kind == "mix"
         }
@@ -362,6 +360,8 @@ class AnalyticsService:
     def _pooled(self, registry: str) -> tuple[list[PooledStratum], dict[str, Any]]:
         """Return the pooled strata and confidence tests (computed once per refresh)."""
         cache = self.platform.analytics[registry]
+        if cache.spec.value is None:  # the registry declares no value evidence
+            return [], {}
         if cache.pooled is None or cache.pooled[0] != cache.store.generation:
             facts = cache.store.scan()
             separates = facts.select("v_separate").unique().collect()["v_separate"].drop_nulls()
@@ -464,7 +464,7 @@ class AnalyticsService:
         for m in spec.measures:
             if m.kind != "mix":
                 continue
-            rows_ = benchmark.mix(aggregates, m.name, None)
+            rows_ = benchmark.mix(aggregates, m.name)
             released_counts = protect_counts([r["registry"] for r in rows_], threshold)
             mixes[m.name] = {
                 "label": m.label,
