@@ -259,17 +259,15 @@ def funnel_points(
     stratum: Stratum = Stratum(),
 ) -> list[dict[str, Any]]:
     """Return every facility's (n, proportion) for a funnel plot (facility ids, no names)."""
+    n, x = f"{measure}__n", f"{measure}__x"
     rows = _select(aggregates.facility, aggregates, stratum).filter(
-        pl.col(f"{measure}__n") >= aggregates.min_cases
+        pl.col(n) >= aggregates.min_cases
     )
-    return [
-        {
-            "facility_id": r["facility_id"],
-            "n": int(r[f"{measure}__n"]),
-            "p": int(r[f"{measure}__x"]) / int(r[f"{measure}__n"]),
-        }
-        for r in rows.select("facility_id", f"{measure}__n", f"{measure}__x").iter_rows(named=True)
-    ]
+    return rows.select(
+        "facility_id",
+        pl.col(n).cast(pl.Int64).alias("n"),
+        (pl.col(x).cast(pl.Float64) / pl.col(n)).alias("p"),
+    ).to_dicts()
 
 
 def _stratum_counts(frame: pl.DataFrame, measure: str, stratum: Stratum) -> pl.DataFrame:

@@ -56,10 +56,13 @@ class PoolResult:
     weights: tuple[float, ...]
     level: float = 0.95
 
-    def to_dict(self) -> dict[str, object]:
-        """Return every field as plain JSON-ready values (weights as a list)."""
-        data = dataclasses.asdict(self)
-        data["weights"] = list(self.weights)
+    def to_dict(self, *, weights: bool = True) -> dict[str, object]:
+        """Return every field as plain JSON-ready values (weights as a list, or left out)."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        if weights:
+            data["weights"] = list(self.weights)
+        else:
+            del data["weights"]
         return data
 
 

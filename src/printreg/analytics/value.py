@@ -80,7 +80,8 @@ class PooledStratum:
             "by": self.by,
             "k": self.k,
             "cases": self.cases,
-            "pooled": self.result.to_dict() if self.result else None,
+            # no per-facility weights: they would single out facilities and weigh kilobytes
+            "pooled": self.result.to_dict(weights=False) if self.result else None,
             "note": self.note,
         }
 

@@ -94,18 +94,13 @@ class AnalyticsService:
         return cached
 
     def _facilities(self) -> pl.DataFrame:
-        with self.platform.sessions() as session:
-            rows = session.execute(
-                select(
-                    Facility.id,
-                    Facility.code,
-                    Facility.facility_type,
-                    Facility.location,
-                    Facility.census_region,
-                )
-            ).all()
+        """Return every facility's id, code and peer-group profile (a plain Core query)."""
+        table = Facility.__table__
+        columns = ("id", "code", "facility_type", "location", "census_region")
+        with self.platform.engine.connect() as connection:
+            rows = connection.execute(select(*(table.c[c] for c in columns))).all()
         return pl.DataFrame(
-            rows,
+            [tuple(r) for r in rows],
             schema={
                 "facility_id": pl.Int64,
                 "code": pl.Utf8,
