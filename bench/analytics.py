@@ -115,7 +115,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=10_000_000)
     parser.add_argument("--facilities", type=int, default=6_500)
-    parser.add_argument("--seed-cases", type=int, default=20_000)
+    parser.add_argument("--seed-cases", type=int, default=5_000)
     args = parser.parse_args()
     rng = np.random.default_rng(7)
     figures: dict[str, object] = {"cases": args.cases, "facilities": args.facilities}
