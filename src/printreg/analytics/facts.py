@@ -2,7 +2,8 @@
 
 Only complete and locked cases that are not deleted count. Columns:
 
-- ``facility_id``; ``period`` (first day of the case's quarter, from the spec's period element);
+- ``facility_id``; ``case_date`` (the spec's period element) and ``period`` (the first day of
+  its quarter);
 - ``s_<stratum>``: the case's value of each stratum (a list for multi-valued elements);
 - ``m_<measure>``: continuous → Float64, proportion → Boolean (null outside the denominator),
   mix → Utf8 for a single-valued element, List(Utf8) for a multi-valued one or a repeating
@@ -16,6 +17,7 @@ assembled with polars; the same frame feeds every measure, benchmark and pooled 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,8 +64,33 @@ class FactColumns:
         return f"c_{name}"
 
 
+#: polars types of the SQL column types read, so that an empty result (a registry without
+#: reportable cases, a facility whose last case was deleted) keeps typed columns
+_POLARS_TYPES: dict[type, pl.DataType] = {
+    str: pl.Utf8(),
+    int: pl.Int64(),
+    float: pl.Float64(),
+    bool: pl.Boolean(),
+    dt.date: pl.Date(),
+}
+
+
+def _schema(statement: Select[Any]) -> dict[str, pl.DataType]:
+    out: dict[str, pl.DataType] = {}
+    for column in statement.selected_columns:
+        try:
+            python = column.type.python_type
+        except NotImplementedError:
+            continue
+        if python in _POLARS_TYPES and column.key is not None:
+            out[column.key] = _POLARS_TYPES[python]
+    return out
+
+
 def _read(connection: Connection, statement: Select[Any]) -> pl.DataFrame:
-    return pl.read_database(statement, connection, infer_schema_length=None)
+    return pl.read_database(
+        statement, connection, infer_schema_length=None, schema_overrides=_schema(statement)
+    )
 
 
 def _top_scalars(definition: Definition) -> list[str]:
@@ -295,9 +322,10 @@ class FactBuilder:
         spec = self.spec
         exprs: list[pl.Expr] = [pl.col("facility_id")]
         if spec.period and spec.period in base.columns:
-            exprs.append(pl.col(spec.period).cast(pl.Date).dt.truncate("1q").alias("period"))
+            date = pl.col(spec.period).cast(pl.Date)
+            exprs += [date.dt.truncate("1q").alias("period"), date.alias("case_date")]
         else:
-            exprs.append(pl.lit(None, dtype=pl.Date).alias("period"))
+            exprs += [pl.lit(None, dtype=pl.Date).alias(c) for c in ("period", "case_date")]
         for name in spec.strata:
             exprs.append(pl.col(name).alias(FactColumns.stratum(name)))
         for measure in spec.measures:

@@ -21,7 +21,7 @@ from printreg.analytics.measures import Aggregates, compute
 
 FactLoader = Callable[[Iterable[int] | None], pl.DataFrame]
 #: bump when the fact table's columns change: snapshots of another format are rebuilt
-FACTS_FORMAT = 2
+FACTS_FORMAT = 3
 
 
 @dataclass(frozen=True)

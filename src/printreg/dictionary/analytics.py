@@ -125,6 +125,55 @@ def _element(definition: Definition, path: str) -> object | None:
     return next((d for d in definition.derived if d.name == path), None)
 
 
+def _numeric(target: object) -> bool:
+    return isinstance(target, IntegerElement | DecimalElement) or getattr(target, "type", "") in (
+        "integer",
+        "decimal",
+    )
+
+
+def _multiple(target: object) -> bool:
+    """Whether the element holds a list of values per case (codes, multiple text or integers)."""
+    return isinstance(target, CodesElement) or (
+        isinstance(target, TextElement | IntegerElement) and target.multiple
+    )
+
+
+def _one_number(definition: Definition, path: str) -> bool:
+    """Whether ``path`` names one number per case: a single-valued top-level number or a
+    numeric derived value (group elements have one value per row, not per case)."""
+    target = _element(definition, path)
+    return "." not in path and _numeric(target) and not _multiple(target)
+
+
+def _value_problems(value: ValueSpec, definition: Definition) -> list[str]:
+    """Return what in the value-evidence roles does not fit the definition."""
+    problems: list[str] = []
+    numbers: dict[str, str | None] = {
+        "effect": value.effect,
+        "confidence_before": value.confidence_before,
+        "confidence_after": value.confidence_after,
+    }
+    for role, ref in {**numbers, "separate": value.separate, "by": value.by}.items():
+        if ref is None:
+            continue
+        target = _element(definition, ref)
+        if target is None:
+            problems.append(f"value.{role}: {ref!r} is not an element or derived value")
+        elif role in numbers and not _one_number(definition, ref):
+            problems.append(f"value.{role}: {ref!r} is not a single number per case")
+        elif role not in numbers and (
+            "." in ref
+            or _multiple(target)
+            or not (
+                isinstance(target, CodeElement | TextElement)
+                or getattr(target, "type", "") == "text"
+            )
+        ):
+            problems.append(f"value.{role}: {ref!r} is not a single-valued coded or text element")
+    return problems
+
+
 def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
     """Return what in the spec does not fit the definition (empty when it all fits)."""
     problems: list[str] = []
@@ -145,13 +194,17 @@ def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
         if target is None or isinstance(target, GroupElement):
             problems.append(f"{where}: {measure.value!r} is not an element or derived value")
             continue
-        numeric = isinstance(target, IntegerElement | DecimalElement) or getattr(
-            target, "type", ""
-        ) in ("integer", "decimal")
-        if measure.kind == "continuous" and not numeric:
+        if measure.kind == "continuous" and not _numeric(target):
             problems.append(f"{where}: {measure.value!r} is not a number")
+        elif measure.kind == "continuous" and not _one_number(definition, measure.value):
+            problems.append(
+                f"{where}: {measure.value!r} holds several values per case; "
+                "a continuous measure needs one number per case"
+            )
         if measure.per and _element(definition, measure.per) is None:
             problems.append(f"{where}: per {measure.per!r} is not an element or derived value")
+        elif measure.per and not _one_number(definition, measure.per):
+            problems.append(f"{where}: per {measure.per!r} is not a single number per case")
         if measure.attribute and not isinstance(target, ReferenceElement):
             problems.append(f"{where}: 'attribute' needs a reference element")
         if (
@@ -164,16 +217,7 @@ def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
         if matches and _element(definition, matches) is None:
             problems.append(f"{where}: matches {matches!r} is not an element or derived value")
     if spec.value is not None:
-        roles: dict[str, str | None] = {
-            "effect": spec.value.effect,
-            "separate": spec.value.separate,
-            "by": spec.value.by,
-            "confidence_before": spec.value.confidence_before,
-            "confidence_after": spec.value.confidence_after,
-        }
-        for role, ref in roles.items():
-            if ref is not None and _element(definition, ref) is None:
-                problems.append(f"value.{role}: {ref!r} is not an element or derived value")
+        problems += _value_problems(spec.value, definition)
     return problems
 
 
@@ -202,7 +246,7 @@ def default_spec(definition: Definition) -> AnalyticsSpec:
             measures.append(Measure(name=f"{name}_mix", label=label, kind="mix", value=name))
             if isinstance(element, CodeElement) and len(strata) < 2:
                 strata.append(name)
-        elif isinstance(element, IntegerElement | DecimalElement):
+        elif isinstance(element, IntegerElement | DecimalElement) and not _multiple(element):
             measures.append(
                 Measure(
                     name=name,

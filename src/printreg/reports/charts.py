@@ -19,7 +19,10 @@ PEER_COLOUR = "#8aa29e"
 
 
 def _base(title: str, **extra: Any) -> dict[str, Any]:
-    return {"$schema": SCHEMA, "title": title, "width": WIDTH, **extra}
+    spec = {"$schema": SCHEMA, "title": title, **extra}
+    if "facet" not in spec:  # a facet spec sizes its inner spec instead
+        spec["width"] = WIDTH
+    return spec
 
 
 def quartile_placement(
@@ -246,7 +249,7 @@ def mix(dashboard: dict[str, Any], measure: str) -> dict[str, Any] | None:
                 "field": "share",
                 "type": "quantitative",
                 "axis": {"format": "%"},
-                "title": "share of cases",
+                "title": "share of mentions (a case may count in several)",
             },
             "color": {
                 "field": "who",

@@ -96,9 +96,17 @@ class _Report(FPDF):
         self.set_font("Helvetica", "", 8)
         for row in rows:
             for text, width in zip(row, widths, strict=True):
-                self.cell(width, 5, _text(text)[:60])
+                self.cell(width, 5, self._fit(_text(text), width - 1.5))
             self.ln(5)
         self.ln(2)
+
+    def _fit(self, text: str, width: float) -> str:
+        """Return the text shortened with '...' until it fits the width (mm)."""
+        if self.get_string_width(text) <= width:
+            return text
+        while text and self.get_string_width(text + "...") > width:
+            text = text[:-1]
+        return text + "..."
 
     def chart(self, spec: dict[str, Any]) -> None:
         png = vlc.vegalite_to_png(spec, scale=1.5)

@@ -321,6 +321,10 @@ class AnalyticsService:
                         "facilities": figure["facilities"],
                         "status": "too few facilities",
                     }
+                    # a rank among too few facilities would tell where the others stand
+                    hidden = ("percentile_rank", "quartile") if side == "registry" else ()
+                    for key in (*hidden, "peer_percentile_rank" if side == "peers" else ""):
+                        item["placement"].pop(key, None)
                 if (
                     "n" in figure
                     and side == "peers"
@@ -331,6 +335,8 @@ class AnalyticsService:
 
     def _released_mix(self, label: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         """Return a mix with the facility's own counts and the registry's suppressed."""
+        if not rows:
+            return {"label": label, "rows": [], "registry_total_hidden": False}
         registry = protect_counts([r["registry"] for r in rows], self._threshold())
         for row, hidden in zip(rows, registry.hidden[:-1], strict=True):
             if hidden:
@@ -460,6 +466,9 @@ class AnalyticsService:
             if m.kind != "mix":
                 continue
             rows_ = benchmark.mix(aggregates, m.name)
+            if not rows_:
+                mixes[m.name] = {"label": m.label, "rows": [], "total": 0}
+                continue
             released_counts = protect_counts([r["registry"] for r in rows_], threshold)
             mixes[m.name] = {
                 "label": m.label,
@@ -474,6 +483,18 @@ class AnalyticsService:
         for item in value["pooled"]:
             if item["cases"] < threshold:
                 item["cases"] = None
+            if item["k"] < threshold:  # facility counts are released counts too
+                item["k"] = None
+                if item.get("pooled"):
+                    item["pooled"] = {
+                        k: v for k, v in item["pooled"].items() if k not in ("k", "df", "q_df")
+                    }
+        value["confidence"] = {
+            key: test
+            if (test.get("n") or 0) >= threshold
+            else {"status": "suppressed (small count)"}
+            for key, test in value["confidence"].items()
+        }
         return {
             "registry": registry,
             "facilities": facilities if facilities >= threshold else None,
@@ -506,9 +527,9 @@ def _narrowed(
         facts = facts.filter(pl.col(f"s_{name}").list.contains(code))
     start, end = period
     if start is not None:
-        facts = facts.filter(pl.col("period") >= start)
+        facts = facts.filter(pl.col("case_date") >= start)
     if end is not None:
-        facts = facts.filter(pl.col("period") <= end)
+        facts = facts.filter(pl.col("case_date") <= end)
     return facts
 
 
