@@ -147,7 +147,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--per-record", type=int, default=20_000)
-    parser.add_argument("--batch", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=5_000)  # the importer's own default
     args = parser.parse_args()
     figures: dict[str, object] = {"cases": args.cases, "batch_rows": args.batch}
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:

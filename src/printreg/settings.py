@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused in production
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -85,14 +88,85 @@ class Settings(BaseSettings):
         pattern=r"^\d+(\.\d+)?(,\d+(\.\d+)?)*$",
         description="Other costs per minute (USD, comma-separated) shown beside every dollar figure.",
     )
+    dicom_uid_salt: str = Field(
+        default="",
+        description="Secret that salts the hashes of Study/Series Instance UIDs; empty derives "
+        "one from secret_key (development only); never change it once in use.",
+    )
+    dicom_deidentify_on_receipt: bool = Field(
+        default=False,
+        description="De-identify DICOM headers that hold identifiers (PS3.15 Basic Profile) "
+        "instead of refusing them.",
+    )
+    dicom_max_files: int = Field(
+        default=5000, ge=1, le=100_000, description="Most DICOM files one upload may hold."
+    )
+    dicom_max_upload_bytes: int = Field(
+        default=1024**3,
+        ge=1024,
+        description="Largest DICOM upload (all its files together, read in memory), in bytes.",
+    )
+    mesh_max_bytes: int = Field(
+        default=256 * 1024**2, ge=1024, description="Largest model file accepted, in bytes."
+    )
+    mesh_max_triangles: int = Field(
+        default=5_000_000, ge=1, description="Most triangles a model file may hold."
+    )
+    mesh_viewer_faces: int = Field(
+        default=200_000,
+        ge=100,
+        le=5_000_000,
+        description="Most triangles of the copy of a model sent to the browser's 3D viewer.",
+    )
+
+    committee_quorum: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Fewest committee votes cast before a subject (an enrollment application, "
+        "a data request) can be decided.",
+    )
+    committee_rule: Literal["majority", "unanimous"] = Field(
+        default="majority",
+        description="How the committee's votes cast decide: 'majority' (more than half; a tie "
+        "waits) or 'unanimous' (one decline declines).",
+    )
+    enrollment_application_fee: int = Field(
+        default=500,
+        ge=0,
+        description="One-time application fee (whole USD) of a facility joining a registry; "
+        "waived when it is already active in another registry of the platform.",
+    )
+    enrollment_annual_fee: int = Field(
+        default=1000, ge=0, description="Annual participation fee (whole USD) per registry."
+    )
+    data_request_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Days an approved research extract can be downloaded before it is deleted.",
+    )
+
+    def dicom_uid_key(self) -> bytes:
+        """Return the key that hashes DICOM UIDs: the salt, or one derived from the secret key."""
+        if self.dicom_uid_salt:
+            return self.dicom_uid_salt.encode()
+        return hmac.new(
+            self.secret_key.encode(), b"printreg dicom uid hashes", hashlib.sha256
+        ).digest()
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
-        if self.environment == "production" and (
-            self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32
-        ):
+        if self.environment != "production":
+            return self
+        if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < MIN_SECRET_LENGTH:
             raise ValueError(
                 "PRINTREG_SECRET_KEY must be set to a random value of at least 32 characters "
                 "in production"
+            )
+        if len(self.dicom_uid_salt) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                "PRINTREG_DICOM_UID_SALT must be set to a random value of at least 32 characters "
+                "in production (and never changed once DICOM has been uploaded)"
             )
         return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from pydicom.data import get_testdata_file
 from typer.testing import CliRunner
 
@@ -105,3 +106,22 @@ def test_mesh_inspect_refuses_other_files(tmp_path: Path) -> None:
     code, _, err = invoke("mesh", "inspect", str(tmp_path / "missing.stl"))
     assert code == 1
     assert "cannot read" in err
+
+
+def test_the_inspect_commands_follow_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRINTREG_DICOM_DEIDENTIFY_ON_RECEIPT", "true")
+    code, out, err = invoke("dicom", "inspect", "--json", str(IDENTIFIED))
+    assert code == 0, err
+    assert json.loads(out)["deidentified"] is True
+    assert_clean(out + err)
+    monkeypatch.setenv("PRINTREG_DICOM_UID_SALT", "a" * 32)
+    salted = json.loads(invoke("dicom", "inspect", "--json", str(IDENTIFIED))[1])
+    assert salted["studies"][0]["uid_hash"] != json.loads(out)["studies"][0]["uid_hash"]
+    monkeypatch.setenv("PRINTREG_MESH_MAX_TRIANGLES", "1000")
+    code, out, err = invoke("mesh", "inspect", str(BRAIN))
+    assert code == 1
+    assert "the limit is 1,000" in err
+    monkeypatch.setenv("PRINTREG_MESH_MAX_BYTES", "100000")
+    code, out, err = invoke("mesh", "inspect", str(BRAIN))
+    assert code == 1
+    assert "larger than the limit of 100000 bytes" in err

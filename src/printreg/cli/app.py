@@ -635,9 +635,11 @@ def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
 
 # Commands kept in their own modules register themselves on `app` when imported.
 from printreg.cli import files as _files  # noqa: E402, F401
+from printreg.cli import governance as _governance  # noqa: E402, F401
 from printreg.cli import pool as _pool  # noqa: E402, F401
 from printreg.cli import redcap as _redcap  # noqa: E402, F401
 from printreg.cli import reports as _reports  # noqa: E402, F401
+from printreg.cli import requests as _requests  # noqa: E402, F401
 
 
 def main() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +9,8 @@ import typer
 
 from printreg.cli.app import JsonOpt, app
 from printreg.cli.common import console, err_console, print_json, run
-from printreg.ingest.dicom import DicomIdentifiersFound, DicomSummary, inspect_paths
+from printreg.ingest.dicom import DicomIdentifiersFound, DicomLimits, DicomSummary, inspect_paths
 from printreg.ingest.mesh import (
-    DEFAULT_MAX_BYTES,
     MeshError,
     load_mesh,
     measure,
@@ -31,10 +28,8 @@ app.add_typer(mesh_app, name="mesh")
 
 
 def uid_salt(settings: Settings) -> bytes:
-    """Return the key that hashes Study/Series Instance UIDs, derived from the secret key."""
-    return hmac.new(
-        settings.secret_key.encode(), b"printreg dicom uid hashes", hashlib.sha256
-    ).digest()
+    """Return the key that hashes Study/Series Instance UIDs (``dicom_uid_salt``, or derived)."""
+    return settings.dicom_uid_key()
 
 
 # -- dicom --------------------------------------------------------------------------------------
@@ -79,7 +74,7 @@ def dicom_inspect(
         typer.Option(
             "--deidentify",
             help="De-identify headers that hold identifiers (DICOM PS3.15 Basic Profile) "
-            "instead of refusing them.",
+            "instead of refusing them (the default when dicom_deidentify_on_receipt is set).",
         ),
     ] = False,
     as_json: JsonOpt = False,
@@ -91,8 +86,14 @@ def dicom_inspect(
     """
 
     def body() -> None:
+        settings = Settings()
         try:
-            summary = inspect_paths(paths, uid_salt=uid_salt(Settings()), deidentify=deidentify)
+            summary = inspect_paths(
+                paths,
+                uid_salt=uid_salt(settings),
+                deidentify=deidentify or settings.dicom_deidentify_on_receipt,
+                limits=DicomLimits(max_files=settings.dicom_max_files),
+            )
         except DicomIdentifiersFound as exc:
             if as_json:
                 print_json(
@@ -131,15 +132,17 @@ def mesh_inspect(
     """Measure a model file: volume, surface area, bounding box, triangles, bodies, watertight."""
 
     def body() -> None:
+        settings = Settings()
+        limit = settings.mesh_max_bytes
         try:
-            if path.stat().st_size > DEFAULT_MAX_BYTES:
-                raise MeshError(
-                    f"{path.name} is larger than the limit of {DEFAULT_MAX_BYTES} bytes"
-                )
+            if path.stat().st_size > limit:
+                raise MeshError(f"{path.name} is larger than the limit of {limit} bytes")
             data = path.read_bytes()
         except OSError as exc:
             raise ValueError(f"cannot read {path}: {exc.strerror}") from None
-        loaded = load_mesh(data, path.name)
+        loaded = load_mesh(
+            data, path.name, max_bytes=limit, max_triangles=settings.mesh_max_triangles
+        )
         measurement = measure(loaded)
         warning = parts_warning(measurement, parts)
         if thumbnail is not None:

@@ -23,6 +23,10 @@ class Conflict(RegistryError):  # noqa: N818 - reads as the condition it names
     """The change clashes with stored data (a duplicate key, a stale version, a locked case)."""
 
 
+class Gone(RegistryError):  # noqa: N818 - reads as the condition it names
+    """The thing existed but is no more (an expired research extract, deleted on expiry)."""
+
+
 class InvalidRequest(RegistryError):  # noqa: N818
     """A request parameter is malformed (a page cursor, an unknown role name)."""
 

@@ -45,6 +45,8 @@ class EnrollmentStatus(StrEnum):
     """A facility's participation in one registry."""
 
     APPLIED = "applied"
+    APPROVED = "approved"
+    DECLINED = "declined"
     ACTIVE = "active"
     SUSPENDED = "suspended"
     WITHDRAWN = "withdrawn"
@@ -76,6 +78,7 @@ class RegistryRoleName(StrEnum):
     REGISTRY_ADMIN = "registry_admin"
     RESEARCHER = "researcher"
     SPONSOR = "sponsor"
+    COMMITTEE = "committee"  # votes on enrollment applications and data requests; no case data
 
 
 class Scope(StrEnum):

@@ -9,10 +9,17 @@ Messages name lines and columns, never a cell's content (it may be an identifier
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
+from array import array
+from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
+
+import polars as pl
 
 from printreg.ingest.cells import is_formula, restore
 from printreg.ingest.errors import FileProblem
@@ -29,6 +36,19 @@ _JOIN = "\x00"
 _SUSPECT_FIRST = re.compile(r"[ \t\r\n]*[=+\-@']")
 _SUSPECT_NEXT = re.compile(r"\x00[ \t\r\n]*[=+\-@']")
 _BLANK = "\x00 \t\r\n"
+_SUSPECT_START = frozenset("- \t\r\n")  # a first cell's first character that needs a look
+
+
+def _maybe_suspect(joined: str) -> bool:
+    """Return whether a joined row may have a cell starting with a formula character or an
+    apostrophe (after blanks): plain substring tests, twice as fast as the regexes they guard."""
+    return (
+        "=" in joined or "+" in joined or "@" in joined or "'" in joined or "\x00-" in joined
+        or joined[:1] in _SUSPECT_START or "\x00 " in joined or "\x00\t" in joined
+        or "\x00\r" in joined or "\x00\n" in joined
+    )  # fmt: skip
+
+
 SAVE_AS_UTF8 = "save the file as UTF-8 (CSV UTF-8 in Excel)"
 
 
@@ -137,6 +157,80 @@ class _Lines:
         return b"".join(pieces)
 
 
+class _Records:
+    """The rows of a CSV file after its header, each checked as ``read_csv`` documents.
+
+    Iterating yields (line where the row starts, cells) for every row that is not blank and
+    raises FileProblem at the first bad one. ``offset`` is the byte offset just after the last
+    row yielded (the csv module reads no further than the row it returns), which is how a scan
+    marks batches that a faster reader can later take whole.
+    """
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        layout: FlatLayout,
+        *,
+        max_bytes: int,
+        max_field: int,
+        header: list[str] | None = None,
+        line: int = 0,
+        offset: int = 0,
+    ) -> None:
+        self.field_limit = min(max_field, csv.field_size_limit())
+        max_line = max(_READ, (self.field_limit + 3) * (len(layout.columns) + 4))
+        self.lines = _Lines(stream, max_bytes, max_line)
+        self.lines.line = line
+        self.lines.size = offset
+        self.reader = csv.reader(self.lines, strict=True)
+        if header is None:
+            self.header, self.header_line = _header(self.reader, self.lines, layout)
+        else:
+            self.header, self.header_line = header, 1
+        self.blank = 0  # blank rows skipped so far
+
+    @property
+    def offset(self) -> int:
+        """Return the byte offset just after the last row read."""
+        return self.lines.size
+
+    @property
+    def line(self) -> int:
+        """Return the last physical line read."""
+        return self.lines.line
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        header, lines, limit = self.header, self.lines, self.field_limit
+        while True:
+            start = lines.line + 1
+            try:
+                cells = next(self.reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise _csv_problem(exc, start, limit) from None
+            joined = _JOIN.join(cells)
+            if not joined.strip(_BLANK):
+                self.blank += 1
+                continue
+            if len(cells) != len(header):
+                raise FileProblem(
+                    f"line {start} has {len(cells)} cells but the header (line "
+                    f"{self.header_line}) has {len(header)} columns: check for a stray or "
+                    "missing comma, or a quote that is not closed",
+                    start,
+                )
+            if len(joined) > limit and max(map(len, cells)) > limit:
+                cells = [_cell(c, n, start, limit) for n, c in zip(header, cells, strict=True)]
+            elif _maybe_suspect(joined):  # only the suspect cells (negative numbers...)
+                if _SUSPECT_FIRST.match(joined):
+                    cells[0] = _cell(cells[0], header[0], start, limit)
+                for match in _SUSPECT_NEXT.finditer(joined):
+                    at = joined.count(_JOIN, 0, match.start()) + 1
+                    cells[at] = _cell(cells[at], header[at], start, limit)
+            yield start, cells
+
+
 def read_csv(
     stream: BinaryIO, layout: FlatLayout, *, max_bytes: int, max_field: int, chunk_rows: int = 5000
 ) -> Iterator[list[SourceRow]]:
@@ -145,42 +239,115 @@ def read_csv(
     Data are keyed by normalised column name. Blank rows are skipped; a file with a header and
     no rows yields nothing. Raises FileProblem for a file that cannot be imported as a whole.
     """
-    field_limit = min(max_field, csv.field_size_limit())
-    max_line = max(_READ, (field_limit + 3) * (len(layout.columns) + 4))
-    lines = _Lines(stream, max_bytes, max_line)
-    reader = csv.reader(lines, strict=True)
-    header, header_line = _header(reader, lines, layout)
+    records = _Records(stream, layout, max_bytes=max_bytes, max_field=max_field)
+    header = records.header
     chunk: list[SourceRow] = []
-    while True:
-        start = lines.line + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise _csv_problem(exc, start, field_limit) from None
-        joined = _JOIN.join(cells)
-        if not joined.strip(_BLANK):
-            continue
-        if len(cells) != len(header):
-            raise FileProblem(
-                f"line {start} has {len(cells)} cells but the header (line {header_line}) has "
-                f"{len(header)} columns: check for a stray or missing comma, or a quote that is "
-                "not closed",
-                start,
-            )
-        if (
-            (len(joined) > field_limit and max(map(len, cells)) > field_limit)
-            or _SUSPECT_FIRST.match(joined)
-            or _SUSPECT_NEXT.search(joined)
-        ):
-            cells = [_cell(c, n, start, field_limit) for n, c in zip(header, cells, strict=True)]
+    for start, cells in records:
         chunk.append(SourceRow(start, dict(zip(header, cells, strict=True))))
         if len(chunk) >= chunk_rows:
             yield chunk
             chunk = []
     if chunk:
         yield chunk
+
+
+class CsvBatch(NamedTuple):
+    """A run of rows of a checked CSV file, to be read again whole: where it is and what it holds."""
+
+    start: int  # byte offset of its first line (blank lines before its first row included)
+    end: int  # byte offset just after its last row
+    line: int  # the line before its first line (its first line is line + 1)
+    rows: int  # rows that are not blank
+    blank: int  # blank rows among them, skipped
+
+
+@dataclass(frozen=True)
+class CsvScan:
+    """What one careful pass over a CSV file found: it is importable, and how to read it again."""
+
+    header: list[str]  # normalised column names
+    batches: list[CsvBatch]
+    keys: Counter[str]  # local case IDs that appear more than once, with their counts
+    size: int  # the file's size and modification time, to notice a change before reading again
+    mtime_ns: int
+
+
+def scan_csv(
+    path: Path, layout: FlatLayout, *, max_bytes: int, max_field: int, batch_rows: int = 5000
+) -> CsvScan:
+    """Check a whole CSV file as ``read_csv`` does and mark batches of ``batch_rows`` rows.
+
+    Raises FileProblem exactly where ``read_csv`` would. Memory stays flat: rows are not kept,
+    only batch boundaries and a 64-bit hash of each local case ID. Hashes seen twice are then
+    checked against the IDs themselves, re-reading only the batches that hold them.
+    """
+    stat = path.stat()
+    with path.open("rb") as stream:
+        records = _Records(stream, layout, max_bytes=max_bytes, max_field=max_field)
+        header = records.header
+        key_at = header.index("local_case_id") if "local_case_id" in header else None
+        batches: list[CsvBatch] = []
+        hashes: list[array[int]] = []
+        chunk = array("q")
+        start, line, blank, rows = records.offset, records.line, 0, 0
+        for _, cells in records:
+            rows += 1
+            if key_at is not None and (key := cells[key_at].strip()):
+                chunk.append(hash(key))
+            if rows == batch_rows:
+                batches.append(CsvBatch(start, records.offset, line, rows, records.blank - blank))
+                start, line, blank, rows = records.offset, records.line, records.blank, 0
+                hashes.append(chunk)
+                chunk = array("q")
+        if rows:
+            batches.append(CsvBatch(start, records.offset, line, rows, records.blank - blank))
+            hashes.append(chunk)
+        scan = CsvScan(header, batches, Counter(), stat.st_size, stat.st_mtime_ns)
+        if key_at is not None:
+            scan.keys.update(_repeated(stream, layout, scan, hashes, max_field=max_field))
+    return scan
+
+
+def _repeated(
+    stream: BinaryIO, layout: FlatLayout, scan: CsvScan, hashes: list[array[int]], *, max_field: int
+) -> Counter[str]:
+    """Return the local case IDs found more than once, from the batches' hashes of them."""
+    every = pl.concat(
+        [pl.Series("h", chunk, dtype=pl.Int64) for chunk in hashes]
+        or [pl.Series("h", [], dtype=pl.Int64)]
+    )
+    twice = set(every.filter(every.is_duplicated()).unique().to_list())
+    del every
+    found: Counter[str] = Counter()
+    if not twice:
+        return found
+    for batch, chunk in zip(scan.batches, hashes, strict=True):
+        if twice.isdisjoint(chunk):
+            continue
+        stream.seek(batch.start)
+        data = stream.read(batch.end - batch.start)
+        for row in read_csv_batch(data, layout, scan, batch, max_field=max_field):
+            key = row.data["local_case_id"].strip()
+            if key and hash(key) in twice:
+                found[key] += 1
+    return Counter({k: n for k, n in found.items() if n > 1})
+
+
+def read_csv_batch(
+    data: bytes, layout: FlatLayout, scan: CsvScan, batch: CsvBatch, *, max_field: int
+) -> list[SourceRow]:
+    """Return the rows of one batch of a scanned CSV file (its bytes), with their lines."""
+    records = _Records(
+        io.BytesIO(data),
+        layout,
+        max_bytes=len(data),
+        max_field=max_field,
+        header=scan.header,
+        line=batch.line,
+    )
+    return [
+        SourceRow(start, dict(zip(scan.header, cells, strict=True))) for start, cells in records
+    ]
 
 
 def _header(

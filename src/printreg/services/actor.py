@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from printreg.domain.errors import Forbidden, NotFound
-from printreg.domain.facility import Role, Scope
+from printreg.domain.facility import RegistryRoleName, Role, Scope
 
 CASE_READERS = frozenset({Role.FACILITY_ADMIN, Role.DATA_MANAGER, Role.VIEWER})
 CASE_WRITERS = frozenset({Role.FACILITY_ADMIN, Role.DATA_MANAGER})
@@ -91,3 +91,17 @@ class Actor:
         """Raise Forbidden unless the actor administers a registry."""
         if self.scopes is not None or not self.is_platform_admin:
             raise Forbidden("only registry administrators may do this")
+
+    def administers(self, registry_code: str) -> bool:
+        """Return whether the actor administers this registry (the operator: every one)."""
+        return self.scopes is None and self.sees_registry(registry_code)
+
+    def require_registry_admin(self, registry_code: str) -> None:
+        """Raise Forbidden unless the actor administers this registry."""
+        if not self.administers(registry_code):
+            raise Forbidden(f"only administrators of registry {registry_code} may do this")
+
+    def on_committee(self, registry_code: str) -> bool:
+        """Return whether the actor sits on the registry's committee (never through a token)."""
+        roles = self.registry_roles.get(registry_code, frozenset())
+        return self.scopes is None and RegistryRoleName.COMMITTEE in roles

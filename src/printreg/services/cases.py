@@ -6,17 +6,19 @@ import base64
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from printreg.dictionary import CodeElement, Definition
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
 from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
 from printreg.services.actor import Actor
+from printreg.services.admission import require_accepting
 from printreg.services.audit import audit
 from printreg.services.platform import Platform, RegistryRuntime
 from printreg.storage import stamps
@@ -215,6 +217,7 @@ class CaseService:
         with self.platform.sessions() as session, session.begin():
             facility = self._facility(session, facility_code)
             self.actor.require_case_write(registry, facility.id)
+            require_accepting(session, registry, facility)
             printers = self._printers(session, facility.id)
             result = self._validate(runtime, facility, printers, record)
             local_id = result.record["local_case_id"]
@@ -299,6 +302,7 @@ class CaseService:
                 printers[printer.facility_id].append(printer)
             cases: list[StoredCase] = []
             seen: set[tuple[int, str]] = set()
+            admitted: set[int] = set()
             now = utcnow()
             for code, record in batch:
                 facility = facilities.get(code)
@@ -316,6 +320,9 @@ class CaseService:
                     )
                     continue
                 self.actor.require_case_write(runtime.code, facility.id)
+                if facility.id not in admitted:
+                    require_accepting(session, runtime.code, facility)
+                    admitted.add(facility.id)
                 context = ValidationContext(
                     facility.code, {p.label: p.technology for p in printers[facility.id]}
                 )
@@ -404,6 +411,7 @@ class CaseService:
                 raise Conflict("the case was changed by someone else meanwhile: reload and retry")
             facility = session.get(Facility, stored.facility_id)
             assert facility is not None  # noqa: S101 - a foreign key guarantees it
+            require_accepting(session, registry, facility)
             printers = self._printers(session, facility.id)
             result = self._validate(runtime, facility, printers, record)
             if result.record["local_case_id"] != stored.record["local_case_id"]:
@@ -567,9 +575,10 @@ class CaseService:
                 if readable is not None and facility.id not in readable:
                     raise NotFound(f"no facility with code {facility_code!r}")
                 ids = [facility.id]
-            for name in (*query.where, *columns):
+            for name in columns:
                 if name not in runtime.tables.main.c:
-                    raise ValueError(f"cannot filter or show by {name!r}: not a case field")
+                    raise InvalidRequest(f"cannot show {name!r}: not a case field")
+            query = _coded_filters(runtime.current, query)
             rows = (
                 session.execute(
                     list_query(runtime.tables, runtime.current, _replace_ids(query, ids))
@@ -629,9 +638,25 @@ class CaseService:
         ]
 
 
-def _replace_ids(query: CaseQuery, ids: list[int] | None) -> CaseQuery:
-    from dataclasses import replace  # noqa: PLC0415 - only here
+def _coded_filters(definition: Definition, query: CaseQuery) -> CaseQuery:
+    """Return the query with each filter's value as its code; InvalidRequest when a filter is
+    not a coded element of the registry or the value is not one of its codes or labels."""
+    coded = {n: e for n, e in definition.elements.items() if isinstance(e, CodeElement)}
+    where: dict[str, Any] = {}
+    for name, value in query.where.items():
+        element = coded.get(name)
+        if element is None:
+            choices = ", ".join(sorted(coded)) or "none"
+            raise InvalidRequest(f"cannot filter by {name!r}: filter by a coded field ({choices})")
+        lookup = definition.value_set_for(element).lookup
+        code = lookup.get(str(value).strip().lower())
+        if code is None:
+            raise InvalidRequest(f"{name}: {value!r} is not one of its codes or labels")
+        where[name] = code
+    return replace(query, where=where)
 
+
+def _replace_ids(query: CaseQuery, ids: list[int] | None) -> CaseQuery:
     return replace(query, facility_ids=ids)
 
 

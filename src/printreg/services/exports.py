@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from printreg.domain.errors import NotFound
+from printreg.domain.errors import Forbidden, NotFound
 from printreg.ingest import FlatLayout, write_codebook, write_csv, write_jsonl, write_parquet
 from printreg.services.actor import Actor
 from printreg.services.platform import Platform
@@ -65,8 +65,14 @@ def export_cases(
     out: Path,
     facility_code: str | None = None,
 ) -> tuple[int, Path]:
-    """Write the export and its codebook (``<out>.codebook.json``); return (cases, codebook)."""
+    """Write the export and its codebook (``<out>.codebook.json``); return (cases, codebook).
+
+    Forbidden to a person who may read no facility's cases (sponsors, researchers): their data
+    comes as released aggregates and approved research extracts."""
     definition = platform.registry(registry).current
+    if facility_code is None and actor.readable_facilities(registry) == []:
+        raise Forbidden("your role has no access to case data: see the registry's public "
+                        "figures, or ask for a research extract")  # fmt: skip
     layout = FlatLayout(definition)
     records = export_records(platform, actor, registry, facility_code)
     if fmt == "csv":

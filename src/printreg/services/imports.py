@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import csv
 import json
+import queue
 import re
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Generic, Literal, TypeVar
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from printreg.dictionary import Definition
@@ -31,15 +34,32 @@ from printreg.domain.issues import Issue
 from printreg.ingest.cells import restore_expr
 from printreg.ingest.errors import FileProblem
 from printreg.ingest.layout import FlatLayout
-from printreg.ingest.readers import SourceRow, read_csv, read_json, read_jsonl
+from printreg.ingest.readers import (
+    CsvBatch,
+    CsvScan,
+    SourceRow,
+    read_csv,
+    read_csv_batch,
+    read_json,
+    read_jsonl,
+    scan_csv,
+)
 from printreg.services.actor import Actor
+from printreg.services.admission import require_accepting
 from printreg.services.audit import audit
 from printreg.services.platform import Platform, RegistryRuntime
-from printreg.storage.bulk import case_frames, write_audit, write_frames
+from printreg.storage.bulk import (
+    Encoded,
+    case_frames,
+    encode_audit,
+    encode_frames,
+    write_audit,
+    write_frames,
+)
 from printreg.storage.cases import StoredCase, new_case_id
 from printreg.storage.platform import Facility, Printer, utcnow
 from printreg.validation import ValidationContext, validate_record
-from printreg.validation.batch import BatchValidator
+from printreg.validation.batch import BatchOutcome, BatchValidator
 from printreg.validation.shape import to_json_record
 
 Format = Literal["csv", "jsonl", "json"]
@@ -167,6 +187,7 @@ class Importer:
             if facility is None:
                 raise NotFound(f"no facility with code {facility_code!r}")
             actor.require_case_write(registry, facility.id)
+            require_accepting(session, registry, facility)
             printers = list(
                 session.scalars(select(Printer).where(Printer.facility_id == facility.id))
             )
@@ -188,82 +209,55 @@ class Importer:
             return read_jsonl(stream, **limits)
         return read_json(stream, **limits)
 
-    def _explain(self, path: Path, fmt: Format) -> FileProblem:
-        """Return the careful reader's account of a file the fast reader refused."""
-        try:
-            with path.open("rb") as stream:
-                for _ in self._chunks(stream, fmt):
-                    pass
-        except FileProblem as problem:
-            return problem
-        return FileProblem("the file could not be read as comma-separated UTF-8 text: check "
-                           "that it is a CSV file exported from the template")  # fmt: skip
+    # -- CSV: one careful pass checks the file and marks batches; polars reads them -----------
 
-    # -- CSV: polars reads, the careful reader explains -----------------------------------------
+    def _csv_frame(self, stream: BinaryIO, scan: CsvScan, batch: CsvBatch
+                   ) -> tuple[pl.DataFrame, Callable[[int], SourceRow]]:  # fmt: skip
+        """Return one batch of a scanned CSV file as a frame of strings, and its row accessor.
 
-    def _csv_header(self, path: Path) -> list[str]:
-        with path.open("rb") as stream:
-            for chunk in read_csv(stream, self.layout, max_bytes=self.max_bytes,
-                                  max_field=self.max_field, chunk_rows=1):  # fmt: skip
-                return list(chunk[0].data)
-        return []
-
-    def _csv_frames(self, path: Path, header: list[str]) -> Iterator[pl.DataFrame]:
-        lazy = pl.scan_csv(
-            path, infer_schema=False, has_header=True, new_columns=header,
-            encoding="utf8", raise_if_empty=False, truncate_ragged_lines=False,
-        )  # fmt: skip
-        yield from lazy.collect_batches(chunk_size=self.batch_rows)
-
-    def _scan_csv(self, path: Path) -> tuple[list[str], Counter[str]]:
-        """Check the whole CSV before anything is written; return its header and key counts.
-
-        The C csv parser checks every row's width (polars would pad short rows); polars looks
-        for formulas, NUL bytes and long cells, and counts the keys. Anything found is explained
-        by the careful reader, with its line number.
+        Polars parses the batch's bytes; the careful reader (which checked them in the scan)
+        parses them only when a row is to be reported or updated, or when polars counts the
+        rows otherwise than the scan did (it reads a few odd but valid quotings differently).
         """
-        if path.stat().st_size > self.max_bytes:
-            raise self._explain(path, "csv")
-        header = self._csv_header(path)  # header problems, BOM, encoding of the first line
-        try:
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                width = len(header)
-                for cells in csv.reader(handle, strict=True):
-                    if len(cells) != width and any(c.strip() for c in cells):
-                        raise self._explain(path, "csv")
-        except (csv.Error, UnicodeDecodeError):
-            raise self._explain(path, "csv") from None
-        # Two streaming aggregate queries: memory stays flat whatever the file's size.
-        lazy = pl.scan_csv(path, infer_schema=False, has_header=True, new_columns=header,
-                           encoding="utf8", raise_if_empty=False)  # fmt: skip
-        keys: Counter[str] = Counter()
-        try:
-            if header and bool(
-                lazy.select(self._suspicious_expr(header).any()).collect(engine="streaming").item()
-            ):
-                raise self._explain(path, "csv")
-            if "local_case_id" in header:
-                ids = pl.col("local_case_id").str.strip_chars()
-                repeated = (
-                    lazy.select(ids.alias("k")).filter(pl.col("k").is_not_null() & (pl.col("k") != ""))
-                    .group_by("k").len().filter(pl.col("len") > 1).collect(engine="streaming")
-                )  # fmt: skip
-                keys.update(
-                    dict(zip(repeated["k"].to_list(), repeated["len"].to_list(), strict=True))
-                )
-        except pl.exceptions.PolarsError:
-            raise self._explain(path, "csv") from None
-        return header, keys
+        stream.seek(batch.start)
+        data = stream.read(batch.end - batch.start)
+        careful: list[SourceRow] = []
 
-    def _suspicious_expr(self, columns: list[str]) -> pl.Expr:
-        """Return whether a row has a cell that may be a formula, holds a NUL or is too long."""
-        return pl.any_horizontal(
-            [
-                pl.col(c).str.contains(r"^(=\s*\S|[+\-@][A-Za-z_(])|\x00")
-                | (pl.col(c).str.len_chars() > self.max_field)
-                for c in columns
-            ]
-        )
+        def rows(i: int) -> SourceRow:
+            if not careful:
+                careful.extend(read_csv_batch(data, self.layout, scan, batch,
+                                              max_field=self.max_field))  # fmt: skip
+            return careful[i]
+
+        header = scan.header
+        try:
+            frame = pl.read_csv(
+                data, has_header=False, new_columns=header, infer_schema=False, encoding="utf8",
+                raise_if_empty=False, truncate_ragged_lines=False,
+            )  # fmt: skip
+            if batch.blank:
+                frame = frame.filter(
+                    pl.any_horizontal(pl.col(header).str.strip_chars(" \t\r\n") != "")
+                )
+            if frame.height != batch.rows or frame.width != len(header):
+                raise pl.exceptions.ComputeError("the batch was read otherwise than scanned")
+            frame = frame.with_columns(restore_expr(c) for c in header)
+        except pl.exceptions.PolarsError:
+            rows(0)
+            frame = pl.DataFrame(
+                {c: [r.data[c] or None for r in careful] for c in header},
+                schema=dict.fromkeys(header, pl.String),
+            )
+        return frame, rows
+
+    def _csv_batches(self, path: Path, scan: CsvScan
+                     ) -> Iterator[tuple[pl.DataFrame, Callable[[int], SourceRow]]]:  # fmt: skip
+        with path.open("rb") as stream:
+            for batch in scan.batches:
+                stat = path.stat()
+                if (stat.st_size, stat.st_mtime_ns) != (scan.size, scan.mtime_ns):
+                    raise FileProblem("the file changed during the import: import it again")
+                yield self._csv_frame(stream, scan, batch)
 
     def _scan(self, path: Path, fmt: Format) -> Counter[str]:
         """Read a JSON file once: FileProblem if it is bad; count local case IDs."""
@@ -292,28 +286,34 @@ class Importer:
         if not path.is_file():
             report.problem = f"{path.name} was not found: check the file name and folder"
             return report
+        scan: CsvScan | None = None
         try:
             if kind == "csv":
-                header, keys = self._scan_csv(path)
+                scan = scan_csv(path, self.layout, max_bytes=self.max_bytes,
+                                max_field=self.max_field, batch_rows=self.batch_rows)  # fmt: skip
+                keys = scan.keys
             else:
-                header, keys = [], self._scan(path, kind)
+                keys = self._scan(path, kind)
         except FileProblem as problem:
             report.problem = str(problem)
             return report
         duplicates = {k for k, n in keys.items() if n > 1}
         errors = _ErrorFile(error_path, kind, self.layout) if error_path is not None else None
         session = self.platform.sessions()
+        # Batches are read, validated and cut into table rows one or two ahead, in a thread,
+        # while this one writes: the database works while Python prepares the next batch.
+        ahead = _Ahead(self._prepared(path, kind, scan, duplicates), depth=1)
         try:
             if all_or_nothing:
                 session.begin()
-            for frame, rows in self._batches(path, kind, header):
+            for batch in ahead:
                 if not all_or_nothing:
                     session.begin()
-                self._batch(session, frame, rows, kind, duplicates, report, errors)
+                self._batch(session, batch, duplicates, report, errors)
                 if not all_or_nothing:
                     session.commit() if commit else session.rollback()
                 if progress is not None:
-                    progress(frame.height)
+                    progress(batch.height)
             if all_or_nothing:
                 if commit and report.rejected == 0:
                     session.commit()
@@ -325,9 +325,10 @@ class Importer:
             report.problem = (
                 str(problem)
                 if isinstance(problem, FileProblem)
-                else "the file changed during the import"
+                else "the file changed during the import: import it again"
             )
         finally:
+            ahead.close()
             session.close()
             if errors is not None:
                 errors.close()
@@ -338,26 +339,17 @@ class Importer:
             errors.path.unlink(missing_ok=True)
         return report
 
-    # -- one batch ------------------------------------------------------------------------------
+    # -- one batch, prepared ahead (no database) ------------------------------------------------
 
-    def _batches(self, path: Path, kind: Format, header: list[str]
-                 ) -> Iterator[tuple[pl.DataFrame, Callable[[int], SourceRow]]]:  # fmt: skip
-        """Yield (flat string frame, row accessor) per batch."""
+    def _frames(self, path: Path, kind: Format, scan: CsvScan | None
+                ) -> Iterator[tuple[pl.DataFrame, Callable[[int], SourceRow]]]:  # fmt: skip
+        """Yield (flat string frame with every layout column, row accessor) per batch."""
         columns = list(dict.fromkeys(["status", *self.layout.columns]))
         if kind == "csv":
-            offset = 0
-            for read in self._csv_frames(path, header):
-                raw = read.with_columns([restore_expr(c) for c in read.columns])
-                frame = raw.with_columns([pl.lit(None, dtype=pl.String).alias(c)
-                                          for c in columns if c not in raw.columns])  # fmt: skip
-                start = offset
-
-                def accessor(i: int, raw: pl.DataFrame = raw, start: int = start) -> SourceRow:
-                    data = {k: ("" if v is None else v) for k, v in raw.row(i, named=True).items()}
-                    return SourceRow(start + i + 2, data)
-
-                offset += raw.height
-                yield frame, accessor
+            assert scan is not None  # noqa: S101 - CSV files are scanned first
+            for frame, rows in self._csv_batches(path, scan):
+                yield frame.with_columns(pl.lit(None, dtype=pl.String).alias(c)
+                                         for c in columns if c not in frame.columns), rows  # fmt: skip
             return
         with path.open("rb") as stream:
             for chunk in self._chunks(stream, kind):
@@ -373,49 +365,96 @@ class Importer:
                 )
                 yield frame, chunk.__getitem__
 
+    def _prepared(self, path: Path, kind: Format, scan: CsvScan | None,
+                  duplicates: set[str]) -> Iterator[_Prepared]:  # fmt: skip
+        """Yield every batch validated, with the table rows of its rows that may be new."""
+        for frame, rows in self._frames(path, kind, scan):
+            outcome = self.validator.run(frame)
+            verdicts = [v and not outcome.fallback for v in outcome.ok.to_list()]
+            local_ids = (
+                [(v or "").strip() for v in frame["local_case_id"].to_list()]
+                if "local_case_id" in frame.columns
+                else [""] * frame.height
+            )
+            found: dict[int, list[Issue]] = {}
+            if kind != "csv":  # JSON records also pass the single-record validator whole
+                for i in range(frame.height):
+                    row = rows(i)
+                    found[i] = validate_record(
+                        row.data, self.definition, self.context, record_key=row.key
+                    ).errors
+                    verdicts[i] = verdicts[i] and not found[i]
+            candidates = [
+                i for i, ok in enumerate(verdicts) if ok and local_ids[i] not in duplicates
+            ]
+            new = self._new_rows(outcome, frame, candidates)
+            height = frame.height
+            del frame, outcome  # the batch's table rows are cut: keep memory to what is written
+            yield _Prepared(height, rows, local_ids, verdicts, found, new)
+
+    def _new_rows(self, outcome: BatchOutcome, raw: pl.DataFrame, candidates: list[int]
+                  ) -> _NewRows | None:  # fmt: skip
+        """Return the table rows and audit rows of the given rows, were they all new cases."""
+        if not candidates:
+            return None
+        now = utcnow()
+        n = len(candidates)
+        ids = pl.Series("id", [str(new_case_id()) for _ in range(n)])
+        if n == raw.height:  # all of them, as usual: no copy
+            canonical = outcome.frame
+        else:
+            take = pl.Series(candidates, dtype=pl.UInt32)
+            canonical, raw = outcome.frame[take], raw[take]
+        frames = case_frames(canonical, self.definition, self.runtime.tables,
+                             facility_id=self.facility_id, case_ids=ids,
+                             printer_ids=self.printer_ids, actor=self.actor.name, now=now)  # fmt: skip
+        audit_rows = pl.DataFrame([
+            pl.Series("at", [now] * n),
+            pl.Series("actor", [self.actor.name] * n),
+            pl.Series("action", ["create"] * n),
+            pl.Series("entity_type", ["case"] * n),
+            ids.alias("entity_id"),
+            pl.Series("registry_code", [self.runtime.code] * n),
+            pl.Series("facility_id", [self.facility_id] * n, dtype=pl.Int64),
+            pl.Series("before", [None] * n, dtype=pl.String),
+            _compact_json(raw).alias("after"),
+        ])  # fmt: skip
+        if self.platform.engine.dialect.name != "postgresql":
+            return _NewRows(candidates, ids, frames, audit_rows)
+        encoded = encode_frames(self.runtime.tables, frames)
+        return _NewRows(candidates, ids, frames, audit_rows, encoded, encode_audit(audit_rows))
+
+    # -- one batch, written ---------------------------------------------------------------------
+
     def _batch(
         self,
         session: Session,
-        frame: pl.DataFrame,
-        rows: Callable[[int], SourceRow],
-        kind: Format,
+        batch: _Prepared,
         duplicates: set[str],
         report: ImportReport,
         errors: _ErrorFile | None,
     ) -> None:
-        outcome = self.validator.run(frame)
-        verdicts = outcome.ok.to_list()
-        report.rows += frame.height
+        report.rows += batch.height
         main = self.runtime.tables.main
-        local_ids = (
-            [(v or "").strip() for v in frame["local_case_id"].to_list()]
-            if "local_case_id" in frame.columns
-            else [""] * frame.height
-        )
+        local_ids, rows = batch.local_ids, batch.rows
+        wanted = [i for i in local_ids if i]
+        if session.get_bind().dialect.name == "postgresql":  # one array, not 5,000 parameters
+            among = main.c.local_case_id == any_(bindparam("ids", wanted, type_=ARRAY(String)))
+        else:
+            among = main.c.local_case_id.in_(wanted)
         existing = dict(
             session.execute(
                 select(main.c.local_case_id, main.c.id).where(
-                    main.c.facility_id == self.facility_id,
-                    main.c.local_case_id.in_([i for i in local_ids if i]),
+                    main.c.facility_id == self.facility_id, among
                 )
             ).all()
         )
-        fresh: list[int] = []
         updates: list[tuple[uuid.UUID, dict[str, Any]]] = []
         for i, local_id in enumerate(local_ids):
-            ok = verdicts[i] and not outcome.fallback
-            record: dict[str, Any] | None = None
-            found: list[Issue] | None = None
-            if kind != "csv":
+            if local_id in duplicates or not batch.verdicts[i]:
                 row = rows(i)
-                record = row.data
-                found = validate_record(
-                    record, self.definition, self.context, record_key=row.key
-                ).errors
-                ok = ok and not found
-            if local_id in duplicates or not ok:
-                row = rows(i)
-                if record is None:  # CSV: the row's shape problems, then its record's
+                found = batch.found.get(i)
+                if found is None:  # CSV: the row's shape problems, then its record's
                     record, shape = self.layout.to_record(row.data)
                     found = (
                         shape
@@ -423,13 +462,11 @@ class Importer:
                             record, self.definition, self.context, record_key=row.key
                         ).errors
                     )
-                self._reject(row, found or [], local_id in duplicates, report, errors)
+                self._reject(row, found, local_id in duplicates, report, errors)
             elif local_id in existing:
-                if record is None:
-                    record = self.layout.to_record(rows(i).data)[0]
+                data = rows(i).data
+                record = data if i in batch.found else self.layout.to_record(data)[0]
                 updates.append((existing[local_id], record))
-            else:
-                fresh.append(i)
         if updates:
             labels = {v: k for k, v in self.printer_ids.items()}
             stored = self.runtime.reader.load_many(
@@ -437,8 +474,10 @@ class Importer:
             )
             for case_id, record in updates:
                 self._upsert(session, stored[case_id], record, report)
-        if fresh:
-            self._insert(session, outcome.frame[fresh], frame[fresh], report)
+        new = batch.new
+        if new is not None:
+            stored_already = {i for i in new.rows if local_ids[i] in existing}
+            self._insert(session, new.without(stored_already) if stored_already else new, report)
 
     def _reject(self, row: SourceRow, found: list[Issue], duplicate: bool,
                 report: ImportReport, errors: _ErrorFile | None) -> None:  # fmt: skip
@@ -476,30 +515,136 @@ class Importer:
               facility_id=self.facility_id, before=before, after=after)  # fmt: skip
         report.updated += 1
 
-    def _insert(self, session: Session, canonical: pl.DataFrame, raw: pl.DataFrame,
-                report: ImportReport) -> None:  # fmt: skip
-        now = utcnow()
-        ids = pl.Series("id", [str(new_case_id()) for _ in range(canonical.height)])
-        frames = case_frames(canonical, self.definition, self.runtime.tables,
-                             facility_id=self.facility_id, case_ids=ids,
-                             printer_ids=self.printer_ids, actor=self.actor.name, now=now)  # fmt: skip
-        write_frames(session, self.runtime.tables, frames)
-        n = canonical.height
-        write_audit(session, pl.DataFrame([
-            pl.Series("at", [now] * n),
-            pl.Series("actor", [self.actor.name] * n),
-            pl.Series("action", ["create"] * n),
-            pl.Series("entity_type", ["case"] * n),
-            ids.alias("entity_id"),
-            pl.Series("registry_code", [self.runtime.code] * n),
-            pl.Series("facility_id", [self.facility_id] * n, dtype=pl.Int64),
-            pl.Series("before", [None] * n, dtype=pl.String),
-            _compact_json(raw).alias("after"),
-        ]))  # fmt: skip
-        report.new += canonical.height
+    def _insert(self, session: Session, new: _NewRows, report: ImportReport) -> None:
+        if not new.rows:
+            return
+        write_frames(session, self.runtime.tables, new.encoded or new.frames)
+        write_audit(session, new.audit_encoded or new.audit)
+        report.new += len(new.rows)
+
+
+@dataclass
+class _NewRows:
+    """The rows of a batch that are new cases unless the database already has them.
+
+    Their table and audit rows; on PostgreSQL also encoded for COPY, so that writing them is
+    only sending them. Timestamps are those of the batch's preparation, a moment before.
+    """
+
+    rows: list[int]  # positions in the batch
+    ids: pl.Series  # their case IDs, in the same order
+    frames: dict[str, pl.DataFrame]  # table name → rows
+    audit: pl.DataFrame  # one audit row per case
+    encoded: dict[str, Encoded] | None = None
+    audit_encoded: Encoded | None = None
+
+    def without(self, stored: set[int]) -> _NewRows:
+        """Return the new rows without those at the given batch positions (stored already)."""
+        keep = pl.Series([r not in stored for r in self.rows], dtype=pl.Boolean)
+        gone = self.ids.filter(~keep).implode()
+        frames = {
+            name: frame.filter(~pl.col("id" if "id" in frame.columns else "case_id").is_in(gone))
+            for name, frame in self.frames.items()
+        }
+        return _NewRows(
+            [r for r in self.rows if r not in stored],
+            self.ids.filter(keep),
+            frames,
+            self.audit.filter(~pl.col("entity_id").is_in(gone)),
+        )
+
+
+@dataclass
+class _Prepared:
+    """One batch, read and validated, ready to be written."""
+
+    height: int  # rows in the batch
+    rows: Callable[[int], SourceRow]  # the source row at a position, for reports and updates
+    local_ids: list[str]
+    verdicts: list[bool]  # passed every check
+    found: dict[int, list[Issue]]  # JSON: each record's issues from the single-record validator
+    new: _NewRows | None
+
+
+T = TypeVar("T")
+_END = object()
+
+
+class _Ahead(Generic[T]):
+    """Runs an iterator in a worker thread, at most ``depth`` items ahead of its consumer.
+
+    The worker starts on item n + depth only once the consumer has asked for item n + 1 (so is
+    done with item n): with depth 1, one batch is written while the next is prepared, and memory
+    holds two batches whatever the file's size. An exception in the worker is raised in the
+    consumer; ``close`` stops the worker (it finishes the item in hand first) and waits for it.
+    """
+
+    def __init__(self, source: Iterator[T], depth: int = 1) -> None:
+        self._source = source
+        self._queue: queue.Queue[tuple[object, Any]] = queue.Queue()
+        self._room = threading.Semaphore(depth + 1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="import-ahead", daemon=True)
+        self._started = False
+
+    def _work(self) -> None:
+        try:
+            while True:
+                while not self._room.acquire(timeout=0.1):
+                    if self._stop.is_set():
+                        return
+                if self._stop.is_set():
+                    return
+                item = next(self._source, _END)
+                if item is _END:
+                    self._queue.put((_END, None))
+                    return
+                self._queue.put((None, item))
+        except BaseException as exc:  # noqa: BLE001 - handed over to the consumer
+            self._queue.put((exc, None))
+        finally:
+            close = getattr(self._source, "close", None)
+            if close is not None:
+                close()
+
+    def __iter__(self) -> Iterator[T]:
+        if not self._started:
+            self._started = True
+            self._thread.start()
+        while True:
+            kind, item = self._queue.get()
+            if kind is _END:
+                return
+            if isinstance(kind, BaseException):
+                raise kind
+            yield item
+            del item  # done with it: the worker may start another one
+            self._room.release()
+
+    def close(self) -> None:
+        """Stop the worker and wait for it."""
+        self._stop.set()
+        if self._started:
+            self._thread.join()
+        while not self._queue.empty():  # drop what was prepared and never taken
+            self._queue.get_nowait()
 
 
 def _compact_json(frame: pl.DataFrame) -> pl.Series:
-    """Return each row as a JSON object of its non-empty cells (column names are plain words)."""
-    encoded = frame.select(pl.struct(pl.all()).struct.json_encode())[:, 0]
-    return encoded.str.replace_all(r'"[a-z0-9_]+":null,?', "").str.replace(r",\}$", "}")
+    """Return each row as a JSON object of its non-empty cells (column names are plain words).
+
+    Built as text per column (a cell needing escapes goes through the JSON encoder), rather
+    than encoding every cell and deleting the nulls again.
+    """
+    parts = []
+    for name in frame.columns:
+        if frame[name].null_count() == frame.height:
+            continue  # empty in every row (most group rows): nothing to write
+        col = pl.col(name)
+        encoded = pl.struct(col).struct.json_encode().str.slice(len(name) + 4).str.head(-1)
+        text = pl.when(col.str.contains(r'[\x00-\x1f"\\]')).then(encoded)
+        parts.append(pl.lit(f'"{name}":') + text.otherwise(pl.lit('"') + col + pl.lit('"')))
+    if not parts:
+        return pl.repeat("{}", frame.height, dtype=pl.String, eager=True)
+    body = pl.concat_str(parts, separator=",", ignore_nulls=True)
+    return frame.select(pl.concat_str([pl.lit("{"), body.fill_null(""), pl.lit("}")]))[:, 0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -15,7 +17,7 @@ from printreg.settings import Settings
 from printreg.storage.case_tables import CaseTables, build_case_tables
 from printreg.storage.cases import CaseReader, CaseWriter
 from printreg.storage.engine import make_engine, make_sessionmaker
-from printreg.storage.platform import Registry
+from printreg.storage.platform import Registry, utcnow
 from printreg.storage.schema import stored_definitions
 from printreg.validation import ensure_bound
 
@@ -49,6 +51,8 @@ class Platform:
     _registries: dict[str, RegistryRuntime] = field(default_factory=dict)
     #: analytics caches by registry code (see printreg.services.analytics)
     analytics: dict[str, Any] = field(default_factory=dict)
+    #: the current time (UTC); tests replace it to move time (data request expiry)
+    clock: Callable[[], dt.datetime] = utcnow
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Platform:

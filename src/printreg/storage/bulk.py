@@ -12,6 +12,7 @@ import io
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import polars as pl
 from sqlalchemy import Table, Uuid, insert, text
@@ -106,45 +107,105 @@ def _explode(values: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     return exploded.explode(["value", "ord"]).select([*keys, "ord", "value"])
 
 
-def write_frames(session: Session, tables: CaseTables, frames: Mapping[str, pl.DataFrame]) -> int:
-    """Write the frames into their tables in the session's transaction; return rows written."""
+@dataclass(frozen=True)
+class Encoded:
+    """Rows of one table encoded for PostgreSQL's COPY, ready to send.
+
+    Encoding needs no connection, so an import does it while the database is busy with the
+    batch before; sending is then all the connection waits for.
+    """
+
+    columns: tuple[str, ...]
+    data: bytes
+    rows: int
+    csv: bool  # CSV, else PostgreSQL's text format
+
+
+_TEXT_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_DATETIME = "%Y-%m-%dT%H:%M:%S%.f%z"
+
+
+def encode(table: Table, frame: pl.DataFrame, *, text_format: bool = False) -> Encoded:
+    """Return a frame's rows encoded for COPY into the table (its columns that the table has).
+
+    CSV by default; ``text_format`` suits JSON (audit rows), whose quotes CSV would double.
+    """
+    frame = frame.select([c.name for c in table.columns if c.name in frame.columns])
+    buffer = io.BytesIO()
+    if text_format:
+        strings = [c for c, t in frame.schema.items() if t == pl.String]
+        escaped = frame.with_columns(
+            pl.col(strings).str.replace_many(list(_TEXT_ESCAPES), list(_TEXT_ESCAPES.values()))
+        )
+        escaped.write_csv(buffer, include_header=False, separator="\t", quote_style="never",
+                          null_value="\\N", datetime_format=_DATETIME)  # fmt: skip
+    else:
+        frame.write_csv(buffer, include_header=False, datetime_format=_DATETIME)
+    return Encoded(tuple(frame.columns), buffer.getvalue(), frame.height, not text_format)
+
+
+def encode_frames(tables: CaseTables, frames: Mapping[str, pl.DataFrame]) -> dict[str, Encoded]:
+    """Return the case table rows of ``case_frames`` encoded for COPY, keyed by table name."""
+    return {
+        table.name: encode(table, frames[table.name])
+        for table in tables.all_tables
+        if table.name in frames and frames[table.name].height
+    }
+
+
+def encode_audit(frame: pl.DataFrame) -> Encoded:
+    """Return audit rows (``before``/``after`` as JSON text) encoded for COPY."""
+    return encode(AuditEntry.__table__, frame, text_format=True)  # type: ignore[arg-type]
+
+
+def write_frames(
+    session: Session, tables: CaseTables, frames: Mapping[str, pl.DataFrame | Encoded]
+) -> int:
+    """Write the frames into their tables in the session's transaction; return rows written.
+
+    On PostgreSQL a frame may come already encoded (``encode_frames``).
+    """
     written = 0
     connection = session.connection()
     for table in tables.all_tables:
-        frame = frames.get(table.name)
-        if frame is None or frame.height == 0:
+        item = frames.get(table.name)
+        if item is None:
             continue
-        frame = frame.select([c.name for c in table.columns if c.name in frame.columns])
         if connection.dialect.name == "postgresql":
-            _copy(connection, table, frame)
+            encoded = item if isinstance(item, Encoded) else encode(table, item)
+            if not encoded.rows:
+                continue
+            _copy(connection, table, encoded)
             if table is tables.main:
-                _refresh_statistics(session, table, frame.height)
-        else:
-            uuids = [
-                c.name
-                for c in table.columns
-                if isinstance(c.type, Uuid) and c.name in frame.columns
-            ]
-            rows = frame.to_dicts()
-            for row in rows:
-                for name in uuids:
-                    row[name] = uuid.UUID(row[name])
-            session.execute(insert(table), rows)
+                _refresh_statistics(session, table, encoded.rows)
+            written += encoded.rows
+            continue
+        assert isinstance(item, pl.DataFrame)  # noqa: S101 - encoded rows are for PostgreSQL
+        if item.height == 0:
+            continue
+        frame = item.select([c.name for c in table.columns if c.name in item.columns])
+        uuids = [
+            c.name for c in table.columns if isinstance(c.type, Uuid) and c.name in frame.columns
+        ]
+        rows = frame.to_dicts()
+        for row in rows:
+            for name in uuids:
+                row[name] = uuid.UUID(row[name])
+        session.execute(insert(table), rows)
         written += frame.height
     return written
 
 
-def _copy(connection: object, table: Table, frame: pl.DataFrame) -> None:
-    """COPY a frame into a PostgreSQL table through psycopg, as CSV from memory."""
-    buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
-    columns = ", ".join(f'"{c}"' for c in frame.columns)
+def _copy(connection: object, table: Table, encoded: Encoded) -> None:
+    """COPY encoded rows into a PostgreSQL table through psycopg."""
+    columns = ", ".join(f'"{c}"' for c in encoded.columns)
+    options = " WITH (FORMAT csv)" if encoded.csv else ""
     raw = connection.connection.dbapi_connection  # type: ignore[attr-defined]
     with (
         raw.cursor() as cursor,
-        cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN WITH (FORMAT csv)') as copy,
+        cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN{options}') as copy,
     ):
-        view = buffer.getbuffer()
+        view = memoryview(encoded.data)
         for start in range(0, len(view), 1 << 20):
             copy.write(view[start : start + (1 << 20)])
 
@@ -164,15 +225,20 @@ def _refresh_statistics(session: Session, table: Table, added: int) -> None:
         session.execute(text(f'ANALYZE "{table.name}"'))
 
 
-def write_audit(session: Session, frame: pl.DataFrame) -> None:
-    """Append audit rows given as a frame (``before``/``after`` as JSON text) to the audit log."""
+def write_audit(session: Session, rows: pl.DataFrame | Encoded) -> None:
+    """Append audit rows to the audit log: a frame (``before``/``after`` as JSON text), or on
+    PostgreSQL the same already encoded (``encode_audit``)."""
     table = AuditEntry.__table__
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        _copy(connection, table, frame)  # type: ignore[arg-type]
+        encoded = rows if isinstance(rows, Encoded) else encode_audit(rows)
+        if encoded.rows:
+            _copy(connection, table, encoded)  # type: ignore[arg-type]
         return
-    rows = frame.to_dicts()
-    for row in rows:
+    assert isinstance(rows, pl.DataFrame)  # noqa: S101 - encoded rows are for PostgreSQL
+    dicts = rows.to_dicts()
+    for row in dicts:
         for key in ("before", "after"):
             row[key] = json.loads(row[key]) if row[key] is not None else None
-    session.execute(insert(table), rows)  # type: ignore[arg-type]
+    if dicts:
+        session.execute(insert(table), dicts)  # type: ignore[arg-type]

@@ -9,11 +9,14 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -96,6 +99,11 @@ class Participation(Base):
     registry_id: Mapped[int] = mapped_column(ForeignKey("registries.id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
     agreement_date: Mapped[dt.date | None] = mapped_column(Date)
+    # Fees in whole US dollars, recorded with the agreement (see docs/governance.md).
+    application_fee: Mapped[int | None] = mapped_column(Integer)
+    annual_fee: Mapped[int | None] = mapped_column(Integer)
+    application_fee_waived: Mapped[bool | None] = mapped_column(Boolean)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Printer(Base):
@@ -235,3 +243,105 @@ class AnalyticsStamp(Base):
     registry_code: Mapped[str] = mapped_column(String(24), primary_key=True)
     facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+
+
+class CaseImaging(Base):
+    """One DICOM study attached to a case: its salted UID hash and counts, never an identifier.
+
+    ``summary`` holds the study's facts, the upload's pre-fill, notes and the attribute keywords
+    that de-identification removed. A study may be attached to several cases (that is reported,
+    not refused), hence the non-unique index on its hash.
+    """
+
+    __tablename__ = "case_imaging"
+    __table_args__ = (
+        Index("ix_case_imaging_case", "facility_id", "registry_code", "case_id"),
+        Index("ix_case_imaging_study", "facility_id", "registry_code", "study_uid_hash"),
+    )
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    registry_code: Mapped[str] = mapped_column(String(24))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    study_uid_hash: Mapped[str | None] = mapped_column(String(64))
+    series_count: Mapped[int] = mapped_column(Integer)
+    image_count: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
+
+
+class PrintMesh(Base):
+    """The model file of one print of a case, measured: one row per print (row of the prints
+    group, 1-based), replaced when a new file is uploaded.
+
+    The file itself is not kept: only its measurement (as columns for reports, and whole in
+    ``measurement``), a PNG thumbnail and a reduced copy for the browser viewer.
+    """
+
+    __tablename__ = "print_meshes"
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), primary_key=True)
+    registry_code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    print_row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    file_format: Mapped[str] = mapped_column(String(8))
+    volume_ml: Mapped[float | None] = mapped_column(Float)
+    surface_area_cm2: Mapped[float] = mapped_column(Float)
+    triangles: Mapped[int] = mapped_column(Integer)
+    bodies: Mapped[int] = mapped_column(Integer)
+    watertight: Mapped[bool] = mapped_column(Boolean)
+    measurement: Mapped[dict[str, Any]] = mapped_column(JSON)
+    thumbnail_png: Mapped[bytes] = mapped_column(LargeBinary)
+    viewer_model: Mapped[bytes] = mapped_column(LargeBinary)
+    viewer_format: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
+
+
+class EnrollmentApplication(Base):
+    """A facility's application to join a registry: what it declared, and how it was decided.
+
+    ``profile`` and ``printers`` are copies of the facility's profile and inventory when it
+    applied; ``contacts`` are the staff the registry may contact (never patient data).
+    """
+
+    __tablename__ = "enrollment_applications"
+    __table_args__ = (Index("ix_enrollment_applications_facility", "facility_id", "registry_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registry_id: Mapped[int] = mapped_column(ForeignKey("registries.id"))
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"))
+    status: Mapped[str] = mapped_column(String(16))  # open, approved, declined, withdrawn
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    printers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    statement: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_by: Mapped[str] = mapped_column(String(254))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CommitteeVote(Base):
+    """One committee member's vote on one subject (an enrollment application, a data request).
+
+    One row per member and subject; a changed vote updates the row and is audited.
+    """
+
+    __tablename__ = "committee_votes"
+    __table_args__ = (UniqueConstraint("registry_id", "subject_type", "subject_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registry_id: Mapped[int] = mapped_column(ForeignKey("registries.id"))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    vote: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    cast_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# Tables kept in their own modules share this metadata (and so the migrations) once imported.
+from printreg.storage import research as _research  # noqa: E402, F401

@@ -62,10 +62,13 @@ def checksum(definition: Definition) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def register_definition(session: Session, definition: Definition) -> bool:
+def register_definition(
+    session: Session, definition: Definition, lifecycle: str = "active"
+) -> bool:
     """Store a definition version (and its registry on first sight); return whether it was new.
 
-    A stored version is immutable: the same version number with other content is refused.
+    A stored version is immutable: the same version number with other content is refused. A
+    registry seen for the first time starts in ``lifecycle`` (shipped registries: active).
     """
     registry = session.scalar(select(Registry).where(Registry.code == definition.registry.code))
     if registry is None:
@@ -73,6 +76,7 @@ def register_definition(session: Session, definition: Definition) -> bool:
             code=definition.registry.code,
             name=definition.registry.name,
             description=definition.registry.description,
+            lifecycle=lifecycle,
             current_version=definition.version,
         )
         session.add(registry)

@@ -87,65 +87,95 @@ class BatchValidator:
         self.ctx = context
         self.scalars = [e for e in definition.elements.values() if not isinstance(e, GroupElement)]
         self.groups = list(definition.groups.values())
+        # Every flat column of each scalar element: its own, or its cell in every group row.
+        self._stacks: list[tuple[ScalarElement, list[str]]] = [(e, [e.name]) for e in self.scalars]
+        for group in self.groups:
+            self._stacks += [
+                (child, [cell_column(group, r, child) for r in range(1, group.max_rows + 1)])
+                for child in group.elements
+            ]
         # Verdicts of distinct cells, kept across batches: (element id, text) → (value, failed)
         self._memo: dict[tuple[int, str], tuple[Any, bool]] = {}
 
     # -- value level: distinct cells through the single-record code ------------------------------
 
-    def _cell(self, element: ScalarElement, text: str) -> tuple[Any, bool]:
+    def _cell(
+        self, element: ScalarElement, text: str, *, remember: bool = True
+    ) -> tuple[Any, bool]:
         key = (id(element), text)
         found = self._memo.get(key)
         if found is None:
-            if len(self._memo) >= MEMO_LIMIT:
-                # Identifiers and free text are distinct in every row: keep memory flat.
-                self._memo.clear()
             run = _Run(self.defn, self.ctx, "complete", "")
             raw: object = split_multi(text) if is_multiple(element) else text
             value = run.element(element, raw, element.name)
-            found = self._memo[key] = (value, bool(run.issues))
+            found = (value, bool(run.issues))
+            if remember:
+                if len(self._memo) >= MEMO_LIMIT:
+                    self._memo.clear()  # a bound whatever the file: memory stays flat
+                self._memo[key] = found
         return found
 
-    def _values(self, frame: pl.DataFrame, column: str, element: ScalarElement) -> list[pl.Series]:
-        """Return the canonical, unknown-flag and bad-flag series of one flat column."""
-        raw = frame[column] if column in frame.columns else pl.Series(column, [None] * frame.height)
-        raw = raw.cast(pl.String)
-        stripped = raw.str.strip_chars()
-        blank = stripped.is_null() | (stripped == "")
-        distinct = [v for v in raw.filter(~blank).unique().to_list() if v is not None]
-        canon: dict[str, Any] = {}
-        bad: dict[str, bool] = {}
-        unknown: dict[str, bool] = {}
-        for text in distinct:
-            value, failed = self._cell(element, text)
-            bad[text] = failed
-            unknown[text] = value is UNKNOWN
-            canon[text] = None if value is UNKNOWN or value == [] else value
+    def _values(
+        self, frame: pl.DataFrame, columns: list[str], element: ScalarElement
+    ) -> list[pl.Series]:
+        """Return the canonical, unknown-flag, bad-flag and given-flag series of flat columns.
+
+        The columns all hold the same element (a group element's cell in every row), so they are
+        stacked into one series: one set of distinct cells, one lookup, one join, then cut back
+        into columns. Empty cells (most group rows) never reach the element code.
+        """
+        n = frame.height
+        empty = pl.Series("", [], dtype=pl.String)
+        stacked = pl.concat(
+            [frame[c].cast(pl.String) if c in frame.columns else pl.repeat(None, n, dtype=pl.String,
+             eager=True) for c in columns] or [empty]
+        )  # fmt: skip
+        given = stacked.str.strip_chars().fill_null("") != ""
+        distinct = stacked.filter(given).unique().to_list()
         dtype = _dtype(element)
-        if not canon:
-            return [
-                pl.Series(column, [None] * frame.height, dtype=dtype),
-                pl.Series(f"{column}__unknown", [False] * frame.height),
-                pl.Series(f"{column}__bad", [False] * frame.height),
-                (~blank).alias(f"{column}__given"),
-            ]
-        keys = pl.Series("k", list(canon), dtype=pl.String)
+        if not distinct:
+            nothing = pl.repeat(None, n, dtype=dtype, eager=True)
+            false = pl.repeat(value=False, n=n, dtype=pl.Boolean, eager=True)
+            out = []
+            for i, column in enumerate(columns):
+                out += [nothing.alias(column), false.alias(f"{column}__unknown"),
+                        false.alias(f"{column}__bad"),
+                        given.slice(i * n, n).alias(f"{column}__given")]  # fmt: skip
+            return out
+        # Distinct cells that are always distinct (identifiers, free text) are not remembered.
+        remember = len(distinct) * 2 <= max(n, 1) * len(columns)
+        canon: list[Any] = []
+        bad: list[bool] = []
+        unknown: list[bool] = []
+        for text in distinct:
+            value, failed = self._cell(element, text, remember=remember)
+            bad.append(failed)
+            unknown.append(value is UNKNOWN)
+            canon.append(None if value is UNKNOWN or value == [] else value)
         lookup = pl.DataFrame(
             [
-                keys,
-                pl.Series("v", list(canon.values()), dtype=dtype),
-                pl.Series("u", list(unknown.values()), dtype=pl.Boolean),
-                pl.Series("b", list(bad.values()), dtype=pl.Boolean),
+                pl.Series("k", distinct, dtype=pl.String),
+                pl.Series("v", canon, dtype=dtype),
+                pl.Series("u", unknown, dtype=pl.Boolean),
+                pl.Series("b", bad, dtype=pl.Boolean),
             ]
         )
-        joined = pl.DataFrame([raw.alias("k")]).join(
-            lookup, on="k", how="left", maintain_order="left"
+        joined = (
+            pl.DataFrame([stacked.alias("k")])
+            .join(lookup, on="k", how="left", maintain_order="left")
+            .with_columns(pl.col("u", "b").fill_null(value=False))
         )
-        return [
-            joined["v"].alias(column),
-            joined["u"].fill_null(value=False).alias(f"{column}__unknown"),
-            joined["b"].fill_null(value=False).alias(f"{column}__bad"),
-            (~blank).alias(f"{column}__given"),
-        ]
+        values, unknowns, bads = joined["v"], joined["u"], joined["b"]
+        out = []
+        for i, column in enumerate(columns):
+            start = i * n
+            out += [
+                values.slice(start, n).alias(column),
+                unknowns.slice(start, n).alias(f"{column}__unknown"),
+                bads.slice(start, n).alias(f"{column}__bad"),
+                given.slice(start, n).alias(f"{column}__given"),
+            ]
+        return out
 
     # -- conditions -----------------------------------------------------------------------------
 
@@ -235,8 +265,8 @@ class BatchValidator:
         for group in self.groups:
             for row in range(1, group.max_rows + 1):
                 columns += [(group, row, child) for child in group.elements]
-        for holder, row, element in columns:
-            series += self._values(frame, cell_column(holder, row, element), element)
+        for element, cells in self._stacks:
+            series += self._values(frame, cells, element)
         out = pl.DataFrame(series).lazy()
         errors: list[pl.Expr] = [~pl.col("_status").is_in(ENTERED_STATUSES)]
         errors += self._envelope(frame)

@@ -12,7 +12,10 @@ from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.web import errors, pages
 from printreg.web.api.analytics import router as analytics_router
+from printreg.web.api.files import router as files_router
+from printreg.web.api.governance import router as governance_router
 from printreg.web.api.imports import router as imports_router
+from printreg.web.api.requests import router as requests_router
 from printreg.web.api.routes import router as api_router
 
 STATIC = Path(__file__).parent / "static"
@@ -32,6 +35,9 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(imports_router)
     app.include_router(analytics_router)
+    app.include_router(files_router)
+    app.include_router(governance_router)
+    app.include_router(requests_router)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     pages.install(app)

@@ -9,6 +9,7 @@ from printreg.dictionary import DefinitionError
 from printreg.domain.errors import (
     Conflict,
     Forbidden,
+    Gone,
     InvalidRequest,
     NotFound,
     RegistryError,
@@ -24,6 +25,7 @@ STATUS: dict[type[Exception], int] = {
     NotFound: 404,
     Forbidden: 403,
     Conflict: 409,
+    Gone: 410,
     LoginFailed: 401,
     DefinitionError: 422,
     DicomError: 422,  # DicomIdentifiersFound too: the tags are listed, never their values

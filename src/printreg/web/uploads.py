@@ -103,6 +103,8 @@ class _Collector:
         if b"filename" in options:
             self.part.filename = options[b"filename"].decode("utf-8", "replace")
             if len(self.upload.files) >= self.limits.max_files:
+                if not self.limits.files_setting:
+                    raise InvalidRequest(f"send one {self.limits.what} only")
                 raise PayloadTooLarge(
                     f"more than {self.limits.max_files:,} files in one upload "
                     f"(setting {self.limits.files_setting})"
@@ -144,10 +146,11 @@ async def read_upload(
     """Return the files and fields of a multipart/form-data request, read in memory.
 
     A URL-encoded form gives fields and no files (a page post without a file). Raises
-    PayloadTooLarge (413) as soon as the files pass ``max_bytes`` or ``max_files``, and
+    PayloadTooLarge (413) as soon as the files pass ``max_bytes`` or ``max_files`` (the names of
+    the settings go in the message; without ``files_setting`` more files are a 400), and
     InvalidRequest (400) for anything that is not a well-formed form.
     """
-    limits = _Limits(max_bytes, max_files, what, setting, files_setting or "one file only")
+    limits = _Limits(max_bytes, max_files, what, setting, files_setting)
     kind, options = parse_options_header(request.headers.get("content-type", ""))
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > max_bytes + FORM_OVERHEAD:

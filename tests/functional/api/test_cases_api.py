@@ -208,7 +208,14 @@ def test_list_filters_by_organ_system(dm: UserClient, listed: dict[str, dict[str
     organ = next(r["organ_system"] for r in listed.values() if r["facility"] == HOME)
     want = {k for k, r in listed.items() if r["facility"] == HOME and r["organ_system"] == organ}
     assert _local_ids(dm, organ_system=organ) == want
-    assert _local_ids(dm, organ_system="no_such_system") == set()
+    label = "Cardiac"  # a label works like its code
+    cardiac = {
+        k for k, r in listed.items() if r["facility"] == HOME and r["organ_system"] == "cardiac"
+    }
+    assert _local_ids(dm, organ_system=label) == cardiac
+    unknown = dm.get(f"{API}/cases", params={"organ_system": "no_such_system"})
+    assert unknown.status_code == 400
+    assert "organ_system: 'no_such_system' is not one of its codes or labels" in unknown.text
 
 
 def test_list_filters_by_request_date_range(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,15 +41,18 @@ from tests.functional.api.conftest import (
     post_login,
     session_csrf,
 )
+from tests.support.files import box_stl, clean_ct
 from tests.support.pgserver import PostgresServer, create_database, drop_database
 from tests.support.records import records
 
 from printreg.services.actor import Actor
 from printreg.services.cases import CaseService
 from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
+from printreg.services.files import CaseFileService
 from printreg.services.platform import Platform
 from printreg.services.synth import load_synthetic
 from printreg.settings import Settings
+from printreg.storage.platform import CaseImaging, PrintMesh
 from printreg.web.app import create_app
 
 
@@ -78,6 +81,12 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("DELETE", CASES + "/{case_id}"): "delete",
     ("POST", CASES + "/{case_id}/restore"): "restore",
     ("GET", CASES + "/{case_id}/history"): "history",
+    ("POST", CASES + "/{case_id}/dicom"): "dicom",
+    ("GET", CASES + "/{case_id}/imaging"): "imaging",
+    ("POST", CASES + "/{case_id}/prints/{row}/mesh"): "mesh_upload",
+    ("GET", CASES + "/{case_id}/prints/{row}/mesh"): "mesh",
+    ("GET", CASES + "/{case_id}/prints/{row}/mesh/thumbnail.png"): "thumbnail",
+    ("GET", CASES + "/{case_id}/prints/{row}/mesh/model"): "model",
 }
 # The HTML pages' case routes: checked for isolation from the other facility (below).
 PAGES = "/registries/{registry}/cases"
@@ -90,6 +99,8 @@ PAGE_ENDPOINTS: dict[tuple[str, str], str] = {
     ("POST", PAGES + "/{case_id}/edit"): "case",
     ("POST", PAGES + "/{case_id}/delete"): "case",
     ("POST", PAGES + "/{case_id}/restore"): "case",
+    ("POST", PAGES + "/{case_id}/dicom"): "case",
+    ("POST", PAGES + "/{case_id}/prints/{row}/mesh"): "case",
 }
 ROUTES = _case_routes()
 API_ROUTES = [r for r in ROUTES if r[1].startswith("/api/")]
@@ -107,8 +118,13 @@ PRINCIPALS: dict[str, str] = {
 }
 SIDES = ("own", "other")
 OK = {"list": 200, "create": 201, "get": 200, "update": 200, "delete": 200, "restore": 200,
-      "history": 200}  # fmt: skip
-READS = frozenset({"list", "get", "history"})
+      "history": 200, "dicom": 201, "imaging": 200, "mesh_upload": 201, "mesh": 200,
+      "thumbnail": 200, "model": 200}  # fmt: skip
+READS = frozenset({"list", "get", "history", "imaging", "mesh", "thumbnail", "model"})
+# Case files: a clean DICOM header (the identified fixture, de-identified) and a 12-triangle box.
+CLEAN_DICOM = clean_ct()
+BOX_STL = box_stl()
+MESH_READS = frozenset({"mesh", "thumbnail", "model"})
 
 
 def expected_status(principal: str, endpoint: str, side: str) -> int:
@@ -182,6 +198,22 @@ class World:
         main = self.platform.registry(REG).tables.main
         with self.platform.sessions() as session:
             return session.scalar(select(func.count()).select_from(main)) or 0
+
+    def attach_mesh(self, case_id: str) -> None:
+        files = CaseFileService(self.platform, Actor.operator("matrix"))
+        files.attach_mesh(REG, uuid.UUID(case_id), 1, "box.stl", BOX_STL)
+
+    def files_of(self, case_id: str) -> tuple[int, int]:
+        """Return how many DICOM studies and model files the case holds."""
+        ident = uuid.UUID(case_id)
+        with self.platform.sessions() as session:
+            studies = session.scalar(
+                select(func.count()).select_from(CaseImaging).where(CaseImaging.case_id == ident)
+            )
+            meshes = session.scalar(
+                select(func.count()).select_from(PrintMesh).where(PrintMesh.case_id == ident)
+            )
+        return studies or 0, meshes or 0
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])  # fmt: skip
@@ -302,14 +334,46 @@ def _create_cell(world: World, principal: str, side: str) -> None:
 def _same_as_nowhere(client: UserClient, response: httpx.Response, case_id: str) -> None:
     """Check that the same request for an id that exists nowhere answers the very same bytes."""
     nowhere = str(uuid.uuid4())
+    sent_type = response.request.headers.get("content-type", "application/json")
     ghost = client.request(
         response.request.method,
         str(response.request.url).replace(case_id, nowhere),
         content=response.request.content or None,
-        headers={"Content-Type": "application/json"} if response.request.content else None,
+        headers={"Content-Type": sent_type} if response.request.content else None,
     )
     assert ghost.status_code == 404
     assert _anonymised(ghost, nowhere) == _anonymised(response, case_id)
+
+
+def _check_file_body(
+    world: World, endpoint: str, response: httpx.Response, case_id: str, before: tuple[int, int]
+) -> None:
+    """Check what an allowed case-file request answered and stored."""
+    if endpoint == "dicom":
+        assert response.json()["prefill"]["source_modalities"] == ["ct"]
+        assert world.files_of(case_id) == (before[0] + 1, before[1])
+    elif endpoint == "imaging":
+        assert response.json() == []
+    elif endpoint in {"mesh_upload", "mesh"}:
+        assert response.json()["measurement"]["triangles"] == 12
+        assert world.files_of(case_id)[1] == 1
+    elif endpoint == "thumbnail":
+        assert response.content.startswith(b"\x89PNG")
+    elif endpoint == "model":
+        assert response.content.startswith(b"glTF")
+    assert world.state(case_id)[0] == 1, "a case file changed the case record"
+
+
+FILE_REQUESTS: dict[str, Callable[[UserClient, str], httpx.Response]] = {
+    "dicom": lambda c, url: c.post(f"{url}/dicom", files=[("files", ("ct.dcm", CLEAN_DICOM))]),
+    "imaging": lambda c, url: c.get(f"{url}/imaging"),
+    "mesh_upload": lambda c, url: c.post(
+        f"{url}/prints/1/mesh", files={"file": ("box.stl", BOX_STL)}
+    ),
+    "mesh": lambda c, url: c.get(f"{url}/prints/1/mesh"),
+    "thumbnail": lambda c, url: c.get(f"{url}/prints/1/mesh/thumbnail.png"),
+    "model": lambda c, url: c.get(f"{url}/prints/1/mesh/model"),
+}
 
 
 def _run_cell(world: World, principal: str, endpoint: str, side: str) -> None:
@@ -318,9 +382,14 @@ def _run_cell(world: World, principal: str, endpoint: str, side: str) -> None:
     facility = HOME if side == "own" else OTHER
     want = expected_status(principal, endpoint, side)
     case_id = world.new_case(facility, deleted=endpoint == "restore")
+    if endpoint in MESH_READS:
+        world.attach_mesh(case_id)
     before_state = world.state(case_id)
+    before_files = world.files_of(case_id)
     url = f"/api/v1/registries/{REG}/cases/{case_id}"
-    if endpoint == "get":
+    if endpoint in FILE_REQUESTS:
+        response = FILE_REQUESTS[endpoint](client, url)
+    elif endpoint == "get":
         response = client.get(url)
     elif endpoint == "history":
         response = client.get(f"{url}/history")
@@ -337,7 +406,9 @@ def _run_cell(world: World, principal: str, endpoint: str, side: str) -> None:
     assert response.status_code == want, f"{response.status_code} {response.text}"
 
     after_state = world.state(case_id)
-    if want // 100 == 2:
+    if want // 100 == 2 and endpoint in FILE_REQUESTS:
+        _check_file_body(world, endpoint, response, case_id, before_files)
+    elif want // 100 == 2:
         body = response.json()
         if endpoint in {"get", "delete", "restore"}:
             assert body["id"] == case_id
@@ -353,6 +424,7 @@ def _run_cell(world: World, principal: str, endpoint: str, side: str) -> None:
     else:
         _check_no_case_body(response)
         assert after_state == before_state, "a refused request changed the case"
+        assert world.files_of(case_id) == before_files, "a refused request stored a file"
     if want == 404:
         _same_as_nowhere(client, response, case_id)
 
@@ -411,7 +483,7 @@ def test_page_isolation_cell(world: World, principal: str, route: tuple[str, str
     before = (world.count(), world.state(case_id))
 
     def send(target: str) -> httpx.Response:
-        url = path.replace("{registry}", REG).replace("{case_id}", target)
+        url = path.replace("{registry}", REG).replace("{case_id}", target).replace("{row}", "1")
         params = {"facility": OTHER} if kind == "new" else None
         data = {"csrf_token": client.csrf} if method == "POST" else None
         return client.request(method, url, params=params, data=data, follow_redirects=False)

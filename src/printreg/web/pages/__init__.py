@@ -7,17 +7,31 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.web.pages import account, auth, cases, facility, home, imports, reports
+from printreg.web.pages import (
+    account,
+    auth,
+    cases,
+    facility,
+    files,
+    governance,
+    home,
+    imports,
+    reports,
+    requests,
+)
 from printreg.web.pages.common import CsrfRejected, SignInRequired
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(home.router)
 router.include_router(cases.router)
+router.include_router(files.router)
 router.include_router(facility.router)
+router.include_router(governance.router)
 router.include_router(account.router)
 router.include_router(imports.router)
 router.include_router(reports.router)
+router.include_router(requests.router)
 
 
 def install(app: FastAPI) -> None:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.dictionary import CodeElement, Definition
+from printreg.dictionary import CodeElement, Definition, GroupElement
 from printreg.domain.errors import Forbidden, NotFound, RegistryError, ValidationFailed
 from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
 from printreg.services.cases import CaseQuery, CaseService, SavedCase, decode_cursor
 from printreg.services.facilities import FacilityService
+from printreg.services.files import CaseFileService, StudyView
 from printreg.services.registries import RegistryService
 from printreg.web import forms
 from printreg.web.pages.common import Page, PageContext
@@ -98,6 +100,9 @@ def case_list(
         )
         columns = tuple(c for c in (definition.case_date, LIST_FILTER_ELEMENT) if c)
         found = CaseService(page.platform, page.actor).list_cases(registry, query, columns=columns)
+        thumbnails = CaseFileService(page.platform, page.actor).thumbnails(
+            registry, [c.id for c in found.items]
+        )
     except ValueError as exc:
         return page.render(
             "cases.html", status_code=400, place=None, access=True, problems=[str(exc)]
@@ -126,6 +131,7 @@ def case_list(
         organ_label=shown,
         case_date=definition.case_date,
         next_url=next_url,
+        thumbnails=thumbnails,
     )
 
 
@@ -145,6 +151,7 @@ def _form_page(
     title: str,
     row_version: int | None = None,
     status_code: int = 200,
+    notice: str | None = None,
 ) -> HTMLResponse:
     return page.render(
         "case_form.html",
@@ -155,6 +162,7 @@ def _form_page(
         title=title,
         row_version=row_version,
         definition=definition,
+        notice=notice,
     )
 
 
@@ -242,20 +250,50 @@ def _invalid(
 
 
 @router.get("/registries/{registry}/cases/{case_id}/edit", response_class=HTMLResponse)
-def edit_case(page: Page, registry: str, case_id: str) -> Response:
-    """Show the case form filled with a stored case."""
+def edit_case(
+    page: Page,
+    registry: str,
+    case_id: str,
+    prefill: Annotated[str, Query(max_length=8)] = "",
+) -> Response:
+    """Show the case form filled with a stored case; with ``prefill=dicom``, the values the
+    case's latest DICOM upload gives replace the stored ones, for the person to check and save."""
+    notice = None
     try:
         view = CaseService(page.platform, page.actor).get(registry, _case_id(case_id))
         definition = RegistryService(page.platform, page.actor).definition(registry)
         if not place_of(page, registry, view.facility).writes(view.facility):
             raise Forbidden("your role at this facility may read cases but not change them")
-        form = forms.build_form(definition, view.record, _printers(page, view.facility))
+        record = view.record
+        if prefill == "dicom":
+            studies = CaseFileService(page.platform, page.actor).imaging(registry, view.id)
+            values = studies[0].prefill if studies else {}
+            record = {**record, **values}
+            notice = (
+                "Filled in from the DICOM headers: "
+                + ", ".join(_label(definition, name) for name in values)
+                + ". Check them, then save the case."
+                if values
+                else "The DICOM headers of this case give no value to fill in."
+            )
+        form = forms.build_form(definition, record, _printers(page, view.facility))
     except RegistryError as exc:
         return _not_found(page, exc)
     title = f"Edit case {view.record.get('local_case_id', '')}"
     return _form_page(
-        page, definition, form, facility=view.facility, title=title, row_version=view.row_version
+        page,
+        definition,
+        form,
+        facility=view.facility,
+        title=title,
+        row_version=view.row_version,
+        notice=notice,
     )
+
+
+def _label(definition: Definition, name: str) -> str:
+    element = definition.elements.get(name)
+    return element.label if element is not None else name
 
 
 @router.post("/registries/{registry}/cases/{case_id}/edit", response_class=HTMLResponse)
@@ -299,8 +337,61 @@ def case_detail(
     case_id: str,
     saved: Annotated[str, Query(max_length=8)] = "",
     warnings: Annotated[int, Query(ge=0, le=10000)] = 0,
+    attached: Annotated[str, Query(max_length=8)] = "",
 ) -> Response:
-    """Show a case: its values by section, derived values, status and history."""
+    """Show a case: its values by section, derived values, files, status and history."""
+    return render_case(
+        page, registry, case_id, saved=bool(saved), warnings=warnings, attached=attached
+    )
+
+
+@dataclass(frozen=True)
+class PrefillRow:
+    """A value the DICOM headers give, beside the case's own."""
+
+    label: str
+    from_dicom: str
+    in_case: str
+
+    @property
+    def differs(self) -> bool:
+        """Return whether confirming the value would change the case."""
+        return self.from_dicom != self.in_case
+
+
+def _prefill_rows(
+    definition: Definition, studies: list[StudyView], record: dict[str, Any]
+) -> list[PrefillRow]:
+    rows = []
+    for name, value in (studies[0].prefill if studies else {}).items():
+        element = definition.elements.get(name)
+        if element is None or isinstance(element, GroupElement):
+            continue
+        rows.append(
+            PrefillRow(
+                element.label,
+                forms.display_value(definition, element, value),
+                forms.display_value(definition, element, record.get(name)),
+            )
+        )
+    return rows
+
+
+def render_case(
+    page: PageContext,
+    registry: str,
+    case_id: str,
+    *,
+    status_code: int = 200,
+    saved: bool = False,
+    warnings: int = 0,
+    attached: str = "",
+    file_problem: str | None = None,
+    file_issues: list[str] | None = None,
+    problem_at: str = "",
+) -> Response:
+    """Return the case page; ``file_problem`` shows why an upload was refused beside its form
+    (``problem_at``: "dicom" or "print-<row>")."""
     try:
         cases = CaseService(page.platform, page.actor)
         view = cases.get(registry, _case_id(case_id))
@@ -309,19 +400,34 @@ def case_detail(
             registry, view.definition_version
         )
         place = place_of(page, registry, view.facility)
+        files = CaseFileService(page.platform, page.actor)
+        studies = files.imaging(registry, view.id)
+        meshes = {m.print_row: m for m in files.meshes(registry, view.id)}
     except RegistryError as exc:
         return _not_found(page, exc)
     may_write = place.writes(view.facility) and view.status != CaseStatus.LOCKED
+    prints = view.record.get("prints") if "prints" in definition.groups else None
     return page.render(
         "case_detail.html",
+        status_code=status_code,
         place=place,
         case=view,
         sections=forms.display_record(definition, view.record),
         derived=forms.display_derived(definition, view.derived),
         history=history,
         may_write=may_write,
-        saved=bool(saved),
+        saved=saved,
         warnings=warnings,
+        attached=attached,
+        studies=studies,
+        prefill=_prefill_rows(definition, studies, view.record),
+        has_prints="prints" in definition.groups,
+        prints=prints or [],
+        meshes=meshes,
+        file_problem=file_problem,
+        file_issues=file_issues or [],
+        problem_at=problem_at,
+        deidentify_on_receipt=page.platform.settings.dicom_deidentify_on_receipt,
     )
 
 

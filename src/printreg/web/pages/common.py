@@ -64,6 +64,29 @@ async def page_context(request: Request, platform: PlatformDep) -> PageContext:
 Page = Annotated[PageContext, Depends(page_context)]
 
 
+async def upload_page_context(request: Request, platform: PlatformDep) -> PageContext:
+    """Return the page context of a file upload; redirect to sign-in when nobody is.
+
+    The route reads the upload itself (``web.uploads``: in memory, never spooled to disk) and
+    then checks the CSRF token with ``require_csrf``; ``page_context`` would parse the form first.
+    """
+    found = session_actor(request, platform)
+    if found is None:
+        raise SignInRequired
+    actor, csrf = found
+    return PageContext(request, platform, actor, csrf)
+
+
+UploadPage = Annotated[PageContext, Depends(upload_page_context)]
+
+
+def require_csrf(page: PageContext, sent: str | None) -> None:
+    """Raise CsrfRejected unless ``sent`` (or the X-CSRF-Token header) is the session's token."""
+    token = sent or page.request.headers.get("X-CSRF-Token") or ""
+    if not hmac.compare_digest(token, page.csrf):
+        raise CsrfRejected
+
+
 def new_pre_csrf() -> str:
     """Return a fresh double-submit token for the sign-in form."""
     return secrets.token_urlsafe(32)

@@ -1,0 +1,40 @@
+"""Whether a registry takes cases from a facility: the one check every case write makes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from printreg.domain.errors import Conflict, NotFound
+from printreg.domain.facility import EnrollmentStatus
+from printreg.domain.governance import ACCEPTS_CASES, Lifecycle
+from printreg.storage.platform import Facility, Participation, Registry
+
+
+def require_accepting(session: Session, registry_code: str, facility: Facility) -> None:
+    """Raise Conflict, naming the state, unless the registry is pilot or active and the
+    facility is active in it (applied, suspended, withdrawn... facilities submit nothing).
+
+    Called by every path that creates, replaces or imports cases, after authorization (so that
+    another facility's state is never revealed)."""
+    row = session.execute(
+        select(Registry.id, Registry.lifecycle).where(Registry.code == registry_code)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no registry with code {registry_code!r}")
+    if row.lifecycle not in ACCEPTS_CASES:
+        raise Conflict(
+            f"registry {registry_code} is {row.lifecycle}: only "
+            f"{Lifecycle.PILOT} and {Lifecycle.ACTIVE} registries accept cases"
+        )
+    status = session.scalar(
+        select(Participation.status).where(
+            Participation.registry_id == row.id, Participation.facility_id == facility.id
+        )
+    )
+    if status != EnrollmentStatus.ACTIVE:
+        state = f"is {status} in" if status else "has not enrolled in"
+        raise Conflict(
+            f"facility {facility.code} {state} registry {registry_code}: only facilities "
+            "active in a registry submit cases to it"
+        )

@@ -1,0 +1,471 @@
+"""Facility enrollment: apply → committee decision → agreement and fees → active, suspended,
+withdrawn. Every step is an audit row the facility can read back as its enrollment history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from printreg.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound, ValidationFailed
+from printreg.domain.facility import EnrollmentStatus
+from printreg.domain.governance import (
+    Lifecycle,
+    VoteChoice,
+    check_enrollment,
+    enrollment_fees,
+)
+from printreg.domain.issues import Issue
+from printreg.privacy import IdentifierKind, describe, scan_text
+from printreg.services.actor import Actor
+from printreg.services.audit import audit
+from printreg.services.enrollment_decisions import SUBJECT, record_decision
+from printreg.services.platform import Platform
+from printreg.storage.platform import (
+    AuditEntry,
+    EnrollmentApplication,
+    Facility,
+    Participation,
+    Printer,
+    Registry,
+    utcnow,
+)
+
+MAX_CONTACTS = 10
+PROFILE = ("code", "name", "facility_type", "location", "census_region", "lab_service_model")
+PRINTER = ("label", "manufacturer", "model", "technology", "active")
+# Patient identifiers have no place in an application; staff contact details do (in contacts).
+_PATIENT_KINDS = frozenset(
+    {
+        IdentifierKind.DATE_OF_BIRTH,
+        IdentifierKind.MRN,
+        IdentifierKind.SSN,
+        IdentifierKind.PERSON_NAME,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A person the registry may contact about the facility's participation (staff only)."""
+
+    role: str  # e.g. registry champion, facility administrator, billing
+    name: str
+    email: str
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Application:
+    """An enrollment application as submitted, and where its decision stands."""
+
+    id: int
+    registry: str
+    facility: str
+    status: str  # open, approved, declined, withdrawn
+    profile: dict[str, Any]
+    printers: list[dict[str, Any]]
+    contacts: list[dict[str, Any]]
+    statement: str
+    submitted_at: dt.datetime
+    submitted_by: str
+    decided_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class EnrollmentEvent:
+    """One audited step of a facility's enrollment in a registry."""
+
+    at: dt.datetime
+    actor: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """A facility's participation in one registry: state, agreement, fees, latest application."""
+
+    registry: str
+    facility: str
+    status: str | None  # None: never applied
+    agreement_date: dt.date | None
+    application_fee: int | None
+    annual_fee: int | None
+    application_fee_waived: bool | None
+    application: Application | None
+    history: list[EnrollmentEvent] = field(default_factory=list)
+
+
+def _application(row: EnrollmentApplication, registry: str, facility: str) -> Application:
+    return Application(
+        row.id,
+        registry,
+        facility,
+        row.status,
+        dict(row.profile),
+        list(row.printers),
+        list(row.contacts),
+        row.statement,
+        row.submitted_at,
+        row.submitted_by,
+        row.decided_at,
+    )
+
+
+def _error(facility: str, path: str, rule: str, message: str) -> Issue:
+    return Issue("error", facility, path, rule, message)
+
+
+def _contacts(facility: str, contacts: Sequence[Contact]) -> list[dict[str, str]]:
+    """Return the contacts cleaned up; ValidationFailed listing every problem."""
+    issues: list[Issue] = []
+    if not 1 <= len(contacts) <= MAX_CONTACTS:
+        message = f"give 1 to {MAX_CONTACTS} contact people (name and e-mail address)"
+        issues.append(_error(facility, "contacts", "required", message))
+    out = []
+    for n, contact in enumerate(contacts[:MAX_CONTACTS], start=1):
+        where = f"contacts[{n}]"
+        email = contact.email.strip().lower()
+        if not contact.name.strip() or len(contact.name) > 200:
+            issues.append(_error(facility, f"{where}.name", "required", "give the name"))
+        if "@" not in email or len(email) > 254:
+            issues.append(_error(facility, f"{where}.email", "format", "give an e-mail address"))
+        if len(contact.role) > 64 or len(contact.phone) > 40:
+            message = "role: at most 64 characters; phone: at most 40"
+            issues.append(_error(facility, where, "max_length", message))
+        out.append({"role": contact.role.strip(), "name": contact.name.strip(),
+                    "email": email, "phone": contact.phone.strip()})  # fmt: skip
+    if issues:
+        raise ValidationFailed(issues, "the application is not complete")
+    return out
+
+
+def _statement(facility: str, statement: str) -> str:
+    """Return the statement; ValidationFailed when too long or holding a patient identifier."""
+    found = [f for f in scan_text(statement) if f.kind in _PATIENT_KINDS]
+    if len(statement) > 4000:
+        message = "the statement has at most 4000 characters"
+        raise ValidationFailed([_error(facility, "statement", "max_length", message)])
+    if found:
+        message = (
+            f"the statement seems to hold {describe(found[0].kind)}: an application carries "
+            "no patient data"
+        )
+        raise ValidationFailed([_error(facility, "statement", "identifier", message)])
+    return statement.strip()
+
+
+class EnrollmentService:
+    """Applications, decisions, agreements and fees, suspension and withdrawal of facilities."""
+
+    def __init__(self, platform: Platform, actor: Actor) -> None:
+        self.platform = platform
+        self.actor = actor
+
+    # -- lookups --------------------------------------------------------------------------------
+
+    def _registry(self, session: Session, code: str) -> Registry:
+        registry = session.scalar(select(Registry).where(Registry.code == code))
+        if registry is None:
+            raise NotFound(f"no registry with code {code!r}: see 'printreg registry list'")
+        return registry
+
+    def _facility(self, session: Session, registry: str, code: str) -> Facility:
+        """Return a facility whose enrollment the actor may read: its members, the registry's
+        administrators and committee; NotFound for anyone else, as for an unknown code."""
+        facility = session.scalar(select(Facility).where(Facility.code == code))
+        visible = facility is not None and (
+            self.actor.administers(registry)
+            or self.actor.on_committee(registry)
+            or facility.id in self.actor.memberships
+        )
+        if facility is None or not visible:
+            raise NotFound(f"no facility with code {code!r}")
+        return facility
+
+    def _latest(
+        self, session: Session, registry_id: int, facility_id: int
+    ) -> EnrollmentApplication | None:
+        return session.scalar(
+            select(EnrollmentApplication)
+            .where(
+                EnrollmentApplication.registry_id == registry_id,
+                EnrollmentApplication.facility_id == facility_id,
+            )
+            .order_by(EnrollmentApplication.id.desc())
+            .limit(1)
+        )
+
+    def _view(self, session: Session, registry: Registry, facility: Facility) -> Enrollment:
+        part = session.get(Participation, (facility.id, registry.id))
+        latest = self._latest(session, registry.id, facility.id)
+        rows = session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.entity_type == SUBJECT,
+                AuditEntry.registry_code == registry.code,
+                AuditEntry.facility_id == facility.id,
+            )
+            .order_by(AuditEntry.id)
+        )
+        events = [EnrollmentEvent(r.at, r.actor, r.action, r.before, r.after) for r in rows]
+        return Enrollment(
+            registry.code,
+            facility.code,
+            part.status if part else None,
+            part.agreement_date if part else None,
+            part.application_fee if part else None,
+            part.annual_fee if part else None,
+            part.application_fee_waived if part else None,
+            _application(latest, registry.code, facility.code) if latest else None,
+            events,
+        )
+
+    def _audit(
+        self,
+        session: Session,
+        action: str,
+        registry: Registry,
+        facility: Facility,
+        before: dict[str, Any],
+        after: dict[str, Any],
+    ) -> None:
+        audit(
+            session,
+            self.actor,
+            action,
+            SUBJECT,
+            facility.code,
+            registry_code=registry.code,
+            facility_id=facility.id,
+            before=before,
+            after=after,
+        )
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def get(self, registry: str, facility_code: str) -> Enrollment:
+        """Return a facility's enrollment in a registry with its audited history."""
+        with self.platform.sessions() as session:
+            reg = self._registry(session, registry)
+            return self._view(session, reg, self._facility(session, registry, facility_code))
+
+    def of_facility(self, facility_code: str) -> list[Enrollment]:
+        """Return the facility's enrollment in every registry (members and administrators)."""
+        with self.platform.sessions() as session:
+            out = []
+            for reg in session.scalars(select(Registry).order_by(Registry.code)):
+                try:
+                    facility = self._facility(session, reg.code, facility_code)
+                except NotFound:
+                    continue
+                out.append(self._view(session, reg, facility))
+            if not out:
+                raise NotFound(f"no facility with code {facility_code!r}")
+            return out
+
+    def applications(self, registry: str, status: str | None = None) -> list[Application]:
+        """Return a registry's applications, newest first (administrators and committee: all;
+        facility members: their facilities'), optionally only those of one status."""
+        with self.platform.sessions() as session:
+            reg = self._registry(session, registry)
+            query = (
+                select(EnrollmentApplication, Facility.code)
+                .join(Facility, Facility.id == EnrollmentApplication.facility_id)
+                .where(EnrollmentApplication.registry_id == reg.id)
+            )
+            if not (self.actor.administers(registry) or self.actor.on_committee(registry)):
+                query = query.where(Facility.id.in_(list(self.actor.memberships)))
+            if status is not None:
+                query = query.where(EnrollmentApplication.status == status)
+            rows = session.execute(query.order_by(EnrollmentApplication.id.desc())).all()
+            return [_application(row, registry, code) for row, code in rows]
+
+    # -- the facility applies -------------------------------------------------------------------
+
+    def apply(
+        self, registry: str, facility_code: str, contacts: Sequence[Contact], statement: str = ""
+    ) -> Enrollment:
+        """Submit an application: the facility's profile and printers as they are now, its
+        contacts and a statement; the committee then decides. Facility administrators."""
+        with self.platform.sessions() as session, session.begin():
+            reg = self._registry(session, registry)
+            facility = self._facility(session, registry, facility_code)
+            if self.actor.scopes is not None or not self.actor.may_manage_facility(facility.id):
+                raise Forbidden("only the facility's administrators may apply for it")
+            if reg.lifecycle == Lifecycle.CLOSED:
+                raise Conflict(f"registry {registry} is closed: it takes no applications")
+            part = session.get(Participation, (facility.id, reg.id))
+            before = part.status if part else None
+            check_enrollment(before, EnrollmentStatus.APPLIED)
+            people = _contacts(facility.code, contacts)
+            text = _statement(facility.code, statement)
+            printers = session.scalars(
+                select(Printer).where(Printer.facility_id == facility.id).order_by(Printer.label)
+            )
+            row = EnrollmentApplication(
+                registry_id=reg.id,
+                facility_id=facility.id,
+                status="open",
+                profile={k: getattr(facility, k) for k in PROFILE},
+                printers=[{k: getattr(p, k) for k in PRINTER} for p in printers],
+                contacts=people,
+                statement=text,
+                submitted_by=self.actor.name,
+            )
+            session.add(row)
+            if part is None:
+                part = Participation(facility_id=facility.id, registry_id=reg.id, status="")
+                session.add(part)
+            part.status = EnrollmentStatus.APPLIED.value
+            part.agreement_date = None
+            part.application_fee = part.annual_fee = part.application_fee_waived = None
+            part.updated_at = utcnow()
+            session.flush()
+            self._audit(
+                session,
+                "apply",
+                reg,
+                facility,
+                {"status": before},
+                {
+                    "status": part.status,
+                    "application": row.id,
+                    "printers": len(row.printers),
+                    "contacts": len(people),
+                },
+            )
+            return self._view(session, reg, facility)
+
+    # -- decisions (the committee's votes, or a registry administrator) -------------------------
+
+    def decide(
+        self, registry: str, facility_code: str, approve: bool, reason: str = ""
+    ) -> Enrollment:
+        """Record the decision on the facility's open application (registry administrators,
+        e.g. a decision the committee took in a meeting); Conflict when none is open."""
+        with self.platform.sessions() as session, session.begin():
+            reg = self._registry(session, registry)
+            facility = self._facility(session, registry, facility_code)
+            self.actor.require_registry_admin(registry)
+            application = self._latest(session, reg.id, facility.id)
+            if application is None or application.status != "open":
+                raise Conflict(f"facility {facility_code} has no open application to decide")
+            choice = VoteChoice.APPROVE if approve else VoteChoice.DECLINE
+            record_decision(
+                session,
+                self.actor,
+                reg,
+                application,
+                choice,
+                {"decided_by": "registry administrator", "reason": reason},
+            )
+            return self._view(session, reg, facility)
+
+    # -- agreement, suspension, withdrawal ------------------------------------------------------
+
+    def set_status(
+        self,
+        registry: str,
+        facility_code: str,
+        status: str,
+        *,
+        agreement_date: dt.date | None = None,
+        reason: str = "",
+    ) -> Enrollment:
+        """Move a facility's participation: ``active`` (records the agreement date and the fees
+        of an approved facility, or reinstates a suspended one), ``suspended`` (registry
+        administrators) or ``withdrawn`` (also the facility's administrators)."""
+        with self.platform.sessions() as session, session.begin():
+            reg = self._registry(session, registry)
+            facility = self._facility(session, registry, facility_code)
+            wanted = EnrollmentStatus(status) if status in set(EnrollmentStatus) else None
+            if wanted not in {
+                EnrollmentStatus.ACTIVE,
+                EnrollmentStatus.SUSPENDED,
+                EnrollmentStatus.WITHDRAWN,
+            }:
+                raise InvalidRequest(
+                    "choose active, suspended or withdrawn (facilities apply; "
+                    "the committee approves or declines)"
+                )
+            if wanted == EnrollmentStatus.WITHDRAWN:
+                if self.actor.scopes is not None or not (
+                    self.actor.administers(registry) or self.actor.may_manage_facility(facility.id)
+                ):
+                    raise Forbidden(
+                        "only the facility's or the registry's administrators may withdraw it"
+                    )
+            else:
+                self.actor.require_registry_admin(registry)
+            part = session.get(Participation, (facility.id, reg.id))
+            before_status = part.status if part else None
+            check_enrollment(before_status, wanted)
+            assert part is not None  # noqa: S101 - check_enrollment refuses a missing one
+            before = self._terms(part)
+            action = {
+                EnrollmentStatus.SUSPENDED: "suspend",
+                EnrollmentStatus.WITHDRAWN: "withdraw",
+            }.get(wanted, "activate")
+            if wanted == EnrollmentStatus.ACTIVE and before_status == EnrollmentStatus.SUSPENDED:
+                action = "reinstate"
+            elif wanted == EnrollmentStatus.ACTIVE:
+                if agreement_date is None:
+                    raise InvalidRequest("give the date the participation agreement was signed")
+                self._record_agreement(session, reg, facility, part, agreement_date)
+            if wanted == EnrollmentStatus.WITHDRAWN:
+                application = self._latest(session, reg.id, facility.id)
+                if application is not None and application.status == "open":
+                    application.status = "withdrawn"
+                    application.decided_at = utcnow()
+            part.status = wanted.value
+            part.updated_at = utcnow()
+            self._audit(
+                session, action, reg, facility, before, {**self._terms(part), "reason": reason}
+            )
+            return self._view(session, reg, facility)
+
+    @staticmethod
+    def _terms(part: Participation) -> dict[str, Any]:
+        return {
+            "status": part.status,
+            "agreement_date": part.agreement_date.isoformat() if part.agreement_date else None,
+            "application_fee": part.application_fee,
+            "annual_fee": part.annual_fee,
+            "application_fee_waived": part.application_fee_waived,
+        }
+
+    def _record_agreement(
+        self,
+        session: Session,
+        reg: Registry,
+        facility: Facility,
+        part: Participation,
+        agreement_date: dt.date,
+    ) -> None:
+        """Record the agreement date and the fees; the application fee is waived when the
+        facility is already active in another registry of the platform."""
+        elsewhere = session.scalar(
+            select(Participation.registry_id).where(
+                Participation.facility_id == facility.id,
+                Participation.registry_id != reg.id,
+                Participation.status == EnrollmentStatus.ACTIVE,
+            )
+        )
+        settings = self.platform.settings
+        fees = enrollment_fees(
+            settings.enrollment_application_fee,
+            settings.enrollment_annual_fee,
+            elsewhere is not None,
+        )
+        part.agreement_date = agreement_date
+        part.application_fee = fees.application_fee
+        part.annual_fee = fees.annual_fee
+        part.application_fee_waived = fees.application_fee_waived

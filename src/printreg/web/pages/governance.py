@@ -1,0 +1,145 @@
+"""Governance pages: a facility's enrollment in every registry (apply, withdraw, history) and
+the committee's agenda of open applications with its vote buttons."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from printreg.domain.errors import RegistryError, ValidationFailed
+from printreg.services.committee import CommitteeService
+from printreg.services.enrollment import Contact, EnrollmentService
+from printreg.web.errors import status_of
+from printreg.web.pages.common import Page, PageContext
+from printreg.web.pages.home import error_page, place_of
+
+router = APIRouter(include_in_schema=False)
+Field = Annotated[str, Form(max_length=200)]
+LongField = Annotated[str, Form(max_length=4000)]
+APPLICABLE = frozenset({None, "declined", "withdrawn"})
+WITHDRAWABLE = frozenset({"applied", "approved", "active", "suspended"})
+
+
+def _message(exc: RegistryError) -> str:
+    if isinstance(exc, ValidationFailed):
+        return "; ".join(i.message for i in exc.issues)
+    return str(exc)
+
+
+# -- the facility's enrollment ------------------------------------------------------------------
+
+
+def _enrollment_page(
+    page: PageContext,
+    code: str,
+    error: str | None = None,
+    entered: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    try:
+        place = place_of(page, facility=code)
+        enrollments = EnrollmentService(page.platform, page.actor).of_facility(code)
+    except RegistryError as exc:
+        return error_page(page, exc, "Facility not found")
+    return page.render(
+        "enrollment.html",
+        status_code=status_code,
+        place=place,
+        facility=place.facility,
+        enrollments=enrollments,
+        may_manage=place.manages(code),
+        applicable=APPLICABLE,
+        withdrawable=WITHDRAWABLE,
+        error=error,
+        entered=entered or {},
+        done=page.request.query_params.get("done", ""),
+    )
+
+
+@router.get("/facilities/{code}/enrollment", response_class=HTMLResponse)
+def enrollment(page: Page, code: str) -> Response:
+    """Show the facility's status, agreement, fees and history in every registry."""
+    return _enrollment_page(page, code)
+
+
+@router.post("/facilities/{code}/enrollment/{registry}/apply", response_class=HTMLResponse)
+def apply(
+    page: Page,
+    code: str,
+    registry: str,
+    contact_name: Field = "",
+    contact_email: Field = "",
+    contact_role: Field = "",
+    contact_phone: Field = "",
+    statement: LongField = "",
+) -> Response:
+    """Apply to a registry with one contact person; show the page again when refused."""
+    contact = Contact(contact_role, contact_name, contact_email, contact_phone)
+    try:
+        EnrollmentService(page.platform, page.actor).apply(registry, code, [contact], statement)
+    except RegistryError as exc:
+        entered = {**contact.__dict__, "statement": statement, "registry": registry}
+        return _enrollment_page(page, code, _message(exc), entered, status_of(exc))
+    return RedirectResponse(f"/facilities/{code}/enrollment?done=applied", status_code=303)
+
+
+@router.post("/facilities/{code}/enrollment/{registry}/withdraw", response_class=HTMLResponse)
+def withdraw(page: Page, code: str, registry: str, reason: Field = "") -> Response:
+    """Withdraw the facility from a registry (or its application)."""
+    try:
+        EnrollmentService(page.platform, page.actor).set_status(
+            registry, code, "withdrawn", reason=reason
+        )
+    except RegistryError as exc:
+        return _enrollment_page(page, code, _message(exc), None, status_of(exc))
+    return RedirectResponse(f"/facilities/{code}/enrollment?done=withdrawn", status_code=303)
+
+
+# -- the committee ------------------------------------------------------------------------------
+
+
+def _committee_page(
+    page: PageContext, registry: str, error: str | None = None, status_code: int = 200
+) -> Response:
+    try:
+        place = place_of(page, registry)
+        agenda = CommitteeService(page.platform, page.actor).agenda(registry)
+    except RegistryError as exc:
+        return error_page(page, exc)
+    return page.render(
+        "committee.html",
+        status_code=status_code,
+        place=place,
+        registry=registry,
+        agenda=agenda,
+        voter=page.actor.on_committee(registry),
+        error=error,
+        done=page.request.query_params.get("done", ""),
+    )
+
+
+@router.get("/registries/{registry}/committee", response_class=HTMLResponse)
+def committee(page: Page, registry: str) -> Response:
+    """Show the open applications with their votes, and vote buttons for members."""
+    return _committee_page(page, registry)
+
+
+@router.post("/registries/{registry}/committee/votes", response_class=HTMLResponse)
+def vote(
+    page: Page,
+    registry: str,
+    subject_type: Field = "",
+    subject_id: Field = "",
+    choice: Field = "",
+    comment: LongField = "",
+) -> Response:
+    """Cast or change the member's vote; the decision is taken when the rule is met."""
+    try:
+        CommitteeService(page.platform, page.actor).vote(
+            registry, subject_type, subject_id, choice, comment
+        )
+    except RegistryError as exc:
+        return _committee_page(page, registry, _message(exc), status_of(exc))
+    return RedirectResponse(f"/registries/{registry}/committee?done=voted", status_code=303)

@@ -1,0 +1,130 @@
+"""The governance pages: a facility applies and follows its enrollment; the committee votes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.functional.api.conftest import UserClient, post_login, session_csrf
+
+from printreg.domain.facility import RegistryRoleName, Role
+from printreg.services.accounts import AccountService
+from printreg.services.actor import Actor
+from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
+from printreg.services.facilities import FacilityProfile, FacilityService
+from printreg.services.platform import Platform
+from printreg.settings import Settings
+from printreg.web.app import create_app
+
+REG = "3dp"
+FACILITY_ADMIN = "facility.admin@demo.printreg.org"
+DATA_MANAGER = "data.manager@demo.printreg.org"
+Sign = Callable[[str], UserClient]
+
+
+@pytest.fixture
+def settings(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+    """Return the test database's settings with a committee quorum of one."""
+    monkeypatch.setenv("PRINTREG_DATABASE_URL", database_url)
+    return Settings(database_url=database_url, data_dir=str(tmp_path / "data"), committee_quorum=1)
+
+
+@pytest.fixture
+def sign_in(settings: Settings, seeded: Platform) -> Iterator[Sign]:
+    """Return a function signing a person in; F0300 (in gsae only) has an administrator and
+    the 3dp committee has one member (quorum 1)."""
+    ensure_demo_accounts(seeded, REG, ("F0001", "F0002"))
+    operator = Actor.operator("test")
+    profile = FacilityProfile("F0300", "Riverside", "community", "rural", "midwest", "surgery")
+    FacilityService(seeded, operator).add(profile, registries=("gsae",))
+    accounts = AccountService(seeded)
+    accounts.create_user(
+        operator,
+        "admin@f0300.example.org",
+        "Admin",
+        DEMO_PASSWORD,
+        memberships={"F0300": Role.FACILITY_ADMIN},
+    )
+    accounts.create_user(
+        operator,
+        "member@committee.example.org",
+        "Member",
+        DEMO_PASSWORD,
+        registry_roles={REG: RegistryRoleName.COMMITTEE},
+    )
+    app = create_app(settings, seeded)
+    with ExitStack() as stack:
+
+        def make(email: str) -> UserClient:
+            http = stack.enter_context(TestClient(app, base_url="http://testserver"))
+            assert post_login(http, email, DEMO_PASSWORD).status_code == 303
+            return UserClient(http, email, session_csrf(seeded, http))
+
+        yield make
+
+
+def test_a_facility_applies_and_the_committee_votes_it_in(sign_in: Sign) -> None:
+    admin = sign_in("admin@f0300.example.org")
+    page = admin.get("/facilities/F0300/enrollment")
+    assert page.status_code == 200
+    assert 'id="enrollment-3dp"' in page.text
+    assert "Apply to 3dp" in page.text
+    assert "Withdraw from gsae" in page.text
+
+    form = {"contact_name": "Dana Lee", "contact_email": "dana@example.org", "statement": "Hi"}
+    stale = admin.http.post("/facilities/F0300/enrollment/3dp/apply", data=form)
+    assert stale.status_code == 403  # no CSRF token
+    empty = admin.http.post(
+        "/facilities/F0300/enrollment/3dp/apply",
+        data={"csrf_token": admin.csrf, "contact_email": "x"},
+    )
+    assert empty.status_code == 422
+    assert "give the name" in empty.text
+    sent = admin.http.post(
+        "/facilities/F0300/enrollment/3dp/apply",
+        data={**form, "csrf_token": admin.csrf},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert "Application submitted" in admin.get(sent.headers["location"]).text
+
+    member = sign_in("member@committee.example.org")
+    agenda = member.get(f"/registries/{REG}/committee")
+    assert agenda.status_code == 200
+    assert "Riverside (F0300)" in agenda.text
+    assert "Dana Lee" in agenda.text
+    application = agenda.text.split('id="application-')[1].split('"')[0]
+    vote = {"subject_type": "enrollment", "subject_id": application, "choice": "approve"}
+    assert member.http.post(f"/registries/{REG}/committee/votes", data=vote).status_code == 403
+    cast = member.http.post(
+        f"/registries/{REG}/committee/votes",
+        data={**vote, "csrf_token": member.csrf},
+        follow_redirects=False,
+    )
+    assert cast.status_code == 303
+    after = member.get(cast.headers["location"]).text
+    assert "Vote recorded" in after
+    assert "No open applications" in after  # quorum 1: decided
+
+    status = admin.get("/facilities/F0300/enrollment").text
+    assert 'data-status="approved"' in status
+    assert "committee (1 approve, 0 decline)" in status
+
+
+def test_facility_people_have_no_committee_page(sign_in: Sign) -> None:
+    for email in (FACILITY_ADMIN, DATA_MANAGER):
+        person = sign_in(email)
+        assert person.get(f"/registries/{REG}/committee").status_code == 403
+        vote = {
+            "subject_type": "enrollment",
+            "subject_id": "1",
+            "choice": "approve",
+            "csrf_token": person.csrf,
+        }
+        refused = person.http.post(f"/registries/{REG}/committee/votes", data=vote)
+        assert refused.status_code == 403
+    other = sign_in(DATA_MANAGER).get("/facilities/F0300/enrollment")
+    assert other.status_code == 404

@@ -1,0 +1,59 @@
+"""The extract file: only the approved columns, typed, dates as quarters, pseudonymous sites."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pytest
+
+from printreg.dictionary import UNKNOWN, Definition, load_shipped
+from printreg.research import ExtractLayout, extract_codebook, pseudonym, write_extract
+from printreg.research.extract import ExtractSource
+
+
+@pytest.fixture(scope="module")
+def definition() -> Definition:
+    return next(d for d in load_shipped() if d.registry.code == "3dp")
+
+
+def test_the_extract_holds_what_was_approved(definition: Definition, tmp_path: Path) -> None:
+    approved = ["request_date", "organ_system", "prints.scale_pct", "effort_cad_clinician_min",
+                "source_modalities", "turnaround_days"]  # fmt: skip
+    layout = ExtractLayout(definition, approved)
+    record = {
+        "local_case_id": "HOSP-1", "request_date": dt.date(2025, 5, 17),
+        "organ_system": "cardiac", "source_modalities": ["ct", "mr"],
+        "effort_cad_clinician_min": UNKNOWN, "indication_text": "secret",
+        "prints": [{"scale_pct": 100, "material": "PLA", "printer": "J750"}],
+    }  # fmt: skip
+    secret = b"k" * 32
+    sources = [ExtractSource(3, record, {"turnaround_days": 4}),
+               ExtractSource(5, {**record, "prints": []}, {"turnaround_days": None})]  # fmt: skip
+    path = tmp_path / "x.parquet"
+    assert write_extract(sources, layout, secret, path) == 2
+    table = pq.read_table(path)
+    names = table.column_names
+    assert names[:2] == ["row_id", "facility"]
+    assert "print_1_scale_pct" in names
+    assert "print_5_scale_pct" in names
+    assert not [n for n in names if "material" in n or "printer" in n or "local" in n]
+    rows = table.to_pylist()
+    assert rows[0]["request_date"] == "2025-Q2"
+    assert rows[0]["facility"] == pseudonym(secret, 3) != rows[1]["facility"]
+    assert rows[0]["effort_cad_clinician_min"] is None
+    assert rows[0]["effort_cad_clinician_min_unknown"] is True
+    assert rows[0]["source_modalities"] == ["ct", "mr"]
+    assert rows[0]["print_1_scale_pct"] == 100.0
+    assert rows[1]["print_1_scale_pct"] is None
+    book = extract_codebook(layout, {"id": "r"}, None, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    described = {c["column"]: c for c in book["columns"]}
+    assert described["request_date"]["type"] == "year_quarter"
+    assert "effort_cad_clinician_min_unknown" not in described
+    assert {w["element"] for w in book["deidentification"]["withheld"]} >= {"local_case_id"}
+
+
+def test_an_element_that_may_not_leave_cannot_be_laid_out(definition: Definition) -> None:
+    with pytest.raises(ValueError, match="indication_text"):
+        ExtractLayout(definition, ["indication_text"])
