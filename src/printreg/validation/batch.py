@@ -88,10 +88,12 @@ class BatchValidator:
         self.scalars = [e for e in definition.elements.values() if not isinstance(e, GroupElement)]
         self.groups = list(definition.groups.values())
         # Every flat column of each scalar element: its own, or its cell in every group row.
-        self._stacks: list[tuple[ScalarElement, list[str]]] = [(e, [e.name]) for e in self.scalars]
+        self._stacks: list[tuple[ScalarElement, list[str], bool]] = [
+            (e, [e.name], False) for e in self.scalars
+        ]
         for group in self.groups:
             self._stacks += [
-                (child, [cell_column(group, r, child) for r in range(1, group.max_rows + 1)])
+                (child, [cell_column(group, r, child) for r in range(1, group.max_rows + 1)], True)
                 for child in group.elements
             ]
         # Verdicts of distinct cells, kept across batches: (element id, text) → (value, failed)
@@ -116,65 +118,72 @@ class BatchValidator:
         return found
 
     def _values(
-        self, frame: pl.DataFrame, columns: list[str], element: ScalarElement
+        self, frame: pl.DataFrame, columns: list[str], element: ScalarElement, *, rows: bool
     ) -> list[pl.Series]:
-        """Return the canonical, unknown-flag, bad-flag and given-flag series of flat columns.
+        """Return the canonical, unknown-flag and bad-flag series of flat columns of one element,
+        and with ``rows`` (group cells, which make their group row exist) the given-flags.
 
         The columns all hold the same element (a group element's cell in every row), so they are
         stacked into one series: one set of distinct cells, one lookup, one join, then cut back
         into columns. Empty cells (most group rows) never reach the element code.
         """
         n = frame.height
-        empty = pl.Series("", [], dtype=pl.String)
-        stacked = pl.concat(
-            [frame[c].cast(pl.String) if c in frame.columns else pl.repeat(None, n, dtype=pl.String,
-             eager=True) for c in columns] or [empty]
-        )  # fmt: skip
-        given = stacked.str.strip_chars().fill_null("") != ""
-        distinct = stacked.filter(given).unique().to_list()
         dtype = _dtype(element)
-        if not distinct:
-            nothing = pl.repeat(None, n, dtype=dtype, eager=True)
-            false = pl.repeat(value=False, n=n, dtype=pl.Boolean, eager=True)
-            out = []
-            for i, column in enumerate(columns):
-                out += [nothing.alias(column), false.alias(f"{column}__unknown"),
-                        false.alias(f"{column}__bad"),
-                        given.slice(i * n, n).alias(f"{column}__given")]  # fmt: skip
-            return out
-        # Distinct cells that are always distinct (identifiers, free text) are not remembered.
-        remember = len(distinct) * 2 <= max(n, 1) * len(columns)
-        canon: list[Any] = []
-        bad: list[bool] = []
-        unknown: list[bool] = []
-        for text in distinct:
-            value, failed = self._cell(element, text, remember=remember)
-            bad.append(failed)
-            unknown.append(value is UNKNOWN)
-            canon.append(None if value is UNKNOWN or value == [] else value)
-        lookup = pl.DataFrame(
-            [
-                pl.Series("k", distinct, dtype=pl.String),
-                pl.Series("v", canon, dtype=dtype),
-                pl.Series("u", unknown, dtype=pl.Boolean),
-                pl.Series("b", bad, dtype=pl.Boolean),
-            ]
+        present = [c for c in columns if c in frame.columns]
+        stacked = (
+            pl.concat([frame[c].cast(pl.String) for c in present])
+            if present
+            else pl.Series("", [], dtype=pl.String)
         )
-        joined = (
-            pl.DataFrame([stacked.alias("k")])
-            .join(lookup, on="k", how="left", maintain_order="left")
-            .with_columns(pl.col("u", "b").fill_null(value=False))
-        )
-        values, unknowns, bads = joined["v"], joined["u"], joined["b"]
+        given = stacked.str.contains(r"\S").fill_null(value=False)  # not blank, as strip sees it
+        distinct = stacked.filter(given).unique().to_list()
+        false = pl.Series("", [False] * n, dtype=pl.Boolean)
+        nothing = pl.Series("", [None] * n, dtype=dtype)
+        values = unknowns = bads = None
+        if distinct:
+            # Distinct cells that are always distinct (identifiers, free text) are not remembered.
+            remember = len(distinct) * 2 <= max(n, 1) * len(present)
+            canon: list[Any] = []
+            bad: list[bool] = []
+            unknown: list[bool] = []
+            for text in distinct:
+                value, failed = self._cell(element, text, remember=remember)
+                bad.append(failed)
+                unknown.append(value is UNKNOWN)
+                canon.append(None if value is UNKNOWN or value == [] else value)
+            lookup = pl.DataFrame(
+                [
+                    pl.Series("k", distinct, dtype=pl.String),
+                    pl.Series("v", canon, dtype=dtype),
+                    pl.Series("u", unknown, dtype=pl.Boolean),
+                    pl.Series("b", bad, dtype=pl.Boolean),
+                ]
+            )
+            joined = pl.DataFrame([stacked.alias("k")]).join(
+                lookup, on="k", how="left", maintain_order="left"
+            )
+            values = joined["v"]
+            unknowns = joined["u"].fill_null(value=False) if any(unknown) else None
+            bads = joined["b"].fill_null(value=False) if any(bad) else None
         out = []
-        for i, column in enumerate(columns):
-            start = i * n
+        at = {c: i * n for i, c in enumerate(present)}
+        for column in columns:
+            start = at.get(column)
+            if start is None:
+                out += [nothing.alias(column), false.alias(f"{column}__unknown"),
+                        false.alias(f"{column}__bad")]  # fmt: skip
+                if rows:
+                    out.append(false.alias(f"{column}__given"))
+                continue
             out += [
-                values.slice(start, n).alias(column),
-                unknowns.slice(start, n).alias(f"{column}__unknown"),
-                bads.slice(start, n).alias(f"{column}__bad"),
-                given.slice(start, n).alias(f"{column}__given"),
+                (nothing if values is None else values.slice(start, n)).alias(column),
+                (false if unknowns is None else unknowns.slice(start, n)).alias(
+                    f"{column}__unknown"
+                ),
+                (false if bads is None else bads.slice(start, n)).alias(f"{column}__bad"),
             ]
+            if rows:
+                out.append(given.slice(start, n).alias(f"{column}__given"))
         return out
 
     # -- conditions -----------------------------------------------------------------------------
@@ -265,8 +274,8 @@ class BatchValidator:
         for group in self.groups:
             for row in range(1, group.max_rows + 1):
                 columns += [(group, row, child) for child in group.elements]
-        for element, cells in self._stacks:
-            series += self._values(frame, cells, element)
+        for element, cells, in_group in self._stacks:
+            series += self._values(frame, cells, element, rows=in_group)
         out = pl.DataFrame(series).lazy()
         errors: list[pl.Expr] = [~pl.col("_status").is_in(ENTERED_STATUSES)]
         errors += self._envelope(frame)
