@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -175,11 +176,16 @@ def _streamed(chunks: list[bytes]) -> tuple[Request, list[int]]:
 
 
 def _read(request: Request) -> Upload:
-    return asyncio.run(
-        read_upload(
+    """Run the reader on a loop of its own thread: the browser tests' Playwright session may
+    keep an event loop running in this one for the rest of the run."""
+
+    async def read() -> Upload:
+        return await read_upload(
             request, max_bytes=100_000, max_files=1, what="model file", setting="mesh_max_bytes"
         )
-    )
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, read()).result()
 
 
 def test_an_upload_is_read_in_chunks_and_stopped_at_the_limit() -> None:
