@@ -241,7 +241,10 @@ class Importer:
                 )
             if frame.height != batch.rows or frame.width != len(header):
                 raise pl.exceptions.ComputeError("the batch was read otherwise than scanned")
-            frame = frame.with_columns(restore_expr(c) for c in header)
+            quoted = frame.select(pl.col(header).str.starts_with("'").any()).row(0)
+            frame = frame.with_columns(
+                restore_expr(c) for c, q in zip(header, quoted, strict=True) if q
+            )
         except pl.exceptions.PolarsError:
             rows(0)
             frame = pl.DataFrame(
@@ -422,7 +425,7 @@ class Importer:
         if self.platform.engine.dialect.name != "postgresql":
             return _NewRows(candidates, ids, frames, audit_rows)
         encoded = encode_frames(self.runtime.tables, frames)
-        return _NewRows(candidates, ids, frames, audit_rows, encoded, encode_audit(audit_rows))
+        return _NewRows(candidates, ids, encoded, encode_audit(audit_rows))
 
     # -- one batch, written ---------------------------------------------------------------------
 
@@ -518,8 +521,8 @@ class Importer:
     def _insert(self, session: Session, new: _NewRows, report: ImportReport) -> None:
         if not new.rows:
             return
-        write_frames(session, self.runtime.tables, new.encoded or new.frames)
-        write_audit(session, new.audit_encoded or new.audit)
+        write_frames(session, self.runtime.tables, new.tables)
+        write_audit(session, new.audit)
         report.new += len(new.rows)
 
 
@@ -527,30 +530,33 @@ class Importer:
 class _NewRows:
     """The rows of a batch that are new cases unless the database already has them.
 
-    Their table and audit rows; on PostgreSQL also encoded for COPY, so that writing them is
-    only sending them. Timestamps are those of the batch's preparation, a moment before.
+    Their table rows and audit rows: as frames (SQLite), or on PostgreSQL already encoded for
+    COPY, so that writing them is only sending them. Timestamps are those of the batch's
+    preparation, a moment before it is written.
     """
 
     rows: list[int]  # positions in the batch
     ids: pl.Series  # their case IDs, in the same order
-    frames: dict[str, pl.DataFrame]  # table name → rows
-    audit: pl.DataFrame  # one audit row per case
-    encoded: dict[str, Encoded] | None = None
-    audit_encoded: Encoded | None = None
+    tables: dict[str, pl.DataFrame] | dict[str, Encoded]  # by table name
+    audit: pl.DataFrame | Encoded  # one audit row per case
 
     def without(self, stored: set[int]) -> _NewRows:
         """Return the new rows without those at the given batch positions (stored already)."""
+        gone = {str(i) for r, i in zip(self.rows, self.ids, strict=True) if r in stored}
         keep = pl.Series([r not in stored for r in self.rows], dtype=pl.Boolean)
-        gone = self.ids.filter(~keep).implode()
-        frames = {
-            name: frame.filter(~pl.col("id" if "id" in frame.columns else "case_id").is_in(gone))
-            for name, frame in self.frames.items()
-        }
+
+        def cut(rows: pl.DataFrame | Encoded) -> Any:
+            columns = rows.columns
+            key = next(k for k in ("id", "case_id", "entity_id") if k in columns)  # the case ID
+            if isinstance(rows, Encoded):
+                return rows.without(key, gone)
+            return rows.filter(~pl.col(key).is_in(pl.Series(list(gone), dtype=pl.String)))
+
         return _NewRows(
             [r for r in self.rows if r not in stored],
             self.ids.filter(keep),
-            frames,
-            self.audit.filter(~pl.col("entity_id").is_in(gone)),
+            {name: cut(rows) for name, rows in self.tables.items()},
+            cut(self.audit),
         )
 
 
@@ -633,17 +639,22 @@ class _Ahead(Generic[T]):
 def _compact_json(frame: pl.DataFrame) -> pl.Series:
     """Return each row as a JSON object of its non-empty cells (column names are plain words).
 
-    Built as text per column (a cell needing escapes goes through the JSON encoder), rather
-    than encoding every cell and deleting the nulls again.
+    Built as text per column, rather than encoding every cell and deleting the nulls again:
+    columns empty in every row are left out, and only columns holding a character that JSON
+    escapes go through the JSON encoder.
     """
+    escape = r'[\x00-\x1f"\\]'
+    filled = frame.select(pl.all().is_not_null().any()).row(0)
+    columns = [c for c, f in zip(frame.columns, filled, strict=True) if f]
+    needs = frame.select(pl.col(columns).str.contains(escape).any()).row(0) if columns else ()
     parts = []
-    for name in frame.columns:
-        if frame[name].null_count() == frame.height:
-            continue  # empty in every row (most group rows): nothing to write
+    for name, escaped in zip(columns, needs, strict=True):
         col = pl.col(name)
-        encoded = pl.struct(col).struct.json_encode().str.slice(len(name) + 4).str.head(-1)
-        text = pl.when(col.str.contains(r'[\x00-\x1f"\\]')).then(encoded)
-        parts.append(pl.lit(f'"{name}":') + text.otherwise(pl.lit('"') + col + pl.lit('"')))
+        text = pl.lit('"') + col + pl.lit('"')
+        if escaped:
+            encoded = pl.struct(col).struct.json_encode().str.slice(len(name) + 4).str.head(-1)
+            text = pl.when(col.str.contains(escape)).then(encoded).otherwise(text)
+        parts.append(pl.lit(f'"{name}":') + text)
     if not parts:
         return pl.repeat("{}", frame.height, dtype=pl.String, eager=True)
     body = pl.concat_str(parts, separator=",", ignore_nulls=True)

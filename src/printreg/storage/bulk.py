@@ -109,39 +109,49 @@ def _explode(values: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class Encoded:
-    """Rows of one table encoded for PostgreSQL's COPY, ready to send.
+    """Rows of one table in PostgreSQL's COPY text format, ready to send.
 
     Encoding needs no connection, so an import does it while the database is busy with the
-    batch before; sending is then all the connection waits for.
+    batch before; sending is then all the connection waits for. The text format escapes line
+    breaks, so each row is one line; it is also leaner than CSV for JSON, whose quotes CSV
+    would double (audit rows).
     """
 
     columns: tuple[str, ...]
     data: bytes
     rows: int
-    csv: bool  # CSV, else PostgreSQL's text format
+
+    def without(self, column: str, values: set[str]) -> Encoded:
+        """Return the rows whose ``column`` (an ID, never escaped) is not one of ``values``."""
+        at = self.columns.index(column)
+        kept = [
+            line
+            for line in self.data.split(b"\n")[:-1]
+            if line.split(b"\t", at + 1)[at].decode() not in values
+        ]
+        return Encoded(self.columns, b"".join(line + b"\n" for line in kept), len(kept))
 
 
 _TEXT_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _DATETIME = "%Y-%m-%dT%H:%M:%S%.f%z"
 
 
-def encode(table: Table, frame: pl.DataFrame, *, text_format: bool = False) -> Encoded:
-    """Return a frame's rows encoded for COPY into the table (its columns that the table has).
-
-    CSV by default; ``text_format`` suits JSON (audit rows), whose quotes CSV would double.
-    """
+def encode(table: Table, frame: pl.DataFrame) -> Encoded:
+    """Return a frame's rows encoded for COPY into the table (its columns that the table has)."""
     frame = frame.select([c.name for c in table.columns if c.name in frame.columns])
+    strings = [c for c, t in frame.schema.items() if t == pl.String]
+    special = (
+        frame.select(pl.col(strings).str.contains(r"[\\\t\n\r]").any()).row(0) if strings else ()
+    )
+    escaped = frame.with_columns(
+        pl.col(c).str.replace_many(list(_TEXT_ESCAPES), list(_TEXT_ESCAPES.values()))
+        for c, s in zip(strings, special, strict=True)
+        if s
+    )
     buffer = io.BytesIO()
-    if text_format:
-        strings = [c for c, t in frame.schema.items() if t == pl.String]
-        escaped = frame.with_columns(
-            pl.col(strings).str.replace_many(list(_TEXT_ESCAPES), list(_TEXT_ESCAPES.values()))
-        )
-        escaped.write_csv(buffer, include_header=False, separator="\t", quote_style="never",
-                          null_value="\\N", datetime_format=_DATETIME)  # fmt: skip
-    else:
-        frame.write_csv(buffer, include_header=False, datetime_format=_DATETIME)
-    return Encoded(tuple(frame.columns), buffer.getvalue(), frame.height, not text_format)
+    escaped.write_csv(buffer, include_header=False, separator="\t", quote_style="never",
+                      null_value="\\N", datetime_format=_DATETIME)  # fmt: skip
+    return Encoded(tuple(frame.columns), buffer.getvalue(), frame.height)
 
 
 def encode_frames(tables: CaseTables, frames: Mapping[str, pl.DataFrame]) -> dict[str, Encoded]:
@@ -155,7 +165,7 @@ def encode_frames(tables: CaseTables, frames: Mapping[str, pl.DataFrame]) -> dic
 
 def encode_audit(frame: pl.DataFrame) -> Encoded:
     """Return audit rows (``before``/``after`` as JSON text) encoded for COPY."""
-    return encode(AuditEntry.__table__, frame, text_format=True)  # type: ignore[arg-type]
+    return encode(AuditEntry.__table__, frame)  # type: ignore[arg-type]
 
 
 def write_frames(
@@ -199,12 +209,8 @@ def write_frames(
 def _copy(connection: object, table: Table, encoded: Encoded) -> None:
     """COPY encoded rows into a PostgreSQL table through psycopg."""
     columns = ", ".join(f'"{c}"' for c in encoded.columns)
-    options = " WITH (FORMAT csv)" if encoded.csv else ""
     raw = connection.connection.dbapi_connection  # type: ignore[attr-defined]
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN{options}') as copy,
-    ):
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
         view = memoryview(encoded.data)
         for start in range(0, len(view), 1 << 20):
             copy.write(view[start : start + (1 << 20)])

@@ -151,20 +151,30 @@ class BatchValidator:
                 bad.append(failed)
                 unknown.append(value is UNKNOWN)
                 canon.append(None if value is UNKNOWN or value == [] else value)
-            lookup = pl.DataFrame(
-                [
-                    pl.Series("k", distinct, dtype=pl.String),
-                    pl.Series("v", canon, dtype=dtype),
-                    pl.Series("u", unknown, dtype=pl.Boolean),
-                    pl.Series("b", bad, dtype=pl.Boolean),
-                ]
-            )
-            joined = pl.DataFrame([stacked.alias("k")]).join(
-                lookup, on="k", how="left", maintain_order="left"
-            )
-            values = joined["v"]
-            unknowns = joined["u"].fill_null(value=False) if any(unknown) else None
-            bads = joined["b"].fill_null(value=False) if any(bad) else None
+            if (
+                dtype == pl.String()
+                and not any(bad)
+                and not any(unknown)
+                and all(c == t for c, t in zip(canon, distinct, strict=True))
+            ):  # every cell is its own canonical value (IDs, free text, codes): no lookup
+                values = stacked.zip_with(
+                    given, pl.repeat(None, len(stacked), dtype=pl.String, eager=True)
+                )
+            else:
+                lookup = pl.DataFrame(
+                    [
+                        pl.Series("k", distinct, dtype=pl.String),
+                        pl.Series("v", canon, dtype=dtype),
+                        pl.Series("u", unknown, dtype=pl.Boolean),
+                        pl.Series("b", bad, dtype=pl.Boolean),
+                    ]
+                )
+                joined = pl.DataFrame([stacked.alias("k")]).join(
+                    lookup, on="k", how="left", maintain_order="left"
+                )
+                values = joined["v"]
+                unknowns = joined["u"].fill_null(value=False) if any(unknown) else None
+                bads = joined["b"].fill_null(value=False) if any(bad) else None
         out = []
         at = {c: i * n for i, c in enumerate(present)}
         for column in columns:

@@ -145,7 +145,7 @@ def test_a_file_changed_during_the_import_stops_it_between_batches(
     assert case_count(seeded) == report.new == 4  # the batches written before: whole
 
 
-def test_the_audit_row_of_a_new_case_holds_its_filled_cells_exactly(
+def test_a_new_case_and_its_audit_row_hold_tricky_text_exactly(
     seeded: Platform, operator: Actor, tmp_path: Path
 ) -> None:
     layout = FlatLayout(seeded.registry(REG).current)
@@ -161,3 +161,5 @@ def test_the_audit_row_of_a_new_case_holds_its_filled_cells_exactly(
     assert [entry.after for entry in created] == [{k: v for k, v in r.items() if v} for r in rows]
     assert created[0].after is not None
     assert created[0].after["indication_text"] == tricky
+    view = CaseService(seeded, operator).find(REG, "F0001", batch[0]["local_case_id"])
+    assert view.record["indication_text"] == tricky  # the case tables' COPY escapes it too
