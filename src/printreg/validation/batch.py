@@ -98,6 +98,7 @@ class BatchValidator:
             ]
         # Verdicts of distinct cells, kept across batches: (element id, text) → (value, failed)
         self._memo: dict[tuple[int, str], tuple[Any, bool]] = {}
+        self._constants: dict[tuple[int, pl.DataType, object], pl.Series] = {}
 
     # -- value level: distinct cells through the single-record code ------------------------------
 
@@ -117,31 +118,51 @@ class BatchValidator:
                 self._memo[key] = found
         return found
 
-    def _values(
-        self, frame: pl.DataFrame, columns: list[str], element: ScalarElement, *, rows: bool
-    ) -> list[pl.Series]:
-        """Return the canonical, unknown-flag and bad-flag series of flat columns of one element,
-        and with ``rows`` (group cells, which make their group row exist) the given-flags.
+    def _constant(self, n: int, dtype: pl.DataType, value: object = None) -> pl.Series:
+        """Return a series of ``n`` times the same value, made once per batch size."""
+        key = (n, dtype, value)
+        found = self._constants.get(key)
+        if found is None:
+            if len(self._constants) > 64:  # batch sizes vary only at a file's end
+                self._constants.clear()
+            found = self._constants[key] = pl.Series("", [value] * n, dtype=dtype)
+        return found
 
-        The columns all hold the same element (a group element's cell in every row), so they are
-        stacked into one series: one set of distinct cells, one lookup, one join, then cut back
-        into columns. Empty cells (most group rows) never reach the element code.
+    def _values(self, frame: pl.DataFrame) -> list[pl.Series]:
+        """Return every flat column's canonical value, ``__unknown`` and ``__bad`` flags, and for
+        group cells (which make their group row exist) the ``__given`` flags.
+
+        Each distinct filled cell of an element (in any of its columns: its cell in every group
+        row) is checked once by the single-record validator's element code. Cells that are their
+        own canonical value (identifiers, free text, codes given as codes) are kept as they are;
+        the others are mapped through one lookup per element, joined to the element's columns
+        stacked. Columns empty in the whole batch (most group rows) are never looked at.
         """
         n = frame.height
-        dtype = _dtype(element)
-        present = [c for c in columns if c in frame.columns]
-        stacked = (
-            pl.concat([frame[c].cast(pl.String) for c in present])
-            if present
-            else pl.Series("", [], dtype=pl.String)
-        )
-        given = stacked.str.contains(r"\S").fill_null(value=False)  # not blank, as strip sees it
-        distinct = stacked.filter(given).unique().to_list()
-        false = pl.Series("", [False] * n, dtype=pl.Boolean)
-        nothing = pl.Series("", [None] * n, dtype=dtype)
-        values = unknowns = bads = None
-        if distinct:
-            # Distinct cells that are always distinct (identifiers, free text) are not remembered.
+
+        def given(column: str) -> pl.Expr:  # not blank, as str.strip sees it
+            return pl.col(column).cast(pl.String).str.contains(r"\S").fill_null(value=False)
+
+        filled = [
+            c
+            for _, columns, _ in self._stacks
+            for c in columns
+            if c in frame.columns and frame[c].null_count() < n
+        ]
+        seen: dict[str, list[str]] = {}
+        if filled:
+            queries = (
+                pl.col(c).cast(pl.String).filter(given(c)).unique().implode() for c in filled
+            )
+            seen = dict(zip(filled, frame.select(queries).row(0), strict=True))
+        false = self._constant(n, pl.Boolean(), value=False)
+        exprs: list[pl.Expr] = []  # evaluated together, in one query over the batch
+        out: list[pl.Series] = []
+        for element, columns, in_group in self._stacks:
+            dtype = _dtype(element)
+            present = [c for c in columns if c in seen]
+            distinct = list(dict.fromkeys(t for c in present for t in seen[c]))
+            # Cells that are always distinct (identifiers, free text) are not remembered.
             remember = len(distinct) * 2 <= max(n, 1) * len(present)
             canon: list[Any] = []
             bad: list[bool] = []
@@ -151,49 +172,51 @@ class BatchValidator:
                 bad.append(failed)
                 unknown.append(value is UNKNOWN)
                 canon.append(None if value is UNKNOWN or value == [] else value)
+            if in_group:
+                exprs += [given(c).alias(f"{c}__given") for c in present]
+                out += [false.alias(f"{c}__given") for c in columns if c not in seen]
+            absent = [c for c in columns if c not in present]
+            nothing = self._constant(n, dtype)
+            out += [s for c in absent for s in (nothing.alias(c), false.alias(f"{c}__unknown"),
+                                                 false.alias(f"{c}__bad"))]  # fmt: skip
+            if not present:
+                continue
             if (
                 dtype == pl.String()
                 and not any(bad)
                 and not any(unknown)
                 and all(c == t for c, t in zip(canon, distinct, strict=True))
-            ):  # every cell is its own canonical value (IDs, free text, codes): no lookup
-                values = stacked.zip_with(
-                    given, pl.repeat(None, len(stacked), dtype=pl.String, eager=True)
-                )
-            else:
-                lookup = pl.DataFrame(
-                    [
-                        pl.Series("k", distinct, dtype=pl.String),
-                        pl.Series("v", canon, dtype=dtype),
-                        pl.Series("u", unknown, dtype=pl.Boolean),
-                        pl.Series("b", bad, dtype=pl.Boolean),
-                    ]
-                )
-                joined = pl.DataFrame([stacked.alias("k")]).join(
-                    lookup, on="k", how="left", maintain_order="left"
-                )
-                values = joined["v"]
-                unknowns = joined["u"].fill_null(value=False) if any(unknown) else None
-                bads = joined["b"].fill_null(value=False) if any(bad) else None
-        out = []
-        at = {c: i * n for i, c in enumerate(present)}
-        for column in columns:
-            start = at.get(column)
-            if start is None:
-                out += [nothing.alias(column), false.alias(f"{column}__unknown"),
-                        false.alias(f"{column}__bad")]  # fmt: skip
-                if rows:
-                    out.append(false.alias(f"{column}__given"))
+            ):  # every cell is its own canonical value: no lookup
+                exprs += [pl.when(given(c)).then(pl.col(c).cast(pl.String)).alias(c)
+                          for c in present]  # fmt: skip
+                out += [s for c in present for s in (false.alias(f"{c}__unknown"),
+                                                      false.alias(f"{c}__bad"))]  # fmt: skip
                 continue
-            out += [
-                (nothing if values is None else values.slice(start, n)).alias(column),
-                (false if unknowns is None else unknowns.slice(start, n)).alias(
-                    f"{column}__unknown"
-                ),
-                (false if bads is None else bads.slice(start, n)).alias(f"{column}__bad"),
-            ]
-            if rows:
-                out.append(given.slice(start, n).alias(f"{column}__given"))
+            lookup = pl.DataFrame(
+                [
+                    pl.Series("k", distinct, dtype=pl.String),
+                    pl.Series("v", canon, dtype=dtype),
+                    pl.Series("u", unknown, dtype=pl.Boolean),
+                    pl.Series("b", bad, dtype=pl.Boolean),
+                ]
+            )
+            stacked = pl.concat([frame[c].cast(pl.String) for c in present])
+            joined = pl.DataFrame([stacked.alias("k")]).join(
+                lookup, on="k", how="left", maintain_order="left"
+            )
+            values = joined["v"]
+            unknowns = joined["u"].fill_null(value=False) if any(unknown) else None
+            bads = joined["b"].fill_null(value=False) if any(bad) else None
+            for i, column in enumerate(present):
+                out += [
+                    values.slice(i * n, n).alias(column),
+                    (false if unknowns is None else unknowns.slice(i * n, n)).alias(
+                        f"{column}__unknown"
+                    ),
+                    (false if bads is None else bads.slice(i * n, n)).alias(f"{column}__bad"),
+                ]
+        if exprs:
+            out += frame.select(exprs).get_columns()
         return out
 
     # -- conditions -----------------------------------------------------------------------------
@@ -284,8 +307,7 @@ class BatchValidator:
         for group in self.groups:
             for row in range(1, group.max_rows + 1):
                 columns += [(group, row, child) for child in group.elements]
-        for element, cells, in_group in self._stacks:
-            series += self._values(frame, cells, element, rows=in_group)
+        series += self._values(frame)
         out = pl.DataFrame(series).lazy()
         errors: list[pl.Expr] = [~pl.col("_status").is_in(ENTERED_STATUSES)]
         errors += self._envelope(frame)
