@@ -11,6 +11,9 @@ Only complete and locked cases that are not deleted count. Columns:
 - ``c_<element>``: whether each top-level element holds a value (data completeness);
 - ``v_effect``, ``v_separate``, ``v_by``, ``v_before``, ``v_after``: the value evidence inputs.
 
+Measures of ``source: mesh`` read ``print_meshes``: per case, the sum of a fact over the models
+of the prints it still has (null without a model; the volume also when one model has none).
+
 The table is built from the generated case tables with plain SELECTs (one per table involved),
 assembled with polars; the same frame feeds every measure, benchmark and pooled estimate.
 """
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Select, String, cast, func, select
+from sqlalchemy import ColumnElement, Connection, Select, String, case, cast, func, select
 
 from printreg.dictionary import (
     CodesElement,
@@ -32,11 +35,11 @@ from printreg.dictionary import (
     ReferenceElement,
     is_multiple,
 )
-from printreg.dictionary.analytics import AnalyticsSpec, Measure
+from printreg.dictionary.analytics import MESH_FACTS, PRINTS_GROUP, AnalyticsSpec, Measure
 from printreg.domain.coding import format_codes
 from printreg.domain.facility import CaseStatus
 from printreg.storage.case_tables import CaseTables, column_name
-from printreg.storage.platform import Printer
+from printreg.storage.platform import Printer, PrintMesh
 
 REPORTED = (CaseStatus.COMPLETE.value, CaseStatus.LOCKED.value)
 PRINTER_ATTRIBUTES = ("technology", "manufacturer", "model")
@@ -162,6 +165,11 @@ def _child_lists(
     return frame.group_by("facility_id", "case_id").agg(pl.col(alias))
 
 
+def _mesh_key(fact: str) -> str:
+    """Return the raw column holding a model-file fact while the table is assembled."""
+    return f"mesh:{fact}"
+
+
 class FactBuilder:
     """Builds the fact table of one registry from its case tables."""
 
@@ -272,6 +280,47 @@ class FactBuilder:
             schema={"facility_id": pl.Int64, "case_id": pl.Utf8, f"{group}.code": pl.Utf8},
         )
 
+    def _mesh_facts(
+        self, connection: Connection, facility_ids: Sequence[int] | None
+    ) -> pl.DataFrame:
+        """Return each reportable case's model-file facts (one grouped query): the sum over
+        the models of the prints the case has; the volume only when every model has one."""
+        meshes = PrintMesh.__table__
+        main = self.tables.main
+        prints = self.tables.groups.get(PRINTS_GROUP)
+        schema = {"facility_id": pl.Int64, "case_id": pl.Utf8}
+        schema |= {_mesh_key(f): pl.Float64 for f in MESH_FACTS}
+        if prints is None:
+            return pl.DataFrame(schema=schema)
+        sums: dict[str, ColumnElement[Any]] = {f: func.sum(meshes.c[f]) for f in MESH_FACTS}
+        # a partial total would understate the volume: an open surface has none
+        every_volume = func.count(meshes.c.volume_ml) == func.count()
+        sums["volume_ml"] = case((every_volume, sums["volume_ml"]), else_=None)
+        statement = (
+            select(
+                meshes.c.facility_id,
+                cast(meshes.c.case_id, String(36)).label("case_id"),
+                *(total.label(_mesh_key(f)) for f, total in sums.items()),
+            )
+            .join(
+                main, (main.c.facility_id == meshes.c.facility_id) & (main.c.id == meshes.c.case_id)
+            )
+            # a model of a print the case no longer has measures nothing the case holds
+            .join(
+                prints,
+                (prints.c.facility_id == meshes.c.facility_id)
+                & (prints.c.case_id == meshes.c.case_id)
+                & (prints.c.row_no == meshes.c.print_row),
+            )
+            .where(
+                meshes.c.registry_code == self.tables.registry_code,
+                _reportable(self.tables, facility_ids),
+            )
+            .group_by(meshes.c.facility_id, meshes.c.case_id)
+        )
+        frame = _read(connection, statement)
+        return frame.select(pl.col(c).cast(t) for c, t in schema.items())
+
     def build(
         self, connection: Connection, facility_ids: Sequence[int] | None = None
     ) -> pl.DataFrame:
@@ -285,7 +334,7 @@ class FactBuilder:
                 wanted_lists.append((name, None))
         for measure in self.spec.measures:
             element = self._element(measure.value)
-            if measure.success and measure.success.matches:
+            if measure.source == "mesh" or (measure.success and measure.success.matches):
                 continue
             if "." in measure.value or (hasattr(element, "parse") and is_multiple(element)):
                 wanted_lists.append((measure.value, measure.attribute))
@@ -315,6 +364,9 @@ class FactBuilder:
                 group = measure.value.partition(".")[0]
                 coding = self._billed_coding(connection, group, facility_ids)
                 base = base.join(coding, on=["facility_id", "case_id"], how="left")
+        if any(m.source == "mesh" for m in self.spec.measures):
+            meshes = self._mesh_facts(connection, facility_ids)
+            base = base.join(meshes, on=["facility_id", "case_id"], how="left")
         return self._shape(base)
 
     def _shape(self, base: pl.DataFrame) -> pl.DataFrame:
@@ -359,7 +411,8 @@ class FactBuilder:
         element = self._element(measure.value)
         key = f"{measure.value}@{measure.attribute}" if measure.attribute else measure.value
         if measure.kind == "continuous":
-            value = pl.col(measure.value).cast(pl.Float64)
+            raw = _mesh_key(measure.value) if measure.source == "mesh" else measure.value
+            value = pl.col(raw).cast(pl.Float64)
             if measure.per:
                 per = pl.col(measure.per).cast(pl.Float64)
                 value = pl.when(per > 0).then(value / per).otherwise(None)

@@ -1,9 +1,11 @@
 """What a registry reports: its measures, strata and value evidence, declared as data.
 
 A registry's analytics spec lives beside its definition files (``analytics.yaml``) and refers to
-the definition's elements by name; it is checked against the definition when loaded. A registry
-without one still gets the generic spec of :func:`default_spec`: case volume, the mix of every
-coded element, the median of every number, and data completeness.
+the definition's elements by name; it is checked against the definition when loaded. A measure
+may instead take a fact of the model files uploaded to the case's prints (``source: mesh``, see
+:data:`MESH_FACTS`). A registry without a spec still gets the generic spec of
+:func:`default_spec`: case volume, the mix of every coded element, the median of every number,
+and data completeness.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ from printreg.dictionary.loader import SHIPPED_PACKAGE, _parse_yaml, _where
 from printreg.dictionary.models import Definition
 
 ANALYTICS_FILE = "analytics.yaml"
+#: the repeating group whose rows model files are uploaded to (one model per print row)
+PRINTS_GROUP = "prints"
+#: the facts of a case's model files that a measure with ``source: mesh`` takes as its value,
+#: each summed over the models of the case's prints: name → what it is
+MESH_FACTS: dict[str, str] = {
+    "volume_ml": "enclosed volume (mL); missing when one of the case's models is not closed",
+    "surface_area_cm2": "surface area (cm²)",
+    "triangles": "triangles",
+    "bodies": "separate bodies (connected pieces)",
+}
 
 
 class _Strict(BaseModel):
@@ -62,7 +74,10 @@ class Measure(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     label: str
     kind: Literal["continuous", "proportion", "mix"]
-    #: element, derived value, or ``group.element`` (mixes of repeating-group rows)
+    #: where ``value`` is found: the case's data, or its prints' model files (continuous only)
+    source: Literal["case", "mesh"] = "case"
+    #: element, derived value, or ``group.element`` (mixes of repeating-group rows); with
+    #: ``source: mesh`` one of :data:`MESH_FACTS`
     value: str
     #: reference elements: the attribute of the referenced row (printer: technology, ...)
     attribute: str | None = None
@@ -86,6 +101,8 @@ class Measure(_Strict):
             raise ValueError("a proportion needs 'success'; other kinds must not have it")
         if self.per and self.kind != "continuous":
             raise ValueError("'per' applies to continuous measures only")
+        if self.source == "mesh" and (self.kind != "continuous" or self.attribute):
+            raise ValueError("a measure of source 'mesh' is continuous, without 'attribute'")
         return self
 
 
@@ -174,6 +191,33 @@ def _value_problems(value: ValueSpec, definition: Definition) -> list[str]:
     return problems
 
 
+def _per_problems(measure: Measure, definition: Definition) -> list[str]:
+    """Return what is wrong with the divisor of a continuous measure ([] when it has none)."""
+    where = f"measure {measure.name!r}"
+    if measure.per and _element(definition, measure.per) is None:
+        return [f"{where}: per {measure.per!r} is not an element or derived value"]
+    if measure.per and not _one_number(definition, measure.per):
+        return [f"{where}: per {measure.per!r} is not a single number per case"]
+    return []
+
+
+def _mesh_problems(measure: Measure, definition: Definition) -> list[str]:
+    """Return what in a measure of the prints' model files does not fit the definition."""
+    where = f"measure {measure.name!r}"
+    problems: list[str] = []
+    if measure.value not in MESH_FACTS:
+        problems.append(
+            f"{where}: {measure.value!r} is not a model-file fact; "
+            f"choose from {', '.join(sorted(MESH_FACTS))}"
+        )
+    if PRINTS_GROUP not in definition.groups:
+        problems.append(
+            f"{where}: source 'mesh' needs the repeating group {PRINTS_GROUP!r} "
+            "(model files are uploaded to its rows)"
+        )
+    return problems + _per_problems(measure, definition)
+
+
 def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
     """Return what in the spec does not fit the definition (empty when it all fits)."""
     problems: list[str] = []
@@ -190,6 +234,9 @@ def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
         if measure.name in names:
             problems.append(f"{where} is declared twice")
         names.add(measure.name)
+        if measure.source == "mesh":
+            problems += _mesh_problems(measure, definition)
+            continue
         target = _element(definition, measure.value)
         if target is None or isinstance(target, GroupElement):
             problems.append(f"{where}: {measure.value!r} is not an element or derived value")
@@ -201,10 +248,7 @@ def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
                 f"{where}: {measure.value!r} holds several values per case; "
                 "a continuous measure needs one number per case"
             )
-        if measure.per and _element(definition, measure.per) is None:
-            problems.append(f"{where}: per {measure.per!r} is not an element or derived value")
-        elif measure.per and not _one_number(definition, measure.per):
-            problems.append(f"{where}: per {measure.per!r} is not a single number per case")
+        problems += _per_problems(measure, definition)
         if measure.attribute and not isinstance(target, ReferenceElement):
             problems.append(f"{where}: 'attribute' needs a reference element")
         if (

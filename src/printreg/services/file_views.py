@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass
 from pathlib import PurePath
 from typing import Any
 
+from printreg.dictionary.analytics import PRINTS_GROUP
 from printreg.ingest.dicom import DicomSummary
 from printreg.ingest.mesh import MeshMeasurement, parts_warning
 from printreg.privacy.identifiers import redact
 from printreg.storage.platform import CaseImaging, PrintMesh
 
-PRINTS_GROUP = "prints"
 PARTS_FIELD = "part_numbers"
 PARTS_GROUP = "anatomic_parts"
 

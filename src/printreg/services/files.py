@@ -17,6 +17,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import Session, defer
 
+from printreg.dictionary.analytics import PRINTS_GROUP
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.facility import CaseStatus
 from printreg.ingest.dicom import DicomLimits, inspect_upload
@@ -31,7 +32,6 @@ from printreg.ingest.mesh import (
 from printreg.services.actor import Actor
 from printreg.services.audit import audit
 from printreg.services.file_views import (
-    PRINTS_GROUP,
     DicomAttached,
     MeshView,
     StudyView,
