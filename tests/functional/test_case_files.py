@@ -56,7 +56,9 @@ def _facility_id(platform: Platform, code: str) -> int:
 
 
 def _member(platform: Platform, code: str, role: Role) -> Actor:
-    return Actor(name=f"{role.value}@{code}", memberships={_facility_id(platform, code): role})
+    return Actor(
+        name=f"{role.value}@{code}", memberships={REG: {_facility_id(platform, code): role}}
+    )
 
 
 @pytest.fixture

@@ -252,7 +252,7 @@ def _member(platform: Platform, facility: str, role: Role) -> Actor:
     with platform.sessions() as session:
         facility_id = session.scalar(select(Facility.id).where(Facility.code == facility))
     assert facility_id is not None
-    return Actor(name=f"user@{facility}", user_id=1, memberships={facility_id: role})
+    return Actor(name=f"user@{facility}", user_id=1, memberships={REG: {facility_id: role}})
 
 
 def test_a_facility_never_sees_another_facilitys_cases(seeded: Platform, operator: Actor) -> None:

@@ -67,6 +67,22 @@ def test_facility_printer_and_case_workflow(platform: Platform, tmp_path: Path) 
     assert sorted(c["local_case_id"] for c in json.loads(out)["items"]) == sorted(
         [record["local_case_id"], "LAB1-COPY"]
     )
+    organ = record["organ_system"]
+    code, out, _ = invoke("case", "list", "--where", f"organ_system={organ}", "--json")
+    assert code == 0
+    assert len(json.loads(out)["items"]) == 2
+    assert json.loads(invoke("case", "list", "--organ-system", organ, "--json")[1]) == json.loads(
+        out
+    )
+    other = "cardiac" if organ != "cardiac" else "neurologic"
+    code, out, _ = invoke("case", "list", "--where", f"organ_system={other}", "--json")
+    assert json.loads(out)["items"] == []
+    code, _, err = invoke("case", "list", "--where", "local_case_id=X")
+    assert code == 1
+    assert "filter by a coded field" in err
+    code, _, err = invoke("case", "list", "--where", "organ_system")
+    assert code == 1
+    assert "ELEMENT=VALUE" in err
     assert invoke("case", "delete", case_id)[0] == 0
     assert invoke("case", "restore", case_id)[0] == 0
     code, out, _ = invoke("case", "history", case_id, "--json")
@@ -152,3 +168,50 @@ def test_synth_and_demo(platform: Platform) -> None:
     assert code == 0, err
     assert "3D Printing Registry" in out
     assert "cases by organ_system" in out
+    for email in ("committee.1@", "committee.3@", "researcher@", "sponsor@", "registry.admin@"):
+        assert f"{email}demo.printreg.org" in out
+    assert "in registries 3dp, gsae" in out
+
+
+def test_user_commands_give_roles_per_registry(seeded: Platform) -> None:
+    password = "a-long-enough-password\n" * 2
+    result = runner.invoke(
+        app,
+        ["user", "add", "Dana@Example.org", "--name", "Dana", "--role", "F0001=data_manager",
+         "--json"],
+        input=password,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    dana = json.loads(result.stdout)
+    assert dana["memberships"] == {"3dp": {"F0001": "data_manager"}}
+    code, out, _ = invoke("user", "role", "dana@example.org", "F0001", "viewer", "-r", "gsae",
+                          "--json")  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["memberships"] == {
+        "3dp": {"F0001": "data_manager"},
+        "gsae": {"F0001": "viewer"},
+    }
+    code, out, _ = invoke("user", "role", "dana@example.org", "F0001", "none", "--json")
+    assert json.loads(out)["memberships"] == {"gsae": {"F0001": "viewer"}}
+    code, out, _ = invoke("user", "show", "dana@example.org")
+    assert code == 0
+    assert "gsae" in out
+    assert "viewer" in out
+
+    result = runner.invoke(
+        app,
+        ["user", "add", "chair@example.org", "--name", "Chair", "--registry-role", "committee",
+         "--registry-role", "researcher", "-r", "gsae", "--json"],
+        input=password,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert sorted(json.loads(result.stdout)["registry_roles"]["gsae"]) == [
+        "committee",
+        "researcher",
+    ]
+    assert invoke("user", "role", "dana@example.org", "F0001", "boss")[0] == 1
+    assert invoke("user", "role", "nobody@example.org", "F0001", "viewer")[0] == 1
+    bad = runner.invoke(app, ["user", "add", "x@example.org", "--name", "X", "--role", "F0001"],
+                        input=password)  # fmt: skip
+    assert bad.exit_code == 1
+    assert "FACILITY=ROLE" in bad.stderr

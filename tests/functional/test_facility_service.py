@@ -57,7 +57,9 @@ def test_printer_label_is_unique_per_facility(seeded: Platform, operator: Actor)
 
 
 def test_facility_admins_manage_only_their_facility(seeded: Platform) -> None:
-    admin = Actor("fa@x", 1, memberships={_facility_id(seeded, "F0001"): Role.FACILITY_ADMIN})
+    admin = Actor(
+        "fa@x", 1, memberships={"3dp": {_facility_id(seeded, "F0001"): Role.FACILITY_ADMIN}}
+    )
     service = FacilityService(seeded, admin)
     service.add_printer(PrinterInfo("F0001", "P-new", "X", "Y", "material_extrusion"))
     with pytest.raises(NotFound):
@@ -66,7 +68,7 @@ def test_facility_admins_manage_only_their_facility(seeded: Platform) -> None:
         service.add(FacilityProfile("LAB7", "Lab", "community", "rural", "west", "surgery"))
     assert {f.code for f, _ in service.facilities()} == {"F0001"}
     assert {p.facility for p in service.printers()} == {"F0001"}
-    viewer = Actor("v@x", 2, memberships={_facility_id(seeded, "F0001"): Role.VIEWER})
+    viewer = Actor("v@x", 2, memberships={"3dp": {_facility_id(seeded, "F0001"): Role.VIEWER}})
     with pytest.raises(Forbidden):
         FacilityService(seeded, viewer).add_printer(
             PrinterInfo("F0001", "P-2", "X", "Y", "material_extrusion")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,12 +19,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 from tests.functional.api.conftest import UserClient, post_login, session_csrf
+from tests.support.records import records
 from typer.testing import CliRunner
 
 from printreg.cli.app import app as cli_app
 from printreg.dictionary import CodesElement, GroupElement
 from printreg.dictionary.analytics import shipped_spec
 from printreg.domain.errors import NotFound, ValidationFailed
+from printreg.domain.facility import Role
 from printreg.ingest import FlatLayout
 from printreg.services.accounts import AccountService
 from printreg.services.actor import Actor
@@ -247,19 +250,88 @@ def test_the_case_form_renders_and_saves_a_gsae_case(
     assert "GS-0009" in home.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the case list page filters and shows 3dp's organ_system whatever the registry "
-    "(src/printreg/web/pages/cases.py LIST_FILTER_ELEMENT; templates/cases.html)",
-)
 def test_the_case_list_page_lists_gsae_cases(
     sign_in: Callable[[str], UserClient], seeded: Platform, operator: Actor
 ) -> None:
-    CaseService(seeded, operator).create(REG, HOME, gsae_record(10))
-    listing = sign_in(DATA_MANAGER).get(f"/registries/{REG}/cases")
+    CaseService(seeded, operator).create(REG, HOME, gsae_record(10))  # a drilling guide
+    CaseService(seeded, operator).create(REG, HOME, gsae_record(12, event=True))  # cutting
+    dm = sign_in(DATA_MANAGER)
+    listing = dm.get(f"/registries/{REG}/cases")
     assert listing.status_code == 200
     assert "GS-0010" in listing.text
     assert "Organ system" not in listing.text
+    # gsae's reporting strata are its columns and filters; any other coded element filters too.
+    assert 'id="filter-guide-type"' in listing.text
+    assert 'id="filter-anatomic-region"' in listing.text
+    cutting = dm.get(f"/registries/{REG}/cases", params={"guide_type": "cutting"}).text
+    assert "GS-0012" in cutting
+    assert "GS-0010" not in cutting
+    severe = dm.get(f"/registries/{REG}/cases", params={"event_severity": "moderate"})
+    assert 'id="filter-event-severity"' in severe.text
+    assert "GS-0012" in severe.text
+    assert "GS-0010" not in severe.text
+    by_label = dm.get(f"/registries/{REG}/cases", params={"where": "guide_type=Cutting guide"})
+    assert "GS-0012" in by_label.text
+    assert "GS-0010" not in by_label.text
+    bad = dm.get(f"/registries/{REG}/cases", params={"guide_type": "laser"})
+    assert bad.status_code == 400
+    assert "not one of its codes or labels" in bad.text
+    api = dm.get(f"{API}/cases", params={"where": "guide_type=cutting"}).json()["items"]
+    assert [c["local_case_id"] for c in api] == ["GS-0012"]
+    assert dm.get(f"{API}/cases", params={"where": "organ_system=cardiac"}).status_code == 400
+
+
+# -- facility roles are per registry ------------------------------------------------------------
+
+
+def _same_as_unknown(client: UserClient, response: Any, case_id: str) -> None:
+    """Check that asking for an id that exists nowhere answers the very same status and bytes."""
+    nowhere = str(uuid.uuid4())
+    ghost = client.get(str(response.request.url).replace(case_id, nowhere))
+    assert response.status_code == ghost.status_code == 404
+    assert response.content.replace(case_id.encode(), b"<id>") == ghost.content.replace(
+        nowhere.encode(), b"<id>"
+    )
+
+
+def test_a_3dp_role_at_a_facility_reaches_its_gsae_cases_only_with_a_gsae_role(
+    sign_in: Callable[[str], UserClient], seeded: Platform, operator: Actor
+) -> None:
+    accounts = AccountService(seeded)
+    email = "only.3dp@example.org"
+    person = accounts.create_user(
+        operator, email, "Only 3dp", DEMO_PASSWORD, {"3dp": {HOME: Role.DATA_MANAGER}}
+    )
+    gsae_case = str(CaseService(seeded, operator).create(REG, HOME, gsae_record(30)).id)
+    three_case = str(CaseService(seeded, operator).create("3dp", HOME, records(HOME, 1)[0]).id)
+    client = sign_in(email)
+    assert client.get(f"/api/v1/registries/3dp/cases/{three_case}").status_code == 200
+
+    # Without a gsae role, F0001's gsae cases answer as cases that exist nowhere.
+    _same_as_unknown(client, client.get(f"{API}/cases/{gsae_case}"), gsae_case)
+    _same_as_unknown(client, client.get(f"{API}/cases/{gsae_case}/history"), gsae_case)
+    _same_as_unknown(client, client.get(f"/registries/{REG}/cases/{gsae_case}"), gsae_case)
+    _same_as_unknown(client, client.get(f"/registries/{REG}/cases/{gsae_case}/edit"), gsae_case)
+    assert client.get(f"{API}/cases").json()["items"] == []
+    hidden = client.get(f"{API}/cases", params={"facility": HOME})
+    unknown = client.get(f"{API}/cases", params={"facility": "F9999"})
+    assert hidden.status_code == unknown.status_code == 404
+    assert hidden.json()["detail"] == unknown.json()["detail"].replace("F9999", HOME)
+    refused = client.post(f"{API}/cases", params={"facility": HOME}, json=gsae_record(31))
+    assert refused.status_code == 404
+    assert "You hold no role in registry gsae" in client.get(f"/registries/{REG}/cases").text
+    home = client.get(f"/registries/{REG}/home").text
+    assert "You hold no role in registry gsae" in home
+    assert f"/facilities/{HOME}/enrollment" in home  # the facility's own pages stay at hand
+    assert f"/registries/{REG}/dashboard" not in home
+
+    # A gsae role at the facility opens them, through the API and the pages.
+    accounts.set_membership(operator, person.id, REG, HOME, Role.DATA_MANAGER)
+    assert client.get(f"{API}/cases/{gsae_case}").json()["facility"] == HOME
+    assert "<h1>GS-0030</h1>" in client.get(f"/registries/{REG}/cases/{gsae_case}").text
+    assert "GS-0030" in client.get(f"/registries/{REG}/cases").text
+    created = client.post(f"{API}/cases", params={"facility": HOME}, json=gsae_record(31))
+    assert created.status_code == 201, created.text
 
 
 # -- import, export, dashboards -----------------------------------------------------------------

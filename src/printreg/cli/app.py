@@ -21,7 +21,7 @@ from printreg.cli.common import (
 )
 from printreg.domain.errors import ValidationFailed
 from printreg.domain.issues import Issue
-from printreg.services.cases import CaseQuery, CaseService, decode_cursor
+from printreg.services.cases import CaseQuery, CaseService, decode_cursor, parse_filters
 from printreg.services.facilities import FacilityProfile, FacilityService, PrinterInfo
 from printreg.services.maintenance import upgrade_database
 from printreg.services.registries import RegistryService
@@ -380,7 +380,17 @@ def case_list(
     registry: RegistryOpt = None,
     facility: Annotated[str | None, typer.Option("--facility", "-f")] = None,
     status: Annotated[str | None, typer.Option(help="draft, complete or locked.")] = None,
-    organ_system: Annotated[str | None, typer.Option(help="Organ system code.")] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            help="ELEMENT=VALUE: only cases with this code or label of a coded element "
+            "(repeat the option).",
+        ),
+    ] = None,
+    organ_system: Annotated[
+        str | None, typer.Option(help="Organ system code (3dp; same as --where organ_system=…).")
+    ] = None,
     date_from: Annotated[
         str | None, typer.Option("--from", help="Case date from (YYYY-MM-DD).")
     ] = None,
@@ -394,9 +404,12 @@ def case_list(
     import datetime as dt  # noqa: PLC0415
 
     def body() -> None:
+        filters = parse_filters(where or [])
+        if organ_system:
+            filters["organ_system"] = organ_system
         query = CaseQuery(
             status=status,
-            where={"organ_system": organ_system} if organ_system else {},
+            where=filters,
             date_from=dt.date.fromisoformat(date_from) if date_from else None,
             date_to=dt.date.fromisoformat(date_to) if date_to else None,
             only_deleted=deleted,
@@ -640,6 +653,7 @@ from printreg.cli import pool as _pool  # noqa: E402, F401
 from printreg.cli import redcap as _redcap  # noqa: E402, F401
 from printreg.cli import reports as _reports  # noqa: E402, F401
 from printreg.cli import requests as _requests  # noqa: E402, F401
+from printreg.cli import users as _users  # noqa: E402, F401
 
 
 def main() -> None:

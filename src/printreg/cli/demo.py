@@ -8,7 +8,7 @@ from rich.table import Table
 from printreg.cli.common import console, err_console, operator, platform
 from printreg.cli.serve import serve_app
 from printreg.services.cases import CaseService
-from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
+from printreg.services.demo import DEMO_PASSWORD, DemoAccount, ensure_demo_accounts
 from printreg.services.maintenance import upgrade_database
 from printreg.services.registries import RegistryService
 from printreg.services.synth import load_synthetic
@@ -47,7 +47,12 @@ def run_demo(
             console.print(
                 f"added {loaded.facilities} synthetic facilities and {loaded.cases} cases"
             )
-        accounts = ensure_demo_accounts(p, registry, ("F0001", "F0002"))
+        # Roles are per registry: the demo people hold theirs in every hosted registry, so
+        # that the second registry can be tried with the same sign-ins.
+        hosted = [r.code for r in RegistryService(p, actor).registries()]
+        accounts: list[DemoAccount] = []
+        for code in hosted:
+            accounts = ensure_demo_accounts(p, code, ("F0001", "F0002"))
         summary = RegistryService(p, actor).summary(registry, SUMMARY_ELEMENTS)
         info = RegistryService(p, actor).info(registry)
     console.print(
@@ -63,9 +68,18 @@ def run_demo(
         for code, n in counts.items():
             table.add_row(code, str(n), f"{100 * n / max(summary.cases, 1):.1f}%")
         console.print(table)
-    table = Table("e-mail", "role", "facility", title=f"demo accounts (password: {DEMO_PASSWORD})")
+    table = Table(
+        "e-mail",
+        "role",
+        "facility",
+        title=f"demo accounts (password: {DEMO_PASSWORD}), in registries {', '.join(hosted)}",
+    )
     for account in accounts:
         table.add_row(account.email, account.role, account.facility or "(whole registry)")
     console.print(table)
+    console.print(
+        f"the committee decides after {settings.committee_quorum} votes "
+        f"({settings.committee_rule}): sign in as each committee member in turn to vote"
+    )
     if serve:
         serve_app(host, port)

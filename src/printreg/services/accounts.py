@@ -4,6 +4,8 @@ Passwords are argon2id hashes. A run of failed sign-ins locks the account for a 
 same answer whether or not the e-mail exists). Browser sessions and API tokens are random
 secrets of which only a SHA-256 hash is stored; a token is shown once, belongs to one facility,
 carries scopes and an expiry, can be revoked, and records its last use.
+
+Facility roles are per registry: a membership is (person, facility, registry) → role.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class LoginFailed(RegistryError):  # noqa: N818 - reads as the condition it name
     """Sign-in refused; the message never says whether the account exists."""
 
 
+def hash_password(password: str) -> str:
+    """Return the argon2id hash of a password (checked for length by ``create_user``)."""
+    return _HASHER.hash(password)
+
+
 def digest(secret: str) -> str:
     """Return the SHA-256 hex digest under which a session or token secret is stored."""
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -58,16 +65,29 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
+# registry code → facility code → role
+Memberships = Mapping[str, Mapping[str, Role]]
+
+
 @dataclass(frozen=True)
 class UserInfo:
-    """A person as others see them: no password hash, roles by facility code."""
+    """A person as others see them: no password hash; facility roles by registry code, then
+    facility code."""
 
     id: int
     email: str
     display_name: str
     active: bool
-    memberships: dict[str, str]
+    memberships: dict[str, dict[str, str]]
     registry_roles: dict[str, list[str]]
+
+    def roles_at(self, facility_code: str) -> dict[str, str]:
+        """Return the person's roles at a facility by registry code (empty when none)."""
+        return {
+            registry: roles[facility_code]
+            for registry, roles in self.memberships.items()
+            if facility_code in roles
+        }
 
 
 @dataclass(frozen=True)
@@ -96,12 +116,15 @@ class AccountService:
     def _info(self, session: Session, user: User) -> UserInfo:
         codes = dict(session.execute(select(Facility.id, Facility.code)).all())
         registries = dict(session.execute(select(Registry.id, Registry.code)).all())
-        members = session.scalars(select(Membership).where(Membership.user_id == user.id))
+        members: dict[str, dict[str, str]] = {}
+        for m in session.scalars(select(Membership).where(Membership.user_id == user.id)):
+            members.setdefault(registries[m.registry_id], {})[codes[m.facility_id]] = m.role
         roles: dict[str, list[str]] = {}
         for row in session.scalars(select(RegistryRole).where(RegistryRole.user_id == user.id)):
             roles.setdefault(registries[row.registry_id], []).append(row.role)
         return UserInfo(user.id, user.email, user.display_name, user.active,
-                        {codes[m.facility_id]: m.role for m in members}, roles)  # fmt: skip
+                        {r: dict(sorted(f.items())) for r, f in sorted(members.items())},
+                        roles)  # fmt: skip
 
     def create_user(
         self,
@@ -109,37 +132,47 @@ class AccountService:
         email: str,
         display_name: str,
         password: str | None,
-        memberships: Mapping[str, Role] | None = None,
+        memberships: Memberships | None = None,
         registry_roles: Mapping[str, RegistryRoleName] | None = None,
+        *,
+        password_hash: str | None = None,
     ) -> UserInfo:
-        """Create a person with roles; facility administrators may add people to their facility."""
+        """Create a person with roles (``memberships``: registry code → facility code → role);
+        facility administrators may add people to their facility.
+
+        ``password_hash`` (from ``hash_password``) stands for ``password`` when many people
+        share one, as the demo accounts do: hashing is slow on purpose."""
         email = email.strip().lower()
         if "@" not in email or len(email) > 254:
             raise Conflict("give a valid e-mail address")
         if password is not None and len(password) < MIN_PASSWORD:
             raise Conflict(f"a password needs at least {MIN_PASSWORD} characters")
         with self.platform.sessions() as session, session.begin():
-            facility_ids = self._facility_ids(session, list(memberships or {}))
-            for facility_id in facility_ids.values():
-                actor.require_facility_admin(facility_id)
+            wanted = [
+                (registry, code, Role(role))
+                for registry, roles in (memberships or {}).items()
+                for code, role in roles.items()
+            ]
+            facility_ids = self._facility_ids(session, sorted({code for _, code, _ in wanted}))
+            registry_ids = self._registry_ids(session, sorted({r for r, _, _ in wanted}))
+            for registry, code, _ in wanted:
+                actor.require_role_grant(registry, facility_ids[code])
             if registry_roles:
                 actor.require_platform_admin()
             if session.scalar(select(User.id).where(User.email == email)) is not None:
                 raise Conflict("a person with this e-mail address already exists")
-            user = User(email=email, display_name=display_name,
-                        password_hash=_HASHER.hash(password) if password else None)  # fmt: skip
+            if password_hash is None and password:
+                password_hash = _HASHER.hash(password)
+            user = User(email=email, display_name=display_name, password_hash=password_hash)
             session.add(user)
             session.flush()
-            for code, role in (memberships or {}).items():
+            for registry, code, role in wanted:
                 session.add(Membership(user_id=user.id, facility_id=facility_ids[code],
-                                       role=Role(role).value))  # fmt: skip
+                                       registry_id=registry_ids[registry],
+                                       role=role.value))  # fmt: skip
+            whole = self._registry_ids(session, sorted(registry_roles or {}))
             for registry_code, registry_role in (registry_roles or {}).items():
-                registry_id = session.scalar(
-                    select(Registry.id).where(Registry.code == registry_code)
-                )
-                if registry_id is None:
-                    raise NotFound(f"no registry with code {registry_code!r}")
-                session.add(RegistryRole(user_id=user.id, registry_id=registry_id,
+                session.add(RegistryRole(user_id=user.id, registry_id=whole[registry_code],
                                          role=RegistryRoleName(registry_role).value))  # fmt: skip
             session.flush()
             info = self._info(session, user)
@@ -159,38 +192,75 @@ class AccountService:
             raise NotFound(f"no facility with code {missing[0]!r}")
         return found
 
+    def _registry_ids(self, session: Session, codes: list[str]) -> dict[str, int]:
+        found = dict(
+            session.execute(
+                select(Registry.code, Registry.id).where(Registry.code.in_(codes))
+            ).all()
+        )
+        missing = [c for c in codes if c not in found]
+        if missing:
+            raise NotFound(f"no registry with code {missing[0]!r}")
+        return found
+
     def set_membership(
-        self, actor: Actor, user_id: int, facility_code: str, role: Role | None
+        self,
+        actor: Actor,
+        user_id: int,
+        registry_code: str,
+        facility_code: str,
+        role: Role | None,
     ) -> UserInfo:
-        """Give a person a role at a facility, change it, or (None) remove it."""
+        """Give a person a role at a facility in one registry, change it, or (None) remove it."""
         with self.platform.sessions() as session, session.begin():
             facility_id = self._facility_ids(session, [facility_code])[facility_code]
-            actor.require_facility_admin(facility_id)
+            actor.require_role_grant(registry_code, facility_id)
+            registry_id = self._registry_ids(session, [registry_code])[registry_code]
             user = session.get(User, user_id)
             if user is None:
                 raise NotFound("no such person")
-            current = session.get(Membership, (user_id, facility_id))
+            current = session.get(Membership, (user_id, facility_id, registry_id))
             before = {"role": current.role if current else None}
             if current is not None:
                 session.delete(current)
                 session.flush()
             if role is not None:
-                session.add(
-                    Membership(user_id=user_id, facility_id=facility_id, role=Role(role).value)
-                )
-            audit(session, actor, "membership", "user", str(user_id), facility_id=facility_id,
+                session.add(Membership(user_id=user_id, facility_id=facility_id,
+                                       registry_id=registry_id, role=Role(role).value))  # fmt: skip
+            audit(session, actor, "membership", "user", str(user_id),
+                  registry_code=registry_code, facility_id=facility_id,
                   before=before, after={"role": role.value if role else None})  # fmt: skip
             session.flush()
             return self._info(session, user)
 
+    def set_registry_role(
+        self, actor: Actor, user_id: int, registry_code: str, role: RegistryRoleName
+    ) -> UserInfo:
+        """Give a person a registry role (registry administrators); a no-op when they hold it."""
+        actor.require_registry_admin(registry_code)
+        with self.platform.sessions() as session, session.begin():
+            registry_id = self._registry_ids(session, [registry_code])[registry_code]
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound("no such person")
+            wanted = RegistryRoleName(role).value
+            if session.get(RegistryRole, (user_id, registry_id, wanted)) is None:
+                session.add(RegistryRole(user_id=user_id, registry_id=registry_id, role=wanted))
+                audit(session, actor, "registry_role", "user", str(user_id),
+                      registry_code=registry_code, after={"role": wanted})  # fmt: skip
+                session.flush()
+            return self._info(session, user)
+
     def users_of(self, actor: Actor, facility_code: str) -> list[UserInfo]:
-        """Return the people with a role at a facility (its administrators and registry admins)."""
+        """Return the people with a role at a facility in any registry (for its administrators
+        and registry administrators)."""
         with self.platform.sessions() as session:
             facility_id = self._facility_ids(session, [facility_code])[facility_code]
             actor.require_facility_admin(facility_id)
             users = session.scalars(
-                select(User).join(Membership, Membership.user_id == User.id)
-                .where(Membership.facility_id == facility_id).order_by(User.email)
+                select(User).where(User.id.in_(
+                    select(Membership.user_id).where(Membership.facility_id == facility_id)
+                )).order_by(User.email)
             ).all()  # fmt: skip
             return [self._info(session, u) for u in users]
 
@@ -203,10 +273,20 @@ class AccountService:
             info = self._info(session, user)
             if actor.user_id == user_id or actor.is_platform_admin:
                 return info
-            codes = self._facility_ids(session, list(info.memberships))
+            codes = self._facility_ids(
+                session, sorted({code for roles in info.memberships.values() for code in roles})
+            )
             if not any(actor.may_manage_facility(fid) for fid in codes.values()):
                 raise NotFound("no such person")
             return info
+
+    def user_by_email(self, actor: Actor, email: str) -> UserInfo:
+        """Return a person the actor may see by e-mail address; NotFound otherwise."""
+        with self.platform.sessions() as session:
+            user_id = session.scalar(select(User.id).where(User.email == email.strip().lower()))
+        if user_id is None:
+            raise NotFound(f"no person with e-mail address {email!r}")
+        return self.get_user(actor, user_id)
 
     # -- sign-in and sessions -------------------------------------------------------------------
 
@@ -291,7 +371,13 @@ class AccountService:
         user = session.get(User, user_id)
         if user is None or not user.active:
             return None
-        members = session.scalars(select(Membership).where(Membership.user_id == user_id))
+        members: dict[str, dict[int, Role]] = {}
+        for member, code in session.execute(
+            select(Membership, Registry.code)
+            .join(Registry, Registry.id == Membership.registry_id)
+            .where(Membership.user_id == user_id)
+        ).all():
+            members.setdefault(code, {})[member.facility_id] = Role(member.role)
         roles: dict[str, set[str]] = {}
         for role, code in session.execute(
             select(RegistryRole.role, Registry.code)
@@ -301,7 +387,7 @@ class AccountService:
             roles.setdefault(code, set()).add(role)
         admin = frozenset(c for c, r in roles.items() if RegistryRoleName.REGISTRY_ADMIN in r)
         return Actor(name=user.email, user_id=user.id,
-                     memberships={m.facility_id: Role(m.role) for m in members},
+                     memberships=members,
                      registry_admin_of=admin,
                      registry_roles={c: frozenset(r) for c, r in roles.items()})  # fmt: skip
 
@@ -327,7 +413,7 @@ class AccountService:
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.platform.sessions() as session, session.begin():
             facility_id = self._facility_ids(session, [facility_code])[facility_code]
-            if facility_id not in actor.memberships:
+            if not actor.belongs_to(facility_id):
                 raise NotFound("no such facility")
             now = utcnow()
             token = ApiToken(user_id=actor.user_id, facility_id=facility_id, name=name.strip(),
@@ -381,12 +467,18 @@ class AccountService:
             if expires is None or expires <= now:
                 return None
             person = self._actor(session, token.user_id)
-            if person is None or token.facility_id not in person.memberships:
+            if person is None or not person.belongs_to(token.facility_id):
                 return None
             token.last_used_at = now
+            # A token is per facility, not per registry: it acts with its owner's roles at that
+            # facility in each registry, read afresh on every use (docs/architecture.md).
+            reach = {
+                registry: {token.facility_id: roles[token.facility_id]}
+                for registry, roles in person.memberships.items()
+                if token.facility_id in roles
+            }
             return Actor(name=f"{person.name} (token {token.id})", user_id=person.user_id,
-                         memberships={token.facility_id: person.memberships[token.facility_id]},
-                         scopes=frozenset(token.scopes))  # fmt: skip
+                         memberships=reach, scopes=frozenset(token.scopes))  # fmt: skip
 
 
 def _check(hashed: str, password: str) -> bool:

@@ -17,7 +17,8 @@ class Actor:
     """The person or process behind a call; ``name`` goes into the audit log.
 
     ``system`` actors (the local CLI operator, the demo loader) act for the whole platform.
-    Everyone else acts through facility memberships (facility id → role) and registry roles.
+    Everyone else acts through facility memberships, which are per registry (registry code →
+    facility id → role), and registry roles.
     An API token's actor carries ``scopes``; a signed-in person's carries None (all their rights).
     Other facilities' cases are reported as not found, never as forbidden, so that nobody learns
     that they exist.
@@ -26,7 +27,7 @@ class Actor:
     name: str
     user_id: int | None = None
     system: bool = False
-    memberships: Mapping[int, Role] = field(default_factory=dict)
+    memberships: Mapping[str, Mapping[int, Role]] = field(default_factory=dict)
     registry_admin_of: frozenset[str] = frozenset()
     registry_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
     scopes: frozenset[str] | None = None
@@ -35,6 +36,19 @@ class Actor:
     def operator(cls, name: str = "cli") -> Actor:
         """Return the local operator, who runs the platform from its command line."""
         return cls(name=f"system:{name}", system=True)
+
+    def role_at(self, registry_code: str, facility_id: int) -> Role | None:
+        """Return the actor's role at the facility in the registry; None when they hold none."""
+        return self.memberships.get(registry_code, {}).get(facility_id)
+
+    @property
+    def facility_ids(self) -> frozenset[int]:
+        """Return the facilities where the actor holds a role in at least one registry."""
+        return frozenset(f for roles in self.memberships.values() for f in roles)
+
+    def belongs_to(self, facility_id: int) -> bool:
+        """Return whether the actor holds a role at the facility in any registry."""
+        return facility_id in self.facility_ids
 
     @property
     def is_platform_admin(self) -> bool:
@@ -54,14 +68,15 @@ class Actor:
         self._scoped(Scope.CASES_READ)
         if self.sees_registry(registry_code):
             return None
-        return [f for f, role in self.memberships.items() if role in CASE_READERS]
+        roles = self.memberships.get(registry_code, {})
+        return [f for f, role in roles.items() if role in CASE_READERS]
 
     def require_case_read(self, registry_code: str, facility_id: int) -> None:
         """Raise NotFound (never Forbidden: existence must not leak) unless the actor may read."""
         self._scoped(Scope.CASES_READ)
         if self.sees_registry(registry_code):
             return
-        if self.memberships.get(facility_id) not in CASE_READERS:
+        if self.role_at(registry_code, facility_id) not in CASE_READERS:
             raise NotFound("no such case")
 
     def require_case_write(self, registry_code: str, facility_id: int) -> None:
@@ -69,23 +84,44 @@ class Actor:
         self._scoped(Scope.CASES_WRITE)
         if self.sees_registry(registry_code):
             return
-        if self.memberships.get(facility_id) not in CASE_WRITERS:
-            if self.memberships.get(facility_id) in CASE_READERS:
+        role = self.role_at(registry_code, facility_id)
+        if role not in CASE_WRITERS:
+            if role in CASE_READERS:
                 raise Forbidden("your role at this facility may read cases but not change them")
             raise NotFound("no such case")
 
     def may_manage_facility(self, facility_id: int) -> bool:
-        """Return whether the actor may change the facility's profile, printers and users."""
+        """Return whether the actor may change the facility's profile, printers and people.
+
+        The profile and the printers belong to the facility, not to one registry: its
+        administrator in any registry manages them (and registry administrators, every one).
+        """
         if self.scopes is not None:
             return False
-        return self.is_platform_admin or self.memberships.get(facility_id) == Role.FACILITY_ADMIN
+        return self.is_platform_admin or self._administers_facility(facility_id)
+
+    def _administers_facility(self, facility_id: int) -> bool:
+        return any(
+            roles.get(facility_id) == Role.FACILITY_ADMIN for roles in self.memberships.values()
+        )
 
     def require_facility_admin(self, facility_id: int) -> None:
-        """Raise NotFound unless the actor administers the facility."""
+        """Raise NotFound unless the actor administers the facility (Forbidden for its members)."""
         if not self.may_manage_facility(facility_id):
-            if facility_id in self.memberships:
+            if self.belongs_to(facility_id):
                 raise Forbidden("only the facility's administrators may do this")
             raise NotFound("no such facility")
+
+    def require_role_grant(self, registry_code: str, facility_id: int) -> None:
+        """Raise unless the actor may give roles at the facility in the registry: the
+        facility's administrators (in any registry: they run the facility's participation
+        everywhere) and the registry's own administrators; NotFound for strangers."""
+        if self.scopes is None and (
+            self.administers(registry_code) or self._administers_facility(facility_id)
+        ):
+            return
+        self.require_facility_admin(facility_id)
+        raise Forbidden(f"only administrators of registry {registry_code} may do this")
 
     def require_platform_admin(self) -> None:
         """Raise Forbidden unless the actor administers a registry."""

@@ -93,6 +93,10 @@ class AnalyticsService:
             self.platform.analytics[runtime.code] = cached
         return cached
 
+    def strata(self, registry: str) -> list[str]:
+        """Return the registry's reporting strata (element names) from its analytics spec."""
+        return list(self._cache(self.platform.registry(registry)).spec.strata)
+
     def _facilities(self) -> pl.DataFrame:
         """Return every facility's id, code and peer-group profile (a plain Core query)."""
         table = Facility.__table__
@@ -160,7 +164,7 @@ class AnalyticsService:
             raise Forbidden(f"this API token lacks the '{Scope.REPORTS_READ}' scope")
         if self.actor.sees_registry(registry):
             return
-        if self.actor.memberships.get(facility.id) not in CASE_READERS:
+        if self.actor.role_at(registry, facility.id) not in CASE_READERS:
             raise NotFound(f"no facility with code {facility.code!r}")
 
     def _threshold(self) -> int:

@@ -139,12 +139,14 @@ class CaseService:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _facility(self, session: Session, code: str) -> Facility:
-        """Return a facility the actor belongs to (admins: any); NotFound, with the same words
-        for a facility that does not exist and one that is not theirs."""
+    def _facility(self, session: Session, registry: str, code: str) -> Facility:
+        """Return a facility where the actor holds a role in the registry (its administrators:
+        any); NotFound, with the same words for a facility that does not exist and one that
+        is not theirs in this registry."""
         facility = session.scalar(select(Facility).where(Facility.code == code))
         visible = facility is not None and (
-            self.actor.is_platform_admin or facility.id in self.actor.memberships
+            self.actor.sees_registry(registry)
+            or self.actor.role_at(registry, facility.id) is not None
         )
         if facility is None or not visible:
             raise NotFound(f"no facility with code {code!r}: see 'printreg facility list'")
@@ -215,7 +217,7 @@ class CaseService:
         """Validate and store a new case; raise ValidationFailed listing every issue."""
         runtime = self.platform.registry(registry)
         with self.platform.sessions() as session, session.begin():
-            facility = self._facility(session, facility_code)
+            facility = self._facility(session, registry, facility_code)
             self.actor.require_case_write(registry, facility.id)
             require_accepting(session, registry, facility)
             printers = self._printers(session, facility.id)
@@ -547,7 +549,7 @@ class CaseService:
         runtime = self.platform.registry(registry)
         main = runtime.tables.main
         with self.platform.sessions() as session:
-            facility = self._facility(session, facility_code)
+            facility = self._facility(session, registry, facility_code)
             self.actor.require_case_read(registry, facility.id)
             case_id = session.scalar(
                 select(main.c.id).where(
@@ -571,7 +573,7 @@ class CaseService:
         with self.platform.sessions() as session:
             ids = readable
             if facility_code is not None:
-                facility = self._facility(session, facility_code)
+                facility = self._facility(session, registry, facility_code)
                 if readable is not None and facility.id not in readable:
                     raise NotFound(f"no facility with code {facility_code!r}")
                 ids = [facility.id]
@@ -607,7 +609,7 @@ class CaseService:
     def count(self, registry: str, facility_code: str | None = None) -> dict[str, int]:
         """Return counts of the actor's readable, undeleted cases by status (of one facility).
 
-        A facility the actor may not read gives empty counts; an unknown one NotFound.
+        A facility where the actor holds no role in the registry is NotFound, as an unknown one.
         """
         runtime = self.platform.registry(registry)
         main = runtime.tables.main
@@ -617,7 +619,8 @@ class CaseService:
             query = query.where(main.c.facility_id.in_(readable))
         with self.platform.sessions() as session:
             if facility_code is not None:
-                query = query.where(main.c.facility_id == self._facility(session, facility_code).id)
+                facility = self._facility(session, registry, facility_code)
+                query = query.where(main.c.facility_id == facility.id)
             return dict(session.execute(query.group_by(main.c.status)).all())
 
     def history(self, registry: str, case_id: uuid.UUID) -> list[HistoryEntry]:
@@ -636,6 +639,18 @@ class CaseService:
             )
             for r in rows
         ]
+
+
+def parse_filters(values: Iterable[str]) -> dict[str, str]:
+    """Return ``ELEMENT=VALUE`` filters as element → value (the list service checks them);
+    InvalidRequest for one not of that shape."""
+    out: dict[str, str] = {}
+    for value in values:
+        element, sep, wanted = value.partition("=")
+        if not sep or not element.strip() or not wanted.strip():
+            raise InvalidRequest(f"filter {value!r}: give ELEMENT=VALUE, e.g. organ_system=cardiac")
+        out[element.strip()] = wanted.strip()
+    return out
 
 
 def _coded_filters(definition: Definition, query: CaseQuery) -> CaseQuery:

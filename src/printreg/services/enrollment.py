@@ -184,7 +184,7 @@ class EnrollmentService:
         visible = facility is not None and (
             self.actor.administers(registry)
             or self.actor.on_committee(registry)
-            or facility.id in self.actor.memberships
+            or self.actor.belongs_to(facility.id)
         )
         if facility is None or not visible:
             raise NotFound(f"no facility with code {code!r}")
@@ -282,11 +282,28 @@ class EnrollmentService:
                 .where(EnrollmentApplication.registry_id == reg.id)
             )
             if not (self.actor.administers(registry) or self.actor.on_committee(registry)):
-                query = query.where(Facility.id.in_(list(self.actor.memberships)))
+                query = query.where(Facility.id.in_(sorted(self.actor.facility_ids)))
             if status is not None:
                 query = query.where(EnrollmentApplication.status == status)
             rows = session.execute(query.order_by(EnrollmentApplication.id.desc())).all()
             return [_application(row, registry, code) for row, code in rows]
+
+    def awaiting_agreement(self, registry: str) -> list[Enrollment]:
+        """Return the facilities the committee approved whose participation agreement is not
+        recorded yet, by code (registry administrators; Forbidden for anyone else)."""
+        self.actor.require_registry_admin(registry)
+        with self.platform.sessions() as session:
+            reg = self._registry(session, registry)
+            facilities = session.scalars(
+                select(Facility)
+                .join(Participation, Participation.facility_id == Facility.id)
+                .where(
+                    Participation.registry_id == reg.id,
+                    Participation.status == EnrollmentStatus.APPROVED,
+                )
+                .order_by(Facility.code)
+            ).all()
+            return [self._view(session, reg, f) for f in facilities]
 
     # -- the facility applies -------------------------------------------------------------------
 

@@ -125,7 +125,7 @@ class FacilityService:
             )
             query = select(Facility).order_by(Facility.code)
             if not self.actor.is_platform_admin:
-                query = query.where(Facility.id.in_(list(self.actor.memberships)))
+                query = query.where(Facility.id.in_(sorted(self.actor.facility_ids)))
             facilities = session.scalars(query).all()
             return [
                 (
@@ -193,7 +193,7 @@ class FacilityService:
         """Return a facility the actor belongs to (admins: any); NotFound otherwise."""
         with self.platform.sessions() as session:
             f = session.scalar(select(Facility).where(Facility.code == code))
-            if f is None or not (self.actor.is_platform_admin or f.id in self.actor.memberships):
+            if f is None or not (self.actor.is_platform_admin or self.actor.belongs_to(f.id)):
                 raise NotFound(f"no facility with code {code!r}")
             return FacilityProfile(
                 f.code, f.name, f.facility_type, f.location, f.census_region, f.lab_service_model
@@ -208,7 +208,7 @@ class FacilityService:
             if facility_code is not None:
                 query = query.where(Facility.code == facility_code)
             if not self.actor.is_platform_admin:
-                query = query.where(Facility.id.in_(list(self.actor.memberships)))
+                query = query.where(Facility.id.in_(sorted(self.actor.facility_ids)))
             rows = session.execute(query.order_by(Facility.code, Printer.label)).all()
             return [
                 PrinterInfo(code, p.label, p.manufacturer, p.model, p.technology)

@@ -137,12 +137,18 @@ class User(Base):
 
 
 class Membership(Base):
-    """A person's role at one facility; a person may hold roles at several facilities."""
+    """A person's role at one facility in one registry.
+
+    Roles are per registry: a data manager of a facility in one registry has no rights to the
+    facility's cases in another unless given a membership there too. A person may hold roles at
+    several facilities and in several registries.
+    """
 
     __tablename__ = "memberships"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), primary_key=True)
+    registry_id: Mapped[int] = mapped_column(ForeignKey("registries.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(24))
 
 

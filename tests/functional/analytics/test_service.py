@@ -54,8 +54,8 @@ def stored(
         accounts = AccountService(platform)
         operator = Actor.operator("analytics-tests")
         people = {
-            "viewer": {"memberships": {"FA": Role.VIEWER}},
-            "manager": {"memberships": {"FB": Role.DATA_MANAGER}},
+            "viewer": {"memberships": {REG: {"FA": Role.VIEWER}}},
+            "manager": {"memberships": {REG: {"FB": Role.DATA_MANAGER}}},
             "admin": {"registry_roles": {REG: RegistryRoleName.REGISTRY_ADMIN}},
             "researcher": {"registry_roles": {REG: RegistryRoleName.RESEARCHER}},
         }

@@ -15,6 +15,7 @@ from tests.functional.api.conftest import (
     DATA_MANAGER,
     HOME,
     OTHER,
+    REG,
     UserClient,
     post_login,
     store_case,
@@ -67,7 +68,7 @@ def test_login_success_sets_a_session_cookie_and_redirects(anon: TestClient) -> 
     me = anon.get("/api/v1/users/me")
     assert me.status_code == 200
     assert me.json()["email"] == DATA_MANAGER
-    assert me.json()["memberships"] == {HOME: "data_manager"}
+    assert me.json()["memberships"] == {REG: {HOME: "data_manager"}}
 
 
 def test_session_cookie_is_httponly_and_samesite(anon: TestClient) -> None:
@@ -344,7 +345,7 @@ def test_token_dies_with_its_owners_membership(
     client = bearer_client(_make_token(dm))
     assert client.get(f"{API}/cases/{case_ids[HOME]}").status_code == 200
     me = dm.get("/api/v1/users/me").json()
-    AccountService(api_platform).set_membership(Actor.operator("test"), me["id"], HOME, None)
+    AccountService(api_platform).set_membership(Actor.operator("test"), me["id"], REG, HOME, None)
     assert client.get(f"{API}/cases/{case_ids[HOME]}").status_code == 401
     assert client.get(f"{API}/cases").status_code == 401
 
@@ -375,7 +376,7 @@ def test_token_reaches_only_its_own_facility_for_a_two_facility_person(
         email,
         "Two Sites",
         DEMO_PASSWORD,
-        {HOME: Role.DATA_MANAGER, OTHER: Role.DATA_MANAGER},
+        {REG: {HOME: Role.DATA_MANAGER, OTHER: Role.DATA_MANAGER}},
     )
     home_case = store_case(api_platform, HOME, records(HOME, 1)[0])
     other_case = store_case(api_platform, OTHER, records(OTHER, 1)[0])

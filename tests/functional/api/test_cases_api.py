@@ -497,15 +497,15 @@ def test_facility_admin_manages_people_of_their_facility(
         "email": "New.Person@Demo.Printreg.org",
         "display_name": "New Person",
         "password": "a-long-enough-password",
-        "memberships": {HOME: "viewer"},
+        "memberships": {REG: {HOME: "viewer"}},
     }
     created = fadmin.post("/api/v1/users", json=new)
     assert created.status_code == 201, created.text
     person = created.json()
     assert person["email"] == "new.person@demo.printreg.org"
-    assert person["memberships"] == {HOME: "viewer"}
+    assert person["memberships"] == {REG: {HOME: "viewer"}}
     assert fadmin.post("/api/v1/users", json=new).status_code == 409
-    elsewhere = {**new, "email": "x@demo.printreg.org", "memberships": {OTHER: "viewer"}}
+    elsewhere = {**new, "email": "x@demo.printreg.org", "memberships": {REG: {OTHER: "viewer"}}}
     assert fadmin.post("/api/v1/users", json=elsewhere).status_code == 404
     admin_role = {**new, "email": "y@demo.printreg.org", "registry_roles": {REG: "researcher"}}
     assert fadmin.post("/api/v1/users", json=admin_role).status_code == 403
@@ -515,17 +515,21 @@ def test_facility_admin_manages_people_of_their_facility(
     assert dm.get(f"/api/v1/users/{person['id']}").status_code == 404
 
     changed = fadmin.put(
-        f"/api/v1/users/{person['id']}/memberships/{HOME}", json={"role": "data_manager"}
+        f"/api/v1/users/{person['id']}/memberships/{REG}/{HOME}", json={"role": "data_manager"}
     )
     assert changed.status_code == 200
-    assert changed.json()["memberships"] == {HOME: "data_manager"}
-    other = fadmin.put(f"/api/v1/users/{person['id']}/memberships/{OTHER}", json={"role": "viewer"})
+    assert changed.json()["memberships"] == {REG: {HOME: "data_manager"}}
+    other = fadmin.put(
+        f"/api/v1/users/{person['id']}/memberships/{REG}/{OTHER}", json={"role": "viewer"}
+    )
     assert other.status_code == 404
-    removed = fadmin.put(f"/api/v1/users/{person['id']}/memberships/{HOME}", json={"role": None})
+    removed = fadmin.put(
+        f"/api/v1/users/{person['id']}/memberships/{REG}/{HOME}", json={"role": None}
+    )
     assert removed.status_code == 200
     assert removed.json()["memberships"] == {}
     assert dm.put(
-        f"/api/v1/users/{person['id']}/memberships/{HOME}", json={"role": "viewer"}
+        f"/api/v1/users/{person['id']}/memberships/{REG}/{HOME}", json={"role": "viewer"}
     ).status_code in {403, 404}
 
 
@@ -543,13 +547,15 @@ def test_unknown_role_in_set_membership_is_a_client_error(
 ) -> None:
     fadmin = client_for(FACILITY_ADMIN)
     me = dm.get("/api/v1/users/me").json()
-    response = fadmin.put(f"/api/v1/users/{me['id']}/memberships/{HOME}", json={"role": "boss"})
+    response = fadmin.put(
+        f"/api/v1/users/{me['id']}/memberships/{REG}/{HOME}", json={"role": "boss"}
+    )
     assert response.status_code == 422
 
 
 @pytest.mark.parametrize(
     "roles",
-    [{"memberships": {HOME: "boss"}}, {"registry_roles": {REG: "boss"}}],
+    [{"memberships": {REG: {HOME: "boss"}}}, {"registry_roles": {REG: "boss"}}],
     ids=["membership", "registry-role"],
 )
 def test_unknown_role_in_create_user_is_a_client_error(

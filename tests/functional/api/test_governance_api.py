@@ -100,7 +100,15 @@ def test_a_pilot_registry_goes_active(api_platform: Platform, client_for: Sign) 
     assert active.status_code == 200, active.text
     assert active.json()["application_fee_waived"] is True
 
+    # Roles are per registry: F0001's data manager has none in the new registry until the
+    # facility's administrator gives one.
     dm = client_for(DATA_MANAGER)
+    stranger = dm.post(f"{base}/cases", params={"facility": HOME}, json=gsae_record(1))
+    assert stranger.status_code == 404
+    dm_id = dm.get("/api/v1/users/me").json()["id"]
+    given = fa.put(f"/api/v1/users/{dm_id}/memberships/{NEW}/{HOME}", json={"role": "data_manager"})
+    assert given.status_code == 200, given.text
+    assert given.json()["memberships"][NEW] == {HOME: "data_manager"}
     refused = dm.post(f"{base}/cases", params={"facility": HOME}, json=gsae_record(1))
     assert refused.status_code == 409
     assert f"registry {NEW} is draft" in refused.json()["detail"]
@@ -156,10 +164,14 @@ def newcomer(api_platform: Platform) -> dict[str, str]:
         facilities.add_printer(replace(printer, facility="F0100"))
     people = {
         "admin": _person(
-            api_platform, "admin@f0100.example.org", memberships={"F0100": Role.FACILITY_ADMIN}
+            api_platform,
+            "admin@f0100.example.org",
+            memberships={r: {"F0100": Role.FACILITY_ADMIN} for r in (REG, "gsae")},
         ),
         "dm": _person(
-            api_platform, "dm@f0100.example.org", memberships={"F0100": Role.DATA_MANAGER}
+            api_platform,
+            "dm@f0100.example.org",
+            memberships={r: {"F0100": Role.DATA_MANAGER} for r in (REG, "gsae")},
         ),
     }
     for n in (1, 2, 3):

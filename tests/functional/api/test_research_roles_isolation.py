@@ -83,7 +83,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/registries/{registry}/enrollments/{facility}/status": {"status": "suspended"},
     "/api/v1/registries/{registry}/enrollments/{facility}/decision": {"decision": "approve"},
     "/api/v1/registries/{registry}/votes/{subject_type}/{subject_id}": {"vote": "approve"},
-    "/api/v1/users/{user_id}/memberships/{facility}": {"role": "viewer"},
+    "/api/v1/users/{user_id}/memberships/{registry}/{facility}": {"role": "viewer"},
     "/api/v1/tokens": {"name": "x", "facility": HOME, "scopes": ["cases:read"]},
 }
 RESEARCH = ("/api/v1/requests", "/requests", "/api/v1/registries/{registry}/requests",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from printreg.services.platform import Platform
 from printreg.storage.migrations_filter import platform_tables_only
 from printreg.storage.platform import Base
-from printreg.storage.schema import upgrade
+from printreg.storage.schema import _alembic_config, upgrade
 
 
 def test_migrations_match_the_platform_models(platform: Platform) -> None:
@@ -47,3 +50,71 @@ def test_clinical_values_are_typed_columns(platform: Platform) -> None:
     ].startswith("BOOLEAN")
     assert "source_modalities" not in types  # multi-selects live in their own table
     assert f"{main.name}__source_modalities" in inspector.get_table_names()
+
+
+def _alembic(platform: Platform, action: str, revision: str) -> None:
+    config = _alembic_config()
+    with platform.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, action)(config, revision)
+
+
+def _rows(platform: Platform, sql: str) -> set[tuple[Any, ...]]:
+    with platform.engine.connect() as connection:
+        return {tuple(r) for r in connection.execute(text(sql))}
+
+
+def test_memberships_become_per_registry_and_back(platform: Platform) -> None:
+    # Before 0008 a membership held at a facility in every registry. F1 takes part in 3dp
+    # only; F2 in no registry at all (so its people keep their role in every registry).
+    _alembic(platform, "downgrade", "0007")
+    registries = dict(_rows(platform, "SELECT code, id FROM registries"))
+    with platform.engine.begin() as connection:
+        for n, code in ((1, "F1"), (2, "F2")):
+            connection.execute(
+                text(
+                    "INSERT INTO facilities (id, code, name, facility_type, location, "
+                    "census_region, lab_service_model, created_at) VALUES (:id, :code, :code, "
+                    "'community', 'rural', 'west', 'surgery', CURRENT_TIMESTAMP)"
+                ),
+                {"id": n, "code": code},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, display_name, active, created_at, failed_logins) "
+                "VALUES (1, 'a@x.org', 'A', true, CURRENT_TIMESTAMP, 0)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO participations (facility_id, registry_id, status) VALUES (1, :r, 'active')"
+            ),
+            {"r": registries["3dp"]},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO memberships (user_id, facility_id, role) VALUES "
+                "(1, 1, 'data_manager'), (1, 2, 'viewer')"
+            )
+        )
+    _alembic(platform, "upgrade", "head")
+    assert _rows(platform, "SELECT user_id, facility_id, registry_id, role FROM memberships") == {
+        (1, 1, registries["3dp"], "data_manager"),
+        (1, 2, registries["3dp"], "viewer"),
+        (1, 2, registries["gsae"], "viewer"),
+    }
+    with platform.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO memberships (user_id, facility_id, registry_id, role) "
+                "VALUES (1, 1, :r, 'facility_admin')"
+            ),
+            {"r": registries["gsae"]},
+        )
+    _alembic(platform, "downgrade", "0007")
+    # Back to one role per facility: the strongest the person held in any registry.
+    assert _rows(platform, "SELECT user_id, facility_id, role FROM memberships") == {
+        (1, 1, "facility_admin"),
+        (1, 2, "viewer"),
+    }
+    _alembic(platform, "upgrade", "head")

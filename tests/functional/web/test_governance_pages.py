@@ -46,7 +46,7 @@ def sign_in(settings: Settings, seeded: Platform) -> Iterator[Sign]:
         "admin@f0300.example.org",
         "Admin",
         DEMO_PASSWORD,
-        memberships={"F0300": Role.FACILITY_ADMIN},
+        memberships={"gsae": {"F0300": Role.FACILITY_ADMIN}},
     )
     accounts.create_user(
         operator,
@@ -127,4 +127,93 @@ def test_facility_people_have_no_committee_page(sign_in: Sign) -> None:
         refused = person.http.post(f"/registries/{REG}/committee/votes", data=vote)
         assert refused.status_code == 403
     other = sign_in(DATA_MANAGER).get("/facilities/F0300/enrollment")
+    assert other.status_code == 404
+
+
+def test_the_registry_administrator_records_the_agreement_on_the_committee_page(
+    sign_in: Sign,
+) -> None:
+    admin = sign_in("admin@f0300.example.org")
+    form = {
+        "contact_name": "Dana Lee",
+        "contact_email": "dana@example.org",
+        "csrf_token": admin.csrf,
+    }
+    assert admin.http.post("/facilities/F0300/enrollment/3dp/apply", data=form).status_code == 200
+    member = sign_in("member@committee.example.org")
+    agenda = member.get(f"/registries/{REG}/committee").text
+    application = agenda.split('id="application-')[1].split('"')[0]
+    vote = {"subject_type": "enrollment", "subject_id": application, "choice": "approve"}
+    member.http.post(f"/registries/{REG}/committee/votes", data={**vote, "csrf_token": member.csrf})
+    assert 'id="agreement-F0300"' not in member.get(f"/registries/{REG}/committee").text
+
+    registry_admin = sign_in("registry.admin@demo.printreg.org")
+    page = registry_admin.get(f"/registries/{REG}/committee")
+    assert 'id="agreement-F0300"' in page.text
+    url = f"/registries/{REG}/enrollments/F0300/agreement"
+    undated = registry_admin.http.post(url, data={"csrf_token": registry_admin.csrf})
+    assert undated.status_code == 422
+    assert "agreement was signed" in undated.text
+    refused = member.http.post(
+        url, data={"agreement_date": "2026-03-01", "csrf_token": member.csrf}
+    )
+    assert refused.status_code == 403
+    done = registry_admin.http.post(
+        url,
+        data={"agreement_date": "2026-03-01", "csrf_token": registry_admin.csrf},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    after = registry_admin.get(done.headers["location"]).text
+    assert "Agreement recorded: F0300 is active in 3dp" in after
+    assert 'id="agreement-F0300"' not in after
+    status = admin.get("/facilities/F0300/enrollment").text
+    assert status.count('data-status="active"') == 2  # in gsae already, and now in 3dp
+
+
+def test_facility_roles_are_given_per_registry_on_the_users_page(
+    sign_in: Sign, seeded: Platform
+) -> None:
+    # F0300's administrator holds the role in gsae only, yet manages the facility's people in
+    # every registry: here, a 3dp role for a new colleague.
+    admin = sign_in("admin@f0300.example.org")
+    page = admin.get("/facilities/F0300/users")
+    assert page.status_code == 200
+    assert "Role in 3dp" in page.text
+    assert "Role in gsae" in page.text
+    added = admin.http.post(
+        "/facilities/F0300/users",
+        data={
+            "csrf_token": admin.csrf,
+            "email": "tech@f0300.example.org",
+            "name": "Tech",
+            "password": "long-enough-password",
+            "role": "viewer",
+            "registry": "gsae",
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    operator = Actor.operator("test")
+    accounts = AccountService(seeded)
+    tech = accounts.user_by_email(operator, "tech@f0300.example.org")
+    assert tech.memberships == {"gsae": {"F0300": "viewer"}}
+    changed = admin.http.post(
+        f"/facilities/F0300/users/{tech.id}/role",
+        data={"csrf_token": admin.csrf, "role": "data_manager", "registry": "3dp"},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    assert accounts.user_by_email(operator, "tech@f0300.example.org").memberships == {
+        "3dp": {"F0300": "data_manager"},
+        "gsae": {"F0300": "viewer"},
+    }
+    listing = admin.get("/facilities/F0300/users").text
+    assert f'id="role-{tech.id}-3dp"' in listing
+    # Another facility's administrator gives no role at F0300, in any registry.
+    stranger = sign_in(FACILITY_ADMIN)
+    other = stranger.http.post(
+        f"/facilities/F0300/users/{tech.id}/role",
+        data={"csrf_token": stranger.csrf, "role": "viewer", "registry": "gsae"},
+    )
     assert other.status_code == 404

@@ -10,7 +10,13 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
 from printreg.domain.errors import NotFound
 from printreg.services.accounts import AccountService
-from printreg.services.cases import CaseQuery, CaseService, CaseView, decode_cursor
+from printreg.services.cases import (
+    CaseQuery,
+    CaseService,
+    CaseView,
+    decode_cursor,
+    parse_filters,
+)
 from printreg.services.facilities import FacilityProfile, FacilityService, PrinterInfo
 from printreg.services.registries import RegistryService
 from printreg.web.api import schemas as s
@@ -123,7 +129,17 @@ def list_cases(
     case_status: Annotated[
         str | None, Query(alias="status", pattern="^(draft|complete|locked)$")
     ] = None,
-    organ_system: Annotated[str | None, Query(max_length=64)] = None,
+    where: Annotated[
+        list[str] | None,
+        Query(
+            max_length=20,
+            description="ELEMENT=VALUE: only cases with this code or label of a coded element "
+            "of the registry (repeat for several)",
+        ),
+    ] = None,
+    organ_system: Annotated[
+        str | None, Query(max_length=64, description="3dp: same as where=organ_system=VALUE")
+    ] = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     search: Annotated[str | None, Query(max_length=64)] = None,
@@ -132,9 +148,12 @@ def list_cases(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> s.CasesPage:
     """Return one page of the cases the caller may read, newest change first."""
+    filters = parse_filters(where or [])
+    if organ_system:
+        filters["organ_system"] = organ_system
     query = CaseQuery(
         status=case_status,
-        where={"organ_system": organ_system} if organ_system else {},
+        where=filters,
         date_from=date_from,
         date_to=date_to,
         search=search,
@@ -245,14 +264,19 @@ def get_user(user_id: IdPath, platform: PlatformDep, actor: ActorDep) -> s.UserP
     return s.UserPublic.model_validate(AccountService(platform).get_user(actor, user_id))
 
 
-@router.put("/users/{user_id}/memberships/{facility}", tags=["users"])
+@router.put("/users/{user_id}/memberships/{registry}/{facility}", tags=["users"])
 def set_membership(
-    user_id: IdPath, facility: str, body: s.MembershipSet, platform: PlatformDep, actor: ActorDep
+    user_id: IdPath,
+    registry: str,
+    facility: str,
+    body: s.MembershipSet,
+    platform: PlatformDep,
+    actor: ActorDep,
 ) -> s.UserPublic:
-    """Give, change or (role null) remove a person's role at a facility."""
+    """Give, change or (role null) remove a person's role at a facility in one registry."""
     role = body.role
     return s.UserPublic.model_validate(
-        AccountService(platform).set_membership(actor, user_id, facility, role)
+        AccountService(platform).set_membership(actor, user_id, registry, facility, role)
     )
 
 

@@ -136,12 +136,13 @@ class PrinterPublic(PrinterCreate, _Out):
 
 
 class UserCreate(BaseModel):
-    """A person to add, with their roles by facility code."""
+    """A person to add, with their facility roles by registry code, then facility code
+    (``{"3dp": {"F0001": "data_manager"}}``), and their registry roles."""
 
     email: str = Field(min_length=3, max_length=254)
     display_name: str = Field(min_length=1, max_length=200)
     password: str | None = Field(default=None, min_length=12, max_length=200)
-    memberships: dict[str, Role] = Field(default_factory=dict)
+    memberships: dict[str, dict[str, Role]] = Field(default_factory=dict)
     registry_roles: dict[str, RegistryRoleName] = Field(default_factory=dict)
 
 
@@ -152,12 +153,12 @@ class UserPublic(_Out):
     email: str
     display_name: str
     active: bool
-    memberships: dict[str, str]
+    memberships: dict[str, dict[str, str]]  # registry code → facility code → role
     registry_roles: dict[str, list[str]]
 
 
 class MembershipSet(BaseModel):
-    """A role to give at a facility; null removes the membership."""
+    """A role to give at a facility in a registry; null removes the membership."""
 
     role: Role | None
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from printreg.web.pages import (
     account,
     auth,
+    case_list,
     cases,
     facility,
     files,
@@ -24,6 +25,7 @@ from printreg.web.pages.common import CsrfRejected, SignInRequired
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(home.router)
+router.include_router(case_list.router)
 router.include_router(cases.router)
 router.include_router(files.router)
 router.include_router(facility.router)

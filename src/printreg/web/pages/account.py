@@ -49,7 +49,7 @@ def _account_page(
         place=place,
         tokens=tokens,
         scopes=[(str(s), label, scope_id(s)) for s, label in SCOPE_LABELS.items()],
-        token_facilities=sorted(place.roles),
+        token_facilities=place.member_of,
         max_days=settings.token_max_days,
         default_days=min(DEFAULT_DAYS, settings.token_max_days),
         secret=secret,

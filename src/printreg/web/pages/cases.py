@@ -1,21 +1,20 @@
-"""Case pages: the list, the case form (new and edit), the detail with history, delete/restore."""
+"""Case pages: the case form (new and edit), the detail with history, delete/restore (the list
+is in ``case_list.py``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.dictionary import CodeElement, Definition, GroupElement
+from printreg.dictionary import Definition, GroupElement
 from printreg.domain.errors import Forbidden, NotFound, RegistryError, ValidationFailed
 from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
-from printreg.services.cases import CaseQuery, CaseService, SavedCase, decode_cursor
+from printreg.services.cases import CaseService, SavedCase
 from printreg.services.facilities import FacilityService
 from printreg.services.files import CaseFileService, StudyView
 from printreg.services.registries import RegistryService
@@ -24,9 +23,6 @@ from printreg.web.pages.common import Page, PageContext
 from printreg.web.pages.home import error_page, place_of
 
 router = APIRouter(include_in_schema=False)
-PAGE_SIZE = 50
-LIST_FILTER_ELEMENT = "organ_system"
-Text = Annotated[str, Query(max_length=100)]
 
 
 async def posted(request: Request) -> dict[str, list[str]]:
@@ -48,91 +44,6 @@ def _case_id(text: str) -> uuid.UUID:
 def _not_found(page: PageContext, exc: RegistryError) -> HTMLResponse:
     title = "Case not found" if isinstance(exc, NotFound) else None
     return error_page(page, exc, title)
-
-
-def _date(text: str, label: str, problems: list[str]) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        problems.append(f"{label}: enter a date as YYYY-MM-DD")
-        return None
-
-
-# -- list ---------------------------------------------------------------------------------------
-
-
-@router.get("/registries/{registry}/cases", response_class=HTMLResponse)
-def case_list(
-    page: Page,
-    registry: str,
-    status: Text = "",
-    search: Text = "",
-    organ_system: Text = "",
-    date_from: Annotated[str, Query(alias="from", max_length=10)] = "",
-    date_to: Annotated[str, Query(alias="to", max_length=10)] = "",
-    cursor: Annotated[str, Query(max_length=200)] = "",
-) -> Response:
-    """Show a filtered page of the cases the person may read."""
-    problems: list[str] = []
-    try:
-        definition = RegistryService(page.platform, page.actor).definition(registry)
-        place = place_of(page, registry)
-        if page.actor.readable_facilities(registry) == []:
-            return page.render("cases.html", place=place, access=False)
-        element = definition.elements.get(LIST_FILTER_ELEMENT)
-        options = (
-            [(v.code, v.label) for v in definition.value_set_for(element).values]
-            if isinstance(element, CodeElement)
-            else []
-        )
-        query = CaseQuery(
-            status=status if status in {s.value for s in CaseStatus} else None,
-            search=search.strip() or None,
-            where={LIST_FILTER_ELEMENT: organ_system}
-            if organ_system and any(code == organ_system for code, _ in options)
-            else {},
-            date_from=_date(date_from, "From", problems),
-            date_to=_date(date_to, "To", problems),
-            limit=PAGE_SIZE,
-            after=decode_cursor(cursor) if cursor else None,
-        )
-        columns = tuple(c for c in (definition.case_date, LIST_FILTER_ELEMENT) if c)
-        found = CaseService(page.platform, page.actor).list_cases(registry, query, columns=columns)
-        thumbnails = CaseFileService(page.platform, page.actor).thumbnails(
-            registry, [c.id for c in found.items]
-        )
-    except ValueError as exc:
-        return page.render(
-            "cases.html", status_code=400, place=None, access=True, problems=[str(exc)]
-        )
-    except RegistryError as exc:
-        return error_page(page, exc)
-    shown = dict(options)
-    params = {
-        "status": status,
-        "search": search,
-        "organ_system": organ_system,
-        "from": date_from,
-        "to": date_to,
-    }
-    next_url = (
-        f"?{urlencode({**params, 'cursor': found.next_cursor})}" if found.next_cursor else None
-    )
-    return page.render(
-        "cases.html",
-        place=place,
-        access=True,
-        problems=problems,
-        cases=found.items,
-        filters=params,
-        organ_systems=options,
-        organ_label=shown,
-        case_date=definition.case_date,
-        next_url=next_url,
-        thumbnails=thumbnails,
-    )
 
 
 # -- the case form ------------------------------------------------------------------------------
@@ -174,7 +85,10 @@ def new_case(
     try:
         definition = RegistryService(page.platform, page.actor).definition(registry)
         code = facility or _default_facility(page, registry)
-        if not place_of(page, registry, code).writes(code):
+        place = place_of(page, registry, code)
+        if not place.writes(code):
+            if code not in place.roles:  # a role in another registry only: as if unknown
+                raise NotFound(f"no facility with code {code!r}")
             raise Forbidden("your role at this facility may read cases but not enter them")
         form = forms.build_form(definition, {}, _printers(page, code))
         return _form_page(page, definition, form, facility=code, title="New case")

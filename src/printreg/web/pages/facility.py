@@ -11,6 +11,7 @@ from printreg.domain.errors import RegistryError, ValidationFailed
 from printreg.domain.facility import PrinterTechnology, Role
 from printreg.services.accounts import AccountService
 from printreg.services.facilities import FacilityService, PrinterInfo
+from printreg.services.registries import RegistryService
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Page, PageContext
 from printreg.web.pages.home import error_page, place_of
@@ -107,6 +108,7 @@ def _users_page(
     try:
         place = place_of(page, facility=code)
         users = AccountService(page.platform).users_of(page.actor, code)
+        registries = [r.code for r in RegistryService(page.platform, page.actor).registries()]
     except RegistryError as exc:
         return error_page(page, exc)
     return page.render(
@@ -115,6 +117,7 @@ def _users_page(
         place=place,
         facility=place.facility,
         users=users,
+        registries=registries,
         roles=ROLE_LABELS,
         error=error,
         entered=entered or {},
@@ -124,7 +127,8 @@ def _users_page(
 
 @router.get("/facilities/{code}/users", response_class=HTMLResponse)
 def users(page: Page, code: str) -> Response:
-    """Show the facility's people and their roles (facility and registry administrators)."""
+    """Show the facility's people and their role in each registry (facility and registry
+    administrators)."""
     return _users_page(page, code)
 
 
@@ -136,9 +140,12 @@ def add_user(
     name: Field = "",
     password: Field = "",
     role: Field = "",
+    registry: Field = "",
 ) -> Response:
-    """Create a person with a role at the facility."""
-    entered = {"email": email, "name": name, "role": role}
+    """Create a person with a role at the facility in one registry (the default registry when
+    none is chosen)."""
+    registry = registry or page.platform.settings.default_registry
+    entered = {"email": email, "name": name, "role": role, "registry": registry}
     try:
         chosen = Role(role)
     except ValueError:
@@ -147,7 +154,7 @@ def add_user(
         return _users_page(page, code, "give the person's name", entered, 422)
     try:
         AccountService(page.platform).create_user(
-            page.actor, email, name.strip(), password, memberships={code: chosen}
+            page.actor, email, name.strip(), password, memberships={registry: {code: chosen}}
         )
     except RegistryError as exc:
         return _users_page(page, code, _message(exc), entered, status_of(exc))
@@ -155,14 +162,17 @@ def add_user(
 
 
 @router.post("/facilities/{code}/users/{user_id}/role", response_class=HTMLResponse)
-def set_role(page: Page, code: str, user_id: int, role: Field = "") -> Response:
-    """Change a person's role at the facility, or ('remove') take them off it."""
+def set_role(
+    page: Page, code: str, user_id: int, role: Field = "", registry: Field = ""
+) -> Response:
+    """Change a person's role at the facility in one registry, or ('remove') take it away."""
+    registry = registry or page.platform.settings.default_registry
     try:
         chosen = None if role == "remove" else Role(role)
     except ValueError:
         return _users_page(page, code, "choose a role", None, 422)
     try:
-        AccountService(page.platform).set_membership(page.actor, user_id, code, chosen)
+        AccountService(page.platform).set_membership(page.actor, user_id, registry, code, chosen)
     except RegistryError as exc:
         return _users_page(page, code, _message(exc), None, status_of(exc))
     return RedirectResponse(f"/facilities/{code}/users?done=changed", status_code=303)

@@ -1,8 +1,10 @@
-"""Governance pages: a facility's enrollment in every registry (apply, withdraw, history) and
-the committee's agenda of open applications with its vote buttons."""
+"""Governance pages: a facility's enrollment in every registry (apply, withdraw, history), the
+committee's agenda of open applications with its vote buttons, and the agreements the registry's
+administrators record for approved facilities."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -106,6 +108,11 @@ def _committee_page(
     try:
         place = place_of(page, registry)
         agenda = CommitteeService(page.platform, page.actor).agenda(registry)
+        awaiting = (
+            EnrollmentService(page.platform, page.actor).awaiting_agreement(registry)
+            if page.actor.administers(registry)
+            else []
+        )
     except RegistryError as exc:
         return error_page(page, exc)
     return page.render(
@@ -114,6 +121,7 @@ def _committee_page(
         place=place,
         registry=registry,
         agenda=agenda,
+        awaiting=awaiting,
         voter=page.actor.on_committee(registry),
         error=error,
         done=page.request.query_params.get("done", ""),
@@ -122,8 +130,28 @@ def _committee_page(
 
 @router.get("/registries/{registry}/committee", response_class=HTMLResponse)
 def committee(page: Page, registry: str) -> Response:
-    """Show the open applications with their votes, and vote buttons for members."""
+    """Show the open applications with their votes, and vote buttons for members; for the
+    registry's administrators, the approved facilities awaiting their agreement."""
     return _committee_page(page, registry)
+
+
+@router.post("/registries/{registry}/enrollments/{code}/agreement", response_class=HTMLResponse)
+def record_agreement(page: Page, registry: str, code: str, agreement_date: Field = "") -> Response:
+    """Record an approved facility's participation agreement (date and fees): it becomes active."""
+    try:
+        signed = dt.date.fromisoformat(agreement_date)
+    except ValueError:
+        message = "give the date the participation agreement was signed (YYYY-MM-DD)"
+        return _committee_page(page, registry, message, 422)
+    try:
+        EnrollmentService(page.platform, page.actor).set_status(
+            registry, code, "active", agreement_date=signed
+        )
+    except RegistryError as exc:
+        return _committee_page(page, registry, _message(exc), status_of(exc))
+    return RedirectResponse(
+        f"/registries/{registry}/committee?done=agreed&facility={code}", status_code=303
+    )
 
 
 @router.post("/registries/{registry}/committee/votes", response_class=HTMLResponse)

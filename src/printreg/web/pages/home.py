@@ -30,21 +30,36 @@ class Place:
     registry: str
     facility: FacilityProfile | None
     facilities: list[FacilityProfile]
-    roles: dict[str, str]  # facility code → role, from the person's memberships
+    memberships: dict[str, dict[str, str]]  # registry code → facility code → role
     platform_admin: bool
 
+    @property
+    def roles(self) -> dict[str, str]:
+        """Return the person's roles in this registry, by facility code."""
+        return self.memberships.get(self.registry, {})
+
+    @property
+    def member_of(self) -> list[str]:
+        """Return the codes of the facilities where the person holds a role in any registry."""
+        return sorted({code for roles in self.memberships.values() for code in roles})
+
     def manages(self, code: str) -> bool:
-        """Return whether the person administers the facility (registry admins: every one)."""
-        return self.platform_admin or self.roles.get(code) == Role.FACILITY_ADMIN
+        """Return whether the person administers the facility: its profile, printers and
+        people (its administrators in any registry; registry admins: every one)."""
+        return self.platform_admin or any(
+            roles.get(code) == Role.FACILITY_ADMIN for roles in self.memberships.values()
+        )
 
     def writes(self, code: str) -> bool:
-        """Return whether the person may enter cases for the facility."""
+        """Return whether the person may enter cases for the facility in this registry."""
         return self.platform_admin or self.roles.get(code) in WRITER_ROLES
 
     @property
     def manages_any(self) -> bool:
         """Return whether the person administers at least one facility (shows 'Users')."""
-        return self.platform_admin or Role.FACILITY_ADMIN in self.roles.values()
+        return self.platform_admin or any(
+            Role.FACILITY_ADMIN in roles.values() for roles in self.memberships.values()
+        )
 
 
 def place_of(page: PageContext, registry: str | None = None, facility: str | None = None) -> Place:
@@ -52,7 +67,7 @@ def place_of(page: PageContext, registry: str | None = None, facility: str | Non
     actor = page.actor
     registry = registry or page.platform.settings.default_registry
     facilities = [f for f, _ in FacilityService(page.platform, actor).facilities()]
-    roles = (
+    memberships = (
         AccountService(page.platform).get_user(actor, actor.user_id).memberships
         if actor.user_id is not None
         else {}
@@ -63,8 +78,14 @@ def place_of(page: PageContext, registry: str | None = None, facility: str | Non
         if current is None:
             raise NotFound(f"no facility with code {facility!r}")
     else:
-        current = next((f for f in facilities if f.code in roles), None)
-    return Place(registry, current, facilities, roles, actor.is_platform_admin)
+        # A facility where the person holds a role in this registry; else any of theirs, so
+        # that its own pages (enrollment, printers, people) stay one click away.
+        here = memberships.get(registry, {})
+        mine = {code for roles in memberships.values() for code in roles}
+        current = next((f for f in facilities if f.code in here), None) or next(
+            (f for f in facilities if f.code in mine), None
+        )
+    return Place(registry, current, facilities, memberships, actor.is_platform_admin)
 
 
 def error_page(page: PageContext, exc: Exception, title: str | None = None) -> HTMLResponse:
