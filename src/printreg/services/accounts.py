@@ -157,8 +157,8 @@ class AccountService:
             registry_ids = self._registry_ids(session, sorted({r for r, _, _ in wanted}))
             for registry, code, _ in wanted:
                 actor.require_role_grant(registry, facility_ids[code])
-            if registry_roles:
-                actor.require_platform_admin()
+            for registry_code in registry_roles or {}:  # only that registry's administrators
+                actor.require_registry_admin(registry_code)
             if session.scalar(select(User.id).where(User.email == email)) is not None:
                 raise Conflict("a person with this e-mail address already exists")
             if password_hash is None and password:

@@ -461,3 +461,29 @@ def test_facility_users_cannot_change_the_lifecycle_or_vote(
         assert person.put(votes, json={"vote": "approve"}).status_code == 403
         assert person.get(votes).status_code == 403
     assert client_for(REGISTRY_ADMIN).get(votes).json()["approve"] == 0
+
+
+def test_registry_roles_are_given_only_by_that_registrys_administrators(
+    api_platform: Platform, client_for: Sign
+) -> None:
+    _draft_registry(api_platform)
+    admin = client_for(
+        _person(
+            api_platform,
+            "gsx.admin2@example.org",
+            registry_roles={NEW: RegistryRoleName.REGISTRY_ADMIN},
+        )
+    )
+    person = {"display_name": "Someone", "password": "a-long-enough-password"}
+    own = admin.post(
+        "/api/v1/users",
+        json={**person, "email": "own@example.org", "registry_roles": {NEW: "researcher"}},
+    )
+    assert own.status_code == 201, own.text
+    assert own.json()["registry_roles"] == {NEW: ["researcher"]}
+    foreign = admin.post(
+        "/api/v1/users",
+        json={**person, "email": "foreign@example.org", "registry_roles": {REG: "researcher"}},
+    )
+    assert foreign.status_code == 403
+    assert REG in foreign.json()["detail"]

@@ -217,3 +217,24 @@ def test_facility_roles_are_given_per_registry_on_the_users_page(
         data={"csrf_token": stranger.csrf, "role": "viewer", "registry": "gsae"},
     )
     assert other.status_code == 404
+
+
+def test_only_the_registry_administrator_moves_the_lifecycle(sign_in: Sign) -> None:
+    member = sign_in("member@committee.example.org")
+    page = member.get(f"/registries/{REG}/committee")
+    assert page.status_code == 200
+    assert 'id="lifecycle-form"' not in page.text  # a member sees no lifecycle controls
+    move = {"state": "closed", "reason": "end", "csrf_token": member.csrf}
+    assert member.http.post(f"/registries/{REG}/lifecycle", data=move).status_code == 403
+
+    registry_admin = sign_in("registry.admin@demo.printreg.org")
+    page = registry_admin.get(f"/registries/{REG}/committee")
+    assert "is <strong>active</strong>" in page.text
+    assert '<option value="closed">closed</option>' in page.text
+    wrong = registry_admin.http.post(
+        f"/registries/{REG}/lifecycle",
+        data={"state": "pilot", "reason": "back", "csrf_token": registry_admin.csrf},
+    )
+    assert wrong.status_code == 409
+    assert "cannot become pilot: it may become closed" in wrong.text
+    assert "is <strong>active</strong>" in registry_admin.get(f"/registries/{REG}/committee").text

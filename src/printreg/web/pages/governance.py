@@ -1,6 +1,6 @@
 """Governance pages: a facility's enrollment in every registry (apply, withdraw, history), the
-committee's agenda of open applications with its vote buttons, and the agreements the registry's
-administrators record for approved facilities."""
+committee's agenda of open applications with its vote buttons, the agreements the registry's
+administrators record for approved facilities, and the registry's lifecycle moves."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from printreg.domain.errors import RegistryError, ValidationFailed
+from printreg.domain.governance import LIFECYCLE_TRANSITIONS, Lifecycle
 from printreg.services.committee import CommitteeService
 from printreg.services.enrollment import Contact, EnrollmentService
+from printreg.services.registries import RegistryService
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Page, PageContext
 from printreg.web.pages.home import error_page, place_of
@@ -108,13 +110,16 @@ def _committee_page(
     try:
         place = place_of(page, registry)
         agenda = CommitteeService(page.platform, page.actor).agenda(registry)
+        administers = page.actor.administers(registry)
         awaiting = (
             EnrollmentService(page.platform, page.actor).awaiting_agreement(registry)
-            if page.actor.administers(registry)
+            if administers
             else []
         )
+        lifecycle = RegistryService(page.platform, page.actor).info(registry).lifecycle
     except RegistryError as exc:
         return error_page(page, exc)
+    moves = sorted(s.value for s in LIFECYCLE_TRANSITIONS[Lifecycle(lifecycle)])
     return page.render(
         "committee.html",
         status_code=status_code,
@@ -123,6 +128,9 @@ def _committee_page(
         agenda=agenda,
         awaiting=awaiting,
         voter=page.actor.on_committee(registry),
+        administers=administers,
+        lifecycle=lifecycle,
+        moves=moves if administers else [],
         error=error,
         done=page.request.query_params.get("done", ""),
     )
@@ -171,3 +179,15 @@ def vote(
     except RegistryError as exc:
         return _committee_page(page, registry, _message(exc), status_of(exc))
     return RedirectResponse(f"/registries/{registry}/committee?done=voted", status_code=303)
+
+
+@router.post("/registries/{registry}/lifecycle", response_class=HTMLResponse)
+def move_lifecycle(
+    page: Page, registry: str, state: Field = "", reason: LongField = ""
+) -> Response:
+    """Move the registry to another lifecycle state (its administrators; audited)."""
+    try:
+        RegistryService(page.platform, page.actor).set_lifecycle(registry, state, reason)
+    except RegistryError as exc:
+        return _committee_page(page, registry, _message(exc), status_of(exc))
+    return RedirectResponse(f"/registries/{registry}/committee?done=lifecycle", status_code=303)
