@@ -151,6 +151,51 @@ def _distribution(frame: pl.DataFrame, spec: AnalyticsSpec, by: list[str], min_c
     return frame.group_by(by).agg(aggs)
 
 
+def _runs(frame: pl.LazyFrame, keysets: list[list[str]]) -> pl.DataFrame:
+    """Return the frame collected with one ``__run<k>`` column per key set: the number of the
+    run of equal keys each row belongs to (sorted by construction). The columns are made
+    contiguous once (a scan yields one chunk per row group), or every grouping would do it
+    again."""
+    return (
+        frame.with_columns(
+            pl.struct(keys).rle_id().alias(f"__run{k}") for k, keys in enumerate(keysets)
+        )
+        .collect()
+        .rechunk()
+    )
+
+
+def _contiguous(frame: pl.DataFrame, keysets: list[list[str]]) -> bool:
+    """Return whether every group of every key set is one run of rows (no key repeats)."""
+    return not any(
+        frame.group_by(f"__run{k}").agg(pl.col(keys).first()).select(keys).is_duplicated().any()
+        for k, keys in enumerate(keysets)
+    )
+
+
+def _level_aggregates(
+    lazy: pl.LazyFrame, spec: AnalyticsSpec, levels: tuple[tuple[str, ...], ...]
+) -> list[pl.DataFrame]:
+    """Return the wide table of every measure per facility at each level (keys, then the
+    aggregations of :func:`_measure_aggs`), from one read of the fact table.
+
+    When each level's groups are contiguous runs of rows (the snapshot is written clustered by
+    facility and stratum, see :mod:`printreg.analytics.store`), the runs are aggregated as
+    slices instead of hashed keys and gathered rows, which is most of the cost of the medians
+    of many small groups; other input is sorted first."""
+    keysets = [["facility_id", *_keys(level)] for level in levels]
+    measured = [FactColumns.measure(m.name) for m in [*_continuous(spec), *_proportions(spec)]]
+    names = [*keysets[-1], *measured]
+    frame = _runs(lazy.select(names), keysets)
+    if not _contiguous(frame, keysets):
+        frame = _runs(frame.lazy().select(names).sort(keysets[-1]), keysets)
+    aggs = _measure_aggs(spec)
+    return [
+        frame.group_by(f"__run{k}").agg(pl.col(keys).first(), *aggs).drop(f"__run{k}")
+        for k, keys in enumerate(keysets)
+    ]
+
+
 def compute(
     facts: pl.LazyFrame | pl.DataFrame,
     spec: AnalyticsSpec,
@@ -164,10 +209,8 @@ def compute(
     census_region (volume bands come from the facts)."""
     lazy = facts.lazy()
     levels = stratum_levels(spec, lazy)
-    aggs = _measure_aggs(spec)
-    queries = [lazy.group_by(["facility_id", *_keys(level)]).agg(aggs) for level in levels]
     trended = [m for m in spec.measures if m.trend]
-    queries.append(lazy.group_by("period").agg(_measure_aggs(spec, only=trended)))
+    queries = [lazy.group_by("period").agg(_measure_aggs(spec, only=trended))]
     completeness_cols = [c for c in lazy.collect_schema().names() if c.startswith("c_")]
     queries.append(
         lazy.group_by("facility_id").agg(
@@ -177,13 +220,16 @@ def compute(
     mixes = [m for m in spec.measures if m.kind == "mix"]
     deepest = _keys(levels[-1])
     queries += mix_counts(lazy, spec, deepest)
-    results = pl.collect_all(queries)
-    per_level = [_with_all_keys(frame, levels, k) for k, frame in enumerate(results[: len(levels)])]
+    per_level = [
+        _with_all_keys(frame, levels, k)
+        for k, frame in enumerate(_level_aggregates(lazy, spec, levels))
+    ]
     facility = pl.concat(per_level, how="diagonal_relaxed")
-    registry_trend = results[len(levels)]
-    completeness = results[len(levels) + 1]
+    results = pl.collect_all(queries)
+    registry_trend = results[0]
+    completeness = results[1]
     mix = (
-        pl.concat(results[len(levels) + 2 :], how="diagonal_relaxed")
+        pl.concat(results[2:], how="diagonal_relaxed")
         if mixes
         else pl.DataFrame(schema={"measure": pl.Utf8, "category": pl.Utf8, "count": pl.UInt32})
     )

@@ -56,9 +56,8 @@ def facility_effects(facts: pl.LazyFrame) -> pl.DataFrame:
     overall = (
         base.group_by("facility_id", "v_separate").agg(aggs).with_columns(pl.lit(ALL).alias("v_by"))
     )
-    return pl.concat(
-        [by_stratum.collect(), overall.collect().select(by_stratum.collect_schema().names())]
-    )
+    strata, everything = pl.collect_all([by_stratum, overall])
+    return pl.concat([strata, everything.select(strata.columns)])
 
 
 @dataclass(frozen=True)
