@@ -34,7 +34,7 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 pytest: install
-	$(VENV)/bin/pytest -p no:cacheprovider -q
+	$(VENV)/bin/pytest -p no:cacheprovider -q -n auto --maxprocesses 4 --dist loadfile
 
 ## coverage: the suite with a coverage report (slower: tracing doubles the run time)
 coverage: install
