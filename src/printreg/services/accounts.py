@@ -182,26 +182,10 @@ class AccountService:
             return info
 
     def _facility_ids(self, session: Session, codes: list[str]) -> dict[str, int]:
-        found = dict(
-            session.execute(
-                select(Facility.code, Facility.id).where(Facility.code.in_(codes))
-            ).all()
-        )
-        missing = [c for c in codes if c not in found]
-        if missing:
-            raise NotFound(f"no facility with code {missing[0]!r}")
-        return found
+        return _ids_by_code(session, Facility, "facility", codes)
 
     def _registry_ids(self, session: Session, codes: list[str]) -> dict[str, int]:
-        found = dict(
-            session.execute(
-                select(Registry.code, Registry.id).where(Registry.code.in_(codes))
-            ).all()
-        )
-        missing = [c for c in codes if c not in found]
-        if missing:
-            raise NotFound(f"no registry with code {missing[0]!r}")
-        return found
+        return _ids_by_code(session, Registry, "registry", codes)
 
     def set_membership(
         self,
@@ -486,3 +470,15 @@ def _check(hashed: str, password: str) -> bool:
         return _HASHER.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _ids_by_code(
+    session: Session, model: type[Facility] | type[Registry], noun: str, codes: list[str]
+) -> dict[str, int]:
+    """Return the ids of the facilities or registries with these codes; NotFound naming the
+    first unknown code."""
+    found = dict(session.execute(select(model.code, model.id).where(model.code.in_(codes))).all())
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise NotFound(f"no {noun} with code {missing[0]!r}")
+    return found
