@@ -238,3 +238,23 @@ def test_only_the_registry_administrator_moves_the_lifecycle(sign_in: Sign) -> N
     assert wrong.status_code == 409
     assert "cannot become pilot: it may become closed" in wrong.text
     assert "is <strong>active</strong>" in registry_admin.get(f"/registries/{REG}/committee").text
+
+
+def test_new_case_is_offered_only_where_the_person_may_enter_cases(
+    sign_in: Sign, seeded: Platform
+) -> None:
+    AccountService(seeded).create_user(
+        Actor.operator("test"),
+        "gsae.admin@example.org",
+        "GSAE admin",
+        DEMO_PASSWORD,
+        registry_roles={"gsae": RegistryRoleName.REGISTRY_ADMIN},
+    )
+    admin = sign_in("gsae.admin@example.org")
+    own = admin.get("/registries/gsae/home?facility=F0300")
+    assert own.status_code == 200
+    assert "/registries/gsae/cases/new?facility=F0300" in own.text
+    other = admin.get(f"/registries/{REG}/home?facility=F0300")
+    assert "/cases/new" not in other.text
+    assert f"/registries/{REG}/analytics" not in other.text
+    assert "/registries/gsae/analytics" in own.text

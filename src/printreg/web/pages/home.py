@@ -32,6 +32,9 @@ class Place:
     facilities: list[FacilityProfile]
     memberships: dict[str, dict[str, str]]  # registry code → facility code → role
     platform_admin: bool
+    registry_admin: bool = (
+        False  # administers this registry (sees and enters every facility's cases)
+    )
 
     @property
     def roles(self) -> dict[str, str]:
@@ -52,7 +55,7 @@ class Place:
 
     def writes(self, code: str) -> bool:
         """Return whether the person may enter cases for the facility in this registry."""
-        return self.platform_admin or self.roles.get(code) in WRITER_ROLES
+        return self.registry_admin or self.roles.get(code) in WRITER_ROLES
 
     @property
     def manages_any(self) -> bool:
@@ -85,7 +88,8 @@ def place_of(page: PageContext, registry: str | None = None, facility: str | Non
         current = next((f for f in facilities if f.code in here), None) or next(
             (f for f in facilities if f.code in mine), None
         )
-    return Place(registry, current, facilities, memberships, actor.is_platform_admin)
+    return Place(registry, current, facilities, memberships, actor.is_platform_admin,
+                 registry_admin=actor.administers(registry))  # fmt: skip
 
 
 def error_page(page: PageContext, exc: Exception, title: str | None = None) -> HTMLResponse:
