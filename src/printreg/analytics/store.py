@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq  # type: ignore[import-untyped]  # no type information: Any here
 
 from printreg.analytics.measures import Aggregates, compute
 
 FactLoader = Callable[[Iterable[int] | None], pl.DataFrame]
 #: bump when the fact table's columns change: snapshots of another format are rebuilt
 FACTS_FORMAT = 3
+#: rows per Parquet row group, and per slice gathered while writing a snapshot in sorted order
+ROW_GROUP = 64_000
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,23 @@ def cluster_keys(schema: pl.Schema) -> list[str]:
     contiguous (the aggregates then read groups as slices)."""
     strata = [c for c, t in schema.items() if c.startswith("s_") and t == pl.Utf8]
     return ["facility_id", *strata]
+
+
+def write_clustered(facts: pl.DataFrame, path: Path) -> None:
+    """Write the facts to a Parquet file in :func:`cluster_keys` order, one row group at a time.
+
+    Only the sort order (one integer per row) is computed for the whole table; rows are then
+    gathered and written a row group at a time, so writing costs a row group of memory instead
+    of a sorted copy of the table (about 5 GB at 10 million cases).
+    """
+    order = facts.select(pl.arg_sort_by(cluster_keys(facts.schema)).alias("i"))["i"]
+    schema = facts.head(0).to_arrow().schema
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for start in range(0, facts.height, ROW_GROUP):
+            part = facts[order.slice(start, ROW_GROUP)].to_arrow()
+            writer.write_table(part.cast(schema), row_group_size=ROW_GROUP)
+        if facts.height == 0:
+            writer.write_table(schema.empty_table())
 
 
 class RegistryAnalytics:
@@ -71,8 +91,7 @@ class RegistryAnalytics:
         """Replace the snapshot and its manifest atomically (rename over the old files)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp_facts = self.facts_path.with_suffix(".parquet.tmp")
-        clustered = facts.sort(cluster_keys(facts.schema))
-        clustered.write_parquet(tmp_facts, row_group_size=64_000, statistics=True)
+        write_clustered(facts, tmp_facts)
         tmp_manifest = self.manifest_path.with_suffix(".json.tmp")
         manifest = {"key": f"{FACTS_FORMAT}:{key}", "stamps": stamps}
         tmp_manifest.write_text(json.dumps(manifest), "utf-8")
@@ -93,7 +112,7 @@ class RegistryAnalytics:
             return 0
         kept = pl.scan_parquet(self.facts_path).filter(~pl.col("facility_id").is_in(list(changed)))
         fresh = load(sorted(changed))
-        merged = pl.concat([kept.collect(), fresh], how="diagonal_relaxed")
+        merged = pl.concat([kept.collect(), fresh], how="diagonal_relaxed", rechunk=False)
         self._write(merged, stamps, key)
         return len(changed)
 

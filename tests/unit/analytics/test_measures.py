@@ -12,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 
+from printreg.analytics import store as store_module
 from printreg.analytics.measures import _contiguous, _runs, compute
-from printreg.analytics.store import RegistryAnalytics, cluster_keys
+from printreg.analytics.store import RegistryAnalytics, cluster_keys, write_clustered
 from printreg.dictionary.analytics import AnalyticsSpec, Measure, Success
 
 SPEC = AnalyticsSpec(
@@ -105,6 +107,23 @@ def test_store_writes_the_snapshot_clustered(tmp_path: Path) -> None:
     keys = ["facility_id", "s_kind", "s_organ"]
     assert snapshot.equals(snapshot.sort(keys))
     assert snapshot.sort("row").equals(facts)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 999, 1_000, 3_001])
+def test_the_snapshot_is_written_a_row_group_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int
+) -> None:
+    monkeypatch.setattr(store_module, "ROW_GROUP", 1_000)
+    facts = _facts(rows=rows).with_row_index("row")
+    path = tmp_path / "facts.parquet"
+    write_clustered(facts, path)
+    written = pl.read_parquet(path)
+    assert written.schema == facts.schema
+    keys = cluster_keys(facts.schema)
+    assert written.select(keys).equals(facts.select(keys).sort(keys))  # in cluster order
+    assert written.sort("row").equals(facts)  # every row, whole
+    groups = pq.ParquetFile(path).metadata.num_row_groups
+    assert groups == max(1, -(-rows // 1_000))
 
 
 def test_runs_are_contiguous_only_when_clustered(tmp_path: Path) -> None:
