@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-11-30 09:00:00
+Create Date: 2026-11-28 06:00:00
 
 Before this revision a membership gave its role at the facility in every registry. Each existing
 membership becomes one row per registry the facility takes part in (a ``participations`` row in
