@@ -40,6 +40,13 @@ from printreg.dictionary.elements import item_bounds
 from printreg.domain.coding import ADDON_PRIMARY, GUIDE_ADDON, GUIDE_FIRST, MODEL_ADDON, MODEL_FIRST
 from printreg.validation.engine import ENTERED_STATUSES, ValidationContext, _Run
 
+#: Every character Python's ``str.strip`` removes (``str.isspace``), which the single-record
+#: validator uses: polars' own whitespace leaves out the separators U+001C to U+001F.
+PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
 STATUS = "status"
 MEMO_LIMIT = 200_000  # distinct cells remembered across batches
 cell_column = flat_column
@@ -141,7 +148,8 @@ class BatchValidator:
         n = frame.height
 
         def given(column: str) -> pl.Expr:  # not blank, as str.strip sees it
-            return pl.col(column).cast(pl.String).str.contains(r"\S").fill_null(value=False)
+            cell = pl.col(column).cast(pl.String).str.strip_chars(PY_WHITESPACE)
+            return (cell != "").fill_null(value=False)
 
         filled = [
             c
@@ -260,7 +268,9 @@ class BatchValidator:
         for column, expected in (("facility", self.ctx.facility_code),
                                  ("definition_version", self.defn.version)):  # fmt: skip
             if column in frame.columns:
-                cell = frame[column].cast(pl.String).str.strip_chars().replace("", None)
+                cell = (
+                    frame[column].cast(pl.String).str.strip_chars(PY_WHITESPACE).replace("", None)
+                )
                 wrong = cell.is_not_null() & (
                     cell.str.to_lowercase() != expected.lower()
                     if column == "facility"
@@ -294,7 +304,7 @@ class BatchValidator:
         n = frame.height
         series: list[pl.Series] = []
         status_raw = (
-            frame[STATUS].cast(pl.String).str.strip_chars()
+            frame[STATUS].cast(pl.String).str.strip_chars(PY_WHITESPACE)
             if STATUS in frame.columns
             else pl.Series([None] * n, dtype=pl.String)
         )

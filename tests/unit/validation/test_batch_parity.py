@@ -7,19 +7,21 @@ from functools import cache
 from typing import Any
 
 import polars as pl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from printreg.dictionary import Definition, load_shipped
 from printreg.ingest import FlatLayout
 from printreg.synthetic import SyntheticRegistry
 from printreg.validation import ValidationContext, validate_record
-from printreg.validation.batch import BatchValidator
+from printreg.validation.batch import PY_WHITESPACE, BatchValidator
 
 TODAY = dt.date(2026, 6, 30)
 TRICKY = [
     "",
     " ",
+    "\x1f",  # blank to str.strip, not to polars' whitespace
+    "\u3000",
     "x",
     "0",
     "-5",
@@ -99,6 +101,7 @@ case = st.tuples(st.integers(min_value=0, max_value=199), st.lists(mutation, max
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(case, min_size=1, max_size=30))
+@example([(0, [(0, "\x1f")])])  # found by this test: a unit separator is a blank cell
 def test_batch_and_single_validators_agree(cases: list[tuple[int, list[tuple[int, str]]]]) -> None:
     definition, layout, context, base = fixture()
     columns = layout.columns
@@ -134,3 +137,8 @@ def test_parity_holds_on_unmutated_records_and_sees_real_errors() -> None:
     assert not batch[3]
     assert not batch[7]
     assert sum(batch) >= 45
+
+
+def test_blank_means_what_str_strip_means() -> None:
+    python = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    assert python == PY_WHITESPACE
