@@ -29,6 +29,11 @@ LIFECYCLE_TRANSITIONS: dict[Lifecycle, frozenset[Lifecycle]] = {
 ACCEPTS_CASES = frozenset({Lifecycle.PILOT, Lifecycle.ACTIVE})
 
 
+def lifecycle_moves(current: str) -> list[str]:
+    """Return the states a registry in the ``current`` state may move to, in name order."""
+    return sorted(s.value for s in LIFECYCLE_TRANSITIONS[Lifecycle(current)])
+
+
 def check_lifecycle(current: str, wanted: str) -> Lifecycle:
     """Return the wanted state; Conflict naming the allowed ones when the move is not allowed."""
     try:
@@ -38,9 +43,9 @@ def check_lifecycle(current: str, wanted: str) -> Lifecycle:
             f"{wanted!r} is not a registry state: choose one of "
             f"{', '.join(s.value for s in Lifecycle)}"
         ) from None
-    allowed = LIFECYCLE_TRANSITIONS[Lifecycle(current)]
-    if target not in allowed:
-        choices = ", ".join(sorted(s.value for s in allowed)) or "none (closed is final)"
+    allowed = lifecycle_moves(current)
+    if target.value not in allowed:
+        choices = ", ".join(allowed) or "none (closed is final)"
         raise Conflict(
             f"the registry is {current} and cannot become {target}: it may become {choices}"
         )

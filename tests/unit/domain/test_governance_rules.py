@@ -13,6 +13,7 @@ from printreg.domain.governance import (
     check_enrollment,
     check_lifecycle,
     enrollment_fees,
+    lifecycle_moves,
     tally,
 )
 
@@ -29,6 +30,13 @@ from printreg.domain.governance import (
 )
 def test_allowed_lifecycle_moves(current: str, wanted: str) -> None:
     assert check_lifecycle(current, wanted) == Lifecycle(wanted)
+
+
+def test_the_moves_offered_are_those_allowed() -> None:
+    assert lifecycle_moves("draft") == ["closed", "pilot"]
+    assert lifecycle_moves("pilot") == ["active", "closed"]
+    assert lifecycle_moves("active") == ["closed"]
+    assert lifecycle_moves("closed") == []
 
 
 @pytest.mark.parametrize(

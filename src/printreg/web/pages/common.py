@@ -7,10 +7,11 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from printreg.domain.errors import RegistryError, ValidationFailed
 from printreg.services.actor import Actor
 from printreg.services.platform import Platform
 from printreg.web.deps import PlatformDep, session_actor
@@ -18,6 +19,15 @@ from printreg.web.deps import PlatformDep, session_actor
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
 PRE_CSRF_COOKIE = "printreg_precsrf"  # double-submit token for forms shown before sign-in
 CSRF_FIELD = "csrf_token"
+Field = Annotated[str, Form(max_length=200)]  # a short form field
+LongField = Annotated[str, Form(max_length=4000)]  # a statement, a comment, a reason
+
+
+def error_message(exc: RegistryError) -> str:
+    """Return a refusal as one line for a page: every issue's message, or the error's text."""
+    if isinstance(exc, ValidationFailed):
+        return "; ".join(i.message for i in exc.issues)
+    return str(exc)
 
 
 class SignInRequired(Exception):  # noqa: N818 - control flow: the handler redirects to /login

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.domain.errors import RegistryError, ValidationFailed
+from printreg.domain.errors import RegistryError
 from printreg.domain.facility import PrinterTechnology, Role
 from printreg.services.accounts import AccountService
 from printreg.services.facilities import FacilityService, PrinterInfo
 from printreg.services.registries import RegistryService
 from printreg.web.errors import status_of
-from printreg.web.pages.common import Page, PageContext
+from printreg.web.pages.common import Field, Page, PageContext, error_message
 from printreg.web.pages.home import error_page, place_of
 
 router = APIRouter(include_in_schema=False)
@@ -32,13 +30,6 @@ ROLE_LABELS = {
     Role.DATA_MANAGER: "Data manager",
     Role.VIEWER: "Viewer",
 }
-Field = Annotated[str, Form(max_length=200)]
-
-
-def _message(exc: RegistryError) -> str:
-    if isinstance(exc, ValidationFailed):
-        return "; ".join(i.message for i in exc.issues)
-    return str(exc)
 
 
 # -- printers -----------------------------------------------------------------------------------
@@ -91,7 +82,7 @@ def add_printer(
     try:
         FacilityService(page.platform, page.actor).add_printer(info)
     except RegistryError as exc:
-        return _printers_page(page, code, _message(exc), dict(info.__dict__), status_of(exc))
+        return _printers_page(page, code, error_message(exc), dict(info.__dict__), status_of(exc))
     return RedirectResponse(f"/facilities/{code}/printers?added=1", status_code=303)
 
 
@@ -157,7 +148,7 @@ def add_user(
             page.actor, email, name.strip(), password, memberships={registry: {code: chosen}}
         )
     except RegistryError as exc:
-        return _users_page(page, code, _message(exc), entered, status_of(exc))
+        return _users_page(page, code, error_message(exc), entered, status_of(exc))
     return RedirectResponse(f"/facilities/{code}/users?done=added", status_code=303)
 
 
@@ -174,5 +165,5 @@ def set_role(
     try:
         AccountService(page.platform).set_membership(page.actor, user_id, registry, code, chosen)
     except RegistryError as exc:
-        return _users_page(page, code, _message(exc), None, status_of(exc))
+        return _users_page(page, code, error_message(exc), None, status_of(exc))
     return RedirectResponse(f"/facilities/{code}/users?done=changed", status_code=303)

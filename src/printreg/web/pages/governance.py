@@ -5,31 +5,22 @@ administrators record for approved facilities, and the registry's lifecycle move
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.domain.errors import RegistryError, ValidationFailed
-from printreg.domain.governance import LIFECYCLE_TRANSITIONS, Lifecycle
+from printreg.domain.errors import RegistryError
+from printreg.domain.governance import lifecycle_moves
 from printreg.services.committee import CommitteeService
 from printreg.services.enrollment import Contact, EnrollmentService
 from printreg.services.registries import RegistryService
 from printreg.web.errors import status_of
-from printreg.web.pages.common import Page, PageContext
+from printreg.web.pages.common import Field, LongField, Page, PageContext, error_message
 from printreg.web.pages.home import error_page, place_of
 
 router = APIRouter(include_in_schema=False)
-Field = Annotated[str, Form(max_length=200)]
-LongField = Annotated[str, Form(max_length=4000)]
 APPLICABLE = frozenset({None, "declined", "withdrawn"})
 WITHDRAWABLE = frozenset({"applied", "approved", "active", "suspended"})
-
-
-def _message(exc: RegistryError) -> str:
-    if isinstance(exc, ValidationFailed):
-        return "; ".join(i.message for i in exc.issues)
-    return str(exc)
 
 
 # -- the facility's enrollment ------------------------------------------------------------------
@@ -85,7 +76,7 @@ def apply(
         EnrollmentService(page.platform, page.actor).apply(registry, code, [contact], statement)
     except RegistryError as exc:
         entered = {**contact.__dict__, "statement": statement, "registry": registry}
-        return _enrollment_page(page, code, _message(exc), entered, status_of(exc))
+        return _enrollment_page(page, code, error_message(exc), entered, status_of(exc))
     return RedirectResponse(f"/facilities/{code}/enrollment?done=applied", status_code=303)
 
 
@@ -97,7 +88,7 @@ def withdraw(page: Page, code: str, registry: str, reason: Field = "") -> Respon
             registry, code, "withdrawn", reason=reason
         )
     except RegistryError as exc:
-        return _enrollment_page(page, code, _message(exc), None, status_of(exc))
+        return _enrollment_page(page, code, error_message(exc), None, status_of(exc))
     return RedirectResponse(f"/facilities/{code}/enrollment?done=withdrawn", status_code=303)
 
 
@@ -119,7 +110,6 @@ def _committee_page(
         lifecycle = RegistryService(page.platform, page.actor).info(registry).lifecycle
     except RegistryError as exc:
         return error_page(page, exc)
-    moves = sorted(s.value for s in LIFECYCLE_TRANSITIONS[Lifecycle(lifecycle)])
     return page.render(
         "committee.html",
         status_code=status_code,
@@ -130,7 +120,7 @@ def _committee_page(
         voter=page.actor.on_committee(registry),
         administers=administers,
         lifecycle=lifecycle,
-        moves=moves if administers else [],
+        moves=lifecycle_moves(lifecycle) if administers else [],
         error=error,
         done=page.request.query_params.get("done", ""),
     )
@@ -156,7 +146,7 @@ def record_agreement(page: Page, registry: str, code: str, agreement_date: Field
             registry, code, "active", agreement_date=signed
         )
     except RegistryError as exc:
-        return _committee_page(page, registry, _message(exc), status_of(exc))
+        return _committee_page(page, registry, error_message(exc), status_of(exc))
     return RedirectResponse(
         f"/registries/{registry}/committee?done=agreed&facility={code}", status_code=303
     )
@@ -177,7 +167,7 @@ def vote(
             registry, subject_type, subject_id, choice, comment
         )
     except RegistryError as exc:
-        return _committee_page(page, registry, _message(exc), status_of(exc))
+        return _committee_page(page, registry, error_message(exc), status_of(exc))
     return RedirectResponse(f"/registries/{registry}/committee?done=voted", status_code=303)
 
 
@@ -189,5 +179,5 @@ def move_lifecycle(
     try:
         RegistryService(page.platform, page.actor).set_lifecycle(registry, state, reason)
     except RegistryError as exc:
-        return _committee_page(page, registry, _message(exc), status_of(exc))
+        return _committee_page(page, registry, error_message(exc), status_of(exc))
     return RedirectResponse(f"/registries/{registry}/committee?done=lifecycle", status_code=303)
