@@ -1,4 +1,8 @@
-"""The printreg command: `printreg --help` lists every command."""
+"""The printreg command: `printreg --help` lists every command.
+
+This entry module declares the core commands and assembles the command modules' sub-apps (at
+the end); those modules never import it back. Commands import their services when they run.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +14,22 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from printreg.cli import files, governance, pool, redcap, reports, requests, users
 from printreg.cli.common import (
+    JsonOpt,
+    RegistryOpt,
     console,
     err_console,
     operator,
     platform,
     print_issues,
     print_json,
+    require_database,
     run,
 )
+from printreg.cli.common import registry_code as _registry
 from printreg.domain.errors import ValidationFailed
 from printreg.domain.issues import Issue
-from printreg.services.cases import CaseQuery, CaseService, decode_cursor, parse_filters
-from printreg.services.facilities import FacilityProfile, FacilityService, PrinterInfo
-from printreg.services.maintenance import upgrade_database
-from printreg.services.registries import RegistryService
-from printreg.services.synth import load_synthetic
-from printreg.settings import Settings
 
 app = typer.Typer(
     help="printreg: a clinical data registry for point-of-care 3D printing.",
@@ -40,21 +43,6 @@ printer_app = typer.Typer(help="Facilities' printer inventories.", no_args_is_he
 case_app = typer.Typer(
     help="Cases: add, show, list, update, delete, restore, history.", no_args_is_help=True
 )
-app.add_typer(db_app, name="db")
-app.add_typer(registry_app, name="registry")
-app.add_typer(facility_app, name="facility")
-app.add_typer(printer_app, name="printer")
-app.add_typer(case_app, name="case")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-RegistryOpt = Annotated[
-    str | None,
-    typer.Option("--registry", "-r", help="Registry code (default: PRINTREG_DEFAULT_REGISTRY)."),
-]
-
-
-def _registry(value: str | None) -> str:
-    return value or Settings().default_registry
 
 
 # -- db -----------------------------------------------------------------------------------------
@@ -63,9 +51,10 @@ def _registry(value: str | None) -> str:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database: platform tables, shipped definitions, case tables."""
+    from printreg.services.maintenance import upgrade_database
 
     def body() -> None:
-        with platform() as p:
+        with platform(upgrading=True) as p:
             changes = upgrade_database(p, operator())
         for change in changes:
             console.print(f"  {change}")
@@ -80,6 +69,7 @@ def db_upgrade() -> None:
 @registry_app.command("list")
 def registry_list(as_json: JsonOpt = False) -> None:
     """List the hosted registries."""
+    from printreg.services.registries import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -104,6 +94,7 @@ def registry_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a registry's definition: sections, elements, rules and derived values."""
+    from printreg.services.registries import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -141,6 +132,7 @@ def registry_check(
     path: Annotated[Path, typer.Argument(help="Definition YAML file.")], as_json: JsonOpt = False
 ) -> None:
     """Check a definition file; compare it with the stored version; exit 1 when it is not valid."""
+    from printreg.services.registries import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -190,6 +182,7 @@ def facility_add(
     ] = "radiology",
 ) -> None:
     """Add a participating facility (active in every registry)."""
+    from printreg.services.facilities import FacilityProfile, FacilityService
 
     def body() -> None:
         with platform() as p:
@@ -204,6 +197,7 @@ def facility_add(
 @facility_app.command("list")
 def facility_list(as_json: JsonOpt = False) -> None:
     """List facilities with their printer counts."""
+    from printreg.services.facilities import FacilityService
 
     def body() -> None:
         with platform() as p:
@@ -238,6 +232,7 @@ def printer_add(
     model: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Add a printer to a facility's inventory."""
+    from printreg.services.facilities import FacilityService, PrinterInfo
 
     def body() -> None:
         with platform() as p:
@@ -255,6 +250,7 @@ def printer_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List printers, of one facility or all."""
+    from printreg.services.facilities import FacilityService
 
     def body() -> None:
         with platform() as p:
@@ -305,6 +301,7 @@ def case_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate and add one case; print its id, or every issue and exit 1."""
+    from printreg.services.cases import CaseService
 
     def body() -> None:
         record = _read_record(path)
@@ -333,6 +330,7 @@ def case_update(
     registry: RegistryOpt = None,
 ) -> None:
     """Replace a case's record with the file's (validated and audited)."""
+    from printreg.services.cases import CaseService
 
     def body() -> None:
         record = _read_record(path)
@@ -351,6 +349,7 @@ def case_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a case; --json prints the record in the shape `case add` accepts."""
+    from printreg.services.cases import CaseService
 
     def body() -> None:
         with platform() as p:
@@ -401,7 +400,9 @@ def case_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List cases, newest change first, one page at a time."""
-    import datetime as dt  # noqa: PLC0415
+    import datetime as dt
+
+    from printreg.services.cases import CaseQuery, CaseService, decode_cursor, parse_filters
 
     def body() -> None:
         filters = parse_filters(where or [])
@@ -442,6 +443,8 @@ def _state_command(action: str) -> None:
     def command(
         case_id: Annotated[uuid.UUID, typer.Argument(help="Case id.")], registry: RegistryOpt = None
     ) -> None:
+        from printreg.services.cases import CaseService
+
         def body() -> None:
             with platform() as p:
                 service = CaseService(p, operator())
@@ -469,6 +472,7 @@ def case_history(
     as_json: JsonOpt = False,
 ) -> None:
     """Show who changed a case, when, and which fields."""
+    from printreg.services.cases import CaseService
 
     def body() -> None:
         with platform() as p:
@@ -507,9 +511,9 @@ def import_file(
     as_json: JsonOpt = False,
 ) -> None:
     """Import cases; a dry run unless --commit. Rejected rows go to an error file to fix and re-upload."""
-    from rich.progress import Progress  # noqa: PLC0415
+    from rich.progress import Progress
 
-    from printreg.services.imports import Importer, detect_format  # noqa: PLC0415
+    from printreg.services.imports import Importer, detect_format
 
     def body() -> None:
         kind = detect_format(path)
@@ -554,7 +558,7 @@ def export(
     registry: RegistryOpt = None,
 ) -> None:
     """Export cases (streamed) with a codebook beside them (OUT.codebook.json)."""
-    from printreg.services.exports import export_cases  # noqa: PLC0415
+    from printreg.services.exports import export_cases
 
     def body() -> None:
         if fmt not in ("csv", "jsonl", "parquet"):
@@ -572,7 +576,8 @@ def template(
     registry: RegistryOpt = None,
 ) -> None:
     """Write an empty CSV import template and a README of its columns (OUT.README.txt)."""
-    from printreg.ingest import FlatLayout  # noqa: PLC0415
+    from printreg.ingest import FlatLayout
+    from printreg.services.registries import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -596,7 +601,9 @@ def synth(
     registry: RegistryOpt = None,
 ) -> None:
     """Add realistic synthetic facilities, printers and cases (validated like real data)."""
-    from rich.progress import Progress  # noqa: PLC0415
+    from rich.progress import Progress
+
+    from printreg.services.synth import load_synthetic
 
     def body() -> None:
         with platform() as p, Progress(console=err_console, transient=True) as bar:
@@ -632,7 +639,7 @@ def demo(
     port: PortOpt = 8000,
 ) -> None:
     """Set up synthetic data and demo accounts (once), print a summary, serve the web app."""
-    from printreg.cli.demo import run_demo  # noqa: PLC0415
+    from printreg.cli.demo import run_demo
 
     run(lambda: run_demo(facilities=facilities, cases=cases, seed=seed, serve=serve, host=host,
                          port=port))  # fmt: skip
@@ -641,19 +648,37 @@ def demo(
 @app.command("serve")
 def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
     """Serve the web application and REST API (run `printreg db upgrade` first)."""
-    from printreg.cli.serve import serve_app  # noqa: PLC0415
+    from printreg.cli.serve import serve_app
 
-    run(lambda: serve_app(host, port))
+    def body() -> None:
+        require_database()
+        serve_app(host, port)
+
+    run(body)
 
 
-# Commands kept in their own modules register themselves on `app` when imported.
-from printreg.cli import files as _files  # noqa: E402, F401
-from printreg.cli import governance as _governance  # noqa: E402, F401
-from printreg.cli import pool as _pool  # noqa: E402, F401
-from printreg.cli import redcap as _redcap  # noqa: E402, F401
-from printreg.cli import reports as _reports  # noqa: E402, F401
-from printreg.cli import requests as _requests  # noqa: E402, F401
-from printreg.cli import users as _users  # noqa: E402, F401
+# -- assembly: the order here is the order `--help` lists -------------------------------------
+
+
+def _merge(group: typer.Typer, part: typer.Typer) -> None:
+    """Add the commands a module declared on its own Typer to ``group`` itself."""
+    group.registered_commands.extend(part.registered_commands)
+
+
+_merge(app, pool.pool_app)
+_merge(app, reports.report_app)
+_merge(registry_app, governance.registry_app)
+_merge(registry_app, redcap.registry_app)
+app.add_typer(db_app, name="db")
+app.add_typer(registry_app, name="registry")
+app.add_typer(facility_app, name="facility")
+app.add_typer(printer_app, name="printer")
+app.add_typer(case_app, name="case")
+app.add_typer(files.dicom_app, name="dicom")
+app.add_typer(files.mesh_app, name="mesh")
+app.add_typer(governance.enrollment_app, name="enrollment")
+app.add_typer(requests.request_app, name="request")
+app.add_typer(users.user_app, name="user")
 
 
 def main() -> None:

@@ -1,4 +1,9 @@
-"""What every command shares: the platform, console output, error reporting."""
+"""What every command shares: the platform, options, console output, error reporting.
+
+This module and the command modules import only Typer and Rich at their top, so that
+`printreg --help` and the commands that need no analytics, imaging or PDF answer at once: each
+command imports its services, and so SQLAlchemy, pydantic and the heavy libraries, when it runs.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +14,68 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from printreg.dictionary import DefinitionError
-from printreg.domain.errors import RegistryError, ValidationFailed
-from printreg.domain.issues import Issue
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
-from printreg.settings import Settings
+if TYPE_CHECKING:
+    from printreg.domain.issues import Issue
+    from printreg.services.actor import Actor
+    from printreg.services.platform import Platform
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+RegistryOpt = Annotated[
+    str | None,
+    typer.Option("--registry", "-r", help="Registry code (default: PRINTREG_DEFAULT_REGISTRY)."),
+]
+
+
+def registry_code(value: str | None) -> str:
+    """Return the registry code given, or the configured default registry's."""
+    from printreg.settings import Settings
+
+    return value or Settings().default_registry
+
 
 @contextmanager
-def platform() -> Iterator[Platform]:
-    """Yield the platform for the configured database, and close it afterwards."""
-    instance = Platform.from_settings(Settings())
+def platform(*, upgrading: bool = False) -> Iterator[Platform]:
+    """Yield the platform for the configured database, and close it afterwards.
+
+    Unless ``upgrading``, the database must be at the newest migration: DatabaseNotReady (one
+    line saying to run `printreg db upgrade`) when it is missing, empty or older.
+    """
+    from sqlalchemy.exc import ArgumentError
+
+    from printreg.services.platform import Platform
+    from printreg.settings import Settings
+    from printreg.storage.readiness import DatabaseNotReady, check_ready
+
     try:
+        instance = Platform.from_settings(Settings())
+    except ArgumentError as exc:
+        raise DatabaseNotReady(f"PRINTREG_DATABASE_URL cannot be used: {exc}") from None
+    try:
+        if not upgrading:
+            check_ready(instance.engine)
         yield instance
     finally:
         instance.close()
 
 
+def require_database() -> None:
+    """Return when the configured database is ready; DatabaseNotReady saying what to do if not."""
+    with platform():
+        pass
+
+
 def operator() -> Actor:
     """Return the actor of a command-line session: the local operator."""
+    from printreg.services.actor import Actor
+
     return Actor.operator("cli")
 
 
@@ -71,16 +110,29 @@ def run(action: Callable[[], None], *, as_json: bool = False) -> None:
     """Run a command body, turning printreg's errors into a message and exit code 1."""
     try:
         action()
-    except ValidationFailed as exc:
+    except Exception as exc:
+        if not _report(exc, as_json=as_json):
+            raise
+        raise typer.Exit(1) from None
+
+
+def _report(exc: Exception, *, as_json: bool) -> bool:
+    """Print a printreg error for a person; return False for any other exception."""
+    # The error classes are imported only when there is an error to report: the dictionary's
+    # pulls in pydantic and YAML, which a successful light command does not need.
+    from printreg.dictionary.errors import DefinitionError
+    from printreg.domain.errors import RegistryError, ValidationFailed
+
+    if isinstance(exc, ValidationFailed):
         if as_json:
             print_json({"ok": False, "issues": [i.to_dict() for i in exc.issues]})
         print_issues(exc.issues)
         errors = sum(i.severity == "error" for i in exc.issues)
         err_console.print(f"[red]rejected:[/] {errors} error(s); nothing was saved")
-        raise typer.Exit(1) from None
-    except DefinitionError as exc:
+    elif isinstance(exc, DefinitionError):
         err_console.print(f"[red]{exc}[/]", highlight=False)
-        raise typer.Exit(1) from None
-    except (RegistryError, ValueError) as exc:
+    elif isinstance(exc, RegistryError | ValueError):
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+    else:
+        return False
+    return True

@@ -29,7 +29,7 @@ def run_demo(
     """Upgrade the database, load synthetic data once, print the summary, then serve the app."""
     settings = Settings()
     registry = settings.default_registry
-    with platform() as p:
+    with platform(upgrading=True) as p:
         actor = operator()
         upgrade_database(p, actor)
         if sum(CaseService(p, actor).count(registry).values()) == 0:

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from printreg.cli.app import JsonOpt, app
-from printreg.cli.common import console, err_console, print_json, run
-from printreg.ingest.dicom import DicomIdentifiersFound, DicomLimits, DicomSummary, inspect_paths
-from printreg.ingest.mesh import (
-    MeshError,
-    load_mesh,
-    measure,
-    parts_warning,
-    thumbnail_png,
-)
-from printreg.settings import Settings
+from printreg.cli.common import JsonOpt, console, err_console, print_json, run
+
+if TYPE_CHECKING:
+    from printreg.ingest.dicom import DicomSummary
+    from printreg.settings import Settings
 
 dicom_app = typer.Typer(
     help="DICOM headers: what a study holds, never who it is about.", no_args_is_help=True
 )
 mesh_app = typer.Typer(help="3D model files: measure what is printed.", no_args_is_help=True)
-app.add_typer(dicom_app, name="dicom")
-app.add_typer(mesh_app, name="mesh")
 
 
 def uid_salt(settings: Settings) -> bytes:
@@ -84,6 +76,8 @@ def dicom_inspect(
     Reads headers only, in memory. Headers that still identify a patient or a site are refused
     with the tags listed, unless --deidentify.
     """
+    from printreg.ingest.dicom import DicomIdentifiersFound, DicomLimits, inspect_paths
+    from printreg.settings import Settings
 
     def body() -> None:
         settings = Settings()
@@ -130,6 +124,8 @@ def mesh_inspect(
     as_json: JsonOpt = False,
 ) -> None:
     """Measure a model file: volume, surface area, bounding box, triangles, bodies, watertight."""
+    from printreg.ingest.mesh import MeshError, load_mesh, measure, parts_warning, thumbnail_png
+    from printreg.settings import Settings
 
     def body() -> None:
         settings = Settings()

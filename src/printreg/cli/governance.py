@@ -7,23 +7,33 @@ import datetime as dt
 import uuid
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from printreg.cli.app import JsonOpt, RegistryOpt, _registry, app, registry_app
-from printreg.cli.common import console, err_console, operator, platform, print_issues, print_json
+from printreg.cli.common import (
+    JsonOpt,
+    RegistryOpt,
+    console,
+    err_console,
+    operator,
+    platform,
+    print_issues,
+    print_json,
+)
+from printreg.cli.common import registry_code as _registry
 from printreg.cli.common import run as run_command
-from printreg.dictionary import load_definition
-from printreg.services.enrollment import Contact, Enrollment, EnrollmentService
-from printreg.services.registries import RegistryService
-from printreg.services.versions import IssueCount, MigrationReport, UpgradeReport
 
+if TYPE_CHECKING:
+    from printreg.services.enrollment import Enrollment
+    from printreg.services.versions import IssueCount, MigrationReport, UpgradeReport
+
+# Commands of `printreg registry`, merged into that group by printreg.cli.app.
+registry_app = typer.Typer()
 enrollment_app = typer.Typer(
     help="Facility enrollment: applications, decisions, agreements.", no_args_is_help=True
 )
-app.add_typer(enrollment_app, name="enrollment")
 FacilityArg = Annotated[str, typer.Argument(help="Facility code, e.g. F0001.")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")]
 
@@ -47,6 +57,7 @@ def registry_status(
     reason: ReasonOpt = "",
 ) -> None:
     """Move a registry through its lifecycle: draft → pilot → active → closed."""
+    from printreg.services.registries import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -59,6 +70,7 @@ def registry_status(
 @registry_app.command("versions")
 def registry_versions(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
     """List a registry's published definition versions and their case counts."""
+    from printreg.services.registries import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -106,6 +118,8 @@ def registry_publish(
     as_json: JsonOpt = False,
 ) -> None:
     """Report what a new definition version changes and which cases it would make invalid."""
+    from printreg.dictionary import load_definition
+    from printreg.services.registries import RegistryService
 
     def body() -> None:
         try:
@@ -145,6 +159,7 @@ def registry_upgrade_cases(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-validate cases against a published version and move the valid ones (audited)."""
+    from printreg.services.registries import RegistryService
 
     def body() -> None:
         if all_cases == bool(case_ids):
@@ -207,6 +222,7 @@ def enrollment_apply(
     registry: RegistryOpt = None,
 ) -> None:
     """Apply for a facility to join a registry (its profile and printers as they are now)."""
+    from printreg.services.enrollment import Contact, EnrollmentService
 
     def body() -> None:
         contacts = [Contact("", *parseaddr(c)) for c in contact]
@@ -228,6 +244,7 @@ def enrollment_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List a registry's enrollment applications, newest first."""
+    from printreg.services.enrollment import EnrollmentService
 
     def body() -> None:
         with platform() as p:
@@ -256,6 +273,7 @@ def enrollment_show(
     facility: FacilityArg, registry: RegistryOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Show a facility's enrollment: status, agreement, fees and every step."""
+    from printreg.services.enrollment import EnrollmentService
 
     def body() -> None:
         with platform() as p:
@@ -276,6 +294,7 @@ def enrollment_decide(
     registry: RegistryOpt = None,
 ) -> None:
     """Record the committee's decision on a facility's open application."""
+    from printreg.services.enrollment import EnrollmentService
 
     def body() -> None:
         if decision not in {"approve", "decline"}:
@@ -305,6 +324,7 @@ def enrollment_status(
     registry: RegistryOpt = None,
 ) -> None:
     """Activate (agreement date and fees), suspend, reinstate or withdraw a facility."""
+    from printreg.services.enrollment import EnrollmentService
 
     def body() -> None:
         with platform() as p:

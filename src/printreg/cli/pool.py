@@ -7,14 +7,18 @@ import enum
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from printreg.analytics.meta import PoolResult, empirical_bayes, pool
-from printreg.cli.app import app
 from printreg.cli.common import console, print_json, run
+
+if TYPE_CHECKING:
+    from printreg.analytics.meta import PoolResult
+
+# `printreg pool` itself, merged into the top-level command by printreg.cli.app.
+pool_app = typer.Typer()
 
 
 class MethodName(enum.StrEnum):
@@ -86,7 +90,7 @@ def read_studies(path: Path, effect: str, variance: str, label: str | None) -> S
     return studies
 
 
-@app.command("pool")
+@pool_app.command("pool")
 def pool_command(
     path: Annotated[
         Path, typer.Argument(metavar="FILE", help="CSV file with one row per study or facility.")
@@ -112,6 +116,7 @@ def pool_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Pool effects across studies or facilities with a fixed- or random-effects model."""
+    from printreg.analytics.meta import empirical_bayes, pool
 
     def body() -> None:
         studies = read_studies(path, effect, variance, label)

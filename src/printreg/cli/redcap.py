@@ -7,17 +7,11 @@ from typing import Annotated
 
 import typer
 
-from printreg.cli.app import RegistryOpt, _registry, registry_app
-from printreg.cli.common import console, err_console, operator, platform, run
-from printreg.dictionary.redcap import (
-    definition_yaml,
-    export_dictionary,
-    from_redcap_dictionary,
-    write_redcap_records,
-)
-from printreg.services.exports import export_records
-from printreg.services.registries import RegistryService
+from printreg.cli.common import RegistryOpt, console, err_console, operator, platform, run
+from printreg.cli.common import registry_code as _registry
 
+# Commands of `printreg registry`, merged into that group by printreg.cli.app.
+registry_app = typer.Typer()
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="File to write.")]
 
 
@@ -31,6 +25,8 @@ def _print_notes(title: str, notes: list[str]) -> None:
 @registry_app.command("redcap-export")
 def redcap_export(out: OutOpt, registry: RegistryOpt = None) -> None:
     """Write a registry's current definition as a REDCap data dictionary (CSV)."""
+    from printreg.dictionary.redcap import export_dictionary
+    from printreg.services.registries import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -54,6 +50,7 @@ def redcap_import(
     out: Annotated[Path, typer.Option("--out", "-o", help="Draft definition YAML to write.")],
 ) -> None:
     """Turn a REDCap data dictionary into a draft definition (0.1.0) and report what was lost."""
+    from printreg.dictionary.redcap import definition_yaml, from_redcap_dictionary
 
     def body() -> None:
         try:
@@ -80,6 +77,9 @@ def redcap_records(
     registry: RegistryOpt = None,
 ) -> None:
     """Export cases in REDCap's flat import format (CSV), matching `redcap-export`."""
+    from printreg.dictionary.redcap import write_redcap_records
+    from printreg.services.exports import export_records
+    from printreg.services.registries import RegistryService
 
     def body() -> None:
         code = _registry(registry)

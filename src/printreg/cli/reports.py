@@ -7,12 +7,14 @@ from typing import Annotated
 
 import typer
 
-from printreg.cli.app import RegistryOpt, _registry, app
-from printreg.cli.common import console, operator, platform, print_json, run
-from printreg.services.analytics import AnalyticsService
+from printreg.cli.common import RegistryOpt, console, operator, platform, print_json, run
+from printreg.cli.common import registry_code as _registry
+
+# `printreg report` itself, merged into the top-level command by printreg.cli.app.
+report_app = typer.Typer()
 
 
-@app.command("report")
+@report_app.command("report")
 def report(
     facility: Annotated[str, typer.Option("--facility", "-f", help="Facility code.")],
     out: Annotated[
@@ -27,6 +29,7 @@ def report(
     registry: RegistryOpt = None,
 ) -> None:
     """Write a facility's feedback report: its figures beside the registry's and its peers'."""
+    from printreg.services.analytics import AnalyticsService
 
     def action() -> None:
         code = _registry(registry)
@@ -36,7 +39,7 @@ def report(
         if as_json:
             print_json(dashboard)
         if out is not None:
-            from printreg.reports.pdf import render_report  # noqa: PLC0415 - slow import
+            from printreg.reports.pdf import render_report  # a slow import, only for a PDF
 
             with console.status("rendering charts and the PDF..."):
                 out.write_bytes(render_report(dashboard))

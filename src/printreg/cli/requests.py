@@ -6,20 +6,21 @@ import datetime as dt
 import shutil
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from printreg.cli.app import JsonOpt, RegistryOpt, _registry, app
-from printreg.cli.common import console, operator, platform, print_json, run
-from printreg.services.requests import DataRequestService, RequestDraft, RequestView
+from printreg.cli.common import JsonOpt, RegistryOpt, console, operator, platform, print_json, run
+from printreg.cli.common import registry_code as _registry
+
+if TYPE_CHECKING:
+    from printreg.services.requests import RequestView
 
 request_app = typer.Typer(
     help="Research data requests: submit, list, feasibility, decide, extract.",
     no_args_is_help=True,
 )
-app.add_typer(request_app, name="request")
 
 IdArg = Annotated[uuid.UUID, typer.Argument(help="The request's id.", show_default=False)]
 
@@ -80,6 +81,7 @@ def request_submit(
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a data request for a researcher; every refused element or stratum is listed."""
+    from printreg.services.requests import DataRequestService, RequestDraft
 
     def body() -> None:
         draft = RequestDraft(
@@ -105,6 +107,7 @@ def request_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List a registry's data requests, newest first."""
+    from printreg.services.requests import DataRequestService
 
     def body() -> None:
         with platform() as p:
@@ -125,6 +128,7 @@ def request_list(
 @request_app.command("show")
 def request_show(request_id: IdArg, as_json: JsonOpt = False) -> None:
     """Show a data request: aims, elements, strata, decision and extract."""
+    from printreg.services.requests import DataRequestService
 
     def body() -> None:
         with platform() as p:
@@ -145,6 +149,7 @@ def _cell(value: Any) -> str:
 @request_app.command("feasibility")
 def request_feasibility(request_id: IdArg, as_json: JsonOpt = False) -> None:
     """Show how many cases match a request, by stratum, with small counts suppressed."""
+    from printreg.services.requests import DataRequestService
 
     def body() -> None:
         with platform() as p:
@@ -178,6 +183,7 @@ def request_decide(
     as_json: JsonOpt = False,
 ) -> None:
     """Approve or decline a submitted request; approval builds the extract at once."""
+    from printreg.services.requests import DataRequestService
 
     def body() -> None:
         with platform() as p:
@@ -196,6 +202,7 @@ def request_extract(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the two files to.")],
 ) -> None:
     """Save a request's extract and codebook (each download is logged)."""
+    from printreg.services.requests import DataRequestService
 
     def body() -> None:
         out.mkdir(parents=True, exist_ok=True)
@@ -214,6 +221,7 @@ def request_extract(
 @request_app.command("downloads")
 def request_downloads(request_id: IdArg, as_json: JsonOpt = False) -> None:
     """List who downloaded a request's files, when, and how many bytes."""
+    from printreg.services.requests import DataRequestService
 
     def body() -> None:
         with platform() as p:
@@ -232,6 +240,7 @@ def request_downloads(request_id: IdArg, as_json: JsonOpt = False) -> None:
 @request_app.command("expire")
 def request_expire() -> None:
     """Delete the extracts whose time is up (run it daily, e.g. from cron)."""
+    from printreg.services.requests import DataRequestService
 
     def body() -> None:
         with platform() as p:

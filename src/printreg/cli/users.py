@@ -3,18 +3,19 @@ The command line acts as the operator, so it can create the first registry admin
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from printreg.cli.app import JsonOpt, RegistryOpt, _registry, app
-from printreg.cli.common import console, operator, platform, print_json, run
+from printreg.cli.common import JsonOpt, RegistryOpt, console, operator, platform, print_json, run
+from printreg.cli.common import registry_code as _registry
 from printreg.domain.facility import RegistryRoleName, Role
-from printreg.services.accounts import AccountService, UserInfo
+
+if TYPE_CHECKING:
+    from printreg.services.accounts import UserInfo
 
 user_app = typer.Typer(help="People and their roles (per registry).", no_args_is_help=True)
-app.add_typer(user_app, name="user")
 EmailArg = Annotated[str, typer.Argument(help="The person's e-mail address.")]
 NO_ROLE = "none"
 
@@ -61,6 +62,7 @@ def user_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a person with roles in one registry; the password is asked for twice, hidden."""
+    from printreg.services.accounts import AccountService
 
     def body() -> None:
         roles = _facility_roles(role or [])
@@ -96,6 +98,7 @@ def user_role(
     as_json: JsonOpt = False,
 ) -> None:
     """Give a person a role at a facility in one registry, change it, or (none) remove it."""
+    from printreg.services.accounts import AccountService
 
     def body() -> None:
         if role != NO_ROLE and role not in {r.value for r in Role}:
@@ -115,6 +118,7 @@ def user_role(
 @user_app.command("show")
 def user_show(email: EmailArg, as_json: JsonOpt = False) -> None:
     """Show a person's roles: at facilities, by registry, and in whole registries."""
+    from printreg.services.accounts import AccountService
 
     def body() -> None:
         with platform() as p:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
@@ -15,10 +14,16 @@ from printreg.dictionary import Definition, load_shipped, parse_definition
 from printreg.storage.case_tables import CaseTables, build_case_tables
 from printreg.storage.platform import DefinitionVersion, Registry
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _alembic_config() -> Config:
+    # Alembic is imported only here, when migrating: every service imports this module.
+    from alembic.config import Config  # noqa: PLC0415
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -26,6 +31,8 @@ def _alembic_config() -> Config:
 
 def migrate_platform(engine: Engine) -> None:
     """Apply every pending Alembic migration of the platform tables."""
+    from alembic import command  # noqa: PLC0415
+
     config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
