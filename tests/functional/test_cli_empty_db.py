@@ -250,3 +250,23 @@ def test_a_database_newer_than_the_code_asks_to_upgrade_printreg(
     assert code == 1
     assert "at migration f00d, newer than this printreg knows" in output
     assert UPGRADE not in output
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql+psycopg://reader:s3cret@127.0.0.1:1/registry", "cannot open the database"),
+        ("nosuchdb://somewhere/registry", "PRINTREG_DATABASE_URL cannot be used"),
+        ("sqlite:///{path}", "file is not a database"),
+    ],
+)
+def test_a_database_that_cannot_be_opened_is_one_line_without_its_password(
+    url: str, says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_database = tmp_path / "notes.db"
+    not_a_database.write_text("these are notes, not a database\n" * 100, "utf-8")
+    code, output = _invoke("registry list", url.format(path=not_a_database), tmp_path, monkeypatch)
+    assert code == 1
+    assert says in output
+    assert "s3cret" not in output
+    assert len(output.strip().splitlines()) == 1, output
