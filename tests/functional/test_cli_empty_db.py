@@ -252,6 +252,7 @@ def test_a_database_newer_than_the_code_asks_to_upgrade_printreg(
     assert UPGRADE not in output
 
 
+@pytest.mark.parametrize("command", ["registry list", "db upgrade"])
 @pytest.mark.parametrize(
     ("url", "says"),
     [
@@ -261,12 +262,23 @@ def test_a_database_newer_than_the_code_asks_to_upgrade_printreg(
     ],
 )
 def test_a_database_that_cannot_be_opened_is_one_line_without_its_password(
-    url: str, says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    command: str, url: str, says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     not_a_database = tmp_path / "notes.db"
     not_a_database.write_text("these are notes, not a database\n" * 100, "utf-8")
-    code, output = _invoke("registry list", url.format(path=not_a_database), tmp_path, monkeypatch)
+    code, output = _invoke(command, url.format(path=not_a_database), tmp_path, monkeypatch)
     assert code == 1
     assert says in output
     assert "s3cret" not in output
+    assert len(output.strip().splitlines()) == 1, output
+
+
+def test_db_upgrade_into_a_missing_folder_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'no' / 'such' / 'folder' / 'registry.db'}"
+    code, output = _invoke("db upgrade", url, tmp_path, monkeypatch)
+    assert code == 1
+    assert "cannot open the database" in output
+    assert "unable to open database file" in output
     assert len(output.strip().splitlines()) == 1, output

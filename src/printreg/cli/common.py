@@ -46,20 +46,23 @@ def platform(*, upgrading: bool = False) -> Iterator[Platform]:
     """Yield the platform for the configured database, and close it afterwards.
 
     Unless ``upgrading``, the database must be at the newest migration: DatabaseNotReady (one
-    line saying to run `printreg db upgrade`) when it is missing, empty or older.
+    line saying to run `printreg db upgrade`) when it is missing, empty or older. Either way,
+    DatabaseNotReady when it cannot be opened at all.
     """
     from sqlalchemy.exc import ArgumentError
 
     from printreg.services.platform import Platform
     from printreg.settings import Settings
-    from printreg.storage.readiness import DatabaseNotReady, check_ready
+    from printreg.storage.readiness import DatabaseNotReady, check_ready, current_revisions
 
     try:
         instance = Platform.from_settings(Settings())
     except ArgumentError as exc:
         raise DatabaseNotReady(f"PRINTREG_DATABASE_URL cannot be used: {exc}") from None
     try:
-        if not upgrading:
+        if upgrading:
+            current_revisions(instance.engine)  # a database that cannot be opened: one line
+        else:
             check_ready(instance.engine)
         yield instance
     finally:
