@@ -35,6 +35,7 @@ from printreg.dictionary import (
     ReferenceElement,
     is_multiple,
 )
+from printreg.dictionary.ages import AGE_TOP_CODE, is_age
 from printreg.dictionary.analytics import MESH_FACTS, PRINTS_GROUP, AnalyticsSpec, Measure
 from printreg.domain.coding import format_codes
 from printreg.domain.facility import CaseStatus
@@ -413,6 +414,9 @@ class FactBuilder:
         if measure.kind == "continuous":
             raw = _mesh_key(measure.value) if measure.source == "mesh" else measure.value
             value = pl.col(raw).cast(pl.Float64)
+            if measure.source != "mesh" and is_age(element):
+                # released figures carry ages of 90 and over only as "90 or older"
+                value = value.clip(upper_bound=AGE_TOP_CODE)
             if measure.per:
                 per = pl.col(measure.per).cast(pl.Float64)
                 value = pl.when(per > 0).then(value / per).otherwise(None)
