@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import ColumnElement, Connection, Select, String, case, cast, func, select
 
+from printreg.analytics.cellkey import record_key
 from printreg.dictionary import (
     CodesElement,
     Definition,
@@ -77,6 +78,10 @@ _POLARS_TYPES: dict[type, pl.DataType] = {
     bool: pl.Boolean(),
     dt.date: pl.Date(),
 }
+
+
+#: the column of a case's record key (cell-key method), present when the builder has a secret
+RECORD_KEY = "record_key"
 
 
 def _schema(statement: Select[Any]) -> dict[str, pl.DataType]:
@@ -174,10 +179,19 @@ def _mesh_key(fact: str) -> str:
 class FactBuilder:
     """Builds the fact table of one registry from its case tables."""
 
-    def __init__(self, tables: CaseTables, definition: Definition, spec: AnalyticsSpec) -> None:
+    def __init__(
+        self,
+        tables: CaseTables,
+        definition: Definition,
+        spec: AnalyticsSpec,
+        record_secret: bytes | None = None,
+    ) -> None:
         self.tables = tables
         self.definition = definition
         self.spec = spec
+        #: with a secret, each fact row carries its case's record key (``record_key``), which
+        #: the aggregates sum per cell so that released counts are perturbed consistently
+        self.record_secret = record_secret
 
     def _element(self, path: str) -> Any:
         if "." in path:
@@ -368,7 +382,12 @@ class FactBuilder:
         if any(m.source == "mesh" for m in self.spec.measures):
             meshes = self._mesh_facts(connection, facility_ids)
             base = base.join(meshes, on=["facility_id", "case_id"], how="left")
-        return self._shape(base)
+        facts = self._shape(base)
+        if self.record_secret is not None:
+            secret = self.record_secret
+            keys = [record_key(secret, case_id) for case_id in base["case_id"]]
+            facts = facts.with_columns(pl.Series(RECORD_KEY, keys, dtype=pl.Int64))
+        return facts
 
     def _shape(self, base: pl.DataFrame) -> pl.DataFrame:
         """Return the fact table's columns computed from the joined raw columns."""

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from printreg.dictionary import Definition, load_shipped
+from printreg.dictionary import Definition, IntegerElement, load_shipped
 from printreg.research import check_request, releasable_elements, withheld_reason
+from printreg.research.elements import age_paths, is_age
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +63,6 @@ def test_an_empty_request_is_refused(definition: Definition) -> None:
 
 
 def test_every_age_of_the_shipped_definitions_is_recognised() -> None:
-    from printreg.dictionary import IntegerElement, load_shipped
-    from printreg.research.elements import age_paths, is_age
-
     for definition in load_shipped():
         named = [
             f"{g.name}.{e.name}" if g else e.name
