@@ -8,7 +8,8 @@ method" for on-demand tables (Fraser & Wooton 2005; Thompson, Broadfoot & Elazar
 - A cell's **cell key** is the sum of its records' keys modulo 2³², so it depends only on the
   *set* of records in the cell, never on the query that produced it.
 - The published count is the true count plus an offset read from a fixed **perturbation table**
-  indexed by the true count and the cell key.
+  indexed by the true count and the cell key; each count's row reads the cell key turned by its
+  own fixed pseudo-random amount (``row_turn``), so the rows of two counts are unrelated.
 
 So the same set of cases always publishes the same number, whatever table, stratum or request
 it comes from: asking again gives nothing new, and the difference of two overlapping releases
@@ -24,6 +25,8 @@ biased upwards by less than one. No perturbed count ever falls into 1..threshold
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import hmac
 import uuid
 from collections.abc import Iterable, Sequence
@@ -57,6 +60,20 @@ def cell_key(keys: Iterable[int]) -> int:
     return sum(keys) % MODULUS
 
 
+@functools.cache
+def row_turn(count: int) -> int:
+    """Return the fixed pseudo-random turn of the table's row for a count, in [0, 2³²).
+
+    Without it every row would read the cell key the same way, and a set A of cases whose cell
+    key happens to lie near 0 would shift A ∪ B's key hardly at all from B's: the two totals
+    would get the same offset for most B, and the mode of many differences would give |A|. With
+    each row turned its own way, rows n and n + |A| read unrelated positions (as each row of the
+    ABS p-table is laid out on its own).
+    """
+    digest = hashlib.sha256(f"printreg p-table row {count}".encode()).digest()
+    return int.from_bytes(digest[: KEY_BITS // 8], "big")
+
+
 @dataclass(frozen=True)
 class PerturbationTable:
     """The fixed table that turns (true count, cell key) into a published count."""
@@ -82,8 +99,9 @@ class PerturbationTable:
             return None
         allowed = self.offsets(count)
         total = sum(w for _, w in allowed)
-        # the cell key is uniform on [0, 2³²): scale it onto the cumulative weights
-        position = (key % MODULUS) * total // MODULUS
+        # the cell key is uniform on [0, 2³²): turn it by the row's own offset, then scale it
+        # onto the cumulative weights
+        position = ((key + row_turn(count)) % MODULUS) * total // MODULUS
         for offset, weight in allowed:
             if position < weight:
                 return count + offset

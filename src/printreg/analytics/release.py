@@ -62,4 +62,8 @@ class Release:
         shown_n, shown_x = self.count(n, n_key), self.count(x, x_key)
         if not shown_n or shown_x is None:
             return None
+        # what an outsider computes from the published figures must pass the rule too: the
+        # offsets of n and x are independent, so n' − x' could land in 1..threshold − 1
+        if others_n and not proportion_releasable(shown_n - own_n, shown_x - own_x, self.threshold):
+            return None
         return {"n": shown_n, "x": shown_x, "p": min(1.0, shown_x / shown_n)}
