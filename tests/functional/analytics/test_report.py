@@ -54,6 +54,7 @@ def test_pdf_opens_and_holds_the_facility_figures(stored: data.Stored, tmp_path:
     assert "Cost at $36/min" in flat
     assert "External (published)" in flat
     assert "type 7 (linear interpolation)" in flat
+    assert "perturbed for confidentiality" in flat
     # one page of text, then one page per chart of the report that has data
     charts = [name for name in CHARTS_IN_REPORT if name in dashboard_charts(dashboard)]
     assert len(charts) == 9
