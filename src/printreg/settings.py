@@ -76,7 +76,8 @@ class Settings(BaseSettings):
         default=11,
         ge=2,
         le=1000,
-        description="Released aggregates hide every count from 1 to this value minus one.",
+        description="Released aggregates hide every count from 1 to this value minus one and "
+        "perturb the others (cell-key method).",
     )
     cost_per_minute: float = Field(
         default=36.0,
@@ -92,6 +93,11 @@ class Settings(BaseSettings):
         default="",
         description="Secret that salts the hashes of Study/Series Instance UIDs; empty derives "
         "one from secret_key (development only); never change it once in use.",
+    )
+    cell_key_secret: str = Field(
+        default="",
+        description="Secret of the record keys that perturb released counts (cell-key method); "
+        "empty derives one from secret_key; never change it once counts are published.",
     )
     dicom_deidentify_on_receipt: bool = Field(
         default=False,
@@ -153,6 +159,14 @@ class Settings(BaseSettings):
             return self.dicom_uid_salt.encode()
         return hmac.new(
             self.secret_key.encode(), b"printreg dicom uid hashes", hashlib.sha256
+        ).digest()
+
+    def record_key_secret(self) -> bytes:
+        """Return the key of the record keys: cell_key_secret, or one derived from secret_key."""
+        if self.cell_key_secret:
+            return self.cell_key_secret.encode()
+        return hmac.new(
+            self.secret_key.encode(), b"printreg cell key records", hashlib.sha256
         ).digest()
 
     @model_validator(mode="after")

@@ -17,10 +17,12 @@ import polars as pl
 
 from printreg.analytics.funnel import binomial_limits
 from printreg.analytics.measures import Aggregates, FacilityFigures
+from printreg.analytics.release import Release
 from printreg.analytics.stats import percentile_rank, quartile_placement
 from printreg.dictionary.analytics import AnalyticsSpec, Measure
 
 TOO_FEW = "too few cases"
+SUPPRESSED = "suppressed (small count)"
 FUNNEL_LEVELS = (0.95, 0.998)
 
 
@@ -100,7 +102,21 @@ def _proportion(row: dict[str, Any] | None, name: str) -> dict[str, Any]:
     if row is None or not row.get(f"{name}__n"):
         return {"n": 0, "x": 0, "p": None, **facilities}
     n, x = int(row[f"{name}__n"]), int(row[f"{name}__x"] or 0)
-    return {"n": n, "x": x, "p": x / n, **facilities}
+    keys = {k: int(row.get(f"{name}__{k}") or 0) for k in ("nk", "xk") if f"{name}__{k}" in row}
+    return {"n": n, "x": x, "p": x / n, **facilities, **keys}
+
+
+def _released(
+    figure: dict[str, Any], own: dict[str, Any], release: Release | None
+) -> dict[str, Any]:
+    """Return a registry or peer proportion as released beside the facility's own figure."""
+    keys = (figure.pop("nk", None), figure.pop("xk", None))
+    if release is None or not figure["n"]:
+        return figure
+    shown = release.proportion(figure["n"], figure["x"], *keys, own["n"], own["x"])
+    if shown is None:
+        return {"status": SUPPRESSED}
+    return figure | shown
 
 
 def _first(frame: pl.DataFrame) -> dict[str, Any] | None:
@@ -113,9 +129,12 @@ def compare(
     facility_id: int,
     stratum: Stratum = Stratum(),
     own: FacilityFigures | None = None,
+    release: Release | None = None,
 ) -> dict[str, Any]:
     """Return the facility's benchmark comparison for a precomputed stratum (with its own
-    quartiles, mean and SD when ``own`` holds its detail)."""
+    quartiles, mean and SD when ``own`` holds its detail); with ``release``, registry and peer
+    proportions as released to the facility (perturbed, None when a small count of the other
+    facilities could be derived)."""
     min_cases = aggregates.min_cases
     rows = _select(aggregates.facility, aggregates, stratum)
     mine = _first(rows.filter(pl.col("facility_id") == facility_id))
@@ -139,7 +158,9 @@ def compare(
                 _continuous(measure, mine, registry, peers, rows, peer_ids, min_cases)
             )
         elif measure.kind == "proportion":
-            comparisons.append(_proportion_comparison(measure, mine, registry, peers, min_cases))
+            comparisons.append(
+                _proportion_comparison(measure, mine, registry, peers, min_cases, release)
+            )
     return {
         "stratum": stratum.as_dict(),
         "cases": int(mine["cases"]) if mine else 0,
@@ -216,13 +237,17 @@ def _proportion_comparison(
     registry: dict[str, Any] | None,
     peers: dict[str, Any] | None,
     min_cases: int,
+    release: Release | None = None,
 ) -> dict[str, Any]:
     own = _proportion(mine, measure.name)
-    reg = _proportion(registry, measure.name)
+    own.pop("nk", None)
+    own.pop("xk", None)
+    reg = _released(_proportion(registry, measure.name), own, release)
+    peer = _released(_proportion(peers, measure.name), own, release)
     placement: dict[str, Any] = {}
     if own["n"] < min_cases:
         own = {"n": own["n"], "status": TOO_FEW}
-    elif reg["p"] is not None:
+    elif reg.get("p") is not None:
         limits = {}
         for level in FUNNEL_LEVELS:
             low, high = binomial_limits(reg["p"], own["n"], level)
@@ -248,7 +273,7 @@ def _proportion_comparison(
         "cost": False,
         "facility": own,
         "registry": reg,
-        "peers": _proportion(peers, measure.name),
+        "peers": peer,
         "placement": placement,
     }
 
@@ -258,15 +283,20 @@ def funnel_points(
     measure: str,
     stratum: Stratum = Stratum(),
 ) -> list[dict[str, Any]]:
-    """Return every facility's (n, proportion) for a funnel plot (facility ids, no names)."""
+    """Return every facility's (n, x, proportion) for a funnel plot (facility ids, no names),
+    with the record-key sums ``nk`` and ``xk`` when the facts carry keys. Unreleased: see
+    the service's ``_released_funnel``."""
     n, x = f"{measure}__n", f"{measure}__x"
     rows = _select(aggregates.facility, aggregates, stratum).filter(
         pl.col(n) >= aggregates.min_cases
     )
+    keys = [pl.col(f"{measure}__{k}").alias(k) for k in ("nk", "xk") if f"{measure}__{k}" in rows.columns]  # fmt: skip
     return rows.select(
         "facility_id",
         pl.col(n).cast(pl.Int64).alias("n"),
+        pl.col(x).cast(pl.Int64).alias("x"),
         (pl.col(x).cast(pl.Float64) / pl.col(n)).alias("p"),
+        *keys,
     ).to_dicts()
 
 
@@ -275,7 +305,8 @@ def _stratum_counts(frame: pl.DataFrame, measure: str, stratum: Stratum) -> pl.D
     frame = frame.filter(pl.col("measure") == measure)
     for name, value in stratum.values:
         frame = frame.filter(pl.col(f"s_{name}") == value)
-    return frame.group_by("category").agg(pl.col("count").sum())
+    key = pl.col("key").sum() if "key" in frame.columns else pl.lit(0, pl.Int64)
+    return frame.group_by("category").agg(pl.col("count").sum(), key.alias("key"))
 
 
 def mix(
@@ -285,12 +316,15 @@ def mix(
     stratum: Stratum = Stratum(),
 ) -> list[dict[str, Any]]:
     """Return a mix's categories with counts and shares: the facility's (from ``own``, its
-    figures) beside the registry's; the registry's alone when ``own`` is None."""
-    registry = _stratum_counts(aggregates.mix, measure, stratum).rename({"count": "registry"})
+    figures) beside the registry's; the registry's alone when ``own`` is None. Unreleased:
+    ``registry_key`` is the record-key sum the service perturbs the registry count with."""
+    registry = _stratum_counts(aggregates.mix, measure, stratum).rename(
+        {"count": "registry", "key": "registry_key"}
+    )
     mine = (
-        _stratum_counts(own.mix, measure, stratum)
+        _stratum_counts(own.mix, measure, stratum).drop("key")
         if own is not None
-        else registry.rename({"registry": "count"})
+        else registry.drop("registry_key").rename({"registry": "count"})
     )
     table = registry.join(mine, on="category", how="full", coalesce=True).with_columns(
         pl.col("count").fill_null(0), pl.col("registry").fill_null(0)
@@ -304,14 +338,18 @@ def mix(
             "share": r["count"] / total_own if total_own else None,
             "registry": int(r["registry"]),
             "registry_share": r["registry"] / total_reg if total_reg else None,
+            "registry_key": int(r["registry_key"] or 0),
         }
         for r in table.sort("registry", "category", descending=[True, False]).iter_rows(named=True)
     ]
 
 
-def trend(aggregates: Aggregates, measure: Measure, own: pl.DataFrame) -> list[dict[str, Any]]:
+def trend(
+    aggregates: Aggregates, measure: Measure, own: pl.DataFrame, release: Release | None = None
+) -> list[dict[str, Any]]:
     """Return the facility's (``own``: its per-quarter figures) and the registry's figure of a
-    measure quarter by quarter."""
+    measure quarter by quarter; with ``release``, registry proportions are released as beside
+    the facility's own (perturbed; None when the other facilities' part is small)."""
     name = measure.name
     out = []
     for row in aggregates.registry_trend.iter_rows(named=True):
@@ -327,16 +365,25 @@ def trend(aggregates: Aggregates, measure: Measure, own: pl.DataFrame) -> list[d
             point["registry"] = _num(row.get(f"{name}__median"))
             point["facility"] = _num(mine[f"{name}__median"]) if mine and n_mine else None
         else:
-            n = int(row.get(f"{name}__n") or 0)
-            point["registry"] = int(row[f"{name}__x"] or 0) / n if n else None
+            n, x = int(row.get(f"{name}__n") or 0), int(row[f"{name}__x"] or 0)
+            point["registry"] = x / n if n else None
+            if release is not None and n:
+                shown = release.proportion(
+                    n, x, row.get(f"{name}__nk"), row.get(f"{name}__xk"),
+                    n_mine, int(mine[f"{name}__x"] or 0) if mine and n_mine else 0,
+                )  # fmt: skip
+                point["registry"] = None if shown is None else shown["p"]
             point["facility"] = int(mine[f"{name}__x"] or 0) / n_mine if mine and n_mine else None
         point["n"] = n_mine
         out.append(point)
     return out
 
 
-def completeness(aggregates: Aggregates, facility_id: int | None) -> list[dict[str, Any]]:
-    """Return each element's share of reportable cases holding a value: facility and registry."""
+def completeness(
+    aggregates: Aggregates, facility_id: int | None, release: Release | None = None
+) -> list[dict[str, Any]]:
+    """Return each element's share of reportable cases holding a value: facility and registry
+    (with ``release``, the registry's as released beside the facility's own)."""
     frame = aggregates.completeness
     totals = frame.drop("facility_id").sum().row(0, named=True)
     own = _first(frame.filter(pl.col("facility_id") == facility_id)) if facility_id else None
@@ -344,10 +391,18 @@ def completeness(aggregates: Aggregates, facility_id: int | None) -> list[dict[s
     for column, value in totals.items():
         if not column.startswith("c_"):
             continue
+        cases = int(totals["cases"] or 0)
+        registry = value / cases if cases else None
+        if release is not None and cases:
+            shown = release.proportion(
+                cases, int(value), totals.get("cases__key"), totals.get(f"k_{column[2:]}"),
+                int(own["cases"]) if own else 0, int(own[column]) if own else 0,
+            )  # fmt: skip
+            registry = None if shown is None else shown["p"]
         out.append(
             {
                 "element": column[2:],
-                "registry": value / totals["cases"] if totals["cases"] else None,
+                "registry": registry,
                 "facility": own[column] / own["cases"] if own and own["cases"] else None,
             }
         )

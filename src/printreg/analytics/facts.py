@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import ColumnElement, Connection, Select, String, case, cast, func, select
 
+from printreg.analytics.cellkey import record_key
 from printreg.dictionary import (
     CodesElement,
     Definition,
@@ -35,6 +36,7 @@ from printreg.dictionary import (
     ReferenceElement,
     is_multiple,
 )
+from printreg.dictionary.ages import AGE_TOP_CODE, is_age
 from printreg.dictionary.analytics import MESH_FACTS, PRINTS_GROUP, AnalyticsSpec, Measure
 from printreg.domain.coding import format_codes
 from printreg.domain.facility import CaseStatus
@@ -76,6 +78,10 @@ _POLARS_TYPES: dict[type, pl.DataType] = {
     bool: pl.Boolean(),
     dt.date: pl.Date(),
 }
+
+
+#: the column of a case's record key (cell-key method), present when the builder has a secret
+RECORD_KEY = "record_key"
 
 
 def _schema(statement: Select[Any]) -> dict[str, pl.DataType]:
@@ -173,10 +179,19 @@ def _mesh_key(fact: str) -> str:
 class FactBuilder:
     """Builds the fact table of one registry from its case tables."""
 
-    def __init__(self, tables: CaseTables, definition: Definition, spec: AnalyticsSpec) -> None:
+    def __init__(
+        self,
+        tables: CaseTables,
+        definition: Definition,
+        spec: AnalyticsSpec,
+        record_secret: bytes | None = None,
+    ) -> None:
         self.tables = tables
         self.definition = definition
         self.spec = spec
+        #: with a secret, each fact row carries its case's record key (``record_key``), which
+        #: the aggregates sum per cell so that released counts are perturbed consistently
+        self.record_secret = record_secret
 
     def _element(self, path: str) -> Any:
         if "." in path:
@@ -367,7 +382,12 @@ class FactBuilder:
         if any(m.source == "mesh" for m in self.spec.measures):
             meshes = self._mesh_facts(connection, facility_ids)
             base = base.join(meshes, on=["facility_id", "case_id"], how="left")
-        return self._shape(base)
+        facts = self._shape(base)
+        if self.record_secret is not None:
+            secret = self.record_secret
+            keys = [record_key(secret, case_id) for case_id in base["case_id"]]
+            facts = facts.with_columns(pl.Series(RECORD_KEY, keys, dtype=pl.Int64))
+        return facts
 
     def _shape(self, base: pl.DataFrame) -> pl.DataFrame:
         """Return the fact table's columns computed from the joined raw columns."""
@@ -413,6 +433,9 @@ class FactBuilder:
         if measure.kind == "continuous":
             raw = _mesh_key(measure.value) if measure.source == "mesh" else measure.value
             value = pl.col(raw).cast(pl.Float64)
+            if measure.source != "mesh" and is_age(element):
+                # released figures carry ages of 90 and over only as "90 or older"
+                value = value.clip(upper_bound=AGE_TOP_CODE)
             if measure.per:
                 per = pl.col(measure.per).cast(pl.Float64)
                 value = pl.when(per > 0).then(value / per).otherwise(None)

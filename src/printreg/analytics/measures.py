@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from printreg.analytics.facts import FactColumns
+from printreg.analytics.facts import RECORD_KEY, FactColumns
 from printreg.dictionary.analytics import AnalyticsSpec, Measure
 from printreg.domain.facility import volume_band
 
@@ -65,12 +65,20 @@ def _proportions(spec: AnalyticsSpec) -> list[Measure]:
 
 
 def _measure_aggs(
-    spec: AnalyticsSpec, *, detail: bool = False, only: list[Measure] | None = None
+    spec: AnalyticsSpec,
+    *,
+    detail: bool = False,
+    only: list[Measure] | None = None,
+    keyed: bool = False,
 ) -> list[pl.Expr]:
     """Return the aggregations of every measure (or ``only`` these): count and median of
     continuous measures (and with ``detail`` their quartiles, mean and SD), count and successes
-    of proportions."""
+    of proportions; with ``keyed``, the sums of the record keys of the cases counted
+    (``cases__key``, ``<m>__nk``, ``<m>__xk``) for the cell-key perturbation."""
     aggs: list[pl.Expr] = [pl.len().alias("cases")]
+    key = pl.col(RECORD_KEY)
+    if keyed:
+        aggs.append(key.sum().alias("cases__key"))
     for measure in _continuous(spec):
         if only is not None and measure not in only:
             continue
@@ -92,7 +100,17 @@ def _measure_aggs(
             col.count().alias(f"{measure.name}__n"),
             col.cast(pl.Int64).sum().alias(f"{measure.name}__x"),
         ]
+        if keyed:
+            aggs += [
+                key.filter(col.is_not_null()).sum().alias(f"{measure.name}__nk"),
+                key.filter(col.fill_null(value=False)).sum().alias(f"{measure.name}__xk"),
+            ]
     return aggs
+
+
+def _keyed(frame: pl.LazyFrame) -> bool:
+    """Return whether the facts carry record keys (built with a secret)."""
+    return RECORD_KEY in frame.collect_schema().names()
 
 
 def _keys(level: tuple[str, ...]) -> list[str]:
@@ -148,6 +166,8 @@ def _distribution(frame: pl.DataFrame, spec: AnalyticsSpec, by: list[str], min_c
             pl.col(f"{name}__n").sum().alias(f"{name}__n"),
             pl.col(f"{name}__x").sum().alias(f"{name}__x"),
         ]
+    # record-key sums add up like the counts they go with
+    aggs += [pl.col(c).sum() for c in frame.columns if c.endswith(("__key", "__nk", "__xk"))]
     return frame.group_by(by).agg(aggs)
 
 
@@ -185,11 +205,12 @@ def _level_aggregates(
     of many small groups; other input is sorted first."""
     keysets = [["facility_id", *_keys(level)] for level in levels]
     measured = [FactColumns.measure(m.name) for m in [*_continuous(spec), *_proportions(spec)]]
-    names = [*keysets[-1], *measured]
+    keyed = _keyed(lazy)
+    names = [*keysets[-1], *measured, *([RECORD_KEY] if keyed else [])]
     frame = _runs(lazy.select(names), keysets)
     if not _contiguous(frame, keysets):
         frame = _runs(frame.lazy().select(names).sort(keysets[-1]), keysets)
-    aggs = _measure_aggs(spec)
+    aggs = _measure_aggs(spec, keyed=keyed)
     return [
         frame.group_by(f"__run{k}").agg(pl.col(keys).first(), *aggs).drop(f"__run{k}")
         for k, keys in enumerate(keysets)
@@ -210,11 +231,23 @@ def compute(
     lazy = facts.lazy()
     levels = stratum_levels(spec, lazy)
     trended = [m for m in spec.measures if m.trend]
-    queries = [lazy.group_by("period").agg(_measure_aggs(spec, only=trended))]
+    keyed = _keyed(lazy)
+    queries = [lazy.group_by("period").agg(_measure_aggs(spec, only=trended, keyed=keyed))]
     completeness_cols = [c for c in lazy.collect_schema().names() if c.startswith("c_")]
+    completeness_keys = (
+        [pl.col(RECORD_KEY).sum().alias("cases__key")]
+        + [
+            pl.col(RECORD_KEY).filter(pl.col(c)).sum().alias(f"k_{c[2:]}")
+            for c in completeness_cols
+        ]
+        if keyed
+        else []
+    )
     queries.append(
         lazy.group_by("facility_id").agg(
-            pl.len().alias("cases"), *[pl.col(c).sum() for c in completeness_cols]
+            pl.len().alias("cases"),
+            *[pl.col(c).sum() for c in completeness_cols],
+            *completeness_keys,
         )
     )
     mixes = [m for m in spec.measures if m.kind == "mix"]
@@ -256,15 +289,21 @@ def mix_counts(lazy: pl.LazyFrame, spec: AnalyticsSpec, by: list[str]) -> list[p
     a case with two modalities counts once in each). Counts add up, so coarser strata are sums."""
     out = []
     schema = lazy.collect_schema()
+    keyed = RECORD_KEY in schema.names()
     for measure in (m for m in spec.measures if m.kind == "mix"):
         col = FactColumns.measure(measure.name)
-        categories = lazy.select(*by, pl.col(col).alias("category"))
+        categories = lazy.select(
+            *by, pl.col(col).alias("category"), *([RECORD_KEY] if keyed else [])
+        )
         if isinstance(schema[col], pl.List):
             categories = categories.explode("category")
+        counted = [pl.len().alias("count")]
+        if keyed:  # a case counted twice in a category (two prints) adds its key twice
+            counted.append(pl.col(RECORD_KEY).sum().alias("key"))
         out.append(
             categories.drop_nulls("category")
             .group_by([*by, "category"])
-            .agg(pl.len().alias("count"))
+            .agg(counted)
             .with_columns(pl.lit(measure.name).alias("measure"))
         )
     return out

@@ -23,7 +23,7 @@ from printreg.analytics.measures import Aggregates, compute
 
 FactLoader = Callable[[Iterable[int] | None], pl.DataFrame]
 #: bump when the fact table's columns change: snapshots of another format are rebuilt
-FACTS_FORMAT = 3
+FACTS_FORMAT = 4
 #: rows per Parquet row group, and per slice gathered while writing a snapshot in sorted order
 ROW_GROUP = 64_000
 

@@ -196,6 +196,12 @@ def render_report(dashboard: dict[str, Any]) -> bytes:
         [62, 12, 38, 48, 14, 8],
     )
     pdf.heading("Proportions")
+    if dashboard.get("disclosure"):
+        pdf.paragraph(
+            f"This facility's figures are exact. Registry figures: {dashboard['disclosure']}; "
+            "a registry proportion is withheld when it would give away a small count of the "
+            "other facilities."
+        )
     pdf.grid(
         ["measure", "n", "facility", "registry", "funnel plot"],
         _proportion_rows(dashboard),

@@ -23,6 +23,7 @@ from printreg.dictionary import (
     ScalarElement,
     TextElement,
 )
+from printreg.dictionary.ages import AGE_TOP_CODE, is_age
 from printreg.domain.issues import Issue
 from printreg.validation import safe_echo
 
@@ -57,6 +58,18 @@ def withheld_reason(element: ScalarElement) -> str | None:
     if isinstance(element, ReferenceElement):
         return f"it names a {element.target} of one facility, which would identify the facility"
     return None
+
+
+__all__ = ["AGE_TOP_CODE", "is_age"]
+
+
+def age_paths(definition: Definition) -> list[str]:
+    """Return the paths of every age element of the definition (``group.element`` in groups)."""
+    return [
+        f"{group.name}.{element.name}" if group else element.name
+        for group, element in definition.walk()
+        if is_age(element)
+    ]
 
 
 def releasable_elements(definition: Definition) -> dict[str, ExtractElement]:

@@ -35,9 +35,16 @@ from printreg.dictionary import (
 from printreg.ingest.describe import column_entry
 from printreg.ingest.layout import FlatLayout
 from printreg.research.deidentify import pseudonym, random_row_id, year_quarter
-from printreg.research.elements import ExtractElement, releasable_elements, withheld_reason
+from printreg.research.elements import (
+    AGE_TOP_CODE,
+    ExtractElement,
+    is_age,
+    releasable_elements,
+    withheld_reason,
+)
 
 UNKNOWN_SUFFIX = "_unknown"
+TOP_CODE_SUFFIX = f"_{AGE_TOP_CODE}_or_older"
 DEIDENTIFICATION = {
     "row_id": "a random id drawn for this extract; local case IDs never leave the registry",
     "facility": "a pseudonym per facility and request (HMAC-SHA256 of the facility id under a "
@@ -46,6 +53,8 @@ DEIDENTIFICATION = {
     "dates": "every date is coarsened to its year and quarter (YYYY-Qn); derived intervals such "
     "as turnaround days are computed from the exact dates before coarsening",
     "free_text": "free-text elements, the local case ID and printer names are never released",
+    "ages": f"ages of {AGE_TOP_CODE} and over are released only as '{AGE_TOP_CODE} or older' "
+    f"(HIPAA Safe Harbor): the age column is null and <column>{TOP_CODE_SUFFIX} is true",
 }
 
 
@@ -57,6 +66,7 @@ class ExtractColumn:
     source: ExtractElement
     row: int | None = None
     unknown_flag: bool = False
+    top_code_flag: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,10 @@ class ExtractLayout:
 
     def _add(self, name: str, source: ExtractElement, row: int | None) -> None:
         self.columns.append(ExtractColumn(name, source, row))
+        if source.element is not None and is_age(source.element):
+            self.columns.append(
+                ExtractColumn(name + TOP_CODE_SUFFIX, source, row, top_code_flag=True)
+            )
         if _allows_unknown(source.element):
             self.columns.append(
                 ExtractColumn(name + UNKNOWN_SUFFIX, source, row, unknown_flag=True)
@@ -130,11 +144,25 @@ class ExtractLayout:
                 assert column.row is not None  # noqa: S101 - group columns carry their row
                 row = rows[column.row - 1] if column.row <= len(rows) else {}
                 raw = row.get(source.element.name)
+            old = is_age(source.element) and _at_least_top(raw)
             if column.unknown_flag:
                 out[column.name] = True if raw is UNKNOWN else None
+            elif column.top_code_flag:
+                out[column.name] = True if old else None
             else:
-                out[column.name] = _value(source.element, raw)
+                # an age of 90 or more leaves only as the flag "90 or older" (HIPAA Safe Harbor)
+                out[column.name] = None if old else _value(source.element, raw)
         return out
+
+
+def _at_least_top(raw: Any) -> bool:
+    """Return whether a raw age is the top code or more (never for missing or 'unknown')."""
+    if raw is None or raw is UNKNOWN or isinstance(raw, list | bool):
+        return False
+    try:
+        return float(raw) >= AGE_TOP_CODE
+    except (TypeError, ValueError):
+        return False
 
 
 def _scalar_type(element: ScalarElement) -> pa.DataType:
@@ -148,7 +176,7 @@ def _scalar_type(element: ScalarElement) -> pa.DataType:
 
 
 def _arrow_type(column: ExtractColumn) -> pa.DataType:
-    if column.unknown_flag:
+    if column.unknown_flag or column.top_code_flag:
         return pa.bool_()
     source = column.source
     if source.derived is not None:
@@ -231,6 +259,13 @@ def _entry(flat: FlatLayout, column: ExtractColumn) -> dict[str, Any]:
     if isinstance(source.element, DateElement):
         entry["type"] = "year_quarter"
         entry["value"] = "year and quarter, YYYY-Qn (the date coarsened)"
+    if source.element is not None and is_age(source.element):
+        entry["top_coded"] = {
+            "at": AGE_TOP_CODE,
+            "flag": column.name + TOP_CODE_SUFFIX,
+            "meaning": f"ages of {AGE_TOP_CODE} and over are null here, with the flag column "
+            f"true: '{AGE_TOP_CODE} or older' (HIPAA Safe Harbor)",
+        }
     return entry
 
 
@@ -270,7 +305,11 @@ def extract_codebook(
             "... in the order of the case's rows; other elements refer to rows by their number",
             "unknown": "'unknown' is an explicit answer where an element allows it: null with "
             f"<column>{UNKNOWN_SUFFIX} true",
+            "ages": DEIDENTIFICATION["ages"],
         },
-        "columns": [*fixed, *(_entry(flat, c) for c in layout.columns if not c.unknown_flag)],
+        "columns": [
+            *fixed,
+            *(_entry(flat, c) for c in layout.columns if not (c.unknown_flag or c.top_code_flag)),
+        ],
         "aggregate": dict(aggregate) if aggregate is not None else None,
     }

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import yaml
 from sqlalchemy import select
@@ -29,6 +30,7 @@ from printreg.analytics.benchmark import Stratum
 from printreg.analytics.disclosure import protect_counts, protect_table
 from printreg.analytics.facts import FactBuilder
 from printreg.analytics.measures import Aggregates, compute, facility_figures
+from printreg.analytics.release import Release, small
 from printreg.analytics.store import RegistryAnalytics, aggregate_with
 from printreg.analytics.value import (
     CostAssumption,
@@ -121,7 +123,12 @@ class AnalyticsService:
         cache = self._cache(runtime)
         with self.platform.sessions() as session:
             current = stamps.read(session, registry)
-        builder = FactBuilder(runtime.tables, runtime.current, cache.spec)
+        builder = FactBuilder(
+            runtime.tables,
+            runtime.current,
+            cache.spec,
+            record_secret=self.platform.settings.record_key_secret(),
+        )
 
         def load(ids: Iterable[int] | None) -> pl.DataFrame:
             with self.platform.engine.connect() as connection:
@@ -170,6 +177,9 @@ class AnalyticsService:
     def _threshold(self) -> int:
         return self.platform.settings.suppression_threshold
 
+    def _release(self) -> Release:
+        return Release.at(self._threshold())
+
     # -- facility dashboard -------------------------------------------------------------------
 
     def facility_dashboard(
@@ -194,7 +204,8 @@ class AnalyticsService:
             )
         own_rows = facts.filter(pl.col("facility_id") == facility.id)
         own = facility_figures(own_rows.collect(), spec, aggregates.levels)
-        comparison = benchmark.compare(aggregates, spec, facility.id, chosen, own)
+        release = self._release()
+        comparison = benchmark.compare(aggregates, spec, facility.id, chosen, own, release)
         self._limit_distributions(comparison)
         mixes = {
             m.name: self._released_mix(m.label, benchmark.mix(aggregates, m.name, own, chosen))
@@ -209,7 +220,9 @@ class AnalyticsService:
             if m.kind == "proportion"
         }
         trends = {
-            m.name: benchmark.trend(aggregates, m, own.trend) for m in spec.measures if m.trend
+            m.name: benchmark.trend(aggregates, m, own.trend, release)
+            for m in spec.measures
+            if m.trend
         }
         for item in comparison["measures"]:
             if item.get("cost"):
@@ -226,8 +239,9 @@ class AnalyticsService:
             "mix": mixes,
             "funnel": funnels,
             "trend": trends,
-            "completeness": benchmark.completeness(aggregates, facility.id),
+            "completeness": benchmark.completeness(aggregates, facility.id, release),
             "value": self._value(registry, facility.id),
+            "disclosure": release.table.note(),
             "cost_assumption": self.cost.describe(),
             "methods": METHODS,
             "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -338,26 +352,48 @@ class AnalyticsService:
                     item[side] = {"status": "suppressed (small count)"}
 
     def _released_mix(self, label: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        """Return a mix with the facility's own counts and the registry's suppressed."""
+        """Return a mix with the facility's own counts exact and the registry's released:
+        small counts and their complements hidden, a count whose other-facility part (registry
+        minus own) is small hidden, every other count perturbed (cell-key method)."""
         if not rows:
             return {"label": label, "rows": [], "registry_total_hidden": False}
+        release = self._release()
         registry = protect_counts([r["registry"] for r in rows], self._threshold())
+        total = sum(r["registry"] for r in rows)
+        others = total - sum(r["count"] for r in rows)
+        shown_total = release.count(total, sum(r["registry_key"] for r in rows))
+        if small(others, release.threshold):
+            shown_total = None
         for row, hidden in zip(rows, registry.hidden[:-1], strict=True):
-            if hidden:
-                row["registry"] = None
-                row["registry_share"] = None
-        return {"label": label, "rows": rows, "registry_total_hidden": bool(registry.hidden[-1])}
+            key = row.pop("registry_key")
+            shown = None if hidden else release.count(row["registry"], key)
+            if small(row["registry"] - row["count"], release.threshold):
+                shown = None
+            row["registry"] = shown
+            row["registry_share"] = (
+                shown / shown_total if shown is not None and shown_total else None
+            )
+        return {
+            "label": label,
+            "rows": rows,
+            "registry_total_hidden": bool(registry.hidden[-1]) or shown_total is None,
+        }
 
     def _released_funnel(
         self, points: list[dict[str, Any]], facility_id: int
     ) -> list[dict[str, Any]]:
-        """Return funnel points without other facilities' identities or small counts."""
-        threshold = self._threshold()
+        """Return funnel points without other facilities' identities: the facility's own point
+        exact, another's only when neither its n nor n × p nor n × (1 − p) is a small count,
+        perturbed (cell-key method)."""
+        release = self._release()
         out = []
         for point in points:
-            mine = point["facility_id"] == facility_id
-            if mine or point["n"] >= threshold:
-                out.append({"n": point["n"], "p": point["p"], "this_facility": mine})
+            if point["facility_id"] == facility_id:
+                out.append({"n": point["n"], "p": point["p"], "this_facility": True})
+                continue
+            shown = release.proportion(point["n"], point["x"], point.get("nk"), point.get("xk"))
+            if shown is not None:
+                out.append({"n": shown["n"], "p": shown["p"], "this_facility": False})
         return out
 
     # -- value ------------------------------------------------------------------------------
@@ -439,31 +475,30 @@ class AnalyticsService:
         """Return the suppressed aggregates anyone may see: volumes, mixes, pooled value."""
         _, spec, aggregates = self.aggregates(registry)
         threshold = self._threshold()
+        release = self._release()
         levels = aggregates.levels
         table: dict[str, Any] = {}
         if len(levels) > 2:
             first, second = levels[2]
-            frame = (
-                aggregates.facility.filter(pl.col("level") == 2)
-                .group_by(f"s_{first}", f"s_{second}")
-                .agg(pl.col("cases").sum())
+            level2 = aggregates.facility.filter(pl.col("level") == 2)
+            key = pl.col("cases__key") if "cases__key" in level2.columns else pl.lit(0)
+            frame = level2.group_by(f"s_{first}", f"s_{second}").agg(
+                pl.col("cases").sum(), key.cast(pl.Int64).sum().alias("key")
             )
             rows = sorted(frame[f"s_{first}"].drop_nulls().unique().to_list())
             cols = sorted(frame[f"s_{second}"].drop_nulls().unique().to_list())
             counts = np.zeros((len(rows), len(cols)), dtype=np.int64)
-            for r, c, n in frame.iter_rows():
+            keys = np.zeros((len(rows), len(cols)), dtype=object)
+            for r, c, n, k in frame.iter_rows():
                 if r is not None and c is not None:
                     counts[rows.index(r), cols.index(c)] = n
-            released = protect_table(counts, threshold) if counts.size else None
+                    keys[rows.index(r), cols.index(c)] = int(k or 0)
             table = {
                 "rows": {"element": first, "codes": rows},
                 "columns": {"element": second, "codes": cols},
-                "cells": [
-                    [None if np.isnan(v) else int(v) for v in line]
-                    for line in (released.values.tolist() if released is not None else [])
-                ],
+                "cells": _released_table(counts, keys, release) if counts.size else [],
                 "note": f"counts 1–{threshold - 1} hidden, with complementary cells; "
-                "last row and column are totals",
+                f"last row and column are totals; {release.table.note()}",
             }
         mixes = {}
         for m in spec.measures:
@@ -474,13 +509,21 @@ class AnalyticsService:
                 mixes[m.name] = {"label": m.label, "rows": [], "total": 0}
                 continue
             released_counts = protect_counts([r["registry"] for r in rows_], threshold)
+            total_key = sum(r["registry_key"] for r in rows_)
             mixes[m.name] = {
                 "label": m.label,
                 "rows": [
-                    {"category": r["category"], "count": None if hidden else int(r["registry"])}
+                    {
+                        "category": r["category"],
+                        "count": None
+                        if hidden
+                        else release.count(r["registry"], r["registry_key"]),
+                    }
                     for r, hidden in zip(rows_, released_counts.hidden[:-1], strict=True)
                 ],
-                "total": None if released_counts.hidden[-1] else int(released_counts.values[-1]),
+                "total": None
+                if released_counts.hidden[-1]
+                else release.count(sum(r["registry"] for r in rows_), total_key),
             }
         facilities = int(aggregates.profiles.filter(pl.col("recent_cases") >= 0).height)
         value = self._value(registry, None)
@@ -507,7 +550,31 @@ class AnalyticsService:
             "value": value,
             "cost_assumption": self.cost.describe(),
             "suppression_threshold": threshold,
+            "disclosure": release.table.note(),
         }
+
+
+def _released_table(
+    counts: npt.NDArray[np.int64], keys: npt.NDArray[Any], release: Release
+) -> list[list[int | None]]:
+    """Return a cross table with its margins as released: small cells and their complements
+    hidden (None), every other cell perturbed by the record keys of its cases."""
+    hidden = protect_table(counts, release.threshold).hidden
+    rows, cols = counts.shape
+    extended = np.zeros((rows + 1, cols + 1), dtype=object)
+    extended_keys = np.zeros((rows + 1, cols + 1), dtype=object)
+    for target, source in ((extended, counts.astype(object)), (extended_keys, keys)):
+        target[:rows, :cols] = source
+        target[:rows, cols] = source.sum(axis=1)
+        target[rows, :cols] = source.sum(axis=0)
+        target[rows, cols] = source.sum()
+    return [
+        [
+            None if hidden[i, j] else release.count(int(extended[i, j]), int(extended_keys[i, j]))
+            for j in range(cols + 1)
+        ]
+        for i in range(rows + 1)
+    ]
 
 
 def _date(value: str | None, name: str) -> dt.date | None:

@@ -16,9 +16,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from printreg.analytics.cellkey import record_key
 from printreg.domain.errors import Conflict
 from printreg.domain.facility import CaseStatus
 from printreg.research import ExtractLayout, extract_codebook, suppressed_counts, write_extract
@@ -55,18 +56,19 @@ def _conditions(runtime: RegistryRuntime, row: DataRequest) -> list[ColumnElemen
 
 
 def feasibility_counts(
-    session: Session, runtime: RegistryRuntime, row: DataRequest, threshold: int
+    session: Session, runtime: RegistryRuntime, row: DataRequest, threshold: int, secret: bytes
 ) -> dict[str, Any]:
-    """Return the request's case counts crossed by its first two strata, suppressed, with the
-    codes' labels and the request's filters."""
+    """Return the request's case counts crossed by its first two strata, suppressed and
+    perturbed by the cases' record keys under ``secret``, with the codes' labels and the
+    request's filters."""
     main = runtime.tables.main
     axes = [(name, _codes(runtime, name, list(codes))) for name, codes in row.strata.items()][:2]
     columns = [main.c[name] for name, _ in axes]
-    query = select(*columns, func.count()).where(*_conditions(runtime, row))
-    if columns:
-        query = query.group_by(*columns)
-    counts = {tuple(found[:-1]): int(found[-1]) for found in session.execute(query).all()}
-    released = suppressed_counts(counts, axes, threshold)
+    query = select(*columns, main.c.id).where(*_conditions(runtime, row))
+    cells: dict[tuple[str, ...], list[int]] = {}
+    for found in session.execute(query):
+        cells.setdefault(tuple(found[:-1]), []).append(record_key(secret, found[-1]))
+    released = suppressed_counts(cells, axes, threshold)
     definition = runtime.current
     for side in ("rows", "columns"):
         axis = released[side]
@@ -123,6 +125,7 @@ def build_extract(
     about: Mapping[str, Any],
     threshold: int,
     now: dt.datetime,
+    secret: bytes,
 ) -> tuple[int, int]:
     """Write ``extract.parquet`` and ``codebook.json`` into ``folder`` (whole or not at all);
     return (rows, bytes of the Parquet file). Conflict when an approved element is no longer
@@ -136,7 +139,7 @@ def build_extract(
     part = folder / (EXTRACT_FILE + ".part")
     try:
         rows = write_extract(_sources(session, runtime, row), layout, row.pseudonym_key, part)
-        aggregate = feasibility_counts(session, runtime, row, threshold)
+        aggregate = feasibility_counts(session, runtime, row, threshold, secret)
         codebook = extract_codebook(layout, about, aggregate, now)
         text = json.dumps(codebook, ensure_ascii=False, indent=2) + "\n"
         (folder / (CODEBOOK_FILE + ".part")).write_text(text, encoding="utf-8")

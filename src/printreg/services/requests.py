@@ -327,12 +327,14 @@ class DataRequestService:
             return self._view(session, self._load(session, request_id))
 
     def feasibility(self, request_id: uuid.UUID) -> dict[str, Any]:
-        """Return the request's matching case counts by stratum, small counts suppressed."""
+        """Return the request's matching case counts by stratum, small counts suppressed and the
+        others perturbed (cell-key method)."""
         with self.platform.sessions() as session:
             row = self._load(session, request_id)
             runtime = self.platform.registry(row.registry_code)
             threshold = self.platform.settings.suppression_threshold
-            return feasibility_counts(session, runtime, row, threshold)
+            secret = self.platform.settings.record_key_secret()
+            return feasibility_counts(session, runtime, row, threshold, secret)
 
     # -- deciding -------------------------------------------------------------------------------
 
@@ -391,8 +393,9 @@ class DataRequestService:
             about = {"id": str(row.id), "title": row.title, "approved_at": _iso(row.decided_at),
                      "expires_at": _iso(expires)}  # fmt: skip
             threshold = self.platform.settings.suppression_threshold
+            secret = self.platform.settings.record_key_secret()
             built = build_extract(
-                session, runtime, row, self._folder(row.id), about, threshold, now
+                session, runtime, row, self._folder(row.id), about, threshold, now, secret
             )
             row.status = RequestStatus.EXTRACT_READY.value
             row.extract_rows, row.extract_bytes = built

@@ -231,11 +231,14 @@ def test_minimum_cases_and_facilities_in_the_dashboard(platform: Platform) -> No
     # FC's and FD's peers hold 6 + 3 plan-altered answers: fewer than 11, suppressed
     plan = item(dashboard, "plan_altered")
     assert plan["peers"] == {"status": "suppressed (small count)"}
-    assert item(dashboard, "assessed")["peers"]["n"] == 12
+    # the peers' 12 assessed-or-not cases are FD's 4 and FC's 8: 12 − 4 would give FC's count
+    assert item(dashboard, "assessed")["peers"] == {"status": "suppressed (small count)"}
 
 
 def test_registry_distribution_needs_min_facilities(stored: data.Stored, tmp_path: Path) -> None:
-    platform = stored.platform(tmp_path, min_cases=5, min_facilities=4)
+    # at the lowest suppression threshold, so that the registry proportion (whose other
+    # facilities' part is small at the default threshold) is released
+    platform = stored.platform(tmp_path, min_cases=5, min_facilities=4, suppression_threshold=2)
     try:
         dashboard = service(platform).facility_dashboard(REG, "FA")
     finally:
@@ -273,11 +276,10 @@ def test_facility_sees_own_counts_and_suppressed_registry_counts(platform: Platf
         "vascular": 2,
         "musculoskeletal": 3,
     }
-    assert {k: r["registry"] for k, r in organs.items()} == {
-        "cardiac": 23,
-        "vascular": None,
-        "musculoskeletal": None,
-    }
+    registry = {k: r["registry"] for k, r in organs.items()}
+    assert registry["vascular"] is None
+    assert registry["musculoskeletal"] is None
+    assert abs(registry["cardiac"] - 23) <= 2  # perturbed (cell key)
     assert organs["vascular"]["registry_share"] is None
     shown = [r["registry"] for mix in dashboard["mix"].values() for r in mix["rows"]]
     assert [n for n in shown if n is not None and 1 <= n < THRESHOLD] == []
@@ -313,15 +315,22 @@ def test_public_summary_tables_hold_no_small_count(platform: Platform) -> None:
     assert summary["facilities"] is None  # 4 facilities
     tables = {k: summary[k] for k in ("cases_by_stratum", "mix", "facilities")}
     assert _small(tables) == []
-    # the released counts are the true ones where shown
+    # the released counts are the true ones where shown, perturbed by at most 2 (cell key)
     mix = summary["mix"]["organ_system_mix"]
     truth = Counter(c.organ for c in CASES)
-    assert {r["category"]: r["count"] for r in mix["rows"]} == {
-        "cardiac": 23,
-        "vascular": None,
-        "musculoskeletal": None,
-    }
-    assert mix["total"] == sum(truth.values()) == 34
+    shown = {r["category"]: r["count"] for r in mix["rows"]}
+    assert shown.keys() == {"cardiac", "vascular", "musculoskeletal"}
+    assert shown["vascular"] is None
+    assert shown["musculoskeletal"] is None
+    assert abs(shown["cardiac"] - truth["cardiac"]) <= 2
+    assert sum(truth.values()) == 34
+    assert abs(mix["total"] - 34) <= 2
+    assert "perturbed" in summary["disclosure"]
+    # consistent: the cardiac cases publish the same count as the cross table's column total
+    table = summary["cases_by_stratum"]
+    cardiac = table["columns"]["codes"].index("cardiac")
+    assert table["cells"][-1][cardiac] == shown["cardiac"]
+    assert table["cells"][-1][-1] == mix["total"]
 
 
 def test_public_summary_holds_no_small_count_anywhere(platform: Platform) -> None:
@@ -349,7 +358,9 @@ def test_public_summary_table_is_safe_by_lp_audit(platform: Platform) -> None:
         [[math.nan if v is None else v for v in line] for line in table["cells"]], dtype=float
     )
     hidden = np.isnan(released)
-    assert (released[~hidden] == extended[~hidden]).all()
+    # shown counts are perturbed (cell key) by at most 2; zeros stay zeros
+    assert (np.abs(released[~hidden] - extended[~hidden]) <= 2).all()
+    assert ((released == 0) == (extended == 0))[~hidden].all()
     assert (extended[hidden] >= 1).all()  # zeros are shown
     assert (hidden | (extended == 0) | (extended >= THRESHOLD)).all()
     assert audit(truth, hidden) == []
@@ -542,7 +553,8 @@ def test_dashboard_follows_case_changes(own_copy: tuple[Platform, data.Loaded]) 
         cases.delete(REG, loaded.case_ids[case.local_id])
     assert analytics.facility_dashboard(REG, "FD")["cases"] == 0
     assert analytics.facility_dashboard(REG, "FA")["registry_facilities"] == 3
-    assert analytics.public_summary(REG)["mix"]["object_type_mix"]["total"] == len(CASES) + 1 - 4
+    released_total = analytics.public_summary(REG)["mix"]["object_type_mix"]["total"]
+    assert abs(released_total - (len(CASES) + 1 - 4)) <= 2  # perturbed (cell key)
 
 
 def test_snapshot_reloads_only_changed_facilities(

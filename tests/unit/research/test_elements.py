@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from printreg.dictionary import Definition, load_shipped
+from printreg.dictionary import Definition, IntegerElement, load_shipped
 from printreg.research import check_request, releasable_elements, withheld_reason
+from printreg.research.elements import age_paths, is_age
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +60,16 @@ def test_every_refused_element_and_stratum_is_reported(definition: Definition) -
 
 def test_an_empty_request_is_refused(definition: Definition) -> None:
     assert [i.rule for i in check_request(definition, [], {}).issues] == ["required"]
+
+
+def test_every_age_of_the_shipped_definitions_is_recognised() -> None:
+    for definition in load_shipped():
+        named = [
+            f"{g.name}.{e.name}" if g else e.name
+            for g, e in definition.walk()
+            if "age" in e.name.split("_") or "age" in e.label.lower().split()
+        ]
+        assert named, f"{definition.registry.code}: an age element was expected"
+        assert age_paths(definition) == named
+        others = [e for _, e in definition.walk() if not is_age(e)]
+        assert not [e.name for e in others if isinstance(e, IntegerElement) and "age" in e.name]

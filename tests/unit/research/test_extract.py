@@ -57,3 +57,29 @@ def test_the_extract_holds_what_was_approved(definition: Definition, tmp_path: P
 def test_an_element_that_may_not_leave_cannot_be_laid_out(definition: Definition) -> None:
     with pytest.raises(ValueError, match="indication_text"):
         ExtractLayout(definition, ["indication_text"])
+
+
+@pytest.mark.parametrize("registry", ["3dp", "gsae"])
+def test_ages_of_90_and_over_leave_only_as_90_or_older(registry: str, tmp_path: Path) -> None:
+    shipped = next(d for d in load_shipped() if d.registry.code == registry)
+    age = "patient_age_years"
+    layout = ExtractLayout(shipped, [age])
+    ages = [0.5, 17, 89, 89.99, 90, 91, 104, 120, None]
+    sources = [ExtractSource(1, {age: a}, {}) for a in ages]
+    if registry == "gsae":
+        sources = [ExtractSource(1, {age: int(a)}, {}) for a in ages if a is not None]
+    path = tmp_path / "ages.parquet"
+    write_extract(sources, layout, b"k" * 32, path)
+    rows = pq.read_table(path).to_pylist()
+    released = [r[age] for r in rows]
+    flags = [r[f"{age}_90_or_older"] for r in rows]
+    assert not [a for a in released if a is not None and a >= 90]
+    expected_old = [a is not None and a >= 90 for a in (s.record[age] for s in sources)]
+    assert [f is True for f in flags] == expected_old
+    assert [a for a in released if a is not None] == [
+        s.record[age] for s in sources if s.record[age] is not None and s.record[age] < 90
+    ]
+    book = extract_codebook(layout, {"id": "r"}, None, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    described = {c["column"]: c for c in book["columns"]}
+    assert described[age]["top_coded"]["flag"] == f"{age}_90_or_older"
+    assert "90 or older" in book["deidentification"]["ages"]
