@@ -9,7 +9,6 @@ them. Time is moved with ``Platform.clock``.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -31,23 +30,10 @@ from tests.functional.api.conftest import (
     VIEWER,
     post_login,
 )
+from tests.support.clock import Clock
 
 WRONG = "not-the-password-at-all"
 ATTACKER, OWNER, PROXY = "203.0.113.5", "198.51.100.7", "10.0.0.1"
-START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture
