@@ -76,6 +76,7 @@ def test_a_wrong_confirmation_code_keeps_the_same_pending_secret(
                                                "code": pyotp.TOTP(secret).at(clock.now)})  # fmt: skip
     assert right.status_code == 200
     assert 'id="recovery-codes"' in right.text
+    assert right.headers["cache-control"] == "no-store"
 
 
 def test_new_recovery_codes_replace_the_old_ones(

@@ -35,7 +35,7 @@ def _page(
     status = service.status(page.actor)
     if enrolment is None and status.pending and codes is None:
         enrolment = service.pending(page.actor)
-    return page.render(
+    response = page.render(
         "second_factor.html",
         status_code=status_code,
         place=None,
@@ -46,6 +46,9 @@ def _page(
         notice=notice,
         path=ENROL_PATH,
     )
+    # The page may show a secret or recovery codes: never keep it in any cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _refused(page: PageContext, exc: RegistryError) -> Response:
