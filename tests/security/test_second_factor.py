@@ -30,6 +30,7 @@ from printreg.web.deps import SESSION_COOKIE
 from tests.functional.api.conftest import (
     DATA_MANAGER,
     REGISTRY_ADMIN,
+    RESEARCHER,
     SPONSOR,
     UserClient,
     post_login,
@@ -230,7 +231,13 @@ def test_a_registry_administrator_must_enrol_before_any_page_or_api(
     platform.clock = clock
     with TestClient(app) as http:
         _registry_admin_must_enrol(_sign_in(http, platform, REGISTRY_ADMIN), clock)
-    # People without a registry-level role are not asked (sponsors see aggregates only).
+    # Researchers and committee members too; people without a registry-level role are not
+    # asked (sponsors see aggregates only).
+    for email in (RESEARCHER, "committee.1@demo.printreg.org"):
+        with TestClient(app) as http:
+            person = _sign_in(http, platform, email)
+            assert person.get("/api/v1/users/me").status_code == 403, email
+            assert person.get("/", follow_redirects=False).headers["location"] == ENROL, email
     for email in (DATA_MANAGER, SPONSOR):
         with TestClient(app) as http:
             person = _sign_in(http, platform, email)
