@@ -179,7 +179,8 @@ def test_wrong_codes_are_throttled_like_wrong_passwords(
         assert code_step(owner, page, right).status_code == 303
 
 
-def test_the_half_signed_in_step_cannot_be_forged(
+def test_the_half_signed_in_step_cannot_be_forged_or_carried_elsewhere(
+    app: FastAPI,
     dm: UserClient,
     new_client: Callable[[], TestClient],
     clock: Clock,
@@ -195,6 +196,14 @@ def test_the_half_signed_in_step_cannot_be_forged(
         "printreg_signin_step", forged.dumps({"user": dm_id(api_platform)}), path="/login"
     )
     refused = code_step(http, page, code(secret, clock))
+    assert refused.status_code == 401
+    assert SESSION_COOKIE not in http.cookies
+    # A genuine step cookie carried to another address is worth nothing either.
+    with TestClient(app, client=("198.51.100.7", 1)) as owner:
+        password_step(owner, DATA_MANAGER)
+        stolen = owner.cookies["printreg_signin_step"]
+    http.cookies.set("printreg_signin_step", stolen, path="/login")
+    refused = code_step(http, refused, code(secret, clock))
     assert refused.status_code == 401
     assert SESSION_COOKIE not in http.cookies
 

@@ -207,13 +207,12 @@ class SecondFactorService:
             row = session.get(SecondFactor, user.id)
             if row is None or row.confirmed_at is None:
                 raise Conflict("you have no second factor")
-            codes = self._new_recovery_codes(session, user.id) if self._use_code(
-                session, row, code, now
-            ) else None  # fmt: skip
-            if codes is None:
-                self.throttle.failed(session, keys, now)
-            else:
+            codes: list[str] | None = None
+            if self._use_code(session, row, code, now):
+                codes = self._new_recovery_codes(session, user.id)
                 audit(session, actor, "recovery_codes", "user", str(user.id))
+            else:
+                self.throttle.failed(session, keys, now)
         if codes is None:
             raise LoginFailed(WRONG_CODE)
         return codes

@@ -26,7 +26,7 @@ from printreg.web.pages.common import (
 router = APIRouter(include_in_schema=False)
 
 # The half-signed-in state between the password and the code: a signed, short-lived cookie
-# naming the person, not a session (it opens nothing but the code form).
+# naming the person and the client address, not a session (it opens nothing but the code form).
 STEP_COOKIE = "printreg_signin_step"
 STEP_SECONDS = 300
 STEP_EXPIRED = "the sign-in took too long: sign in again"
@@ -132,7 +132,7 @@ def login(
     response = _form_page(request, "login_code.html", next_url=_safe_next(next_url))
     response.set_cookie(
         STEP_COOKIE,
-        _step_signer(platform).dumps({"user": user.id}),
+        _step_signer(platform).dumps({"user": user.id, "address": address}),
         httponly=True,
         samesite="strict",
         secure=_secure(platform),
@@ -142,8 +142,9 @@ def login(
     return response
 
 
-def _step_user(request: Request, platform: Platform) -> int | None:
-    """Return the person of a valid, unexpired half-signed-in cookie; None otherwise."""
+def _step_user(request: Request, platform: Platform, address: str) -> int | None:
+    """Return the person of a valid, unexpired half-signed-in cookie given to this client
+    address; None otherwise (a cookie carried elsewhere is worth nothing)."""
     cookie = request.cookies.get(STEP_COOKIE)
     if not cookie:
         return None
@@ -151,7 +152,9 @@ def _step_user(request: Request, platform: Platform) -> int | None:
         value = _step_signer(platform).loads(cookie, max_age=STEP_SECONDS)
     except BadSignature:
         return None
-    user = value.get("user") if isinstance(value, dict) else None
+    if not isinstance(value, dict) or value.get("address") != address:
+        return None
+    user = value.get("user")
     return user if isinstance(user, int) else None
 
 
@@ -165,10 +168,10 @@ def login_code(
 ) -> Response:
     """Second step of a sign-in: a code from the app, or a recovery code."""
     _require_pre_csrf(request, csrf_token)
-    user_id = _step_user(request, platform)
+    address = client_address(request, platform.settings)
+    user_id = _step_user(request, platform, address)
     if user_id is None:
         return _login_page(request, STEP_EXPIRED, status=401)
-    address = client_address(request, platform.settings)
     try:
         SecondFactorService(platform).complete_sign_in(user_id, code, address)
     except SignInThrottled as exc:
