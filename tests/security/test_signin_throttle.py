@@ -216,3 +216,20 @@ def test_forwarded_for_is_believed_only_from_a_trusted_proxy(
             assert post_login(spoofer, VIEWER, WRONG).status_code == 401
         spoofer.headers["X-Forwarded-For"] = "198.18.0.200"
         assert post_login(spoofer, VIEWER, DEMO_PASSWORD).status_code == 429
+
+
+def test_the_sign_in_form_cookie_is_secure_in_production(
+    settings: Settings, api_platform: Platform
+) -> None:
+    del api_platform  # the demo accounts exist
+    production = Settings(**{**settings.model_dump(), "environment": "production",
+                             "secret_key": "s" * 40, "dicom_uid_salt": "u" * 32})  # fmt: skip
+    platform = Platform.from_settings(production)
+    try:
+        with TestClient(create_app(production, platform)) as http:
+            cookies = http.get("/login").headers.get_list("set-cookie")
+    finally:
+        platform.close()
+    assert cookies
+    for cookie in cookies:
+        assert "secure" in [a.strip().lower() for a in cookie.split(";")], cookie

@@ -14,7 +14,13 @@ from printreg.services.platform import Platform
 from printreg.services.second_factor import SecondFactorService
 from printreg.services.signin_throttle import SignInThrottled
 from printreg.web.client import client_address
-from printreg.web.deps import SESSION_COOKIE, PlatformDep, session_secret, signer
+from printreg.web.deps import (
+    SESSION_COOKIE,
+    PlatformDep,
+    get_platform,
+    session_secret,
+    signer,
+)
 from printreg.web.pages.common import (
     PRE_CSRF_COOKIE,
     TEMPLATES,
@@ -59,7 +65,8 @@ def _form_page(
     )
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
-    response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
+    response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600,
+                        secure=_secure(get_platform(request)))  # fmt: skip
     return response
 
 
