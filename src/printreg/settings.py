@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused in production
@@ -41,13 +42,41 @@ class Settings(BaseSettings):
         default=5,
         ge=1,
         le=100,
-        description="Failed sign-ins in a row before the account backs off.",
+        description="Failed sign-ins of one account from one client address before that pair "
+        "waits lockout_minutes (other addresses are not affected); also the failures from one "
+        "address after which its attempts are slowed.",
     )
     lockout_minutes: int = Field(
         default=15,
         ge=1,
         le=1440,
-        description="Minutes an account is locked after too many failures.",
+        description="Minutes a throttled client address or (account, address) pair waits; "
+        "failures older than this are forgotten.",
+    )
+    signin_address_failures: int = Field(
+        default=20,
+        ge=2,
+        le=10_000,
+        description="Failed sign-ins from one client address (any accounts) before that address "
+        "is refused for lockout_minutes.",
+    )
+    signin_account_failures: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Failed sign-ins of one account (all addresses) after which each address "
+        "that already failed on it waits a growing back-off; addresses without failures on it "
+        "are never slowed.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated IP addresses or networks of reverse proxies whose "
+        "X-Forwarded-For header gives the client address; empty trusts none.",
+    )
+    require_second_factor_for_registry_roles: bool = Field(
+        default=False,
+        description="Make registry administrators, committee members and researchers enrol a "
+        "TOTP second factor before any other page or API call (turn on in production).",
     )
     token_max_days: int = Field(
         default=365, ge=1, le=3650, description="Longest lifetime an API token may be given."
@@ -152,6 +181,25 @@ class Settings(BaseSettings):
         le=3650,
         description="Days an approved research extract can be downloaded before it is deleted.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"trusted_proxies: {part!r} is not an IP address or network"
+                ) from exc
+        return value
+
+    def proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """Return the trusted proxies as networks (empty when none is trusted)."""
+        return [
+            ipaddress.ip_network(part, strict=False)
+            for part in filter(None, (p.strip() for p in self.trusted_proxies.split(",")))
+        ]
 
     def dicom_uid_key(self) -> bytes:
         """Return the key that hashes DICOM UIDs: the salt, or one derived from the secret key."""

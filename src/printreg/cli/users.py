@@ -126,3 +126,24 @@ def user_show(email: EmailArg, as_json: JsonOpt = False) -> None:
         _show(info, as_json)
 
     run(body, as_json=as_json)
+
+
+@user_app.command("reset-2fa")
+def user_reset_2fa(email: EmailArg, as_json: JsonOpt = False) -> None:
+    """Remove a person's second factor and recovery codes, after a lost device.
+
+    They then sign in with their password and, if their roles require it, set up a new one."""
+
+    def body() -> None:
+        from printreg.services.second_factor import SecondFactorService  # noqa: PLC0415 - pyotp only here
+
+        with platform() as p:
+            had = SecondFactorService(p).reset(operator(), email)
+        if as_json:
+            print_json({"email": email.strip().lower(), "had_second_factor": had})
+        elif had:
+            console.print(f"Second factor of {email} removed.")
+        else:
+            console.print(f"{email} had no second factor; nothing to remove.")
+
+    run(body, as_json=as_json)

@@ -1,7 +1,8 @@
 """People, sign-in, sessions and API tokens.
 
-Passwords are argon2id hashes. A run of failed sign-ins locks the account for a while (the
-same answer whether or not the e-mail exists). Browser sessions and API tokens are random
+Passwords are argon2id hashes. Failed sign-ins are throttled per client address and per
+(account, address) pair, never by locking the account itself (``services.signin_throttle``; the
+same answer whether or not the e-mail exists); a second factor is ``services.second_factor``. Browser sessions and API tokens are random
 secrets of which only a SHA-256 hash is stored; a token is shown once, belongs to one facility,
 carries scopes and an expiry, can be revoked, and records its last use.
 
@@ -26,12 +27,14 @@ from printreg.domain.facility import RegistryRoleName, Role, Scope
 from printreg.services.actor import Actor
 from printreg.services.audit import audit
 from printreg.services.platform import Platform
+from printreg.services.signin_throttle import LOCAL, SignInThrottle
 from printreg.storage.platform import (
     ApiToken,
     Facility,
     Membership,
     Registry,
     RegistryRole,
+    SecondFactor,
     User,
     WebSession,
     utcnow,
@@ -42,6 +45,9 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _DUMMY_HASH = _HASHER.hash("timing-equaliser-for-unknown-accounts")
 TOKEN_PREFIX = "prt_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
 MIN_PASSWORD = 12
+
+
+WRONG_CREDENTIALS = "the e-mail address or password is not right"
 
 
 class LoginFailed(RegistryError):  # noqa: N818 - reads as the condition it names
@@ -274,44 +280,38 @@ class AccountService:
 
     # -- sign-in and sessions -------------------------------------------------------------------
 
-    def authenticate(self, email: str, password: str) -> UserInfo:
-        """Return the person for a correct e-mail and password; LoginFailed otherwise.
+    def authenticate(self, email: str, password: str, address: str = LOCAL) -> UserInfo:
+        """Return the person for a correct e-mail and password tried from a client address;
+        LoginFailed otherwise, SignInThrottled while the address or the (account, address)
+        pair must wait (``services.signin_throttle``).
 
-        Every refusal has the same message, so that neither a wrong address nor a locked
-        account can be told apart from a wrong password. Failures are counted and committed
-        before the refusal is raised.
+        Every refusal has the same message whether or not the e-mail exists, and an unknown
+        address costs the same hashing time. Failures are counted and committed before the
+        refusal is raised. A person with a second factor is only half signed in: the pages ask
+        for the code next (``SecondFactorService.complete_sign_in``), and the pair's failures
+        are cleared only then.
         """
-        now = utcnow()
+        now = self.platform.clock()
+        throttle = SignInThrottle(self.settings)
+        keys = throttle.keys(email, address)
         with self.platform.sessions() as session, session.begin():
+            throttle.check(session, keys, now)
             user = session.scalar(select(User).where(User.email == email.strip().lower()))
             if user is None or user.password_hash is None or not user.active:
                 _check(_DUMMY_HASH, password)
                 info = None
+            elif _check(user.password_hash, password):
+                if not has_second_factor(session, user.id):
+                    throttle.succeeded(session, keys)
+                info = self._info(session, user)
             else:
-                locked = _aware(user.locked_until)
-                right = _check(user.password_hash, password)
-                if locked is not None and locked > now:
-                    info = None
-                elif right:
-                    user.failed_logins = 0
-                    user.locked_until = None
-                    info = self._info(session, user)
-                else:
-                    user.failed_logins += 1
-                    if user.failed_logins >= self.settings.login_failures_before_lockout:
-                        user.locked_until = now + dt.timedelta(
-                            minutes=self.settings.lockout_minutes
-                        )
-                        user.failed_logins = 0
-                    audit(session, Actor(name=f"login:{user.email}"), "login_failed", "user",
-                          str(user.id))  # fmt: skip
-                    info = None
+                audit(session, Actor(name=f"login:{user.email}"), "login_failed", "user",
+                      str(user.id))  # fmt: skip
+                info = None
+            if info is None:
+                throttle.failed(session, keys, now)
         if info is None:
-            raise LoginFailed(
-                "the e-mail address or password is not right, or the account is locked for "
-                f"{self.settings.lockout_minutes} minutes after {self.settings.login_failures_before_lockout} "
-                "failed sign-ins in a row"
-            )
+            raise LoginFailed(WRONG_CREDENTIALS)
         return info
 
     def start_session(self, user_id: int) -> tuple[str, str]:
@@ -463,6 +463,24 @@ class AccountService:
             }
             return Actor(name=f"{person.name} (token {token.id})", user_id=person.user_id,
                          memberships=reach, scopes=frozenset(token.scopes))  # fmt: skip
+
+
+def has_second_factor(session: Session, user_id: int) -> bool:
+    """Return whether the person has a confirmed second factor (pending enrolments do not count)."""
+    found = session.scalar(
+        select(SecondFactor.user_id).where(
+            SecondFactor.user_id == user_id, SecondFactor.confirmed_at.is_not(None)
+        )
+    )
+    return found is not None
+
+
+def password_matches(hashed: str | None, password: str) -> bool:
+    """Return whether a password matches its stored hash (False when there is none)."""
+    if hashed is None:
+        _check(_DUMMY_HASH, password)
+        return False
+    return _check(hashed, password)
 
 
 def _check(hashed: str, password: str) -> bool:

@@ -132,8 +132,43 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignInCounter(Base):
+    """Failed sign-ins counted for one key: a client address, an (account, address) pair or an
+    account (``services.signin_throttle``). The key is an HMAC of the address or e-mail, never
+    the value itself; rows are forgotten once their failures are older than the window."""
+
+    __tablename__ = "signin_counters"
+
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SecondFactor(Base):
+    """A person's TOTP second factor: the sealed secret, pending until ``confirmed_at``, and the
+    last time step used (a code is never accepted twice)."""
+
+    __tablename__ = "second_factors"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    secret_sealed: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code of a person's second factor; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Membership(Base):

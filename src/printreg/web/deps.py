@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from printreg.domain.errors import Forbidden
 from printreg.services.accounts import AccountService
 from printreg.services.actor import Actor
 from printreg.services.platform import Platform
+from printreg.services.second_factor import SecondFactorService
 from printreg.web.errors import Unauthenticated
 
 SESSION_COOKIE = "printreg_session"
@@ -61,7 +63,9 @@ def api_actor(
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER, include_in_schema=False)] = None,
 ) -> Actor:
-    """Return who is calling the API: a bearer token, or a session (with CSRF on writes)."""
+    """Return who is calling the API: a bearer token, or a session (with CSRF on writes).
+
+    Forbidden for a person whose roles require a second factor they have not set up yet."""
     if authorization:
         scheme, _, secret = authorization.partition(" ")
         actor = (
@@ -71,13 +75,23 @@ def api_actor(
         )
         if actor is None:
             raise Unauthenticated("the API token is unknown, expired or revoked")
-        return actor
+        return _enrolled(platform, actor)
     found = session_actor(request, platform)
     if found is None:
         raise Unauthenticated("sign in, or send 'Authorization: Bearer <API token>'")
     actor, csrf = found
     if request.method in UNSAFE and not hmac.compare_digest(x_csrf_token or "", csrf):
         raise Unauthenticated(f"a signed-in browser must send its {CSRF_HEADER} header on changes")
+    return _enrolled(platform, actor)
+
+
+def _enrolled(platform: Platform, actor: Actor) -> Actor:
+    """Return the actor unless their roles require a second factor they lack (Forbidden)."""
+    if SecondFactorService(platform).required(actor.user_id):
+        raise Forbidden(
+            "your registry roles require a second factor: set one up on the Account page "
+            "(/account/second-factor) first"
+        )
     return actor
 
 

@@ -18,6 +18,7 @@ from printreg.domain.errors import (
 from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
 from printreg.ingest.mesh import MeshError
 from printreg.services.accounts import LoginFailed
+from printreg.services.signin_throttle import SignInThrottled
 
 STATUS: dict[type[Exception], int] = {
     ValidationFailed: 422,
@@ -27,6 +28,7 @@ STATUS: dict[type[Exception], int] = {
     Conflict: 409,
     Gone: 410,
     LoginFailed: 401,
+    SignInThrottled: 429,
     DefinitionError: 422,
     DicomError: 422,  # DicomIdentifiersFound too: the tags are listed, never their values
     MeshError: 422,
@@ -65,6 +67,8 @@ async def _handle(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DicomIdentifiersFound):
         body["issues"] = [f.label for f in exc.findings]
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    if isinstance(exc, SignInThrottled):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(body, status_code=status_of(exc), headers=headers)
 
 

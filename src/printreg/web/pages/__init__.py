@@ -19,8 +19,14 @@ from printreg.web.pages import (
     imports,
     reports,
     requests,
+    second_factor,
 )
-from printreg.web.pages.common import CsrfRejected, SignInRequired
+from printreg.web.pages.common import (
+    ENROL_PATH,
+    CsrfRejected,
+    SecondFactorMissing,
+    SignInRequired,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
@@ -31,6 +37,7 @@ router.include_router(files.router)
 router.include_router(facility.router)
 router.include_router(governance.router)
 router.include_router(account.router)
+router.include_router(second_factor.router)
 router.include_router(imports.router)
 router.include_router(reports.router)
 router.include_router(requests.router)
@@ -53,5 +60,10 @@ def install(app: FastAPI) -> None:
             status_code=403,
         )
 
+    async def to_enrolment(request: Request, exc: Exception) -> Response:
+        del request, exc
+        return RedirectResponse(ENROL_PATH, status_code=303)
+
     app.add_exception_handler(SignInRequired, to_login)
+    app.add_exception_handler(SecondFactorMissing, to_enrolment)
     app.add_exception_handler(CsrfRejected, refuse)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from printreg.domain.errors import RegistryError
 from printreg.domain.facility import Scope
 from printreg.services.accounts import AccountService
+from printreg.services.second_factor import SecondFactorService
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Page, PageContext
 from printreg.web.pages.home import error_page, place_of
@@ -40,6 +41,7 @@ def _account_page(
     try:
         place = place_of(page)
         tokens = AccountService(page.platform).tokens(page.actor)
+        second = SecondFactorService(page.platform).status(page.actor)
     except RegistryError as exc:
         return error_page(page, exc)
     settings = page.platform.settings
@@ -48,6 +50,7 @@ def _account_page(
         status_code=status_code,
         place=place,
         tokens=tokens,
+        second_factor=second,
         scopes=[(str(s), label, scope_id(s)) for s, label in SCOPE_LABELS.items()],
         token_facilities=place.member_of,
         max_days=settings.token_max_days,

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from printreg.domain.errors import RegistryError, ValidationFailed
 from printreg.services.actor import Actor
 from printreg.services.platform import Platform
+from printreg.services.second_factor import SecondFactorService
 from printreg.web.deps import PlatformDep, session_actor
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
@@ -38,6 +39,14 @@ class CsrfRejected(Exception):  # noqa: N818
     """A form post came without the right CSRF token."""
 
 
+class SecondFactorMissing(Exception):  # noqa: N818 - control flow: the handler redirects
+    """The person's roles require a second factor they have not set up yet: every page but
+    the enrolment pages and sign-out redirects to them."""
+
+
+ENROL_PATH = "/account/second-factor"
+
+
 class PageContext:
     """The signed-in person and their CSRF token, for a page."""
 
@@ -57,12 +66,13 @@ class PageContext:
         )
 
 
-async def page_context(request: Request, platform: PlatformDep) -> PageContext:
-    """Return the page context; redirect to sign-in when nobody is; check CSRF on posts."""
+async def _context(request: Request, platform: Platform, *, enrolling: bool) -> PageContext:
     found = session_actor(request, platform)
     if found is None:
         raise SignInRequired
     actor, csrf = found
+    if not enrolling and SecondFactorService(platform).required(actor.user_id):
+        raise SecondFactorMissing
     if request.method == "POST":
         form = await request.form()
         sent = form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
@@ -71,7 +81,20 @@ async def page_context(request: Request, platform: PlatformDep) -> PageContext:
     return PageContext(request, platform, actor, csrf)
 
 
+async def page_context(request: Request, platform: PlatformDep) -> PageContext:
+    """Return the page context; redirect to sign-in when nobody is, and to the enrolment page
+    when the person's roles require a second factor they lack; check CSRF on posts."""
+    return await _context(request, platform, enrolling=False)
+
+
+async def enrol_page_context(request: Request, platform: PlatformDep) -> PageContext:
+    """Return the page context of the second-factor pages and sign-out, which a person who
+    must still enrol may reach."""
+    return await _context(request, platform, enrolling=True)
+
+
 Page = Annotated[PageContext, Depends(page_context)]
+EnrolPage = Annotated[PageContext, Depends(enrol_page_context)]
 
 
 async def upload_page_context(request: Request, platform: PlatformDep) -> PageContext:
@@ -84,6 +107,8 @@ async def upload_page_context(request: Request, platform: PlatformDep) -> PageCo
     if found is None:
         raise SignInRequired
     actor, csrf = found
+    if SecondFactorService(platform).required(actor.user_id):
+        raise SecondFactorMissing
     return PageContext(request, platform, actor, csrf)
 
 
