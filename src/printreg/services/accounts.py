@@ -159,8 +159,13 @@ class AccountService:
                 actor.require_role_grant(registry, facility_ids[code])
             for registry_code in registry_roles or {}:  # only that registry's administrators
                 actor.require_registry_admin(registry_code)
-            if session.scalar(select(User.id).where(User.email == email)) is not None:
+            if not (wanted or registry_roles or actor.is_platform_admin):
+                raise Conflict("give the person a role at one of your facilities")
+            existing = session.scalar(select(User).where(User.email == email))
+            if existing is not None and self._sees(session, actor, existing.id):
                 raise Conflict("a person with this e-mail address already exists")
+            if existing is not None:
+                return self._join(session, actor, existing, wanted, facility_ids, registry_ids)
             if password_hash is None and password:
                 password_hash = _HASHER.hash(password)
             user = User(email=email, display_name=display_name, password_hash=password_hash)
@@ -179,7 +184,51 @@ class AccountService:
             audit(session, actor, "create", "user", str(user.id),
                   after={"email": email, "memberships": info.memberships,
                          "registry_roles": info.registry_roles})  # fmt: skip
-            return info
+            return _shown(actor, info, facility_ids)
+
+    def _join(
+        self,
+        session: Session,
+        actor: Actor,
+        user: User,
+        wanted: list[tuple[str, str, Role]],
+        facility_ids: Mapping[str, int],
+        registry_ids: Mapping[str, int],
+    ) -> UserInfo:
+        """Give an existing account that the actor may not see the roles asked for, and answer
+        as for a new person: name, password and other roles stay as they are and are not shown
+        (docs/security.md, "Adding a person")."""
+        for registry, code, role in wanted:
+            # Unseen means no role at a facility the actor manages: there is none to replace.
+            session.add(Membership(user_id=user.id, facility_id=facility_ids[code],
+                                   registry_id=registry_ids[registry], role=role.value))  # fmt: skip
+            audit(session, actor, "membership", "user", str(user.id), registry_code=registry,
+                  facility_id=facility_ids[code], before={"role": None},
+                  after={"role": role.value})  # fmt: skip
+        session.flush()
+        return _shown(actor, self._info(session, user), facility_ids)
+
+    def _sees(self, session: Session, actor: Actor, user_id: int) -> bool:
+        """Return whether the actor may see a person: themselves, everyone for registry
+        administrators, else people with a role at a facility the actor manages."""
+        if actor.user_id == user_id or actor.is_platform_admin:
+            return True
+        facilities = session.scalars(
+            select(Membership.facility_id).where(Membership.user_id == user_id)
+        )
+        return any(actor.may_manage_facility(f) for f in facilities)
+
+    def _visible(self, session: Session, actor: Actor, user_id: int) -> User:
+        """Return a person the actor may see; NotFound, the same for a person who does not
+        exist and one who is not theirs to see."""
+        user = session.get(User, user_id)
+        if user is None or not self._sees(session, actor, user_id):
+            raise NotFound.no_such("person")
+        return user
+
+    def _shown_to(self, session: Session, actor: Actor, info: UserInfo) -> UserInfo:
+        """Return a visible person as the actor may see them (``_shown``)."""
+        return _shown(actor, info, dict(session.execute(select(Facility.code, Facility.id)).all()))
 
     def _facility_ids(self, session: Session, codes: list[str]) -> dict[str, int]:
         return _ids_by_code(session, Facility, "facility", codes)
@@ -200,9 +249,7 @@ class AccountService:
             facility_id = self._facility_ids(session, [facility_code])[facility_code]
             actor.require_role_grant(registry_code, facility_id)
             registry_id = self._registry_ids(session, [registry_code])[registry_code]
-            user = session.get(User, user_id)
-            if user is None:
-                raise NotFound("no such person")
+            user = self._visible(session, actor, user_id)  # as GET /users/{id}: nothing changes
             current = session.get(Membership, (user_id, facility_id, registry_id))
             before = {"role": current.role if current else None}
             if current is not None:
@@ -215,7 +262,11 @@ class AccountService:
                   registry_code=registry_code, facility_id=facility_id,
                   before=before, after={"role": role.value if role else None})  # fmt: skip
             session.flush()
-            return self._info(session, user)
+            if not self._sees(session, actor, user_id):
+                # The caller removed the last role by which they saw the person: say what
+                # changed at this facility, nothing else about them.
+                return UserInfo(user.id, user.email, user.display_name, user.active, {}, {})
+            return self._shown_to(session, actor, self._info(session, user))
 
     def set_registry_role(
         self, actor: Actor, user_id: int, registry_code: str, role: RegistryRoleName
@@ -226,7 +277,7 @@ class AccountService:
             registry_id = self._registry_ids(session, [registry_code])[registry_code]
             user = session.get(User, user_id)
             if user is None:
-                raise NotFound("no such person")
+                raise NotFound.no_such("person")
             wanted = RegistryRoleName(role).value
             if session.get(RegistryRole, (user_id, registry_id, wanted)) is None:
                 session.add(RegistryRole(user_id=user_id, registry_id=registry_id, role=wanted))
@@ -246,23 +297,14 @@ class AccountService:
                     select(Membership.user_id).where(Membership.facility_id == facility_id)
                 )).order_by(User.email)
             ).all()  # fmt: skip
-            return [self._info(session, u) for u in users]
+            return [self._shown_to(session, actor, self._info(session, u)) for u in users]
 
     def get_user(self, actor: Actor, user_id: int) -> UserInfo:
-        """Return a person the actor may see: themselves, or someone at a facility they manage."""
+        """Return a person the actor may see (themselves, or someone at a facility they manage)
+        as ``_shown`` lets them; NotFound alike for an unknown id and someone else's person."""
         with self.platform.sessions() as session:
-            user = session.get(User, user_id)
-            if user is None:
-                raise NotFound("no such person")
-            info = self._info(session, user)
-            if actor.user_id == user_id or actor.is_platform_admin:
-                return info
-            codes = self._facility_ids(
-                session, sorted({code for roles in info.memberships.values() for code in roles})
-            )
-            if not any(actor.may_manage_facility(fid) for fid in codes.values()):
-                raise NotFound("no such person")
-            return info
+            user = self._visible(session, actor, user_id)
+            return self._shown_to(session, actor, self._info(session, user))
 
     def user_by_email(self, actor: Actor, email: str) -> UserInfo:
         """Return a person the actor may see by e-mail address; NotFound otherwise."""
@@ -348,7 +390,7 @@ class AccountService:
         with self.platform.sessions() as session:
             actor = self._actor(session, user_id)
         if actor is None:
-            raise NotFound("no such person")
+            raise NotFound.no_such("person")
         return actor
 
     def _actor(self, session: Session, user_id: int) -> Actor | None:
@@ -398,7 +440,7 @@ class AccountService:
         with self.platform.sessions() as session, session.begin():
             facility_id = self._facility_ids(session, [facility_code])[facility_code]
             if not actor.belongs_to(facility_id):
-                raise NotFound("no such facility")
+                raise NotFound.no_such("facility")
             now = utcnow()
             token = ApiToken(user_id=actor.user_id, facility_id=facility_id, name=name.strip(),
                              token_hash=digest(secret), scopes=wanted, created_at=now,
@@ -430,7 +472,7 @@ class AccountService:
         with self.platform.sessions() as session, session.begin():
             token = session.get(ApiToken, token_id)
             if token is None or token.user_id != actor.user_id or actor.scopes is not None:
-                raise NotFound("no such token")
+                raise NotFound.no_such("token")
             if token.revoked_at is None:
                 token.revoked_at = utcnow()
                 audit(session, actor, "revoke", "api_token", str(token.id),
@@ -465,6 +507,21 @@ class AccountService:
                          memberships=reach, scopes=frozenset(token.scopes))  # fmt: skip
 
 
+def _shown(actor: Actor, info: UserInfo, facility_ids: Mapping[str, int]) -> UserInfo:
+    """Return a person as the actor may see them: all of it to themselves and to registry
+    administrators; to a facility administrator, only their roles at the facilities that
+    administrator manages (not where else they work, nor their registry roles)."""
+    if actor.user_id == info.id or actor.is_platform_admin:
+        return info
+    memberships = {
+        registry: {code: role for code, role in roles.items()
+                   if code in facility_ids and actor.may_manage_facility(facility_ids[code])}
+        for registry, roles in info.memberships.items()
+    }  # fmt: skip
+    kept = {registry: roles for registry, roles in memberships.items() if roles}
+    return UserInfo(info.id, info.email, info.display_name, info.active, kept, {})
+
+
 def _check(hashed: str, password: str) -> bool:
     try:
         return _HASHER.verify(hashed, password)
@@ -480,5 +537,5 @@ def _ids_by_code(
     found = dict(session.execute(select(model.code, model.id).where(model.code.in_(codes))).all())
     missing = [c for c in codes if c not in found]
     if missing:
-        raise NotFound(f"no {noun} with code {missing[0]!r}")
+        raise NotFound.no_such(noun)
     return found
