@@ -19,7 +19,7 @@ import difflib
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from printreg.domain.facility import Role
+from printreg.services.accounts import AccountService
 from printreg.services.actor import Actor
 from printreg.services.cases import CaseService
 from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
@@ -55,6 +57,7 @@ from tests.functional.api.conftest import (
     OTHER,
     OTHER_SITE,
     REG,
+    REGISTRY_ADMIN,
     RESEARCHER,
     UserClient,
     post_login,
@@ -386,3 +389,173 @@ def test_every_identifier_route_is_probed() -> None:
     assert ("/api/v1/registries/{registry}/cases", "?facility") in probed
     assert ("/api/v1/users", "body") in probed
     assert len(CELLS) >= 2 * 60
+
+
+# -- people: the role change and the creation follow GET /users/{id} ----------------------------
+
+
+def _id_of(platform: Platform, email: str) -> int:
+    with platform.sessions() as session:
+        found = session.scalar(select(User.id).where(User.email == email))
+    assert found is not None
+    return found
+
+
+def _roles(platform: Platform, email: str) -> list[tuple[int, int, str]]:
+    """Return (facility id, registry id, role) of every membership the person holds."""
+    with platform.sessions() as session:
+        return sorted(
+            (m.facility_id, m.registry_id, m.role)
+            for m in session.scalars(
+                select(Membership).where(Membership.user_id == _id_of(platform, email))
+            )
+        )
+
+
+ROLE_CHANGES = [{"role": "viewer"}, {"role": "facility_admin"}, {"role": None}]
+
+
+@pytest.mark.parametrize("body", ROLE_CHANGES, ids=["viewer", "facility_admin", "remove"])
+@pytest.mark.parametrize("target", [OTHER_SITE, RESEARCHER, REGISTRY_ADMIN])
+def test_a_role_change_answers_like_get_for_a_person_out_of_sight(
+    client_for: Callable[[str], UserClient], api_platform: Platform, target: str,
+    body: dict[str, Any]
+) -> None:  # fmt: skip
+    """F0001's facility administrator may not see people of other facilities nor registry-only
+    people: the role change answers the 404 of GET /users/{id}, byte for byte, and changes
+    nothing, whatever role it asks for."""
+    admin = client_for(FACILITY_ADMIN)
+    person = _id_of(api_platform, target)
+    before = _roles(api_platform, target)
+    seen = admin.get(f"/api/v1/users/{person}")
+    changed = admin.put(f"/api/v1/users/{person}/memberships/{REG}/{HOME}", json=body)
+    nobody = admin.put(f"/api/v1/users/999999/memberships/{REG}/{HOME}", json=body)
+    assert seen.status_code == changed.status_code == nobody.status_code == 404
+    assert seen.content == changed.content == nobody.content == b'{"detail":"no such person"}'
+    assert target.encode() not in changed.content
+    assert _roles(api_platform, target) == before
+
+
+def test_a_role_change_shows_only_what_get_shows(
+    client_for: Callable[[str], UserClient], api_platform: Platform
+) -> None:
+    """Someone who works at F0001 and F0002: F0001's administrator changes their F0001 role and
+    sees that role only, exactly as GET and the facility's list show the person."""
+    AccountService(api_platform).set_membership(
+        Actor.operator("test"), _id_of(api_platform, OTHER_SITE), REG, HOME, Role.VIEWER
+    )
+    admin = client_for(FACILITY_ADMIN)
+    person = _id_of(api_platform, OTHER_SITE)
+    changed = admin.put(
+        f"/api/v1/users/{person}/memberships/{REG}/{HOME}", json={"role": "data_manager"}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["memberships"] == {REG: {HOME: "data_manager"}}
+    assert changed.json()["registry_roles"] == {}
+    assert changed.json() == admin.get(f"/api/v1/users/{person}").json()
+    listed = admin.get(f"/api/v1/facilities/{HOME}/users").json()
+    assert next(u for u in listed if u["id"] == person) == changed.json()
+    assert OTHER not in changed.text
+    # the person's role at F0002 is still there, and a registry administrator sees both
+    whole = client_for(REGISTRY_ADMIN).get(f"/api/v1/users/{person}").json()
+    assert whole["memberships"] == {REG: {HOME: "data_manager", OTHER: "data_manager"}}
+
+
+def test_the_users_page_refuses_a_person_out_of_sight_and_changes_nothing(
+    client_for: Callable[[str], UserClient], api_platform: Platform
+) -> None:
+    admin = client_for(FACILITY_ADMIN)
+    before = _roles(api_platform, OTHER_SITE)
+    pages = [
+        admin.post(f"/facilities/{HOME}/users/{user}/role",
+                   data={"csrf_token": admin.csrf, "role": "remove", "registry": REG})
+        for user in (_id_of(api_platform, OTHER_SITE), 999999)
+    ]  # fmt: skip
+    assert pages[0].status_code == pages[1].status_code == 404
+    assert pages[0].content == pages[1].content
+    assert "no such person" in pages[0].text
+    assert _roles(api_platform, OTHER_SITE) == before
+
+
+# -- people: creating one does not tell whether an address has an account elsewhere -------------
+
+
+def _create(client: UserClient, email: str, password: str) -> httpx.Response:
+    body = {"email": email, "display_name": "Probe Person", "password": password,
+            "memberships": {REG: {HOME: "viewer"}}}  # fmt: skip
+    return client.post("/api/v1/users", json=body)
+
+
+def _shape(body: dict[str, Any]) -> dict[str, Any]:
+    """Return an answer without what differs between any two people (id, address, name)."""
+    return {k: v for k, v in body.items() if k not in {"id", "email", "display_name"}}
+
+
+@pytest.mark.parametrize("existing", [OTHER_SITE, RESEARCHER, REGISTRY_ADMIN])
+def test_creating_a_person_does_not_reveal_an_account_elsewhere(
+    client_for: Callable[[str], UserClient], anon: TestClient, api_platform: Platform,
+    existing: str
+) -> None:  # fmt: skip
+    """An address with an account the caller may not see answers as a new address: 201, the
+    roles asked for and nothing else; the account keeps its password, name and other roles."""
+    admin = client_for(FACILITY_ADMIN)
+    chosen = "chosen-by-the-prober-1"
+    before = _roles(api_platform, existing)
+    fresh = _create(admin, "nobody.yet@example.org", chosen)
+    taken = _create(admin, existing, chosen)
+    assert fresh.status_code == taken.status_code == 201, taken.text
+    assert _shape(taken.json()) == _shape(fresh.json()) == {
+        "active": True, "memberships": {REG: {HOME: "viewer"}}, "registry_roles": {}}  # fmt: skip
+    assert OTHER not in taken.text
+    # The account only gained the role asked for; its password is still its own.
+    assert len(_roles(api_platform, existing)) == len(before) + 1
+    assert set(before) <= set(_roles(api_platform, existing))
+    assert post_login(anon, existing, chosen).status_code != 303
+    assert post_login(anon, existing, DEMO_PASSWORD).status_code == 303
+
+
+def test_the_users_page_adds_an_address_with_an_account_elsewhere_as_a_new_one(
+    client_for: Callable[[str], UserClient], api_platform: Platform
+) -> None:
+    admin = client_for(FACILITY_ADMIN)
+
+    def add(email: str) -> httpx.Response:
+        form = {"csrf_token": admin.csrf, "email": email, "name": "Probe Person",
+                "password": "chosen-by-the-prober-1", "role": "viewer", "registry": REG}  # fmt: skip
+        return admin.post(f"/facilities/{HOME}/users", data=form, follow_redirects=False)
+
+    fresh, taken = add("nobody.yet@example.org"), add(OTHER_SITE)
+    assert fresh.status_code == taken.status_code == 303
+    assert fresh.headers["location"] == taken.headers["location"]
+    listed = admin.get(f"/facilities/{HOME}/users")
+    assert OTHER_SITE in listed.text
+    assert OTHER not in listed.text.replace(OTHER_SITE, "")
+
+
+def test_an_address_the_caller_sees_is_still_a_clear_conflict(
+    client_for: Callable[[str], UserClient],
+) -> None:
+    """F0001's own data manager: the administrator sees them, so being told is no leak."""
+    taken = _create(client_for(FACILITY_ADMIN), DATA_MANAGER, "chosen-by-the-prober-1")
+    assert taken.status_code == 409
+    assert "already exists" in taken.json()["detail"]
+
+
+def test_a_registry_administrator_sees_every_account(
+    client_for: Callable[[str], UserClient],
+) -> None:
+    admin = client_for(REGISTRY_ADMIN)
+    assert _create(admin, OTHER_SITE, "chosen-by-the-prober-1").status_code == 409
+    assert _create(admin, "nobody.yet@example.org", "chosen-by-the-prober-1").status_code == 201
+
+
+def test_a_facility_administrator_gives_every_new_person_a_role(
+    client_for: Callable[[str], UserClient],
+) -> None:
+    """Without a role the person could not be seen again, and an existing account could not be
+    answered for: a facility administrator always names one."""
+    admin = client_for(FACILITY_ADMIN)
+    for email in (OTHER_SITE, "nobody.yet@example.org"):
+        bare = admin.post("/api/v1/users", json={"email": email, "display_name": "P"})
+        assert bare.status_code == 409
+        assert bare.json() == {"detail": "give the person a role at one of your facilities"}
