@@ -1,7 +1,8 @@
 """Attack: learn what exists elsewhere from how printreg says "not found" (issue 12, point 6).
 
-A signed-in person of F0001 probes identifiers that belong to F0002 (its code, a case, an import
-job, a person, an API token, a data request) and identifiers that exist nowhere. Every route of
+A signed-in person of F0001 (its data manager, administrator and viewer) probes identifiers
+that belong to F0002 (its code, a case, an import job, a person, an API token, a data request)
+and identifiers that exist nowhere. Every route of
 the application that takes such an identifier, in its path, its ``facility`` query parameter or
 (``BODY_CODES``) its body, is read from the application's route list, so a new route is covered
 without being listed here; ``NOT_SECRET`` lists the placeholders that are not probed and why.
@@ -16,6 +17,7 @@ whether an e-mail address has an account outside the caller's facilities.
 from __future__ import annotations
 
 import difflib
+import re
 import shutil
 import time
 import uuid
@@ -59,6 +61,7 @@ from tests.functional.api.conftest import (
     REG,
     REGISTRY_ADMIN,
     RESEARCHER,
+    VIEWER,
     UserClient,
     post_login,
     session_csrf,
@@ -110,7 +113,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/requests/{request_id}/decide": {"approve": "1"},
 }
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # would end or replace the session
-PRINCIPALS = {"data_manager": DATA_MANAGER, "facility_admin": FACILITY_ADMIN}
+PRINCIPALS = {"data_manager": DATA_MANAGER, "facility_admin": FACILITY_ADMIN, "viewer": VIEWER}
 
 
 @dataclass(frozen=True)
@@ -380,15 +383,14 @@ def _difference(first: str, second: str) -> str:
 
 def test_every_identifier_route_is_probed() -> None:
     """Each placeholder of every route is probed or named in NOT_SECRET with its reason."""
-    placeholders = {
-        part[1:-1] for r in ROUTES for part in r.path.split("/") if part.startswith("{")
-    } | {p.split("}")[0] for r in ROUTES for p in r.path.split("{")[1:]}
+    placeholders = {name for r in ROUTES for name in re.findall(r"\{(\w+)\}", r.path)}
     assert placeholders <= set(SECRET) | set(NOT_SECRET), placeholders - set(SECRET)
-    probed = {(c.values[1].path, c.values[2]) for c in CELLS}  # type: ignore[union-attr]
+    probed = {(route.path, key) for route in ROUTES for key in _probes(route)}
     assert ("/api/v1/users/{user_id}/memberships/{registry}/{facility}", "user_id") in probed
     assert ("/api/v1/registries/{registry}/cases", "?facility") in probed
     assert ("/api/v1/users", "body") in probed
-    assert len(CELLS) >= 2 * 60
+    assert len(probed) >= 60
+    assert len(CELLS) == len(PRINCIPALS) * sum(len(_probes(r)) for r in ROUTES)
 
 
 # -- people: the role change and the creation follow GET /users/{id} ----------------------------
