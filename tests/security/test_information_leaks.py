@@ -89,6 +89,8 @@ BODY_CODES: dict[tuple[str, str], dict[str, Any]] = {
         "facility": "{code}", "statement": "probe",
         "contacts": [{"role": "coordinator", "name": "A B", "email": "a@example.org"}]},
 }  # fmt: skip
+#: pages that read ``?facility=`` from the raw query string rather than a declared parameter
+RAW_FACILITY_QUERY = {("GET", "/registries/{registry}/dashboard")}
 #: bodies that pass validation, so that the route itself answers (not FastAPI's 422)
 BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/facilities/{facility}/printers": {"label": "P9", "technology": "material_jetting"},
@@ -138,6 +140,9 @@ def _routes() -> list[Route]:
                 "UploadFile" in str(p.field_info.annotation) for p in route.dependant.body_params
             )
             query = api and any(p.name == "facility" for p in route.dependant.query_params)
+            query = query or any(
+                (m, context.path) in RAW_FACILITY_QUERY for m in context.methods or ()
+            )
             for method in context.methods or ():
                 if method != "HEAD" and context.path and (method, context.path) not in SKIPPED:
                     upload = upload or context.path.endswith(("/mesh", "/dicom", "/import"))
