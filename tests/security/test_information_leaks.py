@@ -1,13 +1,13 @@
 """Attack: learn what exists elsewhere from how printreg says "not found" (issue 12, point 6).
 
-A signed-in person of F0001 (its data manager, administrator and viewer) probes identifiers
-that belong to F0002 (its code, a case, an import job, a person, an API token, a data request)
-and identifiers that exist nowhere. Every route of
-the application that takes such an identifier, in its path, its ``facility`` query parameter or
-(``BODY_CODES``) its body, is read from the application's route list, so a new route is covered
-without being listed here; ``NOT_SECRET`` lists the placeholders that are not probed and why.
-For each route and identifier the foreign and the unknown probe must answer the very same status
-and the very same bytes, and change nothing.
+A signed-in person of F0001 (its data manager, administrator and viewer, and on the API the
+data manager's token with every scope) probes identifiers that belong to F0002 (its code, a
+case, an import job, a person, an API token, a data request) and identifiers that exist nowhere.
+Every route of the application that takes such an identifier, in its path, its ``facility``
+query parameter or (``BODY_CODES``) its body, is read from the application's route list, so a
+new route is covered without being listed here; ``NOT_SECRET`` lists the placeholders that are
+not probed and why. For each route and identifier the foreign and the unknown probe must answer
+the very same status and the very same bytes, and change nothing.
 
 Then the two account attacks: the role-change endpoint answers exactly like ``GET /users/{id}``
 for people the caller may not see (and changes nothing), and creating a person does not tell
@@ -163,10 +163,13 @@ def _probes(route: Route) -> list[str]:
 
 
 ROUTES = _routes()
+#: F0001's data manager's API token with every scope, on the API routes (pages need a session)
+BEARER = "data_manager_token"
 CELLS = [
     pytest.param(principal, route, key, id=f"{principal}-{route.method} {route.path} [{key}]")
-    for principal in PRINCIPALS
+    for principal in [*PRINCIPALS, BEARER]
     for route in ROUTES
+    if principal != BEARER or route.path.startswith("/api/")
     for key in _probes(route)
 ]
 
@@ -285,9 +288,15 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                "job_id": _import_job(other, OTHER), "user_id": _user_id(platform, OTHER_SITE),
                "token_id": _token(other, OTHER), "request_id": str(request.id),
                "subject_id": str(request.id)}  # fmt: skip
+    made = manager.post("/api/v1/tokens", json={"name": "probe", "facility": HOME,
+                        "scopes": ["cases:read", "cases:write", "reports:read"]})  # fmt: skip
+    assert made.status_code == 201, made.text
     manager.http.close()
     other.http.close()
     clients = {p: _sign_in(app, platform, email) for p, email in PRINCIPALS.items()}
+    bearer = TestClient(app)
+    bearer.headers["Authorization"] = f"Bearer {made.json()['token']}"
+    clients[BEARER] = UserClient(bearer, DATA_MANAGER, "")
     try:
         yield World(platform, app, clients, own, foreign)
     finally:
@@ -395,7 +404,8 @@ def test_every_identifier_route_is_probed() -> None:
     assert ("/api/v1/registries/{registry}/cases", "?facility") in probed
     assert ("/api/v1/users", "body") in probed
     assert len(probed) >= 60
-    assert len(CELLS) == len(PRINCIPALS) * sum(len(_probes(r)) for r in ROUTES)
+    api = sum(len(_probes(r)) for r in ROUTES if r.path.startswith("/api/"))
+    assert len(CELLS) == len(PRINCIPALS) * sum(len(_probes(r)) for r in ROUTES) + api
 
 
 # -- people: the role change and the creation follow GET /users/{id} ----------------------------
@@ -528,7 +538,8 @@ def test_the_users_page_adds_an_address_with_an_account_elsewhere_as_a_new_one(
 
     def add(email: str) -> httpx.Response:
         form = {"csrf_token": admin.csrf, "email": email, "name": "Probe Person",
-                "password": "chosen-by-the-prober-1", "role": "viewer", "registry": REG}  # fmt: skip
+                "password": "chosen-by-the-prober-1", "role": "viewer",
+                "registry": REG}  # fmt: skip
         return admin.post(f"/facilities/{HOME}/users", data=form, follow_redirects=False)
 
     fresh, taken = add("nobody.yet@example.org"), add(OTHER_SITE)

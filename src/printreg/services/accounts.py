@@ -201,7 +201,8 @@ class AccountService:
         for registry, code, role in wanted:
             # Unseen means no role at a facility the actor manages: there is none to replace.
             session.add(Membership(user_id=user.id, facility_id=facility_ids[code],
-                                   registry_id=registry_ids[registry], role=role.value))  # fmt: skip
+                                   registry_id=registry_ids[registry],
+                                   role=role.value))  # fmt: skip
             audit(session, actor, "membership", "user", str(user.id), registry_code=registry,
                   facility_id=facility_ids[code], before={"role": None},
                   after={"role": role.value})  # fmt: skip
