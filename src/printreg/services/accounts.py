@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from printreg.domain.errors import Conflict, Forbidden, NotFound, RegistryError
 from printreg.domain.facility import RegistryRoleName, Role, Scope
+from printreg.services import people
 from printreg.services.actor import Actor
 from printreg.services.audit import audit
 from printreg.services.platform import Platform
@@ -138,7 +139,11 @@ class AccountService:
         password_hash: str | None = None,
     ) -> UserInfo:
         """Create a person with roles (``memberships``: registry code → facility code → role);
-        facility administrators may add people to their facility.
+        facility administrators may add people to their facility, and must give them a role.
+
+        An address whose account the actor may see is a Conflict; one whose account they may not
+        see is given the roles asked for and answered as a new person (``people.join``), so that
+        nobody learns which addresses have an account elsewhere (docs/security.md).
 
         ``password_hash`` (from ``hash_password``) stands for ``password`` when many people
         share one, as the demo accounts do: hashing is slow on purpose."""
@@ -162,10 +167,11 @@ class AccountService:
             if not (wanted or registry_roles or actor.is_platform_admin):
                 raise Conflict("give the person a role at one of your facilities")
             existing = session.scalar(select(User).where(User.email == email))
-            if existing is not None and self._sees(session, actor, existing.id):
+            if existing is not None and people.sees(session, actor, existing.id):
                 raise Conflict("a person with this e-mail address already exists")
             if existing is not None:
-                return self._join(session, actor, existing, wanted, facility_ids, registry_ids)
+                people.join(session, actor, existing, wanted, facility_ids, registry_ids)
+                return _shown(actor, self._info(session, existing), facility_ids)
             if password_hash is None and password:
                 password_hash = _HASHER.hash(password)
             user = User(email=email, display_name=display_name, password_hash=password_hash)
@@ -185,47 +191,6 @@ class AccountService:
                   after={"email": email, "memberships": info.memberships,
                          "registry_roles": info.registry_roles})  # fmt: skip
             return _shown(actor, info, facility_ids)
-
-    def _join(
-        self,
-        session: Session,
-        actor: Actor,
-        user: User,
-        wanted: list[tuple[str, str, Role]],
-        facility_ids: Mapping[str, int],
-        registry_ids: Mapping[str, int],
-    ) -> UserInfo:
-        """Give an existing account that the actor may not see the roles asked for, and answer
-        as for a new person: name, password and other roles stay as they are and are not shown
-        (docs/security.md, "Adding a person")."""
-        for registry, code, role in wanted:
-            # Unseen means no role at a facility the actor manages: there is none to replace.
-            session.add(Membership(user_id=user.id, facility_id=facility_ids[code],
-                                   registry_id=registry_ids[registry],
-                                   role=role.value))  # fmt: skip
-            audit(session, actor, "membership", "user", str(user.id), registry_code=registry,
-                  facility_id=facility_ids[code], before={"role": None},
-                  after={"role": role.value})  # fmt: skip
-        session.flush()
-        return _shown(actor, self._info(session, user), facility_ids)
-
-    def _sees(self, session: Session, actor: Actor, user_id: int) -> bool:
-        """Return whether the actor may see a person: themselves, everyone for registry
-        administrators, else people with a role at a facility the actor manages."""
-        if actor.user_id == user_id or actor.is_platform_admin:
-            return True
-        facilities = session.scalars(
-            select(Membership.facility_id).where(Membership.user_id == user_id)
-        )
-        return any(actor.may_manage_facility(f) for f in facilities)
-
-    def _visible(self, session: Session, actor: Actor, user_id: int) -> User:
-        """Return a person the actor may see; NotFound, the same for a person who does not
-        exist and one who is not theirs to see."""
-        user = session.get(User, user_id)
-        if user is None or not self._sees(session, actor, user_id):
-            raise NotFound.no_such("person")
-        return user
 
     def _shown_to(self, session: Session, actor: Actor, info: UserInfo) -> UserInfo:
         """Return a visible person as the actor may see them (``_shown``)."""
@@ -250,7 +215,7 @@ class AccountService:
             facility_id = self._facility_ids(session, [facility_code])[facility_code]
             actor.require_role_grant(registry_code, facility_id)
             registry_id = self._registry_ids(session, [registry_code])[registry_code]
-            user = self._visible(session, actor, user_id)  # as GET /users/{id}: nothing changes
+            user = people.visible(session, actor, user_id)  # as GET /users/{id}: nothing changes
             current = session.get(Membership, (user_id, facility_id, registry_id))
             before = {"role": current.role if current else None}
             if current is not None:
@@ -263,7 +228,7 @@ class AccountService:
                   registry_code=registry_code, facility_id=facility_id,
                   before=before, after={"role": role.value if role else None})  # fmt: skip
             session.flush()
-            if not self._sees(session, actor, user_id):
+            if not people.sees(session, actor, user_id):
                 # The caller removed the last role by which they saw the person: say what
                 # changed at this facility, nothing else about them.
                 return UserInfo(user.id, user.email, user.display_name, user.active, {}, {})
@@ -304,7 +269,7 @@ class AccountService:
         """Return a person the actor may see (themselves, or someone at a facility they manage)
         as ``_shown`` lets them; NotFound alike for an unknown id and someone else's person."""
         with self.platform.sessions() as session:
-            user = self._visible(session, actor, user_id)
+            user = people.visible(session, actor, user_id)
             return self._shown_to(session, actor, self._info(session, user))
 
     def user_by_email(self, actor: Actor, email: str) -> UserInfo:
@@ -509,18 +474,11 @@ class AccountService:
 
 
 def _shown(actor: Actor, info: UserInfo, facility_ids: Mapping[str, int]) -> UserInfo:
-    """Return a person as the actor may see them: all of it to themselves and to registry
-    administrators; to a facility administrator, only their roles at the facilities that
-    administrator manages (not where else they work, nor their registry roles)."""
-    if actor.user_id == info.id or actor.is_platform_admin:
-        return info
-    memberships = {
-        registry: {code: role for code, role in roles.items()
-                   if code in facility_ids and actor.may_manage_facility(facility_ids[code])}
-        for registry, roles in info.memberships.items()
-    }  # fmt: skip
-    kept = {registry: roles for registry, roles in memberships.items() if roles}
-    return UserInfo(info.id, info.email, info.display_name, info.active, kept, {})
+    """Return a visible person with only the roles the actor may see (``people.shown_roles``)."""
+    memberships, registry_roles = people.shown_roles(
+        actor, info.id, info.memberships, info.registry_roles, facility_ids
+    )
+    return replace(info, memberships=memberships, registry_roles=registry_roles)
 
 
 def _check(hashed: str, password: str) -> bool:
