@@ -268,7 +268,7 @@ def test_a_facility_never_sees_another_facilitys_cases(seeded: Platform, operato
     with pytest.raises(NotFound):
         mine.create(REG, "F0002", records("F0002", 1)[0])
     assert [c.id for c in mine.list_cases(REG, CaseQuery()).items] == [own.id]
-    with pytest.raises(NotFound, match="no facility with code 'F0002'"):
+    with pytest.raises(NotFound, match=r"^no such facility$"):
         mine.list_cases(REG, CaseQuery(), facility_code="F0002")
     viewer = CaseService(seeded, _member(seeded, "F0001", Role.VIEWER))
     assert viewer.get(REG, own.id).id == own.id

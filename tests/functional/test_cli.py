@@ -127,7 +127,7 @@ def test_case_add_refuses_a_file_that_is_not_a_record(
 def test_unknown_case_id_is_a_clear_error(platform: Platform) -> None:
     code, _, err = invoke("case", "show", "01234567-89ab-7def-8123-456789abcdef")
     assert code == 1
-    assert "no case with id" in err
+    assert "no such case" in err
 
 
 def test_registry_commands(platform: Platform, tmp_path: Path) -> None:

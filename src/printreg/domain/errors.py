@@ -14,6 +14,13 @@ class RegistryError(Exception):
 class NotFound(RegistryError):  # noqa: N818 - reads as the condition it names
     """The thing asked for does not exist, or the caller may not know that it does."""
 
+    @classmethod
+    def no_such(cls, noun: str) -> NotFound:
+        """Return the one answer for a ``noun`` that does not exist or that the caller may not
+        see: "no such <noun>", naming no identifier, so that both read alike byte for byte
+        (docs/security.md)."""
+        return cls(f"no such {noun}")
+
 
 class Forbidden(RegistryError):  # noqa: N818
     """The caller is known but may not do this."""

@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from printreg.domain.errors import Conflict, Forbidden, NotFound, RegistryError
 from printreg.domain.facility import RegistryRoleName, Role, Scope
+from printreg.services import people
 from printreg.services.actor import Actor
 from printreg.services.audit import audit
 from printreg.services.platform import Platform
@@ -144,7 +145,11 @@ class AccountService:
         password_hash: str | None = None,
     ) -> UserInfo:
         """Create a person with roles (``memberships``: registry code → facility code → role);
-        facility administrators may add people to their facility.
+        facility administrators may add people to their facility, and must give them a role.
+
+        An address whose account the actor may see is a Conflict; one whose account they may not
+        see is given the roles asked for and answered as a new person (``people.join``), so that
+        nobody learns which addresses have an account elsewhere (docs/security.md).
 
         ``password_hash`` (from ``hash_password``) stands for ``password`` when many people
         share one, as the demo accounts do: hashing is slow on purpose."""
@@ -165,8 +170,14 @@ class AccountService:
                 actor.require_role_grant(registry, facility_ids[code])
             for registry_code in registry_roles or {}:  # only that registry's administrators
                 actor.require_registry_admin(registry_code)
-            if session.scalar(select(User.id).where(User.email == email)) is not None:
+            if not (wanted or registry_roles or actor.is_platform_admin):
+                raise Conflict("give the person a role at one of your facilities")
+            existing = session.scalar(select(User).where(User.email == email))
+            if existing is not None and people.sees(session, actor, existing.id):
                 raise Conflict("a person with this e-mail address already exists")
+            if existing is not None:
+                people.join(session, actor, existing, wanted, facility_ids, registry_ids)
+                return _shown(actor, self._info(session, existing), facility_ids)
             if password_hash is None and password:
                 password_hash = _HASHER.hash(password)
             user = User(email=email, display_name=display_name, password_hash=password_hash)
@@ -185,7 +196,11 @@ class AccountService:
             audit(session, actor, "create", "user", str(user.id),
                   after={"email": email, "memberships": info.memberships,
                          "registry_roles": info.registry_roles})  # fmt: skip
-            return info
+            return _shown(actor, info, facility_ids)
+
+    def _shown_to(self, session: Session, actor: Actor, info: UserInfo) -> UserInfo:
+        """Return a visible person as the actor may see them (``_shown``)."""
+        return _shown(actor, info, dict(session.execute(select(Facility.code, Facility.id)).all()))
 
     def _facility_ids(self, session: Session, codes: list[str]) -> dict[str, int]:
         return _ids_by_code(session, Facility, "facility", codes)
@@ -206,9 +221,7 @@ class AccountService:
             facility_id = self._facility_ids(session, [facility_code])[facility_code]
             actor.require_role_grant(registry_code, facility_id)
             registry_id = self._registry_ids(session, [registry_code])[registry_code]
-            user = session.get(User, user_id)
-            if user is None:
-                raise NotFound("no such person")
+            user = people.visible(session, actor, user_id)  # as GET /users/{id}: nothing changes
             current = session.get(Membership, (user_id, facility_id, registry_id))
             before = {"role": current.role if current else None}
             if current is not None:
@@ -221,7 +234,11 @@ class AccountService:
                   registry_code=registry_code, facility_id=facility_id,
                   before=before, after={"role": role.value if role else None})  # fmt: skip
             session.flush()
-            return self._info(session, user)
+            if not people.sees(session, actor, user_id):
+                # The caller removed the last role by which they saw the person: say what
+                # changed at this facility, nothing else about them.
+                return UserInfo(user.id, user.email, user.display_name, user.active, {}, {})
+            return self._shown_to(session, actor, self._info(session, user))
 
     def set_registry_role(
         self, actor: Actor, user_id: int, registry_code: str, role: RegistryRoleName
@@ -232,7 +249,7 @@ class AccountService:
             registry_id = self._registry_ids(session, [registry_code])[registry_code]
             user = session.get(User, user_id)
             if user is None:
-                raise NotFound("no such person")
+                raise NotFound.no_such("person")
             wanted = RegistryRoleName(role).value
             if session.get(RegistryRole, (user_id, registry_id, wanted)) is None:
                 session.add(RegistryRole(user_id=user_id, registry_id=registry_id, role=wanted))
@@ -252,23 +269,14 @@ class AccountService:
                     select(Membership.user_id).where(Membership.facility_id == facility_id)
                 )).order_by(User.email)
             ).all()  # fmt: skip
-            return [self._info(session, u) for u in users]
+            return [self._shown_to(session, actor, self._info(session, u)) for u in users]
 
     def get_user(self, actor: Actor, user_id: int) -> UserInfo:
-        """Return a person the actor may see: themselves, or someone at a facility they manage."""
+        """Return a person the actor may see (themselves, or someone at a facility they manage)
+        as ``_shown`` lets them; NotFound alike for an unknown id and someone else's person."""
         with self.platform.sessions() as session:
-            user = session.get(User, user_id)
-            if user is None:
-                raise NotFound("no such person")
-            info = self._info(session, user)
-            if actor.user_id == user_id or actor.is_platform_admin:
-                return info
-            codes = self._facility_ids(
-                session, sorted({code for roles in info.memberships.values() for code in roles})
-            )
-            if not any(actor.may_manage_facility(fid) for fid in codes.values()):
-                raise NotFound("no such person")
-            return info
+            user = people.visible(session, actor, user_id)
+            return self._shown_to(session, actor, self._info(session, user))
 
     def user_by_email(self, actor: Actor, email: str) -> UserInfo:
         """Return a person the actor may see by e-mail address; NotFound otherwise."""
@@ -348,7 +356,7 @@ class AccountService:
         with self.platform.sessions() as session:
             actor = self._actor(session, user_id)
         if actor is None:
-            raise NotFound("no such person")
+            raise NotFound.no_such("person")
         return actor
 
     def _actor(self, session: Session, user_id: int) -> Actor | None:
@@ -398,7 +406,7 @@ class AccountService:
         with self.platform.sessions() as session, session.begin():
             facility_id = self._facility_ids(session, [facility_code])[facility_code]
             if not actor.belongs_to(facility_id):
-                raise NotFound("no such facility")
+                raise NotFound.no_such("facility")
             now = utcnow()
             token = ApiToken(user_id=actor.user_id, facility_id=facility_id, name=name.strip(),
                              token_hash=digest(secret), scopes=wanted, created_at=now,
@@ -430,7 +438,7 @@ class AccountService:
         with self.platform.sessions() as session, session.begin():
             token = session.get(ApiToken, token_id)
             if token is None or token.user_id != actor.user_id or actor.scopes is not None:
-                raise NotFound("no such token")
+                raise NotFound.no_such("token")
             if token.revoked_at is None:
                 token.revoked_at = utcnow()
                 audit(session, actor, "revoke", "api_token", str(token.id),
@@ -483,6 +491,14 @@ def password_matches(hashed: str | None, password: str) -> bool:
     return _check(hashed, password)
 
 
+def _shown(actor: Actor, info: UserInfo, facility_ids: Mapping[str, int]) -> UserInfo:
+    """Return a visible person with only the roles the actor may see (``people.shown_roles``)."""
+    memberships, registry_roles = people.shown_roles(
+        actor, info.id, info.memberships, info.registry_roles, facility_ids
+    )
+    return replace(info, memberships=memberships, registry_roles=registry_roles)
+
+
 def _check(hashed: str, password: str) -> bool:
     try:
         return _HASHER.verify(hashed, password)
@@ -498,5 +514,5 @@ def _ids_by_code(
     found = dict(session.execute(select(model.code, model.id).where(model.code.in_(codes))).all())
     missing = [c for c in codes if c not in found]
     if missing:
-        raise NotFound(f"no {noun} with code {missing[0]!r}")
+        raise NotFound.no_such(noun)
     return found

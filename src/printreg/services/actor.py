@@ -77,7 +77,7 @@ class Actor:
         if self.sees_registry(registry_code):
             return
         if self.role_at(registry_code, facility_id) not in CASE_READERS:
-            raise NotFound("no such case")
+            raise NotFound.no_such("case")
 
     def require_case_write(self, registry_code: str, facility_id: int) -> None:
         """Raise NotFound unless the actor may change the facility's cases."""
@@ -88,7 +88,7 @@ class Actor:
         if role not in CASE_WRITERS:
             if role in CASE_READERS:
                 raise Forbidden("your role at this facility may read cases but not change them")
-            raise NotFound("no such case")
+            raise NotFound.no_such("case")
 
     def may_manage_facility(self, facility_id: int) -> bool:
         """Return whether the actor may change the facility's profile, printers and people.
@@ -110,7 +110,7 @@ class Actor:
         if not self.may_manage_facility(facility_id):
             if self.belongs_to(facility_id):
                 raise Forbidden("only the facility's administrators may do this")
-            raise NotFound("no such facility")
+            raise NotFound.no_such("facility")
 
     def require_role_grant(self, registry_code: str, facility_id: int) -> None:
         """Raise unless the actor may give roles at the facility in the registry: the

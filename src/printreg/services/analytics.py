@@ -162,7 +162,7 @@ class AnalyticsService:
         with self.platform.sessions() as session:
             facility = session.scalar(select(Facility).where(Facility.code == code))
         if facility is None:
-            raise NotFound(f"no facility with code {code!r}")
+            raise NotFound.no_such("facility")
         return facility
 
     def _require_facility_reports(self, registry: str, facility: Facility) -> None:
@@ -172,7 +172,7 @@ class AnalyticsService:
         if self.actor.sees_registry(registry):
             return
         if self.actor.role_at(registry, facility.id) not in CASE_READERS:
-            raise NotFound(f"no facility with code {facility.code!r}")
+            raise NotFound.no_such("facility")
 
     def _threshold(self) -> int:
         return self.platform.settings.suppression_threshold

@@ -149,7 +149,7 @@ class CaseService:
             or self.actor.role_at(registry, facility.id) is not None
         )
         if facility is None or not visible:
-            raise NotFound(f"no facility with code {code!r}: see 'printreg facility list'")
+            raise NotFound.no_such("facility")
         return facility
 
     def _printers(self, session: Session, facility_id: int) -> list[Printer]:
@@ -176,11 +176,11 @@ class CaseService:
             query = query.where(main.c.facility_id.in_(facility_ids))
         facility_id = session.scalar(query)
         if facility_id is None:
-            raise NotFound(f"no case with id {case_id}")
+            raise NotFound.no_such("case")
         labels = {p.id: p.label for p in self._printers(session, facility_id)}
         case = runtime.reader.load(session, facility_id, case_id, labels)
         if case is None:
-            raise NotFound(f"no case with id {case_id}")
+            raise NotFound.no_such("case")
         return case
 
     def _view(self, session: Session, runtime: RegistryRuntime, case: StoredCase) -> CaseView:
@@ -478,7 +478,7 @@ class CaseService:
             if action == "lock":
                 if not self.actor.sees_registry(registry):
                     self.actor.require_case_read(registry, stored.facility_id)
-                    raise NotFound(f"no case with id {case_id}")
+                    raise NotFound.no_such("case")
             else:
                 self.actor.require_case_write(registry, stored.facility_id)
             changes: dict[str, Any] = {}
@@ -557,7 +557,7 @@ class CaseService:
                 )
             )
             if case_id is None:
-                raise NotFound(f"no case {local_case_id!r} at facility {facility_code}")
+                raise NotFound.no_such("case")
             return self._view(session, runtime, self._locate(session, runtime, case_id))
 
     def list_cases(
@@ -575,7 +575,7 @@ class CaseService:
             if facility_code is not None:
                 facility = self._facility(session, registry, facility_code)
                 if readable is not None and facility.id not in readable:
-                    raise NotFound(f"no facility with code {facility_code!r}")
+                    raise NotFound.no_such("facility")
                 ids = [facility.id]
             for name in columns:
                 if name not in runtime.tables.main.c:

@@ -187,7 +187,7 @@ class EnrollmentService:
             or self.actor.belongs_to(facility.id)
         )
         if facility is None or not visible:
-            raise NotFound(f"no facility with code {code!r}")
+            raise NotFound.no_such("facility")
         return facility
 
     def _latest(
@@ -268,7 +268,7 @@ class EnrollmentService:
                     continue
                 out.append(self._view(session, reg, facility))
             if not out:
-                raise NotFound(f"no facility with code {facility_code!r}")
+                raise NotFound.no_such("facility")
             return out
 
     def applications(self, registry: str, status: str | None = None) -> list[Application]:

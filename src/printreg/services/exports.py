@@ -33,7 +33,7 @@ def export_records(
         if facility_code is not None:
             wanted = next((fid for fid, code in codes.items() if code == facility_code), None)
             if wanted is None or (readable is not None and wanted not in readable):
-                raise NotFound(f"no facility with code {facility_code!r}")
+                raise NotFound.no_such("facility")
             ids = [wanted]
         after = None
         while True:

@@ -162,7 +162,7 @@ class FacilityService:
         with self.platform.sessions() as session, session.begin():
             facility = session.scalar(select(Facility).where(Facility.code == printer.facility))
             if facility is None:
-                raise NotFound(f"no facility with code {printer.facility!r}")
+                raise NotFound.no_such("facility")
             self.actor.require_facility_admin(facility.id)
             row = Printer(
                 facility_id=facility.id,
@@ -194,7 +194,7 @@ class FacilityService:
         with self.platform.sessions() as session:
             f = session.scalar(select(Facility).where(Facility.code == code))
             if f is None or not (self.actor.is_platform_admin or self.actor.belongs_to(f.id)):
-                raise NotFound(f"no facility with code {code!r}")
+                raise NotFound.no_such("facility")
             return FacilityProfile(
                 f.code, f.name, f.facility_type, f.location, f.census_region, f.lab_service_model
             )

@@ -77,11 +77,11 @@ class CaseFileService:
             query = query.where(main.c.facility_id.in_(facility_ids))
         facility_id = session.scalar(query)
         if facility_id is None:
-            raise NotFound(f"no case with id {case_id}")
+            raise NotFound.no_such("case")
         printers = session.scalars(select(Printer).where(Printer.facility_id == facility_id))
         case = runtime.reader.load(session, facility_id, case_id, {p.id: p.label for p in printers})
         if case is None:
-            raise NotFound(f"no case with id {case_id}")
+            raise NotFound.no_such("case")
         return case
 
     def _writable(

@@ -236,9 +236,12 @@ class ImportJobs:
                 .where(ImportJob.id == job_id)
             ).first()
         if found is None:
-            raise NotFound(f"no import with id {job_id}")
+            raise NotFound.no_such("import")
         job, code = found
-        self.actor.require_case_read(job.registry_code, job.facility_id)
+        try:
+            self.actor.require_case_read(job.registry_code, job.facility_id)
+        except NotFound:  # another facility's import reads as one that does not exist
+            raise NotFound.no_such("import") from None
         return job, code
 
     def _start(

@@ -184,8 +184,11 @@ class Importer:
         self.max_field = max_field
         with platform.sessions() as session:
             facility = session.scalar(select(Facility).where(Facility.code == facility_code))
-            if facility is None:
-                raise NotFound(f"no facility with code {facility_code!r}")
+            # A facility where the actor holds no role reads as one that does not exist.
+            if facility is None or not (
+                actor.sees_registry(registry) or actor.role_at(registry, facility.id) is not None
+            ):
+                raise NotFound.no_such("facility")
             actor.require_case_write(registry, facility.id)
             require_accepting(session, registry, facility)
             printers = list(

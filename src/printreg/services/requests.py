@@ -176,7 +176,7 @@ class DataRequestService:
         self._person()
         row = session.get(DataRequest, request_id)
         if row is None or not self._visible(row):
-            raise NotFound("no such data request")
+            raise NotFound.no_such("data request")
         return row
 
     def _folder(self, request_id: uuid.UUID) -> Path:

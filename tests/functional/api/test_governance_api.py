@@ -257,7 +257,7 @@ def test_a_facility_enrols_through_the_committee_and_submits(
     hidden = other.get(f"{API}/enrollments/F0100")
     unknown = other.get(f"{API}/enrollments/F9999")
     assert hidden.status_code == unknown.status_code == 404
-    assert hidden.json() == {"detail": "no facility with code 'F0100'"}
+    assert hidden.json() == unknown.json() == {"detail": "no such facility"}
     assert other.get(f"{API}/enrollments").json() == []
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from printreg.domain.appropriateness import Band, band_of
 from printreg.domain.coding import billed_units, format_codes, orphan_addons, suggest_cpt
+from printreg.domain.errors import NotFound
 from printreg.domain.facility import volume_band
 
 
@@ -50,3 +51,9 @@ def test_a_rating_outside_one_to_nine_is_refused(rating: int) -> None:
                                               (100, "high"), (399, "high"), (400, "very_high")])  # fmt: skip
 def test_volume_bands(cases: int, band: str) -> None:
     assert volume_band(cases) == band
+
+
+def test_not_found_for_what_one_may_not_see_names_no_identifier() -> None:
+    """One message for an unknown identifier and one the caller may not see (docs/security.md)."""
+    assert str(NotFound.no_such("facility")) == "no such facility"
+    assert isinstance(NotFound.no_such("case"), NotFound)

@@ -38,7 +38,7 @@ def _case_id(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:
-        raise NotFound(f"no case with id {text!r}") from None
+        raise NotFound.no_such("case") from None
 
 
 def _not_found(page: PageContext, exc: RegistryError) -> HTMLResponse:
@@ -88,7 +88,7 @@ def new_case(
         place = place_of(page, registry, code)
         if not place.writes(code):
             if code not in place.roles:  # a role in another registry only: as if unknown
-                raise NotFound(f"no facility with code {code!r}")
+                raise NotFound.no_such("facility")
             raise Forbidden("your role at this facility may read cases but not enter them")
         form = forms.build_form(definition, {}, _printers(page, code))
         return _form_page(page, definition, form, facility=code, title="New case")

@@ -79,7 +79,7 @@ def place_of(page: PageContext, registry: str | None = None, facility: str | Non
     if facility:
         current = next((f for f in facilities if f.code == facility), None)
         if current is None:
-            raise NotFound(f"no facility with code {facility!r}")
+            raise NotFound.no_such("facility")
     else:
         # A facility where the person holds a role in this registry; else any of theirs, so
         # that its own pages (enrollment, printers, people) stay one click away.

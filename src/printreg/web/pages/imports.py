@@ -23,7 +23,7 @@ def _job_id(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:
-        raise NotFound(f"no import with id {text!r}") from None
+        raise NotFound.no_such("import") from None
 
 
 def _import_page(
