@@ -1,16 +1,27 @@
 """Find direct identifiers (dates of birth, MRNs, phone numbers, names, ...) in free text.
 
 A case must carry no direct identifier, so every free-text value is scanned before it is stored
-or logged. The scanner is deliberately pattern-based and conservative: it prefers a rare false
-alarm (the user rewords the field) over letting an identifier through.
+or logged. The scanner is pattern-based and conservative: it prefers a rare false alarm (the user
+rewords the field) over letting an identifier through.
+
+The text is first folded (``normalise.fold``: compatibility forms, zero-width and other format
+characters, every Unicode digit and space), the patterns run on the folded text, and each
+finding is mapped back to offsets of the original text, so ``redact`` cuts exactly what was
+found whatever characters were used to hide it. Person names are found after titles and labels
+in any case and as first-and-last-name pairs from the US Census lists (``names``), clinical
+eponyms and product names aside. docs/privacy.md describes the forms and the measured recall.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+
+from printreg.privacy.names import EPONYM_PAIRS, NameSets, name_sets
+from printreg.privacy.normalise import fold
 
 
 class IdentifierKind(StrEnum):
@@ -49,77 +60,107 @@ _DESCRIPTIONS: dict[IdentifierKind, str] = {
 # --- building blocks --------------------------------------------------------------------------
 
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_DAY2 = r"(?:0[1-9]|[12]\d|3[01])"
 _MONTH_NUMBER = r"(?:0?[1-9]|1[0-2])"
+_MONTH2 = r"(?:0[1-9]|1[0-2])"
 _YEAR4 = r"(?:1[89]|20)\d{2}"
+_YEAR2 = r"'?\d{2}"
 _ORDINAL = r"(?:st|nd|rd|th)?"
+# "may" and "mar" are ordinary lower-case words, so only "May"/"MAY" and "Mar"/"MAR" count.
 _MONTH_NAME = (
-    r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+    r"(?:(?i:jan(?:uary)?|feb(?:ruary)?|march|apr(?:il)?|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)|May|MAY|Mar|MAR)"
 )
 # Dates must not be cut out of longer numbers ("1.2.2021.5"), yet "DOB-01/02/1960" is a date.
 _NOT_AFTER_NUMBER = r"(?<!\d)(?<!\d[./-])"
 _NOT_BEFORE_NUMBER = r"(?!\d|[./-]\d)"
+# A two-digit year is not one when a unit follows: "3 Apr 12 mm" is a size on a date.
+_NO_UNIT = r"(?!\s?(?i:mm|cm|ml|mg|kg|hu|%|x\b|min\b|s\b))"
+_SEP = r"(?:[ \t]*[./-][ \t]*|[ \t]+)"  # one separator inside a number, spaces allowed around it
 
-# Day and month may come in either order (UK d/m/y, US m/d/y), so both accept 1-31. A dotted
-# date needs a four-digit year so that version numbers such as "1.2.10" are not dates.
+# Day and month may come in either order (UK d/m/y, US m/d/y), so both accept 1-31. Dots with a
+# two-digit year need two-digit day and month ("03.04.61"), so versions such as "5.6.12" pass.
 _NUMERIC_DMY = (
     rf"{_DAY}/{_DAY}/(?:{_YEAR4}|\d{{2}})"
     rf"|{_DAY}-{_DAY}-(?:{_YEAR4}|\d{{2}})"
-    rf"|{_DAY}\.{_DAY}\.{_YEAR4}"
+    rf"|{_DAY}\.{_DAY}\.{_YEAR4}|{_DAY2}\.{_DAY2}\.\d{{2}}"
+    rf"|{_DAY} {_DAY} {_YEAR4}"
 )
-# ISO order, the form exported by most hospital systems.
-_NUMERIC_YMD = rf"{_YEAR4}-{_MONTH_NUMBER}-{_DAY}|{_YEAR4}/{_MONTH_NUMBER}/{_DAY}"
-# "3 March 2021", "3rd of Mar. 2021", "03-Mar-2021".
-_TEXT_DMY = rf"{_DAY}{_ORDINAL}[\s/-]+(?:of\s+)?{_MONTH_NAME}\.?,?[\s/-]+{_YEAR4}"
-# "March 3, 2021", "Mar 3rd 2021".
-_TEXT_MDY = rf"{_MONTH_NAME}\.?\s+{_DAY}{_ORDINAL},?\s+{_YEAR4}"
+# ISO order, the form exported by most hospital systems, with any one separator or none.
+_NUMERIC_YMD = (
+    rf"{_YEAR4}-{_MONTH_NUMBER}-{_DAY}|{_YEAR4}/{_MONTH_NUMBER}/{_DAY}"
+    rf"|{_YEAR4}\.{_MONTH_NUMBER}\.{_DAY}|{_YEAR4} {_MONTH2} {_DAY2}"
+    rf"|{_YEAR4}{_MONTH2}{_DAY2}|{_DAY2}{_MONTH2}{_YEAR4}"
+)
+# "3 March 2021", "3rd of Mar. 61", "03-Mar-2021", "03APR1961".
+_TEXT_DMY = (
+    rf"{_DAY}{_ORDINAL}[\s/.-]*(?:of\s+)?{_MONTH_NAME}\.?,?[\s/.-]*(?:{_YEAR4}|{_YEAR2}{_NO_UNIT})"
+)
+# "March 3, 2021", "Mar 3rd 61".
+_TEXT_MDY = rf"{_MONTH_NAME}\.?[\s/.-]*{_DAY}{_ORDINAL},?[\s/.-]+(?:{_YEAR4}|{_YEAR2}{_NO_UNIT})"
+# Day and month without a year are a date element too: "3 April", "April 3rd".
+_TEXT_DM = rf"{_DAY}{_ORDINAL}\s+(?:of\s+)?{_MONTH_NAME}\b|{_MONTH_NAME}\.?\s+{_DAY}{_ORDINAL}\b"
 
 _FULL_DATE = (
     rf"{_NOT_AFTER_NUMBER}(?:{_NUMERIC_DMY}|{_NUMERIC_YMD}){_NOT_BEFORE_NUMBER}"
-    rf"|\b(?:{_TEXT_DMY}|{_TEXT_MDY})\b"
-)
-
-# A capitalised name word, including "O'Brien", "McDonald", "Smith-Jones".
-_NAME_WORD = r"(?:Ma?c|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
-# Up to three name words with optional initials; a later word that is a month belongs to a
-# date ("Mr Smith March 3, 2021"), and swallowing it would let the date outrank the name.
-# Names never run over a line break, so words are joined by spaces only.
-_FULL_NAME = (
-    rf"(?:[A-Z]\. ?)*{_NAME_WORD}(?: +(?:[A-Z]\. +)?(?!{_MONTH_NAME}\b){_NAME_WORD}){{0,2}}"
-)
-# Words that follow "Patient:" in ordinary descriptions rather than names.
-_NOT_A_NAME = (
-    r"(?!(?:Male|Female|Man|Woman|Boy|Girl|Adult|Child|Infant|Neonate|Unknown|None"
-    r"|Anonymous|Anonymi[sz]ed|Redacted|De-?identified|Not|No|See|The|An?)\b)"
+    rf"|\b(?:{_TEXT_DMY}|{_TEXT_MDY})(?!\d)"
 )
 
 _MRN_LABEL = (
-    r"(?i:(?<![a-z])(?:mrn|mr\s*#|mr\s*no\b\.?|medical\s+record\s+(?:number|no\b\.?|\#)"
-    r"|patient\s*(?:id|identifier|number|no\b\.?)|hospital\s*(?:number|no\b\.?|id)"
-    r"|nhs\s*(?:number|no\b\.?))(?![a-z]))"
+    r"(?i:(?<![a-z])(?:mrn|mr\s*#|mr\s*no\b\.?|medical\s+record(?:\s+(?:number|no\b\.?|\#))?"
+    r"|(?:patient|pt)\s*(?:id|identifier|number|no\b\.?|\#)|hospital\s*(?:number|no\b\.?|id|\#)"
+    r"|hosp\s*(?:no\b\.?|\#)|nhs\s*(?:number|no\b\.?)|chart\s*(?:number|no\b\.?|\#)"
+    r"|record\s*(?:number|no\b\.?|\#)|account\s*(?:number|no\b\.?|\#)|acct\s*(?:no\b\.?|\#)?"
+    r"|health\s*plan\s*(?:number|id)|member\s*(?:id|number)|insurance\s*(?:number|id))"
+    r"(?![a-z]))"
 )
 
 # --- the patterns, one per way an identifier is written ---------------------------------------
 
+_TLD = (
+    r"(?i:com|org|net|edu|gov|mil|int|info|biz|io|co|uk|us|ca|au|de|fr|nl|be|ch|at|it|es|se|no"
+    r"|dk|fi|ie|nz|in|jp|cn|br|mx|za|health|nhs|ac|me|email|mail)"
+)
 # Unambiguous, so it outranks the digit runs it may contain. Starting only at the beginning of
 # a run of address characters keeps the scan linear on long runs without an "@".
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[\w.+-]{1,64}[ \t]?@[ \t]?[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[A-Za-z]{2,}\b"
+)
+# Spelled out: "john.smith [at] example [dot] com", "jane(at)mail(dot)org", "j dot doe at x
+# dot org". The top-level domain must be a known one, so "seen at clinic.l4" is not an address.
+_AT = r"(?:[ \t]*[\[({<][ \t]*(?i:at|@)[ \t]*[\])}>][ \t]*|[ \t]+(?i:at)[ \t]+|[ \t]*@[ \t]*)"
+_DOT = r"(?:[ \t]*[\[({<][ \t]*(?i:dot|\.)[ \t]*[\])}>][ \t]*|[ \t]+(?i:dot)[ \t]+|\.)"
+_EMAIL_SPELLED = re.compile(
+    rf"(?<![\w.+-])[\w+-]{{1,64}}(?:{_DOT}[\w+-]{{1,64}}){{0,4}}{_AT}"
+    rf"[\w-]{{1,63}}(?:{_DOT}[\w-]{{1,63}}){{0,4}}{_DOT}{_TLD}\b"
+)
 
-# A date is only known to be a date of birth when it is labelled; month-and-year counts too.
+_DOB_LABEL = (
+    r"(?i:\bdob\b|\bd\s?\.?\s?o\s?\.?\s?b\b\.?|\bdate\s+of\s+birth|\bbirth\s*date|\bbirthday"
+    r"|\bborn(?:\s+on)?|\bb\.\s?d\.?|\bdoB)"
+)
+# A date is only known to be a date of birth when it is labelled; with the label, month and
+# year ("DOB 04/61", "born March 1960") and compact digits ("dob 610403") count too.
 _DATE_OF_BIRTH = re.compile(
-    r"(?i:\bDOB\b|\bD\.O\.B\.?|\bdate\s+of\s+birth|\bbirth\s*date|\bborn(?:\s+on)?)"
-    rf"\s*[:=-]?\s*(?:{_FULL_DATE}|\b{_MONTH_NAME}\.?\s+{_YEAR4}\b)"
+    rf"{_DOB_LABEL}\s*[:=-]?\s*(?:{_FULL_DATE}"
+    rf"|\b{_MONTH_NAME}\.?,?\s+(?:{_YEAR4}|{_YEAR2})\b"
+    rf"|(?<!\d){_MONTH_NUMBER}[/.-](?:{_YEAR4}|\d{{2}})(?!\d|[/.-]\d)"
+    rf"|(?<!\d)\d{{6}}(?!\d))"
 )
 
 # HIPAA treats every date element except the year as an identifier; a year alone passes.
-_DATE = re.compile(_FULL_DATE)
+_DATE = re.compile(rf"{_FULL_DATE}|\b(?:{_TEXT_DM})")
 
-# US social security number: 3-2-4 digits with a consistent separator.
-_SSN = re.compile(r"(?<!\d)(?<!\d-)\d{3}([- ])\d{2}\1\d{4}(?!\d|-\d)")
+# US social security number: 3-2-4 digits with any separators, or labelled nine digits.
+_SSN = re.compile(rf"(?<![\d.-])\d{{3}}{_SEP}\d{{2}}{_SEP}\d{{4}}(?!\d|[./-]\d)")
+_SSN_LABELLED = re.compile(
+    r"(?i:\b(?:ssn|ss\s*#|ss\s*no\b\.?|social\s+security(?:\s+(?:number|no\b\.?|\#))?))"
+    r"\s*[:#=.-]?\s*\d(?:[ .\-/]?\d){8}(?!\d)"
+)
 
 # North American numbers: (555) 123-4567, 555-123-4567, 555.123.4567, +1 555 123 4567.
 _PHONE_NANP = re.compile(
-    r"(?<![\d+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\d)"
+    rf"(?<![\d+])(?:\+?1{_SEP}?)?(?:\(\d{{3}}\)[ \t]?|\d{{3}}{_SEP})\d{{3}}{_SEP}?\d{{4}}(?!\d)"
 )
 # National numbers with a trunk 0, as in the UK: 020 7946 0958, 07700 900123. A separator after
 # the area code is required; an unbroken run is left to the record-number digit run.
@@ -129,91 +170,501 @@ _PHONE_NATIONAL = re.compile(r"(?<![\d.])0\d{2,4}[ -]\d{3,4}[ -]?\d{3,4}(?!\d)")
 _PHONE_INTERNATIONAL = re.compile(
     r"(?<![\w+])\+(?=(?:[\s.()-]{0,2}\d){8})\d{1,3}(?:[\s.-]?(?:\(\d{1,4}\)|\d{1,4})){2,6}(?!\d)"
 )
+# A labelled number: "tel 555-1234", "mobile: 07700900123".
+_PHONE_LABELLED = re.compile(
+    r"(?i:\b(?:tel|telephone|phone|ph|mobile|mob|cell|cellphone|fax|pager|beeper)\b\.?"
+    r"(?:\s*(?:no\b\.?|number|\#))?)\s*[:=.-]?\s*\+?\(?\d(?:[ .\-/()]{0,2}\d){6,14}(?!\d)"
+)
 
 # A labelled record number; the value must hold 3+ digits so "patient no. 2" in a case series
 # is not one. The label is part of the finding so redaction removes it too.
 _MRN_LABELLED = re.compile(
-    rf"{_MRN_LABEL}\s*(?:is\s+)?[:#=.-]?\s*(?i:(?=(?:[a-z-]*\d){{3}})[a-z0-9]+(?:-[a-z0-9]+)*)"
+    rf"{_MRN_LABEL}\s*(?i:is\s+)?[:#=.-]?\s*(?i:[a-z]{{0,4}}[ -]?\d[0-9a-z]{{0,20}}"
+    r"(?:[ .\-/]\d[0-9a-z]{0,20}){0,8})"
 )
+
+
+def _three_digits(text: str, match: re.Match[str]) -> bool:  # noqa: ARG001 - a check's shape
+    """Return whether a labelled number holds 3+ digits ("patient no. 2" is a case series)."""
+    return sum(c.isdigit() for c in match.group()) >= 3
+
+
 # An unlabelled run of 7+ digits is too long for a dose, size or code, so treat it as a record
 # number; decimals ("0.12345678") are not runs.
 _MRN_DIGIT_RUN = re.compile(r"(?<!\d)(?<!\d[.,])\d{7,}(?!\d)")
+# The same run spelled out digit by digit: "1 2 3 4 5 6 7 8", "1-2-3-4-5-6-7".
+_MRN_SPACED = re.compile(r"(?<![\d.,])\d(?:[ .\-/]\d){6,}(?!\d|[.,]\d)")
+# Groups of digits with one kind of separator: "1234 5678", "12.345.678", "123-456-789".
+_MRN_GROUPED = re.compile(
+    r"(?<![\w.,/-])(?<![\w.,/-] )\d{1,5}(?P<sep>[ .-])\d{2,5}(?:(?P=sep)\d{2,5})*(?![\w.,/-]\w|\w)"
+)
+_UNIT_AFTER = re.compile(
+    r"[ \t]*(?:mm|cm|m|ml|mL|l|mg|g|kg|%|hu|HU|kv|kV|mas|mAs|um|µm|°|deg|x\b|min|h|s|ms|px|dpi)\b"
+    r"|[ \t]*%"
+)
+_WORD_AFTER = re.compile(r" [a-z]")
 
-# House number, one to four capitalised words, then a street suffix: "12 Main Street".
+
+def _grouped_run(text: str, match: re.Match[str]) -> bool:
+    """Return whether a grouped digit run is a record number, not a range, decimal or count."""
+    groups = re.split(r"[ .-]", match.group())
+    if sum(len(g) for g in groups) < 7:
+        return False
+    sep = match.group("sep")
+    if len(groups) == 2 and sep in ".-":
+        return False  # a range (226-3071) or a decimal (1234.5678)
+    end = match.end()
+    if _UNIT_AFTER.match(text, end):
+        return False  # a list of sizes: "100 120 150 mm"
+    thousands = len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+    return not (thousands and _WORD_AFTER.match(text, end))  # "1 250 000 triangles"
+
+
+# House number, one to four words, then a street suffix. Full suffix words count in any case
+# ("12 main street"); short ones that are also clinical words only capitalised ("Ct", "Dr").
+_STREET_WORD = r"(?:\d{1,3}(?:st|nd|rd|th)|[A-Za-z][A-Za-z'.-]*)"
 _STREET = re.compile(
-    r"\b\d{1,5}[A-Za-z]?(?:\s+[A-Z][a-z]*\.?){1,4}?\s+"
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl"
-    r"|Terrace|Way|Close|Crescent|Parkway|Pkwy|Highway|Hwy|Square|Sq)\b\.?"
+    rf"\b\d{{1,5}}[A-Za-z]?\s+(?:{_STREET_WORD}\s+){{0,3}}{_STREET_WORD}\s+"
+    r"(?:(?i:street|avenue|road|boulevard|lane|drive|terrace|parkway|highway|crescent|ave|blvd"
+    r"|pkwy|hwy)|St|ST|Rd|RD|Ln|LN|Dr|Ct|Pl|Place|Court|COURT|Way|WAY|Close|Square|Sq|Ter"
+    r"|Circle|Cir|Row|Gardens|Mews|Walk|Grove|(?:st|rd)(?=\s*(?:[,;\n]|$)))\b\.?"
 )
 # Secondary address units and PO boxes; "Suite" is left out because of "Mimics Innovation Suite".
 _ADDRESS_UNIT = re.compile(
-    r"\b(?:Apt|Apartment|Flat|Ste)\.?\s*#?\s*\d+[A-Za-z]?\b|\bP\.?\s?O\.?\s+Box\s+\d+\b"
+    r"(?i:\b(?:apt|apartment|ste)\b\.?\s*#?\s*\d+[a-z]?\b|\bp\.?\s?o\.?\s*box\s+\d+\b)"
+    r"|\b(?:Flat|Unit|FLAT)\s*#?\s*\d+[A-Za-z]?\b"
 )
+_STATES = [
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "DC",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+    "PR",
+    "GU",
+    "VI",
+]
+_STATE_NAMES = (
+    "alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia"
+    "|hawaii|idaho|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts"
+    "|michigan|minnesota|mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey"
+    "|new mexico|new york|north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania"
+    "|rhode island|south carolina|south dakota|tennessee|texas|utah|vermont|virginia|washington"
+    "|west virginia|wisconsin|wyoming"
+)
+# "Springfield, IL 62704", "springfield, il 62704-1234", "Austin TX 78701", "zip 62704".
+_CITY_STATE_ZIP = re.compile(
+    rf"\b[A-Za-z][A-Za-z'-]*(?:,[ \t]*(?i:{'|'.join(_STATES)}|{_STATE_NAMES})"
+    rf"|[ \t]+(?:{'|'.join(_STATES)}))[ \t]+\d{{5}}(?:-\d{{4}})?(?!\d)"
+    r"|(?i:\bzip(?:\s*code)?\s*[:#]?\s*)\d{5}(?:-\d{4})?(?!\d)"
+)
+# UK postcodes, capitals only: "SW1A 1AA", "M1 1AE".
+_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? \d[ABD-HJLNP-UW-Z]{2}\b")
 
-# "Patient: Jane Doe", "Name: ...", "Pt: ..."; the bare "name" label must not follow another
-# word, so "model name:" or "file name:" are not person-name labels.
-_NAME_LABELLED = re.compile(
-    r"(?i:\b(?:patient(?:'s)?\s+name|(?:first|last|full|given|family)\s+name|surname|patient"
-    rf"|pt|(?<![a-z] )name))\s*:\s*{_NOT_A_NAME}{_FULL_NAME}"
-)
-# "Mr./Mrs./Ms./Dr. Smith": the title is case-sensitive so MR (mitral regurgitation) and MS
-# (multiple sclerosis) are not titles, and "Dr. consult" has no capitalised name after it. A
-# title is not a name, so in "Prof. Dr. Weber" the match starts again at "Dr.".
-_TITLE = r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof)\b"
-_NAME_WITH_TITLE = re.compile(rf"{_TITLE}\.? *(?!{_TITLE}){_FULL_NAME}")
-# "patient John Smith": lower-case "patient" and two name words, so "Patient Reported Outcome"
-# at the start of a sentence is left alone.
-_NAME_AFTER_PATIENT = re.compile(rf"\bpatient +{_NAME_WORD} +(?!{_MONTH_NAME}\b){_NAME_WORD}")
+_Check = Callable[[str, re.Match[str]], bool]
+_DIGIT = re.compile(r"\d")
+_EMAIL_HINT = re.compile(r"@|(?i:\bat\b)")
 
 # In priority order: where findings overlap, the earlier pattern wins. The specific beats the
 # generic (a labelled date of birth holds a full date; an e-mail may hold a digit run; an SSN is
 # also a digit pattern), and a labelled record number beats the phone number it may look like.
-_PATTERNS: tuple[tuple[IdentifierKind, re.Pattern[str]], ...] = (
-    (IdentifierKind.EMAIL, _EMAIL),
-    (IdentifierKind.DATE_OF_BIRTH, _DATE_OF_BIRTH),
-    (IdentifierKind.SSN, _SSN),
-    (IdentifierKind.MRN, _MRN_LABELLED),
-    (IdentifierKind.PHONE, _PHONE_NANP),
-    (IdentifierKind.PHONE, _PHONE_INTERNATIONAL),
-    (IdentifierKind.PHONE, _PHONE_NATIONAL),
-    (IdentifierKind.MRN, _MRN_DIGIT_RUN),
-    (IdentifierKind.FULL_DATE, _DATE),
-    (IdentifierKind.STREET_ADDRESS, _STREET),
-    (IdentifierKind.STREET_ADDRESS, _ADDRESS_UNIT),
-    (IdentifierKind.PERSON_NAME, _NAME_LABELLED),
-    (IdentifierKind.PERSON_NAME, _NAME_WITH_TITLE),
-    (IdentifierKind.PERSON_NAME, _NAME_AFTER_PATIENT),
+_DIGIT_PATTERNS: tuple[tuple[IdentifierKind, re.Pattern[str], _Check | None], ...] = (
+    (IdentifierKind.DATE_OF_BIRTH, _DATE_OF_BIRTH, None),
+    (IdentifierKind.SSN, _SSN_LABELLED, None),
+    (IdentifierKind.SSN, _SSN, None),
+    (IdentifierKind.MRN, _MRN_LABELLED, _three_digits),
+    (IdentifierKind.PHONE, _PHONE_LABELLED, None),
+    (IdentifierKind.PHONE, _PHONE_NANP, None),
+    (IdentifierKind.PHONE, _PHONE_INTERNATIONAL, None),
+    (IdentifierKind.PHONE, _PHONE_NATIONAL, None),
+    (IdentifierKind.FULL_DATE, _DATE, None),
+    (IdentifierKind.MRN, _MRN_DIGIT_RUN, None),
+    (IdentifierKind.MRN, _MRN_SPACED, None),
+    (IdentifierKind.MRN, _MRN_GROUPED, _grouped_run),
+    (IdentifierKind.STREET_ADDRESS, _STREET, None),
+    (IdentifierKind.STREET_ADDRESS, _ADDRESS_UNIT, None),
+    (IdentifierKind.STREET_ADDRESS, _CITY_STATE_ZIP, None),
+    (IdentifierKind.STREET_ADDRESS, _POSTCODE, None),
 )
+_EMAIL_PATTERNS = (
+    (IdentifierKind.EMAIL, _EMAIL, None),
+    (IdentifierKind.EMAIL, _EMAIL_SPELLED, None),
+)
+_RANK_EMAIL, _RANK_DIGITS, _RANK_NAMES = 0, 10, 40
+
+# --- person names -----------------------------------------------------------------------------
+
+# A word as names are written: letters and apostrophes ("O'Brien"), hyphen-joined parts.
+_NAME_WORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z']*(?:-[A-Za-z][A-Za-z']*)*)(\.?)")
+_WORDS = re.compile(r"[a-z]+")
+_TITLES = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "mister",
+        "madam",
+        "sir",
+        "dame",
+        "mme",
+        "mlle",
+        "herr",
+        "frau",
+        "doctor",
+    ]
+)
+_TITLE = re.compile(
+    r"(?<![\w.'-])(?i:mrs|mr|ms|miss|mx|dr|prof|mister|madam|sir|dame|mme|mlle|herr|frau|doctor)"
+    r"(?:\.[ \t]*|[ \t]+)(?=[A-Za-z])"
+)
+# "Patient: Jane Doe", "name - x", "pt john smith", "referred by smith"; the bare "name" label
+# must not follow another word, so "model name:" or "file name:" are not person-name labels.
+_LABEL = re.compile(
+    r"(?i:\b(?:(?:patient|pt|client|subject)(?:'s)?\s+(?:full\s+)?name|pt\s*name"
+    r"|(?:first|last|full|given|family|middle|maiden|christian)\s*name|surname|forename"
+    r"|(?<![a-z] )(?<![a-z]  )name|patient|pt|mother|father|parent|guardian|next\s+of\s+kin"
+    r"|nok|spouse|husband|wife|son|daughter|referred\s+by|referring(?:\s+(?:physician|doctor"
+    r"|surgeon|clinician|provider|md))?|requested\s+by|ordered\s+by|surgeon|physician|attn"
+    r"|c/o))\b(?P<colon>[ \t]*(?:[:=]|-[ \t]|(?i:is)\b))?[ \t]*(?=[A-Za-z])"
+)
+# Words that follow "Patient:" in ordinary descriptions rather than names.
+_NOT_A_NAME = frozenset(
+    [
+        "male",
+        "female",
+        "man",
+        "woman",
+        "boy",
+        "girl",
+        "adult",
+        "child",
+        "infant",
+        "neonate",
+        "newborn",
+        "baby",
+        "unknown",
+        "none",
+        "nil",
+        "anonymous",
+        "anonymised",
+        "anonymized",
+        "redacted",
+        "deidentified",
+        "de-identified",
+        "not",
+        "no",
+        "see",
+        "the",
+        "a",
+        "an",
+        "withheld",
+        "tbd",
+        "tba",
+        "na",
+        "left",
+        "right",
+        "bilateral",
+        "with",
+        "without",
+        "has",
+        "had",
+        "is",
+        "was",
+        "who",
+        "whose",
+        "age",
+        "aged",
+        "years",
+        "year",
+        "old",
+        "young",
+        "elderly",
+        "adolescent",
+        "teenager",
+        "toddler",
+        "term",
+        "preterm",
+        "premature",
+        "pediatric",
+        "paediatric",
+        "consented",
+    ]
+)
+_MONTHS = frozenset(
+    [
+        "jan",
+        "january",
+        "feb",
+        "february",
+        "mar",
+        "march",
+        "apr",
+        "april",
+        "may",
+        "jun",
+        "june",
+        "jul",
+        "july",
+        "aug",
+        "august",
+        "sep",
+        "sept",
+        "september",
+        "oct",
+        "october",
+        "nov",
+        "november",
+        "dec",
+        "december",
+    ]
+)
+
+
+def _known(word: str, names: NameSets) -> bool:
+    """Return whether a word (or any part of a hyphenated one) is a first or last name."""
+    for part in word.lower().replace("'", "").split("-"):
+        if part in names.first or part in names.last:
+            return True
+    return False
+
+
+def _name_run(text: str, pos: int, names: NameSets, first_ok: Callable[[str], bool]) -> int:
+    """Return where a name that starts at ``pos`` ends, or -1 if no name starts there.
+
+    Initials ("J.", "J") may lead; the first full word must satisfy ``first_ok``; up to two more
+    words follow while they are names or capitalised, never a month ("Mr Smith March 3").
+    """
+    end = -1
+    words = 0
+    while words < 4:
+        match = _NAME_WORD.match(text, pos)
+        if match is None:
+            break
+        word = match.group(1)
+        if len(word) == 1:  # an initial
+            if not word.isupper():
+                break
+            pos = match.end()
+            continue
+        lower = word.lower()
+        if lower in _TITLES or lower in _MONTHS:
+            break
+        if words == 0:
+            if not first_ok(word):
+                return -1
+        elif not (_known(word, names) or (word[0].isupper() and lower not in _NOT_A_NAME)):
+            break
+        words += 1
+        end = match.end(1)
+        pos = match.end()
+        if match.group(2) or pos >= len(text) or text[pos] not in " \t":
+            break
+    return end
+
+
+def _titled_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
+    for match in _TITLE.finditer(text):
+        title = match.group().rstrip(". \t")
+        start = match.start()
+        upper = title.isupper()
+        if title.lower() == "ms" and re.search(r"\d[ \t]?$", text[max(0, start - 2) : start]):
+            continue  # milliseconds: "200 ms"
+        if upper:
+            # MR (mitral regurgitation), MS (multiple sclerosis), DR (diabetic retinopathy):
+            # a capital title counts only before a known name or a lone capitalised word.
+            def first_ok(word: str, at: int = match.end()) -> bool:
+                if word[0].islower():
+                    return False
+                if _known(word, names):
+                    return True
+                after = text[at + len(word) : at + len(word) + 1]
+                return after in ("", ".", ",", ";", "\n") and word.lower() not in _NOT_A_NAME
+        else:
+
+            def first_ok(word: str, at: int = match.end()) -> bool:  # noqa: ARG001
+                if word[0].isupper():
+                    return word.lower() not in _NOT_A_NAME
+                return _known(word, names)
+
+        end = _name_run(text, match.end(), names, first_ok)
+        if end > 0:
+            yield start, end
+
+
+def _labelled_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
+    for match in _LABEL.finditer(text):
+        colon = bool((match.group("colon") or "").strip())
+
+        def first_ok(word: str, colon: bool = colon) -> bool:
+            if word.lower() in _NOT_A_NAME:
+                return False
+            return _known(word, names) or (colon and word[0].isupper())
+
+        end = _name_run(text, match.end(), names, first_ok)
+        if end > 0:
+            yield match.start(), end
+
+
+_PAIR_TOKEN = re.compile(r"[A-Za-z][A-Za-z']*")
+_GAP_PLAIN = re.compile(r"[ \t]+(?:[A-Z]\.?[ \t]+)?|[ \t]+[A-Z]\.[ \t]*")
+_GAP_COMMA = re.compile(r",[ \t]*")
+_TAIL = re.compile(r"(?:-[A-Za-z][A-Za-z']*)+")
+
+
+def _is_pair(first: str, last: str, names: NameSets) -> bool:
+    """Return whether two words, as written, are a first name then a last name.
+
+    Capitalised or in capitals, one of the two may also be an ordinary word ("Donna Hill", "Mark
+    Robinson"), not both ("Will Need"); all in lower case both must be common names ("john
+    smith"), and no ordinary word.
+    """
+    a, b = first.lower().replace("'", ""), last.lower().replace("'", "")
+    if (a, b) in EPONYM_PAIRS:
+        return False
+    if first[0].isupper() and last[0].isupper():
+        if len(a) < 3 and first.isupper():
+            return False  # "AL", "ED": more often an abbreviation
+        return (
+            a in names.first_any and b in names.last_any and (a in names.first or b in names.last)
+        )
+    if first.islower() and last.islower():
+        return a in names.common_first and b in names.common_last
+    return False
+
+
+def _paired_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
+    if set(_WORDS.findall(text.lower())).isdisjoint(names.first_any):
+        return
+    # Middle initials ("John Q. Smith") are passed over: the pair is the words either side.
+    tokens = [t for t in _PAIR_TOKEN.finditer(text) if len(t.group()) > 1]
+    for i in range(len(tokens) - 1):
+        one, two = tokens[i], tokens[i + 1]
+        if i > 0 and text[tokens[i - 1].end() : one.start()] == "-":
+            continue  # the second part of a hyphenated word ("Dandy-Walker")
+        if _GAP_PLAIN.fullmatch(text, one.end(), two.start()):
+            if not _is_pair(one.group(), two.group(), names):
+                continue
+        elif _GAP_COMMA.fullmatch(text, one.end(), two.start()):
+            # "Smith, John": both capitalised, and no ordinary word.
+            if not (one.group()[0].isupper() and two.group()[0].isupper()):
+                continue
+            if not (_is_pair(two.group(), one.group(), names) and one.group().lower() in names.last
+                    and two.group().lower() in names.first):  # fmt: skip
+                continue
+        else:
+            continue
+        end = two.end()
+        if text[end : end + 1] == "-":
+            tail = _TAIL.match(text, end)
+            if tail is None or not all(
+                part.lower() in names.last_any for part in tail.group()[1:].split("-")
+            ):
+                continue  # "Mary Dandy-Walker"? the hyphen makes an eponym of it
+            end = tail.end()
+        yield one.start(), end
+
+
+_NAME_FINDERS = (_labelled_names, _titled_names, _paired_names)
+
+# --- scanning ---------------------------------------------------------------------------------
 
 
 def _start(finding: Finding) -> int:
     return finding.start
 
 
+def _candidates(text: str) -> Iterator[tuple[int, IdentifierKind, int, int]]:
+    """Yield (rank, kind, start, end) for every pattern match in the folded text."""
+    if _EMAIL_HINT.search(text):
+        for rank, (kind, pattern, _) in enumerate(_EMAIL_PATTERNS, start=_RANK_EMAIL):
+            for match in pattern.finditer(text):
+                yield rank, kind, *match.span()
+    if _DIGIT.search(text):
+        for rank, (kind, pattern, check) in enumerate(_DIGIT_PATTERNS, start=_RANK_DIGITS):
+            for match in pattern.finditer(text):
+                if check is None or check(text, match):
+                    yield rank, kind, *match.span()
+    names = name_sets()
+    for rank, finder in enumerate(_NAME_FINDERS, start=_RANK_NAMES):
+        for start, end in finder(text, names):
+            yield rank, IdentifierKind.PERSON_NAME, start, end
+
+
 def scan_text(text: str) -> list[Finding]:
     """Return the identifiers in ``text`` sorted by start offset; an empty list if there are none.
 
-    Where two findings overlap, the one from the higher-priority pattern (then the longer one) is
-    kept; see ``_PATTERNS`` for the order.
+    Offsets are those of ``text`` as given, whatever folding the scan needed. Where two findings
+    overlap, the one from the higher-priority pattern (then the longer one) is kept.
     """
-    ranked = [
-        (rank, Finding(kind, *match.span()))
-        for rank, (kind, pattern) in enumerate(_PATTERNS)
-        for match in pattern.finditer(text)
-    ]
-    # Priority first, then the longer finding, then the leftmost one.
-    ranked.sort(key=lambda item: (item[0], item[1].start - item[1].end, item[1].start))
+    folded = fold(text)
+    ranked = sorted(
+        _candidates(folded.text), key=lambda item: (item[0], item[2] - item[3], item[2])
+    )
     # Kept findings never overlap, so one list ordered by start is also ordered by end, and a
     # candidate need only be checked against its two neighbours.
     kept: list[Finding] = []
-    for _, candidate in ranked:
-        at = bisect.bisect_left(kept, candidate.start, key=_start)
-        if at > 0 and kept[at - 1].end > candidate.start:
+    for _, kind, start, end in ranked:
+        if end <= start:
             continue
-        if at < len(kept) and kept[at].start < candidate.end:
+        at = bisect.bisect_left(kept, start, key=_start)
+        if at > 0 and kept[at - 1].end > start:
             continue
-        kept.insert(at, candidate)
-    return kept
+        if at < len(kept) and kept[at].start < end:
+            continue
+        kept.insert(at, Finding(kind, start, end))
+    if folded.origins is None:
+        return kept
+    return [Finding(f.kind, *folded.span(f.start, f.end)) for f in kept]
 
 
 def describe(kind: IdentifierKind) -> str:
@@ -241,6 +692,7 @@ _MRN_LABEL_ANYWHERE = re.compile(_MRN_LABEL)
 
 def looks_like_mrn(value: str) -> bool:
     """Return True if ``value`` is a 7+ digit run once spaces/dashes go, or carries an MRN label."""
-    if _DIGITS_ONLY.fullmatch(_SEPARATORS.sub("", value)):
+    folded = fold(value).text
+    if _DIGITS_ONLY.fullmatch(_SEPARATORS.sub("", folded)):
         return True
-    return _MRN_LABEL_ANYWHERE.search(value) is not None
+    return _MRN_LABEL_ANYWHERE.search(folded) is not None

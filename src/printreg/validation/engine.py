@@ -246,8 +246,8 @@ class _Run:
         )
 
     def scan(self, element: TextElement, text: str, path: str) -> None:
-        if element.identifier_scan == "none":
-            return
+        # Every text is scanned, whatever the definition says: no declaration can switch the
+        # scan off (a published definition's legacy ``identifier_scan: none`` is ignored).
         if element.identifier_scan == "case_identifier" and looks_like_mrn(text):
             self.add(
                 path,
