@@ -149,7 +149,10 @@ _DATE_OF_BIRTH = re.compile(
 )
 
 # HIPAA treats every date element except the year as an identifier; a year alone passes.
-_DATE = re.compile(rf"{_FULL_DATE}|\b(?:{_TEXT_DM})")
+_DATE_NUMERIC = re.compile(
+    rf"{_NOT_AFTER_NUMBER}(?:{_NUMERIC_DMY}|{_NUMERIC_YMD}){_NOT_BEFORE_NUMBER}"
+)
+_DATE_TEXT = re.compile(rf"\b(?:{_TEXT_DMY}|{_TEXT_MDY})(?!\d)|\b(?:{_TEXT_DM})")
 
 # US social security number: 3-2-4 digits with any separators, or labelled nine digits.
 _SSN = re.compile(rf"(?<![\d.-])\d{{3}}{_SEP}\d{{2}}{_SEP}\d{{4}}(?!\d|[./-]\d)")
@@ -308,35 +311,63 @@ _CITY_STATE_ZIP = re.compile(
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? \d[ABD-HJLNP-UW-Z]{2}\b")
 
 _Check = Callable[[str, re.Match[str]], bool]
-_DIGIT = re.compile(r"\d")
-_EMAIL_HINT = re.compile(r"@|(?i:\bat\b)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """One way an identifier is written, and when it is worth looking for it at all.
+
+    A pattern runs only on a text with at least ``min_digits`` digits and, when ``hints`` is
+    given, one of them in the lower-cased text: cheap tests that keep the scan of a bulk import's
+    every cell fast. ``check`` may refuse a match the expression alone cannot judge.
+    """
+
+    kind: IdentifierKind
+    regex: re.Pattern[str]
+    min_digits: int = 0
+    hints: tuple[str, ...] = ()
+    check: _Check | None = None
+
+
+_K = IdentifierKind
+_MONTH_HINTS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MRN_HINTS = ("mr", "record", "id", "no", "#", "number", "acct", "account", "hosp", "nhs", "chart",
+              "member", "insurance", "health plan")  # fmt: skip
 
 # In priority order: where findings overlap, the earlier pattern wins. The specific beats the
 # generic (a labelled date of birth holds a full date; an e-mail may hold a digit run; an SSN is
 # also a digit pattern), and a labelled record number beats the phone number it may look like.
-_DIGIT_PATTERNS: tuple[tuple[IdentifierKind, re.Pattern[str], _Check | None], ...] = (
-    (IdentifierKind.DATE_OF_BIRTH, _DATE_OF_BIRTH, None),
-    (IdentifierKind.SSN, _SSN_LABELLED, None),
-    (IdentifierKind.SSN, _SSN, None),
-    (IdentifierKind.MRN, _MRN_LABELLED, _three_digits),
-    (IdentifierKind.PHONE, _PHONE_LABELLED, None),
-    (IdentifierKind.PHONE, _PHONE_NANP, None),
-    (IdentifierKind.PHONE, _PHONE_INTERNATIONAL, None),
-    (IdentifierKind.PHONE, _PHONE_NATIONAL, None),
-    (IdentifierKind.FULL_DATE, _DATE, None),
-    (IdentifierKind.MRN, _MRN_DIGIT_RUN, None),
-    (IdentifierKind.MRN, _MRN_SPACED, None),
-    (IdentifierKind.MRN, _MRN_GROUPED, _grouped_run),
-    (IdentifierKind.STREET_ADDRESS, _STREET, None),
-    (IdentifierKind.STREET_ADDRESS, _ADDRESS_UNIT, None),
-    (IdentifierKind.STREET_ADDRESS, _CITY_STATE_ZIP, None),
-    (IdentifierKind.STREET_ADDRESS, _POSTCODE, None),
+_PATTERNS: tuple[_Pattern, ...] = (
+    _Pattern(_K.EMAIL, _EMAIL, hints=("@",)),
+    _Pattern(_K.EMAIL, _EMAIL_SPELLED, hints=("@", "at]", "at)", "at}", "at>", " at ")),
+    _Pattern(
+        _K.DATE_OF_BIRTH,
+        _DATE_OF_BIRTH,
+        3,
+        ("dob", "d.o", "d o", "birth", "born", "b.d", "d. o", "bday"),
+    ),
+    _Pattern(_K.SSN, _SSN_LABELLED, 9, ("ss", "social")),
+    _Pattern(_K.SSN, _SSN, 9),
+    _Pattern(_K.MRN, _MRN_LABELLED, 3, _MRN_HINTS, _three_digits),
+    _Pattern(_K.PHONE, _PHONE_LABELLED, 7, ("tel", "ph", "mob", "cell", "fax", "pager", "beeper")),
+    _Pattern(_K.PHONE, _PHONE_NANP, 10),
+    _Pattern(_K.PHONE, _PHONE_INTERNATIONAL, 8, ("+",)),
+    _Pattern(_K.PHONE, _PHONE_NATIONAL, 9),
+    _Pattern(_K.FULL_DATE, _DATE_NUMERIC, 4),
+    _Pattern(_K.FULL_DATE, _DATE_TEXT, 1, _MONTH_HINTS),
+    _Pattern(_K.MRN, _MRN_DIGIT_RUN, 7),
+    _Pattern(_K.MRN, _MRN_SPACED, 7),
+    _Pattern(_K.MRN, _MRN_GROUPED, 7, check=_grouped_run),
+    _Pattern(_K.STREET_ADDRESS, _STREET, 1),
+    _Pattern(
+        _K.STREET_ADDRESS, _ADDRESS_UNIT, 1, ("apt", "apartment", "ste", "box", "flat", "unit")
+    ),
+    _Pattern(_K.STREET_ADDRESS, _CITY_STATE_ZIP, 5),
+    _Pattern(_K.STREET_ADDRESS, _POSTCODE, 2),
 )
-_EMAIL_PATTERNS = (
-    (IdentifierKind.EMAIL, _EMAIL, None),
-    (IdentifierKind.EMAIL, _EMAIL_SPELLED, None),
-)
-_RANK_EMAIL, _RANK_DIGITS, _RANK_NAMES = 0, 10, 40
+_RANK_NAMES = len(_PATTERNS)
+_NOT_DIGITS = str.maketrans("", "", "0123456789")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 # --- person names -----------------------------------------------------------------------------
 
@@ -614,7 +645,17 @@ def _paired_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
         yield one.start(), end
 
 
-_NAME_FINDERS = (_labelled_names, _titled_names, _paired_names)
+_LABEL_HINTS = ("patient", "pt", "name", "mother", "father", "parent", "guardian", "kin", "nok",
+                "spouse", "husband", "wife", "son", "daughter", "referr", "by", "surgeon",
+                "physician", "attn", "c/o")  # fmt: skip
+_TITLE_HINTS = ("mr", "ms", "dr", "prof", "miss", "mx", "sir", "dame", "mme", "mlle", "herr",
+                "frau", "doctor", "madam", "mister")  # fmt: skip
+_NAME_FINDERS: tuple[tuple[Callable[[str, NameSets], Iterator[tuple[int, int]]], tuple[str, ...]],
+                     ...] = (
+    (_labelled_names, _LABEL_HINTS),
+    (_titled_names, _TITLE_HINTS),
+    (_paired_names, ()),
+)  # fmt: skip
 
 # --- scanning ---------------------------------------------------------------------------------
 
@@ -625,17 +666,20 @@ def _start(finding: Finding) -> int:
 
 def _candidates(text: str) -> Iterator[tuple[int, IdentifierKind, int, int]]:
     """Yield (rank, kind, start, end) for every pattern match in the folded text."""
-    if _EMAIL_HINT.search(text):
-        for rank, (kind, pattern, _) in enumerate(_EMAIL_PATTERNS, start=_RANK_EMAIL):
-            for match in pattern.finditer(text):
-                yield rank, kind, *match.span()
-    if _DIGIT.search(text):
-        for rank, (kind, pattern, check) in enumerate(_DIGIT_PATTERNS, start=_RANK_DIGITS):
-            for match in pattern.finditer(text):
-                if check is None or check(text, match):
-                    yield rank, kind, *match.span()
+    low = text.translate(_ASCII_LOWER)  # same length as the text, unlike str.lower
+    digits = len(text) - len(text.translate(_NOT_DIGITS))
+    for rank, pattern in enumerate(_PATTERNS):
+        if digits < pattern.min_digits:
+            continue
+        if pattern.hints and not any(hint in low for hint in pattern.hints):
+            continue
+        for match in pattern.regex.finditer(text):
+            if pattern.check is None or pattern.check(text, match):
+                yield rank, pattern.kind, *match.span()
     names = name_sets()
-    for rank, finder in enumerate(_NAME_FINDERS, start=_RANK_NAMES):
+    for rank, (finder, hints) in enumerate(_NAME_FINDERS, start=_RANK_NAMES):
+        if hints and not any(hint in low for hint in hints):
+            continue
         for start, end in finder(text, names):
             yield rank, IdentifierKind.PERSON_NAME, start, end
 
