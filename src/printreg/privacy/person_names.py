@@ -1,0 +1,309 @@
+"""Find person names in folded text: after titles, after labels, and as first-and-last-name pairs.
+
+Three finders, each yielding (start, end) spans of the folded text it is given:
+
+* after a title in any case ("Mr. Smith", "mr smith", "MR. SMITH"): a capital title (MR, MS, DR,
+  also mitral regurgitation, multiple sclerosis, diabetic retinopathy) counts only before a
+  known name or a lone capitalised word at the end of a phrase, so "severe MR" and "MS lesions"
+  pass;
+* after a label ("Patient: ...", "patient john smith", "name - ...", "referred by ..."): with a
+  colon any capitalised word, without one a known name;
+* a first name then a last name of the Census lists (``names.name_sets``), clinical eponyms
+  aside ("Pierre Robin", "Dandy-Walker"), capitalised or in capitals, or in lower case when both
+  are common names; also "Smith, John".
+
+``NAME_FINDERS`` pairs each finder with the lower-case hints without which it need not run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from printreg.privacy.names import EPONYM_PAIRS, NameSets
+
+# A word as names are written: letters and apostrophes ("O'Brien"), hyphen-joined parts.
+_NAME_WORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z']*(?:-[A-Za-z][A-Za-z']*)*)(\.?)")
+_WORDS = re.compile(r"[a-z]+")
+_TITLES = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "mister",
+        "madam",
+        "sir",
+        "dame",
+        "mme",
+        "mlle",
+        "herr",
+        "frau",
+        "doctor",
+    ]
+)
+_TITLE = re.compile(
+    r"(?<![\w.'-])(?i:mrs|mr|ms|miss|mx|dr|prof|mister|madam|sir|dame|mme|mlle|herr|frau|doctor)"
+    r"(?:\.[ \t]*|[ \t]+)(?=[A-Za-z])"
+)
+# "Patient: Jane Doe", "name - x", "pt john smith", "referred by smith"; the bare "name" label
+# must not follow another word, so "model name:" or "file name:" are not person-name labels.
+_LABEL = re.compile(
+    r"(?i:\b(?:(?:patient|pt|client|subject)(?:'s)?\s+(?:full\s+)?name|pt\s*name"
+    r"|(?:first|last|full|given|family|middle|maiden|christian)\s*name|surname|forename"
+    r"|(?<![a-z] )(?<![a-z]  )name|patient|pt|mother|father|parent|guardian|next\s+of\s+kin"
+    r"|nok|spouse|husband|wife|son|daughter|referred\s+by|referring(?:\s+(?:physician|doctor"
+    r"|surgeon|clinician|provider|md))?|requested\s+by|ordered\s+by|surgeon|physician|attn"
+    r"|c/o))\b(?P<colon>[ \t]*(?:[:=]|-[ \t]|(?i:is)\b))?[ \t]*(?=[A-Za-z])"
+)
+# Words that follow "Patient:" in ordinary descriptions rather than names.
+_NOT_A_NAME = frozenset(
+    [
+        "male",
+        "female",
+        "man",
+        "woman",
+        "boy",
+        "girl",
+        "adult",
+        "child",
+        "infant",
+        "neonate",
+        "newborn",
+        "baby",
+        "unknown",
+        "none",
+        "nil",
+        "anonymous",
+        "anonymised",
+        "anonymized",
+        "redacted",
+        "deidentified",
+        "de-identified",
+        "not",
+        "no",
+        "see",
+        "the",
+        "a",
+        "an",
+        "withheld",
+        "tbd",
+        "tba",
+        "na",
+        "left",
+        "right",
+        "bilateral",
+        "with",
+        "without",
+        "has",
+        "had",
+        "is",
+        "was",
+        "who",
+        "whose",
+        "age",
+        "aged",
+        "years",
+        "year",
+        "old",
+        "young",
+        "elderly",
+        "adolescent",
+        "teenager",
+        "toddler",
+        "term",
+        "preterm",
+        "premature",
+        "pediatric",
+        "paediatric",
+        "consented",
+    ]
+)
+_MONTHS = frozenset(
+    [
+        "jan",
+        "january",
+        "feb",
+        "february",
+        "mar",
+        "march",
+        "apr",
+        "april",
+        "may",
+        "jun",
+        "june",
+        "jul",
+        "july",
+        "aug",
+        "august",
+        "sep",
+        "sept",
+        "september",
+        "oct",
+        "october",
+        "nov",
+        "november",
+        "dec",
+        "december",
+    ]
+)
+
+
+def _known(word: str, names: NameSets) -> bool:
+    """Return whether a word (or any part of a hyphenated one) is a first or last name."""
+    for part in word.lower().replace("'", "").split("-"):
+        if part in names.first or part in names.last:
+            return True
+    return False
+
+
+def _name_run(text: str, pos: int, names: NameSets, first_ok: Callable[[str], bool]) -> int:
+    """Return where a name that starts at ``pos`` ends, or -1 if no name starts there.
+
+    Initials ("J.", "J") may lead; the first full word must satisfy ``first_ok``; up to two more
+    words follow while they are names or capitalised, never a month ("Mr Smith March 3").
+    """
+    end = -1
+    words = 0
+    while words < 4:
+        match = _NAME_WORD.match(text, pos)
+        if match is None:
+            break
+        word = match.group(1)
+        if len(word) == 1:  # an initial
+            if not word.isupper():
+                break
+            pos = match.end()
+            continue
+        lower = word.lower()
+        if lower in _TITLES or lower in _MONTHS:
+            break
+        if words == 0:
+            if not first_ok(word):
+                return -1
+        elif not (_known(word, names) or (word[0].isupper() and lower not in _NOT_A_NAME)):
+            break
+        words += 1
+        end = match.end(1)
+        pos = match.end()
+        if match.group(2) or pos >= len(text) or text[pos] not in " \t":
+            break
+    return end
+
+
+def _titled_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
+    for match in _TITLE.finditer(text):
+        title = match.group().rstrip(". \t")
+        start = match.start()
+        upper = title.isupper()
+        if title.lower() == "ms" and re.search(r"\d[ \t]?$", text[max(0, start - 2) : start]):
+            continue  # milliseconds: "200 ms"
+        if upper:
+            # MR (mitral regurgitation), MS (multiple sclerosis), DR (diabetic retinopathy):
+            # a capital title counts only before a known name or a lone capitalised word.
+            def first_ok(word: str, at: int = match.end()) -> bool:
+                if word[0].islower():
+                    return False
+                if _known(word, names):
+                    return True
+                after = text[at + len(word) : at + len(word) + 1]
+                return after in ("", ".", ",", ";", "\n") and word.lower() not in _NOT_A_NAME
+        else:
+
+            def first_ok(word: str, at: int = match.end()) -> bool:  # noqa: ARG001
+                if word[0].isupper():
+                    return word.lower() not in _NOT_A_NAME
+                return _known(word, names)
+
+        end = _name_run(text, match.end(), names, first_ok)
+        if end > 0:
+            yield start, end
+
+
+def _labelled_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
+    for match in _LABEL.finditer(text):
+        colon = bool((match.group("colon") or "").strip())
+
+        def first_ok(word: str, colon: bool = colon) -> bool:
+            if word.lower() in _NOT_A_NAME:
+                return False
+            return _known(word, names) or (colon and word[0].isupper())
+
+        end = _name_run(text, match.end(), names, first_ok)
+        if end > 0:
+            yield match.start(), end
+
+
+_PAIR_TOKEN = re.compile(r"[A-Za-z][A-Za-z']*")
+_GAP_PLAIN = re.compile(r"[ \t]+(?:[A-Z]\.?[ \t]+)?|[ \t]+[A-Z]\.[ \t]*")
+_GAP_COMMA = re.compile(r",[ \t]*")
+_TAIL = re.compile(r"(?:-[A-Za-z][A-Za-z']*)+")
+
+
+def _is_pair(first: str, last: str, names: NameSets) -> bool:
+    """Return whether two words, as written, are a first name then a last name.
+
+    Capitalised or in capitals, one of the two may also be an ordinary word ("Donna Hill", "Mark
+    Robinson"), not both ("Will Need"); all in lower case both must be common names ("john
+    smith"), and no ordinary word.
+    """
+    a, b = first.lower().replace("'", ""), last.lower().replace("'", "")
+    if (a, b) in EPONYM_PAIRS:
+        return False
+    if first[0].isupper() and last[0].isupper():
+        if len(a) < 3 and first.isupper():
+            return False  # "AL", "ED": more often an abbreviation
+        return (
+            a in names.first_any and b in names.last_any and (a in names.first or b in names.last)
+        )
+    if first.islower() and last.islower():
+        return a in names.common_first and b in names.common_last
+    return False
+
+
+def _paired_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
+    if set(_WORDS.findall(text.lower())).isdisjoint(names.first_any):
+        return
+    # Middle initials ("John Q. Smith") are passed over: the pair is the words either side.
+    tokens = [t for t in _PAIR_TOKEN.finditer(text) if len(t.group()) > 1]
+    for i in range(len(tokens) - 1):
+        one, two = tokens[i], tokens[i + 1]
+        if i > 0 and text[tokens[i - 1].end() : one.start()] == "-":
+            continue  # the second part of a hyphenated word ("Dandy-Walker")
+        if _GAP_PLAIN.fullmatch(text, one.end(), two.start()):
+            if not _is_pair(one.group(), two.group(), names):
+                continue
+        elif _GAP_COMMA.fullmatch(text, one.end(), two.start()):
+            # "Smith, John": both capitalised, and no ordinary word.
+            if not (one.group()[0].isupper() and two.group()[0].isupper()):
+                continue
+            if not (_is_pair(two.group(), one.group(), names) and one.group().lower() in names.last
+                    and two.group().lower() in names.first):  # fmt: skip
+                continue
+        else:
+            continue
+        end = two.end()
+        if text[end : end + 1] == "-":
+            tail = _TAIL.match(text, end)
+            if tail is None or not all(
+                part.lower() in names.last_any for part in tail.group()[1:].split("-")
+            ):
+                continue  # "Mary Dandy-Walker"? the hyphen makes an eponym of it
+            end = tail.end()
+        yield one.start(), end
+
+
+_LABEL_HINTS = ("patient", "pt", "name", "mother", "father", "parent", "guardian", "kin", "nok",
+                "spouse", "husband", "wife", "son", "daughter", "referr", "by", "surgeon",
+                "physician", "attn", "c/o")  # fmt: skip
+_TITLE_HINTS = ("mr", "ms", "dr", "prof", "miss", "mx", "sir", "dame", "mme", "mlle", "herr",
+                "frau", "doctor", "madam", "mister")  # fmt: skip
+NAME_FINDERS: tuple[tuple[Callable[[str, NameSets], Iterator[tuple[int, int]]], tuple[str, ...]],
+                     ...] = (
+    (_labelled_names, _LABEL_HINTS),
+    (_titled_names, _TITLE_HINTS),
+    (_paired_names, ()),
+)  # fmt: skip
