@@ -74,7 +74,8 @@ EPONYM_PAIRS = frozenset(
     crigler najjar, loeys dietz, ehlers danlos, von hippel, hippel lindau, klippel feil,
     klippel trenaunay, osgood schlatter, taussig bing, budd chiari, legg calve, wolff parkinson,
     bishop score, johnson johnson, smith nephew, taylor spatial, christian doppler, grace period,
-    may thurner, paget schroetter, stewart treves, kasabach merritt
+    may thurner, paget schroetter, stewart treves, kasabach merritt, jackson pratt, swan ganz,
+    harris benedict, henry ford, johns hopkins, mary hitchcock, army navy
     """.strip(),
     )
 )

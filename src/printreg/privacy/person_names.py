@@ -194,31 +194,37 @@ def _name_run(text: str, pos: int, names: NameSets, first_ok: Callable[[str], bo
     return end
 
 
+def _after_title(word: str, title: str, following: str, names: NameSets) -> bool:
+    """Return whether ``word``, after ``title`` (as written, with its dot if any), starts a name.
+
+    ``following`` is the character after the word ("" at the end of the text).
+    """
+    if not title.rstrip(". \t").isupper():
+        # "Mr Smith", "mr smith", "Dr. Okafor": a capitalised word or a known name.
+        return word.lower() not in _NOT_A_NAME if word[0].isupper() else _known(word, names)
+    # MR (mitral regurgitation), MS (multiple sclerosis), DR (diabetic retinopathy): a capital
+    # title counts only before a known name, or a lone capitalised word that ends the phrase;
+    # a lone word in capitals only after a dotted title, so "MS LESIONS, ..." is not a name.
+    if word[0].islower():
+        return False
+    if _known(word, names):
+        return True
+    if word.isupper() and "." not in title:
+        return False
+    return following in ("", ".", ",", ";", "\n") and word.lower() not in _NOT_A_NAME
+
+
 def _titled_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
     for match in _TITLE.finditer(text):
-        title = match.group().rstrip(". \t")
-        start = match.start()
-        upper = title.isupper()
-        if title.lower() == "ms" and re.search(r"\d[ \t]?$", text[max(0, start - 2) : start]):
+        start, at, title = match.start(), match.end(), match.group()
+        if title[:2].lower() == "ms" and re.search(r"\d[ \t]?$", text[max(0, start - 2) : start]):
             continue  # milliseconds: "200 ms"
-        if upper:
-            # MR (mitral regurgitation), MS (multiple sclerosis), DR (diabetic retinopathy):
-            # a capital title counts only before a known name or a lone capitalised word.
-            def first_ok(word: str, at: int = match.end()) -> bool:
-                if word[0].islower():
-                    return False
-                if _known(word, names):
-                    return True
-                after = text[at + len(word) : at + len(word) + 1]
-                return after in ("", ".", ",", ";", "\n") and word.lower() not in _NOT_A_NAME
-        else:
 
-            def first_ok(word: str, at: int = match.end()) -> bool:  # noqa: ARG001
-                if word[0].isupper():
-                    return word.lower() not in _NOT_A_NAME
-                return _known(word, names)
+        def first_ok(word: str, title: str = title, at: int = at) -> bool:
+            following = text[at + len(word) : at + len(word) + 1]
+            return _after_title(word, title, following, names)
 
-        end = _name_run(text, match.end(), names, first_ok)
+        end = _name_run(text, at, names, first_ok)
         if end > 0:
             yield start, end
 
