@@ -318,8 +318,8 @@ _Check = Callable[[str, re.Match[str]], bool]
 class _Pattern:
     """One way an identifier is written, and when it is worth looking for it at all.
 
-    A pattern runs only on a text with at least ``min_digits`` digits and, when ``hints`` is
-    given, one of them in the lower-cased text: cheap tests that keep the scan of a bulk import's
+    A pattern runs only on a text with at least ``min_digits`` digits, a space when ``spaced``,
+    and, when ``hints`` is given, one of them in the lower-cased text: cheap tests that keep the scan of a bulk import's
     every cell fast. ``check`` may refuse a match the expression alone cannot judge.
     """
 
@@ -328,6 +328,7 @@ class _Pattern:
     min_digits: int = 0
     hints: tuple[str, ...] = ()
     check: _Check | None = None
+    spaced: bool = False  # needs a space: never in a code such as "3DP-2024-000123"
 
 
 _K = IdentifierKind
@@ -359,12 +360,12 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _Pattern(_K.MRN, _MRN_DIGIT_RUN, 7),
     _Pattern(_K.MRN, _MRN_SPACED, 7),
     _Pattern(_K.MRN, _MRN_GROUPED, 7, check=_grouped_run),
-    _Pattern(_K.STREET_ADDRESS, _STREET, 1),
+    _Pattern(_K.STREET_ADDRESS, _STREET, 1, spaced=True),
     _Pattern(
         _K.STREET_ADDRESS, _ADDRESS_UNIT, 1, ("apt", "apartment", "ste", "box", "flat", "unit")
     ),
-    _Pattern(_K.STREET_ADDRESS, _CITY_STATE_ZIP, 5),
-    _Pattern(_K.STREET_ADDRESS, _POSTCODE, 2),
+    _Pattern(_K.STREET_ADDRESS, _CITY_STATE_ZIP, 5, spaced=True),
+    _Pattern(_K.STREET_ADDRESS, _POSTCODE, 2, spaced=True),
 )
 _RANK_NAMES = len(_PATTERNS)
 _NOT_DIGITS = str.maketrans("", "", "0123456789")
@@ -381,8 +382,9 @@ def _candidates(text: str) -> Iterator[tuple[int, IdentifierKind, int, int]]:
     """Yield (rank, kind, start, end) for every pattern match in the folded text."""
     low = text.translate(_ASCII_LOWER)  # same length as the text, unlike str.lower
     digits = len(text) - len(text.translate(_NOT_DIGITS))
+    spaced = " " in text or "\t" in text
     for rank, pattern in enumerate(_PATTERNS):
-        if digits < pattern.min_digits:
+        if digits < pattern.min_digits or (pattern.spaced and not spaced):
             continue
         if pattern.hints and not any(hint in low for hint in pattern.hints):
             continue
