@@ -228,7 +228,7 @@ def _grouped_run(text: str, match: re.Match[str]) -> bool:
 # ("12 main street"); short ones that are also clinical words only capitalised ("Ct", "Dr").
 _STREET_WORD = r"(?:\d{1,3}(?:st|nd|rd|th)|[A-Za-z][A-Za-z'.-]*)"
 _STREET = re.compile(
-    rf"\b\d{{1,5}}[A-Za-z]?\s+(?:{_STREET_WORD}\s+){{0,3}}{_STREET_WORD}\s+"
+    rf"\b\d{{1,5}}(?:-\d{{1,5}})?[A-Za-z]?\s+(?:{_STREET_WORD}\s+){{0,3}}{_STREET_WORD}\s+"
     r"(?:(?i:street|avenue|road|boulevard|lane|drive|terrace|parkway|highway|crescent|ave|blvd"
     r"|pkwy|hwy)|St|ST|Rd|RD|Ln|LN|Dr|Ct|Pl|Place|Court|COURT|Way|WAY|Close|Square|Sq|Ter"
     r"|Circle|Cir|Row|Gardens|Mews|Walk|Grove|(?:st|rd)(?=\s*(?:[,;\n]|$)))\b\.?"

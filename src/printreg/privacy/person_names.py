@@ -61,94 +61,25 @@ _LABEL = re.compile(
 )
 # Words that follow "Patient:" in ordinary descriptions rather than names.
 _NOT_A_NAME = frozenset(
-    [
-        "male",
-        "female",
-        "man",
-        "woman",
-        "boy",
-        "girl",
-        "adult",
-        "child",
-        "infant",
-        "neonate",
-        "newborn",
-        "baby",
-        "unknown",
-        "none",
-        "nil",
-        "anonymous",
-        "anonymised",
-        "anonymized",
-        "redacted",
-        "deidentified",
-        "de-identified",
-        "not",
-        "no",
-        "see",
-        "the",
-        "a",
-        "an",
-        "withheld",
-        "tbd",
-        "tba",
-        "na",
-        "left",
-        "right",
-        "bilateral",
-        "with",
-        "without",
-        "has",
-        "had",
-        "is",
-        "was",
-        "who",
-        "whose",
-        "age",
-        "aged",
-        "years",
-        "year",
-        "old",
-        "young",
-        "elderly",
-        "adolescent",
-        "teenager",
-        "toddler",
-        "term",
-        "preterm",
-        "premature",
-        "pediatric",
-        "paediatric",
-        "consented",
-    ]
+    re.findall(
+        r"\S+",
+        """
+    male female man woman boy girl adult child infant neonate newborn baby unknown none nil
+    anonymous anonymised anonymized redacted deidentified de-identified not no see the a an
+    withheld tbd tba na left right bilateral with without has had is was who whose age aged
+    years year old young elderly adolescent teenager toddler term preterm premature pediatric
+    paediatric consented
+    """,
+    )
 )
 _MONTHS = frozenset(
-    [
-        "jan",
-        "january",
-        "feb",
-        "february",
-        "mar",
-        "march",
-        "apr",
-        "april",
-        "may",
-        "jun",
-        "june",
-        "jul",
-        "july",
-        "aug",
-        "august",
-        "sep",
-        "sept",
-        "september",
-        "oct",
-        "october",
-        "nov",
-        "november",
-        "dec",
-        "december",
-    ]
+    re.findall(
+        r"\S+",
+        """
+    jan january feb february mar march apr april may jun june jul july aug august sep sept
+    september oct october nov november dec december
+    """,
+    )
 )
 
 
@@ -173,8 +104,8 @@ def _name_run(text: str, pos: int, names: NameSets, first_ok: Callable[[str], bo
         if match is None:
             break
         word = match.group(1)
-        if len(word) == 1:  # an initial
-            if not word.isupper():
+        if len(word) == 1:  # an initial: "J." or "J", "j." after a label
+            if not (word.isupper() or match.group(2)):
                 break
             pos = match.end()
             continue
@@ -246,6 +177,7 @@ def _labelled_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
 _PAIR_TOKEN = re.compile(r"[A-Za-z][A-Za-z']*")
 _GAP_PLAIN = re.compile(r"[ \t]+(?:[A-Z]\.?[ \t]+)?|[ \t]+[A-Z]\.[ \t]*")
 _GAP_COMMA = re.compile(r",[ \t]*")
+_GAP_SPACE = re.compile(r"[ \t]+")
 _TAIL = re.compile(r"(?:-[A-Za-z][A-Za-z']*)+")
 
 
@@ -270,7 +202,25 @@ def _is_pair(first: str, last: str, names: NameSets) -> bool:
     return False
 
 
-def _paired_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
+def _capitalised(word: str) -> bool:
+    return word[0].isupper()
+
+
+def _reversed_pair(last: str, first: str, names: NameSets) -> bool:
+    """Return whether two capitalised words are a last name then a first name ("SMITH JOHN"),
+    neither an ordinary word and the first not itself a first name."""
+    a, b = last.lower().replace("'", ""), first.lower().replace("'", "")
+    return (
+        _capitalised(last)
+        and _capitalised(first)
+        and a in names.last
+        and a not in names.first_any
+        and b in names.first
+        and (a, b) not in EPONYM_PAIRS
+    )
+
+
+def _pairs(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
     if set(_WORDS.findall(text.lower())).isdisjoint(names.first_any):
         return
     # Middle initials ("John Q. Smith") are passed over: the pair is the words either side.
@@ -280,18 +230,18 @@ def _paired_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
         if i > 0 and text[tokens[i - 1].end() : one.start()] == "-":
             continue  # the second part of a hyphenated word ("Dandy-Walker")
         if _GAP_PLAIN.fullmatch(text, one.end(), two.start()):
-            if not _is_pair(one.group(), two.group(), names):
+            if not (
+                _is_pair(one.group(), two.group(), names)
+                or _reversed_pair(one.group(), two.group(), names)
+            ):
                 continue
         elif _GAP_COMMA.fullmatch(text, one.end(), two.start()):
             # "Smith, John": both capitalised, and no ordinary word.
-            if not (one.group()[0].isupper() and two.group()[0].isupper()):
-                continue
-            if not (_is_pair(two.group(), one.group(), names) and one.group().lower() in names.last
-                    and two.group().lower() in names.first):  # fmt: skip
+            if not _reversed_pair(one.group(), two.group(), names):
                 continue
         else:
             continue
-        end = two.end()
+        start, end = one.start(), two.end()
         if text[end : end + 1] == "-":
             tail = _TAIL.match(text, end)
             if tail is None or not all(
@@ -299,7 +249,28 @@ def _paired_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
             ):
                 continue  # "Mary Dandy-Walker"? the hyphen makes an eponym of it
             end = tail.end()
-        yield one.start(), end
+        # One more name word either side: "Maria José García", "Maria Garcia Lopez".
+        if i > 0 and _GAP_SPACE.fullmatch(text, tokens[i - 1].end(), start):
+            before = tokens[i - 1].group()
+            if _capitalised(before) and before.lower() in names.first:
+                start = tokens[i - 1].start()
+        if i + 2 < len(tokens) and _GAP_SPACE.fullmatch(text, end, tokens[i + 2].start()):
+            after = tokens[i + 2].group()
+            if _capitalised(after) and after.lower() in names.last:
+                end = tokens[i + 2].end()
+        yield start, end
+
+
+# An initial with its dot, then a last name: "J. Smith", "J.R. Smith".
+_INITIALLED = re.compile(r"(?<![\w.])(?:[A-Z]\. ?){1,2}([A-Z][a-zA-Z']{2,})\b(?!-)")
+
+
+def _paired_names(text: str, names: NameSets) -> Iterator[tuple[int, int]]:
+    yield from _pairs(text, names)
+    if "." in text:
+        for match in _INITIALLED.finditer(text):
+            if match.group(1).lower().replace("'", "") in names.last:
+                yield match.span()
 
 
 _LABEL_HINTS = ("patient", "pt", "name", "mother", "father", "parent", "guardian", "kin", "nok",
