@@ -182,9 +182,11 @@ _PHONE_LABELLED = re.compile(
 
 # A labelled record number; the value must hold 3+ digits so "patient no. 2" in a case series
 # is not one. The label is part of the finding so redaction removes it too.
+# Groups of the number may be spaced ("MRN 12 34 56"), but a date after a space is not a group.
 _MRN_LABELLED = re.compile(
     rf"{_MRN_LABEL}\s*(?i:is\s+)?[:#=.-]?\s*(?i:[a-z]{{0,4}}[ -]?\d[0-9a-z]{{0,20}}"
-    r"(?:[ .\-/]\d[0-9a-z]{0,20}){0,8})"
+    rf"(?:(?:[.\-/]|[ ](?!(?:{_NUMERIC_YMD}|{_NUMERIC_DMY}){_NOT_BEFORE_NUMBER}))"
+    r"\d[0-9a-z]{0,20}){0,8})"
 )
 
 
