@@ -428,6 +428,19 @@ def scan_text(text: str) -> list[Finding]:
     return [Finding(f.kind, *folded.span(f.start, f.end)) for f in kept]
 
 
+_CODE_JOINERS = str.maketrans("._", "  ")
+
+
+def scan_case_identifier(text: str) -> list[Finding]:
+    """Return the identifiers in a case identifier: those of ``scan_text``, and when there are
+    none, a person's name joined by dots or underscores ("john.smith", "Smith_John")."""
+    found = scan_text(text)
+    if found or not ("." in text or "_" in text):
+        return found
+    spaced = scan_text(text.translate(_CODE_JOINERS))  # same length: the offsets hold
+    return [f for f in spaced if f.kind is IdentifierKind.PERSON_NAME]
+
+
 def describe(kind: IdentifierKind) -> str:
     """Return a phrase naming ``kind`` for messages, such as "a date of birth"."""
     return _DESCRIPTIONS[kind]

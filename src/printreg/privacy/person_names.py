@@ -26,24 +26,7 @@ from printreg.privacy.names import EPONYM_PAIRS, NameSets
 _NAME_WORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z']*(?:-[A-Za-z][A-Za-z']*)*)(\.?)")
 _WORDS = re.compile(r"[a-z]+")
 _TITLES = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "mx",
-        "dr",
-        "prof",
-        "mister",
-        "madam",
-        "sir",
-        "dame",
-        "mme",
-        "mlle",
-        "herr",
-        "frau",
-        "doctor",
-    ]
+    re.findall(r"\S+", "mr mrs ms miss mx dr prof mister madam sir dame mme mlle herr frau doctor")
 )
 _TITLE = re.compile(
     r"(?<![\w.'-])(?i:mrs|mr|ms|miss|mx|dr|prof|mister|madam|sir|dame|mme|mlle|herr|frau|doctor)"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from printreg.privacy import Finding, IdentifierKind, redact, scan_text
+from printreg.privacy import Finding, IdentifierKind, redact, scan_case_identifier, scan_text
 from printreg.privacy.names import name_sets
 
 K = IdentifierKind
@@ -213,3 +213,16 @@ def test_identifier_like_text_scans_with_offsets_inside_it(text: str) -> None:
         assert 0 <= finding.start < finding.end <= len(text)
     for earlier, later in itertools.pairwise(findings):
         assert earlier.end <= later.start
+
+
+@pytest.mark.parametrize("code", ["john.smith", "Smith_John", "maria_garcia_01", "J.Smith"])
+def test_a_case_identifier_made_of_a_name_is_found(code: str) -> None:
+    assert [f.kind for f in scan_case_identifier(code)] == [K.PERSON_NAME]
+    assert scan_text(code.replace(".", "_")) == [] or "." in code
+
+
+@pytest.mark.parametrize(
+    "code", ["3DP_2024_000123", "CASE.2023.0042", "TOF-017", "heart.model.v2", "mark.left"]
+)
+def test_a_lab_case_identifier_passes(code: str) -> None:
+    assert scan_case_identifier(code) == []

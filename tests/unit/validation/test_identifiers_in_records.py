@@ -265,6 +265,8 @@ def test_an_identifier_used_as_a_field_name_is_not_echoed(
         ("DOB 3/4/61", IdentifierKind.DATE_OF_BIRTH),
         ("1234\u200b5678", IdentifierKind.MRN),
         ("jsmith at example dot com", IdentifierKind.EMAIL),
+        ("john.smith", IdentifierKind.PERSON_NAME),
+        ("Smith_John", IdentifierKind.PERSON_NAME),
     ],
 )
 def test_a_local_case_id_holding_an_identifier_is_refused_without_echo(
@@ -282,5 +284,5 @@ def test_a_local_case_id_holding_an_identifier_is_refused_without_echo(
     assert f"identifier_{kind.value}" in rules
     assert any(describe(kind) in i.message for i in result.issues if i.path == "local_case_id")
     assert not result.ok
-    secrets = (local_case_id, "Smith", "mith", "3/4/61", "5678", "jsmith")
+    secrets = (local_case_id, "Smith", "mith", "3/4/61", "5678", "jsmith", "john")
     assert_not_echoed(result, caplog, secrets)
