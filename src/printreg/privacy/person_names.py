@@ -114,8 +114,11 @@ def _after_title(word: str, title: str, following: str, names: NameSets) -> bool
     ``following`` is the character after the word ("" at the end of the text).
     """
     if not title.rstrip(". \t").isupper():
-        # "Mr Smith", "mr smith", "Dr. Okafor": a capitalised word or a known name.
-        return word.lower() not in _NOT_A_NAME if word[0].isupper() else _known(word, names)
+        # "Mr Smith", "mr smith", "Dr. Okafor": a capitalised word or a known name; after a
+        # dotted title also a name that is an ordinary word ("mr. brown").
+        if word[0].isupper():
+            return word.lower() not in _NOT_A_NAME
+        return _known(word, names) or ("." in title and word.lower() in names.last_any)
     # MR (mitral regurgitation), MS (multiple sclerosis), DR (diabetic retinopathy): a capital
     # title counts only before a known name, or a lone capitalised word that ends the phrase;
     # a lone word in capitals only after a dotted title, so "MS LESIONS, ..." is not a name.
