@@ -85,7 +85,7 @@ class _Scalar(ElementBase):
 
 
 class TextElement(_Scalar):
-    """Free text, or a list of texts when ``multiple``; scanned for identifiers unless told not."""
+    """Free text, or a list of texts when ``multiple``; always scanned for identifiers."""
 
     type: Literal["text"]
     max_length: int = Field(default=500, gt=0)
@@ -93,8 +93,9 @@ class TextElement(_Scalar):
     pattern_hint: str = ""
     multiple: bool = False
     max_items: int | None = None
-    #: ``free_text`` scans for every kind of identifier; ``case_identifier`` also refuses
-    #: MRN-like values; ``none`` for vocabulary-like text such as software names.
+    #: Every text is scanned for every kind of identifier; ``case_identifier`` also refuses
+    #: MRN-like values. ``none`` is still read, so that definitions published with it keep
+    #: their checksum, but it no longer switches the scan off (issue 12): nothing can.
     identifier_scan: Literal["free_text", "case_identifier", "none"] = "free_text"
 
     @field_validator("pattern")

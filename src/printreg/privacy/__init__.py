@@ -6,6 +6,7 @@ from printreg.privacy.identifiers import (
     describe,
     looks_like_mrn,
     redact,
+    scan_case_identifier,
     scan_text,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "describe",
     "looks_like_mrn",
     "redact",
+    "scan_case_identifier",
     "scan_text",
 ]

@@ -27,7 +27,7 @@ from printreg.dictionary import (
 )
 from printreg.dictionary.elements import item_bounds
 from printreg.domain.issues import Issue, Severity
-from printreg.privacy import describe, looks_like_mrn, scan_text
+from printreg.privacy import describe, looks_like_mrn, scan_case_identifier, scan_text
 from printreg.validation.functions import DERIVED, RULES, NamedFunction
 
 Mode = Literal["draft", "complete"]
@@ -159,7 +159,7 @@ def safe_echo(raw: object) -> str | None:
     if raw is None or isinstance(raw, list | dict):
         return None
     text = str(raw)
-    if len(text) > 60 or scan_text(text) or looks_like_mrn(text):
+    if len(text) > 60 or scan_case_identifier(text) or looks_like_mrn(text):
         return None
     return text
 
@@ -246,8 +246,8 @@ class _Run:
         )
 
     def scan(self, element: TextElement, text: str, path: str) -> None:
-        if element.identifier_scan == "none":
-            return
+        # Every text is scanned, whatever the definition says: no declaration can switch the
+        # scan off (a published definition's legacy ``identifier_scan: none`` is ignored).
         if element.identifier_scan == "case_identifier" and looks_like_mrn(text):
             self.add(
                 path,
@@ -255,7 +255,9 @@ class _Run:
                 f"{element.label}: this looks like a medical record "
                 "number; use the lab's own case number, never the patient's MRN",
             )
-        for kind in dict.fromkeys(f.kind for f in scan_text(text)):
+        case_identifier = element.identifier_scan == "case_identifier"
+        found = scan_case_identifier(text) if case_identifier else scan_text(text)
+        for kind in dict.fromkeys(f.kind for f in found):
             self.add(
                 path,
                 f"identifier_{kind}",

@@ -77,10 +77,12 @@ def base(definition: Definition) -> Base:
 
 
 def scanned_elements(definition: Definition) -> list[str]:
+    # Every text element is scanned (issue 12), whatever its identifier_scan says; one with a
+    # pattern (ICD-10 codes) refuses an identifier by its pattern before the scan is reached.
     return [
         f"{group.name}.{element.name}" if group else element.name
         for group, element in definition.walk()
-        if isinstance(element, TextElement) and element.identifier_scan != "none"
+        if isinstance(element, TextElement) and element.pattern is None
     ]
 
 
@@ -92,7 +94,7 @@ def test_the_scanned_free_text_fields_are_the_expected_ones(definition: Definiti
     # Guards the parametrization below: a new free-text element is picked up automatically.
     assert set(SCANNED) >= {
         "local_case_id", "indication_text", "anatomic_parts.subregion", "anatomic_parts.comment",
-        "assessment_comment",
+        "assessment_comment", "segmentation_software", "cad_software", "prints.material",
     }  # fmt: skip
     assert scanned_elements(definition) == SCANNED
 
@@ -252,3 +254,35 @@ def test_an_identifier_used_as_a_field_name_is_not_echoed(
     result = run_logged(caplog, record, definition, base)
     assert [i.rule for i in result.issues] == ["unknown_field", "unknown_field"]
     assert_not_echoed(result, caplog, (identifier.text, *ALWAYS_SECRET))
+
+
+@pytest.mark.parametrize(
+    ("local_case_id", "kind"),
+    [
+        ("John Smith", IdentifierKind.PERSON_NAME),
+        ("john smith", IdentifierKind.PERSON_NAME),
+        ("Mr.\u00a0Ｓｍｉｔｈ", IdentifierKind.PERSON_NAME),
+        ("DOB 3/4/61", IdentifierKind.DATE_OF_BIRTH),
+        ("1234\u200b5678", IdentifierKind.MRN),
+        ("jsmith at example dot com", IdentifierKind.EMAIL),
+        ("john.smith", IdentifierKind.PERSON_NAME),
+        ("Smith_John", IdentifierKind.PERSON_NAME),
+    ],
+)
+def test_a_local_case_id_holding_an_identifier_is_refused_without_echo(
+    local_case_id: str,
+    kind: IdentifierKind,
+    base: Base,
+    definition: Definition,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    record = copy.deepcopy(base.record)
+    record["local_case_id"] = local_case_id
+    record["organ_system"] = "not_a_code"  # another issue, which carries the record key
+    result = run_logged(caplog, record, definition, base)
+    rules = {i.rule for i in result.issues if i.path == "local_case_id"}
+    assert f"identifier_{kind.value}" in rules
+    assert any(describe(kind) in i.message for i in result.issues if i.path == "local_case_id")
+    assert not result.ok
+    secrets = (local_case_id, "Smith", "mith", "3/4/61", "5678", "jsmith", "john")
+    assert_not_echoed(result, caplog, secrets)
