@@ -135,7 +135,7 @@ def user_reset_2fa(email: EmailArg, as_json: JsonOpt = False) -> None:
     They then sign in with their password and, if their roles require it, set up a new one."""
 
     def body() -> None:
-        from printreg.services.second_factor import SecondFactorService  # noqa: PLC0415 - pyotp only here
+        from printreg.services.second_factor import SecondFactorService
 
         with platform() as p:
             had = SecondFactorService(p).reset(operator(), email)
