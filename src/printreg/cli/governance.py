@@ -18,7 +18,7 @@ from printreg.cli.common import run as run_command
 from printreg.dictionary import load_definition
 from printreg.services.enrollment import Contact, Enrollment, EnrollmentService
 from printreg.services.registries import RegistryService
-from printreg.services.versions import IssueCount, MigrationReport, UpgradeReport
+from printreg.services.versions import IssueCount, MappingCount, MigrationReport, UpgradeReport
 
 enrollment_app = typer.Typer(
     help="Facility enrollment: applications, decisions, agreements.", no_args_is_help=True
@@ -90,6 +90,7 @@ def _print_report(report: MigrationReport) -> None:
         f"not valid under {report.to_version}: {report.cases_invalid}"
     )
     _issues_table(report.issues)
+    _mappings_table(report.mappings)
     for problem in report.problems:
         err_console.print(f"[red]cannot publish:[/] {problem}", highlight=False)
 
@@ -175,8 +176,19 @@ def _print_upgrade(report: UpgradeReport) -> None:
         err_console.print(f"  {case.id} {where}: {case.reason}", highlight=False)
         print_issues(case.issues)
     _issues_table(report.issues)
+    _mappings_table(report.mappings)
     if report.dry_run:
         console.print("dry run: no case was changed (add --commit to move them)")
+
+
+def _mappings_table(mappings: list[MappingCount]) -> None:
+    """Print how many stored texts took each code (counts only: the texts never leave)."""
+    if not mappings:
+        return
+    console.print("stored texts mapped to codes:")
+    for row in mappings:
+        how = "matched" if row.matched else "no match: other + specify-text"
+        console.print(f"  {row.element} = {row.code}: {row.values} ({how})", highlight=False)
 
 
 # -- enrollment ---------------------------------------------------------------------------------
