@@ -55,6 +55,11 @@ FREE_TEXT_RULE = (
 )
 
 
+#: attributes of a referenced record that are coded (checked against a fixed list when stored);
+#: the others (a printer's manufacturer and model) are typed by the facility: free text
+CODED_ATTRIBUTES: dict[str, tuple[str, ...]] = {"printer": ("technology",), "facility": ()}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -293,6 +298,14 @@ def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
         problems += _per_problems(measure, definition)
         if measure.attribute and not isinstance(target, ReferenceElement):
             problems.append(f"{where}: 'attribute' needs a reference element")
+        elif isinstance(target, ReferenceElement) and (
+            measure.attribute not in CODED_ATTRIBUTES[target.target]
+        ):
+            coded = ", ".join(CODED_ATTRIBUTES[target.target]) or "none"
+            problems.append(
+                f"{where}: a {target.target} reference is aggregated by a coded attribute "
+                f"({coded}), never by {measure.attribute or 'the record itself'} ({FREE_TEXT_RULE})"
+            )
         if (
             measure.kind == "mix"
             and not isinstance(target, CodeElement | CodesElement | ReferenceElement)
@@ -305,6 +318,24 @@ def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
     if spec.value is not None:
         problems += _value_problems(spec.value, definition)
     return problems
+
+
+def category_label(definition: Definition, path: str, category: str) -> str:
+    """Return what people read for a category of a mix or stratum on ``path``: the label of a
+    code, a printer technology in words, or the category itself (derived values, the label of
+    missing values) when there is nothing to translate."""
+    target = _element(definition, path)
+    if isinstance(target, CodeElement | CodesElement) and target.value_set in definition.value_sets:
+        return definition.value_sets[target.value_set].label_of(category)
+    if isinstance(target, ReferenceElement):
+        return category.replace("_", " ").capitalize()
+    return category
+
+
+def element_label(definition: Definition, path: str) -> str:
+    """Return the label of an element or derived value (the path itself when unknown)."""
+    target = _element(definition, path)
+    return str(getattr(target, "label", path))
 
 
 def parse_spec(text: str, definition: Definition, source: str) -> AnalyticsSpec:

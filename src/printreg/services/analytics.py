@@ -37,7 +37,12 @@ from printreg.analytics.value import (
     facility_effects,
     pool_strata,
 )
-from printreg.dictionary.analytics import AnalyticsSpec, shipped_spec
+from printreg.dictionary.analytics import (
+    AnalyticsSpec,
+    category_label,
+    element_label,
+    shipped_spec,
+)
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.facility import Scope
 from printreg.services.actor import CASE_READERS, Actor
@@ -436,8 +441,11 @@ class AnalyticsService:
         }
 
     def public_summary(self, registry: str) -> dict[str, Any]:
-        """Return the suppressed aggregates anyone may see: volumes, mixes, pooled value."""
-        _, spec, aggregates = self.aggregates(registry)
+        """Return the suppressed aggregates anyone may see: volumes, mixes, pooled value.
+
+        Categories come with their labels from the definition (codes are for machines)."""
+        runtime, spec, aggregates = self.aggregates(registry)
+        definition = runtime.current
         threshold = self._threshold()
         levels = aggregates.levels
         table: dict[str, Any] = {}
@@ -456,8 +464,18 @@ class AnalyticsService:
                     counts[rows.index(r), cols.index(c)] = n
             released = protect_table(counts, threshold) if counts.size else None
             table = {
-                "rows": {"element": first, "codes": rows},
-                "columns": {"element": second, "codes": cols},
+                "rows": {
+                    "element": first,
+                    "label": element_label(definition, first),
+                    "codes": rows,
+                    "labels": [category_label(definition, first, c) for c in rows],
+                },
+                "columns": {
+                    "element": second,
+                    "label": element_label(definition, second),
+                    "codes": cols,
+                    "labels": [category_label(definition, second, c) for c in cols],
+                },
                 "cells": [
                     [None if np.isnan(v) else int(v) for v in line]
                     for line in (released.values.tolist() if released is not None else [])
@@ -477,7 +495,11 @@ class AnalyticsService:
             mixes[m.name] = {
                 "label": m.label,
                 "rows": [
-                    {"category": r["category"], "count": None if hidden else int(r["registry"])}
+                    {
+                        "category": r["category"],
+                        "label": category_label(definition, m.value, str(r["category"])),
+                        "count": None if hidden else int(r["registry"]),
+                    }
                     for r, hidden in zip(rows_, released_counts.hidden[:-1], strict=True)
                 ],
                 "total": None if released_counts.hidden[-1] else int(released_counts.values[-1]),
