@@ -63,7 +63,7 @@ def fill_print(page: Page, row: int, material: str, scale: str, copies: str, opt
     prefix = f"#f-prints-{row}-"
     printer = prefix + "printer"
     page.locator(printer).select_option(value=first_real_option(page, printer))
-    set_value(page, prefix + "material", material)
+    set_value(page, prefix + "material_family", material)
     set_value(page, prefix + "scale_pct", scale)
     set_value(page, prefix + "copies", copies)
     set_value(page, prefix + "optical", optical)
@@ -88,13 +88,17 @@ def fill_guide_case(page: Page, bad_scale: str) -> None:
     set_value(page, "#f-guide_count", "2")
     page.locator("#f-intended_uses-surgical_planning").check()
     set_value(page, "#f-ordering_service", "orthopaedics")
-    set_value(page, "#f-segmentation_software", "Segmenter 4.2")
+    # The specify-text of "other" software is shown only when "other" is chosen.
+    expect(page.locator("#f-segmentation_tool_other_text")).to_be_hidden()
+    set_value(page, "#f-segmentation_tool", "other")
+    expect(page.locator("#f-segmentation_tool_other_text")).to_be_visible()
+    set_value(page, "#f-segmentation_tool_other_text", "Segmenter 4.2")
 
-    fill_print(page, 1, "PA12 nylon", "100", "1", "opaque")
-    expect(page.locator("#f-prints-2-material")).to_have_count(0)
+    fill_print(page, 1, "pa12", "100", "1", "opaque")
+    expect(page.locator("#f-prints-2-material_family")).to_have_count(0)
     page.locator("#add-prints").click()
-    expect(page.locator("#f-prints-2-material")).to_be_visible()
-    fill_print(page, 2, "Clear resin", bad_scale, "2", "transparent")
+    expect(page.locator("#f-prints-2-material_family")).to_be_visible()
+    fill_print(page, 2, "clear_photopolymer", bad_scale, "2", "transparent")
 
     set_value(page, "#f-procedure_performed", "no")
     for n, activity in enumerate(EFFORT_ACTIVITIES, start=1):
@@ -131,7 +135,7 @@ def test_guide_case_entry_error_fix_and_facility_isolation(
     expect(error).to_be_visible()
     expect(error).to_contain_text(re.compile("scale", re.IGNORECASE))
     expect(page.locator("#f-local_case_id")).to_have_value(LOCAL_ID)
-    expect(page.locator("#f-prints-2-material")).to_have_value("Clear resin")
+    expect(page.locator("#f-prints-2-material_family")).to_have_value("clear_photopolymer")
     expect(page.locator("#f-indication_text")).to_have_value("Planning of a corrective osteotomy")
     expect(page.locator("#f-effort_prep_post_nonclinician_min")).to_have_value("42")
     expect(page.locator("#f-guide_type")).to_be_visible()

@@ -135,14 +135,14 @@ def test_registry_commands(platform: Platform, tmp_path: Path) -> None:
     assert code == 0
     assert [r["code"] for r in json.loads(out)] == ["3dp", "gsae"]
     code, out, _ = invoke("registry", "show", "3dp", "--json")
-    assert json.loads(out)["version"] == "1.0.0"
-    shipped = shipped_definition_paths()[0]
+    assert json.loads(out)["version"] == "1.1.0"
+    shipped = next(p for p in shipped_definition_paths() if p.name == "definition-1.1.0.yaml")
     code, out, _ = invoke("registry", "check-definition", str(shipped))
     assert code == 0, out
-    assert "valid definition of 3dp 1.0.0" in out
+    assert "valid definition of 3dp 1.1.0" in out
 
-    changed = tmp_path / "definition-1.0.1.yaml"
-    text = shipped.read_text().replace("version: 1.0.0", "version: 1.0.1")
+    changed = tmp_path / "definition-1.1.1.yaml"
+    text = shipped.read_text().replace("version: 1.1.0", "version: 1.1.1")
     changed.write_text(text.replace("max_length: 64", "max_length: 32", 1))
     (tmp_path / "sig_scenarios.yaml").write_text(
         (shipped.parent / "sig_scenarios.yaml").read_text()

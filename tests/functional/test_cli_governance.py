@@ -29,15 +29,15 @@ def test_publish_a_version_and_move_cases(seeded: Platform, tmp_path: Path) -> N
     data = seeded.registry("3dp").current.model_dump(
         mode="json", by_alias=True, exclude_defaults=True
     )
-    data["version"] = "1.1.0"
+    data["version"] = "1.2.0"
     data["value_sets"]["sex"]["values"].append({"code": "intersex", "label": "Intersex"})
-    path = tmp_path / "definition-1.1.0.yaml"
+    path = tmp_path / "definition-1.2.0.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
 
     code, out, err = invoke("registry", "publish", str(path))
     assert code == 0, err
     assert "code_added" in out
-    assert "stored cases checked: 1; not valid under 1.1.0: 0" in out
+    assert "stored cases checked: 1; not valid under 1.2.0: 0" in out
     assert "dry run" in out
     code, out, err = invoke("registry", "publish", str(path), "--commit", "--json")
     assert code == 0, err
@@ -46,14 +46,18 @@ def test_publish_a_version_and_move_cases(seeded: Platform, tmp_path: Path) -> N
     assert code == 1
     assert "already published" in err
     code, out, _ = invoke("registry", "versions", "--json")
-    assert [(v["version"], v["cases"]) for v in json.loads(out)] == [("1.0.0", 1), ("1.1.0", 0)]
+    assert [(v["version"], v["cases"]) for v in json.loads(out)] == [
+        ("1.0.0", 0),
+        ("1.1.0", 1),
+        ("1.2.0", 0),
+    ]
 
-    code, out, _ = invoke("registry", "upgrade-cases", "1.1.0", str(saved.id))
+    code, out, _ = invoke("registry", "upgrade-cases", "1.2.0", str(saved.id))
     assert code == 0
     assert "would move 1" in out
-    code, out, _ = invoke("registry", "upgrade-cases", "1.1.0", "--all", "--commit", "--json")
+    code, out, _ = invoke("registry", "upgrade-cases", "1.2.0", "--all", "--commit", "--json")
     assert (json.loads(out)["moved"], json.loads(out)["not_moved"]) == (1, [])
-    code, _, err = invoke("registry", "upgrade-cases", "1.1.0")
+    code, _, err = invoke("registry", "upgrade-cases", "1.2.0")
     assert code == 1
     assert "give case ids or --all" in err
 

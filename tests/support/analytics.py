@@ -129,7 +129,7 @@ class Case:
             "object_type": self.object_type,
             "intended_uses": list(self.uses),
             "ordering_service": "cardiac_surgery",
-            "segmentation_software": "3D Slicer",
+            "segmentation_tool": "slicer_3d",
             "anatomic_parts": [
                 {"region": "chest", "structure": "heart", "laterality": "not_applicable"}
                 for _ in range(self.parts)
@@ -137,7 +137,7 @@ class Case:
             "prints": [
                 {
                     "printer": label,
-                    "material": "PLA" if label.endswith("P1") else "VeroClear",
+                    "material_family": "pla" if label.endswith("P1") else "clear_photopolymer",
                     "scale_pct": 100,
                     "copies": 1,
                     "optical": "opaque",

@@ -27,7 +27,7 @@ from printreg.cli.common import run as run_command
 
 if TYPE_CHECKING:
     from printreg.services.enrollment import Enrollment
-    from printreg.services.versions import IssueCount, MigrationReport, UpgradeReport
+    from printreg.services.versions import IssueCount, MappingCount, MigrationReport, UpgradeReport
 
 # Commands of `printreg registry`, merged into that group by printreg.cli.app.
 registry_app = typer.Typer()
@@ -102,6 +102,7 @@ def _print_report(report: MigrationReport) -> None:
         f"not valid under {report.to_version}: {report.cases_invalid}"
     )
     _issues_table(report.issues)
+    _mappings_table(report.mappings)
     for problem in report.problems:
         err_console.print(f"[red]cannot publish:[/] {problem}", highlight=False)
 
@@ -190,8 +191,19 @@ def _print_upgrade(report: UpgradeReport) -> None:
         err_console.print(f"  {case.id} {where}: {case.reason}", highlight=False)
         print_issues(case.issues)
     _issues_table(report.issues)
+    _mappings_table(report.mappings)
     if report.dry_run:
         console.print("dry run: no case was changed (add --commit to move them)")
+
+
+def _mappings_table(mappings: list[MappingCount]) -> None:
+    """Print how many stored texts took each code (counts only: the texts never leave)."""
+    if not mappings:
+        return
+    console.print("stored texts mapped to codes:")
+    for row in mappings:
+        how = "matched" if row.matched else "no match: other + specify-text"
+        console.print(f"  {row.element} = {row.code}: {row.values} ({how})", highlight=False)
 
 
 # -- enrollment ---------------------------------------------------------------------------------

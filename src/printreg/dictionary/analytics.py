@@ -6,6 +6,11 @@ may instead take a fact of the model files uploaded to the case's prints (``sour
 :data:`MESH_FACTS`). A registry without a spec still gets the generic spec of
 :func:`default_spec`: case volume, the mix of every coded element, the median of every number,
 and data completeness.
+
+Free text never leaves in an aggregate: no stratum, measure (value, divisor or compared field),
+period or value-evidence role may name a ``text`` element (:data:`FREE_TEXT_RULE`). Values
+derived by the definition's named functions (the suggested coding, the appropriateness band)
+are computed from coded elements and may be mixed.
 """
 
 from __future__ import annotations
@@ -42,6 +47,17 @@ MESH_FACTS: dict[str, str] = {
     "triangles": "triangles",
     "bodies": "separate bodies (connected pieces)",
 }
+
+
+FREE_TEXT_RULE = (
+    "free text never leaves in an aggregate: strata, measures and value roles take coded "
+    "elements, numbers and dates only"
+)
+
+
+#: attributes of a referenced record that are coded (checked against a fixed list when stored);
+#: the others (a printer's manufacturer and model) are typed by the facility: free text
+CODED_ATTRIBUTES: dict[str, tuple[str, ...]] = {"printer": ("technology",), "facility": ()}
 
 
 class _Strict(BaseModel):
@@ -142,6 +158,32 @@ def _element(definition: Definition, path: str) -> object | None:
     return next((d for d in definition.derived if d.name == path), None)
 
 
+def _free_text(definition: Definition, where: str, ref: str | None) -> list[str]:
+    """Return the problem of a reference to a free-text element, or [] when it is not one."""
+    if ref is None or not isinstance(_element(definition, ref), TextElement):
+        return []
+    return [f"{where}: {ref!r} is a text element ({FREE_TEXT_RULE})"]
+
+
+def _free_text_problems(spec: AnalyticsSpec, definition: Definition) -> list[str]:
+    """Return every place the spec names a free-text element (empty when it names none)."""
+    problems = _free_text(definition, "period", spec.period)
+    for name in spec.strata:
+        problems += _free_text(definition, f"stratum {name!r}", name)
+    for measure in spec.measures:
+        if measure.source == "mesh":
+            continue
+        where = f"measure {measure.name!r}"
+        problems += _free_text(definition, where, measure.value)
+        problems += _free_text(definition, f"{where} per", measure.per)
+        matches = measure.success.matches if measure.success else None
+        problems += _free_text(definition, f"{where} matches", matches)
+    if spec.value is not None:
+        for role, ref in spec.value.model_dump().items():
+            problems += _free_text(definition, f"value.{role}", ref)
+    return problems
+
+
 def _numeric(target: object) -> bool:
     return isinstance(target, IntegerElement | DecimalElement) or getattr(target, "type", "") in (
         "integer",
@@ -179,15 +221,16 @@ def _value_problems(value: ValueSpec, definition: Definition) -> list[str]:
             problems.append(f"value.{role}: {ref!r} is not an element or derived value")
         elif role in numbers and not _one_number(definition, ref):
             problems.append(f"value.{role}: {ref!r} is not a single number per case")
+        elif role not in numbers and isinstance(target, TextElement):
+            continue  # reported once by _free_text_problems
         elif role not in numbers and (
             "." in ref
             or _multiple(target)
-            or not (
-                isinstance(target, CodeElement | TextElement)
-                or getattr(target, "type", "") == "text"
-            )
+            or not (isinstance(target, CodeElement) or getattr(target, "type", "") == "text")
         ):
-            problems.append(f"value.{role}: {ref!r} is not a single-valued coded or text element")
+            problems.append(
+                f"value.{role}: {ref!r} is not a single-valued coded element or derived value"
+            )
     return problems
 
 
@@ -220,12 +263,14 @@ def _mesh_problems(measure: Measure, definition: Definition) -> list[str]:
 
 def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
     """Return what in the spec does not fit the definition (empty when it all fits)."""
-    problems: list[str] = []
+    problems = _free_text_problems(spec, definition)
     if spec.registry != definition.registry.code:
         problems.append(f"spec is for registry {spec.registry!r}, not {definition.registry.code!r}")
     if spec.period and not isinstance(definition.elements.get(spec.period), DateElement):
         problems.append(f"period {spec.period!r} is not a date element")
     for name in spec.strata:
+        if isinstance(definition.elements.get(name), TextElement):
+            continue  # reported by _free_text_problems
         if not isinstance(definition.elements.get(name), CodeElement | CodesElement):
             problems.append(f"stratum {name!r} is not a coded element")
     names: set[str] = set()
@@ -241,6 +286,8 @@ def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
         if target is None or isinstance(target, GroupElement):
             problems.append(f"{where}: {measure.value!r} is not an element or derived value")
             continue
+        if isinstance(target, TextElement):
+            continue  # reported by _free_text_problems
         if measure.kind == "continuous" and not _numeric(target):
             problems.append(f"{where}: {measure.value!r} is not a number")
         elif measure.kind == "continuous" and not _one_number(definition, measure.value):
@@ -251,18 +298,44 @@ def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
         problems += _per_problems(measure, definition)
         if measure.attribute and not isinstance(target, ReferenceElement):
             problems.append(f"{where}: 'attribute' needs a reference element")
+        elif isinstance(target, ReferenceElement) and (
+            measure.attribute not in CODED_ATTRIBUTES[target.target]
+        ):
+            coded = ", ".join(CODED_ATTRIBUTES[target.target]) or "none"
+            problems.append(
+                f"{where}: a {target.target} reference is aggregated by a coded attribute "
+                f"({coded}), never by {measure.attribute or 'the record itself'} ({FREE_TEXT_RULE})"
+            )
         if (
             measure.kind == "mix"
-            and not isinstance(target, CodeElement | CodesElement | TextElement | ReferenceElement)
-            and getattr(target, "type", "") != "text"
+            and not isinstance(target, CodeElement | CodesElement | ReferenceElement)
+            and getattr(target, "type", "") != "text"  # a derived value, computed from codes
         ):
-            problems.append(f"{where}: a mix needs a coded or text value")
+            problems.append(f"{where}: a mix needs a coded element or a derived value")
         matches = measure.success.matches if measure.success else None
         if matches and _element(definition, matches) is None:
             problems.append(f"{where}: matches {matches!r} is not an element or derived value")
     if spec.value is not None:
         problems += _value_problems(spec.value, definition)
     return problems
+
+
+def category_label(definition: Definition, path: str, category: str) -> str:
+    """Return what people read for a category of a mix or stratum on ``path``: the label of a
+    code, a printer technology in words, or the category itself (derived values, the label of
+    missing values) when there is nothing to translate."""
+    target = _element(definition, path)
+    if isinstance(target, CodeElement | CodesElement) and target.value_set in definition.value_sets:
+        return definition.value_sets[target.value_set].label_of(category)
+    if isinstance(target, ReferenceElement):
+        return category.replace("_", " ").capitalize()
+    return category
+
+
+def element_label(definition: Definition, path: str) -> str:
+    """Return the label of an element or derived value (the path itself when unknown)."""
+    target = _element(definition, path)
+    return str(getattr(target, "label", path))
 
 
 def parse_spec(text: str, definition: Definition, source: str) -> AnalyticsSpec:

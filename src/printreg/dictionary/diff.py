@@ -75,8 +75,12 @@ class DefinitionDiff:
         """Return why the new version number is too small for the changes, or None."""
         old = tuple(int(p) for p in self.old_version.split("."))
         new = tuple(int(p) for p in self.new_version.split("."))
-        if self.changes and new < old:
-            return f"the new version {self.new_version} must be higher than {self.old_version}"
+        # Whether or not the content changed: a lower number would let an old copy pass as new.
+        if new < old:
+            return (
+                f"version {self.new_version} is lower than the current version "
+                f"{self.old_version}: a new version must be higher than the current one"
+            )
         needed, actual = self.required_bump, self.actual_bump
         if _ORDER[actual] < _ORDER[needed]:
             return f"these changes need a {needed} version bump, the version shows {actual}"
@@ -98,9 +102,23 @@ def diff_definitions(old: Definition, new: Definition) -> DefinitionDiff:
     result = DefinitionDiff(old.version, new.version)
     add = result.changes.append
     before, after = _flatten(old), _flatten(new)
+    # A free-text element replaced by a coded one with a declared mapping loses no stored value
+    # and leaves no stored case invalid (the upgrade maps it): a minor change.
+    replaced: dict[str, str] = {}
+    for up in new.upgrades:
+        if up.from_ in before and up.from_ not in after and before[up.from_].get("type") == "text":
+            replaced |= {up.from_: up.to, up.to: up.from_, up.other_text: up.from_}
     for path in before.keys() - after.keys():
-        add(Change("element_removed", path, "element retired", "major"))
+        if path in replaced:
+            detail = f"free text replaced by the coded {replaced[path]}; stored values are mapped"
+            add(Change("element_replaced", path, detail, "minor"))
+        else:
+            add(Change("element_removed", path, "element retired", "major"))
     for path in after.keys() - before.keys():
+        if path in replaced:
+            detail = f"element added in place of {replaced[path]} (mapped on upgrade)"
+            add(Change("element_added", path, detail, "minor"))
+            continue
         needs = bool(after[path].get("required") or after[path].get("required_when"))
         add(
             Change(

@@ -18,6 +18,7 @@ from printreg.dictionary.elements import (
     ElementBase,
     GroupElement,
     ScalarElement,
+    TextElement,
 )
 
 SEMVER_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
@@ -34,6 +35,9 @@ class CodedValue(_Strict):
     code: str = Field(pattern=CODE_PATTERN, max_length=64)
     label: str
     attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    #: other names of the same value (vendor product names, abbreviations); an upgrade from a
+    #: free-text element maps them to this code
+    aliases: list[str] = Field(default_factory=list)
 
 
 class ValueSet(_Strict):
@@ -54,6 +58,12 @@ class ValueSet(_Strict):
                 if key in seen:
                     raise ValueError(f"{attr} {getattr(value, attr)!r} is listed twice")
                 seen.add(key)
+        owner: dict[str, str] = {}
+        for value in self.values:
+            for name in (value.code, value.label, *value.aliases):
+                key = normalise_name(name)
+                if owner.setdefault(key, value.code) != value.code:
+                    raise ValueError(f"{name!r} names both {owner[key]!r} and {value.code!r}")
         return self
 
     @cached_property
@@ -62,6 +72,15 @@ class ValueSet(_Strict):
         table = {v.label.strip().lower(): v.code for v in self.values}
         table.update({v.code.lower(): v.code for v in self.values})
         return table
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        """Map each code, label and alias, normalised (:func:`normalise_name`), to its code."""
+        return {
+            normalise_name(name): v.code
+            for v in self.values
+            for name in (v.code, v.label, *v.aliases)
+        }
 
     def label_of(self, code: str) -> str:
         """Return the label of a code, or the code itself when it is not in the set."""
@@ -99,6 +118,37 @@ class DerivedRef(_Strict):
     description: str = ""
 
 
+class ElementUpgrade(_Strict):
+    """How a free-text element of an earlier version becomes a coded element of this one.
+
+    A stored text that names a code, a label or an alias of the value set (see
+    :meth:`ValueSet.names`) takes that code; any other text takes ``other`` and is kept in the
+    ``other_text`` element. Paths are ``name`` or ``group.name`` (both in the same group).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: str = Field(alias="from", pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
+    to: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
+    other_text: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
+    other: str = "other"
+
+    @property
+    def group(self) -> str | None:
+        """Return the repeating group of the three elements, or None at top level."""
+        return self.to.split(".")[0] if "." in self.to else None
+
+    @staticmethod
+    def leaf(path: str) -> str:
+        """Return the element name of a path (``prints.material`` → ``material``)."""
+        return path.rsplit(".", maxsplit=1)[-1]
+
+
+def normalise_name(text: str) -> str:
+    """Return a name folded for matching: trimmed, case-folded, inner spaces collapsed."""
+    return " ".join(text.split()).casefold()
+
+
 class RegistryInfo(_Strict):
     """Who the definition belongs to."""
 
@@ -119,6 +169,8 @@ class Definition(_Strict):
     sections: list[Section] = Field(min_length=1)
     rules: list[RuleRef] = Field(default_factory=list)
     derived: list[DerivedRef] = Field(default_factory=list)
+    #: free-text elements of earlier versions that this version replaces by coded ones
+    upgrades: list[ElementUpgrade] = Field(default_factory=list)
 
     @cached_property
     def elements(self) -> dict[str, Element]:
@@ -206,9 +258,40 @@ class Definition(_Strict):
             ):
                 if cond is not None:
                     problems.extend(self._condition_problems(group.name, kind, cond, set()))
+        problems += self._upgrade_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def element_at(self, path: str) -> ElementBase | None:
+        """Return the element at ``name`` or ``group.name``, or None when there is none."""
+        if "." not in path:
+            return self.elements.get(path)
+        group, _, name = path.partition(".")
+        holder = self.groups.get(group)
+        return next((e for e in holder.elements if e.name == name), None) if holder else None
+
+    def _upgrade_problems(self) -> list[str]:
+        problems: list[str] = []
+        for n, up in enumerate(self.upgrades, start=1):
+            where = f"upgrades[{n}]"
+            target, text = self.element_at(up.to), self.element_at(up.other_text)
+            groups = {
+                p.split(".")[0] if "." in p else None for p in (up.from_, up.to, up.other_text)
+            }
+            if len(groups) != 1:
+                problems.append(f"{where}: from, to and other_text must be in the same group")
+            if self.element_at(up.from_) is not None:
+                problems.append(f"{where}: {up.from_!r} is still an element of this version")
+            if not isinstance(target, CodeElement):
+                problems.append(f"{where}: to {up.to!r} is not a code element")
+            elif target.value_set in self.value_sets and up.other not in {
+                v.code for v in self.value_sets[target.value_set].values
+            }:
+                problems.append(f"{where}: {up.other!r} is not a code of {target.value_set}")
+            if not isinstance(text, TextElement):
+                problems.append(f"{where}: other_text {up.other_text!r} is not a text element")
+        return problems
 
     def _condition_target(self, name: str | None, row_names: set[str], where: str) -> object:
         if name in row_names:

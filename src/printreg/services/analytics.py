@@ -39,7 +39,12 @@ from printreg.analytics.value import (
     facility_effects,
     pool_strata,
 )
-from printreg.dictionary.analytics import AnalyticsSpec, shipped_spec
+from printreg.dictionary.analytics import (
+    AnalyticsSpec,
+    category_label,
+    element_label,
+    shipped_spec,
+)
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.facility import Scope
 from printreg.services.actor import CASE_READERS, Actor
@@ -472,8 +477,11 @@ class AnalyticsService:
         }
 
     def public_summary(self, registry: str) -> dict[str, Any]:
-        """Return the suppressed aggregates anyone may see: volumes, mixes, pooled value."""
-        _, spec, aggregates = self.aggregates(registry)
+        """Return the suppressed aggregates anyone may see: volumes, mixes, pooled value.
+
+        Categories come with their labels from the definition (codes are for machines)."""
+        runtime, spec, aggregates = self.aggregates(registry)
+        definition = runtime.current
         threshold = self._threshold()
         release = self._release()
         levels = aggregates.levels
@@ -494,8 +502,18 @@ class AnalyticsService:
                     counts[rows.index(r), cols.index(c)] = n
                     keys[rows.index(r), cols.index(c)] = int(k or 0)
             table = {
-                "rows": {"element": first, "codes": rows},
-                "columns": {"element": second, "codes": cols},
+                "rows": {
+                    "element": first,
+                    "label": element_label(definition, first),
+                    "codes": rows,
+                    "labels": [category_label(definition, first, c) for c in rows],
+                },
+                "columns": {
+                    "element": second,
+                    "label": element_label(definition, second),
+                    "codes": cols,
+                    "labels": [category_label(definition, second, c) for c in cols],
+                },
                 "cells": _released_table(counts, keys, release) if counts.size else [],
                 "note": f"counts 1–{threshold - 1} hidden, with complementary cells; "
                 f"last row and column are totals; {release.table.note()}",
@@ -515,6 +533,7 @@ class AnalyticsService:
                 "rows": [
                     {
                         "category": r["category"],
+                        "label": category_label(definition, m.value, str(r["category"])),
                         "count": None
                         if hidden
                         else release.count(r["registry"], r["registry_key"]),

@@ -4,7 +4,12 @@
 elements it retires, value-set codes) and re-validates every stored case against it, counting
 the cases that would be invalid by rule and field. ``upgrade`` re-validates chosen cases against
 a stored version and, unless it is a dry run, moves the valid ones (one audit row per case).
-Both read cases facility by facility in pages of ``PAGE`` cases, so memory stays flat.
+Both read cases facility by facility in pages of ``PAGE`` cases, so memory stays flat. When the
+new version replaces free-text elements by coded ones (its declared ``upgrades``), each case is
+mapped first (:func:`printreg.dictionary.upgrades.apply_upgrades`) and both reports count the
+values per code taken (:class:`MappingCount`), never the texts themselves.
+
+A version is published only when it is higher than the current one, whatever its content.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from printreg.dictionary import Change, Definition, diff_definitions
+from printreg.dictionary.upgrades import Mapped, apply_upgrades
 from printreg.domain.errors import Conflict
 from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
@@ -49,6 +55,16 @@ class IssueCount:
 
 
 @dataclass(frozen=True)
+class MappingCount:
+    """How many stored texts of a replaced element took one code (counts, never the texts)."""
+
+    element: str  # the coded element (``prints.material_family``)
+    code: str
+    matched: bool  # False: nothing matched; the texts went to "other" and its specify-text
+    values: int
+
+
+@dataclass(frozen=True)
 class ColumnAdded:
     """A column that publishing adds to a case table."""
 
@@ -72,10 +88,12 @@ class MigrationReport:
     columns_added: list[ColumnAdded] = field(default_factory=list)
     elements_added: list[str] = field(default_factory=list)
     elements_retired: list[str] = field(default_factory=list)
+    elements_replaced: list[str] = field(default_factory=list)
     value_set_changes: list[Change] = field(default_factory=list)
     cases_checked: int = 0
     cases_invalid: int = 0
     issues: list[IssueCount] = field(default_factory=list)
+    mappings: list[MappingCount] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -101,6 +119,7 @@ class UpgradeReport:
     moved: int = 0
     not_moved: list[CaseNotMoved] = field(default_factory=list)
     issues: list[IssueCount] = field(default_factory=list)
+    mappings: list[MappingCount] = field(default_factory=list)
 
 
 class _IssueCounter:
@@ -118,6 +137,22 @@ class _IssueCounter:
         return [
             IssueCount(rule, path, n, self.examples[(rule, path)])
             for (rule, path), n in self.counts.most_common()
+        ]
+
+
+class _MappingCounter:
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str, bool]] = Counter()
+
+    def add(self, mapped: list[Mapped]) -> None:
+        self.counts.update((m.element, m.code, m.matched) for m in mapped)
+
+    def rows(self) -> list[MappingCount]:
+        return [
+            MappingCount(element, code, matched, n)
+            for (element, code, matched), n in sorted(
+                self.counts.items(), key=lambda item: (item[0][0], -item[1], item[0][1])
+            )
         ]
 
 
@@ -140,11 +175,14 @@ def _site(session: Session, facility_id: int) -> _Site:
     )
 
 
-def revalidate(case: StoredCase, old: Definition, new: Definition, site: _Site) -> ValidationResult:
-    """Return the verdict of ``new`` on a stored case (drafts in draft mode, others complete)."""
+def revalidate(
+    case: StoredCase, old: Definition, new: Definition, site: _Site
+) -> tuple[ValidationResult, list[Mapped]]:
+    """Return the verdict of ``new`` on a stored case (drafts in draft mode, others complete),
+    after mapping the free texts ``new`` replaces, and what was mapped."""
     status = CaseStatus.DRAFT if case.status == CaseStatus.DRAFT else CaseStatus.COMPLETE
-    record: dict[str, Any] = {"status": status.value, **to_json_record(old, case.record)}
-    return validate_record(record, new, site.context)
+    record, mapped = apply_upgrades(old, new, to_json_record(old, case.record))
+    return validate_record({"status": status.value, **record}, new, site.context), mapped
 
 
 def _pages(
@@ -213,11 +251,17 @@ def migration_report(
             f"version {new.version} is already published"
             + ("" if same else " with other content: give the new definition a new number")
         )
+    elif new.version_tuple <= current.version_tuple:
+        report.problems.append(
+            f"version {new.version} is not higher than the current version {current.version}: "
+            "a new version must be higher than the current one"
+        )
     elif diff.version_problem:
         report.problems.append(diff.version_problem)
     report.changes = diff.changes
     report.elements_added = [c.path for c in diff.changes if c.kind == "element_added"]
     report.elements_retired = [c.path for c in diff.changes if c.kind == "element_removed"]
+    report.elements_replaced = [c.path for c in diff.changes if c.kind == "element_replaced"]
     report.value_set_changes = [c for c in diff.changes if c.kind.startswith("code_")]
     versions = [d for v, d in runtime.definitions.items() if v != new.version]
     tables, columns, retyped = _table_changes(
@@ -225,7 +269,7 @@ def migration_report(
     )
     report.tables_added, report.columns_added = tables, columns
     report.problems += retyped
-    counter = _IssueCounter()
+    counter, mappings = _IssueCounter(), _MappingCounter()
     main = runtime.tables.main
     for facility_id, ids in _pages(platform, runtime.tables, [main.c.deleted_at.is_(None)]):
         with platform.sessions() as session:
@@ -233,12 +277,14 @@ def migration_report(
             cases = runtime.reader.load_many(session, facility_id, ids, site.labels)
         for case in cases.values():
             old = runtime.definitions[case.definition_version]
-            result = revalidate(case, old, new, site)
+            result, mapped = revalidate(case, old, new, site)
+            mappings.add(mapped)
             report.cases_checked += 1
             if not result.ok:
                 report.cases_invalid += 1
                 counter.add(result.errors)
     report.issues = counter.rows()
+    report.mappings = mappings.rows()
     return report
 
 
@@ -264,7 +310,7 @@ def upgrade(
     new = runtime.definitions[target]
     main = runtime.tables.main
     report = UpgradeReport(runtime.code, target, dry_run)
-    counter = _IssueCounter()
+    counter, mappings = _IssueCounter(), _MappingCounter()
     if selection == "all":
         pages = _pages(
             platform,
@@ -287,7 +333,7 @@ def upgrade(
                     )
                     continue
                 old = runtime.definitions[case.definition_version]
-                result = revalidate(case, old, new, site)
+                result, mapped = revalidate(case, old, new, site)
                 if not result.ok:
                     counter.add(result.errors)
                     report.not_moved.append(
@@ -315,8 +361,10 @@ def upgrade(
                             )
                         )
                         continue
+                mappings.add(mapped)
                 report.moved += 1
     report.issues = counter.rows()
+    report.mappings = mappings.rows()
     return report
 
 

@@ -122,7 +122,15 @@ def _latest_elements(
     elements: dict[str, object] = {}
     derived: dict[str, DerivedRef] = {}
     for definition in sorted(definitions, key=lambda d: d.version_tuple):
-        elements.update(definition.elements)
+        for name, declared in definition.elements.items():
+            before, element = elements.get(name), declared
+            if isinstance(element, GroupElement) and isinstance(before, GroupElement):
+                # a group keeps the columns of the elements older versions had, so that cases
+                # stored under them stay readable (prints.material of 3dp 1.0.0)
+                newer = {e.name for e in element.elements}
+                kept = [e for e in before.elements if e.name not in newer]
+                element = element.model_copy(update={"elements": [*element.elements, *kept]})
+            elements[name] = element
         derived.update({d.name: d for d in definition.derived})
     return elements, list(derived.values())
 

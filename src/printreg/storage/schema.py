@@ -74,8 +74,9 @@ def register_definition(
 ) -> bool:
     """Store a definition version (and its registry on first sight); return whether it was new.
 
-    A stored version is immutable: the same version number with other content is refused. A
-    registry seen for the first time starts in ``lifecycle`` (shipped registries: active).
+    A stored version is immutable: the same version number with other content is refused, and
+    so is a new version lower than the current one (whatever its content). A registry seen for
+    the first time starts in ``lifecycle`` (shipped registries: active).
     """
     registry = session.scalar(select(Registry).where(Registry.code == definition.registry.code))
     if registry is None:
@@ -102,6 +103,11 @@ def register_definition(
                 "content: give the changed definition a new version number"
             )
         return False
+    if _lower_than_current(registry, definition):
+        raise ValueError(
+            f"{definition.registry.code} {definition.version} is lower than the current version "
+            f"{registry.current_version}: a new version must be higher than the current one"
+        )
     session.add(
         DefinitionVersion(
             registry_id=registry.id,
@@ -114,6 +120,28 @@ def register_definition(
     if definition.version_tuple > current:
         registry.current_version = definition.version
     return True
+
+
+def _lower_than_current(registry: Registry, definition: Definition) -> bool:
+    current = tuple(int(p) for p in registry.current_version.split("."))
+    return definition.version_tuple < current
+
+
+def _is_stale(session: Session, definition: Definition) -> bool:
+    """Return whether a shipped version is new to the database yet lower than its current one
+    (an operator published a higher one meanwhile): it is then never published."""
+    registry = session.scalar(select(Registry).where(Registry.code == definition.registry.code))
+    if registry is None or not _lower_than_current(registry, definition):
+        return False
+    return (
+        session.scalar(
+            select(DefinitionVersion.id).where(
+                DefinitionVersion.registry_id == registry.id,
+                DefinitionVersion.version == definition.version,
+            )
+        )
+        is None
+    )
 
 
 def stored_definitions(session: Session, registry_code: str) -> list[Definition]:
@@ -133,7 +161,12 @@ def upgrade(engine: Engine) -> list[str]:
     changes: list[str] = []
     with Session(engine) as session, session.begin():
         for definition in load_shipped():
-            if register_definition(session, definition):
+            if _is_stale(session, definition):
+                changes.append(
+                    f"not registered {definition.registry.code} {definition.version}: lower than "
+                    "the current version"
+                )
+            elif register_definition(session, definition):
                 changes.append(f"registered {definition.registry.code} {definition.version}")
         codes = list(session.scalars(select(Registry.code)))
         all_defs = {code: stored_definitions(session, code) for code in codes}

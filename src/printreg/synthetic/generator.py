@@ -6,6 +6,8 @@ craniomaxillofacial and musculoskeletal the commonest guide systems, a mean effo
 clinician and 335 non-clinician minutes per case, and mostly material jetting, vat
 photopolymerisation and material extrusion prints. Records follow docs/record-shape.md; every
 name, indication and identifier is invented, and free text carries no date, name or long digit run.
+Software and materials are the coded values of definition 1.1.0 (the product tables below name
+what labs buy; ``_MATERIAL_CODE`` and friends give the code, or "other" with its specify-text).
 
 Speed: constant distributions are tables of ``_N`` equally likely slots (resolution 1/4096), so a
 draw is one ``random()`` and an index; per-facility weights (volume, printers) are exact bisections.
@@ -182,15 +184,44 @@ _CAD = _table(
     [
         (name, float(w))
         for name, w in _rows("""
-Materialise 3-matic | 45
-Autodesk Meshmixer  | 20
-Geomagic Freeform   | 10
-Blender             | 10
-SolidWorks          | 10
-nTopology           | 5
+materialise_3matic | 45
+autodesk_meshmixer | 20
+geomagic_freeform  | 10
+blender            | 10
+solidworks         | 10
+ntopology          | 5
 """)
     ]
 )
+# product name → the code of definition 1.1.0 ("other": the name goes to the specify-text)
+_SEGMENTATION_CODE = {
+    "Materialise Mimics InPrint": "materialise_mimics",
+    "Materialise Mimics Medical": "materialise_mimics",
+    "3D Slicer": "slicer_3d",
+    "Synopsys Simpleware ScanIP Medical": "synopsys_simpleware",
+    "Axial3D Insight": "axial3d",
+}
+_MATERIAL_CODE = {
+    "VeroClear": "clear_photopolymer",
+    "VeroUltra White": "rigid_photopolymer",
+    "TissueMatrix": "multi_material_photopolymer",
+    "Agilus30 Clear": "flexible_photopolymer",
+    "Clear Resin V4": "clear_photopolymer",
+    "White Resin V4": "rigid_photopolymer",
+    "Elastic 50A Resin": "flexible_photopolymer",
+    "PLA": "pla",
+    "PETG": "petg",
+    "TPU 95A": "tpu",
+    "PA12": "pa12",
+    "PA11": "other",
+    "VisiJet PXL Core": "gypsum_sandstone",
+    "Colour paper": "other",
+    "MED610": "biocompatible_photopolymer",
+    "MED615RGD": "biocompatible_photopolymer",
+    "Surgical Guide Resin": "biocompatible_photopolymer",
+    "BioMed Clear Resin": "biocompatible_photopolymer",
+    "BioMed Amber Resin": "biocompatible_photopolymer",
+}
 
 # --- clinical content -------------------------------------------------------------------------
 
@@ -492,7 +523,7 @@ _EFFORT_KEYS = tuple(key for key, _, _ in _CELLS["anatomic_model"])
 _DRAFT_DROPS = (
     ("delivery_date",),
     ("indication_icd10",),
-    ("segmentation_software",),
+    ("segmentation_tool", "segmentation_tool_other_text"),
     ("prints",),
     _EFFORT_KEYS,
     ("procedure_performed", "procedure_date", "used_phases", "fluoroscopy_guided"),
@@ -651,11 +682,11 @@ class SyntheticRegistry:
             rec["guide_type"] = _GUIDE_TYPE.get(system, _GUIDE_TYPE_DEFAULT)[int(r() * _N)]
             rec["guide_count"] = _GUIDE_COUNT[int(r() * _N)]
         software = site.segmentation if r() < 0.8 else _SEG_PICK[int(r() * _N)]
-        rec["segmentation_software"] = _SEGMENTATION[software][0]
+        rec["segmentation_tool"] = _SEGMENTATION_CODE[_SEGMENTATION[software][0]]
         if r() < 0.8:
             rec["segmentation_software_fda_cleared"] = _SEGMENTATION[software][1]
         if not model or r() < 0.6:
-            rec["cad_software"] = _CAD[int(r() * _N)]
+            rec["cad_tool"] = _CAD[int(r() * _N)]
         n_parts = (_MODEL_PARTS if model else _GUIDE_PARTS)[int(r() * _N)]
         if n_parts:
             extra = _EXTRA[system]
@@ -693,9 +724,11 @@ class SyntheticRegistry:
             label, materials, multicolor, multimaterial, minutes, cost = pick(rng)
             material, optical = materials[int(r() * len(materials))]
             copies = _COPIES[int(r() * _N)]
+            code = _MATERIAL_CODE[material]
             row: dict[str, Any] = {
                 "printer": label,
-                "material": material,
+                "material_family": code,
+                **({"material_family_other_text": material} if code == "other" else {}),
                 "scale_pct": 100 if r() < 0.92 else _SCALES[int(r() * len(_SCALES))],
                 "copies": copies,
                 "optical": optical,

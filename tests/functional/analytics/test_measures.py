@@ -487,8 +487,11 @@ MIXES: dict[str, Callable[[Case], list[str]]] = {
     "modality_mix": lambda c: list(c.modalities),
     "technology_mix": lambda c: [TECHNOLOGY[p] for p in c.printers or (f"{c.facility}-P1",)],
     "material_mix": lambda c: [
-        "PLA" if p.endswith("P1") else "VeroClear" for p in c.printers or (f"{c.facility}-P1",)
+        "pla" if p.endswith("P1") else "clear_photopolymer"
+        for p in c.printers or (f"{c.facility}-P1",)
     ],
+    "segmentation_software_mix": lambda _: ["slicer_3d"],
+    "cad_software_mix": lambda _: ["none"],
     "cpt_suggested_mix": lambda c: [_coding(c.suggested)],
     "appropriateness_mix": lambda c: [BANDS.get(c.scenario or "", "not linked")],
 }

@@ -105,7 +105,7 @@ def _check_extract(researcher: UserClient, request_id: str, rows: int) -> bytes:
     assert {"row_id", "facility", "request_date", "print_1_scale_pct"} <= columns
     assert not {c for c in columns if c.startswith("effort_")}, "an unapproved element leaked"
     assert not columns & {"local_case_id", "indication_text", "assessment_comment"}
-    assert not [c for c in columns if c.endswith(("_material", "_printer", "_comment"))]
+    assert not [c for c in columns if c.endswith(("_other_text", "_printer", "_comment"))]
     assert all(QUARTER.match(v) for v in table.column("request_date").to_pylist() if v)
     codebook = researcher.get(f"/api/v1/requests/{request_id}/codebook.json")
     assert codebook.status_code == 200
@@ -124,7 +124,7 @@ def test_a_data_request_from_submission_to_expired_download(
     assert created["status"] == "submitted"
     assert created["requester"] == RESEARCHER
     assert "prints.scale_pct" in created["elements"]
-    assert not {"prints.material", "prints.printer"} & set(created["elements"])
+    assert not {"prints.material_family_other_text", "prints.printer"} & set(created["elements"])
     listed = researcher.get(f"/api/v1/registries/{REG}/requests").json()
     assert [r["id"] for r in listed] == [request_id]
 
@@ -209,7 +209,7 @@ def test_free_text_and_identifiers_are_refused_at_submission(
     researcher = client_for(RESEARCHER)
     body = {"title": "t", "aims": "a", "strata": {"organ_system": ["cardiac", "no-such-code"]},
             "elements": ["organ_system", "indication_text", "local_case_id", "prints.printer",
-                         "prints.material", "no_such_element"]}  # fmt: skip
+                         "prints.material_family_other_text", "no_such_element"]}  # fmt: skip
     response = researcher.post(f"/api/v1/registries/{REG}/requests", json=body)
     assert response.status_code == 422, response.text
     issues = {(i["path"], i["rule"]) for i in response.json()["issues"]}

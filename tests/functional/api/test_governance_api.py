@@ -306,17 +306,19 @@ def test_the_application_fee_is_due_when_not_active_elsewhere(api_platform: Plat
 
 
 def _version_2(platform: Platform) -> str:
-    """Return 3dp 2.0.0: cad_software retired, reprint_count added, patient_sex required, a
-    new sex code."""
+    """Return 3dp 2.0.0 from the current 1.1.0: cad_tool (and its specify-text) retired,
+    reprint_count added, patient_sex required, a new sex code."""
     data = platform.registry(REG).current.model_dump(
         mode="json", by_alias=True, exclude_defaults=True
     )
     data["version"] = "2.0.0"
-    data["changes"] = "cad_software retired; reprint_count added; patient sex required"
+    data["changes"] = "cad_tool retired; reprint_count added; patient sex required"
+    data["upgrades"] = [u for u in data["upgrades"] if u["to"] != "cad_tool"]
     for section in data["sections"]:
+        section["elements"] = [e for e in section["elements"] if e["name"] != "cad_tool_other_text"]
         names = [e["name"] for e in section["elements"]]
-        if "cad_software" in names:
-            at = names.index("cad_software")
+        if "cad_tool" in names:
+            at = names.index("cad_tool")
             section["elements"][at] = {
                 "name": "reprint_count",
                 "label": "Reprints",
@@ -337,9 +339,10 @@ def _upgrade_cases(platform: Platform) -> tuple[list[dict[str, Any]], list[str]]
     shaped = []
     for n, record in enumerate(records(HOME, 4) + records(OTHER, 1)):
         copy = dict(record, local_case_id=f"UP-{n}", patient_sex="female")
-        copy.pop("cad_software", None)
+        copy.pop("cad_tool", None)
+        copy.pop("cad_tool_other_text", None)
         shaped.append(copy)
-    shaped[0]["cad_software"] = "Mimics 3-matic"
+    shaped[0]["cad_tool"] = "materialise_3matic"
     del shaped[2]["patient_sex"]
     return shaped, [store_case(platform, r["facility"], r) for r in shaped]
 
@@ -357,17 +360,17 @@ def test_a_definition_upgrade_dry_run_reports_and_publishes(
     dry = admin.post(f"{API}/versions", json={"definition": text})
     assert dry.status_code == 200, dry.text
     report = dry.json()
-    assert (report["from_version"], report["to_version"]) == ("1.0.0", "2.0.0")
+    assert (report["from_version"], report["to_version"]) == ("1.1.0", "2.0.0")
     assert (report["dry_run"], report["published"], report["problems"]) == (True, False, [])
     added = {(c["table"], c["column"]) for c in report["columns_added"]}
     assert ("reg_3dp_case", "reprint_count") in added
-    assert report["elements_retired"] == ["cad_software"]
+    assert report["elements_retired"] == ["cad_tool", "cad_tool_other_text"]
     assert report["elements_added"] == ["reprint_count"]
     assert [c["path"] for c in report["value_set_changes"]] == ["sex:intersex"]
     assert (report["cases_checked"], report["cases_invalid"]) == (5, 2)
     by_rule = {(i["rule"], i["field"]): i["cases"] for i in report["issues"]}
-    assert by_rule == {("unknown_field", "cad_software"): 1, ("required", "patient_sex"): 1}
-    assert admin.get(f"{API}").json()["current_version"] == "1.0.0"  # nothing published
+    assert by_rule == {("unknown_field", "cad_tool"): 1, ("required", "patient_sex"): 1}
+    assert admin.get(f"{API}").json()["current_version"] == "1.1.0"  # nothing published
 
     published = admin.post(f"{API}/versions", json={"definition": text, "dry_run": False})
     assert published.status_code == 201, published.text
@@ -377,8 +380,8 @@ def test_a_definition_upgrade_dry_run_reports_and_publishes(
     versions = {
         v["version"]: (v["current"], v["cases"]) for v in admin.get(f"{API}/versions").json()
     }
-    assert versions == {"1.0.0": (False, 5), "2.0.0": (True, 0)}
-    assert admin.get(f"{API}/cases/{ids[1]}").json()["definition_version"] == "1.0.0"
+    assert versions == {"1.0.0": (False, 0), "1.1.0": (False, 5), "2.0.0": (True, 0)}
+    assert admin.get(f"{API}/cases/{ids[1]}").json()["definition_version"] == "1.1.0"
 
     dm = client_for(DATA_MANAGER)
     assert dm.get(f"{API}/versions").status_code == 403  # counts are for administrators
@@ -401,7 +404,7 @@ def test_chosen_cases_move_to_a_new_version_with_a_report(
     assert dm.post(upgrade, json={"cases": chosen}).status_code == 403
     trial = admin.post(upgrade, json={"cases": chosen}).json()
     assert (trial["dry_run"], trial["requested"], trial["moved"]) == (True, 3, 1)
-    assert admin.get(f"{API}/cases/{ids[1]}").json()["definition_version"] == "1.0.0"
+    assert admin.get(f"{API}/cases/{ids[1]}").json()["definition_version"] == "1.1.0"
 
     done = admin.post(upgrade, json={"cases": chosen, "dry_run": False}).json()
     assert (done["requested"], done["moved"]) == (3, 1)
@@ -413,9 +416,9 @@ def test_chosen_cases_move_to_a_new_version_with_a_report(
     assert admin.get(f"{API}/cases/{ids[1]}").json()["definition_version"] == "2.0.0"
     history = admin.get(f"{API}/cases/{ids[1]}/history").json()
     assert history[-1]["action"] == "upgrade"
-    assert history[-1]["before"]["definition_version"] == "1.0.0"
+    assert history[-1]["before"]["definition_version"] == "1.1.0"
     assert history[-1]["after"]["definition_version"] == "2.0.0"
-    assert admin.get(f"{API}/cases/{ids[0]}").json()["definition_version"] == "1.0.0"
+    assert admin.get(f"{API}/cases/{ids[0]}").json()["definition_version"] == "1.1.0"
 
     rest = admin.post(upgrade, json={"cases": "all", "dry_run": False}).json()
     assert rest["moved"] == 2  # ids[3] and the OTHER facility's case

@@ -247,7 +247,7 @@ def test_an_export_reimported_is_a_no_op(
     out = tmp_path / f"export.{fmt}"
     count, codebook = export_cases(seeded, operator, REG, fmt, out, "F0001")  # type: ignore[arg-type]
     assert count == 5
-    assert json.loads(codebook.read_text())["definition_version"] == "1.0.0"
+    assert json.loads(codebook.read_text())["definition_version"] == "1.1.0"
     report = importer(seeded, operator).run(out, commit=True)
     assert (report.unchanged, report.new, report.updated, report.rejected) == (5, 0, 0, 0)
     assert len(CaseService(seeded, operator).list_cases(REG, CaseQuery(limit=100)).items) == 5

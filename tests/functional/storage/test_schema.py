@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
+from printreg.dictionary import load_shipped
 from printreg.services.platform import Platform
 from printreg.storage.migrations_filter import platform_tables_only
 from printreg.storage.platform import Base
-from printreg.storage.schema import _alembic_config, upgrade
+from printreg.storage.schema import _alembic_config, register_definition, upgrade
 
 
 def test_migrations_match_the_platform_models(platform: Platform) -> None:
@@ -118,3 +121,24 @@ def test_memberships_become_per_registry_and_back(platform: Platform) -> None:
         (1, 2, "viewer"),
     }
     _alembic(platform, "upgrade", "head")
+
+
+def test_a_version_lower_than_the_current_one_is_never_registered(platform: Platform) -> None:
+    """Issue 12, point 8: also on the path `printreg db upgrade` takes for shipped definitions."""
+
+    newest = [d for d in load_shipped() if d.registry.code == "3dp"][-1]
+    relabelled = newest.model_copy(update={"version": "0.9.0"})
+    with Session(platform.engine) as session, session.begin():
+        with pytest.raises(ValueError, match=r"0\.9\.0 is lower than the current version 1\.1\.0"):
+            register_definition(session, relabelled)
+        assert register_definition(session, newest) is False  # already there: nothing to do
+    assert sorted(platform.registry("3dp").definitions) == ["1.0.0", "1.1.0"]
+
+
+def test_the_case_tables_keep_the_columns_of_older_versions(platform: Platform) -> None:
+    """A group element 1.1.0 replaced (prints.material) keeps its column: 1.0.0 cases stay
+    readable; the coded element of 1.1.0 has its own."""
+    prints = platform.registry("3dp").tables.groups["prints"]
+    assert {"material", "material_family", "material_family_other_text"} <= set(prints.c.keys())
+    columns = {c["name"] for c in inspect(platform.engine).get_columns(prints.name)}
+    assert {"material", "material_family", "material_family_other_text"} <= columns

@@ -174,7 +174,7 @@ def test_success_needs_exactly_one_test(definition: Definition) -> None:
         ),
         (
             "{name: a, label: A, kind: mix, value: patient_age_years}",
-            "measure 'a': a mix needs a coded or text value",
+            "measure 'a': a mix needs a coded element or a derived value",
         ),
         (
             "{name: a, label: A, kind: continuous, value: part_count, per: nope}",
@@ -231,7 +231,7 @@ def test_a_valid_custom_spec_parses(definition: Definition) -> None:
             measures:
               - {name: cardiac_share, label: Cardiac, kind: proportion, value: organ_system,
                  success: {in: [cardiac]}, among: all}
-              - {name: scale, label: Scale, kind: mix, value: prints.material}
+              - {name: scale, label: Scale, kind: mix, value: prints.material_family}
             """
         ),
         definition,
@@ -269,11 +269,11 @@ def test_a_valid_custom_spec_parses(definition: Definition) -> None:
                 "registry: 3dp\nvalue: {effect: time_saved_min, separate: object_type, "
                 "by: intended_uses}"
             ),
-            "value.by: 'intended_uses' is not a single-valued coded or text element",
+            "value.by: 'intended_uses' is not a single-valued coded element or derived value",
         ),
         (
             (
-                "registry: 3dp\nvalue: {effect: time_saved_min, separate: prints.material, "
+                "registry: 3dp\nvalue: {effect: time_saved_min, separate: prints.material_family, "
                 "by: organ_system, confidence_after: respondent_role}"
             ),
             "value.confidence_after: 'respondent_role' is not a single number per case",

@@ -356,5 +356,14 @@ def test_a_lower_version_number_is_a_version_problem(
     assert "higher" in problem or "need a" in problem
 
 
-def test_a_lower_version_number_without_changes_is_no_problem() -> None:
-    assert diff_to(lambda _: None, "0.9.0", "1.2.0").version_problem is None
+def test_a_lower_version_number_without_changes_is_a_version_problem_naming_both() -> None:
+    # An unchanged copy relabelled lower must not pass for a new version (issue 12, point 8).
+    problem = diff_to(lambda _: None, "0.9.0", "1.2.0").version_problem
+    assert problem is not None
+    assert "0.9.0" in problem
+    assert "1.2.0" in problem
+    assert "lower" in problem
+
+
+def test_the_same_version_without_changes_is_no_version_problem() -> None:
+    assert diff_to(lambda _: None, "1.2.0", "1.2.0").version_problem is None

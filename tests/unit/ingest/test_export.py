@@ -34,7 +34,7 @@ LIMITS = {"max_bytes": 50_000_000, "max_field": 5000}
 
 @pytest.fixture(scope="module")
 def definition() -> Definition:
-    return next(d for d in load_shipped() if d.registry.code == "3dp")
+    return [d for d in load_shipped() if d.registry.code == "3dp"][-1]
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +72,8 @@ def _exported(
 def test_csv_neutralises_formulas_but_not_numbers_or_dates(layout: FlatLayout) -> None:
     record = {
         "local_case_id": "3DP-1",
-        "segmentation_software": '=HYPERLINK("x")',
-        "cad_software": "@SUM(A1)",
+        "segmentation_tool_other_text": '=HYPERLINK("x")',
+        "cad_tool_other_text": "@SUM(A1)",
         "indication_text": "\tpadded",
         "time_saved_min": -5,
         "request_date": "2024-01-02",
@@ -84,8 +84,8 @@ def test_csv_neutralises_formulas_but_not_numbers_or_dates(layout: FlatLayout) -
     lines = out.getvalue().splitlines()
     assert lines[0].split(",") == layout.columns
     cells = dict(zip(layout.columns, next(csv.reader([lines[1]])), strict=True))
-    assert cells["segmentation_software"] == '\'=HYPERLINK("x")'
-    assert cells["cad_software"] == "'@SUM(A1)"
+    assert cells["segmentation_tool_other_text"] == '\'=HYPERLINK("x")'
+    assert cells["cad_tool_other_text"] == "'@SUM(A1)"
     assert cells["indication_text"] == "'\tpadded"
     assert cells["time_saved_min"] == "-5"
     assert cells["fluoro_time_saved_min"] == "-0.5"
@@ -93,8 +93,8 @@ def test_csv_neutralises_formulas_but_not_numbers_or_dates(layout: FlatLayout) -
     (row,) = next(read_csv(io.BytesIO(out.getvalue().encode()), layout, **LIMITS))
     back, issues = layout.to_record(row.data)
     assert issues == []
-    assert back["segmentation_software"] == '=HYPERLINK("x")'
-    assert back["cad_software"] == "@SUM(A1)"
+    assert back["segmentation_tool_other_text"] == '=HYPERLINK("x")'
+    assert back["cad_tool_other_text"] == "@SUM(A1)"
 
 
 def test_a_csv_export_reimports_unchanged(

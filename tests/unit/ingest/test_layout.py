@@ -21,7 +21,7 @@ IDENTIFIER = "MRN 48213377"
 
 @pytest.fixture(scope="module")
 def definition() -> Definition:
-    return next(d for d in load_shipped() if d.registry.code == "3dp")
+    return [d for d in load_shipped() if d.registry.code == "3dp"][-1]
 
 
 @pytest.fixture(scope="module")

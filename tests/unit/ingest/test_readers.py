@@ -19,13 +19,13 @@ BOM = b"\xef\xbb\xbf"
 
 @pytest.fixture(scope="module")
 def layout() -> FlatLayout:
-    definition: Definition = next(d for d in load_shipped() if d.registry.code == "3dp")
+    definition: Definition = [d for d in load_shipped() if d.registry.code == "3dp"][-1]
     return FlatLayout(definition)
 
 
 @pytest.fixture(scope="module")
 def header(layout: FlatLayout) -> list[str]:
-    return ["status", *layout.required_columns, "part_1_comment"]
+    return ["status", *layout.required_columns, "part_1_comment", "segmentation_tool_other_text"]
 
 
 def _row(header: list[str], case_id: str, **cells: str) -> list[str]:
@@ -194,25 +194,27 @@ def test_a_file_without_header_row(layout: FlatLayout, header: list[str]) -> Non
     ],
 )
 def test_spreadsheet_formulas(layout: FlatLayout, header: list[str], formula: str) -> None:
-    rows = [_row(header, "3DP-1"), _row(header, "3DP-2", segmentation_software=formula)]
+    rows = [_row(header, "3DP-1"), _row(header, "3DP-2", segmentation_tool_other_text=formula)]
     problem = _problem(_csv(header, rows), layout)
     assert str(problem).startswith(
-        "cell segmentation_software on line 3 holds a spreadsheet formula, not a value: "
+        "cell segmentation_tool_other_text on line 3 holds a spreadsheet formula, not a value: "
         "paste values only"
     )
-    assert (problem.line, problem.column) == (3, "segmentation_software")
+    assert (problem.line, problem.column) == (3, "segmentation_tool_other_text")
 
 
 @pytest.mark.parametrize("value", ["-5", "+5", "-0.5", "2024-01-02", "=", "e=mc2", "-", "@"])
 def test_values_that_are_not_formulas(layout: FlatLayout, header: list[str], value: str) -> None:
-    (row,) = _read(_csv(header, [_row(header, "3DP-1", segmentation_software=value)]), layout)
-    assert row.data["segmentation_software"] == value
+    (row,) = _read(
+        _csv(header, [_row(header, "3DP-1", segmentation_tool_other_text=value)]), layout
+    )
+    assert row.data["segmentation_tool_other_text"] == value
 
 
 def test_neutralised_cells_are_restored(layout: FlatLayout, header: list[str]) -> None:
-    cells = {"segmentation_software": '\'=HYPERLINK("x")', "indication_text": "'plain"}
+    cells = {"segmentation_tool_other_text": '\'=HYPERLINK("x")', "indication_text": "'plain"}
     (row,) = _read(_csv(header, [_row(header, "3DP-1", **cells)]), layout)
-    assert row.data["segmentation_software"] == '=HYPERLINK("x")'
+    assert row.data["segmentation_tool_other_text"] == '=HYPERLINK("x")'
     assert row.data["indication_text"] == "'plain"
 
 

@@ -29,7 +29,7 @@ LIMITS = {"max_bytes": 10_000_000, "max_field": 1000}
 
 @pytest.fixture(scope="module")
 def layout() -> FlatLayout:
-    definition: Definition = next(d for d in load_shipped() if d.registry.code == "3dp")
+    definition: Definition = [d for d in load_shipped() if d.registry.code == "3dp"][-1]
     return FlatLayout(definition)
 
 

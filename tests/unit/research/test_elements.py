@@ -13,7 +13,7 @@ from printreg.research.elements import age_paths, is_age
 
 @pytest.fixture(scope="module")
 def definition() -> Definition:
-    return next(d for d in load_shipped() if d.registry.code == "3dp")
+    return [d for d in load_shipped() if d.registry.code == "3dp"][-1]
 
 
 def test_free_text_identifiers_and_printers_are_withheld(definition: Definition) -> None:
@@ -23,7 +23,7 @@ def test_free_text_identifiers_and_printers_are_withheld(definition: Definition)
         if withheld_reason(e) is not None
     }
     assert {"local_case_id", "indication_text", "assessment_comment", "prints.printer",
-            "prints.material", "anatomic_parts.comment"} <= withheld  # fmt: skip
+            "prints.material_family_other_text", "anatomic_parts.comment"} <= withheld  # fmt: skip
     releasable = releasable_elements(definition)
     assert "indication_icd10" in releasable, "patterned text is code-like"
     assert "turnaround_days" in releasable, "derived values may be released"
@@ -37,7 +37,7 @@ def test_groups_expand_to_their_releasable_elements_in_definition_order(
     assert checked.issues == []
     assert checked.elements[:2] == ["patient_age_years", "organ_system"]
     assert "prints.scale_pct" in checked.elements
-    assert "prints.material" not in checked.elements
+    assert "prints.material_family_other_text" not in checked.elements
 
 
 def test_every_refused_element_and_stratum_is_reported(definition: Definition) -> None:

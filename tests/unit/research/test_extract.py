@@ -15,7 +15,7 @@ from printreg.research.extract import ExtractSource
 
 @pytest.fixture(scope="module")
 def definition() -> Definition:
-    return next(d for d in load_shipped() if d.registry.code == "3dp")
+    return [d for d in load_shipped() if d.registry.code == "3dp"][-1]
 
 
 def test_the_extract_holds_what_was_approved(definition: Definition, tmp_path: Path) -> None:

@@ -123,7 +123,12 @@ def test_local_case_ids_are_unique_per_facility_and_not_mrn_like(cases: list[Cas
 def test_free_text_carries_no_identifier(cases: list[Case]) -> None:
     texts = {rec["indication_text"] for _, rec in cases}
     texts |= {rec["assessment_comment"] for _, rec in cases if "assessment_comment" in rec}
-    texts |= {rec.get("segmentation_software", "") for _, rec in cases}
+    texts |= {rec.get("segmentation_tool_other_text", "") for _, rec in cases}
+    texts |= {
+        row.get("material_family_other_text", "")
+        for _, rec in cases
+        for row in rec.get("prints", [])
+    }
     for text in texts:
         assert not scan_text(text), text
         assert not re.search(r"\d{5}", text)
@@ -303,7 +308,7 @@ def test_complete_cases_carry_the_required_elements(complete: list[dict[str, Any
         "object_type",
         "intended_uses",
         "ordering_service",
-        "segmentation_software",
+        "segmentation_tool",
         "prints",
         "procedure_performed",
         *EFFORT,
@@ -332,7 +337,7 @@ def test_scenarios_follow_the_organ_system() -> None:
 
 
 def test_generated_cases_pass_the_shipped_definition() -> None:
-    path = Path(printreg.definitions.__file__).parent / "3dp" / "definition-1.0.0.yaml"
+    path = Path(printreg.definitions.__file__).parent / "3dp" / "definition-1.1.0.yaml"
     definition = load_definition(path)
     scenarios = [v.code for v in definition.value_sets["sig_scenario"].values]
     registry = SyntheticRegistry(seed=5, facilities=25, today=TODAY)

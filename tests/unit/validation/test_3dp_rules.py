@@ -39,7 +39,7 @@ class Synth:
 
 @pytest.fixture(scope="module")
 def definition() -> Definition:
-    return next(d for d in load_shipped() if d.registry.code == "3dp")
+    return [d for d in load_shipped() if d.registry.code == "3dp"][-1]
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +80,11 @@ def full_model(synth: Synth) -> Record:
         "object_type": "anatomic_model",
         "intended_uses": ["surgical_planning", "patient_education"],
         "ordering_service": "orthopaedics",
-        "segmentation_software": "3D Slicer",
+        "segmentation_tool": "other",
+        "segmentation_tool_other_text": "Our own segmentation tool",
         "segmentation_software_fda_cleared": False,
-        "cad_software": "Blender",
+        "cad_tool": "other",
+        "cad_tool_other_text": "Our own design tool",
         "anatomic_parts": [
             {"region": "upper_extremity", "subregion": "glenoid", "structure": "bone",
              "laterality": "left", "comment": "Dominant part"},
@@ -91,7 +93,8 @@ def full_model(synth: Synth) -> Record:
             {"region": "chest", "subregion": "ribs", "structure": "bone"},
         ],
         "prints": [
-            {"printer": printer, "material": "PLA", "scale_pct": 100, "copies": 1,
+            {"printer": printer, "material_family": "other",
+             "material_family_other_text": "Our own resin", "scale_pct": 100, "copies": 1,
              "optical": "opaque", "multicolor": False, "multimaterial": False,
              "sterilized": False, "part_numbers": [1, 2, 3], "machine_time_min": 600,
              "material_cost_usd": 12.5},
@@ -242,16 +245,24 @@ BAD_VALUES: list[Bad] = [
     Bad("guide_count", "abc", "type", "guide_count", base="guide"),
     Bad("guide_count", 0, "range", "guide_count", base="guide"),
     Bad("guide_count", 21, "range", "guide_count", base="guide"),
-    Bad("segmentation_software", "x" * 121, "max_length", "segmentation_software"),
+    Bad("segmentation_tool", "Mimics", "value_set", "segmentation_tool"),
+    Bad("segmentation_tool_other_text", "x" * 121, "max_length", "segmentation_tool_other_text"),
     Bad("segmentation_software_fda_cleared", "maybe", "type", "segmentation_software_fda_cleared"),
-    Bad("cad_software", "x" * 121, "max_length", "cad_software"),
+    Bad("cad_tool", "not_a_code", "value_set", "cad_tool"),
+    Bad("cad_tool_other_text", "x" * 121, "max_length", "cad_tool_other_text"),
     Bad("anatomic_parts.region", "not_a_code", "value_set", "anatomic_parts[1].region"),
     Bad("anatomic_parts.subregion", "x" * 121, "max_length", "anatomic_parts[1].subregion"),
     Bad("anatomic_parts.structure", "not_a_code", "value_set", "anatomic_parts[1].structure"),
     Bad("anatomic_parts.laterality", "not_a_code", "value_set", "anatomic_parts[1].laterality"),
     Bad("anatomic_parts.comment", "x" * 501, "max_length", "anatomic_parts[1].comment"),
     Bad("prints.printer", "No-Such-Printer", "reference", "prints[1].printer"),
-    Bad("prints.material", "x" * 121, "max_length", "prints[1].material"),
+    Bad("prints.material_family", "VeroClear", "value_set", "prints[1].material_family"),
+    Bad(
+        "prints.material_family_other_text",
+        "x" * 121,
+        "max_length",
+        "prints[1].material_family_other_text",
+    ),
     Bad("prints.scale_pct", "abc", "type", "prints[1].scale_pct"),
     Bad("prints.scale_pct", 0, "range", "prints[1].scale_pct"),
     Bad("prints.scale_pct", 1001, "range", "prints[1].scale_pct"),
@@ -631,7 +642,7 @@ def test_at_most_four_billed_codes(
 def test_a_print_row_needs_its_required_elements(
     model: Record, definition: Definition, context: ValidationContext
 ) -> None:
-    model["prints"].append({"material": "PLA"})
+    model["prints"].append({"material_family": "pla"})
     result = check(model, definition, context)
     missing = [i.path for i in result.issues if i.rule == "required"]
     assert missing == [
@@ -966,7 +977,7 @@ def test_a_draft_with_a_half_filled_print_row_has_only_warnings(
     model: Record, definition: Definition, context: ValidationContext
 ) -> None:
     model["status"] = "draft"
-    model["prints"][0] = {"material": "PLA"}
+    model["prints"][0] = {"material_family": "pla"}
     result = check(model, definition, context)
     assert result.ok
     assert {i.path for i in result.warnings} == {
@@ -1124,3 +1135,42 @@ def test_appropriateness_band(
     result = check(model, definition, context)
     assert result.issues == []
     assert result.derived["appropriateness_band"] == band
+
+
+@pytest.mark.parametrize(
+    ("key", "chosen", "path"),
+    [
+        ("segmentation_tool", None, "segmentation_tool_other_text"),
+        ("cad_tool", None, "cad_tool_other_text"),
+        ("prints.material_family", 0, "prints[1].material_family_other_text"),
+    ],
+)
+def test_other_needs_its_specify_text_and_only_other_takes_one(
+    model: Record,
+    definition: Definition,
+    context: ValidationContext,
+    key: str,
+    chosen: int | None,
+    path: str,
+) -> None:
+    """Definition 1.1.0: "other" requires the specify-text (scanned, never aggregated)."""
+    name = key.rpartition(".")[2]
+    scope = model if chosen is None else model["prints"][chosen]
+    assert scope[name] == "other"
+    assert check(model, definition, context).ok
+    for blank in (None, "   "):
+        scope[f"{name}_other_text"] = blank
+        assert rules_at(check(model, definition, context), path) == ["required"]
+    # a listed product takes no specify-text: the text would be free text beside a code
+    scope[name] = definition.value_set_for(_element(definition, key)).values[0].code
+    scope[f"{name}_other_text"] = "A product of our own"
+    assert rules_at(check(model, definition, context), path) == ["not_applicable"]
+    del scope[f"{name}_other_text"]
+    assert check(model, definition, context).ok
+
+
+def _element(definition: Definition, key: str) -> Any:
+    group, _, name = key.rpartition(".")
+    if not group:
+        return definition.elements[name]
+    return next(e for e in definition.groups[group].elements if e.name == name)

@@ -76,7 +76,7 @@ TRICKY = [
 
 @cache
 def fixture() -> tuple[Definition, FlatLayout, ValidationContext, list[dict[str, str]]]:
-    definition = load_shipped()[0]
+    definition = [d for d in load_shipped() if d.registry.code == "3dp"][-1]
     layout = FlatLayout(definition)
     synth = SyntheticRegistry(seed=11, facilities=1, today=TODAY)
     printers = {p.label: p.technology for p in synth.printers}

@@ -40,7 +40,7 @@ ALWAYS_SECRET = ("48213377", "123-45-6789")
 
 @pytest.fixture(scope="module")
 def definition() -> Definition:
-    return next(d for d in load_shipped() if d.registry.code == "3dp")
+    return [d for d in load_shipped() if d.registry.code == "3dp"][-1]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,11 @@ def base(definition: Definition) -> Base:
                                 ("confidence_before", 3), ("confidence_after", 4)):  # fmt: skip
                 record.setdefault(name, value)
         record["assessment_comment"] = "Useful for planning the approach."
+        record |= {"segmentation_tool": "other", "cad_tool": "other"}
+        record["segmentation_tool_other_text"] = "Our own segmentation tool"
+        record["cad_tool_other_text"] = "Our own design tool"
+        for row in record["prints"]:
+            row |= {"material_family": "other", "material_family_other_text": "Our own resin"}
         context = ValidationContext(facility, printers, TODAY)
         if validate_record(record, definition, context).errors:
             continue
@@ -86,7 +91,7 @@ def scanned_elements(definition: Definition) -> list[str]:
     ]
 
 
-SHIPPED = next(d for d in load_shipped() if d.registry.code == "3dp")
+SHIPPED = [d for d in load_shipped() if d.registry.code == "3dp"][-1]
 SCANNED = scanned_elements(SHIPPED)
 
 

@@ -64,6 +64,15 @@ class IssueCountOut(_Out):
     example: str
 
 
+class MappingCountOut(_Out):
+    """How many stored texts of a replaced element took one code (never the texts)."""
+
+    element: str
+    code: str
+    matched: bool
+    values: int
+
+
 class MigrationReportOut(_Out):
     """What publishing a version does: schema changes, and stored cases it would find invalid.
 
@@ -81,10 +90,12 @@ class MigrationReportOut(_Out):
     columns_added: list[ColumnAddedOut]
     elements_added: list[str]
     elements_retired: list[str]
+    elements_replaced: list[str]
     value_set_changes: list[ChangeOut]
     cases_checked: int
     cases_invalid: int
     issues: list[IssueCountOut]
+    mappings: list[MappingCountOut]
 
 
 class UpgradeRequest(BaseModel):
@@ -115,6 +126,7 @@ class UpgradeReportOut(_Out):
     moved: int
     not_moved: list[CaseNotMovedOut]
     issues: list[IssueCountOut]
+    mappings: list[MappingCountOut]
 
 
 class ContactIn(BaseModel):
