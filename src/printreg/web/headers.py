@@ -8,8 +8,9 @@
 - Strict-Transport-Security when the request came over https, or always in production.
 - Cache-Control no-store on everything except /static: pages, API answers, exports and model
   files carry case or account data and must stay out of shared and back-button caches.
-- Set-Cookie gains ``Secure`` when ``secure_cookies`` is on or in production, whichever route
-  set the cookie (session, CSRF before sign-in, any later one).
+- Every Set-Cookie is HttpOnly with a SameSite attribute, and gains ``Secure`` when
+  ``secure_cookies`` is on or in production, whichever route set the cookie (session, CSRF
+  before sign-in, deletions, any later one).
 """
 
 from __future__ import annotations
@@ -57,17 +58,27 @@ def cookies_secure(settings: Settings) -> bool:
     return settings.secure_cookies or settings.environment == "production"
 
 
-def _secure_cookie(value: bytes) -> bytes:
-    attributes = [part.strip().lower() for part in value.split(b";")[1:]]
-    return value if b"secure" in attributes else value + b"; Secure"
+def _hardened_cookie(value: bytes, *, secure: bool) -> bytes:
+    """Return a Set-Cookie value with HttpOnly and SameSite (Lax unless set), and Secure if asked.
+
+    No script of printreg reads a cookie (the CSRF token comes in the page), so every cookie can
+    be HttpOnly; an expiring cookie gets the same attributes as the one it deletes."""
+    names = {part.strip().split(b"=", 1)[0].lower() for part in value.split(b";")[1:]}
+    if b"httponly" not in names:
+        value += b"; HttpOnly"
+    if b"samesite" not in names:
+        value += b"; SameSite=Lax"
+    if secure and b"secure" not in names:
+        value += b"; Secure"
+    return value
 
 
 class SecurityHeadersMiddleware:
-    """Add the security headers to every response; mark cookies Secure when the settings say."""
+    """Add the security headers to every response; harden every cookie (Secure when asked)."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.secure_cookies = cookies_secure(settings)
+        self.secure = cookies_secure(settings)
         self.production = settings.environment == "production"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -80,11 +91,10 @@ class SecurityHeadersMiddleware:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                if self.secure_cookies:
-                    message["headers"] = [
-                        (k, _secure_cookie(v) if k == b"set-cookie" else v)
-                        for k, v in message.get("headers", [])
-                    ]
+                message["headers"] = [
+                    (k, _hardened_cookie(v, secure=self.secure) if k == b"set-cookie" else v)
+                    for k, v in message["headers"]
+                ]
                 headers = MutableHeaders(scope=message)
                 headers["Content-Security-Policy"] = CSP
                 headers["X-Frame-Options"] = "DENY"
