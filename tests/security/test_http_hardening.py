@@ -549,3 +549,20 @@ def test_hostile_json_import_files_fail_with_their_line(
     message = job["message"] or ""
     assert words in message, message
     assert "internal error" not in message
+
+
+def test_a_page_upload_to_a_writable_target_still_needs_its_csrf_token(
+    dm: UserClient, case_ids: dict[str, str], api_platform: Platform
+) -> None:
+    """Uploads authorize before reading; the CSRF token in the body is then still required."""
+    for target in (
+        f"/registries/3dp/cases/{case_ids[HOME]}/dicom",
+        f"/registries/3dp/import?facility={HOME}",
+    ):
+        response = dm.post(
+            target, files={"file": ("a.csv", b"local_case_id\nA1\n")}, csrf=False,
+            follow_redirects=False,
+        )  # fmt: skip
+        assert response.status_code == 403, (target, response.status_code)
+        assert "Form expired" in response.text
+    assert dm.get(f"{API}/cases/{case_ids[HOME]}/imaging").json() == []
