@@ -25,6 +25,7 @@ HOSTILE_BODIES = {
     "huge-float": ('{"local_case_id": "H1", "age": 1e999}', "too large"),
     "long-int": ('{"local_case_id": "H1", "age": ' + "9" * 5000 + "}", "longer than"),
     "nan": ('{"local_case_id": "H1", "age": NaN}', "not a JSON number"),
+    "nul": ('{"local_case_id": "H1\\u0000"}', "NUL character"),
 }
 
 

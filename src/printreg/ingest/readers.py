@@ -476,7 +476,7 @@ def read_json(
             _line_at(text, pos),
         )
     try:
-        strict_json.check_depth(text)
+        strict_json.check_text(text)
     except strict_json.JsonRefused as exc:
         raise FileProblem(f"line {exc.line or 1} is refused: {exc}", exc.line or 1) from None
     chunk: list[SourceRow] = []

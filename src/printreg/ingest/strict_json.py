@@ -4,7 +4,8 @@ Python's ``json`` recurses once per nesting level (a deep enough text raises Rec
 which a caller would report as an internal error, and a text just under the limit makes every
 recursive check after it blow up instead), turns ``1e999`` into infinity, converts a number of
 a million digits digit by digit, keeps the last of two equal keys without a word and accepts
-``NaN``. ``loads`` refuses all of these with a ``JsonRefused`` that says what and, where it can,
+``NaN``, and lets through ``\\u0000``, which PostgreSQL cannot store (an internal error on
+insert). ``loads`` refuses all of these with a ``JsonRefused`` that says what and, where it can,
 on which line; the nesting depth is checked before the parser recurses. Invalid JSON still
 raises ``json.JSONDecodeError``.
 """
@@ -26,6 +27,9 @@ _STRING = re.compile(r'"(?:[^"\\]|\\[\s\S])*(?:"|\\?\Z)')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _TOKEN = re.compile(r'"(?:[^"\\]|\\[\s\S])*(?:"|\\?\Z)|[\[\]{}]')
 _PARENS = str.maketrans("[{]}", "(())")
+# \u0000 with an odd number of backslashes before the u: a NUL character, which PostgreSQL text
+# cannot hold (a raw NUL byte is already invalid JSON).
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 class JsonRefused(ValueError):  # noqa: N818 - reads as the condition it names
@@ -66,6 +70,18 @@ def check_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
     if "()" in brackets:
         raise JsonRefused(
             f"the JSON is nested more than {max_depth} levels deep", _deep_line(text, max_depth)
+        )
+
+
+def check_text(text: str, max_depth: int = MAX_DEPTH) -> None:
+    """Return when ``text`` nests no deeper than ``max_depth`` and escapes no NUL character;
+    else raise JsonRefused with the line."""
+    check_depth(text, max_depth)
+    nul = _NUL_ESCAPE.search(text)
+    if nul:
+        raise JsonRefused(
+            "a text holds a NUL character (\\u0000), which cannot be stored: remove it",
+            text.count("\n", 0, nul.start()) + 1,
         )
 
 
@@ -110,10 +126,10 @@ DECODER = json.JSONDecoder(
 
 def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """Return the value of a JSON text; JsonRefused for a hostile shape (nesting, numbers,
-    duplicate keys, NaN), json.JSONDecodeError for text that is not JSON."""
+    duplicate keys, NaN, NUL characters), json.JSONDecodeError for text that is not JSON."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    check_depth(text, max_depth)
+    check_text(text, max_depth)
     try:
         return DECODER.decode(text)
     except RecursionError:  # only with a max_depth near the interpreter's recursion limit
@@ -122,7 +138,7 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
 
 def raw_decode(text: str, pos: int) -> tuple[Any, int]:
     """Return (value, end) of the JSON value starting at ``pos`` of a text already checked with
-    ``check_depth``; JsonRefused or json.JSONDecodeError as ``loads``."""
+    ``check_text``; JsonRefused or json.JSONDecodeError as ``loads``."""
     try:
         return DECODER.raw_decode(text, pos)
     except RecursionError:

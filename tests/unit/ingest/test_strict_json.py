@@ -63,6 +63,15 @@ def test_hostile_values_are_refused_with_a_reason(text: str, words: str) -> None
         loads(text)
 
 
+def test_an_escaped_nul_is_refused_but_an_escaped_backslash_is_not() -> None:
+    with pytest.raises(JsonRefused, match="NUL") as refused:
+        loads('{"a": 1,\n"b": "x\\u0000"}')
+    assert refused.value.line == 2
+    with pytest.raises(JsonRefused, match="NUL"):
+        loads('["\\\\\\u0000"]')  # an escaped backslash, then the NUL escape
+    assert loads('["\\\\u0000"]') == ["\\u0000"]  # a backslash, then the text u0000
+
+
 def test_a_repeated_key_that_may_identify_someone_is_not_echoed() -> None:
     with pytest.raises(JsonRefused) as refused:
         loads('{"Jane Doe 1961-04-03": 1, "Jane Doe 1961-04-03": 2}')
