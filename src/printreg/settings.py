@@ -84,6 +84,17 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure (HTTPS only); always on in production."
     )
+    max_body_bytes: int = Field(
+        default=1024**2,
+        ge=1024,
+        description="Largest request body (JSON, forms) accepted, in bytes; larger ones are "
+        "answered 413 before sign-in is checked. Uploads have their own limits.",
+    )
+    import_max_bytes: int = Field(
+        default=500 * 1024**2,
+        ge=1024,
+        description="Largest import file (CSV, JSON, JSON Lines) one upload may hold, in bytes.",
+    )
     data_dir: str = Field(
         default="./printreg-data",
         description="Folder for uploaded import files and their error files "

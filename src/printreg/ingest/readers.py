@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import polars as pl
 
+from printreg.ingest import strict_json
 from printreg.ingest.cells import is_formula, restore
 from printreg.ingest.errors import FileProblem
 from printreg.ingest.layout import FlatLayout, normalise_column
@@ -437,13 +438,15 @@ def read_jsonl(
             continue
         seen = True
         try:
-            value = json.loads(text)
+            value = strict_json.loads(text)
         except json.JSONDecodeError as exc:
             raise FileProblem(
                 f"line {lines.line} is not valid JSON ({exc.msg} at character {exc.colno}): "
                 "each line must hold one case record {...}",
                 lines.line,
             ) from None
+        except strict_json.JsonRefused as exc:
+            raise FileProblem(f"line {lines.line} is refused: {exc}", lines.line) from None
         chunk.append(_json_row(value, lines.line, max_field))
         if len(chunk) >= chunk_rows:
             yield chunk
@@ -472,7 +475,10 @@ def read_json(
             "for one record per line, use JSON Lines (.jsonl)",
             _line_at(text, pos),
         )
-    decoder = json.JSONDecoder()
+    try:
+        strict_json.check_text(text)
+    except strict_json.JsonRefused as exc:
+        raise FileProblem(f"line {exc.line or 1} is refused: {exc}", exc.line or 1) from None
     chunk: list[SourceRow] = []
     pos = _skip(text, pos + 1)
     if text.startswith("]", pos):
@@ -481,11 +487,15 @@ def read_json(
     while True:
         line = _line_at(text, pos)
         try:
-            value, end = decoder.raw_decode(text, pos)
+            value, end = strict_json.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise FileProblem(
                 f"line {exc.lineno} is not valid JSON ({exc.msg} at character {exc.colno})",
                 exc.lineno,
+            ) from None
+        except strict_json.JsonRefused as exc:
+            raise FileProblem(
+                f"the record starting on line {line} is refused: {exc}", line
             ) from None
         chunk.append(_json_row(value, line, max_field))
         if len(chunk) >= chunk_rows:

@@ -182,6 +182,16 @@ class CaseFileService:
             raise NotFound(f"print {print_row} of this case has no model file")
         return row
 
+    def check_attach(self, registry: str, case_id: uuid.UUID, print_row: int | None = None) -> None:
+        """Return when the actor may attach a file to the case (to its print ``print_row`` when
+        given), so that an upload is read only then; NotFound, Forbidden or Conflict as the
+        attach itself would answer (another facility's case is not found)."""
+        runtime = self.platform.registry(registry)
+        with self.platform.sessions() as session:
+            case = self._writable(session, runtime, case_id)
+            if print_row is not None:
+                self._check_print(runtime, case, print_row)
+
     # -- DICOM ----------------------------------------------------------------------------------
 
     def attach_dicom(

@@ -145,6 +145,12 @@ class ImportJobs:
 
     # -- use cases ------------------------------------------------------------------------------
 
+    def check_submit(self, registry: str, facility_code: str) -> None:
+        """Return when the actor may import into the facility's cases of the registry (so that an
+        upload is read only then); NotFound or Forbidden, as ``submit`` would, otherwise."""
+        importer = Importer(self.platform, self.actor, registry, facility_code)  # authorizes
+        self.actor.require_case_write(registry, importer.facility_id)
+
     def submit(
         self,
         registry: str,

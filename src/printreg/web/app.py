@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from printreg import __version__
@@ -17,8 +18,23 @@ from printreg.web.api.governance import router as governance_router
 from printreg.web.api.imports import router as imports_router
 from printreg.web.api.requests import router as requests_router
 from printreg.web.api.routes import router as api_router
+from printreg.web.body_limit import BodyLimitMiddleware
+from printreg.web.headers import SecurityHeadersMiddleware
 
 STATIC = Path(__file__).parent / "static"
+# Swagger UI from the vendored bundle, started by a static script: no CDN, no inline script.
+API_DOCS = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>printreg API (Swagger UI)</title>
+  <link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+  <script src="/static/vendor/swagger-ui/swagger-ui-bundle.js" defer></script>
+  <script src="/static/api-docs.js" defer></script>
+</head>
+<body><div id="swagger-ui" data-spec="/openapi.json"></div></body>
+</html>
+"""
 
 
 def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
@@ -27,7 +43,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         title="printreg",
         version=__version__,
         summary="Clinical data registry for point-of-care medical 3D printing",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.platform = platform or Platform.from_settings(settings)
@@ -41,4 +57,14 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     pages.install(app)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """Return the interactive API documentation (Swagger UI over /openapi.json)."""
+        return HTMLResponse(API_DOCS)
+
+    # The last added runs first: headers go on every answer, the 413s of the body limit too,
+    # and the body limit runs before anything reads the body or the session.
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     return app

@@ -1,15 +1,19 @@
-"""File uploads read in memory, chunk by chunk, up to a limit: an upload never touches the disk.
+"""File uploads read chunk by chunk, up to a limit, by the route once it has checked who asks.
 
 Starlette's own form parser spools files over 1 MB to a temporary file, which an upload of DICOM
-headers that may still identify a patient must not do; it also reads the whole body before the
-route sees it. This reader stops as soon as the files pass the limit (413).
+headers that may still identify a patient must not do; FastAPI also reads the whole body before
+the route (and its authorization) runs. Upload routes therefore take the ``Request``, check the
+caller and the target first, then call ``read_upload``, which stops as soon as the files pass
+the limit (413). DICOM and model files are kept in memory; an import file, which is stored
+anyway, is streamed to an anonymous temporary file (``spool=True``) instead of memory.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 from urllib.parse import parse_qsl
 
 from fastapi import Request
@@ -19,6 +23,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from printreg.domain.errors import InvalidRequest
 from printreg.web.errors import PayloadTooLarge
 
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"description": "The upload passed its size or file-count limit"},
+}
 MAX_FIELD_BYTES = 4096  # a form field beside the files (the CSRF token, a row number)
 MAX_FIELDS = 32
 FORM_OVERHEAD = 64 * 1024  # boundaries and part headers allowed beyond the files' bytes
@@ -26,10 +33,38 @@ FORM_OVERHEAD = 64 * 1024  # boundaries and part headers allowed beyond the file
 
 @dataclass
 class Upload:
-    """The files of an upload as (name, bytes), and its other form fields."""
+    """The files of an upload as (name, bytes), or (name, file at its start) when spooled, and
+    its other form fields."""
 
     files: list[tuple[str, bytes]] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
+    spooled: list[tuple[str, BinaryIO]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Close (and so delete) the spooled files."""
+        for _, stream in self.spooled:
+            stream.close()
+
+
+def multipart_body(field: str, description: str, *, many: bool) -> dict[str, Any]:
+    """Return the OpenAPI request body of a multipart upload (the route reads it itself)."""
+    binary = {"type": "string", "format": "binary"}
+    schema = {"type": "array", "items": binary, "minItems": 1} if many else binary
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": [field],
+                        "properties": {field: schema},
+                    }
+                }
+            },
+        }
+    }
 
 
 def _size(limit: int) -> str:
@@ -59,13 +94,16 @@ class _Part:
     name: str = ""
     filename: str | None = None
     data: bytearray = field(default_factory=bytearray)
+    spool: BinaryIO | None = None
 
 
 class _Collector:
-    """Callbacks of the streaming multipart parser, keeping every part in memory."""
+    """Callbacks of the streaming multipart parser, keeping every part in memory (or the files
+    in temporary files, with ``spool``)."""
 
-    def __init__(self, limits: _Limits) -> None:
+    def __init__(self, limits: _Limits, *, spool: bool = False) -> None:
         self.limits = limits
+        self.spool = spool
         self.upload = Upload()
         self.part = _Part()
         self.file_bytes = 0
@@ -121,17 +159,33 @@ class _Collector:
             self.file_bytes += size
             if self.file_bytes > self.limits.max_bytes:
                 raise self.limits.too_large()
+            if self.spool:
+                if self.part.spool is None:
+                    self.part.spool = tempfile.TemporaryFile()  # noqa: SIM115 - Upload closes it
+                self.part.spool.write(data[start:end])
+                return
         self.part.data += data[start:end]
 
     def end(self) -> None:
         if self.part.filename is None:
             self.upload.fields[self.part.name] = self.part.data.decode("utf-8", "replace")
+        elif self.part.spool is not None:
+            self.part.spool.seek(0)
+            self.upload.spooled.append((self.part.filename, self.part.spool))
+        elif self.spool and self.part.filename:
+            self.upload.spooled.append((self.part.filename, tempfile.TemporaryFile()))  # noqa: SIM115
         elif self.part.filename or self.part.data:
             self.upload.files.append((self.part.filename, bytes(self.part.data)))
         self.part = _Part()
 
     def finish(self) -> None:
         self.ended = True
+
+    def discard(self) -> None:
+        """Close every temporary file of a refused upload."""
+        if self.part.spool is not None:
+            self.part.spool.close()
+        self.upload.close()
 
 
 async def read_upload(
@@ -142,8 +196,10 @@ async def read_upload(
     what: str,
     setting: str,
     files_setting: str = "",
+    spool: bool = False,
 ) -> Upload:
-    """Return the files and fields of a multipart/form-data request, read in memory.
+    """Return the files and fields of a multipart/form-data request, read in memory (the files
+    in temporary files with ``spool``; close the Upload then).
 
     A URL-encoded form gives fields and no files (a page post without a file). Raises
     PayloadTooLarge (413) as soon as the files pass ``max_bytes`` or ``max_files`` (the names of
@@ -166,14 +222,19 @@ async def read_upload(
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
         raise InvalidRequest("send the files as multipart/form-data")
-    collector = _Collector(limits)
+    collector = _Collector(limits, spool=spool)
     try:
         parser = MultipartParser(boundary, cast("Any", collector.callbacks()))
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
     except FormParserError:
+        collector.discard()
         raise InvalidRequest("the upload is not a well-formed multipart/form-data body") from None
+    except BaseException:
+        collector.discard()
+        raise
     if not collector.ended:
+        collector.discard()
         raise InvalidRequest("the upload ended before its last part: send it again")
     return collector.upload

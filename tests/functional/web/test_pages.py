@@ -442,6 +442,7 @@ def page_posts() -> list[str]:
 
 
 POSTS = page_posts()
+UPLOADS = ("/dicom", "/mesh", "/import")
 
 
 def test_the_pages_have_form_posts() -> None:
@@ -465,4 +466,10 @@ def test_every_page_post_refuses_a_missing_csrf_token(
     response = http.post(
         path, data={"email": ADMIN, "password": "x" * 12, "anything": "1"}, follow_redirects=False
     )
+    if template.endswith(UPLOADS):
+        # Uploads check the target before reading the body that holds the token: a case or
+        # facility the person may not write to is refused unread (404); the token is checked
+        # on the way in to a writable one (tests/security/test_http_hardening.py).
+        assert response.status_code in {403, 404}, (template, response.status_code)
+        return
     assert response.status_code == 403, (template, response.status_code)

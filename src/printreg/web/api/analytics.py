@@ -10,8 +10,11 @@ from printreg.services.actor import Actor
 from printreg.services.analytics import AnalyticsService
 from printreg.web.api.routes import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
+from printreg.web.json_body import StrictJsonRoute
 
-router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["analytics"])
+router = APIRouter(
+    route_class=StrictJsonRoute, prefix="/api/v1", responses=ERRORS, tags=["analytics"]
+)
 CodeQuery = Annotated[str | None, Query(max_length=64, description="Stratum code or label")]
 PUBLIC = Actor(name="public")
 

@@ -17,35 +17,12 @@ from starlette.concurrency import run_in_threadpool
 from printreg.services.files import CaseFileService, DicomAttached, MeshView, StudyView
 from printreg.web.api.routes import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
-from printreg.web.uploads import read_upload
+from printreg.web.json_body import StrictJsonRoute
+from printreg.web.uploads import TOO_LARGE, multipart_body, read_upload
 
-TOO_LARGE: dict[int | str, dict[str, Any]] = {
-    413: {"description": "The upload passed its size or file-count limit"},
-}
-router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["files"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api/v1", responses=ERRORS, tags=["files"])
 RowPath = Annotated[int, Path(ge=1, le=1000, description="Print row of the case, from 1")]
 CASE = "/registries/{registry}/cases/{case_id}"
-
-
-def _multipart(field: str, description: str, *, many: bool) -> dict[str, Any]:
-    """Return the OpenAPI request body of a multipart upload (the route reads it itself)."""
-    binary = {"type": "string", "format": "binary"}
-    schema = {"type": "array", "items": binary, "minItems": 1} if many else binary
-    return {
-        "requestBody": {
-            "required": True,
-            "description": description,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": [field],
-                        "properties": {field: schema},
-                    }
-                }
-            },
-        }
-    }
 
 
 class _Out(BaseModel):
@@ -115,7 +92,7 @@ def _attached(result: DicomAttached) -> DicomAttachedOut:
     CASE + "/dicom",
     status_code=status.HTTP_201_CREATED,
     responses=TOO_LARGE,
-    openapi_extra=_multipart(
+    openapi_extra=multipart_body(
         "files",
         "DICOM files, zips of a series, or a DICOMDIR with the files it lists",
         many=True,
@@ -125,8 +102,11 @@ async def attach_dicom(
     registry: str, case_id: uuid.UUID, request: Request, platform: PlatformDep, actor: ActorDep
 ) -> DicomAttachedOut:
     """Read DICOM headers (never pixels) and keep the study summary with the case; returns the
-    values that pre-fill the case. 422 lists the tags that still identify someone."""
+    values that pre-fill the case. 422 lists the tags that still identify someone. The case is
+    checked (found, writable by the caller) before the upload is read."""
     settings = platform.settings
+    service = CaseFileService(platform, actor)
+    await run_in_threadpool(service.check_attach, registry, case_id)
     upload = await read_upload(
         request,
         max_bytes=settings.dicom_max_upload_bytes,
@@ -135,7 +115,6 @@ async def attach_dicom(
         setting="dicom_max_upload_bytes",
         files_setting="dicom_max_files",
     )
-    service = CaseFileService(platform, actor)
     result = await run_in_threadpool(service.attach_dicom, registry, case_id, upload.files)
     return _attached(result)
 
@@ -152,7 +131,7 @@ def case_imaging(
     CASE + "/prints/{row}/mesh",
     status_code=status.HTTP_201_CREATED,
     responses=TOO_LARGE,
-    openapi_extra=_multipart("file", "An STL, 3MF, OBJ or PLY file", many=False),
+    openapi_extra=multipart_body("file", "An STL, 3MF, OBJ or PLY file", many=False),
 )
 async def attach_mesh(
     registry: str,
@@ -163,7 +142,10 @@ async def attach_mesh(
     actor: ActorDep,
 ) -> MeshOut:
     """Measure a print's model file and keep the measurement, a thumbnail and a viewer copy
-    (the file itself is not kept); replaces the print's earlier file."""
+    (the file itself is not kept); replaces the print's earlier file. The case and print are
+    checked before the upload is read."""
+    service = CaseFileService(platform, actor)
+    await run_in_threadpool(service.check_attach, registry, case_id, row)
     upload = await read_upload(
         request,
         max_bytes=platform.settings.mesh_max_bytes,
@@ -172,7 +154,6 @@ async def attach_mesh(
         setting="mesh_max_bytes",
     )
     name, data = upload.files[0] if upload.files else ("", b"")
-    service = CaseFileService(platform, actor)
     view = await run_in_threadpool(service.attach_mesh, registry, case_id, row, name, data)
     return _mesh(view)
 

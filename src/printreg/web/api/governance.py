@@ -14,8 +14,9 @@ from printreg.web.api import governance_schemas as g
 from printreg.web.api.routes import ERRORS
 from printreg.web.api.schemas import RegistryOut
 from printreg.web.deps import ActorDep, PlatformDep
+from printreg.web.json_body import StrictJsonRoute
 
-router = APIRouter(prefix="/api/v1", responses=ERRORS)
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api/v1", responses=ERRORS)
 REG = "/registries/{registry}"
 VersionPath = Annotated[str, Path(max_length=32, pattern=r"^\d+\.\d+\.\d+$")]
 FacilityPath = Annotated[str, Path(min_length=1, max_length=32)]

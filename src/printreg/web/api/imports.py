@@ -9,19 +9,23 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
+from printreg.domain.errors import InvalidRequest
 from printreg.ingest import FlatLayout
 from printreg.services.exports import export_cases
 from printreg.services.import_jobs import ImportJobs, JobView
 from printreg.services.registries import RegistryService
 from printreg.web.api.routes import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
+from printreg.web.json_body import StrictJsonRoute
+from printreg.web.uploads import TOO_LARGE, multipart_body, read_upload
 
-router = APIRouter(prefix="/api/v1", responses=ERRORS)
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api/v1", responses=ERRORS)
 FacilityQuery = Annotated[str, Query(min_length=1, max_length=32, description="Facility code")]
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -61,26 +65,50 @@ def _job(view: JobView) -> ImportJobOut:
 
 
 @router.post(
-    "/registries/{registry}/imports", tags=["imports"], status_code=status.HTTP_202_ACCEPTED
+    "/registries/{registry}/imports",
+    tags=["imports"],
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=TOO_LARGE,
+    openapi_extra=multipart_body("file", "A .csv, .jsonl or .json file of cases", many=False),
 )
-def submit_import(
+async def submit_import(
     registry: str,
-    file: Annotated[UploadFile, File(description="A .csv, .jsonl or .json file of cases")],
+    request: Request,
     platform: PlatformDep,
     actor: ActorDep,
     facility: FacilityQuery,
     commit: bool = False,
     all_or_nothing: bool = False,
 ) -> ImportJobOut:
-    """Upload a file to import; a dry run unless ``commit``. Poll the returned job."""
-    view = ImportJobs(platform, actor).submit(
-        registry,
-        facility,
-        file.filename or "upload.csv",
-        file.file,
-        commit=commit,
-        all_or_nothing=all_or_nothing,
+    """Upload a file to import; a dry run unless ``commit``. Poll the returned job.
+
+    The caller's right to import at the facility is checked before the file is read; the file
+    streams to the job's folder (413 past ``import_max_bytes``)."""
+    jobs = ImportJobs(platform, actor, max_bytes=platform.settings.import_max_bytes)
+    await run_in_threadpool(jobs.check_submit, registry, facility)
+    upload = await read_upload(
+        request,
+        max_bytes=platform.settings.import_max_bytes,
+        max_files=1,
+        what="import file",
+        setting="import_max_bytes",
+        spool=True,
     )
+    try:
+        if not upload.spooled:
+            raise InvalidRequest("send the file to import as the multipart/form-data field 'file'")
+        name, stream = upload.spooled[0]
+        view = await run_in_threadpool(
+            jobs.submit,
+            registry,
+            facility,
+            name or "upload.csv",
+            stream,
+            commit=commit,
+            all_or_nothing=all_or_nothing,
+        )
+    finally:
+        upload.close()
     return _job(view)
 
 

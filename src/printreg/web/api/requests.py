@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from printreg.services.requests import DataRequestService, ExtractFile, RequestDraft
 from printreg.web.api.routes import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
+from printreg.web.json_body import StrictJsonRoute
 
 router = APIRouter(
+    route_class=StrictJsonRoute,
     prefix="/api/v1",
     tags=["data requests"],
     responses={**ERRORS, 410: {"description": "The extract has expired and was deleted"}},

@@ -21,6 +21,7 @@ from printreg.services.facilities import FacilityProfile, FacilityService, Print
 from printreg.services.registries import RegistryService
 from printreg.web.api import schemas as s
 from printreg.web.deps import ActorDep, PlatformDep
+from printreg.web.json_body import StrictJsonRoute
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": s.ProblemOut, "description": "No valid session or API token"},
@@ -29,7 +30,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": s.ProblemOut, "description": "Conflicts with stored data"},
     422: {"model": s.ProblemOut, "description": "The input breaks the registry's rules"},
 }
-router = APIRouter(prefix="/api/v1", responses=ERRORS)
+router = APIRouter(route_class=StrictJsonRoute, prefix="/api/v1", responses=ERRORS)
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="Numeric id")]
 RecordBody = Annotated[dict[str, Any], Body(description="A case record (docs/record-shape.md)")]
 

@@ -1,7 +1,8 @@
 """Case page uploads: DICOM headers that pre-fill the case, and the model file of each print.
 
-The upload is read in memory (``web.uploads``), the CSRF token checked from it, and the file
-handed to ``CaseFileService``; the person then sees the case page again, with what was kept.
+The case is checked first (found and writable by the person); only then is the upload read in
+memory (``web.uploads``), the CSRF token checked from it, and the file handed to
+``CaseFileService``; the person then sees the case page again, with what was kept.
 """
 
 from __future__ import annotations
@@ -64,14 +65,19 @@ async def _read(page: UploadPage, request: Request, *, dicom: bool) -> Upload:
 
 @router.post(CASE + "/dicom")
 async def upload_dicom(page: UploadPage, request: Request, registry: str, case_id: str) -> Response:
-    """Keep the DICOM headers' summary with the case and show the values to confirm."""
+    """Keep the DICOM headers' summary with the case and show the values to confirm (the case
+    is checked before the upload is read)."""
+    service = CaseFileService(page.platform, page.actor)
+    try:
+        ident = _case_id(case_id)
+        await run_in_threadpool(service.check_attach, registry, ident)
+    except RegistryError as exc:
+        return _not_found(page, exc)
     try:
         upload = await _read(page, request, dicom=True)
     except PayloadTooLarge as exc:
         return _refused(page, registry, case_id, exc, "dicom")
-    service = CaseFileService(page.platform, page.actor)
     try:
-        ident = _case_id(case_id)
         await run_in_threadpool(service.attach_dicom, registry, ident, upload.files)
     except DicomError as exc:
         return _refused(page, registry, case_id, exc, "dicom")
@@ -86,17 +92,22 @@ async def upload_dicom(page: UploadPage, request: Request, registry: str, case_i
 async def upload_mesh(
     page: UploadPage, request: Request, registry: str, case_id: str, row: str
 ) -> Response:
-    """Measure a print's model file and show it on the case page."""
+    """Measure a print's model file and show it on the case page (the case and print are
+    checked before the upload is read)."""
     at = f"print-{row}" if row.isdigit() else ""
+    service = CaseFileService(page.platform, page.actor)
+    try:
+        ident = _case_id(case_id)
+        print_row = int(row) if row.isdigit() and len(row) < 5 else 0
+        await run_in_threadpool(service.check_attach, registry, ident, print_row)
+    except RegistryError as exc:
+        return _not_found(page, exc)
     try:
         upload = await _read(page, request, dicom=False)
     except PayloadTooLarge as exc:
         return _refused(page, registry, case_id, exc, at)
     name, data = upload.files[0] if upload.files else ("", b"")
-    service = CaseFileService(page.platform, page.actor)
     try:
-        ident = _case_id(case_id)
-        print_row = int(row) if row.isdigit() and len(row) < 5 else 0
         await run_in_threadpool(service.attach_mesh, registry, ident, print_row, name, data)
     except MeshError as exc:
         return _refused(page, registry, case_id, exc, at)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from printreg.domain.errors import NotFound, RegistryError
 from printreg.services.import_jobs import ImportJobs, JobView
 from printreg.services.registries import RegistryService
 from printreg.web.errors import status_of
-from printreg.web.pages.common import Page, PageContext
+from printreg.web.pages.common import CSRF_FIELD, Page, PageContext, UploadPage, require_csrf
 from printreg.web.pages.home import error_page, place_of
+from printreg.web.uploads import read_upload
 
 router = APIRouter(include_in_schema=False)
 ACTIONS = ("new", "updated", "unchanged", "rejected")
@@ -58,41 +61,82 @@ def import_form(
         return error_page(page, exc)
 
 
+def _refused(page: PageContext, registry: str, facility: str, exc: RegistryError) -> Response:
+    """Return the import form with the refusal, or the error page when there is no form."""
+    if isinstance(exc, NotFound):
+        return error_page(page, exc)
+    try:
+        return _import_page(page, registry, facility, problem=str(exc), status_code=status_of(exc))
+    except RegistryError:
+        return error_page(page, exc)
+
+
+def _facility_to_import(page: PageContext, registry: str, facility: str) -> str:
+    """Return the code of the facility the person imports into; NotFound or Forbidden when they
+    may not (checked before the upload is read)."""
+    place = place_of(page, registry, facility or None)
+    if place.facility is None:
+        raise NotFound("choose a facility first (from the home page)")
+    code = place.facility.code
+    _jobs(page).check_submit(registry, code)
+    return code
+
+
+def _jobs(page: PageContext) -> ImportJobs:
+    return ImportJobs(page.platform, page.actor, max_bytes=page.platform.settings.import_max_bytes)
+
+
 @router.post("/registries/{registry}/import", response_class=HTMLResponse)
-def upload(
-    page: Page,
+async def upload(
+    page: UploadPage,
+    request: Request,
     registry: str,
-    file: Annotated[UploadFile, File()],
-    all_or_nothing: Annotated[str, Form(max_length=8)] = "",
     facility: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
-    """Store the file and start checking it (a dry run); show its job."""
+    """Store the file and start checking it (a dry run); show its job.
+
+    The person's right to import at the facility is checked before the file is read; the file
+    streams to the job's folder (refused past ``import_max_bytes``)."""
     try:
-        place = place_of(page, registry, facility or None)
-        if place.facility is None:
-            raise NotFound("choose a facility first (from the home page)")
-        code = place.facility.code
-        if not file.filename:
-            return _import_page(
-                page, registry, code, problem="choose a file to upload", status_code=400
-            )
-        job = ImportJobs(page.platform, page.actor).submit(
-            registry,
-            code,
-            file.filename,
-            file.file,
-            commit=False,
-            all_or_nothing=bool(all_or_nothing),
+        code = await run_in_threadpool(_facility_to_import, page, registry, facility)
+    except RegistryError as exc:
+        return await run_in_threadpool(_refused, page, registry, facility, exc)
+    try:
+        sent = await read_upload(
+            request,
+            max_bytes=page.platform.settings.import_max_bytes,
+            max_files=1,
+            what="import file",
+            setting="import_max_bytes",
+            spool=True,
         )
     except RegistryError as exc:
-        if isinstance(exc, NotFound):
-            return error_page(page, exc)
-        try:
-            return _import_page(
-                page, registry, facility, problem=str(exc), status_code=status_of(exc)
+        return await run_in_threadpool(_refused, page, registry, code, exc)
+    try:
+        require_csrf(page, sent.fields.get(CSRF_FIELD))
+        if not sent.spooled:
+            return await run_in_threadpool(
+                partial(_import_page, problem="choose a file to upload", status_code=400),
+                page,
+                registry,
+                code,
             )
-        except RegistryError:
-            return error_page(page, exc)
+        name, stream = sent.spooled[0]
+        job = await run_in_threadpool(
+            partial(
+                _jobs(page).submit,
+                commit=False,
+                all_or_nothing=bool(sent.fields.get("all_or_nothing")),
+            ),
+            registry,
+            code,
+            name,
+            stream,
+        )
+    except RegistryError as exc:
+        return await run_in_threadpool(_refused, page, registry, code, exc)
+    finally:
+        sent.close()
     return RedirectResponse(f"/imports/{job.id}", status_code=303)
 
 
