@@ -42,6 +42,8 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _DUMMY_HASH = _HASHER.hash("timing-equaliser-for-unknown-accounts")
 TOKEN_PREFIX = "prt_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
 MIN_PASSWORD = 12
+#: a session's extension and a token's last use are written at most this often
+TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
 class LoginFailed(RegistryError):  # noqa: N818 - reads as the condition it names
@@ -324,7 +326,10 @@ class AccountService:
         return secret, csrf
 
     def session(self, secret: str) -> tuple[Actor, str] | None:
-        """Return (actor, CSRF token) of a live session, extending it; None when unknown or over."""
+        """Return (actor, CSRF token) of a live session, extending it; None when unknown or over.
+
+        The extension is written at most once per ``TOUCH_EVERY``, so that an ordinary request
+        writes nothing (a session lasts ``session_hours`` less up to a minute)."""
         now = utcnow()
         with self.platform.sessions() as session, session.begin():
             row = session.get(WebSession, digest(secret))
@@ -334,7 +339,9 @@ class AccountService:
             if expires is None or expires <= now:
                 session.delete(row)
                 return None
-            row.expires_at = now + dt.timedelta(hours=self.settings.session_hours)
+            extended = now + dt.timedelta(hours=self.settings.session_hours)
+            if extended - expires >= TOUCH_EVERY:  # else no write: reads never queue for the lock
+                row.expires_at = extended
             actor = self._actor(session, row.user_id)
             return (actor, row.csrf_token) if actor else None
 
@@ -439,7 +446,8 @@ class AccountService:
             return self._token_info(token, code or "")
 
     def token_actor(self, secret: str) -> Actor | None:
-        """Return the actor of a live token (recording its use); None when unknown or over."""
+        """Return the actor of a live token (recording its use, to the minute); None when unknown
+        or over."""
         if not secret.startswith(TOKEN_PREFIX):
             return None
         now = utcnow()
@@ -453,7 +461,9 @@ class AccountService:
             person = self._actor(session, token.user_id)
             if person is None or not person.belongs_to(token.facility_id):
                 return None
-            token.last_used_at = now
+            last = _aware(token.last_used_at)
+            if last is None or now - last >= TOUCH_EVERY:  # else no write (see ``session``)
+                token.last_used_at = now
             # A token is per facility, not per registry: it acts with its owner's roles at that
             # facility in each registry, read afresh on every use (docs/architecture.md).
             reach = {

@@ -1,9 +1,12 @@
-"""Domain errors mapped to HTTP in one place."""
+"""Domain errors mapped to HTTP in one place; a busy database is 503 with Retry-After."""
 
 from __future__ import annotations
 
+import sqlite3
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 
 from printreg.dictionary import DefinitionError
 from printreg.domain.errors import (
@@ -68,7 +71,49 @@ async def _handle(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=status_of(exc), headers=headers)
 
 
+# SQLite: SQLITE_BUSY, SQLITE_LOCKED (primary codes, extended codes masked off). PostgreSQL
+# SQLSTATEs of the same kind: lock_not_available, cannot_connect_now, too_many_connections,
+# deadlock_detected, serialization_failure. Each clears by itself: try again in a moment.
+_SQLITE_BUSY = frozenset({5, 6})
+_PG_BUSY = frozenset({"55P03", "57P03", "53300", "40P01", "40001"})
+RETRY_AFTER_SECONDS = 5
+BUSY_MESSAGE = "the registry is busy with a large change: try again in a few seconds"
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Return whether a database error means "busy, try again" (a lock or connection wait)."""
+    if isinstance(exc, sa_exc.TimeoutError):  # every pooled connection in use
+        return True
+    if not isinstance(exc, sa_exc.OperationalError):
+        return False
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in _SQLITE_BUSY
+        return "locked" in str(orig) or "busy" in str(orig)
+    return getattr(orig, "sqlstate", None) in _PG_BUSY
+
+
+async def _busy(request: Request, exc: Exception) -> Response:
+    """Answer 503 with Retry-After when the database is busy; re-raise anything else (500)."""
+    if not is_busy(exc):
+        raise exc
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": BUSY_MESSAGE}, status_code=503, headers=headers)
+    page = (  # a plain page: rendering the site's layout would ask the busy database again
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Busy</title></head>'
+        f"<body><h1>Busy</h1><p>The registry is busy with a large change. Try again in "
+        f"{RETRY_AFTER_SECONDS} seconds.</p></body></html>"
+    )
+    return HTMLResponse(page, status_code=503, headers=headers)
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers that turn domain errors into JSON responses."""
+    """Register the handlers that turn domain errors into JSON responses, and a busy database
+    into 503 with Retry-After."""
     app.add_exception_handler(RegistryError, _handle)
     app.add_exception_handler(DefinitionError, _handle)
+    app.add_exception_handler(sa_exc.OperationalError, _busy)
+    app.add_exception_handler(sa_exc.TimeoutError, _busy)
