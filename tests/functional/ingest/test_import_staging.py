@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from tests.functional.ingest.test_import import REG, audit_count, case_count, importer, write_csv
 from tests.support.records import records
@@ -22,7 +22,7 @@ from printreg.services.actor import Actor
 from printreg.services.cases import CaseService
 from printreg.services.import_staging import Staging
 from printreg.services.platform import Platform
-from printreg.storage.platform import AuditEntry
+from printreg.storage.platform import AuditEntry, Printer
 
 
 @pytest.fixture
@@ -77,7 +77,9 @@ def test_new_updated_and_unchanged_cases_switch_in_whole(
         assert list(staged_dir.iterdir()) == []  # the staging file is gone
         with seeded.engine.connect() as connection:  # and no pooled connection keeps it
             names = [row[1] for row in connection.exec_driver_sql("PRAGMA database_list")]
+            enforced = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
         assert names == ["main"]
+        assert enforced == 1
     again = importer(seeded, operator).run(
         write_csv(tmp_path / "c.csv", layout, [*changed, *fresh]),
         commit=True,
@@ -139,6 +141,33 @@ def test_a_case_changed_while_staged_stops_the_switch(
     assert not report.committed
     assert case_count(seeded) == 3  # the new case was not stored either
     assert audit_count(seeded) == 3
+
+
+def test_a_printer_removed_while_staged_stops_the_switch(
+    seeded: Platform,
+    operator: Actor,
+    layout: FlatLayout,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _sqlite_file(seeded)
+    batch = records("F0001", 3)
+    labels = {p["printer"] for r in batch for p in r["prints"] if p.get("printer")}
+    assert labels
+    switch = Staging.switch
+
+    def someone_removes_the_printers(self: Staging, session: Session, facility_id: int) -> None:
+        with seeded.sessions.begin() as other:
+            other.execute(delete(Printer).where(Printer.label.in_(labels)))
+        switch(self, session, facility_id)
+
+    monkeypatch.setattr(Staging, "switch", someone_removes_the_printers)
+    report = importer(seeded, operator).run(
+        write_csv(tmp_path / "p.csv", layout, batch), commit=True, all_or_nothing=True
+    )
+    assert report.problem is not None
+    assert "printers row removed" in report.problem
+    assert (case_count(seeded), audit_count(seeded)) == (0, 0)
 
 
 def _try_write(path: str) -> bool:
