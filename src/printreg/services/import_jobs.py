@@ -399,6 +399,7 @@ class ImportJobs:
                 commit=commit,
                 all_or_nothing=all_or_nothing,
                 error_path=error_path,
+                staging_dir=stored.parent,
                 progress=self._progress(job_id, apart),
                 on_commit=self._on_commit(job_id, filename) if commit else None,
             )
@@ -531,4 +532,10 @@ def recover(platform: Platform) -> int:
         jobs = session.scalars(select(ImportJob).where(ImportJob.status.not_in(FINISHED))).all()
     failed = sum(_fail_stopped(platform, job) for job in jobs if not _alive(platform, job))
     sweep_uploads(platform)
+    # Staging files of `printreg import --all-or-nothing` runs that stopped: a live one is
+    # written with every batch.
+    stale = time.time() - 60 * platform.settings.import_job_stale_minutes
+    for leftover in (Path(platform.settings.data_dir) / "staging").glob("staging-*"):
+        if leftover.stat().st_mtime < stale:
+            leftover.unlink(missing_ok=True)
     return failed

@@ -296,8 +296,7 @@ class Importer:
         each committing transaction (each batch's; with ``all_or_nothing`` the final one) just
         before it commits, so that what it writes (a job's progress) commits with the rows.
         An all-or-nothing import on SQLite is staged (``import_staging``) unless ``staging`` is
-        False, in a file under ``staging_dir`` (default: the error file's folder, else
-        ``<data_dir>/staging``).
+        False, in a file under ``staging_dir`` (default ``<data_dir>/staging``).
         """
         kind = fmt or detect_format(path)
         report = ImportReport(path.name, kind, committed=False)
@@ -319,11 +318,7 @@ class Importer:
         if all_or_nothing and (
             staging if staging is not None else self.platform.engine.dialect.name == "sqlite"
         ):
-            folder = staging_dir or (
-                error_path.parent
-                if error_path is not None
-                else Path(self.platform.settings.data_dir) / "staging"
-            )
+            folder = staging_dir or Path(self.platform.settings.data_dir) / "staging"
             self._stage = Staging(self.platform.engine, self.runtime.tables, folder)
         stage = self._stage
         errors = _ErrorFile(error_path, kind, self.layout) if error_path is not None else None
