@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,8 +35,9 @@ from tests.functional.api.conftest import (
     UserClient,
     post_login,
 )
+from tests.support.records import records
 
-BUSY_MS = 200
+BUSY_MS = 1500
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT")
 
 
@@ -104,14 +106,20 @@ def test_a_busy_database_answers_503_with_retry_after_never_500(
     bearer_client: Callable[[str], TestClient],
 ) -> None:
     dm = client_for(DATA_MANAGER)
-    fresh = bearer_client(new_token(api_platform, DATA_MANAGER))  # its first use writes
+    fresh = bearer_client(new_token(api_platform, DATA_MANAGER))  # its first use is due
     browser = new_client()
+    record = {k: v for k, v in records(HOME, 1)[0].items() if k != "facility"}
     with write_lock(api_platform):
-        # Reads never wait: the signed-in person's pages and API answer while the lock is held.
+        # Reads never wait: pages and API answer while the lock is held, even when a session's
+        # extension or a token's last use is due (then written by a later request).
         assert dm.get(f"{API}/cases", params={"facility": HOME}).status_code == 200
         assert dm.get("/").status_code == 200
+        started = time.monotonic()
+        assert fresh.get(f"{API}/cases", params={"facility": HOME}).status_code == 200
+        assert time.monotonic() - started < BUSY_MS / 1000  # it did not wait for the lock
+        assert last_use(api_platform, fresh.headers["Authorization"][7:]) is None
         # A request that must write gives up after sqlite_busy_ms: 503 and Retry-After.
-        api = fresh.get(f"{API}/cases", params={"facility": HOME})
+        api = dm.post(f"{API}/cases", params={"facility": HOME}, json=record)
         assert api.status_code == 503, api.text
         assert int(api.headers["Retry-After"]) > 0
         assert api.headers["content-type"].startswith("application/json")
@@ -121,8 +129,10 @@ def test_a_busy_database_answers_503_with_retry_after_never_500(
         assert int(page.headers["Retry-After"]) > 0
         assert page.headers["content-type"].startswith("text/html")
         assert "Traceback" not in page.text
-    # Once the lock is free, the same requests go through.
+    # Once the lock is free, the same requests go through, and the last use is written.
+    assert dm.post(f"{API}/cases", params={"facility": HOME}, json=record).status_code == 201
     assert fresh.get(f"{API}/cases", params={"facility": HOME}).status_code == 200
+    assert last_use(api_platform, fresh.headers["Authorization"][7:]) is not None
 
 
 def test_only_a_busy_database_error_is_503() -> None:

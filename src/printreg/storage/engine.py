@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +37,28 @@ def make_engine(url: str, *, echo: bool = False, busy_ms: int = BUSY_MS) -> Engi
         event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+# SQLite: SQLITE_BUSY, SQLITE_LOCKED (primary codes, extended codes masked off). PostgreSQL
+# SQLSTATEs of the same kind: lock_not_available, cannot_connect_now, too_many_connections,
+# deadlock_detected, serialization_failure. Each clears by itself: try again in a moment.
+_SQLITE_BUSY = frozenset({5, 6})
+_PG_BUSY = frozenset({"55P03", "57P03", "53300", "40P01", "40001"})
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Return whether a database error means "busy, try again" (a lock or connection wait)."""
+    if isinstance(exc, sa_exc.TimeoutError):  # every pooled connection in use
+        return True
+    if not isinstance(exc, sa_exc.OperationalError):
+        return False
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in _SQLITE_BUSY
+        return "locked" in str(orig) or "busy" in str(orig)
+    return getattr(orig, "sqlstate", None) in _PG_BUSY
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import exc as sa_exc
@@ -21,6 +19,7 @@ from printreg.domain.errors import (
 from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
 from printreg.ingest.mesh import MeshError
 from printreg.services.accounts import LoginFailed
+from printreg.storage.engine import is_busy
 
 STATUS: dict[type[Exception], int] = {
     ValidationFailed: 422,
@@ -71,28 +70,8 @@ async def _handle(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=status_of(exc), headers=headers)
 
 
-# SQLite: SQLITE_BUSY, SQLITE_LOCKED (primary codes, extended codes masked off). PostgreSQL
-# SQLSTATEs of the same kind: lock_not_available, cannot_connect_now, too_many_connections,
-# deadlock_detected, serialization_failure. Each clears by itself: try again in a moment.
-_SQLITE_BUSY = frozenset({5, 6})
-_PG_BUSY = frozenset({"55P03", "57P03", "53300", "40P01", "40001"})
 RETRY_AFTER_SECONDS = 5
 BUSY_MESSAGE = "the registry is busy with a large change: try again in a few seconds"
-
-
-def is_busy(exc: BaseException) -> bool:
-    """Return whether a database error means "busy, try again" (a lock or connection wait)."""
-    if isinstance(exc, sa_exc.TimeoutError):  # every pooled connection in use
-        return True
-    if not isinstance(exc, sa_exc.OperationalError):
-        return False
-    orig = exc.orig
-    if isinstance(orig, sqlite3.OperationalError):
-        code = getattr(orig, "sqlite_errorcode", None)
-        if code is not None:
-            return code & 0xFF in _SQLITE_BUSY
-        return "locked" in str(orig) or "busy" in str(orig)
-    return getattr(orig, "sqlstate", None) in _PG_BUSY
 
 
 async def _busy(request: Request, exc: Exception) -> Response:
