@@ -315,13 +315,18 @@ class Importer:
             report.problem = str(problem)
             return report
         duplicates = {k for k, n in keys.items() if n > 1}
+        errors = _ErrorFile(error_path, kind, self.layout) if error_path is not None else None
         if all_or_nothing and (
             staging if staging is not None else self.platform.engine.dialect.name == "sqlite"
         ):
             folder = staging_dir or Path(self.platform.settings.data_dir) / "staging"
-            self._stage = Staging(self.platform.engine, self.runtime.tables, folder)
+            try:
+                self._stage = Staging(self.platform.engine, self.runtime.tables, folder)
+            except BaseException:
+                if errors is not None:
+                    errors.close()
+                raise
         stage = self._stage
-        errors = _ErrorFile(error_path, kind, self.layout) if error_path is not None else None
         session = stage.session() if stage is not None else self.platform.sessions()
         # Batches are read, validated and cut into table rows one or two ahead, in a thread,
         # while this one writes: the database works while Python prepares the next batch.
