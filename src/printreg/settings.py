@@ -100,6 +100,33 @@ class Settings(BaseSettings):
         description="Folder for uploaded import files and their error files "
         "(<data_dir>/imports/<job id>/).",
     )
+    sqlite_busy_ms: int = Field(
+        default=5000,
+        ge=0,
+        le=120_000,
+        description="Milliseconds a request waits for SQLite's write lock before it is answered "
+        "503 with Retry-After.",
+    )
+    import_batch_rows: int = Field(
+        default=5000,
+        ge=1,
+        le=100_000,
+        description="Rows an import job checks and commits per batch (API and page uploads).",
+    )
+    import_upload_hours: int = Field(
+        default=24,
+        ge=0,
+        le=720,
+        description="Hours a checked (dry-run) upload, or the upload of an import stopped by a "
+        "crash, is kept to be committed; other uploads are deleted when their job ends.",
+    )
+    import_job_stale_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=1440,
+        description="Minutes without progress after which an import job of a process on another "
+        "host is taken as stopped and failed.",
+    )
     min_cases: int = Field(
         default=10,
         ge=1,

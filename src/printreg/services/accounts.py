@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import Update, delete, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from printreg.domain.errors import Conflict, Forbidden, NotFound, RegistryError
@@ -29,6 +31,7 @@ from printreg.services.actor import Actor
 from printreg.services.audit import audit
 from printreg.services.platform import Platform
 from printreg.services.signin_throttle import LOCAL, SignInThrottle
+from printreg.storage.engine import is_busy
 from printreg.storage.platform import (
     ApiToken,
     Facility,
@@ -41,11 +44,15 @@ from printreg.storage.platform import (
     utcnow,
 )
 
+log = logging.getLogger(__name__)
+
 # OWASP's minimum argon2id parameters: 19 MiB, 2 iterations, 1 lane.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _DUMMY_HASH = _HASHER.hash("timing-equaliser-for-unknown-accounts")
 TOKEN_PREFIX = "prt_"  # noqa: S105 - a public prefix that makes leaked tokens greppable
 MIN_PASSWORD = 12
+#: a session's extension and a token's last use are written at most this often
+TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
 WRONG_CREDENTIALS = "the e-mail address or password is not right"
@@ -332,8 +339,13 @@ class AccountService:
         return secret, csrf
 
     def session(self, secret: str) -> tuple[Actor, str] | None:
-        """Return (actor, CSRF token) of a live session, extending it; None when unknown or over."""
+        """Return (actor, CSRF token) of a live session, extending it; None when unknown or over.
+
+        The extension is written at most once per ``TOUCH_EVERY``, so that an ordinary request
+        writes nothing (a session lasts ``session_hours`` less up to a minute), and never waits
+        for a busy database (``_touch``)."""
         now = utcnow()
+        extended = now + dt.timedelta(hours=self.settings.session_hours)
         with self.platform.sessions() as session, session.begin():
             row = session.get(WebSession, digest(secret))
             if row is None:
@@ -342,9 +354,15 @@ class AccountService:
             if expires is None or expires <= now:
                 session.delete(row)
                 return None
-            row.expires_at = now + dt.timedelta(hours=self.settings.session_hours)
             actor = self._actor(session, row.user_id)
-            return (actor, row.csrf_token) if actor else None
+            found = (actor, row.csrf_token) if actor else None
+        if found is not None and extended - expires >= TOUCH_EVERY:
+            self._touch(
+                update(WebSession)
+                .where(WebSession.id_hash == row.id_hash)
+                .values(expires_at=extended)
+            )
+        return found
 
     def end_session(self, secret: str) -> None:
         """Sign out: forget the session."""
@@ -382,6 +400,31 @@ class AccountService:
                      memberships=members,
                      registry_admin_of=admin,
                      registry_roles={c: frozenset(r) for c, r in roles.items()})  # fmt: skip
+
+    def _touch(self, statement: Update) -> None:
+        """Write a session's extension or a token's last use, unless the database is busy.
+
+        Both are hints that the next minute may write as well: a request must never wait for
+        SQLite's write lock, nor fail, for them (a large import may hold it for seconds).
+        """
+        engine = self.platform.engine
+        sqlite = engine.dialect.name == "sqlite"
+        with engine.connect() as connection:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            try:
+                connection.execute(statement)
+                connection.commit()
+            except OperationalError as exc:
+                connection.rollback()
+                if not is_busy(exc):
+                    raise
+                log.info("database busy: a session or token's last use waits for the next request")
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql(
+                        f"PRAGMA busy_timeout={int(self.settings.sqlite_busy_ms)}"
+                    )
 
     # -- API tokens -----------------------------------------------------------------------------
 
@@ -447,11 +490,12 @@ class AccountService:
             return self._token_info(token, code or "")
 
     def token_actor(self, secret: str) -> Actor | None:
-        """Return the actor of a live token (recording its use); None when unknown or over."""
+        """Return the actor of a live token (recording its use, to the minute); None when unknown
+        or over."""
         if not secret.startswith(TOKEN_PREFIX):
             return None
         now = utcnow()
-        with self.platform.sessions() as session, session.begin():
+        with self.platform.sessions() as session:
             token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
             if token is None or token.revoked_at is not None:
                 return None
@@ -459,18 +503,20 @@ class AccountService:
             if expires is None or expires <= now:
                 return None
             person = self._actor(session, token.user_id)
-            if person is None or not person.belongs_to(token.facility_id):
-                return None
-            token.last_used_at = now
-            # A token is per facility, not per registry: it acts with its owner's roles at that
-            # facility in each registry, read afresh on every use (docs/architecture.md).
-            reach = {
-                registry: {token.facility_id: roles[token.facility_id]}
-                for registry, roles in person.memberships.items()
-                if token.facility_id in roles
-            }
-            return Actor(name=f"{person.name} (token {token.id})", user_id=person.user_id,
-                         memberships=reach, scopes=frozenset(token.scopes))  # fmt: skip
+        if person is None or not person.belongs_to(token.facility_id):
+            return None
+        last = _aware(token.last_used_at)
+        if last is None or now - last >= TOUCH_EVERY:  # else no write (see ``session``)
+            self._touch(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        # A token is per facility, not per registry: it acts with its owner's roles at that
+        # facility in each registry, read afresh on every use (docs/architecture.md).
+        reach = {
+            registry: {token.facility_id: roles[token.facility_id]}
+            for registry, roles in person.memberships.items()
+            if token.facility_id in roles
+        }
+        return Actor(name=f"{person.name} (token {token.id})", user_id=person.user_id,
+                     memberships=reach, scopes=frozenset(token.scopes))  # fmt: skip
 
 
 def has_second_factor(session: Session, user_id: int) -> bool:

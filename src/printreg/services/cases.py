@@ -316,7 +316,7 @@ class CaseService:
                                 "",
                                 "facility",
                                 "reference",
-                                f"no facility with code {code!r}",
+                                "no such facility",
                             )
                         ]
                     )

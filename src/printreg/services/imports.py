@@ -6,7 +6,8 @@ validates batches with the vectorised validator, writes new cases with COPY (Pos
 executemany (SQLite), updates changed cases through the case writer with before/after audit
 rows, leaves unchanged ones alone, and writes rejected rows to an error file in the input's own
 layout with an ``_errors`` column. Each batch is one transaction (``all_or_nothing``: the whole
-file is), so a crash or kill leaves committed batches whole and nothing else.
+file is), so a crash or kill leaves committed batches whole and nothing else. On SQLite an
+all-or-nothing file is staged apart and switched in by one short transaction (``import_staging``).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from pathlib import Path
 from typing import Any, BinaryIO, Generic, Literal, TypeVar
 
 import polars as pl
-from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy import String, any_, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from printreg.dictionary import Definition
-from printreg.domain.errors import NotFound
+from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.issues import Issue
 from printreg.ingest.cells import restore_expr
 from printreg.ingest.errors import FileProblem
@@ -47,6 +49,7 @@ from printreg.ingest.readers import (
 from printreg.services.actor import Actor
 from printreg.services.admission import require_accepting
 from printreg.services.audit import audit
+from printreg.services.import_staging import Staging
 from printreg.services.platform import Platform, RegistryRuntime
 from printreg.storage.bulk import (
     Encoded,
@@ -56,7 +59,7 @@ from printreg.storage.bulk import (
     write_audit,
     write_frames,
 )
-from printreg.storage.cases import StoredCase, new_case_id
+from printreg.storage.cases import CaseWriter, StoredCase, new_case_id
 from printreg.storage.platform import Facility, Printer, utcnow
 from printreg.validation import ValidationContext, validate_record
 from printreg.validation.batch import BatchOutcome, BatchValidator
@@ -197,6 +200,7 @@ class Importer:
         self.facility_id = facility.id
         self.facility_code = facility.code
         self.printer_ids = {p.label: p.id for p in printers}
+        self._stage: Staging | None = None  # set while an all-or-nothing import is staged
         self.context = ValidationContext(facility.code, {p.label: p.technology for p in printers})
         self.validator = BatchValidator(self.definition, self.context)
 
@@ -285,8 +289,18 @@ class Importer:
         all_or_nothing: bool = False,
         error_path: Path | None = None,
         progress: Callable[[int], None] | None = None,
+        on_commit: Callable[[Session, ImportReport], None] | None = None,
+        staging: bool | None = None,
+        staging_dir: Path | None = None,
     ) -> ImportReport:
-        """Import the file; without ``commit`` report what would happen and write nothing."""
+        """Import the file; without ``commit`` report what would happen and write nothing.
+
+        ``progress`` hears the rows of each batch once it is done; ``on_commit`` is called in
+        each committing transaction (each batch's; with ``all_or_nothing`` the final one) just
+        before it commits, so that what it writes (a job's progress) commits with the rows.
+        An all-or-nothing import on SQLite is staged (``import_staging``) unless ``staging`` is
+        False, in a file under ``staging_dir`` (default ``<data_dir>/staging``).
+        """
         kind = fmt or detect_format(path)
         report = ImportReport(path.name, kind, committed=False)
         if not path.is_file():
@@ -305,27 +319,24 @@ class Importer:
             return report
         duplicates = {k for k, n in keys.items() if n > 1}
         errors = _ErrorFile(error_path, kind, self.layout) if error_path is not None else None
-        session = self.platform.sessions()
+        if all_or_nothing and (
+            staging if staging is not None else self.platform.engine.dialect.name == "sqlite"
+        ):
+            folder = staging_dir or Path(self.platform.settings.data_dir) / "staging"
+            try:
+                self._stage = Staging(self.platform.engine, self.runtime.tables, folder)
+            except BaseException:
+                if errors is not None:
+                    errors.close()
+                raise
+        stage = self._stage
+        session = stage.session() if stage is not None else self.platform.sessions()
         # Batches are read, validated and cut into table rows one or two ahead, in a thread,
         # while this one writes: the database works while Python prepares the next batch.
         ahead = _Ahead(self._prepared(path, kind, scan, duplicates), depth=1)
         try:
-            if all_or_nothing:
-                session.begin()
-            for batch in ahead:
-                if not all_or_nothing:
-                    session.begin()
-                self._batch(session, batch, duplicates, report, errors)
-                if not all_or_nothing:
-                    session.commit() if commit else session.rollback()
-                if progress is not None:
-                    progress(batch.height)
-            if all_or_nothing:
-                if commit and report.rejected == 0:
-                    session.commit()
-                else:
-                    session.rollback()
-                    report.rolled_back = commit
+            self._write(session, ahead, duplicates, report, errors,
+                        _Options(commit, all_or_nothing, progress, on_commit))  # fmt: skip
         except (FileProblem, pl.exceptions.PolarsError) as problem:  # the file changed meanwhile
             session.rollback()
             report.problem = (
@@ -333,9 +344,15 @@ class Importer:
                 if isinstance(problem, FileProblem)
                 else "the file changed during the import: import it again"
             )
+        except _SwitchError as failed:
+            session.rollback()
+            report.problem = str(failed)
         finally:
             ahead.close()
             session.close()
+            self._stage = None
+            if stage is not None:
+                stage.close()
             if errors is not None:
                 errors.close()
         report.committed = commit and not report.rolled_back and report.problem is None
@@ -344,6 +361,52 @@ class Importer:
         elif errors is not None:
             errors.path.unlink(missing_ok=True)
         return report
+
+    def _write(self, session: Session, ahead: _Ahead[_Prepared], duplicates: set[str],
+               report: ImportReport, errors: _ErrorFile | None, options: _Options
+               ) -> None:  # fmt: skip
+        """Write every batch: each in its transaction, or (all-or-nothing) staged then switched
+        in, or (all-or-nothing, PostgreSQL) all in one transaction."""
+        stage = self._stage
+        whole = options.all_or_nothing and stage is None  # one transaction for the whole file
+        if whole:
+            session.begin()
+        for batch in ahead:
+            if not whole:
+                session.begin()
+            self._batch(session, batch, duplicates, report, errors)
+            if stage is not None:
+                session.commit()  # into the staging file only
+            elif not options.all_or_nothing:
+                if options.commit and options.on_commit is not None:
+                    options.on_commit(session, report)
+                session.commit() if options.commit else session.rollback()
+            if options.progress is not None:
+                options.progress(batch.height)
+        if not options.all_or_nothing:
+            return
+        if options.commit and report.rejected == 0:
+            if stage is not None:
+                session.begin()
+                self._switch(session, stage)
+            if options.on_commit is not None:
+                options.on_commit(session, report)
+            session.commit()
+        else:
+            session.rollback()
+            report.rolled_back = options.commit
+
+    def _switch(self, session: Session, stage: Staging) -> None:
+        """Copy the staged rows into the registry; _SwitchError when they no longer fit."""
+        try:
+            stage.switch(session, self.facility_id)
+        except Conflict as conflict:
+            raise _SwitchError(str(conflict)) from None
+        except IntegrityError:
+            raise _SwitchError(
+                "a case with one of the file's local case IDs was stored while the file was "
+                "imported: nothing was stored; import the file again"
+            ) from None
 
     # -- one batch, prepared ahead (no database) ------------------------------------------------
 
@@ -516,16 +579,40 @@ class Importer:
                              stored.row_version + 1, stored.created_at, utcnow(),
                              stored.created_by, self.actor.name, None, result.record,
                              result.derived)  # fmt: skip
-        self.runtime.writer(self.definition.version).replace(session, updated, self.printer_ids)
-        audit(session, self.actor, "update", "case", str(stored.id), registry_code=self.runtime.code,
-              facility_id=self.facility_id, before=before, after=after)  # fmt: skip
+        if self._stage is not None:
+            self._stage_update(session, self._stage, updated, before, after)
+        else:
+            self.runtime.writer(self.definition.version).replace(session, updated, self.printer_ids)
+            audit(session, self.actor, "update", "case", str(stored.id),
+                  registry_code=self.runtime.code, facility_id=self.facility_id,
+                  before=before, after=after)  # fmt: skip
         report.updated += 1
+
+    def _stage_update(self, session: Session, stage: Staging, updated: StoredCase,
+                      before: dict[str, Any], after: dict[str, Any]) -> None:  # fmt: skip
+        """Stage an updated case whole, noted as replacing its stored row version."""
+        CaseWriter(stage.tables, self.definition).insert(
+            session, [updated], {self.facility_id: self.printer_ids}
+        )
+        session.execute(
+            insert(stage.replaced).values(id=updated.id, row_version=updated.row_version)
+        )
+        session.execute(
+            insert(stage.audit).values(at=utcnow(), actor=self.actor.name, action="update",
+                                       entity_type="case", entity_id=str(updated.id),
+                                       registry_code=self.runtime.code,
+                                       facility_id=self.facility_id, before=before, after=after)
+        )  # fmt: skip
 
     def _insert(self, session: Session, new: _NewRows, report: ImportReport) -> None:
         if not new.rows:
             return
-        write_frames(session, self.runtime.tables, new.tables)
-        write_audit(session, new.audit)
+        if self._stage is not None:
+            write_frames(session, self._stage.tables, new.tables)
+            write_audit(session, new.audit, self._stage.audit)
+        else:
+            write_frames(session, self.runtime.tables, new.tables)
+            write_audit(session, new.audit)
         report.new += len(new.rows)
 
 
@@ -561,6 +648,20 @@ class _NewRows:
             {name: cut(rows) for name, rows in self.tables.items()},
             cut(self.audit),
         )
+
+
+class _SwitchError(Exception):
+    """The staged rows could not be switched in; the message says why, for the report."""
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How ``Importer.run`` writes: commit or not, whole file or per batch, and its hooks."""
+
+    commit: bool
+    all_or_nothing: bool
+    progress: Callable[[int], None] | None
+    on_commit: Callable[[Session, ImportReport], None] | None
 
 
 @dataclass

@@ -57,7 +57,7 @@ class Platform:
     @classmethod
     def from_settings(cls, settings: Settings) -> Platform:
         """Return a platform connected to the settings' database (which must be upgraded)."""
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, busy_ms=settings.sqlite_busy_ms)
         return cls(settings, engine, make_sessionmaker(engine))
 
     def registry(self, code: str) -> RegistryRuntime:

@@ -231,10 +231,11 @@ def _refresh_statistics(session: Session, table: Table, added: int) -> None:
         session.execute(text(f'ANALYZE "{table.name}"'))
 
 
-def write_audit(session: Session, rows: pl.DataFrame | Encoded) -> None:
-    """Append audit rows to the audit log: a frame (``before``/``after`` as JSON text), or on
-    PostgreSQL the same already encoded (``encode_audit``)."""
-    table = AuditEntry.__table__
+def write_audit(session: Session, rows: pl.DataFrame | Encoded, table: Table | None = None) -> None:
+    """Append audit rows to the audit log (or to ``table``, a staging copy of it): a frame
+    (``before``/``after`` as JSON text), or on PostgreSQL the same already encoded
+    (``encode_audit``)."""
+    table = table if table is not None else AuditEntry.__table__  # type: ignore[assignment]
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         encoded = rows if isinstance(rows, Encoded) else encode_audit(rows)

@@ -2,31 +2,63 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers go on while one writer writes; foreign keys are off in SQLite by default.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+BUSY_MS = 5000
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Return an engine for a SQLAlchemy URL, with SQLite tuned for one writer and many readers."""
+def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers go on while one writer writes; foreign keys are off in SQLite by
+        # default. A writer waits busy_ms for the lock, then fails "database is locked" (503).
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+def make_engine(url: str, *, echo: bool = False, busy_ms: int = BUSY_MS) -> Engine:
+    """Return an engine for a SQLAlchemy URL, with SQLite tuned for one writer and many readers
+    (a writer waits ``busy_ms`` milliseconds for the write lock)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, echo=echo)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+# SQLite: SQLITE_BUSY, SQLITE_LOCKED (primary codes, extended codes masked off). PostgreSQL
+# SQLSTATEs of the same kind: lock_not_available, cannot_connect_now, too_many_connections,
+# deadlock_detected, serialization_failure. Each clears by itself: try again in a moment.
+_SQLITE_BUSY = frozenset({5, 6})
+_PG_BUSY = frozenset({"55P03", "57P03", "53300", "40P01", "40001"})
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Return whether a database error means "busy, try again" (a lock or connection wait)."""
+    if isinstance(exc, sa_exc.TimeoutError):  # every pooled connection in use
+        return True
+    if not isinstance(exc, sa_exc.OperationalError):
+        return False
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in _SQLITE_BUSY
+        return "locked" in str(orig) or "busy" in str(orig)
+    return getattr(orig, "sqlstate", None) in _PG_BUSY
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

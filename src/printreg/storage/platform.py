@@ -271,6 +271,14 @@ class ImportJob(Base):
     stored_file: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The process running the job (a random id per process guards against a reused pid), so
+    # that start-up fails the jobs of dead processes and leaves live ones alone.
+    runner_host: Mapped[str | None] = mapped_column(String(255))
+    runner_pid: Mapped[int | None] = mapped_column()
+    runner_id: Mapped[str | None] = mapped_column(String(36))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: rows of the batches committed so far, written in each batch's own transaction
+    rows_committed: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AnalyticsStamp(Base):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from printreg import __version__
+from printreg.services import import_jobs
 from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.web import errors, pages
@@ -37,14 +41,23 @@ API_DOCS = """<!doctype html>
 """
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At start-up, fail the import jobs of processes that stopped (and delete old uploads)."""
+    await run_in_threadpool(import_jobs.recover, app.state.platform)
+    yield
+
+
 def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
-    """Return the web application for the settings' database (which must be upgraded)."""
+    """Return the web application for the settings' database (which must be upgraded); when
+    it starts, it fails the import jobs that a stopped process left running."""
     app = FastAPI(
         title="printreg",
         version=__version__,
         summary="Clinical data registry for point-of-care medical 3D printing",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.platform = platform or Platform.from_settings(settings)
     errors.install(app)

@@ -1,9 +1,10 @@
-"""Domain errors mapped to HTTP in one place."""
+"""Domain errors mapped to HTTP in one place; a busy database is 503 with Retry-After."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 
 from printreg.dictionary import DefinitionError
 from printreg.domain.errors import (
@@ -19,6 +20,7 @@ from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
 from printreg.ingest.mesh import MeshError
 from printreg.services.accounts import LoginFailed
 from printreg.services.signin_throttle import SignInThrottled
+from printreg.storage.engine import is_busy
 
 STATUS: dict[type[Exception], int] = {
     ValidationFailed: 422,
@@ -72,7 +74,29 @@ async def _handle(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=status_of(exc), headers=headers)
 
 
+RETRY_AFTER_SECONDS = 5
+BUSY_MESSAGE = "the registry is busy with a large change: try again in a few seconds"
+
+
+async def _busy(request: Request, exc: Exception) -> Response:
+    """Answer 503 with Retry-After when the database is busy; re-raise anything else (500)."""
+    if not is_busy(exc):
+        raise exc
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": BUSY_MESSAGE}, status_code=503, headers=headers)
+    page = (  # a plain page: rendering the site's layout would ask the busy database again
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Busy</title></head>'
+        f"<body><h1>Busy</h1><p>The registry is busy with a large change. Try again in "
+        f"{RETRY_AFTER_SECONDS} seconds.</p></body></html>"
+    )
+    return HTMLResponse(page, status_code=503, headers=headers)
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers that turn domain errors into JSON responses."""
+    """Register the handlers that turn domain errors into JSON responses, and a busy database
+    into 503 with Retry-After."""
     app.add_exception_handler(RegistryError, _handle)
     app.add_exception_handler(DefinitionError, _handle)
+    app.add_exception_handler(sa_exc.OperationalError, _busy)
+    app.add_exception_handler(sa_exc.TimeoutError, _busy)

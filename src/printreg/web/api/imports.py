@@ -39,7 +39,7 @@ class ImportJobOut(BaseModel):
 
     ``report`` holds rows, new, updated, unchanged, rejected, by_rule (counts of problems by
     rule), committed, rolled_back and problem (why the file could not be imported, if it could
-    not).
+    not). ``upload_kept`` says whether the uploaded file is still kept to be committed.
     """
 
     model_config = ConfigDict(from_attributes=True)
@@ -55,6 +55,7 @@ class ImportJobOut(BaseModel):
     rows_done: int
     report: dict[str, Any] | None
     has_error_file: bool
+    upload_kept: bool
     message: str | None
     created_at: dt.datetime
     finished_at: dt.datetime | None
