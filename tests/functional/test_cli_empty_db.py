@@ -86,6 +86,7 @@ ARGS: dict[str, str] = {
     "request expire": "",
     "user add": "a@example.org --name 'A Person'",
     "user role": "a@example.org F0001 viewer",
+    "user reset-2fa": "a@example.org",
     "user show": "a@example.org",
 }
 

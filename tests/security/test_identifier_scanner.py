@@ -1,8 +1,8 @@
 """Attack: hide a patient identifier from the scanner (issue 12).
 
 Each evasion the issue found stored unchanged is posted as a new case, in the clinical indication,
-as the local case ID and in the texts that were once not scanned (print material, segmentation
-software). Every one must be refused with 422, an identifier issue at that field, nothing stored,
+as the local case ID and in the "other, specify" texts of the coded print material and
+segmentation software (once free texts that were not scanned). Every one must be refused with 422, an identifier issue at that field, nothing stored,
 and the value never repeated in the answer.
 """
 
@@ -43,16 +43,18 @@ EVASIONS = [
 FIELDS = [
     ("indication_text", "indication_text"),
     ("local_case_id", "local_case_id"),
-    ("material", "prints[1].material"),
-    ("segmentation_software", "segmentation_software"),
+    ("material_family_other_text", "prints[1].material_family_other_text"),
+    ("segmentation_tool_other_text", "segmentation_tool_other_text"),
 ]
 
 
 def _record(field: str, value: str, n: int) -> dict[str, Any]:
     record = copy.deepcopy(records(HOME, 1)[0])
     record["local_case_id"] = f"SEC-{n:04d}"
-    if field == "material":
-        record["prints"][0]["material"] = value
+    if field == "material_family_other_text":
+        record["prints"][0] |= {"material_family": "other", field: value}
+    elif field == "segmentation_tool_other_text":
+        record |= {"segmentation_tool": "other", field: value}
     else:
         record[field] = value
     return record

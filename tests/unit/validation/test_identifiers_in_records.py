@@ -99,7 +99,8 @@ def test_the_scanned_free_text_fields_are_the_expected_ones(definition: Definiti
     # Guards the parametrization below: a new free-text element is picked up automatically.
     assert set(SCANNED) >= {
         "local_case_id", "indication_text", "anatomic_parts.subregion", "anatomic_parts.comment",
-        "assessment_comment", "segmentation_software", "cad_software", "prints.material",
+        "assessment_comment", "segmentation_tool_other_text", "cad_tool_other_text",
+        "prints.material_family_other_text",
     }  # fmt: skip
     assert scanned_elements(definition) == SCANNED
 
