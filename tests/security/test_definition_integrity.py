@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from tests.functional.api.conftest import REGISTRY_ADMIN, UserClient
 
 from printreg.dictionary import shipped_definition_paths
 from printreg.services.demo import ensure_demo_accounts
 from printreg.services.platform import Platform
+from tests.functional.api.conftest import REGISTRY_ADMIN, UserClient
 
 Sign = Callable[[str], UserClient]
 # The second shipped registry: its definition is self-contained (no included reference files),
