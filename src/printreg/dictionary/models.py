@@ -209,9 +209,9 @@ class Definition(_Strict):
 
     def value_set_for(self, element: ElementBase) -> ValueSet:
         """Return the value set of a coded element (KeyError when it has none)."""
-        if not isinstance(element, CodeElement | CodesElement):
+        if element.value_set_code is None:
             raise KeyError(element.name)
-        return self.value_sets[element.value_set]
+        return self.value_sets[element.value_set_code]
 
     @model_validator(mode="after")
     def _cross_references(self) -> Definition:

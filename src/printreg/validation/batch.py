@@ -23,20 +23,15 @@ import polars as pl
 
 from printreg.dictionary import (
     UNKNOWN,
-    BooleanElement,
     Condition,
-    DateElement,
-    DecimalElement,
     Definition,
     ElementBase,
     GroupElement,
-    IntegerElement,
     ScalarElement,
     flat_column,
     is_multiple,
     split_multi,
 )
-from printreg.dictionary.elements import item_bounds
 from printreg.domain.coding import ADDON_PRIMARY, GUIDE_ADDON, GUIDE_FIRST, MODEL_ADDON, MODEL_FIRST
 from printreg.validation.engine import ENTERED_STATUSES, ValidationContext, _Run
 
@@ -50,21 +45,6 @@ PY_WHITESPACE = (
 STATUS = "status"
 MEMO_LIMIT = 200_000  # distinct cells remembered across batches
 cell_column = flat_column
-
-
-def _dtype(element: ScalarElement) -> pl.DataType:
-    base: pl.DataType
-    if isinstance(element, IntegerElement):
-        base = pl.Int64()
-    elif isinstance(element, DecimalElement):
-        base = pl.Float64()
-    elif isinstance(element, DateElement):
-        base = pl.Date()
-    elif isinstance(element, BooleanElement):
-        base = pl.Boolean()
-    else:
-        base = pl.String()
-    return pl.List(base) if is_multiple(element) else base
 
 
 @dataclass
@@ -167,7 +147,7 @@ class BatchValidator:
         exprs: list[pl.Expr] = []  # evaluated together, in one query over the batch
         out: list[pl.Series] = []
         for element, columns, in_group in self._stacks:
-            dtype = _dtype(element)
+            dtype = element.polars_type()
             present = [c for c in columns if c in seen]
             distinct = list(dict.fromkeys(t for c in present for t in seen[c]))
             # Cells that are always distinct (identifiers, free text) are not remembered.
@@ -434,7 +414,7 @@ class BatchValidator:
                 missing = missing & ~inapplicable[col]
             need = required(element, top_lookup, self.defn.elements.get)
             errors.append(complete & need & missing)
-            min_items = item_bounds(element)[0]
+            min_items = element.item_bounds()[0]
             if min_items:
                 errors.append(present(col, element) & (pl.col(col).list.len() < min_items))
         for group in self.groups:
@@ -458,7 +438,7 @@ class BatchValidator:
                         missing = missing & ~inapplicable[col]
                     need = required(child, row_lookup, element_of)
                     errors.append(complete & exists & need & missing)
-                    min_items = item_bounds(child)[0]
+                    min_items = child.item_bounds()[0]
                     if min_items:
                         errors.append(
                             exists & present(col, child) & (pl.col(col).list.len() < min_items)
