@@ -18,6 +18,7 @@ from typing import Any, get_args
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy.types import TypeEngine
 
 from printreg.dictionary import Definition, load_shipped
@@ -25,6 +26,7 @@ from printreg.dictionary.elements import (
     ELEMENT_TYPES,
     SCALAR_CONTRACT,
     SCALAR_TYPES,
+    Element,
     ElementBase,
     Widget,
 )
@@ -80,8 +82,11 @@ def sample(type_name: str) -> ElementBase:
 
 
 def test_every_registered_type_is_a_known_type() -> None:
-    assert ELEMENT_TYPES == (*SCALAR_TYPES, "group")
+    assert ELEMENT_TYPES[-1] == "group"
     for name in SCALAR_TYPES:
+        # the union definitions are read with knows the type, as this class
+        declared = {"name": "x", "label": "X", "type": name, **SAMPLES.get(name, ({}, None))[0]}
+        assert type(TypeAdapter(Element).validate_python(declared)) is SCALAR_TYPES[name]
         assert name in SAMPLES, f"add a sample declaration of the new type {name!r} to this test"
         assert name in EXPECTED, f"write the expected types of the new type {name!r} here"
     assert set(SAMPLES) == set(SCALAR_TYPES) == set(EXPECTED) == set(VALUES)
