@@ -358,12 +358,12 @@ def default_spec(definition: Definition) -> AnalyticsSpec:
     measures: list[Measure] = []
     strata: list[str] = []
     for name, element in definition.elements.items():
-        if isinstance(element, CodeElement | CodesElement):
+        if element.value_set_code is not None:
             label = element.label
             measures.append(Measure(name=f"{name}_mix", label=label, kind="mix", value=name))
-            if isinstance(element, CodeElement) and len(strata) < 2:
+            if not element.holds_list() and len(strata) < 2:  # one code per case
                 strata.append(name)
-        elif isinstance(element, IntegerElement | DecimalElement) and not _multiple(element):
+        elif element.numeric and not element.holds_list():
             measures.append(
                 Measure(
                     name=name,

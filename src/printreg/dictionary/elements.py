@@ -134,6 +134,9 @@ class ElementBase(BaseModel):
         """Return (min_items, max_items) of a multi-valued element; (0, None) for others."""
         return 0, None
 
+    #: whether a value is a number (integer or decimal): ranges, units, medians
+    numeric: ClassVar[bool] = False
+
     @property
     def allows_unknown(self) -> bool:
         """Whether the declaration lets 'unknown' be answered (and exports flag it)."""
@@ -306,6 +309,7 @@ class _Number(_Scalar):
     min: float | None = None
     max: float | None = None
     unit: str = ""
+    numeric: ClassVar[bool] = True
 
     def check(self, value: Any) -> None:
         if value is UNKNOWN:
