@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, get_args
 
@@ -89,6 +90,30 @@ class ValueContext(Protocol):
     def scan(self, element: TextElement, text: str, path: str) -> None:
         """Report identifiers found in a text (never raises: the text itself stays)."""
         ...
+
+
+@dataclass(frozen=True)
+class RedcapShape:
+    """How a value of an element is a REDCap data-dictionary field.
+
+    ``notes`` are what the export loses, said to whoever imports it into REDCap; ``note_suffix``
+    is added to the field's note. Value-set choices come from the definition, not from here.
+    """
+
+    field_type: str = "text"
+    validation: str = ""
+    minimum: str = ""
+    maximum: str = ""
+    annotations: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    note_suffix: str = ""
+
+
+REDCAP_NOTES_FROM = 255  # longer texts are REDCap "notes" (a paragraph box)
+_REDCAP_LIST = RedcapShape(
+    note_suffix="Several values separated by ';'.",
+    notes=("several values in one text field, separated by ';'",),
+)
 
 
 class ElementBase(BaseModel):
@@ -207,6 +232,10 @@ class ElementBase(BaseModel):
         """Return the kind of one value, in words ('whole number, from 0 to 120 years')."""
         raise NotImplementedError
 
+    def redcap_shape(self) -> RedcapShape:
+        """Return how a value of the element is written as a REDCap field."""
+        raise NotImplementedError
+
     def type_words(self) -> str:
         """Return the kind of value the element takes, in words ('whole number or unknown')."""
         words = self.value_words()
@@ -304,6 +333,21 @@ class TextElement(_Scalar):
         words = f"text of up to {self.max_length} characters"
         return f"{words}, as {self.pattern_hint}" if self.pattern_hint else words
 
+    def redcap_shape(self) -> RedcapShape:
+        if self.multiple:
+            return _REDCAP_LIST
+        if not self.pattern:
+            pattern: tuple[str, ...] = ()
+            notes: tuple[str, ...] = ()
+        else:
+            pattern = (f"Pattern: {self.pattern}",)
+            notes = ("the text pattern is not checked by REDCap (in the annotation)",)
+        return RedcapShape(
+            "notes" if self.max_length > REDCAP_NOTES_FROM else "text",
+            annotations=(f"@CHARLIMIT={self.max_length}", *pattern),
+            notes=notes,
+        )
+
 
 class _Number(_Scalar):
     min: float | None = None
@@ -323,6 +367,11 @@ class _Number(_Scalar):
     @property
     def unknown_flag(self) -> bool:
         return self.unknown_allowed
+
+    def _redcap_number(self, validation: str, notes: tuple[str, ...] = ()) -> RedcapShape:
+        low = "" if self.min is None else _num(self.min)
+        high = "" if self.max is None else _num(self.max)
+        return RedcapShape(validation=validation, minimum=low, maximum=high, notes=notes)
 
     def _bounds_words(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
@@ -393,6 +442,9 @@ class IntegerElement(_Number):
     def value_words(self) -> str:
         return "whole number" + self._bounds_words()
 
+    def redcap_shape(self) -> RedcapShape:
+        return _REDCAP_LIST if self.multiple else self._redcap_number("integer")
+
 
 class DecimalElement(_Number):
     """A number with optional decimals; ``min_exclusive`` for 'greater than' bounds."""
@@ -451,6 +503,11 @@ class DecimalElement(_Number):
             words += f" with at most {self.max_decimals} decimals"
         return words + self._bounds_words()
 
+    def redcap_shape(self) -> RedcapShape:
+        low = "" if self.min is None else _num(self.min)
+        lost = (f"'greater than {low}' becomes 'at least {low}'",) if self.min_exclusive else ()
+        return self._redcap_number("number", lost)
+
 
 class DateElement(_Scalar):
     """A calendar date written YYYY-MM-DD; ``not_future`` refuses dates after today."""
@@ -507,6 +564,9 @@ class DateElement(_Scalar):
     def value_words(self) -> str:
         return "date YYYY-MM-DD" + (", not in the future" if self.not_future else "")
 
+    def redcap_shape(self) -> RedcapShape:
+        return RedcapShape(validation="date_ymd", maximum="today" if self.not_future else "")
+
 
 class BooleanElement(_Scalar):
     """Yes or no; accepts true/false, yes/no, 1/0 in any case."""
@@ -548,6 +608,9 @@ class BooleanElement(_Scalar):
 
     def value_words(self) -> str:
         return "yes or no (true/false, yes/no, 1/0)"
+
+    def redcap_shape(self) -> RedcapShape:
+        return RedcapShape("yesno")
 
 
 class _Coded(ElementBase):
@@ -591,6 +654,9 @@ class CodeElement(_Coded):
     def value_words(self) -> str:
         return "one code of the list (or its label)"
 
+    def redcap_shape(self) -> RedcapShape:
+        return RedcapShape("dropdown")
+
 
 class CodesElement(_Coded):
     """Several codes of a value set, each at most once."""
@@ -615,6 +681,11 @@ class CodesElement(_Coded):
 
     def value_words(self) -> str:
         return "codes of the list (or labels)"
+
+    def redcap_shape(self) -> RedcapShape:
+        return RedcapShape(
+            "checkbox", annotations=(f"@MAXCHECKED={self.max_items}",) if self.max_items else ()
+        )
 
     def type_words(self) -> str:
         return self.value_words() + ", separated by ';'"  # plural already: no "one or more"
@@ -661,6 +732,9 @@ class ReferenceElement(_Scalar):
 
     def value_words(self) -> str:
         return f"the {self.target}'s code or label"
+
+    def redcap_shape(self) -> RedcapShape:
+        return RedcapShape(notes=(f"reference to a {self.target}, exported as free text",))
 
 
 ScalarElement = Annotated[
@@ -709,6 +783,7 @@ SCALAR_CONTRACT: tuple[str, ...] = (
     "polars_value_type",
     "widget",
     "value_words",
+    "redcap_shape",
 )
 
 

@@ -89,7 +89,7 @@ def test_every_registered_type_is_a_known_type() -> None:
         assert type(TypeAdapter(Element).validate_python(declared)) is SCALAR_TYPES[name]
         assert name in SAMPLES, f"add a sample declaration of the new type {name!r} to this test"
         assert name in EXPECTED, f"write the expected types of the new type {name!r} here"
-    assert set(SAMPLES) == set(SCALAR_TYPES) == set(EXPECTED) == set(VALUES)
+    assert set(SAMPLES) == set(SCALAR_TYPES) == set(EXPECTED) == set(VALUES) == set(REDCAP)
 
 
 @pytest.mark.parametrize("type_name", list(SCALAR_TYPES))
@@ -136,12 +136,32 @@ def test_a_parsed_value_becomes_its_export_and_extract_value(type_name: str) -> 
     assert pa.array([extracted], type=element.extract_value_type()).to_pylist() == [extracted]
 
 
+#: type → (REDCap field type, validation) of the sample declaration
+REDCAP: dict[str, tuple[str, str]] = {
+    "text": ("text", ""),
+    "integer": ("text", "integer"),
+    "decimal": ("text", "number"),
+    "date": ("text", "date_ymd"),
+    "boolean": ("yesno", ""),
+    "code": ("dropdown", ""),
+    "codes": ("checkbox", ""),
+    "reference": ("text", ""),
+}
+
+
+@pytest.mark.parametrize("type_name", list(SCALAR_TYPES))
+def test_each_type_is_a_redcap_field(type_name: str) -> None:
+    shape = sample(type_name).redcap_shape()
+    assert (shape.field_type, shape.validation) == REDCAP[type_name]
+
+
 def test_a_multiple_text_is_a_list_everywhere() -> None:
     element = SCALAR_TYPES["text"](name="tags", label="Tags", type="text", multiple=True)
     assert str(element.arrow_type()) == "list<item: string>"
     assert str(element.polars_type()) == "List(String)"
     assert element.widget() == "list"
     assert element.type_words() == "one or more: text of up to 500 characters, separated by ';'"
+    assert element.redcap_shape().note_suffix == "Several values separated by ';'."
 
 
 def test_long_texts_get_a_textarea() -> None:
