@@ -32,6 +32,7 @@ from printreg.dictionary import (
     is_multiple,
     split_multi,
 )
+from printreg.dictionary.elements import item_bounds
 from printreg.domain.coding import ADDON_PRIMARY, GUIDE_ADDON, GUIDE_FIRST, MODEL_ADDON, MODEL_FIRST
 from printreg.validation.engine import ENTERED_STATUSES, ValidationContext, _Run
 
@@ -414,7 +415,7 @@ class BatchValidator:
                 missing = missing & ~inapplicable[col]
             need = required(element, top_lookup, self.defn.elements.get)
             errors.append(complete & need & missing)
-            min_items = element.item_bounds()[0]
+            min_items = item_bounds(element)[0]
             if min_items:
                 errors.append(present(col, element) & (pl.col(col).list.len() < min_items))
         for group in self.groups:
@@ -438,7 +439,7 @@ class BatchValidator:
                         missing = missing & ~inapplicable[col]
                     need = required(child, row_lookup, element_of)
                     errors.append(complete & exists & need & missing)
-                    min_items = child.item_bounds()[0]
+                    min_items = item_bounds(child)[0]
                     if min_items:
                         errors.append(
                             exists & present(col, child) & (pl.col(col).list.len() < min_items)
