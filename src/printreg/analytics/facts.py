@@ -30,10 +30,8 @@ from sqlalchemy import ColumnElement, Connection, Select, String, case, cast, fu
 
 from printreg.analytics.cellkey import record_key
 from printreg.dictionary import (
-    CodesElement,
     Definition,
     GroupElement,
-    ReferenceElement,
     is_multiple,
 )
 from printreg.dictionary.ages import AGE_TOP_CODE, is_age
@@ -213,7 +211,7 @@ class FactBuilder:
             element = self._element(path)
             table = self.tables.groups[group]
             value: Any
-            if isinstance(element, ReferenceElement) and attribute:
+            if element.references is not None and attribute:
                 if attribute not in PRINTER_ATTRIBUTES:
                     raise ValueError(f"unknown printer attribute {attribute!r}")
                 printers = Printer.__table__
@@ -345,7 +343,7 @@ class FactBuilder:
         lists: dict[str, pl.DataFrame] = {}
         wanted_lists: list[tuple[str, str | None]] = []
         for name in self.spec.strata:
-            if isinstance(self.definition.elements[name], CodesElement):
+            if self.definition.elements[name].holds_list():  # a codes element
                 wanted_lists.append((name, None))
         for measure in self.spec.measures:
             element = self._element(measure.value)

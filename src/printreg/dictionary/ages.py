@@ -6,7 +6,7 @@ older". Research extracts and registry figures apply it; a facility's own case d
 
 from __future__ import annotations
 
-from printreg.dictionary.elements import DecimalElement, IntegerElement
+from printreg.dictionary.elements import ElementBase
 
 #: ages of this value and over are released only as "90 or older"
 AGE_TOP_CODE = 90
@@ -20,6 +20,8 @@ def is_age(element: object) -> bool:
     changing its checksum, so ages are recognised by what they are: an integer or decimal
     element whose unit is years and whose name has the word ``age`` (``patient_age_years``).
     """
-    if not isinstance(element, IntegerElement | DecimalElement):
+    if not (isinstance(element, ElementBase) and element.numeric):
         return False
-    return element.unit.strip().lower() in _AGE_UNITS and "age" in element.name.split("_")
+    return str(
+        getattr(element, "unit", "")
+    ).strip().lower() in _AGE_UNITS and "age" in element.name.split("_")

@@ -26,15 +26,14 @@ from printreg.dictionary.elements import (
     CodeElement,
     CodesElement,
     DateElement,
-    DecimalElement,
+    ElementBase,
     GroupElement,
-    IntegerElement,
     ReferenceElement,
     TextElement,
 )
 from printreg.dictionary.errors import DefinitionError
 from printreg.dictionary.loader import SHIPPED_PACKAGE, _parse_yaml, _where
-from printreg.dictionary.models import Definition
+from printreg.dictionary.models import Definition, DerivedRef
 
 ANALYTICS_FILE = "analytics.yaml"
 #: the repeating group whose rows model files are uploaded to (one model per print row)
@@ -185,17 +184,15 @@ def _free_text_problems(spec: AnalyticsSpec, definition: Definition) -> list[str
 
 
 def _numeric(target: object) -> bool:
-    return isinstance(target, IntegerElement | DecimalElement) or getattr(target, "type", "") in (
-        "integer",
-        "decimal",
-    )
+    """Whether the element or derived value is a number."""
+    if isinstance(target, DerivedRef):
+        return target.type in ("integer", "decimal")
+    return isinstance(target, ElementBase) and target.numeric
 
 
 def _multiple(target: object) -> bool:
     """Whether the element holds a list of values per case (codes, multiple text or integers)."""
-    return isinstance(target, CodesElement) or (
-        isinstance(target, TextElement | IntegerElement) and target.multiple
-    )
+    return isinstance(target, ElementBase) and target.holds_list()
 
 
 def _one_number(definition: Definition, path: str) -> bool:
@@ -325,9 +322,12 @@ def category_label(definition: Definition, path: str, category: str) -> str:
     code, a printer technology in words, or the category itself (derived values, the label of
     missing values) when there is nothing to translate."""
     target = _element(definition, path)
-    if isinstance(target, CodeElement | CodesElement) and target.value_set in definition.value_sets:
-        return definition.value_sets[target.value_set].label_of(category)
-    if isinstance(target, ReferenceElement):
+    if not isinstance(target, ElementBase):  # a derived value, or nothing
+        return category
+    value_set = definition.value_sets.get(target.value_set_code or "")
+    if value_set is not None:
+        return value_set.label_of(category)
+    if target.references is not None:
         return category.replace("_", " ").capitalize()
     return category
 
@@ -358,12 +358,12 @@ def default_spec(definition: Definition) -> AnalyticsSpec:
     measures: list[Measure] = []
     strata: list[str] = []
     for name, element in definition.elements.items():
-        if isinstance(element, CodeElement | CodesElement):
+        if element.value_set_code is not None:
             label = element.label
             measures.append(Measure(name=f"{name}_mix", label=label, kind="mix", value=name))
-            if isinstance(element, CodeElement) and len(strata) < 2:
+            if not element.holds_list() and len(strata) < 2:  # one code per case
                 strata.append(name)
-        elif isinstance(element, IntegerElement | DecimalElement) and not _multiple(element):
+        elif element.numeric and not element.holds_list():
             measures.append(
                 Measure(
                     name=name,

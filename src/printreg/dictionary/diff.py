@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from printreg.dictionary.elements import CodeElement, CodesElement, GroupElement
+from printreg.dictionary.elements import GroupElement
 from printreg.dictionary.models import Definition
 
 Bump = Literal["major", "minor", "patch", "none"]
@@ -168,5 +168,5 @@ def coded_elements(defn: Definition) -> list[str]:
     return [
         f"{g.name}.{e.name}" if g else e.name
         for g, e in defn.walk()
-        if isinstance(e, CodeElement | CodesElement)
+        if e.value_set_code is not None
     ]

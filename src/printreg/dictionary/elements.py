@@ -1,9 +1,24 @@
-"""Element types: one small class per type, each parsing and checking its own values.
+"""Element types: one small class per type, knowing everything that differs between types.
 
-Every class is a pydantic model of the element's declaration in the definition file and carries
-``parse`` (raw input from JSON, CSV or a form → canonical Python value) and ``check`` (constraints
-of this declaration on a parsed value). The union ``Element`` below is the single registry of types.
-Parsing never puts the raw value into a message: the value may hold a patient identifier.
+Every class is a pydantic model of the element's declaration in the definition file. A scalar
+type implements the whole contract ``SCALAR_CONTRACT`` (a test holds every registered type to it,
+so a new type is this one class and nothing else):
+
+- ``parse`` (raw input from JSON, CSV or a form → canonical Python value) and ``check``
+  (constraints of this declaration on a parsed value);
+- ``holds_list`` / ``item_bounds``: whether a value is a list of values, and its bounds;
+- ``sql_type``: the dialect-agnostic SQLAlchemy type of one stored value;
+- ``arrow_value_type`` / ``typed_value``: the Arrow type of one value in exports and the Python
+  value of that type; ``extract_value_type`` / ``extract_value`` the same in de-identified
+  research extracts (dates leave as year and quarter);
+- ``polars_value_type``: the polars type of one canonical value in batch validation;
+- ``widget``: the input the case form renders (the templates switch on it);
+- ``type_words``: the kind of value, in words, for codebooks and import guides.
+
+The union ``ScalarElement`` below is the single registry of scalar types; a repeating group
+(``GroupElement``) is structure, not a value type, and implements none of this. Parsing never
+puts the raw value into a message: the value may hold a patient identifier. SQLAlchemy, pyarrow
+and polars are imported inside the methods that need them: loading a definition needs none.
 """
 
 from __future__ import annotations
@@ -11,12 +26,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from printreg.dictionary.conditions import Condition
+
+if TYPE_CHECKING:
+    from sqlalchemy.types import TypeEngine
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 _TRUE = frozenset({"true", "yes", "y", "1", "t"})
@@ -52,6 +71,51 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
+class ValueContext(Protocol):
+    """What checking one value needs beyond its declaration (the validator provides it)."""
+
+    @property
+    def today(self) -> dt.date:
+        """The submitting facility's today, for dates that must not lie in the future."""
+        ...
+
+    def code(self, element: ElementBase, text: str) -> str:
+        """Return the canonical code of a code or label of the element's value set."""
+        ...
+
+    def reference(self, element: ReferenceElement, text: str) -> str:
+        """Return the canonical label of the referenced facility or printer."""
+        ...
+
+    def scan(self, element: TextElement, text: str, path: str) -> None:
+        """Report identifiers found in a text (never raises: the text itself stays)."""
+        ...
+
+
+@dataclass(frozen=True)
+class RedcapShape:
+    """How a value of an element is a REDCap data-dictionary field.
+
+    ``notes`` are what the export loses, said to whoever imports it into REDCap; ``note_suffix``
+    is added to the field's note. Value-set choices come from the definition, not from here.
+    """
+
+    field_type: str = "text"
+    validation: str = ""
+    minimum: str = ""
+    maximum: str = ""
+    annotations: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    note_suffix: str = ""
+
+
+REDCAP_NOTES_FROM = 255  # longer texts are REDCap "notes" (a paragraph box)
+_REDCAP_LIST = RedcapShape(
+    note_suffix="Several values separated by ';'.",
+    notes=("several values in one text field, separated by ';'",),
+)
+
+
 class ElementBase(BaseModel):
     """What every element declares, whatever its type."""
 
@@ -76,12 +140,126 @@ class ElementBase(BaseModel):
         """Raise ValueProblem if a parsed value breaks this declaration's constraints."""
         return
 
+    def settle(self, value: Any, context: ValueContext, path: str) -> Any:  # noqa: ARG002
+        """Return a checked value settled against the context (codes, references, today).
+
+        Raise ValueProblem when the context refuses it. Most types need no context.
+        """
+        return value
+
+    # -- what a scalar type knows about itself (SCALAR_CONTRACT) ---------------------------------
+    # The defaults below say "not this kind of value"; the methods that raise NotImplementedError
+    # are the ones each scalar type must answer itself.
+
+    def holds_list(self) -> bool:
+        """Return whether a value of the element is a list of values."""
+        return False
+
+    def item_bounds(self) -> tuple[int, int | None]:
+        """Return (min_items, max_items) of a multi-valued element; (0, None) for others."""
+        return 0, None
+
+    #: whether a value is a number (integer or decimal): ranges, units, medians
+    numeric: ClassVar[bool] = False
+
+    @property
+    def allows_unknown(self) -> bool:
+        """Whether the declaration lets 'unknown' be answered (and exports flag it)."""
+        return False
+
+    @property
+    def unknown_flag(self) -> bool:
+        """Whether a stored value carries a separate 'unknown' flag (numbers allowing it)."""
+        return False
+
+    @property
+    def value_set_code(self) -> str | None:
+        """Return the code of the value set a coded element draws from; None for others."""
+        return None
+
+    @property
+    def references(self) -> str | None:
+        """Return the platform record a reference points at ('facility', 'printer'); or None."""
+        return None
+
+    @property
+    def column_name(self) -> str:
+        """Return the case-table column holding the element (references hold an id)."""
+        return self.name
+
+    def sql_type(self) -> TypeEngine[Any]:
+        """Return the SQL type (dialect-agnostic SQLAlchemy) that stores one value."""
+        raise NotImplementedError
+
+    def arrow_value_type(self) -> Any:
+        """Return the Arrow type of one value in exports (a ``pyarrow.DataType``)."""
+        raise NotImplementedError
+
+    def arrow_type(self) -> Any:
+        """Return the Arrow type of the element's export column: a list type when multiple."""
+        base = self.arrow_value_type()
+        return _arrow().list_(base) if self.holds_list() else base
+
+    def typed_value(self, value: Any) -> Any:
+        """Return one non-missing value (canonical or JSON shape) as its Arrow type's Python value."""
+        raise NotImplementedError
+
+    def extract_value_type(self) -> Any:
+        """Return the Arrow type of one value in a de-identified research extract."""
+        return self.arrow_value_type()
+
+    def extract_value(self, value: Any) -> Any:
+        """Return one non-missing canonical value as a de-identified research extract holds it."""
+        return self.typed_value(value)
+
+    #: (codebook type, meaning) when extracts coarsen the value (dates); None when they do not
+    extract_coarsening: ClassVar[tuple[str, str] | None] = None
+
+    def polars_value_type(self) -> Any:
+        """Return the polars type of one canonical value in batch validation (a ``pl.DataType``)."""
+        raise NotImplementedError
+
+    def polars_type(self) -> Any:
+        """Return the polars type of the element's batch column: a list type when multiple."""
+        base = self.polars_value_type()
+        return _polars().List(base) if self.holds_list() else base
+
+    def widget(self) -> Widget:
+        """Return the input the case form renders for the element."""
+        raise NotImplementedError
+
+    def value_words(self) -> str:
+        """Return the kind of one value, in words ('whole number, from 0 to 120 years')."""
+        raise NotImplementedError
+
+    def redcap_shape(self) -> RedcapShape:
+        """Return how a value of the element is written as a REDCap field."""
+        raise NotImplementedError
+
+    def type_words(self) -> str:
+        """Return the kind of value the element takes, in words ('whole number or unknown')."""
+        words = self.value_words()
+        if self.allows_unknown:
+            words += ", or 'unknown'"
+        if self.holds_list():
+            words = f"one or more: {words}, separated by ';'"
+        return words
+
+
+#: The inputs of the case form; the templates switch on these names.
+Widget = Literal["text", "textarea", "number", "date", "select", "boolean", "checkboxes", "list"]
+TEXTAREA_FROM = 200  # texts allowed longer than this get a textarea
+
 
 class _Scalar(ElementBase):
     unknown_allowed: bool = False
 
     def _unknown(self, raw: object) -> bool:
         return self.unknown_allowed and isinstance(raw, str) and raw.strip().lower() == "unknown"
+
+    @property
+    def allows_unknown(self) -> bool:
+        return self.unknown_allowed
 
 
 class TextElement(_Scalar):
@@ -122,11 +300,60 @@ class TextElement(_Scalar):
             hint = f": {self.pattern_hint}" if self.pattern_hint else ""
             raise ValueProblem("pattern", f"use the expected format{hint}")
 
+    def settle(self, value: Any, context: ValueContext, path: str) -> Any:
+        context.scan(self, value, path)  # every text, whatever the definition says
+        return value
+
+    def holds_list(self) -> bool:
+        return self.multiple
+
+    def item_bounds(self) -> tuple[int, int | None]:
+        return 0, self.max_items
+
+    def sql_type(self) -> TypeEngine[Any]:
+        from sqlalchemy import String  # noqa: PLC0415 - storage only
+
+        return String(self.max_length)
+
+    def arrow_value_type(self) -> Any:
+        return _arrow().string()
+
+    def typed_value(self, value: Any) -> Any:
+        return str(value)
+
+    def polars_value_type(self) -> Any:
+        return _polars().String()
+
+    def widget(self) -> Widget:
+        if self.multiple:
+            return "list"
+        return "textarea" if self.max_length > TEXTAREA_FROM else "text"
+
+    def value_words(self) -> str:
+        words = f"text of up to {self.max_length} characters"
+        return f"{words}, as {self.pattern_hint}" if self.pattern_hint else words
+
+    def redcap_shape(self) -> RedcapShape:
+        if self.multiple:
+            return _REDCAP_LIST
+        if not self.pattern:
+            pattern: tuple[str, ...] = ()
+            notes: tuple[str, ...] = ()
+        else:
+            pattern = (f"Pattern: {self.pattern}",)
+            notes = ("the text pattern is not checked by REDCap (in the annotation)",)
+        return RedcapShape(
+            "notes" if self.max_length > REDCAP_NOTES_FROM else "text",
+            annotations=(f"@CHARLIMIT={self.max_length}", *pattern),
+            notes=notes,
+        )
+
 
 class _Number(_Scalar):
     min: float | None = None
     max: float | None = None
     unit: str = ""
+    numeric: ClassVar[bool] = True
 
     def check(self, value: Any) -> None:
         if value is UNKNOWN:
@@ -136,6 +363,26 @@ class _Number(_Scalar):
             raise ValueProblem("range", f"enter a value of at least {_num(self.min)}{unit}")
         if self.max is not None and value > self.max:
             raise ValueProblem("range", f"enter a value of at most {_num(self.max)}{unit}")
+
+    @property
+    def unknown_flag(self) -> bool:
+        return self.unknown_allowed
+
+    def _redcap_number(self, validation: str, notes: tuple[str, ...] = ()) -> RedcapShape:
+        low = "" if self.min is None else _num(self.min)
+        high = "" if self.max is None else _num(self.max)
+        return RedcapShape(validation=validation, minimum=low, maximum=high, notes=notes)
+
+    def _bounds_words(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        low, high = self.min, self.max
+        if low is not None and high is not None:
+            return f", from {_num(low)} to {_num(high)}{unit}"
+        if low is not None:
+            return f", of at least {_num(low)}{unit}"
+        if high is not None:
+            return f", of at most {_num(high)}{unit}"
+        return f", in {self.unit}" if self.unit else ""
 
 
 INT_LIMIT = 2**31 - 1  # the range of an SQL INTEGER column on every supported database
@@ -168,6 +415,35 @@ class IntegerElement(_Number):
         if value is not UNKNOWN and abs(value) > INT_LIMIT:
             raise ValueProblem("range", f"enter a value between -{INT_LIMIT} and {INT_LIMIT}")
         super().check(value)
+
+    def holds_list(self) -> bool:
+        return self.multiple
+
+    def item_bounds(self) -> tuple[int, int | None]:
+        return 0, self.max_items
+
+    def sql_type(self) -> TypeEngine[Any]:
+        from sqlalchemy import Integer  # noqa: PLC0415 - storage only
+
+        return Integer()
+
+    def arrow_value_type(self) -> Any:
+        return _arrow().int64()
+
+    def typed_value(self, value: Any) -> Any:
+        return int(value)
+
+    def polars_value_type(self) -> Any:
+        return _polars().Int64()
+
+    def widget(self) -> Widget:
+        return "list" if self.multiple else "number"
+
+    def value_words(self) -> str:
+        return "whole number" + self._bounds_words()
+
+    def redcap_shape(self) -> RedcapShape:
+        return _REDCAP_LIST if self.multiple else self._redcap_number("integer")
 
 
 class DecimalElement(_Number):
@@ -204,6 +480,34 @@ class DecimalElement(_Number):
             raise ValueProblem("range", f"enter a value greater than {_num(self.min)}")
         super().check(value)
 
+    def sql_type(self) -> TypeEngine[Any]:
+        from sqlalchemy import Float  # noqa: PLC0415 - storage only
+
+        return Float(precision=53)  # a double on every supported database
+
+    def arrow_value_type(self) -> Any:
+        return _arrow().float64()
+
+    def typed_value(self, value: Any) -> Any:
+        return float(value)
+
+    def polars_value_type(self) -> Any:
+        return _polars().Float64()
+
+    def widget(self) -> Widget:
+        return "number"
+
+    def value_words(self) -> str:
+        words = "number"
+        if self.max_decimals is not None:
+            words += f" with at most {self.max_decimals} decimals"
+        return words + self._bounds_words()
+
+    def redcap_shape(self) -> RedcapShape:
+        low = "" if self.min is None else _num(self.min)
+        lost = (f"'greater than {low}' becomes 'at least {low}'",) if self.min_exclusive else ()
+        return self._redcap_number("number", lost)
+
 
 class DateElement(_Scalar):
     """A calendar date written YYYY-MM-DD; ``not_future`` refuses dates after today."""
@@ -228,6 +532,41 @@ class DateElement(_Scalar):
         if self.not_future and value > today:
             raise ValueProblem("future_date", f"enter a date on or before today ({today})")
 
+    def settle(self, value: Any, context: ValueContext, path: str) -> Any:  # noqa: ARG002
+        self.check_against(value, context.today)
+        return value
+
+    def sql_type(self) -> TypeEngine[Any]:
+        from sqlalchemy import Date  # noqa: PLC0415 - storage only
+
+        return Date()
+
+    def arrow_value_type(self) -> Any:
+        return _arrow().date32()
+
+    def typed_value(self, value: Any) -> Any:
+        return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+    def extract_value_type(self) -> Any:
+        return _arrow().string()  # year and quarter
+
+    def extract_value(self, value: Any) -> Any:
+        return year_quarter(self.typed_value(value))
+
+    extract_coarsening = ("year_quarter", "year and quarter, YYYY-Qn (the date coarsened)")
+
+    def polars_value_type(self) -> Any:
+        return _polars().Date()
+
+    def widget(self) -> Widget:
+        return "date"
+
+    def value_words(self) -> str:
+        return "date YYYY-MM-DD" + (", not in the future" if self.not_future else "")
+
+    def redcap_shape(self) -> RedcapShape:
+        return RedcapShape(validation="date_ymd", maximum="today" if self.not_future else "")
+
 
 class BooleanElement(_Scalar):
     """Yes or no; accepts true/false, yes/no, 1/0 in any case."""
@@ -247,9 +586,56 @@ class BooleanElement(_Scalar):
                 return False
         raise ValueProblem("type", "answer yes or no (true/false)")
 
+    def sql_type(self) -> TypeEngine[Any]:
+        from sqlalchemy import Boolean  # noqa: PLC0415 - storage only
+
+        return Boolean()
+
+    def arrow_value_type(self) -> Any:
+        return _arrow().bool_()
+
+    def typed_value(self, value: Any) -> Any:
+        return value if isinstance(value, bool) else str(value).strip().lower() in {"true", "yes"}
+
+    def extract_value(self, value: Any) -> Any:
+        return bool(value)  # extracts read canonical values only
+
+    def polars_value_type(self) -> Any:
+        return _polars().Boolean()
+
+    def widget(self) -> Widget:
+        return "boolean"
+
+    def value_words(self) -> str:
+        return "yes or no (true/false, yes/no, 1/0)"
+
+    def redcap_shape(self) -> RedcapShape:
+        return RedcapShape("yesno")
+
 
 class _Coded(ElementBase):
     value_set: str = Field(pattern=NAME_PATTERN)
+
+    @property
+    def value_set_code(self) -> str | None:
+        return self.value_set
+
+    def settle(self, value: Any, context: ValueContext, path: str) -> Any:  # noqa: ARG002
+        return context.code(self, value)
+
+    def sql_type(self) -> TypeEngine[Any]:
+        from sqlalchemy import String  # noqa: PLC0415 - storage only
+
+        return String(64)
+
+    def arrow_value_type(self) -> Any:
+        return _arrow().string()
+
+    def typed_value(self, value: Any) -> Any:
+        return str(value)
+
+    def polars_value_type(self) -> Any:
+        return _polars().String()
 
 
 class CodeElement(_Coded):
@@ -261,6 +647,15 @@ class CodeElement(_Coded):
         if isinstance(raw, bool) or not isinstance(raw, str | int):
             raise ValueProblem("type", "choose one code of the list")
         return str(raw).strip()
+
+    def widget(self) -> Widget:
+        return "select"
+
+    def value_words(self) -> str:
+        return "one code of the list (or its label)"
+
+    def redcap_shape(self) -> RedcapShape:
+        return RedcapShape("dropdown")
 
 
 class CodesElement(_Coded):
@@ -275,6 +670,26 @@ class CodesElement(_Coded):
             raise ValueProblem("type", "choose codes of the list")
         return str(raw).strip()
 
+    def holds_list(self) -> bool:
+        return True
+
+    def item_bounds(self) -> tuple[int, int | None]:
+        return self.min_items, self.max_items
+
+    def widget(self) -> Widget:
+        return "checkboxes"
+
+    def value_words(self) -> str:
+        return "codes of the list (or labels)"
+
+    def redcap_shape(self) -> RedcapShape:
+        return RedcapShape(
+            "checkbox", annotations=(f"@MAXCHECKED={self.max_items}",) if self.max_items else ()
+        )
+
+    def type_words(self) -> str:
+        return self.value_words() + ", separated by ';'"  # plural already: no "one or more"
+
 
 class ReferenceElement(_Scalar):
     """A reference by code or label to a platform record: the facility or one of its printers."""
@@ -286,6 +701,40 @@ class ReferenceElement(_Scalar):
         if isinstance(raw, bool) or not isinstance(raw, str | int):
             raise ValueProblem("type", f"give the {self.target}'s code or label")
         return str(raw).strip()
+
+    @property
+    def references(self) -> str | None:
+        return self.target
+
+    def settle(self, value: Any, context: ValueContext, path: str) -> Any:  # noqa: ARG002
+        return context.reference(self, value)
+
+    @property
+    def column_name(self) -> str:
+        return f"{self.name}_id"
+
+    def sql_type(self) -> TypeEngine[Any]:
+        from sqlalchemy import Integer  # noqa: PLC0415 - storage only
+
+        return Integer()  # the referenced row's id
+
+    def arrow_value_type(self) -> Any:
+        return _arrow().string()  # exports carry the code or label, never the row id
+
+    def typed_value(self, value: Any) -> Any:
+        return str(value)
+
+    def polars_value_type(self) -> Any:
+        return _polars().String()
+
+    def widget(self) -> Widget:
+        return "select"
+
+    def value_words(self) -> str:
+        return f"the {self.target}'s code or label"
+
+    def redcap_shape(self) -> RedcapShape:
+        return RedcapShape(notes=(f"reference to a {self.target}, exported as free text",))
 
 
 ScalarElement = Annotated[
@@ -319,16 +768,22 @@ class GroupElement(ElementBase):
 
 
 Element = Annotated[ScalarElement | GroupElement, Field(discriminator="type")]
-ELEMENT_TYPES: tuple[str, ...] = (
-    "text",
-    "integer",
-    "decimal",
-    "date",
-    "boolean",
-    "code",
-    "codes",
-    "reference",
-    "group",
+#: Every scalar element type by its ``type`` name, read off the union above: the one registry.
+SCALAR_TYPES: dict[str, type[ElementBase]] = {
+    get_args(cls.model_fields["type"].annotation)[0]: cls
+    for cls in get_args(get_args(ScalarElement)[0])
+}
+ELEMENT_TYPES: tuple[str, ...] = (*SCALAR_TYPES, "group")
+#: What every scalar type answers itself (``ElementBase`` only declares these).
+SCALAR_CONTRACT: tuple[str, ...] = (
+    "parse",
+    "sql_type",
+    "arrow_value_type",
+    "typed_value",
+    "polars_value_type",
+    "widget",
+    "value_words",
+    "redcap_shape",
 )
 
 
@@ -347,19 +802,33 @@ def split_multi(cell: str) -> list[str]:
 
 def is_multiple(element: ElementBase) -> bool:
     """Return whether the element holds a list of values."""
-    if isinstance(element, CodesElement):
-        return True
-    return isinstance(element, TextElement | IntegerElement) and element.multiple
+    return element.holds_list()
 
 
 def item_bounds(element: ElementBase) -> tuple[int, int | None]:
     """Return (min_items, max_items) of a multi-valued element; (0, None) for others."""
-    if isinstance(element, CodesElement):
-        return element.min_items, element.max_items
-    if isinstance(element, TextElement | IntegerElement):
-        return 0, element.max_items
-    return 0, None
+    return element.item_bounds()
+
+
+def year_quarter(value: dt.date) -> str:
+    """Return the year and quarter of a date, like ``2025-Q1``."""
+    return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
 
 
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _arrow() -> Any:
+    """Return pyarrow, imported only when an export or extract asks for a type."""
+    # pyarrow ships no type information; its objects are Any here.
+    import pyarrow as pa  # type: ignore[import-untyped]  # noqa: PLC0415 - heavy, lazy
+
+    return pa
+
+
+def _polars() -> Any:
+    """Return polars, imported only when batch validation asks for a type."""
+    import polars as pl  # noqa: PLC0415 - heavy: loading a definition must not need it
+
+    return pl

@@ -12,7 +12,6 @@ from printreg.dictionary.conditions import Condition
 from printreg.dictionary.elements import (
     NAME_PATTERN,
     CodeElement,
-    CodesElement,
     DateElement,
     Element,
     ElementBase,
@@ -209,9 +208,9 @@ class Definition(_Strict):
 
     def value_set_for(self, element: ElementBase) -> ValueSet:
         """Return the value set of a coded element (KeyError when it has none)."""
-        if not isinstance(element, CodeElement | CodesElement):
+        if element.value_set_code is None:
             raise KeyError(element.name)
-        return self.value_sets[element.value_set]
+        return self.value_sets[element.value_set_code]
 
     @model_validator(mode="after")
     def _cross_references(self) -> Definition:
@@ -234,11 +233,9 @@ class Definition(_Strict):
             problems.append(f"derived value {clash!r} has the name of an element")
         for group, element in self.walk():
             where = f"{group.name}.{element.name}" if group else element.name
-            if (
-                isinstance(element, CodeElement | CodesElement)
-                and element.value_set not in self.value_sets
-            ):
-                problems.append(f"{where}: value set {element.value_set!r} is not defined")
+            coded = element.value_set_code
+            if coded is not None and coded not in self.value_sets:
+                problems.append(f"{where}: value set {coded!r} is not defined")
             row_names = {e.name for e in group.elements} if group else set()
             for kind, cond in (
                 ("required_when", element.required_when),
@@ -309,16 +306,14 @@ class Definition(_Strict):
         ]
         for leaf in cond.leaves():
             target = self._condition_target(leaf.field, row_names, where)
-            if (
-                isinstance(target, CodeElement | CodesElement)
-                and target.value_set in self.value_sets
-            ):
-                codes = {v.code for v in self.value_sets[target.value_set].values}
+            coded = target.value_set_code if isinstance(target, ElementBase) else None
+            if coded is not None and coded in self.value_sets:
+                codes = {v.code for v in self.value_sets[coded].values}
                 for value in leaf.compared_values():
                     if str(value) not in codes:
                         problems.append(
                             f"{where}: {kind} compares {leaf.field} with {value!r}, "
-                            f"which is not a code of {target.value_set}"
+                            f"which is not a code of {coded}"
                         )
         problems += [
             f"{where}: {kind} refers to unknown section {code!r}"

@@ -29,18 +29,10 @@ import yaml
 
 from printreg.dictionary.elements import (
     UNKNOWN,
-    BooleanElement,
-    CodeElement,
-    CodesElement,
-    DateElement,
-    DecimalElement,
+    ElementBase,
     GroupElement,
-    IntegerElement,
-    ReferenceElement,
     ScalarElement,
-    TextElement,
     flat_column,
-    is_multiple,
 )
 from printreg.dictionary.models import Definition, DerivedRef, Section
 from printreg.dictionary.redcap_import import import_dictionary
@@ -63,7 +55,6 @@ HEADERS = (
 RECORD_ID = "local_case_id"
 #: the REDCap missing-data code written for an explicit 'unknown' (configure it in the project)
 MISSING_CODE = "UNK"
-NOTES_FROM = 255  # longer texts are REDCap "notes" (a paragraph box)
 _FORM_COMPLETE = {"complete": "2", "locked": "2", "draft": "0"}
 
 
@@ -182,10 +173,11 @@ class _Exporter:
         if isinstance(element, GroupElement):
             names = tuple(flat_column(element, 1, c) for c in element.elements)
             return Target(names, element)
-        codes = self._codes(element) if isinstance(element, CodesElement) else ()
+        checkbox = element.redcap_shape().field_type == "checkbox"  # one field per code
+        codes = self._codes(element) if checkbox else ()
         return Target((flat_column(scope, row, element),), element, codes)
 
-    def _codes(self, element: CodeElement | CodesElement) -> tuple[str, ...]:
+    def _codes(self, element: ElementBase) -> tuple[str, ...]:
         return tuple(v.code for v in self.d.value_set_for(element).values)
 
     def logic(self, cond: Any, group: GroupElement | None, row: int, where: str) -> str | None:
@@ -220,42 +212,26 @@ class _Exporter:
         self.fields.append(f)
 
     def _type(self, f: RedcapField, element: ScalarElement, where: str) -> None:
-        if is_multiple(element) and not isinstance(element, CodesElement):
-            f.note = _text(f"{f.note} Several values separated by ';'.")
-            self.note(f"{where}: several values in one text field, separated by ';'")
-        elif isinstance(element, TextElement):
-            f.field_type = "notes" if element.max_length > NOTES_FROM else "text"
-            f.annotation.append(f"@CHARLIMIT={element.max_length}")
-            if element.pattern:
-                f.annotation.append(f"Pattern: {element.pattern}")
-                self.note(f"{where}: the text pattern is not checked by REDCap (in the annotation)")
-        elif isinstance(element, IntegerElement | DecimalElement):
-            f.validation = "integer" if isinstance(element, IntegerElement) else "number"
-            f.minimum = "" if element.min is None else _num(element.min)
-            f.maximum = "" if element.max is None else _num(element.max)
-            if isinstance(element, DecimalElement) and element.min_exclusive:
-                self.note(f"{where}: 'greater than {f.minimum}' becomes 'at least {f.minimum}'")
-        elif isinstance(element, DateElement):
-            f.validation = "date_ymd"
-            f.maximum = "today" if element.not_future else ""
-        elif isinstance(element, BooleanElement):
-            f.field_type = "yesno"
-        elif isinstance(element, CodeElement | CodesElement):
-            f.field_type = "dropdown" if isinstance(element, CodeElement) else "checkbox"
+        shape = element.redcap_shape()
+        f.field_type, f.validation = shape.field_type, shape.validation
+        f.minimum, f.maximum = shape.minimum, shape.maximum
+        if shape.note_suffix:
+            f.note = _text(f"{f.note} {shape.note_suffix}")
+        for lost in shape.notes:
+            self.note(f"{where}: {lost}")
+        coded = element.value_set_code
+        if coded is not None:
             values = self.d.value_set_for(element).values
             f.codes = tuple(v.code for v in values)
             f.choices = " | ".join(f"{v.code}, {_text(v.label).replace('|', '/')}" for v in values)
             for code in f.codes:
                 if not re.fullmatch(r"[A-Za-z0-9_]+", code):
-                    self.note(f"{element.value_set}: REDCap may refuse the choice code {code!r}")
-            if isinstance(element, CodesElement) and element.max_items:
-                f.annotation.append(f"@MAXCHECKED={element.max_items}")
-        elif isinstance(element, ReferenceElement):
-            self.note(f"{where}: reference to a {element.target}, exported as free text")
+                    self.note(f"{coded}: REDCap may refuse the choice code {code!r}")
+        f.annotation.extend(shape.annotations)
         unit = getattr(element, "unit", "")
         if unit:
             f.annotation.append(f"Unit: {unit}")
-        if getattr(element, "unknown_allowed", False):
+        if element.allows_unknown:
             f.annotation.append(f"Unknown allowed: missing-data code {MISSING_CODE}")
             self.note(f"{where}: 'unknown' is the missing-data code {MISSING_CODE} in REDCap")
 
@@ -379,9 +355,7 @@ def from_redcap_dictionary(
 def _cell(element: ScalarElement, value: Any) -> str:
     if value is None or value == []:
         return ""
-    if isinstance(element, IntegerElement | DecimalElement) and (
-        value is UNKNOWN or value == "unknown"
-    ):
+    if element.numeric and (value is UNKNOWN or value == "unknown"):
         return MISSING_CODE
     if isinstance(value, list):
         return "; ".join(_cell(element, v) for v in value)

@@ -14,12 +14,8 @@ from typing import Any
 
 from printreg.dictionary.conditions import Condition, Scalar
 from printreg.dictionary.elements import (
-    BooleanElement,
-    CodesElement,
-    DecimalElement,
     ElementBase,
     GroupElement,
-    IntegerElement,
 )
 
 
@@ -48,10 +44,15 @@ def _quote(value: Scalar) -> str:
     return f'"{text}"' if "'" in text else f"'{text}'"
 
 
+def _checkbox(element: ElementBase) -> bool:
+    """Return whether the element is a REDCap checkbox field (one variable per code)."""
+    return not isinstance(element, GroupElement) and element.redcap_shape().field_type == "checkbox"
+
+
 def _literal(element: ElementBase, value: Scalar) -> str:
-    if isinstance(element, BooleanElement) and isinstance(value, bool):
+    if element.redcap_shape().field_type == "yesno" and isinstance(value, bool):
         return "'1'" if value else "'0'"
-    if isinstance(element, IntegerElement | DecimalElement) and not isinstance(value, bool):
+    if element.numeric and not isinstance(value, bool):
         return str(value)
     return _quote(value)
 
@@ -64,7 +65,7 @@ def _join(parts: Sequence[str], word: str) -> str:
 
 def _presence(target: Target, present: bool) -> str:
     """``[f] <> ''`` (or ``= ''``); checkboxes: any box ticked; groups: anything in row 1."""
-    if isinstance(target.element, CodesElement):
+    if _checkbox(target.element):
         name = target.names[0]
         if present:
             return _join([f"[{name}({c})] = '1'" for c in target.codes], "or")
@@ -97,7 +98,7 @@ def to_logic(
     if isinstance(element, GroupElement):
         raise Untranslatable(f"{cond.field} is a repeating group: only 'present' is expressible")
     name = target.names[0]
-    if isinstance(element, CodesElement):
+    if _checkbox(element):
         if cond.contains is None:
             raise Untranslatable(f"{cond.field} holds several codes: use 'contains'")
         return f"[{name}({cond.contains})] = '{0 if negate else 1}'"

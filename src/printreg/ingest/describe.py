@@ -4,20 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from printreg.dictionary import (
-    BooleanElement,
-    CodeElement,
-    CodesElement,
-    DateElement,
-    DecimalElement,
-    Definition,
-    GroupElement,
-    IntegerElement,
-    ReferenceElement,
-    ScalarElement,
-    TextElement,
-    is_multiple,
-)
+from printreg.dictionary import Definition, GroupElement, ScalarElement, is_multiple
 from printreg.ingest.layout import PASS_THROUGH_COLUMNS, FlatLayout
 from printreg.validation import describe_condition
 
@@ -35,57 +22,11 @@ STATUS_HELP = "draft or complete; empty means complete. Drafts may leave require
 
 def type_words(element: ScalarElement) -> str:
     """Return the kind of value an element takes, in words ('whole number or unknown')."""
-    if isinstance(element, TextElement):
-        words = f"text of up to {element.max_length} characters"
-        if element.pattern_hint:
-            words += f", as {element.pattern_hint}"
-    elif isinstance(element, IntegerElement):
-        words = "whole number"
-    elif isinstance(element, DecimalElement):
-        words = "number"
-        if element.max_decimals is not None:
-            words += f" with at most {element.max_decimals} decimals"
-    elif isinstance(element, DateElement):
-        words = "date YYYY-MM-DD" + (", not in the future" if element.not_future else "")
-    elif isinstance(element, BooleanElement):
-        words = "yes or no (true/false, yes/no, 1/0)"
-    elif isinstance(element, CodeElement):
-        words = "one code of the list (or its label)"
-    elif isinstance(element, CodesElement):
-        words = "codes of the list (or labels)"
-    else:
-        assert isinstance(element, ReferenceElement)  # noqa: S101 - the union is closed
-        words = f"the {element.target}'s code or label"
-    if isinstance(element, IntegerElement | DecimalElement):
-        bounds = _bounds(element)
-        words += f", {bounds}" if bounds else ""
-    if getattr(element, "unknown_allowed", False):
-        words += ", or 'unknown'"
-    if is_multiple(element) and not isinstance(element, CodesElement):
-        words = f"one or more: {words}"
-    if is_multiple(element):
-        words += ", separated by ';'"
-    return words
-
-
-def _bounds(element: IntegerElement | DecimalElement) -> str:
-    unit = f" {element.unit}" if element.unit else ""
-    low, high = element.min, element.max
-    if low is not None and high is not None:
-        return f"from {_num(low)} to {_num(high)}{unit}"
-    if low is not None:
-        return f"of at least {_num(low)}{unit}"
-    if high is not None:
-        return f"of at most {_num(high)}{unit}"
-    return f"in {element.unit}" if element.unit else ""
+    return element.type_words()
 
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def requiredness(
@@ -108,7 +49,7 @@ def requiredness(
 
 def codes(definition: Definition, element: ScalarElement) -> list[dict[str, str]]:
     """Return the allowed codes of a coded element with their labels; [] for other elements."""
-    if not isinstance(element, CodeElement | CodesElement):
+    if element.value_set_code is None:
         return []
     return [{"code": v.code, "label": v.label} for v in definition.value_set_for(element).values]
 

@@ -17,16 +17,7 @@ from typing import Any, TextIO
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-from printreg.dictionary import (
-    UNKNOWN,
-    BooleanElement,
-    DateElement,
-    DecimalElement,
-    Definition,
-    IntegerElement,
-    ScalarElement,
-    is_multiple,
-)
+from printreg.dictionary import UNKNOWN, Definition, ScalarElement, is_multiple
 from printreg.ingest.cells import MULTI_SEPARATOR, neutralise
 from printreg.ingest.describe import GROUP_RULE, MULTI_RULE, STATUS_HELP, column_entry
 from printreg.ingest.layout import STATUS_COLUMN, FlatLayout
@@ -74,39 +65,13 @@ def write_jsonl(records: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     return count
 
 
-def _arrow_type(element: ScalarElement) -> pa.DataType:
-    if isinstance(element, IntegerElement):
-        base: pa.DataType = pa.int64()
-    elif isinstance(element, DecimalElement):
-        base = pa.float64()
-    elif isinstance(element, DateElement):
-        base = pa.date32()
-    elif isinstance(element, BooleanElement):
-        base = pa.bool_()
-    else:
-        base = pa.string()
-    return pa.list_(base) if is_multiple(element) else base
-
-
 def _typed(element: ScalarElement, value: Any) -> Any:
     """Return a JSON-shape or canonical value as the Python value of its Arrow type."""
-    if value is None or value is UNKNOWN or (value == "unknown" and _unknown_allowed(element)):
+    if value is None or value is UNKNOWN or (value == "unknown" and element.allows_unknown):
         return None
     if isinstance(value, list):
         return [_typed(element, v) for v in value]
-    if isinstance(element, IntegerElement):
-        return int(value)
-    if isinstance(element, DecimalElement):
-        return float(value)
-    if isinstance(element, DateElement):
-        return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-    if isinstance(element, BooleanElement):
-        return value if isinstance(value, bool) else str(value).strip().lower() in {"true", "yes"}
-    return str(value)
-
-
-def _unknown_allowed(element: ScalarElement) -> bool:
-    return bool(getattr(element, "unknown_allowed", False))
+    return element.typed_value(value)
 
 
 def _is_unknown(value: Any) -> bool:
@@ -121,8 +86,8 @@ def parquet_schema(layout: FlatLayout, pass_through: Sequence[str] = ()) -> pa.S
     """
     fields = [pa.field(name, pa.string()) for name in [*pass_through, STATUS_COLUMN]]
     for column in layout.element_columns:
-        fields.append(pa.field(column.name, _arrow_type(column.element)))
-        if _unknown_allowed(column.element) and not is_multiple(column.element):
+        fields.append(pa.field(column.name, column.element.arrow_type()))
+        if column.element.allows_unknown and not is_multiple(column.element):
             fields.append(pa.field(column.name + UNKNOWN_SUFFIX, pa.bool_()))
     return pa.schema(fields)
 
@@ -173,7 +138,7 @@ def _append(
     for column in layout.element_columns:
         value = values.get(column.name)
         batch[column.name].append(_typed(column.element, value))
-        if _unknown_allowed(column.element) and not is_multiple(column.element):
+        if column.element.allows_unknown and not is_multiple(column.element):
             batch[column.name + UNKNOWN_SUFFIX].append(True if _is_unknown(value) else None)
 
 

@@ -9,10 +9,13 @@ gets a random id instead, drawn afresh for each extract.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import secrets
+
+from printreg.dictionary.elements import year_quarter
+
+__all__ = ["new_secret", "pseudonym", "random_row_id", "year_quarter"]
 
 SECRET_BYTES = 32
 PSEUDONYM_HEX = 12
@@ -27,11 +30,6 @@ def pseudonym(secret: bytes, facility_id: int) -> str:
     """Return the facility's pseudonym under a request's secret, like ``S3f9a0c1d2b7e``."""
     digest = hmac.new(secret, f"facility:{facility_id}".encode(), hashlib.sha256).hexdigest()
     return "S" + digest[:PSEUDONYM_HEX]
-
-
-def year_quarter(value: dt.date) -> str:
-    """Return the year and quarter of a date, like ``2025-Q1``."""
-    return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
 
 
 def random_row_id() -> str:

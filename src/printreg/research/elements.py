@@ -19,7 +19,6 @@ from printreg.dictionary import (
     Definition,
     DerivedRef,
     GroupElement,
-    ReferenceElement,
     ScalarElement,
     TextElement,
 )
@@ -55,8 +54,8 @@ def withheld_reason(element: ScalarElement) -> str | None:
             return "it identifies the case at its facility; extracts carry a random row id instead"
         if element.pattern is None:
             return "it is free text, which is never released"
-    if isinstance(element, ReferenceElement):
-        return f"it names a {element.target} of one facility, which would identify the facility"
+    if element.references is not None:
+        return f"it names a {element.references} of one facility, which would identify the facility"
     return None
 
 

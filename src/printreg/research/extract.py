@@ -22,19 +22,15 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from printreg.dictionary import (
     UNKNOWN,
-    BooleanElement,
-    DateElement,
-    DecimalElement,
     Definition,
     DerivedRef,
     GroupElement,
-    IntegerElement,
     ScalarElement,
     is_multiple,
 )
 from printreg.ingest.describe import column_entry
 from printreg.ingest.layout import FlatLayout
-from printreg.research.deidentify import pseudonym, random_row_id, year_quarter
+from printreg.research.deidentify import pseudonym, random_row_id
 from printreg.research.elements import (
     AGE_TOP_CODE,
     ExtractElement,
@@ -79,11 +75,7 @@ class ExtractSource:
 
 
 def _allows_unknown(element: ScalarElement | None) -> bool:
-    return (
-        element is not None
-        and bool(getattr(element, "unknown_allowed", False))
-        and not is_multiple(element)
-    )
+    return element is not None and element.allows_unknown and not is_multiple(element)
 
 
 class ExtractLayout:
@@ -165,16 +157,6 @@ def _at_least_top(raw: Any) -> bool:
         return False
 
 
-def _scalar_type(element: ScalarElement) -> pa.DataType:
-    if isinstance(element, IntegerElement):
-        return pa.int64()
-    if isinstance(element, DecimalElement):
-        return pa.float64()
-    if isinstance(element, BooleanElement):
-        return pa.bool_()
-    return pa.string()  # codes, code-like text and dates (as year-quarter)
-
-
 def _arrow_type(column: ExtractColumn) -> pa.DataType:
     if column.unknown_flag or column.top_code_flag:
         return pa.bool_()
@@ -184,7 +166,7 @@ def _arrow_type(column: ExtractColumn) -> pa.DataType:
             source.derived.type, pa.string()
         )
     assert source.element is not None  # noqa: S101 - an element or a derived value
-    base = _scalar_type(source.element)
+    base = source.element.extract_value_type()  # dates leave as year-quarter text
     return pa.list_(base) if is_multiple(source.element) else base
 
 
@@ -194,15 +176,7 @@ def _value(element: ScalarElement, value: Any) -> Any:
         return None
     if isinstance(value, list):
         return [_value(element, v) for v in value]
-    if isinstance(element, DateElement):
-        return year_quarter(value if isinstance(value, dt.date) else dt.date.fromisoformat(value))
-    if isinstance(element, IntegerElement):
-        return int(value)
-    if isinstance(element, DecimalElement):
-        return float(value)
-    if isinstance(element, BooleanElement):
-        return bool(value)
-    return str(value)
+    return element.extract_value(value)
 
 
 def _derived_value(ref: DerivedRef, value: Any) -> Any:
@@ -256,9 +230,8 @@ def _entry(flat: FlatLayout, column: ExtractColumn) -> dict[str, Any]:
     entry = column_entry(flat, column.name)
     entry.pop("required", None)
     entry["derived"] = False
-    if isinstance(source.element, DateElement):
-        entry["type"] = "year_quarter"
-        entry["value"] = "year and quarter, YYYY-Qn (the date coarsened)"
+    if source.element is not None and source.element.extract_coarsening is not None:
+        entry["type"], entry["value"] = source.element.extract_coarsening
     if source.element is not None and is_age(source.element):
         entry["top_coded"] = {
             "at": AGE_TOP_CODE,

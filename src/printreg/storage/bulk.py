@@ -18,21 +18,21 @@ import polars as pl
 from sqlalchemy import Table, Uuid, insert, text
 from sqlalchemy.orm import Session
 
-from printreg.dictionary import Definition, GroupElement, ReferenceElement, is_multiple
+from printreg.dictionary import Definition, GroupElement, ScalarElement, is_multiple
 from printreg.dictionary import flat_column as cell_column
 from printreg.storage.case_tables import CaseTables, column_name, unknown_column
 from printreg.storage.platform import AuditEntry
 
 
 def _cells(
-    frame: pl.DataFrame, source: str, element: object, printer_ids: Mapping[str, int]
+    frame: pl.DataFrame, source: str, element: ScalarElement, printer_ids: Mapping[str, int]
 ) -> list[pl.Series]:
     """Return the table columns holding one element's canonical cell."""
-    if isinstance(element, ReferenceElement):
+    if element.references is not None:
         ids = frame[source].replace_strict(dict(printer_ids), default=None, return_dtype=pl.Int64)
         return [ids.alias(column_name(element))]
-    out = [frame[source].alias(element.name)]  # type: ignore[attr-defined]
-    flag = unknown_column(element)  # type: ignore[arg-type]
+    out = [frame[source].alias(element.name)]
+    flag = unknown_column(element)
     if flag:
         out.append(frame[f"{source}__unknown"].fill_null(value=False).alias(flag))
     return out

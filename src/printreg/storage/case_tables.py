@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
-    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -32,18 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 from printreg.dictionary import (
-    BooleanElement,
-    CodeElement,
-    CodesElement,
-    DateElement,
-    DecimalElement,
     Definition,
     DefinitionError,
     GroupElement,
-    IntegerElement,
-    ReferenceElement,
     ScalarElement,
-    TextElement,
     is_multiple,
 )
 from printreg.dictionary.models import DerivedRef
@@ -56,30 +47,17 @@ _DOUBLE = Float(precision=53)
 
 def column_type(element: ScalarElement) -> TypeEngine[Any]:
     """Return the SQL type that stores one value of the element."""
-    if isinstance(element, TextElement):
-        return String(element.max_length)
-    if isinstance(element, IntegerElement):
-        return Integer()
-    if isinstance(element, DecimalElement):
-        return _DOUBLE
-    if isinstance(element, DateElement):
-        return Date()
-    if isinstance(element, BooleanElement):
-        return Boolean()
-    if isinstance(element, CodeElement | CodesElement):
-        return String(64)
-    return Integer()  # references store the referenced row's id
+    return element.sql_type()
 
 
 def column_name(element: ScalarElement) -> str:
     """Return the column holding the element (references hold an id: ``<name>_id``)."""
-    return f"{element.name}_id" if isinstance(element, ReferenceElement) else element.name
+    return element.column_name
 
 
 def unknown_column(element: ScalarElement) -> str | None:
     """Return the flag column marking an explicit 'unknown', or None when not allowed."""
-    allowed = isinstance(element, IntegerElement | DecimalElement) and element.unknown_allowed
-    return f"{element.name}_unknown" if allowed else None
+    return f"{element.name}_unknown" if element.unknown_flag else None
 
 
 def _derived_type(ref: DerivedRef) -> TypeEngine[Any]:
@@ -90,8 +68,8 @@ def _derived_type(ref: DerivedRef) -> TypeEngine[Any]:
 
 def _value_columns(element: ScalarElement) -> list[Column[object]]:
     target = {"printer": "printers.id", "facility": "facilities.id"}
-    if isinstance(element, ReferenceElement):
-        return [Column(column_name(element), Integer, ForeignKey(target[element.target]))]
+    if element.references is not None:
+        return [Column(column_name(element), Integer, ForeignKey(target[element.references]))]
     columns: list[Column[object]] = [Column(element.name, column_type(element))]
     flag = unknown_column(element)
     if flag:

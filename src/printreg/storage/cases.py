@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from printreg.dictionary import UNKNOWN, Definition, GroupElement, ReferenceElement, is_multiple
+from printreg.dictionary import UNKNOWN, Definition, GroupElement, is_multiple
 from printreg.dictionary.elements import ScalarElement
 from printreg.domain.errors import Conflict
 from printreg.storage.case_tables import CaseTables, column_name, unknown_column
@@ -64,7 +64,7 @@ _SYSTEM = (
 
 
 def _cells(element: ScalarElement, value: Any, printer_ids: Mapping[str, int]) -> dict[str, Any]:
-    if isinstance(element, ReferenceElement):
+    if element.references is not None:
         return {column_name(element): printer_ids.get(value) if value is not None else None}
     cells = {element.name: None if value is UNKNOWN else value}
     flag = unknown_column(element)
@@ -251,7 +251,7 @@ class CaseReader:
 def _value(
     element: ScalarElement, row: Mapping[Any, Any], printer_labels: Mapping[int, str]
 ) -> Any:
-    if isinstance(element, ReferenceElement):
+    if element.references is not None:
         ref = row[column_name(element)]
         return printer_labels.get(ref) if ref is not None else None
     flag = unknown_column(element)

@@ -23,14 +23,10 @@ import polars as pl
 
 from printreg.dictionary import (
     UNKNOWN,
-    BooleanElement,
     Condition,
-    DateElement,
-    DecimalElement,
     Definition,
     ElementBase,
     GroupElement,
-    IntegerElement,
     ScalarElement,
     flat_column,
     is_multiple,
@@ -50,21 +46,6 @@ PY_WHITESPACE = (
 STATUS = "status"
 MEMO_LIMIT = 200_000  # distinct cells remembered across batches
 cell_column = flat_column
-
-
-def _dtype(element: ScalarElement) -> pl.DataType:
-    base: pl.DataType
-    if isinstance(element, IntegerElement):
-        base = pl.Int64()
-    elif isinstance(element, DecimalElement):
-        base = pl.Float64()
-    elif isinstance(element, DateElement):
-        base = pl.Date()
-    elif isinstance(element, BooleanElement):
-        base = pl.Boolean()
-    else:
-        base = pl.String()
-    return pl.List(base) if is_multiple(element) else base
 
 
 @dataclass
@@ -167,7 +148,7 @@ class BatchValidator:
         exprs: list[pl.Expr] = []  # evaluated together, in one query over the batch
         out: list[pl.Series] = []
         for element, columns, in_group in self._stacks:
-            dtype = _dtype(element)
+            dtype = element.polars_type()
             present = [c for c in columns if c in seen]
             distinct = list(dict.fromkeys(t for c in present for t in seen[c]))
             # Cells that are always distinct (identifiers, free text) are not remembered.

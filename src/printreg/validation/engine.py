@@ -11,10 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from printreg.dictionary import (
-    CodeElement,
-    CodesElement,
     Condition,
-    DateElement,
     Definition,
     DefinitionError,
     ElementBase,
@@ -133,7 +130,7 @@ def describe_condition(cond: Condition, definition: Definition, group: GroupElem
     label = element.label if element else cond.field
 
     def word(code: object) -> str:
-        if isinstance(element, CodeElement | CodesElement):
+        if element is not None and element.value_set_code is not None:
             return definition.value_set_for(element).label_of(str(code))
         return str(code).lower() if isinstance(code, bool) else str(code)
 
@@ -207,21 +204,19 @@ class _Run:
         try:
             value = element.parse(raw)
             element.check(value)
-            if isinstance(element, DateElement):
-                element.check_against(value, self.ctx.today)
-            if isinstance(element, CodeElement | CodesElement):
-                value = self.code(element, value)
-            elif isinstance(element, ReferenceElement):
-                value = self.reference(element, value)
-            elif isinstance(element, TextElement):
-                self.scan(element, value, path)
+            value = element.settle(value, self, path)  # codes, references, today, the scan
         except ValueProblem as problem:
             self.add(path, problem.rule, f"{element.label}: {problem.message}", raw)
             self.invalid.add(re.sub(r"\[\d+\]$", "", path))  # an item's element path
             return None
         return value
 
-    def code(self, element: CodeElement | CodesElement, text: str) -> str:
+    @property
+    def today(self) -> dt.date:
+        """The submitting facility's today."""
+        return self.ctx.today
+
+    def code(self, element: ElementBase, text: str) -> str:
         value_set = self.defn.value_set_for(element)
         code = value_set.lookup.get(text.lower())
         if code is None:

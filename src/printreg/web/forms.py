@@ -14,23 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from printreg.dictionary import (
-    BooleanElement,
-    CodeElement,
-    CodesElement,
     Condition,
-    DateElement,
-    DecimalElement,
     Definition,
     GroupElement,
-    IntegerElement,
-    ReferenceElement,
     ScalarElement,
-    TextElement,
     is_multiple,
 )
+from printreg.dictionary.elements import Widget
 from printreg.domain.issues import Issue
 
-TEXTAREA_FROM = 200  # longer texts get a textarea
 ROW_PLACEHOLDER = "__n__"  # row number in the <template> row that printreg.js clones
 BOOLEAN_OPTIONS = [("", "—"), ("true", "Yes"), ("false", "No")]
 
@@ -67,7 +59,7 @@ class FieldSpec:
 
     name: str
     element: ScalarElement
-    widget: str  # text, textarea, number, date, select, boolean, checkboxes, list
+    widget: Widget  # text, textarea, number, date, select, boolean, checkboxes, list
     options: list[tuple[str, str]] = field(default_factory=list)
     value: str = ""
     values: list[str] = field(default_factory=list)
@@ -170,7 +162,7 @@ def _row_numbers(data: FormData, group: str) -> list[int]:
 
 def _read(element: ScalarElement, raw: list[str]) -> Any:
     texts = [v.strip() for v in raw]
-    if isinstance(element, CodesElement):
+    if element.widget() == "checkboxes":  # one form value per ticked box
         return [v for v in texts if v] or None
     first = texts[0] if texts else ""
     if is_multiple(element):
@@ -178,40 +170,22 @@ def _read(element: ScalarElement, raw: list[str]) -> Any:
     return first or None
 
 
-def _widget(element: ScalarElement) -> str:
-    if isinstance(element, CodesElement):
-        return "checkboxes"
-    if isinstance(element, CodeElement | ReferenceElement):
-        return "select"
-    if isinstance(element, BooleanElement):
-        return "boolean"
-    if isinstance(element, DateElement):
-        return "date"
-    if is_multiple(element):
-        return "list"
-    if isinstance(element, IntegerElement | DecimalElement):
-        return "number"
-    if isinstance(element, TextElement) and element.max_length > TEXTAREA_FROM:
-        return "textarea"
-    return "text"
-
-
 def _field(
     definition: Definition, element: ScalarElement, name: str, value: Any, printers: Sequence[str]
 ) -> FieldSpec:
     spec = FieldSpec(
-        name, element, _widget(element), condition=_condition_json(element.applies_when)
+        name, element, element.widget(), condition=_condition_json(element.applies_when)
     )
-    if isinstance(element, CodeElement | CodesElement):
+    if element.value_set_code is not None:
         spec.options = [(v.code, v.label) for v in definition.value_set_for(element).values]
-    elif isinstance(element, ReferenceElement):
+    elif element.references is not None:
         labels = list(printers)
         if value and str(value) not in labels:
             labels.append(str(value))  # keep what was entered, even if it is not a printer
         spec.options = [(label, label) for label in labels]
-    elif isinstance(element, BooleanElement):
+    elif spec.widget == "boolean":
         spec.options = list(BOOLEAN_OPTIONS)
-    if isinstance(element, CodesElement):
+    if spec.widget == "checkboxes":
         spec.values = [str(v) for v in value] if isinstance(value, list) else []
     else:
         spec.value = _show(value)
@@ -357,7 +331,7 @@ def display_value(definition: Definition, element: ScalarElement, value: Any) ->
     """Return a stored value as people read it: labels for codes, Yes/No, units."""
     if value is None or value == []:
         return ""
-    if isinstance(element, CodeElement | CodesElement):
+    if element.value_set_code is not None:
         value_set = definition.value_set_for(element)
         codes = value if isinstance(value, list) else [value]
         return ", ".join(value_set.label_of(str(c)) for c in codes)
