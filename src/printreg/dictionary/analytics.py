@@ -141,6 +141,9 @@ class AnalyticsSpec(_Strict):
     strata: list[str] = Field(default_factory=list)
     measures: list[Measure] = Field(default_factory=list)
     value: ValueSpec | None = None
+    #: the charts of the facility feedback report (PDF), in order: ``placement``, ``forest``,
+    #: ``funnel_<proportion>``, ``trend_<measure>``, ``mix_<mix>``; empty: every chart
+    report: list[str] = Field(default_factory=list)
 
     @property
     def by_name(self) -> dict[str, Measure]:
@@ -317,7 +320,27 @@ def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
             problems.append(f"{where}: matches {matches!r} is not an element or derived value")
     if spec.value is not None:
         problems += _value_problems(spec.value, definition)
-    return problems
+    return problems + _report_problems(spec)
+
+
+#: the charts of a dashboard that belong to no one measure
+WHOLE_CHARTS = ("placement", "forest")
+
+
+def _report_problems(spec: AnalyticsSpec) -> list[str]:
+    """Return the report's chart names that name no chart of the dashboard ([] when all do)."""
+    charts = {
+        *WHOLE_CHARTS,
+        *(f"funnel_{m.name}" for m in spec.measures if m.kind == "proportion"),
+        *(f"trend_{m.name}" for m in spec.measures if m.trend),
+        *(f"mix_{m.name}" for m in spec.measures if m.kind == "mix"),
+    }
+    return [
+        f"report: {name!r} is not a chart of the dashboard (placement, forest, "
+        "funnel_<proportion>, trend_<measure with trend>, mix_<mix>)"
+        for name in spec.report
+        if name not in charts
+    ]
 
 
 def category_label(definition: Definition, path: str, category: str) -> str:
