@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,11 @@ import yaml
 from pydantic import ValidationError
 
 from printreg.dictionary.errors import DefinitionError
-from printreg.dictionary.models import Definition
+from printreg.dictionary.models import Definition, DerivedRef, RuleRef
 
 SHIPPED_PACKAGE = "printreg.definitions"
+#: parameters of named functions that a shipped registry's published definitions leave out
+PARAMETERS_FILE = "parameters.yaml"
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -113,3 +116,24 @@ def load_shipped() -> list[Definition]:
         (load_definition(p) for p in shipped_definition_paths()),
         key=lambda d: (d.registry.code, d.version_tuple),
     )
+
+
+@cache
+def _shipped_parameters(registry: str) -> dict[str, dict[str, Any]]:
+    """Return the parameters kept beside a shipped registry's definitions, by function name
+    (empty when the registry keeps none, or is not shipped)."""
+    path = Path(str(resources.files(SHIPPED_PACKAGE))) / registry / PARAMETERS_FILE
+    if not path.is_file():
+        return {}
+    data = _parse_yaml(path.read_text("utf-8"), str(path))
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise DefinitionError(str(path), ["give a mapping of function name → parameters"])
+    return {str(k): dict(v) for k, v in data.items()}
+
+
+def function_params(definition: Definition, ref: RuleRef | DerivedRef) -> dict[str, Any]:
+    """Return the parameters a rule or derived value's function is called with: those the
+    definition gives, over those its registry keeps in ``parameters.yaml`` for published
+    definitions that cannot change (their checksum is stored)."""
+    kept = _shipped_parameters(definition.registry.code).get(ref.function, {})
+    return {**kept, **ref.params}
