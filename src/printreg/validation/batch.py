@@ -583,11 +583,11 @@ def _difference(definition: Definition, *, minuend: str, subtrahend: str) -> pl.
 
 
 def _cpt_suggestion(
-    definition: Definition, *, kind: str, model: str, guide: str, parts: str, guides: str
+    definition: Definition, *, kind: str, model: str, guide: str, parts: str, guide_total: str
 ) -> pl.Expr:
     del definition
     part_rows = pl.col(f"_{parts}_rows")
-    guide_count = pl.col(guides)
+    guide_count = pl.col(guide_total)
     is_model = pl.col(kind) == model
     is_guide = pl.col(kind) == guide
 

@@ -161,7 +161,7 @@ def cpt_addon_requires_primary(
         )
 
 
-@rule("cpt_matches_suggestion", fields=("kind", "guides"), groups=("group", "parts"))
+@rule("cpt_matches_suggestion", fields=("kind", "guide_total"), groups=("group", "parts"))
 def cpt_matches_suggestion(
     record: Record,
     definition: Definition,  # noqa: ARG001
@@ -173,14 +173,16 @@ def cpt_matches_suggestion(
     model: str,
     guide: str,
     parts: str,
-    guides: str,
+    guide_total: str,
 ) -> Violations:
     """Billed codes that differ from the suggested coding deserve a second look (a warning);
     the suggestion's parameters are those of :func:`cpt_suggestion`."""
     billed = _billed(record, group, code, units)
     if not billed:
         return
-    suggested = _suggestion(record, kind=kind, model=model, guide=guide, parts=parts, guides=guides)
+    suggested = _suggestion(
+        record, kind=kind, model=model, guide=guide, parts=parts, guide_total=guide_total
+    )
     if suggested and billed != suggested:
         yield (
             group,
@@ -241,11 +243,11 @@ def whole_number_from(
 
 
 def _suggestion(
-    record: Record, *, kind: str, model: str, guide: str, parts: str, guides: str
+    record: Record, *, kind: str, model: str, guide: str, parts: str, guide_total: str
 ) -> dict[str, int]:
     """Return the suggested units per code: ``kind`` holds the code ``model`` (counted by the
-    rows of the group ``parts``) or ``guide`` (counted by the number in ``guides``)."""
-    count = record.get(guides)
+    rows of the group ``parts``) or ``guide`` (counted by the number in ``guide_total``)."""
+    count = record.get(guide_total)
     value = record.get(kind)
     made: Literal["model", "guide"] | None = (
         "model" if value == model else "guide" if value == guide else None
@@ -294,7 +296,7 @@ def difference(
     return gap
 
 
-@derived("cpt_suggestion", fields=("kind", "guides"), groups=("parts",))
+@derived("cpt_suggestion", fields=("kind", "guide_total"), groups=("parts",))
 def cpt_suggestion(
     record: Record,
     definition: Definition,  # noqa: ARG001
@@ -303,14 +305,16 @@ def cpt_suggestion(
     model: str,
     guide: str,
     parts: str,
-    guides: str,
+    guide_total: str,
 ) -> str | None:
     """Return the suggested CPT coding, e.g. '0559T×1 + 0560T×2'; None when nothing to code.
 
     ``kind`` is the element holding the object type, ``model`` and ``guide`` its codes of an
-    anatomic model and a guide, ``parts`` the group of a model's parts, ``guides`` the element
+    anatomic model and a guide, ``parts`` the group of a model's parts, ``guide_total`` the element
     holding the number of guides."""
-    suggested = _suggestion(record, kind=kind, model=model, guide=guide, parts=parts, guides=guides)
+    suggested = _suggestion(
+        record, kind=kind, model=model, guide=guide, parts=parts, guide_total=guide_total
+    )
     return format_codes(suggested) or None
 
 

@@ -17,7 +17,7 @@ from printreg.dictionary.loader import function_params
 from printreg.validation import ValidationContext, validate_record
 from printreg.validation.engine import check_definition
 
-PARAMS = "{kind: made, model: mdl, guide: gd, parts: pieces, guides: n_guides}"
+PARAMS = "{kind: made, model: mdl, guide: gd, parts: pieces, guide_total: n_guides}"
 DEFINITION = f"""\
 registry: {{code: other, name: Another registry}}
 version: 1.0.0
@@ -101,5 +101,5 @@ def test_published_3dp_definitions_take_the_parameters_kept_beside_them() -> Non
             "model",
             "guide",
             "parts",
-            "guides",
+            "guide_total",
         }
