@@ -28,21 +28,6 @@ def suggest_units(
     return {first: 1, addon: count - 1} if count > 1 else {first: 1}
 
 
-def suggest_cpt(
-    object_type: str | None, part_count: int, guide_count: int | None
-) -> dict[str, int]:
-    """Return the suggested units per code for an object type coded as in the 3dp registry
-    (``anatomic_model``, ``anatomic_guide``); empty when it is neither or nothing was made."""
-    made: Literal["model", "guide"] | None = (
-        "model"
-        if object_type == "anatomic_model"
-        else "guide"
-        if object_type == "anatomic_guide"
-        else None
-    )
-    return suggest_units(made, part_count, guide_count)
-
-
 def billed_units(rows: Iterable[tuple[str, int]]) -> dict[str, int]:
     """Return total units per code from (code, units) rows."""
     totals: Counter[str] = Counter()
