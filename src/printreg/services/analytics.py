@@ -433,15 +433,20 @@ class AnalyticsService:
             if facility_id is not None and facility_id in pooled.facility_estimates:
                 data["facility_estimate"] = pooled.facility_estimates[facility_id]
             out.append(data)
-        value = self.platform.analytics[registry].spec.value
+        cache = self.platform.analytics[registry]
+        value = cache.spec.value
+        apart = ""
+        if value is not None:
+            label = element_label(self.platform.registry(registry).current, value.separate)
+            apart = f"; {label.lower()}s never pooled together"
         return {
             "pooled": out,
             # the element published studies name their stratum by (the pooled one's 'separate')
             "separate": value.separate if value else None,
             "external": external_evidence(registry),
             "confidence": confidence,
-            "method": "REML random effects with the Hartung-Knapp CI on facility mean time saved "
-            "(v = sd²/n, facilities with at least two values); models never pooled with guides",
+            "method": "REML random effects with the Hartung-Knapp CI on the facility mean effect "
+            f"(v = sd²/n, facilities with at least two values){apart}",
         }
 
     def value_evidence(self, registry: str) -> dict[str, Any]:
