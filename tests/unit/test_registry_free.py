@@ -33,7 +33,6 @@ ALLOWED_NAMES = {
     "printer": "a reference target of the platform (facilities' printer inventory)",
     "code": "the code of a coded value, a facility, a registry: a key everywhere",
     "comment": "a committee vote's comment (governance table column)",
-    "region": "a facility's census region",
 }
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -76,7 +75,7 @@ def hits(path: Path, names: set[str]) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
             out += [
-                f"{path.relative_to(SRC.parent)}:{node.lineno}: {name}"
+                f"{path.relative_to(SRC.parents[1])}:{node.lineno}: {name}"
                 for name in sorted(used_names(node.value, names))
             ]
     return out

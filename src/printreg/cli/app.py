@@ -205,7 +205,7 @@ def facility_list(as_json: JsonOpt = False) -> None:
         if as_json:
             print_json([{**f.__dict__, "printers": n} for f, n in rows])
             return
-        table = Table("code", "name", "type", "location", "region", "lab", "printers")
+        table = Table("code", "name", "type", "location", "census region", "lab", "printers")
         for f, n in rows:
             table.add_row(
                 f.code,
