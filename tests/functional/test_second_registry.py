@@ -378,3 +378,101 @@ def test_the_facility_dashboard_reports_gsae_measures(seeded: Platform, operator
     names = {m["measure"] for m in dashboard["measures"]}
     assert {"event_rate", "guide_fit", "fracture_rate"} <= names
     assert {"guide_type_mix", "material_mix", "event_type_mix"} <= set(dashboard["mix"])
+
+
+# -- the dashboard filters by gsae's own strata (issue 13) --------------------------------------
+
+GUIDE_TYPES = ("cutting", "drilling", "positioning")
+REGIONS = ("knee", "spine", "craniomaxillofacial")
+
+
+def _stratified(n: int) -> dict[str, Any]:
+    """Return a gsae record whose guide type and region vary independently of each other."""
+    return gsae_record(n) | {
+        "guide_type": GUIDE_TYPES[n % 3],
+        "anatomic_region": REGIONS[(n // 3) % 3],
+    }
+
+
+@pytest.fixture
+def stratified(seeded: Platform, operator: Actor) -> list[dict[str, Any]]:
+    """Return the records of 36 gsae cases stored at the two facilities (home: odd numbers)."""
+    service = CaseService(seeded, operator)
+    records_ = [_stratified(n) for n in range(100, 136)]
+    for n, record in enumerate(records_):
+        service.create(REG, HOME if n % 2 else OTHER, record)
+    return [r for n, r in enumerate(records_) if n % 2]
+
+
+def _own(dashboard: dict[str, Any], mix: str) -> dict[str, int]:
+    """Return the facility's own counts of a mix, by category, leaving out empty ones."""
+    return {r["category"]: r["count"] for r in dashboard["mix"][mix]["rows"] if r["count"]}
+
+
+def test_the_gsae_dashboard_api_filters_by_guide_type_and_region(
+    sign_in: Callable[[str], UserClient], stratified: list[dict[str, Any]]
+) -> None:
+    dm = sign_in(DATA_MANAGER)
+    url = f"{API}/facilities/{HOME}/dashboard"
+    everything = dm.get(url)
+    assert everything.status_code == 200, everything.text
+    assert everything.json()["cases"] == len(stratified) == 18
+    assert [s["name"] for s in everything.json()["strata"]] == ["guide_type", "anatomic_region"]
+
+    drilling = dm.get(url, params={"guide_type": "drilling"})
+    assert drilling.status_code == 200, drilling.text
+    data = drilling.json()
+    want = [r for r in stratified if r["guide_type"] == "drilling"]
+    assert data["stratum"] == {"guide_type": "drilling"}
+    assert data["cases"] == len(want) == 6
+    assert _own(data, "guide_type_mix") == {"drilling": 6}
+    regions = {c: sum(r["anatomic_region"] == c for r in want) for c in REGIONS}
+    assert _own(data, "anatomic_region_mix") == {c: n for c, n in regions.items() if n}
+
+    # a label works like its code, and the second stratum narrows further
+    both = dm.get(url, params={"guide_type": "Drilling", "anatomic_region": "spine"}).json()
+    assert both["stratum"] == {"guide_type": "drilling", "anatomic_region": "spine"}
+    assert both["cases"] == regions["spine"] == 2
+    assert _own(both, "anatomic_region_mix") == {"spine": 2}
+
+    charts = dm.get(f"{API}/facilities/{HOME}/charts", params={"guide_type": "drilling"})
+    assert charts.status_code == 200
+    assert "mix_guide_type_mix" in charts.json()
+    report = dm.get(f"{API}/facilities/{HOME}/report.pdf", params={"guide_type": "drilling"})
+    assert report.status_code == 200
+    assert report.content.startswith(b"%PDF-")
+
+
+def test_the_gsae_dashboard_refuses_filters_it_does_not_have(
+    sign_in: Callable[[str], UserClient], stratified: list[dict[str, Any]]
+) -> None:
+    assert stratified
+    dm = sign_in(DATA_MANAGER)
+    for endpoint in ("dashboard", "charts", "report.pdf"):
+        url = f"{API}/facilities/{HOME}/{endpoint}"
+        wrong = dm.get(url, params={"organ_system": "cardiac"})  # a 3dp stratum
+        assert wrong.status_code == 400, endpoint
+        detail = wrong.json()["detail"]
+        assert "'organ_system'" in detail
+        assert "guide_type, anatomic_region, period_from, period_to" in detail
+    teapot = dm.get(f"{API}/facilities/{HOME}/dashboard", params={"guide_type": "teapot"})
+    assert teapot.status_code == 400
+    assert "guide_type: 'teapot' is not a code of this registry" in teapot.json()["detail"]
+
+
+def test_the_gsae_dashboard_page_filters_by_guide_type(
+    sign_in: Callable[[str], UserClient], stratified: list[dict[str, Any]]
+) -> None:
+    dm = sign_in(DATA_MANAGER)
+    want = sum(r["guide_type"] == "positioning" for r in stratified)
+    page = dm.get(f"/registries/{REG}/dashboard?facility={HOME}&guide_type=positioning")
+    assert page.status_code == 200, page.text
+    assert f"{want} reportable cases" in page.text
+    assert "guide_type = positioning" in page.text
+    assert '<option value="positioning" selected>' in page.text
+    assert "report.pdf?guide_type=positioning" in page.text
+    unfiltered = dm.get(f"/registries/{REG}/dashboard?facility={HOME}")
+    assert f"{len(stratified)} reportable cases" in unfiltered.text
+    wrong = dm.get(f"/registries/{REG}/dashboard?facility={HOME}&organ_system=cardiac")
+    assert wrong.status_code == 400
+    assert "cannot filter by" in wrong.text

@@ -256,19 +256,21 @@ class FactBuilder:
         return out
 
     def _billed_coding(
-        self, connection: Connection, group: str, facility_ids: Sequence[int] | None
+        self, connection: Connection, measure: Measure, facility_ids: Sequence[int] | None
     ) -> pl.DataFrame:
-        """Return each case's group rows rendered as coding text ('0559T×1 + 0560T×2'), the
-        units element summed per code (1 per row without one)."""
+        """Return each case's group rows rendered as coding text ('0559T×1 + 0560T×2'): the
+        measure's ``group.element`` codes, its ``weight`` element summed per code (1 per row
+        without one)."""
+        group, _, element = measure.value.partition(".")
         table = self.tables.groups[group]
         names = [e.name for e in self.definition.groups[group].elements]
-        units = table.c["units"] if "units" in names else None
+        units = table.c[measure.weight] if measure.weight in names else None
         statement = (
             select(
                 table.c.facility_id,
                 cast(table.c.case_id, String(36)).label("case_id"),
-                table.c["code"].label("code"),
-                (units if units is not None else func.count()).label("units"),
+                table.c[element].label("code"),
+                (units if units is not None else func.count()).label("times"),
             )
             .join(
                 self.tables.main,
@@ -278,7 +280,7 @@ class FactBuilder:
             .where(_reportable(self.tables, facility_ids))
         )
         if units is None:
-            statement = statement.group_by(table.c.facility_id, table.c.case_id, table.c["code"])
+            statement = statement.group_by(table.c.facility_id, table.c.case_id, table.c[element])
         frame = _read(connection, statement)
         rendered: dict[tuple[int, str], dict[str, int]] = {}
         for facility_id, case_id, code, n in frame.iter_rows():
@@ -288,7 +290,7 @@ class FactBuilder:
             {
                 "facility_id": [k[0] for k in rendered],
                 "case_id": [k[1] for k in rendered],
-                f"{group}.code": [format_codes(v) for v in rendered.values()],
+                measure.value: [format_codes(v) for v in rendered.values()],
             },
             schema={"facility_id": pl.Int64, "case_id": pl.Utf8, f"{group}.code": pl.Utf8},
         )
@@ -374,8 +376,7 @@ class FactBuilder:
             )
         for measure in self.spec.measures:
             if measure.success and measure.success.matches and "." in measure.value:
-                group = measure.value.partition(".")[0]
-                coding = self._billed_coding(connection, group, facility_ids)
+                coding = self._billed_coding(connection, measure, facility_ids)
                 base = base.join(coding, on=["facility_id", "case_id"], how="left")
         if any(m.source == "mesh" for m in self.spec.measures):
             meshes = self._mesh_facts(connection, facility_ids)

@@ -205,7 +205,7 @@ def facility_list(as_json: JsonOpt = False) -> None:
         if as_json:
             print_json([{**f.__dict__, "printers": n} for f, n in rows])
             return
-        table = Table("code", "name", "type", "location", "region", "lab", "printers")
+        table = Table("code", "name", "type", "location", "census region", "lab", "printers")
         for f, n in rows:
             table.add_row(
                 f.code,
@@ -387,9 +387,6 @@ def case_list(
             "(repeat the option).",
         ),
     ] = None,
-    organ_system: Annotated[
-        str | None, typer.Option(help="Organ system code (3dp; same as --where organ_system=…).")
-    ] = None,
     date_from: Annotated[
         str | None, typer.Option("--from", help="Case date from (YYYY-MM-DD).")
     ] = None,
@@ -406,8 +403,6 @@ def case_list(
 
     def body() -> None:
         filters = parse_filters(where or [])
-        if organ_system:
-            filters["organ_system"] = organ_system
         query = CaseQuery(
             status=status,
             where=filters,

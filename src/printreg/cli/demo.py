@@ -7,6 +7,9 @@ from rich.table import Table
 
 from printreg.cli.common import console, err_console, operator, platform
 from printreg.cli.serve import serve_app
+from printreg.dictionary import Definition
+from printreg.dictionary.analytics import shipped_spec
+from printreg.dictionary.elements import CodeElement
 from printreg.services.cases import CaseService
 from printreg.services.demo import DEMO_PASSWORD, DemoAccount, ensure_demo_accounts
 from printreg.services.maintenance import upgrade_database
@@ -14,7 +17,11 @@ from printreg.services.registries import RegistryService
 from printreg.services.synth import load_synthetic
 from printreg.settings import Settings
 
-SUMMARY_ELEMENTS = ("object_type", "organ_system")
+
+def summary_elements(definition: Definition) -> tuple[str, ...]:
+    """Return the single-code strata of the registry's analytics spec: the summary's tables."""
+    strata = shipped_spec(definition).strata
+    return tuple(n for n in strata if isinstance(definition.elements.get(n), CodeElement))
 
 
 def run_demo(
@@ -53,7 +60,8 @@ def run_demo(
         accounts: list[DemoAccount] = []
         for code in hosted:
             accounts = ensure_demo_accounts(p, code, ("F0001", "F0002"))
-        summary = RegistryService(p, actor).summary(registry, SUMMARY_ELEMENTS)
+        service = RegistryService(p, actor)
+        summary = service.summary(registry, summary_elements(service.definition(registry)))
         info = RegistryService(p, actor).info(registry)
     console.print(
         f"[bold]{info.name}[/] ({info.code}, definition {info.current_version}) "

@@ -27,7 +27,7 @@ def uid_salt(settings: Settings) -> bytes:
 # -- dicom --------------------------------------------------------------------------------------
 
 
-def _print_summary(summary: DicomSummary) -> None:
+def _print_summary(summary: DicomSummary, targets: dict[str, str]) -> None:
     for study in summary.studies:
         images = f"{study.images} image{'s' if study.images != 1 else ''}"
         console.print(
@@ -46,7 +46,7 @@ def _print_summary(summary: DicomSummary) -> None:
         for label, value in rows.items():
             if value is not None:
                 console.print(f"  {label:<16} {value}", highlight=False)
-    prefill = summary.prefill()
+    prefill = summary.prefill(targets)
     for name, prefilled in prefill.items():
         shown = ", ".join(map(str, prefilled)) if isinstance(prefilled, list) else str(prefilled)
         console.print(f"pre-fill {name}: {shown}", highlight=False)
@@ -76,11 +76,14 @@ def dicom_inspect(
     Reads headers only, in memory. Headers that still identify a patient or a site are refused
     with the tags listed, unless --deidentify.
     """
+    from printreg.dictionary.loader import imaging_targets
     from printreg.ingest.dicom import DicomIdentifiersFound, DicomLimits, inspect_paths
     from printreg.settings import Settings
 
     def body() -> None:
         settings = Settings()
+        # pre-filled as a case of the default registry would be (its imaging.yaml)
+        targets = imaging_targets(settings.default_registry)
         try:
             summary = inspect_paths(
                 paths,
@@ -99,9 +102,9 @@ def dicom_inspect(
                 )
             raise
         if as_json:
-            print_json({"ok": True, **summary.to_dict()})
+            print_json({"ok": True, **summary.to_dict(targets)})
         else:
-            _print_summary(summary)
+            _print_summary(summary, targets)
 
     run(body, as_json=as_json)
 

@@ -20,8 +20,13 @@ def report(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write the PDF here (e.g. report.pdf).")
     ] = None,
-    object_type: Annotated[
-        str | None, typer.Option("--object-type", help="Only this object type (code or label).")
+    stratum: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stratum",
+            help="STRATUM=VALUE: only this code or label of a stratum of the registry's "
+            "analytics spec (repeat the option).",
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report's figures as JSON instead.")
@@ -30,12 +35,14 @@ def report(
 ) -> None:
     """Write a facility's feedback report: its figures beside the registry's and its peers'."""
     from printreg.services.analytics import AnalyticsService
+    from printreg.services.cases import parse_filters
 
     def action() -> None:
         code = _registry(registry)
         with platform() as instance:
             service = AnalyticsService(instance, operator())
-            dashboard = service.facility_dashboard(code, facility, {"object_type": object_type})
+            chosen = parse_filters(stratum or [])
+            dashboard = service.facility_dashboard(code, facility, chosen)
         if as_json:
             print_json(dashboard)
         if out is not None:

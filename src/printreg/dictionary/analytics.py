@@ -99,6 +99,9 @@ class Measure(_Strict):
     #: continuous: divide by this element (e.g. effort per part); rows where it is 0 are left out
     per: str | None = None
     unit: str = ""
+    #: ``matches`` on ``group.element``: the row element saying how many times the row's value
+    #: counts (billed units); each row counts once without it
+    weight: str | None = None
     #: proportions: the test of a success, and which cases count (with a value, or every case)
     success: Success | None = None
     among: Literal["present", "all"] = "present"
@@ -121,6 +124,10 @@ class Measure(_Strict):
         return self
 
 
+#: the roles of the value evidence that name a stratum; every other role names a number
+STRATUM_ROLES = ("separate", "by")
+
+
 class ValueSpec(_Strict):
     """Evidence of value: which effect is pooled, across what, never pooling what."""
 
@@ -140,6 +147,9 @@ class AnalyticsSpec(_Strict):
     strata: list[str] = Field(default_factory=list)
     measures: list[Measure] = Field(default_factory=list)
     value: ValueSpec | None = None
+    #: the charts of the facility feedback report (PDF), in order: ``placement``, ``forest``,
+    #: ``funnel_<proportion>``, ``trend_<measure>``, ``mix_<mix>``; empty: every chart
+    report: list[str] = Field(default_factory=list)
 
     @property
     def by_name(self) -> dict[str, Measure]:
@@ -205,12 +215,9 @@ def _one_number(definition: Definition, path: str) -> bool:
 def _value_problems(value: ValueSpec, definition: Definition) -> list[str]:
     """Return what in the value-evidence roles does not fit the definition."""
     problems: list[str] = []
-    numbers: dict[str, str | None] = {
-        "effect": value.effect,
-        "confidence_before": value.confidence_before,
-        "confidence_after": value.confidence_after,
-    }
-    for role, ref in {**numbers, "separate": value.separate, "by": value.by}.items():
+    roles: dict[str, str | None] = value.model_dump()
+    numbers = {role: ref for role, ref in roles.items() if role not in STRATUM_ROLES}
+    for role, ref in roles.items():
         if ref is None:
             continue
         target = _element(definition, ref)
@@ -310,11 +317,42 @@ def check_spec(spec: AnalyticsSpec, definition: Definition) -> list[str]:
         ):
             problems.append(f"{where}: a mix needs a coded element or a derived value")
         matches = measure.success.matches if measure.success else None
+        if measure.weight and not (
+            matches
+            and "." in measure.value
+            and _numeric(
+                _element(definition, f"{measure.value.partition('.')[0]}.{measure.weight}")
+            )
+        ):
+            problems.append(
+                f"{where}: weight {measure.weight!r} needs 'matches' on a group element and a "
+                "number of the same group"
+            )
         if matches and _element(definition, matches) is None:
             problems.append(f"{where}: matches {matches!r} is not an element or derived value")
     if spec.value is not None:
         problems += _value_problems(spec.value, definition)
-    return problems
+    return problems + _report_problems(spec)
+
+
+#: the charts of a dashboard that belong to no one measure
+WHOLE_CHARTS = ("placement", "forest")
+
+
+def _report_problems(spec: AnalyticsSpec) -> list[str]:
+    """Return the report's chart names that name no chart of the dashboard ([] when all do)."""
+    charts = {
+        *WHOLE_CHARTS,
+        *(f"funnel_{m.name}" for m in spec.measures if m.kind == "proportion"),
+        *(f"trend_{m.name}" for m in spec.measures if m.trend),
+        *(f"mix_{m.name}" for m in spec.measures if m.kind == "mix"),
+    }
+    return [
+        f"report: {name!r} is not a chart of the dashboard (placement, forest, "
+        "funnel_<proportion>, trend_<measure with trend>, mix_<mix>)"
+        for name in spec.report
+        if name not in charts
+    ]
 
 
 def category_label(definition: Definition, path: str, category: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,13 @@ import yaml
 from pydantic import ValidationError
 
 from printreg.dictionary.errors import DefinitionError
-from printreg.dictionary.models import Definition
+from printreg.dictionary.models import Definition, DerivedRef, RuleRef
 
 SHIPPED_PACKAGE = "printreg.definitions"
+#: parameters of named functions that a shipped registry's published definitions leave out
+PARAMETERS_FILE = "parameters.yaml"
+#: the elements a shipped registry's case imaging (DICOM headers) pre-fills
+IMAGING_FILE = "imaging.yaml"
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -113,3 +118,32 @@ def load_shipped() -> list[Definition]:
         (load_definition(p) for p in shipped_definition_paths()),
         key=lambda d: (d.registry.code, d.version_tuple),
     )
+
+
+@cache
+def _shipped_mapping(registry: str, filename: str) -> dict[str, Any]:
+    """Return a mapping file kept beside a shipped registry's definitions (empty when the
+    registry keeps none, or is not shipped)."""
+    path = Path(str(resources.files(SHIPPED_PACKAGE))) / registry / filename
+    if not path.is_file():
+        return {}
+    data = _parse_yaml(path.read_text("utf-8"), str(path))
+    if not isinstance(data, dict):
+        raise DefinitionError(str(path), ["the document must be a mapping"])
+    return {str(k): v for k, v in data.items()}
+
+
+def imaging_targets(registry: str) -> dict[str, str]:
+    """Return the elements the DICOM headers pre-fill, by header fact (``imaging.yaml`` beside
+    the registry's definitions; empty: nothing is pre-filled)."""
+    return {k: str(v) for k, v in _shipped_mapping(registry, IMAGING_FILE).items()}
+
+
+def function_params(definition: Definition, ref: RuleRef | DerivedRef) -> dict[str, Any]:
+    """Return the parameters a rule or derived value's function is called with: those the
+    definition gives, over those its registry keeps in ``parameters.yaml`` for published
+    definitions that cannot change (their checksum is stored)."""
+    kept = _shipped_mapping(definition.registry.code, PARAMETERS_FILE).get(ref.function) or {}
+    if not isinstance(kept, dict):
+        raise DefinitionError(PARAMETERS_FILE, [f"{ref.function}: give a mapping of parameters"])
+    return {**kept, **ref.params}

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 MODEL_FIRST, MODEL_ADDON, GUIDE_FIRST, GUIDE_ADDON = "0559T", "0560T", "0561T", "0562T"
 #: Each add-on code and the primary code it must accompany.
 ADDON_PRIMARY: Mapping[str, str] = {MODEL_ADDON: MODEL_FIRST, GUIDE_ADDON: GUIDE_FIRST}
 
 
-def suggest_cpt(
-    object_type: str | None, part_count: int, guide_count: int | None
+def suggest_units(
+    made: Literal["model", "guide"] | None, part_count: int, guide_count: int | None
 ) -> dict[str, int]:
-    """Return the suggested units per code; empty when the object type is unknown or nothing made.
+    """Return the suggested units per code for what was made; empty when nothing to code.
 
     A model with n parts is 0559T × 1 + 0560T × (n − 1); a guide case with g guides is
     0561T × 1 + 0562T × (g − 1).
     """
-    if object_type == "anatomic_model" and part_count >= 1:
+    if made == "model" and part_count >= 1:
         first, addon, count = MODEL_FIRST, MODEL_ADDON, part_count
-    elif object_type == "anatomic_guide" and guide_count:
+    elif made == "guide" and guide_count:
         first, addon, count = GUIDE_FIRST, GUIDE_ADDON, guide_count
     else:
         return {}

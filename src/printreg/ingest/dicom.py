@@ -17,7 +17,7 @@ import logging
 import statistics
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -45,7 +45,12 @@ NON_IMAGE_MODALITIES = frozenset(
      "DOC", "ECG", "HD", "OT", "AU", "PLAN", "FID", "RWV", "M3D")
 )  # fmt: skip
 
-SLICE_THICKNESS_RANGE = (0.1, 10.0)  # the definition's bounds for slice_thickness_mm
+SLICE_THICKNESS_RANGE = (0.1, 10.0)  # the 3dp definition's bounds for the slice thickness
+#: what the headers may pre-fill: the registry's imaging.yaml names the element of each
+PREFILL_FACTS = {
+    "modalities": "the registry's codes of the source imaging modalities",
+    "slice_thickness": "the slice thickness (mm) of the main series",
+}
 
 
 class DicomError(RegistryError):
@@ -124,21 +129,27 @@ class DicomSummary:
         """Return the series with most images that has a slice thickness, or None."""
         return _main_series(self.studies)
 
-    def prefill(self) -> dict[str, object]:
-        """Return values for the case form by element name; {} when the headers give none."""
+    def facts(self) -> dict[str, object]:
+        """Return what the headers tell for the case form, by :data:`PREFILL_FACTS` name; {}
+        when they tell nothing."""
         values: dict[str, object] = {}
         codes = sorted({c for st in self.studies for c in st.registry_modalities})
         if codes:
-            values["source_modalities"] = codes
+            values["modalities"] = codes
         main = self.main_series()
         low, high = SLICE_THICKNESS_RANGE
         if main and main.slice_thickness_mm and low <= main.slice_thickness_mm <= high:
-            values["slice_thickness_mm"] = main.slice_thickness_mm
+            values["slice_thickness"] = main.slice_thickness_mm
         return values
 
-    def to_dict(self) -> dict[str, Any]:
+    def prefill(self, targets: Mapping[str, str]) -> dict[str, object]:
+        """Return values for the case form by element name, ``targets`` naming the element of
+        each fact (the registry's ``imaging.yaml``); {} when the headers give none."""
+        return {targets[k]: v for k, v in self.facts().items() if k in targets}
+
+    def to_dict(self, targets: Mapping[str, str]) -> dict[str, Any]:
         """Return the summary as JSON-ready data, with the pre-fill under "prefill"."""
-        return {**asdict(self), "prefill": self.prefill()}
+        return {**asdict(self), "prefill": self.prefill(targets)}
 
 
 def _main_series(studies: Sequence[DicomStudy]) -> DicomSeries | None:

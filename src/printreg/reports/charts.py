@@ -282,12 +282,13 @@ def forest(value: dict[str, Any]) -> dict[str, Any] | None:
                 "k": item["k"],
             }
         )
+    separate = value.get("separate") or ""
     for study in value.get("external", {}).get("studies", []):
         if study.get("unit") != "min":
             continue
         rows.append(
             {
-                "stratum": f"{study['object_type']} · published ({study['key']})",
+                "stratum": f"{study.get(separate, '')} · published ({study['key']})",
                 "source": "External (published)",
                 "estimate": study["estimate"],
                 "low": None,
@@ -354,9 +355,8 @@ def dashboard_charts(dashboard: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for item in dashboard["measures"]:
         if item["kind"] == "proportion":
             charts[f"funnel_{item['measure']}"] = funnel(dashboard, item["measure"])
-    for name in ("time_saved", "effort_total", "plan_altered", "turnaround"):
-        if name in dashboard["trend"]:
-            charts[f"trend_{name}"] = trend(dashboard, name)
+    for name in dashboard["trend"]:
+        charts[f"trend_{name}"] = trend(dashboard, name)
     for name in dashboard["mix"]:
         charts[f"mix_{name}"] = mix(dashboard, name)
     return {name: chart for name, chart in charts.items() if chart is not None}

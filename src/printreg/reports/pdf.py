@@ -26,17 +26,6 @@ _REPLACEMENTS = {
     "\u201d": '"',
     "\u2026": "...",
 }
-CHARTS_IN_REPORT = (
-    "placement",
-    "forest",
-    "funnel_plan_altered",
-    "funnel_assessed",
-    "trend_time_saved",
-    "trend_effort_total",
-    "mix_organ_system_mix",
-    "mix_technology_mix",
-    "mix_appropriateness_mix",
-)
 
 
 def _text(value: object) -> str:
@@ -237,7 +226,8 @@ def render_report(dashboard: dict[str, Any]) -> bytes:
             f"{study['unit']} over {study['studies']} studies. {study['citation']}"
         )
     charts = dashboard_charts(dashboard)
-    for name in CHARTS_IN_REPORT:
+    # the registry's analytics spec chooses the report's charts; without a choice, every one
+    for name in dashboard.get("report") or list(charts):
         if name in charts:
             pdf.add_page()
             pdf.chart(charts[name])

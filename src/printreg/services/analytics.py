@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -188,13 +188,19 @@ class AnalyticsService:
     # -- facility dashboard -------------------------------------------------------------------
 
     def facility_dashboard(
-        self, registry: str, facility_code: str, stratum: dict[str, str | None] | None = None
+        self,
+        registry: str,
+        facility_code: str,
+        stratum: Mapping[str, str | None] | None = None,
     ) -> dict[str, Any]:
-        """Return a facility's benchmark dashboard: its figures beside registry and peers."""
+        """Return a facility's benchmark dashboard: its figures beside registry and peers.
+
+        ``stratum`` holds the filters: the strata of the registry's analytics spec (code or
+        label) and ``period_from``/``period_to``; any other name raises InvalidRequest."""
         facility = self._facility(facility_code)
         self._require_facility_reports(registry, facility)
         runtime, spec, aggregates = self.aggregates(registry)
-        wanted = dict(stratum or {})
+        wanted = _filters(spec, stratum or {})
         period = (
             _date(wanted.pop("period_from", None), "period_from"),
             _date(wanted.pop("period_to", None), "period_to"),
@@ -249,6 +255,7 @@ class AnalyticsService:
             "disclosure": release.table.note(),
             "cost_assumption": self.cost.describe(),
             "methods": METHODS,
+            "report": list(spec.report),
             "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
 
@@ -426,12 +433,20 @@ class AnalyticsService:
             if facility_id is not None and facility_id in pooled.facility_estimates:
                 data["facility_estimate"] = pooled.facility_estimates[facility_id]
             out.append(data)
+        cache = self.platform.analytics[registry]
+        value = cache.spec.value
+        apart = ""
+        if value is not None:
+            label = element_label(self.platform.registry(registry).current, value.separate)
+            apart = f"; {label.lower()}s never pooled together"
         return {
             "pooled": out,
+            # the element published studies name their stratum by (the pooled one's 'separate')
+            "separate": value.separate if value else None,
             "external": external_evidence(registry),
             "confidence": confidence,
-            "method": "REML random effects with the Hartung-Knapp CI on facility mean time saved "
-            "(v = sd²/n, facilities with at least two values); models never pooled with guides",
+            "method": "REML random effects with the Hartung-Knapp CI on the facility mean effect "
+            f"(v = sd²/n, facilities with at least two values){apart}",
         }
 
     def value_evidence(self, registry: str) -> dict[str, Any]:
@@ -594,6 +609,28 @@ def _released_table(
         ]
         for i in range(rows + 1)
     ]
+
+
+#: the filters of a dashboard besides the strata of the registry's analytics spec
+PERIOD_FILTERS = ("period_from", "period_to")
+
+
+def filter_names(spec: AnalyticsSpec) -> list[str]:
+    """Return the names a facility dashboard may be filtered by: strata, then the period."""
+    return [*spec.strata, *PERIOD_FILTERS]
+
+
+def _filters(spec: AnalyticsSpec, given: Mapping[str, str | None]) -> dict[str, str | None]:
+    """Return the filters as given; InvalidRequest naming the allowed ones when a name is not
+    a stratum of the registry's analytics spec nor a period bound (never silently dropped)."""
+    allowed = filter_names(spec)
+    unknown = sorted(name for name in given if name not in allowed)
+    if unknown:
+        raise InvalidRequest(
+            f"cannot filter by {', '.join(map(repr, unknown))}: this registry's dashboard "
+            f"filters by {', '.join(allowed)}"
+        )
+    return {name: (value or None) for name, value in given.items()}
 
 
 def _date(value: str | None, name: str) -> dt.date | None:

@@ -648,7 +648,9 @@ def parse_filters(values: Iterable[str]) -> dict[str, str]:
     for value in values:
         element, sep, wanted = value.partition("=")
         if not sep or not element.strip() or not wanted.strip():
-            raise InvalidRequest(f"filter {value!r}: give ELEMENT=VALUE, e.g. organ_system=cardiac")
+            raise InvalidRequest(
+                f"filter {value!r}: give ELEMENT=VALUE, a coded element and one of its codes"
+            )
         out[element.strip()] = wanted.strip()
     return out
 

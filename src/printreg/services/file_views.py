@@ -11,14 +11,16 @@ from dataclasses import asdict, dataclass
 from pathlib import PurePath
 from typing import Any
 
+from printreg.dictionary import Definition
 from printreg.dictionary.analytics import PRINTS_GROUP
+from printreg.dictionary.loader import imaging_targets
 from printreg.ingest.dicom import DicomSummary
 from printreg.ingest.mesh import MeshMeasurement, parts_warning
 from printreg.privacy.identifiers import redact
 from printreg.storage.platform import CaseImaging, PrintMesh
 
-PARTS_FIELD = "part_numbers"
-PARTS_GROUP = "anatomic_parts"
+#: the named rule by which a print lists the rows of the group of parts it holds
+ROW_REFERENCES = "row_references"
 
 
 @dataclass(frozen=True)
@@ -65,14 +67,29 @@ class MeshView:
     created_by: str
 
 
-def declared_parts(record: dict[str, Any], print_row: int) -> int | None:
-    """Return the parts a print declares (its part numbers; the case's parts for a lone print)."""
+def print_parts(definition: Definition) -> tuple[str, str] | None:
+    """Return the element of a print row listing its part rows and the group of parts, as the
+    definition's row-reference rule on the prints names them; None when it has no such rule."""
+    for ref in definition.rules:
+        params = ref.params
+        if ref.function == ROW_REFERENCES and params.get("group") == PRINTS_GROUP:
+            return str(params["field"]), str(params["target"])
+    return None
+
+
+def declared_parts(definition: Definition, record: dict[str, Any], print_row: int) -> int | None:
+    """Return the parts a print declares (its part numbers; the case's parts for a lone print);
+    None when it declares none or the definition does not link prints to parts."""
+    linked = print_parts(definition)
+    if linked is None:
+        return None
+    field_name, group = linked
     prints = record.get(PRINTS_GROUP) or []
     row = prints[print_row - 1]
-    numbers = row.get(PARTS_FIELD) if isinstance(row, dict) else None
+    numbers = row.get(field_name) if isinstance(row, dict) else None
     if numbers:
         return len(numbers)
-    parts = record.get(PARTS_GROUP) or []
+    parts = record.get(group) or []
     return len(parts) if len(prints) == 1 and parts else None
 
 
@@ -121,7 +138,7 @@ def imaging_row(
         image_count=study.images,
         summary={
             "study": asdict(study),
-            "prefill": summary.prefill(),
+            "prefill": summary.prefill(imaging_targets(registry_code)),
             "notes": list(summary.notes),
             "files": summary.files,
             "deidentified": bool(summary.removed),
@@ -132,11 +149,11 @@ def imaging_row(
     )
 
 
-def mesh_view(record: dict[str, Any], row: PrintMesh) -> MeshView:
+def mesh_view(definition: Definition, record: dict[str, Any], row: PrintMesh) -> MeshView:
     """Return a stored model as seen against the case's record as it is now (its warnings)."""
     warnings = []
     if row.print_row <= len(record.get(PRINTS_GROUP) or []):
-        declared = declared_parts(record, row.print_row)
+        declared = declared_parts(definition, record, row.print_row)
         warning = parts_warning(MeshMeasurement(**_measurement_args(row.measurement)), declared)
         if warning:
             warnings.append(warning)

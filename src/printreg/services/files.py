@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import Session, defer
 
 from printreg.dictionary.analytics import PRINTS_GROUP
+from printreg.dictionary.loader import imaging_targets
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.facility import CaseStatus
 from printreg.ingest.dicom import DicomLimits, inspect_upload
@@ -266,7 +267,7 @@ class CaseFileService:
         return DicomAttached(
             views,
             summary.files,
-            summary.prefill(),
+            summary.prefill(imaging_targets(runtime.code)),
             list(summary.notes),
             warnings,
             bool(summary.removed),
@@ -363,7 +364,7 @@ class CaseFileService:
             # Reports measure models: their caches reload the facility when its stamp moves.
             stamps.bump(session, runtime.code, [case.facility_id])
             session.flush()
-            return mesh_view(case.record, row)
+            return mesh_view(runtime.definitions[case.definition_version], case.record, row)
 
     def meshes(self, registry: str, case_id: uuid.UUID) -> list[MeshView]:
         """Return the model files of a case's prints, by print row ([] when none)."""
@@ -376,14 +377,16 @@ class CaseFileService:
                 .where(self._of_case(runtime, case))
                 .order_by(PrintMesh.print_row)
             )
-            return [mesh_view(case.record, r) for r in rows]
+            definition = runtime.definitions[case.definition_version]
+            return [mesh_view(definition, case.record, r) for r in rows]
 
     def mesh(self, registry: str, case_id: uuid.UUID, print_row: int) -> MeshView:
         """Return one print's model measurement; NotFound when it has none."""
         runtime = self.platform.registry(registry)
         with self.platform.sessions() as session:
             case = self._locate(session, runtime, case_id)
-            return mesh_view(case.record, self._mesh_row(session, runtime, case, print_row))
+            row = self._mesh_row(session, runtime, case, print_row)
+            return mesh_view(runtime.definitions[case.definition_version], case.record, row)
 
     def thumbnail(self, registry: str, case_id: uuid.UUID, print_row: int) -> bytes:
         """Return the PNG thumbnail of a print's model; NotFound when it has none."""

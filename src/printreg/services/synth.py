@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from printreg.dictionary import Definition
+from printreg.dictionary.loader import function_params
 from printreg.services.actor import Actor
 from printreg.services.cases import CaseService
 from printreg.services.facilities import FacilityProfile, FacilityService, PrinterInfo
@@ -73,8 +75,7 @@ def load_synthetic(
             )
             added_printers += 1
     definition = platform.registry(registry).current
-    scenario_set = definition.value_sets.get("sig_scenario")
-    scenarios = [v.code for v in scenario_set.values] if scenario_set else []
+    scenarios = _scenario_codes(definition)
 
     def stream() -> Iterator[tuple[str, Mapping[str, Any]]]:
         for n, item in enumerate(synth.cases(cases, scenario_codes=scenarios), start=1):
@@ -86,3 +87,15 @@ def load_synthetic(
 
     result = CaseService(platform, actor).create_many(registry, stream())
     return SynthLoad(added_facilities, added_printers, result.created, len(result.rejected))
+
+
+def _scenario_codes(definition: Definition) -> list[str]:
+    """Return the codes of the value set the definition's appropriateness band is rated from
+    (the generator links cases to them); [] when the definition derives no band."""
+    for ref in definition.derived:
+        if ref.function == "appropriateness_band":
+            value_set = definition.value_sets.get(
+                str(function_params(definition, ref)["value_set"])
+            )
+            return [v.code for v in value_set.values] if value_set else []
+    return []

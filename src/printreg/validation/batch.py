@@ -33,6 +33,7 @@ from printreg.dictionary import (
     split_multi,
 )
 from printreg.dictionary.elements import item_bounds
+from printreg.dictionary.loader import function_params
 from printreg.domain.coding import ADDON_PRIMARY, GUIDE_ADDON, GUIDE_FIRST, MODEL_ADDON, MODEL_FIRST
 from printreg.validation.engine import ENTERED_STATUSES, ValidationContext, _Run
 
@@ -448,14 +449,15 @@ class BatchValidator:
         # Named cross-field rules (errors only decide the verdict).
         for ref in self.defn.rules:
             if ref.severity == "error":
-                errors.append(BATCH_RULES[ref.function](self.defn, **ref.params))
+                params = function_params(self.defn, ref)
+                errors.append(BATCH_RULES[ref.function](self.defn, **params))
         out = out.with_columns(
             (
                 ~pl.any_horizontal([e.fill_null(value=False) for e in errors])
                 & ~pl.col("_bad_any").fill_null(value=False)
             ).alias("_ok")
         )
-        derived = [BATCH_DERIVED[d.function](self.defn, **d.params).alias(d.name)
+        derived = [BATCH_DERIVED[d.function](self.defn, **function_params(self.defn, d)).alias(d.name)
                    for d in self.defn.derived if d.function in BATCH_DERIVED]  # fmt: skip
         if derived:
             out = out.with_columns(derived)
@@ -503,21 +505,23 @@ def _unique_in_group(definition: Definition, *, group: str, field: str) -> pl.Ex
     return values.list.len() != values.list.n_unique()
 
 
-def _billed_units(definition: Definition, group: str) -> dict[str, pl.Expr]:
-    codes = _group_cells(definition, group, "code")
-    units = _group_cells(definition, group, "units")
+def _billed_units(definition: Definition, group: str, code: str, units: str) -> dict[str, pl.Expr]:
+    codes = _group_cells(definition, group, code)
+    counts = _group_cells(definition, group, units)
     totals: dict[str, pl.Expr] = {}
-    for code in (MODEL_FIRST, MODEL_ADDON, GUIDE_FIRST, GUIDE_ADDON):
+    for cpt in (MODEL_FIRST, MODEL_ADDON, GUIDE_FIRST, GUIDE_ADDON):
         parts = [
-            pl.when(pl.col(c) == code).then(pl.col(u).fill_null(0)).otherwise(0)
-            for c, u in zip(codes, units, strict=True)
+            pl.when(pl.col(c) == cpt).then(pl.col(u).fill_null(0)).otherwise(0)
+            for c, u in zip(codes, counts, strict=True)
         ]
-        totals[code] = pl.sum_horizontal(parts)
+        totals[cpt] = pl.sum_horizontal(parts)
     return totals
 
 
-def _cpt_addon_requires_primary(definition: Definition, *, group: str) -> pl.Expr:
-    totals = _billed_units(definition, group)
+def _cpt_addon_requires_primary(
+    definition: Definition, *, group: str, code: str, units: str
+) -> pl.Expr:
+    totals = _billed_units(definition, group, code, units)
     return pl.any_horizontal(
         [(totals[addon] > 0) & (totals[primary] == 0) for addon, primary in ADDON_PRIMARY.items()]
     )
@@ -559,12 +563,14 @@ def _difference(definition: Definition, *, minuend: str, subtrahend: str) -> pl.
     return pl.col(minuend) - pl.col(subtrahend)
 
 
-def _cpt_suggestion(definition: Definition) -> pl.Expr:
+def _cpt_suggestion(
+    definition: Definition, *, kind: str, model: str, guide: str, parts: str, guide_total: str
+) -> pl.Expr:
     del definition
-    parts = pl.col("_anatomic_parts_rows")
-    guides = pl.col("guide_count")
-    model = pl.col("object_type") == "anatomic_model"
-    guide = pl.col("object_type") == "anatomic_guide"
+    part_rows = pl.col(f"_{parts}_rows")
+    guide_count = pl.col(guide_total)
+    is_model = pl.col(kind) == model
+    is_guide = pl.col(kind) == guide
 
     def coding(first: str, addon: str, count: pl.Expr) -> pl.Expr:
         return (
@@ -574,8 +580,9 @@ def _cpt_suggestion(definition: Definition) -> pl.Expr:
         )
 
     return (
-        pl.when(model & (parts >= 1)).then(coding(MODEL_FIRST, MODEL_ADDON, parts))
-        .when(guide & guides.is_not_null() & (guides >= 1)).then(coding(GUIDE_FIRST, GUIDE_ADDON, guides))
+        pl.when(is_model & (part_rows >= 1)).then(coding(MODEL_FIRST, MODEL_ADDON, part_rows))
+        .when(is_guide & guide_count.is_not_null() & (guide_count >= 1))
+        .then(coding(GUIDE_FIRST, GUIDE_ADDON, guide_count))
         .otherwise(None)
     )  # fmt: skip
 

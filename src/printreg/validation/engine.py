@@ -23,6 +23,7 @@ from printreg.dictionary import (
     is_multiple,
 )
 from printreg.dictionary.elements import item_bounds
+from printreg.dictionary.loader import function_params
 from printreg.domain.issues import Issue, Severity
 from printreg.privacy import describe, looks_like_mrn, scan_case_identifier, scan_text
 from printreg.validation.functions import DERIVED, RULES, NamedFunction
@@ -80,7 +81,8 @@ def check_definition(definition: Definition) -> list[str]:
             if named is None:
                 problems.append(f"{kind} {name}: no function named {ref.function!r}")
                 continue
-            problems.extend(_param_problems(f"{kind} {name}", named, ref.params, definition))
+            params = function_params(definition, ref)
+            problems.extend(_param_problems(f"{kind} {name}", named, params, definition))
     return problems
 
 
@@ -479,10 +481,12 @@ def validate_record(
     canonical, status = run.run(record)
     for ref in definition.rules:
         func = RULES[ref.function].func
-        for path, message in func(canonical, definition, **ref.params):
+        for path, message in func(canonical, definition, **function_params(definition, ref)):
             run.add(path, ref.code, message, severity=ref.severity)
     derived = {
-        ref.name: DERIVED[ref.function].func(canonical, definition, **ref.params)
+        ref.name: DERIVED[ref.function].func(
+            canonical, definition, **function_params(definition, ref)
+        )
         for ref in definition.derived
     }
     return ValidationResult(run.issues, canonical, derived, status)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from printreg.dictionary import UNKNOWN, Definition
 from printreg.domain.appropriateness import band_of
@@ -21,7 +21,7 @@ from printreg.domain.coding import (
     billed_units,
     format_codes,
     orphan_addons,
-    suggest_cpt,
+    suggest_units,
 )
 
 Record = Mapping[str, Any]
@@ -133,17 +133,25 @@ def unique_in_group(
             seen[value] = i
 
 
-def _billed(record: Record, group: str) -> dict[str, int]:
+def _billed(record: Record, group: str, code: str, units: str) -> dict[str, int]:
     rows = record.get(group) or []
     return billed_units(
-        (row["code"], row["units"]) for row in rows if row.get("code") and _known(row.get("units"))
+        (row[code], row[units]) for row in rows if row.get(code) and _known(row.get(units))
     )
 
 
 @rule("cpt_addon_requires_primary", groups=("group",))
-def cpt_addon_requires_primary(record: Record, definition: Definition, *, group: str) -> Violations:  # noqa: ARG001
-    """An add-on code (0560T, 0562T) needs its primary code (0559T, 0561T) on the same case."""
-    for addon in orphan_addons(_billed(record, group)):
+def cpt_addon_requires_primary(
+    record: Record,
+    definition: Definition,  # noqa: ARG001
+    *,
+    group: str,
+    code: str,
+    units: str,
+) -> Violations:
+    """An add-on code (0560T, 0562T) needs its primary code (0559T, 0561T) on the same case;
+    ``group`` holds the billed codes, one per row in ``code`` with its ``units``."""
+    for addon in orphan_addons(_billed(record, group, code, units)):
         yield (
             group,
             (
@@ -153,13 +161,28 @@ def cpt_addon_requires_primary(record: Record, definition: Definition, *, group:
         )
 
 
-@rule("cpt_matches_suggestion", groups=("group",))
-def cpt_matches_suggestion(record: Record, definition: Definition, *, group: str) -> Violations:  # noqa: ARG001
-    """Billed codes that differ from the suggested coding deserve a second look (a warning)."""
-    billed = _billed(record, group)
+@rule("cpt_matches_suggestion", fields=("kind", "guide_total"), groups=("group", "parts"))
+def cpt_matches_suggestion(
+    record: Record,
+    definition: Definition,  # noqa: ARG001
+    *,
+    group: str,
+    code: str,
+    units: str,
+    kind: str,
+    model: str,
+    guide: str,
+    parts: str,
+    guide_total: str,
+) -> Violations:
+    """Billed codes that differ from the suggested coding deserve a second look (a warning);
+    the suggestion's parameters are those of :func:`cpt_suggestion`."""
+    billed = _billed(record, group, code, units)
     if not billed:
         return
-    suggested = _suggestion(record)
+    suggested = _suggestion(
+        record, kind=kind, model=model, guide=guide, parts=parts, guide_total=guide_total
+    )
     if suggested and billed != suggested:
         yield (
             group,
@@ -170,17 +193,29 @@ def cpt_matches_suggestion(record: Record, definition: Definition, *, group: str
         )
 
 
-@rule("sterile_guides")
-def sterile_guides(record: Record, definition: Definition) -> Violations:  # noqa: ARG001
-    """Guides used during the procedure are expected to be sterilized."""
-    if record.get("object_type") != "anatomic_guide":
+@rule("sterile_guides", fields=("kind", "phases"), groups=("group",))
+def sterile_guides(
+    record: Record,
+    definition: Definition,  # noqa: ARG001
+    *,
+    kind: str,
+    guide: str,
+    phases: str,
+    during: str,
+    group: str,
+    sterilized: str,
+) -> Violations:
+    """Guides used during the procedure are expected to be sterilized: when ``kind`` is the code
+    ``guide`` and ``phases`` holds ``during``, every row of ``group`` with ``sterilized`` false
+    is flagged."""
+    if record.get(kind) != guide:
         return
-    if "intra_procedure" not in (record.get("used_phases") or []):
+    if during not in (record.get(phases) or []):
         return
-    for i, row in enumerate(record.get("prints") or [], start=1):
-        if row.get("sterilized") is False:
+    for i, row in enumerate(record.get(group) or [], start=1):
+        if row.get(sterilized) is False:
             yield (
-                f"prints[{i}].sterilized",
+                f"{group}[{i}].{sterilized}",
                 (
                     "a guide used during the procedure is normally sterilized: "
                     "confirm that this print was not used in the sterile field"
@@ -207,13 +242,17 @@ def whole_number_from(
 # --- derived values ----------------------------------------------------------------------------
 
 
-def _suggestion(record: Record) -> dict[str, int]:
-    guides = record.get("guide_count")
-    return suggest_cpt(
-        record.get("object_type"),
-        len(record.get("anatomic_parts") or []),
-        guides if _known(guides) else None,
+def _suggestion(
+    record: Record, *, kind: str, model: str, guide: str, parts: str, guide_total: str
+) -> dict[str, int]:
+    """Return the suggested units per code: ``kind`` holds the code ``model`` (counted by the
+    rows of the group ``parts``) or ``guide`` (counted by the number in ``guide_total``)."""
+    count = record.get(guide_total)
+    value = record.get(kind)
+    made: Literal["model", "guide"] | None = (
+        "model" if value == model else "guide" if value == guide else None
     )
+    return suggest_units(made, len(record.get(parts) or []), count if _known(count) else None)
 
 
 @derived("date_difference", fields=("start", "end"))
@@ -257,10 +296,26 @@ def difference(
     return gap
 
 
-@derived("cpt_suggestion")
-def cpt_suggestion(record: Record, definition: Definition) -> str | None:  # noqa: ARG001
-    """Return the suggested CPT coding, e.g. '0559T×1 + 0560T×2'; None when nothing to code."""
-    return format_codes(_suggestion(record)) or None
+@derived("cpt_suggestion", fields=("kind", "guide_total"), groups=("parts",))
+def cpt_suggestion(
+    record: Record,
+    definition: Definition,  # noqa: ARG001
+    *,
+    kind: str,
+    model: str,
+    guide: str,
+    parts: str,
+    guide_total: str,
+) -> str | None:
+    """Return the suggested CPT coding, e.g. '0559T×1 + 0560T×2'; None when nothing to code.
+
+    ``kind`` is the element holding the object type, ``model`` and ``guide`` its codes of an
+    anatomic model and a guide, ``parts`` the group of a model's parts, ``guide_total`` the element
+    holding the number of guides."""
+    suggested = _suggestion(
+        record, kind=kind, model=model, guide=guide, parts=parts, guide_total=guide_total
+    )
+    return format_codes(suggested) or None
 
 
 @derived("appropriateness_band", fields=("field",))

@@ -179,7 +179,7 @@ def test_stratum_choice(platform: Platform) -> None:
         REG, "FA", {"object_type": MODEL, "organ_system": "cardiac"}
     )
     assert cardiac["cases"] == 7
-    with pytest.raises(InvalidRequest, match="cannot compare by 'patient_sex'"):
+    with pytest.raises(InvalidRequest, match="cannot filter by 'patient_sex'"):
         analytics.facility_dashboard(REG, "FA", {"patient_sex": "female"})
     with pytest.raises(InvalidRequest, match="'spleen' is not a code"):
         analytics.facility_dashboard(REG, "FA", {"organ_system": "spleen"})

@@ -169,7 +169,7 @@ def test_intended_use_and_period_narrow_the_dashboard_on_demand(
     client = client_for(DATA_MANAGER)
     wanted = "surgical_planning"
     expected = sum(wanted in r["intended_uses"] for r in records(HOME, CASES))
-    data = _dashboard(client, HOME, f"?intended_use={wanted}")
+    data = _dashboard(client, HOME, f"?intended_uses={wanted}")
     assert data["stratum"] == {"intended_uses": wanted}
     assert data["cases"] == expected
     dates = sorted(r["request_date"] for r in records(HOME, CASES))

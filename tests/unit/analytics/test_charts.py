@@ -163,6 +163,7 @@ DASHBOARD: dict[str, Any] = {
                 "note": "prediction interval unreliable (fewer than 5 facilities)",
             },
         ],
+        "separate": "object_type",
         "external": {
             "version": "1.0.0",
             "studies": [

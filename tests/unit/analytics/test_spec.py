@@ -323,3 +323,26 @@ def test_default_spec_of_a_registry_with_a_list_of_numbers() -> None:
             "number per case"
         )
     ]
+
+
+def test_the_report_names_charts_of_the_dashboard(definition: Definition) -> None:
+    good = _measure("{name: fit, label: Fit, kind: proportion, value: plan_altered, "
+                    "success: {at_least: 4}, trend: true}")  # fmt: skip
+    spec = parse_spec(good + "report: [placement, funnel_fit, trend_fit]\n", definition, "a")
+    assert spec.report == ["placement", "funnel_fit", "trend_fit"]
+    problems = _problems(good + "report: [funnel_fit, mix_fit, pie]\n", definition)
+    assert [p.split(" is not")[0] for p in problems] == ["report: 'mix_fit'", "report: 'pie'"]
+
+
+def test_a_weight_needs_a_match_on_group_rows_and_a_number_of_the_group(
+    definition: Definition,
+) -> None:
+    match = ("{name: m, label: M, kind: proportion, value: billed_codes.code, weight: %s, "
+             "success: {matches: cpt_suggested}}")  # fmt: skip
+    spec = parse_spec(_measure(match % "units"), definition, "a")
+    assert spec.by_name["m"].weight == "units"
+    problems = _problems(_measure(match % "code"), definition)
+    rule = "needs 'matches' on a group element and a number of the same group"
+    assert problems == [f"measure 'm': weight 'code' {rule}"]
+    loose = "{name: n, label: N, kind: mix, value: object_type, weight: units}"
+    assert len(_problems(_measure(loose), definition)) == 1

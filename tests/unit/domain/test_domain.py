@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 
 from printreg.domain.appropriateness import Band, band_of
-from printreg.domain.coding import billed_units, format_codes, orphan_addons, suggest_cpt
+from printreg.domain.coding import billed_units, format_codes, orphan_addons, suggest_units
 from printreg.domain.errors import NotFound
 from printreg.domain.facility import volume_band
 
 
 @pytest.mark.parametrize(
-    ("object_type", "parts", "guides", "expected"),
+    ("made", "parts", "guides", "expected"),
     [
-        ("anatomic_model", 1, None, {"0559T": 1}),
-        ("anatomic_model", 3, None, {"0559T": 1, "0560T": 2}),
-        ("anatomic_guide", 0, 1, {"0561T": 1}),
-        ("anatomic_guide", 2, 4, {"0561T": 1, "0562T": 3}),
-        ("anatomic_model", 0, None, {}),
+        ("model", 1, None, {"0559T": 1}),
+        ("model", 3, None, {"0559T": 1, "0560T": 2}),
+        ("guide", 0, 1, {"0561T": 1}),
+        ("guide", 2, 4, {"0561T": 1, "0562T": 3}),
+        ("model", 0, None, {}),
         (None, 3, 2, {}),
     ],
 )
 def test_cpt_suggestion(
-    object_type: str | None, parts: int, guides: int | None, expected: dict[str, int]
+    made: Literal["model", "guide"] | None, parts: int, guides: int | None, expected: dict[str, int]
 ) -> None:
-    assert suggest_cpt(object_type, parts, guides) == expected
+    assert suggest_units(made, parts, guides) == expected
 
 
 def test_billed_units_add_up_and_format_in_code_order() -> None:

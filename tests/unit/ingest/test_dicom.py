@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from pydicom.data import get_testdata_file
 
 from printreg.dictionary import load_definition
+from printreg.dictionary.loader import imaging_targets
 from printreg.ingest.dicom import (
     MODALITY_CODES,
     DicomError,
@@ -37,6 +38,8 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "dicom"
 IDENTIFIED = FIXTURES / "identified-ct.dcm"
 PLANTED = json.loads((FIXTURES / "identified-ct.json").read_text())
 SALT = b"a salt of the registry, 32 bytes"
+#: the 3dp registry's pre-filled elements (its imaging.yaml)
+TARGETS = imaging_targets("3dp")
 BOUNDED = settings(
     max_examples=100, deadline=None, database=None, derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
@@ -130,8 +133,12 @@ def test_deidentify_on_receipt_keeps_the_facts_and_drops_the_identifiers(
     assert study.manufacturers == ("GE MEDICAL SYSTEMS",)
     assert study.models == ("RHAPSODE",)
     assert study.transfer_syntaxes == ("Explicit VR Little Endian",)
-    assert summary.prefill() == {"source_modalities": ["ct"], "slice_thickness_mm": 5.0}
-    assert_clean(json.dumps(summary.to_dict()) + repr(summary))
+    assert summary.facts() == {"modalities": ["ct"], "slice_thickness": 5.0}
+    targets = imaging_targets("3dp")
+    assert summary.prefill(targets) == {"source_modalities": ["ct"], "slice_thickness_mm": 5.0}
+    assert summary.prefill({"modalities": "imaging"}) == {"imaging": ["ct"]}
+    assert imaging_targets("gsae") == {}  # a registry without imaging.yaml: nothing pre-filled
+    assert_clean(json.dumps(summary.to_dict(targets)) + repr(summary))
     assert_clean(logged(quiet_logs))
     clean = tmp_path / "clean.dcm"
     clean.write_bytes(deidentified_header(IDENTIFIED.read_bytes(), uid_salt=SALT))
@@ -144,7 +151,7 @@ def test_a_de_identified_copy_is_accepted_as_it_is(tmp_path: Path) -> None:
     summary = inspect_paths([clean], uid_salt=SALT)
     assert not summary.deidentified
     assert summary.removed == ()
-    assert summary.prefill()["source_modalities"] == ["ct"]
+    assert summary.prefill(TARGETS)["source_modalities"] == ["ct"]
     # Dates went with the profile, and the contrast agent's name with them.
     assert summary.studies[0].study_year is None
 
@@ -219,7 +226,7 @@ def test_real_files_of_several_modalities_and_transfer_syntaxes(
 
 def test_objects_that_are_not_images_are_not_pre_filled() -> None:
     summary = inspect_paths([pydicom_file("rtdose.dcm")], uid_salt=SALT, deidentify=True)
-    assert summary.prefill() == {}
+    assert summary.prefill(TARGETS) == {}
     assert any("RTDOSE objects are not source images" in n for n in summary.notes)
 
 
@@ -236,7 +243,10 @@ def test_several_files_make_one_summary_by_study() -> None:
     ]
     summary = inspect_paths(paths, uid_salt=SALT, deidentify=True)
     assert summary.files == 3
-    assert summary.prefill() == {"source_modalities": ["ct", "mr"], "slice_thickness_mm": 0.8}
+    assert summary.prefill(TARGETS) == {
+        "source_modalities": ["ct", "mr"],
+        "slice_thickness_mm": 0.8,
+    }
     assert any("contrast was given" in n for n in summary.notes)
 
 
@@ -246,7 +256,7 @@ def test_slice_thickness_outside_the_definition_s_range_is_not_pre_filled(tmp_pa
     thick = tmp_path / "thick.dcm"
     ds.save_as(thick)
     summary = inspect_paths([thick], uid_salt=SALT, deidentify=True)
-    assert "slice_thickness_mm" not in summary.prefill()
+    assert "slice_thickness_mm" not in summary.prefill(TARGETS)
     assert any("outside 0.1–10.0 mm" in n for n in summary.notes)
 
 
@@ -265,8 +275,8 @@ def test_a_dicomdir_is_followed_to_its_files(quiet_logs: pytest.LogCaptureFixtur
     assert summary.files == 31
     assert len(summary.studies) == 6
     assert {m for s in summary.studies for m in s.modalities} == {"CR", "CT", "MR"}
-    assert summary.prefill()["source_modalities"] == ["ct", "mr", "other"]
-    assert "Doe" not in json.dumps(summary.to_dict()) + logged(quiet_logs)
+    assert summary.prefill(TARGETS)["source_modalities"] == ["ct", "mr", "other"]
+    assert "Doe" not in json.dumps(summary.to_dict(TARGETS)) + logged(quiet_logs)
 
 
 def test_a_folder_with_a_dicomdir_reads_what_it_lists() -> None:
@@ -410,4 +420,4 @@ def test_mutated_files_give_a_summary_or_a_dicom_error(
     outcome = _outcome(bytes(data), deidentify)
     if isinstance(outcome, DicomSummary):
         # A mutation may break a planted value, but never let a whole one through.
-        assert_clean(json.dumps(outcome.to_dict()))
+        assert_clean(json.dumps(outcome.to_dict(TARGETS)))

@@ -16,7 +16,7 @@ import pytest
 
 import printreg.definitions
 from printreg.dictionary.loader import load_definition
-from printreg.domain.coding import billed_units, suggest_cpt
+from printreg.domain.coding import billed_units, suggest_units
 from printreg.privacy import scan_text
 from printreg.synthetic import SyntheticRegistry
 from printreg.validation import ValidationContext, validate_record
@@ -282,8 +282,11 @@ def test_billing_follows_the_cpt_suggestion_mostly(complete: list[dict[str, Any]
     mismatched = 0
     for rec in billed:
         units = billed_units((row["code"], row["units"]) for row in rec["billed_codes"])
-        suggested = suggest_cpt(
-            rec["object_type"], len(rec.get("anatomic_parts", [])), rec.get("guide_count")
+        made = {"anatomic_model": "model", "anatomic_guide": "guide"}.get(rec["object_type"])
+        suggested = suggest_units(
+            made,
+            len(rec.get("anatomic_parts", [])),
+            rec.get("guide_count"),
         )
         mismatched += units != suggested
         primary = "0559T" if rec["object_type"] == "anatomic_model" else "0561T"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from printreg.services.actor import Actor
 from printreg.services.analytics import AnalyticsService
@@ -15,63 +15,46 @@ from printreg.web.json_body import StrictJsonRoute
 router = APIRouter(
     route_class=StrictJsonRoute, prefix="/api/v1", responses=ERRORS, tags=["analytics"]
 )
-CodeQuery = Annotated[str | None, Query(max_length=64, description="Stratum code or label")]
 PUBLIC = Actor(name="public")
-
-
 DateQuery = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")]
+FILTERS = (
+    "Filter by any stratum of the registry's analytics spec: ?STRATUM=CODE (code or label; "
+    "the choices are listed in the answer's 'strata'); another name answers 400."
+)
 
 
-def _stratum(
-    object_type: str | None,
-    organ_system: str | None,
-    intended_use: str | None = None,
-    period_from: str | None = None,
-    period_to: str | None = None,
-) -> dict[str, str | None]:
-    return {
-        "object_type": object_type,
-        "organ_system": organ_system,
-        "intended_uses": intended_use,
-        "period_from": period_from,
-        "period_to": period_to,
-    }
+def _filters(request: Request) -> dict[str, str | None]:
+    """Return every query parameter as a dashboard filter; the service refuses unknown ones."""
+    return {name: value or None for name, value in request.query_params.items()}
 
 
-@router.get("/registries/{registry}/facilities/{facility}/dashboard")
+@router.get("/registries/{registry}/facilities/{facility}/dashboard", description=FILTERS)
 def facility_dashboard(
+    request: Request,
     registry: str,
     facility: str,
     platform: PlatformDep,
     actor: ActorDep,
-    object_type: CodeQuery = None,
-    organ_system: CodeQuery = None,
-    intended_use: CodeQuery = None,
     period_from: DateQuery = None,
     period_to: DateQuery = None,
 ) -> dict[str, Any]:
     """Return a facility's benchmark dashboard: its figures beside registry and peer group,
-    mixes, funnel points, trends, completeness and pooled value (facility members). Object
-    type and organ system are precomputed; intended use and a period are computed on demand."""
+    mixes, funnel points, trends, completeness and pooled value (facility members). The
+    single-valued strata are precomputed; multi-valued ones and a period are computed on demand."""
+    del period_from, period_to  # declared for the API description; read with the strata
     service = AnalyticsService(platform, actor)
-    stratum = _stratum(object_type, organ_system, intended_use, period_from, period_to)
-    return service.facility_dashboard(registry, facility, stratum)
+    return service.facility_dashboard(registry, facility, _filters(request))
 
 
-@router.get("/registries/{registry}/facilities/{facility}/charts")
+@router.get("/registries/{registry}/facilities/{facility}/charts", description=FILTERS)
 def facility_charts(
-    registry: str,
-    facility: str,
-    platform: PlatformDep,
-    actor: ActorDep,
-    object_type: CodeQuery = None,
-    organ_system: CodeQuery = None,
+    request: Request, registry: str, facility: str, platform: PlatformDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Return the dashboard's charts as Vega-Lite specs, by name."""
     from printreg.reports.charts import dashboard_charts  # noqa: PLC0415
 
     service = AnalyticsService(platform, actor)
-    dashboard = service.facility_dashboard(registry, facility, _stratum(object_type, organ_system))
+    dashboard = service.facility_dashboard(registry, facility, _filters(request))
     return dashboard_charts(dashboard)
 
 
@@ -79,20 +62,16 @@ def facility_charts(
     "/registries/{registry}/facilities/{facility}/report.pdf",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "The PDF report"}},
+    description=FILTERS,
 )
 def facility_report(
-    registry: str,
-    facility: str,
-    platform: PlatformDep,
-    actor: ActorDep,
-    object_type: CodeQuery = None,
-    organ_system: CodeQuery = None,
+    request: Request, registry: str, facility: str, platform: PlatformDep, actor: ActorDep
 ) -> Response:
     """Return the facility feedback report as a PDF."""
     from printreg.reports.pdf import render_report  # noqa: PLC0415
 
     service = AnalyticsService(platform, actor)
-    dashboard = service.facility_dashboard(registry, facility, _stratum(object_type, organ_system))
+    dashboard = service.facility_dashboard(registry, facility, _filters(request))
     return Response(
         render_report(dashboard),
         media_type="application/pdf",

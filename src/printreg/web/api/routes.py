@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
 from printreg.domain.errors import NotFound
 from printreg.services.accounts import AccountService
@@ -121,8 +121,20 @@ def list_users(facility: str, platform: PlatformDep, actor: ActorDep) -> list[s.
 # -- cases --------------------------------------------------------------------------------------
 
 
-@router.get("/registries/{registry}/cases", tags=["cases"])
+#: the query parameters of the case list; any other one is an ELEMENT=VALUE filter
+CASE_LIST_PARAMS = frozenset(
+    {"facility", "status", "where", "date_from", "date_to", "search", "deleted", "limit", "cursor"}
+)
+
+
+@router.get(
+    "/registries/{registry}/cases",
+    tags=["cases"],
+    description="Any other query parameter ELEMENT=VALUE filters by a single-code element of "
+    "the registry, as where=ELEMENT=VALUE does; a name that is not one answers 400.",
+)
 def list_cases(
+    request: Request,
     registry: str,
     platform: PlatformDep,
     actor: ActorDep,
@@ -138,9 +150,6 @@ def list_cases(
             "of the registry (repeat for several)",
         ),
     ] = None,
-    organ_system: Annotated[
-        str | None, Query(max_length=64, description="3dp: same as where=organ_system=VALUE")
-    ] = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     search: Annotated[str | None, Query(max_length=64)] = None,
@@ -150,8 +159,9 @@ def list_cases(
 ) -> s.CasesPage:
     """Return one page of the cases the caller may read, newest change first."""
     filters = parse_filters(where or [])
-    if organ_system:
-        filters["organ_system"] = organ_system
+    for name, value in request.query_params.items():
+        if name not in CASE_LIST_PARAMS and value.strip():  # empty: no filter, as on the page
+            filters[name] = value[:100]
     query = CaseQuery(
         status=case_status,
         where=filters,

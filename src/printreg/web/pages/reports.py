@@ -29,10 +29,8 @@ def dashboard(request: Request, registry: str, page: Page) -> Response:
     """Show a facility's figures beside the registry's and its peer group's, with charts."""
     params = request.query_params
     code = params.get("facility")
-    stratum = {
-        name: params.get(name) or None
-        for name in ("object_type", "organ_system", "intended_uses", "period_from", "period_to")
-    }
+    # every other parameter is a filter: the service refuses names its analytics spec lacks
+    stratum = {name: value or None for name, value in params.items() if name != "facility"}
     try:
         place = place_of(page, registry=registry, facility=code)
         if place.facility is None:
