@@ -8,10 +8,15 @@ from rich.table import Table
 from printreg.cli.common import console, err_console, operator, platform
 from printreg.cli.serve import serve_app
 from printreg.services.cases import CaseService
-from printreg.services.demo import DEMO_PASSWORD, DemoAccount, ensure_demo_accounts
+from printreg.services.demo import (
+    DEMO_FACILITIES,
+    DEMO_PASSWORD,
+    DemoAccount,
+    ensure_demo_accounts,
+    load_demo,
+)
 from printreg.services.maintenance import upgrade_database
 from printreg.services.registries import RegistryService
-from printreg.services.synth import load_synthetic
 from printreg.settings import Settings
 
 SUMMARY_ELEMENTS = ("object_type", "organ_system")
@@ -26,7 +31,8 @@ def run_demo(
     host: str = "127.0.0.1",
     port: int = 8000,
 ) -> None:
-    """Upgrade the database, load synthetic data once, print the summary, then serve the app."""
+    """Upgrade the database, load the demo data set once, print the summary, then serve the
+    app."""
     settings = Settings()
     registry = settings.default_registry
     with platform(upgrading=True) as p:
@@ -35,7 +41,7 @@ def run_demo(
         if sum(CaseService(p, actor).count(registry).values()) == 0:
             with Progress(console=err_console, transient=True) as bar:
                 task = bar.add_task("adding synthetic cases", total=cases)
-                loaded = load_synthetic(
+                loaded = load_demo(
                     p,
                     actor,
                     registry=registry,
@@ -45,14 +51,15 @@ def run_demo(
                     progress=lambda n: bar.advance(task, n),
                 )
             console.print(
-                f"added {loaded.facilities} synthetic facilities and {loaded.cases} cases"
+                f"added {loaded.synthetic.facilities} synthetic facilities, "
+                f"{loaded.synthetic.cases} cases and {loaded.models} model files"
             )
         # Roles are per registry: the demo people hold theirs in every hosted registry, so
         # that the second registry can be tried with the same sign-ins.
         hosted = [r.code for r in RegistryService(p, actor).registries()]
         accounts: list[DemoAccount] = []
         for code in hosted:
-            accounts = ensure_demo_accounts(p, code, ("F0001", "F0002"))
+            accounts = ensure_demo_accounts(p, code, DEMO_FACILITIES)
         summary = RegistryService(p, actor).summary(registry, SUMMARY_ELEMENTS)
         info = RegistryService(p, actor).info(registry)
     console.print(
