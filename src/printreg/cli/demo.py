@@ -88,5 +88,9 @@ def run_demo(
         f"the committee decides after {settings.committee_quorum} votes "
         f"({settings.committee_rule}): sign in as each committee member in turn to vote"
     )
+    console.print(
+        f"{DEMO_FACILITIES[0]}'s benchmarks beside its peer group: sign in as one of its "
+        f"accounts and open http://{host}:{port}/registries/{registry}/dashboard"
+    )
     if serve:
         serve_app(host, port)
