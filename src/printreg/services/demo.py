@@ -26,14 +26,15 @@ DEMO_PASSWORD = "printreg-demo-2026"  # noqa: S105 - documented demo credential,
 MAX_DEMO_COMMITTEE = 5
 
 
-#: the facility of the demo accounts, and the other facility's data manager
+#: the demo accounts' facility, and the facility of the other site's data manager
 DEMO_FACILITIES = ("F0001", "F0002")
 _PEERS = ("academic", "metropolitan", "northeast")
-#: The demo registry's facilities (annual volumes of their latest year, relative). The home site
-#: (F0001) and five others share a peer group: type, location, region and volume band, the band
-#: counting the complete cases of the last four quarters (nine to ten months, by the day of the
-#: month), so each keeps 100-399 of them ("high") whatever the day. The others vary the registry;
-#: the last is of the home site's kind but in a lower band, hence no peer.
+#: The demo registry's facilities; annual volumes weigh the draw of cases (about each site's
+#: cases of the latest year). The home site (F0001) and five others share a peer group: type,
+#: location, region and volume band, the band counting the complete cases of the last four
+#: quarters (nine to ten months, by the day of the month), so each keeps 100-399 of them
+#: ("high") whatever the day. The others vary the registry; the last is of the home site's kind
+#: but in a lower band, hence no peer.
 DEMO_PLANS = (
     FacilityPlan(*_PEERS, annual_volume=220),
     FacilityPlan(*_PEERS, annual_volume=170, lab_service_model="engineering_core"),
