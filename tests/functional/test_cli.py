@@ -170,6 +170,7 @@ def test_synth_and_demo(platform: Platform) -> None:
     for email in ("committee.1@", "committee.3@", "researcher@", "sponsor@", "registry.admin@"):
         assert f"{email}demo.printreg.org" in out
     assert "in registries 3dp, gsae" in out
+    assert "F0001's benchmarks beside its peer group" in out
 
 
 def test_user_commands_give_roles_per_registry(seeded: Platform) -> None:

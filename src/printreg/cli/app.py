@@ -627,7 +627,7 @@ PortOpt = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.
 @app.command("demo")
 def demo(
     facilities: Annotated[int, typer.Option(min=2)] = 12,
-    cases: Annotated[int, typer.Option(min=0)] = 1500,
+    cases: Annotated[int, typer.Option(min=0)] = 2600,  # services.demo.DEMO_CASES
     seed: Annotated[int, typer.Option()] = 42,
     serve: Annotated[bool, typer.Option(help="Start the web server afterwards.")] = True,
     host: HostOpt = "127.0.0.1",

@@ -11,10 +11,15 @@ from printreg.dictionary import Definition
 from printreg.dictionary.analytics import shipped_spec
 from printreg.dictionary.elements import CodeElement
 from printreg.services.cases import CaseService
-from printreg.services.demo import DEMO_PASSWORD, DemoAccount, ensure_demo_accounts
+from printreg.services.demo import (
+    DEMO_FACILITIES,
+    DEMO_PASSWORD,
+    DemoAccount,
+    ensure_demo_accounts,
+    load_demo,
+)
 from printreg.services.maintenance import upgrade_database
 from printreg.services.registries import RegistryService
-from printreg.services.synth import load_synthetic
 from printreg.settings import Settings
 
 
@@ -33,7 +38,8 @@ def run_demo(
     host: str = "127.0.0.1",
     port: int = 8000,
 ) -> None:
-    """Upgrade the database, load synthetic data once, print the summary, then serve the app."""
+    """Upgrade the database, load the demo data set once, print the summary, then serve the
+    app."""
     settings = Settings()
     registry = settings.default_registry
     with platform(upgrading=True) as p:
@@ -42,7 +48,7 @@ def run_demo(
         if sum(CaseService(p, actor).count(registry).values()) == 0:
             with Progress(console=err_console, transient=True) as bar:
                 task = bar.add_task("adding synthetic cases", total=cases)
-                loaded = load_synthetic(
+                loaded = load_demo(
                     p,
                     actor,
                     registry=registry,
@@ -52,14 +58,15 @@ def run_demo(
                     progress=lambda n: bar.advance(task, n),
                 )
             console.print(
-                f"added {loaded.facilities} synthetic facilities and {loaded.cases} cases"
+                f"added {loaded.synthetic.facilities} synthetic facilities, "
+                f"{loaded.synthetic.cases} cases and {loaded.models} model files"
             )
         # Roles are per registry: the demo people hold theirs in every hosted registry, so
         # that the second registry can be tried with the same sign-ins.
         hosted = [r.code for r in RegistryService(p, actor).registries()]
         accounts: list[DemoAccount] = []
         for code in hosted:
-            accounts = ensure_demo_accounts(p, code, ("F0001", "F0002"))
+            accounts = ensure_demo_accounts(p, code, DEMO_FACILITIES)
         service = RegistryService(p, actor)
         summary = service.summary(registry, summary_elements(service.definition(registry)))
         info = RegistryService(p, actor).info(registry)
@@ -88,6 +95,10 @@ def run_demo(
     console.print(
         f"the committee decides after {settings.committee_quorum} votes "
         f"({settings.committee_rule}): sign in as each committee member in turn to vote"
+    )
+    console.print(
+        f"{DEMO_FACILITIES[0]}'s benchmarks beside its peer group: sign in as one of its "
+        f"accounts and open http://{host}:{port}/registries/{registry}/dashboard"
     )
     if serve:
         serve_app(host, port)

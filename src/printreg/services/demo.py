@@ -1,22 +1,132 @@
-"""Demo accounts, one per role, for the embedded demo and the browser tests."""
+"""The demo: its data set (a mid-to-high volume home site with a peer group, a few model files)
+and its accounts, one per role, for the embedded demo and the browser tests."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import select
 
-from printreg.domain.facility import RegistryRoleName, Role
+from printreg.dictionary.analytics import PRINTS_GROUP
+from printreg.domain.facility import CaseStatus, RegistryRoleName, Role
 from printreg.services.accounts import AccountService, hash_password
 from printreg.services.actor import Actor
+from printreg.services.cases import CaseService
 from printreg.services.platform import Platform
-from printreg.storage.platform import User
+from printreg.services.synth import SynthLoad, load_synthetic
+from printreg.storage.platform import Facility, User
+from printreg.synthetic import FacilityPlan
 
 DEMO_PASSWORD = "printreg-demo-2026"  # noqa: S105 - documented demo credential, demo data only
 # The committee decides once `committee_quorum` members have voted: the demo has that many
 # members (at most this many), so that a decision can be taken by signing in as each in turn.
 MAX_DEMO_COMMITTEE = 5
+
+
+#: the demo accounts' facility, and the facility of the other site's data manager
+DEMO_FACILITIES = ("F0001", "F0002")
+_PEERS = ("academic", "metropolitan", "northeast")
+#: The demo registry's facilities; annual volumes weigh the draw of cases (about each site's
+#: cases of the latest year). The home site (F0001) and five others share a peer group: type,
+#: location, region and volume band, the band counting the complete cases of the last four
+#: quarters (nine to ten months, by the day of the month), so each keeps 100-399 of them
+#: ("high") whatever the day. The others vary the registry; the last is of the home site's kind
+#: but in a lower band, hence no peer.
+DEMO_PLANS = (
+    FacilityPlan(*_PEERS, annual_volume=220),
+    FacilityPlan(*_PEERS, annual_volume=170, lab_service_model="engineering_core"),
+    FacilityPlan(*_PEERS, annual_volume=175),
+    FacilityPlan(*_PEERS, annual_volume=165, lab_service_model="surgery"),
+    FacilityPlan(*_PEERS, annual_volume=180),
+    FacilityPlan(*_PEERS, annual_volume=195),
+    FacilityPlan("childrens", "suburban", "midwest", annual_volume=30),
+    FacilityPlan("community", "suburban", "south", annual_volume=20, lab_service_model="other"),
+    FacilityPlan("community", "rural", "midwest", annual_volume=8),
+    FacilityPlan(
+        "freestanding", "metropolitan", "west", annual_volume=15, lab_service_model="surgery"
+    ),
+    FacilityPlan("other", "metropolitan", "south", annual_volume=7),
+    FacilityPlan(*_PEERS, annual_volume=30),
+)
+#: three years of cases whose rate triples: the registry grows, and the last year holds enough
+#: of them for the volume bands with 2,600 cases rather than the 3,600 an even spread would need
+DEMO_CASES = 2600
+DEMO_GROWTH = 3.0
+#: the home site's cases that get a model file: enough for its model measures (min_cases 10)
+DEMO_MODELS = 12
+
+
+@dataclass(frozen=True)
+class DemoLoad:
+    """What the demo data set added."""
+
+    synthetic: SynthLoad
+    models: int
+
+
+def load_demo(
+    platform: Platform,
+    actor: Actor,
+    *,
+    registry: str,
+    seed: int,
+    facilities: int = len(DEMO_PLANS),
+    cases: int = DEMO_CASES,
+    today: dt.date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DemoLoad:
+    """Add the demo's facilities (DEMO_PLANS first, drawn ones after) and synthetic cases, then
+    model files on DEMO_MODELS of the home site's complete anatomic-model cases; return counts."""
+    loaded = load_synthetic(
+        platform,
+        actor,
+        registry=registry,
+        seed=seed,
+        facilities=facilities,
+        cases=cases,
+        today=today,
+        plans=DEMO_PLANS,
+        growth=DEMO_GROWTH,
+        progress=progress,
+    )
+    models = attach_demo_models(platform, actor, registry, DEMO_FACILITIES[0], DEMO_MODELS, seed)
+    return DemoLoad(loaded, models)
+
+
+def attach_demo_models(
+    platform: Platform, actor: Actor, registry: str, facility: str, count: int, seed: int
+) -> int:
+    """Upload a made-up model file (printreg.synthetic.models) to the first print of up to
+    ``count`` complete cases of ``facility`` that can carry one, through the case-file service
+    as a user would; return how many were attached (0 when the registry has no prints)."""
+    # trimesh and pydicom: only when models are made, not for whoever needs a demo account
+    from printreg.services.files import CaseFileService  # noqa: PLC0415
+    from printreg.synthetic.models import model_for  # noqa: PLC0415
+
+    runtime = platform.registry(registry)
+    if PRINTS_GROUP not in runtime.current.groups:
+        return 0
+    main = runtime.tables.main
+    with platform.sessions() as session:
+        case_ids = session.scalars(
+            select(main.c.id)
+            .join(Facility, Facility.id == main.c.facility_id)
+            .where(Facility.code == facility, main.c.status == CaseStatus.COMPLETE.value)
+            .order_by(main.c.local_case_id)
+        ).all()
+    cases, files = CaseService(platform, actor), CaseFileService(platform, actor)
+    attached = 0
+    for number, case_id in enumerate(case_ids):
+        if attached == count:
+            break
+        model = model_for(cases.get(registry, case_id).record, seed + number)
+        if model is not None:
+            files.attach_mesh(registry, case_id, 1, *model)
+            attached += 1
+    return attached
 
 
 @dataclass(frozen=True)

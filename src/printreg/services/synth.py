@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from printreg.services.cases import CaseService
 from printreg.services.facilities import FacilityProfile, FacilityService, PrinterInfo
 from printreg.services.platform import Platform
 from printreg.storage.platform import Facility
-from printreg.synthetic import SyntheticRegistry
+from printreg.synthetic import FacilityPlan, SyntheticRegistry
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,18 @@ def load_synthetic(
     facilities: int,
     cases: int,
     today: dt.date | None = None,
+    plans: Sequence[FacilityPlan] = (),
+    growth: float = 1.0,
     progress: Callable[[int], None] | None = None,
 ) -> SynthLoad:
-    """Add ``facilities`` fictional facilities (skipping codes already there) and ``cases`` cases.
+    """Add ``facilities`` fictional facilities (skipping codes already there) and ``cases`` cases;
+    ``plans`` and ``growth`` shape the facilities and the spread of dates (see SyntheticRegistry).
 
     Cases go through CaseService.create_many: the same validation and write path as imports.
     """
-    synth = SyntheticRegistry(seed=seed, facilities=facilities, today=today)
+    synth = SyntheticRegistry(
+        seed=seed, facilities=facilities, today=today, plans=plans, growth=growth
+    )
     facility_service = FacilityService(platform, actor)
     with platform.sessions() as session:
         known = set(session.scalars(select(Facility.code)))

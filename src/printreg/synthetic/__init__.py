@@ -1,5 +1,10 @@
 """Synthetic, fictional registry data for demos, tests and benchmarks (no real patient or site)."""
 
-from printreg.synthetic.generator import SyntheticRegistry, SynthFacility, SynthPrinter
+from printreg.synthetic.generator import (
+    FacilityPlan,
+    SyntheticRegistry,
+    SynthFacility,
+    SynthPrinter,
+)
 
-__all__ = ["SynthFacility", "SynthPrinter", "SyntheticRegistry"]
+__all__ = ["FacilityPlan", "SynthFacility", "SynthPrinter", "SyntheticRegistry"]

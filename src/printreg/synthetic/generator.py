@@ -82,6 +82,18 @@ class SynthFacility:
 
 
 @dataclass(frozen=True)
+class FacilityPlan:
+    """A facility whose profile and annual volume are chosen rather than drawn: the demo's own
+    site and a peer group (same type, location and region) large enough to compare with."""
+
+    facility_type: str
+    location: str
+    census_region: str
+    annual_volume: int
+    lab_service_model: str = "radiology"
+
+
+@dataclass(frozen=True)
 class SynthPrinter:
     """One printer of a facility's inventory."""
 
@@ -530,6 +542,13 @@ _DRAFT_DROPS = (
 )
 
 
+def _grown(u: float, growth: float) -> float:
+    """Return the point in [0, 1) below which a share ``u`` of cases falls when the case rate
+    rises linearly from 1 to ``growth`` (the inverse of F(t) = (t + a·t²/2) / (1 + a/2))."""
+    a = growth - 1.0
+    return (math.sqrt(1.0 + 2.0 * a * u * (1.0 + a / 2.0)) - 1.0) / a
+
+
 @dataclass(slots=True)
 class _Site:
     facility: SynthFacility
@@ -542,13 +561,29 @@ class _Site:
 class SyntheticRegistry:
     """Fictional facilities with printers, and a reproducible stream of their cases.
 
-    The same ``seed``, ``facilities`` and ``today`` give the same facilities, printers and cases;
-    ``today`` defaults to the current UTC date, so pass it when runs must be reproducible.
+    The same ``seed``, ``facilities``, ``today`` and ``plans`` give the same facilities, printers
+    and cases; ``today`` defaults to the current UTC date, so pass it when runs must be
+    reproducible. ``plans`` fix the profile and volume of the first facilities (F0001, ...);
+    the others are drawn. Request dates spread evenly over three years, or with ``growth`` the
+    rate of cases rises linearly to that many times its first value (a registry that grows).
     """
 
-    def __init__(self, seed: int, facilities: int, today: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        seed: int,
+        facilities: int,
+        today: dt.date | None = None,
+        plans: Sequence[FacilityPlan] = (),
+        growth: float = 1.0,
+    ) -> None:
         if facilities < 1:
             raise ValueError("a synthetic registry needs at least one facility")
+        if growth <= 0:
+            raise ValueError("growth is a ratio of case rates: it must be positive")
+        self._growth = growth
+        unknown = {p.facility_type for p in plans} - set(_FACILITY)
+        if unknown:
+            raise ValueError(f"unknown facility type(s) {sorted(unknown)}: use {sorted(_FACILITY)}")
         self.today = today or dt.datetime.now(dt.UTC).date()
         self._rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
         self.facilities: list[SynthFacility] = []
@@ -556,15 +591,18 @@ class SyntheticRegistry:
         self._sites: list[_Site] = []
         names: set[str] = set()
         for number in range(1, facilities + 1):
-            self._add_facility(f"F{number:04d}", names)
+            plan = plans[number - 1] if number <= len(plans) else None
+            self._add_facility(f"F{number:04d}", names, plan)
         self._site_pick = _Weighted([(s, float(s.facility.annual_volume)) for s in self._sites])
         first = self.today.toordinal() - _HISTORY_DAYS
         self._iso = [dt.date.fromordinal(first + k).isoformat() for k in range(_HISTORY_DAYS + 1)]
 
-    def _add_facility(self, code: str, names: set[str]) -> None:
+    def _add_facility(self, code: str, names: set[str], plan: FacilityPlan | None) -> None:
         rng = self._rng
         r = rng.random
         kind = _FACILITY_TYPE[int(r() * _N)]
+        if plan is not None:
+            kind = plan.facility_type
         scale, alpha, suffixes = _FACILITY[kind]
         base = name = f"{rng.choice(_PLACES)} {rng.choice(suffixes)}"
         for campus in ("North", "South", "East", "West", "Central", "Riverside", "Hillside", ""):
@@ -574,6 +612,9 @@ class SyntheticRegistry:
         names.add(name)
         volume = max(5, min(3000, int(scale * rng.paretovariate(alpha))))
         where = (_LOCATION[int(r() * _N)], _CENSUS[int(r() * _N)], _LAB_MODEL[int(r() * _N)])
+        if plan is not None:  # the draws are made all the same: the plan overrides them
+            volume = plan.annual_volume
+            where = (plan.location, plan.census_region, plan.lab_service_model)
         facility = SynthFacility(code, name, kind, *where, volume)
         seen: dict[str, int] = {}
         printers = []
@@ -617,7 +658,10 @@ class SyntheticRegistry:
         system = (_MODEL_SYSTEMS if kind == "anatomic_model" else _GUIDE_SYSTEMS)[int(r() * _N)]
         choices = _INDICATION_TABLE[system, kind]
         text, icds, dominant = choices[int(r() * len(choices))]
-        request = int(r() * (_HISTORY_DAYS + 1))
+        u = r()
+        if self._growth != 1.0:
+            u = _grown(u, self._growth)
+        request = int(u * (_HISTORY_DAYS + 1))
         seq = site.next_seq
         site.next_seq += 1
         serial = f"{seq:06d}" if seq < 1_000_000 else f"{seq // 1_000_000}K{seq % 1_000_000:06d}"

@@ -18,7 +18,7 @@ import printreg.definitions
 from printreg.dictionary.loader import load_definition
 from printreg.domain.coding import billed_units, suggest_units
 from printreg.privacy import scan_text
-from printreg.synthetic import SyntheticRegistry
+from printreg.synthetic import FacilityPlan, SyntheticRegistry
 from printreg.validation import ValidationContext, validate_record
 
 TODAY = dt.date(2025, 6, 30)
@@ -365,3 +365,58 @@ def test_generation_speed_is_reported(capsys: pytest.CaptureFixture[str]) -> Non
     with capsys.disabled():
         sys.stdout.write(f"\nsynthetic generator: {count / elapsed:,.0f} cases/s\n")
     assert count == N
+
+
+# --- planned facilities and a growing registry (the demo) ---------------------------------------
+
+
+def test_plans_fix_the_first_facilities_and_the_others_are_drawn() -> None:
+    plans = [
+        FacilityPlan("academic", "metropolitan", "northeast", 220),
+        FacilityPlan("community", "rural", "west", 12, lab_service_model="surgery"),
+    ]
+    synth = SyntheticRegistry(seed=7, facilities=4, today=TODAY, plans=plans)
+    first, second, *others = synth.facilities
+    assert (first.code, first.facility_type, first.location, first.census_region) == (
+        "F0001",
+        "academic",
+        "metropolitan",
+        "northeast",
+    )
+    assert (first.lab_service_model, first.annual_volume) == ("radiology", 220)
+    assert (second.facility_type, second.location, second.census_region) == (
+        "community",
+        "rural",
+        "west",
+    )
+    assert (second.lab_service_model, second.annual_volume) == ("surgery", 12)
+    assert "Hospital" in second.name or "Center" in second.name  # a community hospital's name
+    assert [f.code for f in others] == ["F0003", "F0004"]
+    counts = Counter(code for code, _ in synth.cases(4000))
+    # cases follow the volumes: F0001 holds 220 of every (220 + 12 + the drawn volumes)
+    total = 232 + sum(f.annual_volume for f in others)
+    assert counts["F0001"] / 4000 == pytest.approx(220 / total, abs=0.03)
+
+
+def test_a_plan_of_an_unknown_facility_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="castle"):
+        SyntheticRegistry(seed=1, facilities=1, plans=[FacilityPlan("castle", "rural", "west", 9)])
+
+
+def test_growth_puts_more_cases_in_later_years() -> None:
+    synth = SyntheticRegistry(seed=5, facilities=5, today=TODAY, growth=3.0)
+    start = TODAY - dt.timedelta(days=3 * 365)
+    years = Counter(
+        min(2, (dt.date.fromisoformat(rec["request_date"]) - start).days // 365)
+        for _, rec in synth.cases(N)
+    )
+    # the case rate rises linearly from 1 to 3 over three years (density (1 + 2t) / 2 on
+    # [0, 1]): year k holds the integral over [k/3, (k+1)/3], (2 + k) / 9 of the cases
+    assert years[0] / N == pytest.approx(2 / 9, abs=0.015)
+    assert years[1] / N == pytest.approx(3 / 9, abs=0.015)
+    assert years[2] / N == pytest.approx(4 / 9, abs=0.015)
+
+
+def test_growth_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        SyntheticRegistry(seed=1, facilities=1, growth=0)
