@@ -70,3 +70,20 @@ def test_hostile_json_import_files_fail_with_their_line(
     message = job["message"] or ""
     assert words in message, message
     assert "internal error" not in message
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["where=organ_system%3Dcard%00iac", "organ_system=%00", "cursor=%00", "facility=F00%0001"],
+)
+def test_a_nul_character_in_the_address_is_a_clear_400(dm: UserClient, query: str) -> None:
+    """PostgreSQL refuses NUL in text: once a 500 from deep in the case list (contract test)."""
+    response = dm.get(f"{API}/cases?{query}")
+    assert response.status_code == 400, response.text
+    assert response.json() == {"detail": "the address holds a NUL character (%00): remove it"}
+
+
+def test_a_nul_character_in_a_page_address_is_a_clear_400(dm: UserClient) -> None:
+    response = dm.get("/registries/3dp/cases?where=%00")
+    assert response.status_code == 400
+    assert "NUL character" in response.text

@@ -85,6 +85,14 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        # A NUL character is never part of a valid path or query value, and PostgreSQL refuses
+        # it in text: refuse it here, once, instead of as a database error deep in a handler.
+        query: bytes = scope.get("query_string", b"")
+        if "\x00" in path or b"%00" in query or b"\x00" in query:
+            await refusal(path, 400, "the address holds a NUL character (%00): remove it")(
+                scope, receive, send
+            )
+            return
         limit = limit_for(self.settings, path)
         declared = [v for k, v in scope["headers"] if k == b"content-length"]
         if declared:

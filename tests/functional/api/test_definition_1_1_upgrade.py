@@ -15,7 +15,7 @@ from sqlalchemy import select
 from tests.functional.api.conftest import API, HOME, OTHER, REG, REGISTRY_ADMIN, UserClient
 from tests.support.records import records
 
-from printreg.dictionary import shipped_definition_paths
+from printreg.dictionary import loader, shipped_definition_paths
 from printreg.services.actor import Actor
 from printreg.services.platform import Platform
 from printreg.services.registries import RegistryService
@@ -192,6 +192,21 @@ def test_new_cases_follow_the_newest_version(api_platform: Platform, client_for:
     assert refused.status_code == 422
     fields = {i["path"] for i in refused.json()["issues"]}
     assert {"segmentation_software", "segmentation_tool"} <= fields
+
+
+@pytest.fixture(autouse=True)
+def _copies_keep_3dp_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registries below are 3dp's definitions under another code: like a shipped registry,
+    they keep 3dp's files beside their definitions (``parameters.yaml``, ``imaging.yaml``)."""
+    kept = loader._shipped_mapping
+
+    def beside(registry: str, filename: str) -> dict[str, Any]:
+        return kept("3dp" if registry in COPIES else registry, filename)
+
+    monkeypatch.setattr(loader, "_shipped_mapping", beside)
+
+
+COPIES = frozenset({"tdp", "tdq"})
 
 
 def _renamed(path: Path, code: str) -> str:
