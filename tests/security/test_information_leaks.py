@@ -527,7 +527,7 @@ def test_creating_a_person_does_not_reveal_an_account_elsewhere(
     # The account only gained the role asked for; its password is still its own.
     assert len(_roles(api_platform, existing)) == len(before) + 1
     assert set(before) <= set(_roles(api_platform, existing))
-    assert post_login(anon, existing, chosen).status_code != 303
+    assert post_login(anon, existing, chosen).status_code == 401
     assert post_login(anon, existing, DEMO_PASSWORD).status_code == 303
 
 

@@ -281,7 +281,7 @@ def test_cursor_pagination_after_separate_writes(dm: UserClient) -> None:
 
 def test_a_bad_cursor_is_a_client_error(dm: UserClient) -> None:
     response = dm.get(f"{API}/cases", params={"cursor": "not-a-cursor"})
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400
 
 
 def test_list_limit_is_bounded(dm: UserClient) -> None:
@@ -528,9 +528,12 @@ def test_facility_admin_manages_people_of_their_facility(
     )
     assert removed.status_code == 200
     assert removed.json()["memberships"] == {}
-    assert dm.put(
-        f"/api/v1/users/{person['id']}/memberships/{REG}/{HOME}", json={"role": "viewer"}
-    ).status_code in {403, 404}
+    assert (
+        dm.put(
+            f"/api/v1/users/{person['id']}/memberships/{REG}/{HOME}", json={"role": "viewer"}
+        ).status_code
+        == 403
+    )  # a member of the facility who may not grant roles
 
 
 def test_registry_admin_sees_anyone(
@@ -568,7 +571,7 @@ def test_unknown_role_in_create_user_is_a_client_error(
 
 def test_huge_user_id_is_a_client_error(dm: UserClient) -> None:
     response = dm.get(f"/api/v1/users/{10**22}")
-    assert response.status_code in {404, 422}
+    assert response.status_code == 422
 
 
 # -- documentation ------------------------------------------------------------------------------
