@@ -52,7 +52,9 @@ from printreg.storage.platform import (
 )
 from printreg.web.app import create_app
 from tests.conftest import TEMPLATE
-from tests.functional.api.conftest import (
+from tests.support.pgserver import PostgresServer, create_database, drop_database
+from tests.support.records import records
+from tests.support.web import (
     DATA_MANAGER,
     FACILITY_ADMIN,
     HOME,
@@ -66,8 +68,6 @@ from tests.functional.api.conftest import (
     post_login,
     session_csrf,
 )
-from tests.support.pgserver import PostgresServer, create_database, drop_database
-from tests.support.records import records
 
 #: placeholders that name something of one facility or one person: each is probed
 SECRET = ("facility", "code", "case_id", "job_id", "user_id", "token_id", "request_id",

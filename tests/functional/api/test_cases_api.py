@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.functional.api.conftest import (
+from tests.support.records import records
+from tests.support.web import (
     API,
     DATA_MANAGER,
     FACILITY_ADMIN,
@@ -22,7 +23,6 @@ from tests.functional.api.conftest import (
     VIEWER,
     UserClient,
 )
-from tests.support.records import records
 
 from printreg.services.actor import Actor
 from printreg.services.cases import CaseService

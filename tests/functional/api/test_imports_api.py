@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from tests.functional.api.conftest import API, HOME, OTHER_SITE, VIEWER, UserClient
 from tests.support.records import records
+from tests.support.web import API, HOME, OTHER_SITE, VIEWER, UserClient
 
 from printreg.domain.errors import InvalidRequest
 from printreg.ingest import FlatLayout
