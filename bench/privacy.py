@@ -9,6 +9,9 @@ tests/unit/privacy/test_corpus.py holds the thresholds).
   throughput        texts scanned per second (best of several rounds) on the corpus texts and on
                     bulk-import cells: lab case IDs ("3DP-2024-000123") and synthetic indications
   first call        seconds to load the Census name lists (once per process)
+  adversarial       seconds to scan each long adversarial text of tests/support/privacy_corpus.py
+                    (best of the rounds); tests/unit/privacy/test_identifiers.py only guards
+                    against a runaway
 
 The 1-minute load average is recorded: other work on the machine slows every figure.
 Run: .venv/bin/python bench/privacy.py [--rounds 5]
@@ -28,7 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.privacy_corpus import clinical_texts, identifier_texts  # noqa: E402
+from tests.support.privacy_corpus import (  # noqa: E402
+    ADVERSARIAL_TEXTS,
+    clinical_texts,
+    identifier_texts,
+)
 
 from printreg.privacy import scan_text  # noqa: E402
 from printreg.privacy.names import name_sets  # noqa: E402
@@ -89,6 +96,10 @@ def main() -> None:
             "synthetic_indications": round(throughput(scan_text, indications, args.rounds)),
         },
         "name_lists_first_load_seconds": round(first_call, 3),
+        "adversarial_seconds": {
+            name: round(1 / throughput(scan_text, [text], args.rounds), 3)
+            for name, text in ADVERSARIAL_TEXTS.items()
+        },
         "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]},
         "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
     }

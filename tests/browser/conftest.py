@@ -15,14 +15,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from tests.support.browser import LiveServer
 from tests.support.records import records
 
 from printreg.services.actor import Actor
@@ -52,22 +51,6 @@ FACILITIES = ("F0001", "F0002")
 
 _browser_problem = pytest.StashKey[str]()
 _call_report = pytest.StashKey[pytest.TestReport]()
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    """A running printreg on a seeded database, and what the seed holds."""
-
-    url: str
-    platform: Platform
-    password: str
-    facility_names: dict[str, str]
-    other_case_id: uuid.UUID  # a case of F0002, for the isolation checks
-    other_case_local_id: str
-
-    def at(self, path: str) -> str:
-        """Return the absolute URL of a path on the server."""
-        return f"{self.url}{path}"
 
 
 def pytest_terminal_summary(

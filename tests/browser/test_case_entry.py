@@ -6,48 +6,14 @@ import re
 from typing import TYPE_CHECKING
 
 from playwright.sync_api import Page, expect
+from tests.support.browser import DATA_MANAGER, OTHER_SITE, nav, set_value, sign_in, sign_out
 
-if TYPE_CHECKING:  # only the type: importing a conftest again would run it twice
-    from tests.browser.conftest import LiveServer
+if TYPE_CHECKING:
+    from tests.support.browser import LiveServer
 
-
-DATA_MANAGER = "data.manager@demo.printreg.org"  # F0001
-OTHER_SITE = "other.site@demo.printreg.org"  # data manager at F0002
 LOCAL_ID = "BRW-GUIDE-001"
 EFFORT_ACTIVITIES = ("consultation", "segmentation", "cad", "prep_post")
 EFFORT_STAFF = ("clinician", "nonclinician")
-
-
-def sign_in(page: Page, server: LiveServer, email: str) -> None:
-    """Sign in through the form and wait to leave the sign-in page."""
-    page.goto(server.at("/login"))
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(server.password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
-
-
-def sign_out(page: Page) -> None:
-    """Sign out with the header button and wait for the sign-in page."""
-    page.get_by_role("button", name="Sign out", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/login"))
-
-
-def nav(page: Page, name: str) -> None:
-    """Follow a link of the main navigation."""
-    page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
-
-
-def set_value(page: Page, selector: str, value: str) -> None:
-    """Set a field whatever its control: select by value, tick a box, or type the text."""
-    field = page.locator(selector)
-    tag = field.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
-    if tag.startswith("select"):
-        field.select_option(value=value)
-    elif tag in {"input:checkbox", "input:radio"}:
-        field.check()
-    else:
-        field.fill(value)
 
 
 def first_real_option(page: Page, selector: str) -> str:

@@ -6,14 +6,14 @@ import re
 from typing import TYPE_CHECKING
 
 from playwright.sync_api import Page, expect
-from tests.browser.test_case_entry import DATA_MANAGER, OTHER_SITE, nav, sign_in
+from tests.support.browser import DATA_MANAGER, OTHER_SITE, nav, sign_in
 from tests.support.records import records
 
 from printreg.services.actor import Actor
 from printreg.services.cases import CaseService
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import LiveServer
+    from tests.support.browser import LiveServer
 
 CASES = 15
 

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from playwright.sync_api import Page, expect
-from tests.browser.test_case_entry import nav, sign_in, sign_out
+from tests.support.browser import nav, sign_in, sign_out
 from tests.support.records import records
 
 from printreg.services.actor import Actor
 from printreg.services.cases import CaseService
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import LiveServer
+    from tests.support.browser import LiveServer
 
 RESEARCHER = "researcher@demo.printreg.org"
 REGISTRY_ADMIN = "registry.admin@demo.printreg.org"

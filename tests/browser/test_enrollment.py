@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING
 
 from playwright.sync_api import Page, expect
-from tests.browser.test_case_entry import nav, set_value, sign_in, sign_out
+from tests.support.browser import nav, set_value, sign_in, sign_out
 
 from printreg.domain.facility import Role
 from printreg.services.accounts import AccountService
@@ -17,7 +17,7 @@ from printreg.services.demo import ensure_demo_accounts
 from printreg.services.facilities import FacilityProfile, FacilityService
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import LiveServer
+    from tests.support.browser import LiveServer
 
 REGISTRY = "gsae"
 FACILITY = "F0300"

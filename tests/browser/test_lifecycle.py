@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from tests.browser.test_case_entry import sign_in
+from tests.support.browser import sign_in
 
 from printreg.dictionary import shipped_definition_paths
 from printreg.domain.facility import RegistryRoleName
@@ -18,7 +18,7 @@ from printreg.services.registries import RegistryService
 from printreg.storage.platform import AuditEntry
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import LiveServer
+    from tests.support.browser import LiveServer
 
 NEW = "gsl"
 ADMIN = "gsl.admin@example.org"

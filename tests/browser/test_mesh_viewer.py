@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from playwright.sync_api import Page, expect
-from tests.browser.test_case_entry import DATA_MANAGER, sign_in
+from tests.support.browser import DATA_MANAGER, sign_in
 from tests.support.files import BRAIN_STL
 from tests.support.records import records
 
@@ -15,7 +15,7 @@ from printreg.services.actor import Actor
 from printreg.services.cases import CaseService
 
 if TYPE_CHECKING:  # only the type: importing a conftest again would run it twice
-    from tests.browser.conftest import LiveServer
+    from tests.support.browser import LiveServer
 
 REGISTRY = "3dp"
 NO_WEBGL = """

@@ -11,7 +11,7 @@ from printreg.services.actor import Actor
 from printreg.services.cases import CaseService
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import LiveServer
+    from tests.support.browser import LiveServer
 
 CASES = 24
 

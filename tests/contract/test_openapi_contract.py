@@ -11,8 +11,6 @@ bug is fixed, its reproduction XPASSes: remove the marker there and the entry he
 
 from __future__ import annotations
 
-import time
-
 import hypothesis
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
@@ -57,7 +55,6 @@ def _bearer(platform: Platform) -> str:
 
 
 def test_no_operation_answers_a_server_error(settings: Settings, seeded: Platform) -> None:
-    started = time.monotonic()
     secret = _bearer(seeded)
     operator = Actor.operator("contract")
     for facility in ("F0001", "F0002"):
@@ -104,11 +101,9 @@ def test_no_operation_answers_a_server_error(settings: Settings, seeded: Platfor
             failures.setdefault((*where, "5xx"), f"{exc} ← {case.as_curl_command()}")
 
     call()
-    elapsed = time.monotonic() - started
     print(  # noqa: T201 - the figures go in the report
         f"\ncontract: {calls[0]} calls, {len(operations)} operations, {len(statuses)} answered, "
-        f"{len(failures)} server-error kinds ({len(set(failures) - set(KNOWN_5XX))} new), "
-        f"{elapsed:.0f} s"
+        f"{len(failures)} server-error kinds ({len(set(failures) - set(KNOWN_5XX))} new)"
     )
     for key, what in sorted(failures.items()):
         print(" 5xx", key, what[:300])  # noqa: T201
@@ -121,4 +116,3 @@ def test_no_operation_answers_a_server_error(settings: Settings, seeded: Platfor
     assert len(statuses) >= len(operations) - 2, f"most operations must be exercised: {unanswered}"
     new = {key: what for key, what in failures.items() if key not in KNOWN_5XX}
     assert new == {}, "server errors not yet reported"
-    assert elapsed < 300, "the contract run must stay bounded"

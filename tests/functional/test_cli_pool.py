@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.unit.analytics.test_meta import PUBLISHED, V, Y
+from tests.support.meta_reference import PUBLISHED, V, Y
 from typer.testing import CliRunner
 
 from printreg.cli.app import app

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from tests.functional.test_second_registry import gsae_record
+from tests.support.records import gsae_record
 from typer.testing import CliRunner
 
 from printreg.cli.app import app

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
-from tests.functional.api.conftest import UserClient, post_login, session_csrf
-from tests.support.records import records
+from tests.support.records import gsae_record, records
+from tests.support.web import UserClient, post_login, session_csrf
 from typer.testing import CliRunner
 
 from printreg.cli.app import app as cli_app
@@ -45,35 +45,6 @@ API = f"/api/v1/registries/{REG}"
 HOME, OTHER = "F0001", "F0002"
 DATA_MANAGER = "data.manager@demo.printreg.org"
 OTHER_SITE = "other.site@demo.printreg.org"
-
-
-def gsae_record(n: int, *, event: bool = False) -> dict[str, Any]:
-    """Return a valid gsae record; with ``event`` a guide-related adverse event is reported."""
-    record: dict[str, Any] = {
-        "local_case_id": f"GS-{n:04d}",
-        "patient_age_years": 40 + n % 30,
-        "procedure_date": f"2025-0{1 + n % 9}-1{n % 9}",
-        "report_date": f"2025-0{1 + n % 9}-2{n % 9}",
-        "guide_type": ["cutting", "drilling", "positioning"][n % 3],
-        "anatomic_region": ["knee", "spine", "craniomaxillofacial"][n % 3],
-        "sterilization_method": "steam",
-        "guides": [
-            {"material": "pa12", "sterilization_cycles": 1},
-            *([{"material": "photopolymer", "sterilization_cycles": 2}] if n % 2 else []),
-        ],
-        "guide_fit": 3 + n % 3,
-        "guide_fracture": False,
-        "guide_event": event,
-    }
-    if event:
-        record |= {
-            "event_types": ["misfit", "delay"],
-            "event_severity": "moderate",
-            "time_to_event_days": 0,
-            "reoperation": False,
-            "comment": "free-hand cut after the guide did not seat",
-        }
-    return record
 
 
 # -- the registry exists after db upgrade -------------------------------------------------------

@@ -6,7 +6,7 @@ fails if the hole reopens; every database test runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from tests.functional.api.conftest import (  # noqa: F401 - fixtures re-exported for this folder
+from tests.support.web import (  # noqa: F401 - fixtures for this folder
     anon,
     api_platform,
     app,

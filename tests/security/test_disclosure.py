@@ -31,7 +31,8 @@ from printreg.services.analytics import AnalyticsService
 from printreg.services.platform import Platform
 from printreg.services.synth import load_synthetic
 from printreg.storage.platform import Facility
-from tests.functional.api.conftest import (
+from tests.support.records import SYNTH_SEED
+from tests.support.web import (
     DATA_MANAGER,
     HOME,
     REG,
@@ -39,7 +40,6 @@ from tests.functional.api.conftest import (
     RESEARCHER,
     UserClient,
 )
-from tests.support.records import SYNTH_SEED
 
 THRESHOLD = 11
 ClientFor = Callable[[str], UserClient]

@@ -23,7 +23,9 @@ from pypdf import PdfReader
 from printreg.services.actor import Actor
 from printreg.services.cases import CaseService
 from printreg.services.platform import Platform
-from tests.functional.api.conftest import (
+from tests.support.factories import store_under
+from tests.support.records import records
+from tests.support.web import (
     API,
     DATA_MANAGER,
     HOME,
@@ -32,8 +34,6 @@ from tests.functional.api.conftest import (
     SPONSOR,
     UserClient,
 )
-from tests.functional.api.test_definition_1_1_upgrade import store_under
-from tests.support.records import records
 
 MARKER = "Zanzibar-Quokka-7"
 CASES = 24

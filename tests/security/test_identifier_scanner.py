@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from printreg.privacy.normalise import fold
 from printreg.services.platform import Platform
-from tests.functional.api.conftest import API, HOME, REG, UserClient
 from tests.support.records import records
+from tests.support.web import API, HOME, REG, UserClient
 
 EVASIONS = [
     "Patient John Smith",

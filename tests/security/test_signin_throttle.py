@@ -24,13 +24,13 @@ from printreg.settings import Settings
 from printreg.storage.platform import SignInCounter
 from printreg.web.app import create_app
 from printreg.web.deps import SESSION_COOKIE
-from tests.functional.api.conftest import (
+from tests.support.clock import Clock
+from tests.support.web import (
     DATA_MANAGER,
     FACILITY_ADMIN,
     VIEWER,
     post_login,
 )
-from tests.support.clock import Clock
 
 WRONG = "not-the-password-at-all"
 ATTACKER, OWNER, PROXY = "203.0.113.5", "198.51.100.7", "10.0.0.1"

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
@@ -31,6 +31,9 @@ from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import Facility
 from tests.support.pgserver import PostgresServer, create_database, drop_database
+
+if TYPE_CHECKING:
+    import polars as pl
 
 REG = "3dp"
 TEMPLATE = "printreg_template"  # the migrated template database of tests/conftest.py
@@ -349,3 +352,21 @@ def stored_registry(
     finally:
         if server is not None:
             drop_database(server, name)
+
+
+def facilities_frame(ids: dict[str, int]) -> pl.DataFrame:
+    """The facility profiles that compute() expects, one row per facility."""
+    import polars as pl  # noqa: PLC0415 - only the analytics tests need polars
+
+    return pl.DataFrame(
+        [
+            {
+                "facility_id": ids[code],
+                "code": code,
+                "facility_type": p.facility_type,
+                "location": p.location,
+                "census_region": p.census_region,
+            }
+            for code, p in FACILITIES.items()
+        ]
+    )

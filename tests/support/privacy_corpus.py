@@ -1,4 +1,7 @@
-"""The labelled identifier corpus of tests/unit/privacy/corpus, for its tests and the benchmark."""
+"""The labelled identifier corpus of tests/unit/privacy/corpus, and long adversarial texts.
+
+Both serve the tests (tests/unit/privacy) and the benchmark (bench/privacy.py).
+"""
 
 from __future__ import annotations
 
@@ -33,3 +36,13 @@ def identifier_texts() -> list[tuple[IdentifierKind, str]]:
 def clinical_texts() -> list[str]:
     """Return every text of clinical.txt."""
     return _lines("clinical.txt")
+
+
+#: Long texts built to make a careless pattern backtrack catastrophically (name → text).
+ADVERSARIAL_TEXTS = {
+    "dots": "a." * 50_000,
+    "dashes": "1-" * 50_000,
+    "labels": "Name: " * 20_000,
+    "initials": "Mr " + "A. " * 30_000,
+    "street": "12 " + "Main " * 30_000,
+}

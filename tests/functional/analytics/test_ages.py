@@ -8,9 +8,8 @@ from collections.abc import Iterator
 import polars as pl
 import pytest
 from sqlalchemy import update
-from tests.functional.analytics.test_measures import facilities_frame
 from tests.support import analytics as data
-from tests.support.analytics import REG
+from tests.support.analytics import REG, facilities_frame
 
 from printreg.analytics.facts import FactBuilder
 from printreg.analytics.measures import compute

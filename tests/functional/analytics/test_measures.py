@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 from scipy import stats as sps  # type: ignore[import-untyped]
 from tests.support import analytics as data
-from tests.support.analytics import CASES, FACILITIES, GUIDE, MODEL, REG, Case
+from tests.support.analytics import CASES, FACILITIES, GUIDE, MODEL, REG, Case, facilities_frame
 
 from printreg.analytics import benchmark
 from printreg.analytics.benchmark import TOO_FEW, Stratum
@@ -91,22 +91,6 @@ def counts_of(cases: list[Case], measure: str) -> tuple[int, int]:
     """(denominator, successes) of a proportion over some cases."""
     outcomes = [o for c in cases if (o := PROPORTIONS[measure](c)) is not None]
     return len(outcomes), sum(outcomes)
-
-
-def facilities_frame(ids: dict[str, int]) -> pl.DataFrame:
-    """The facility profiles that compute() expects, one row per facility."""
-    return pl.DataFrame(
-        [
-            {
-                "facility_id": ids[code],
-                "code": code,
-                "facility_type": p.facility_type,
-                "location": p.location,
-                "census_region": p.census_region,
-            }
-            for code, p in FACILITIES.items()
-        ]
-    )
 
 
 @dataclass

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
-from tests.functional.api.conftest import (
+from tests.support.factories import make_case, make_person
+from tests.support.records import records
+from tests.support.web import (
     API,
     DATA_MANAGER,
     HOME,
@@ -18,9 +20,7 @@ from tests.functional.api.conftest import (
     REG,
     UserClient,
     post_login,
-    store_case,
 )
-from tests.support.records import records
 
 from printreg.domain.facility import Role
 from printreg.services.accounts import AccountService
@@ -371,15 +371,10 @@ def test_token_reaches_only_its_own_facility_for_a_two_facility_person(
     bearer_client: Callable[[str], TestClient],
 ) -> None:
     email = "two.sites@demo.printreg.org"
-    AccountService(api_platform).create_user(
-        Actor.operator("test"),
-        email,
-        "Two Sites",
-        DEMO_PASSWORD,
-        {REG: {HOME: Role.DATA_MANAGER, OTHER: Role.DATA_MANAGER}},
+    make_person(
+        api_platform, email, roles={REG: {HOME: Role.DATA_MANAGER, OTHER: Role.DATA_MANAGER}}
     )
-    home_case = store_case(api_platform, HOME, records(HOME, 1)[0])
-    other_case = store_case(api_platform, OTHER, records(OTHER, 1)[0])
+    home_case, other_case = make_case(api_platform, HOME), make_case(api_platform, OTHER)
     person = client_for(email)
     # signed in, the person reaches both facilities
     assert person.get(f"{API}/cases/{other_case}").status_code == 200

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
-from tests.functional.api.conftest import (
+from tests.support.records import records
+from tests.support.web import (
     API,
     DATA_MANAGER,
     HOME,
@@ -20,7 +21,6 @@ from tests.functional.api.conftest import (
     SPONSOR,
     UserClient,
 )
-from tests.support.records import records
 
 from printreg.services.actor import Actor
 from printreg.services.cases import CaseService

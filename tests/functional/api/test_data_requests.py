@@ -19,7 +19,9 @@ from typing import Any
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select
-from tests.functional.api.conftest import (
+from tests.support.factories import make_person
+from tests.support.records import SYNTH_SEED
+from tests.support.web import (
     DATA_MANAGER,
     REG,
     REGISTRY_ADMIN,
@@ -27,12 +29,9 @@ from tests.functional.api.conftest import (
     SPONSOR,
     UserClient,
 )
-from tests.support.records import SYNTH_SEED
 
 from printreg.domain.facility import RegistryRoleName
-from printreg.services.accounts import AccountService
 from printreg.services.actor import Actor
-from printreg.services.demo import DEMO_PASSWORD
 from printreg.services.platform import Platform
 from printreg.services.synth import load_synthetic
 from printreg.storage.platform import AuditEntry, Facility
@@ -227,10 +226,7 @@ def test_the_committee_decides_by_the_settings_rule(
     members = []
     for n in range(3):
         email = f"committee{n}@demo.printreg.org"
-        AccountService(api_platform).create_user(
-            Actor.operator("test"), email, f"Member {n}", DEMO_PASSWORD,
-            registry_roles={REG: RegistryRoleName.COMMITTEE},
-        )  # fmt: skip
+        make_person(api_platform, email, registry_roles={REG: RegistryRoleName.COMMITTEE})
         members.append(client_for(email))
     researcher = client_for(RESEARCHER)
     request_id = _submit(researcher, elements=["organ_system"])["id"]
@@ -278,10 +274,8 @@ def test_requests_are_private_to_their_researcher(
 ) -> None:
     """Another researcher, a sponsor and facility staff never see a request: 404 exactly as for
     an id that exists nowhere; registry-wide lists and submission are 403."""
-    AccountService(api_platform).create_user(
-        Actor.operator("test"), "second.researcher@demo.printreg.org", "Second", DEMO_PASSWORD,
-        registry_roles={REG: RegistryRoleName.RESEARCHER},
-    )  # fmt: skip
+    make_person(api_platform, "second.researcher@demo.printreg.org",
+                registry_roles={REG: RegistryRoleName.RESEARCHER})  # fmt: skip
     request_id = _submit(client_for(RESEARCHER), elements=["organ_system"])["id"]
     nowhere = str(uuid.uuid4())
     for email in ("second.researcher@demo.printreg.org", SPONSOR, DATA_MANAGER):

@@ -11,17 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from tests.functional.api.conftest import API, HOME, OTHER, REG, REGISTRY_ADMIN, UserClient
+from tests.support.factories import store_under
 from tests.support.records import records
+from tests.support.web import API, HOME, OTHER, REG, REGISTRY_ADMIN, UserClient
 
 from printreg.dictionary import loader, shipped_definition_paths
 from printreg.services.actor import Actor
 from printreg.services.platform import Platform
 from printreg.services.registries import RegistryService
-from printreg.storage.cases import StoredCase, new_case_id
-from printreg.storage.platform import Facility, Printer, utcnow
-from printreg.validation import ValidationContext, validate_record
 
 MARKER = "Zanzibar-Quokka-7"
 # (segmentation, cad, [materials]) as typed under 1.0.0; the expected codes after the upgrade
@@ -68,39 +65,6 @@ def _as_1_0(record: dict[str, Any], legacy: tuple[str, str | None, list[str]]) -
         prints.append(row | {"material": material})
     out["prints"] = prints
     return out
-
-
-def store_under(
-    platform: Platform, registry: str, version: str, facility: str, record: dict[str, Any]
-) -> str:
-    """Store a case as a facility did while ``version`` was current; return its id."""
-    runtime = platform.registry(registry)
-    definition = runtime.definitions[version]
-    with platform.sessions() as session, session.begin():
-        facility_id = session.scalars(select(Facility.id).where(Facility.code == facility)).one()
-        printers = list(session.scalars(select(Printer).where(Printer.facility_id == facility_id)))
-        context = ValidationContext(facility, {p.label: p.technology for p in printers})
-        result = validate_record(record, definition, context)
-        assert result.ok, result.errors
-        now = utcnow()
-        case = StoredCase(
-            new_case_id(),
-            facility_id,
-            result.status,
-            version,
-            1,
-            now,
-            now,
-            "test",
-            "test",
-            None,
-            result.record,
-            result.derived,
-        )
-        runtime.writer(version).insert(
-            session, [case], {facility_id: {p.label: p.id for p in printers}}
-        )
-    return str(case.id)
 
 
 def _legacy_cases(platform: Platform, registry: str = REG) -> list[str]:
@@ -180,7 +144,7 @@ def test_cases_of_1_0_move_to_1_1_with_their_texts_mapped(
 
 
 def test_new_cases_follow_the_newest_version(api_platform: Platform, client_for: Sign) -> None:
-    from tests.functional.api.conftest import DATA_MANAGER  # noqa: PLC0415
+    from tests.support.web import DATA_MANAGER  # noqa: PLC0415
 
     dm = client_for(DATA_MANAGER)
     record = records(HOME, 1)[0] | {"local_case_id": "NEW-1"}

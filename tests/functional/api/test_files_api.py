@@ -12,8 +12,8 @@ import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.functional.api.conftest import API, HOME, OTHER, UserClient
 from tests.support.files import BRAIN_STL, IDENTIFIED_CT, box_stl, clean_ct, leaks, zipped
+from tests.support.web import API, HOME, OTHER, UserClient
 
 from printreg.services.platform import Platform
 from printreg.settings import Settings

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
 import yaml
 from sqlalchemy import select
-from tests.functional.api.conftest import (
+from tests.support.factories import make_facility, make_person
+from tests.support.records import gsae_record, records
+from tests.support.web import (
     API,
     DATA_MANAGER,
     FACILITY_ADMIN,
@@ -24,15 +25,10 @@ from tests.functional.api.conftest import (
     UserClient,
     store_case,
 )
-from tests.functional.test_second_registry import gsae_record
-from tests.support.records import records
 
 from printreg.dictionary import shipped_definition_paths
 from printreg.domain.facility import RegistryRoleName, Role
-from printreg.services.accounts import AccountService
 from printreg.services.actor import Actor
-from printreg.services.demo import DEMO_PASSWORD
-from printreg.services.facilities import FacilityProfile, FacilityService
 from printreg.services.platform import Platform
 from printreg.services.registries import RegistryService
 from printreg.storage.platform import AuditEntry
@@ -40,14 +36,6 @@ from printreg.storage.platform import AuditEntry
 NEW = "gsx"  # a registry published during the test: it starts as a draft
 CONTACTS = [{"role": "registry champion", "name": "Dana Lee", "email": "dana.lee@example.org"}]
 Sign = Callable[[str], UserClient]
-
-
-def _person(platform: Platform, email: str, **roles: Any) -> str:
-    """Create a person with the demo password and the given roles; return the e-mail."""
-    AccountService(platform).create_user(
-        Actor.operator("test"), email, email.split("@", maxsplit=1)[0], DEMO_PASSWORD, **roles
-    )
-    return email
 
 
 def _audit(platform: Platform, entity_type: str, action: str) -> list[AuditEntry]:
@@ -76,7 +64,7 @@ def _draft_registry(platform: Platform) -> None:
 def test_a_pilot_registry_goes_active(api_platform: Platform, client_for: Sign) -> None:
     _draft_registry(api_platform)
     admin = client_for(
-        _person(
+        make_person(
             api_platform,
             "gsx.admin@example.org",
             registry_roles={NEW: RegistryRoleName.REGISTRY_ADMIN},
@@ -156,26 +144,22 @@ def test_a_pilot_registry_goes_active(api_platform: Platform, client_for: Sign) 
 def newcomer(api_platform: Platform) -> dict[str, str]:
     """Add facility F0100 (active in gsae only) with an administrator and a data manager, and
     three members of the 3dp committee; return their e-mail addresses."""
-    operator = Actor.operator("test")
-    profile = FacilityProfile("F0100", "Lakeside", "community", "suburban", "west", "radiology")
-    facilities = FacilityService(api_platform, operator)
-    facilities.add(profile, registries=("gsae",))
-    for printer in facilities.printers(HOME):
-        facilities.add_printer(replace(printer, facility="F0100"))
+    make_facility(api_platform, "F0100", name="Lakeside", kind="suburban", registries=("gsae",),
+                  printers_of=HOME)  # fmt: skip
     people = {
-        "admin": _person(
+        "admin": make_person(
             api_platform,
             "admin@f0100.example.org",
-            memberships={r: {"F0100": Role.FACILITY_ADMIN} for r in (REG, "gsae")},
+            roles={r: {"F0100": Role.FACILITY_ADMIN} for r in (REG, "gsae")},
         ),
-        "dm": _person(
+        "dm": make_person(
             api_platform,
             "dm@f0100.example.org",
-            memberships={r: {"F0100": Role.DATA_MANAGER} for r in (REG, "gsae")},
+            roles={r: {"F0100": Role.DATA_MANAGER} for r in (REG, "gsae")},
         ),
     }
     for n in (1, 2, 3):
-        people[f"c{n}"] = _person(
+        people[f"c{n}"] = make_person(
             api_platform,
             f"member{n}@committee.example.org",
             registry_roles={REG: RegistryRoleName.COMMITTEE},
@@ -287,8 +271,7 @@ def test_the_application_fee_is_due_when_not_active_elsewhere(api_platform: Plat
     from printreg.services.enrollment import Contact, EnrollmentService  # noqa: PLC0415
 
     operator = Actor.operator("test")
-    profile = FacilityProfile("F0200", "Hilltop", "academic", "rural", "south", "surgery")
-    FacilityService(api_platform, operator).add(profile, registries=("gsae",))
+    make_facility(api_platform, "F0200", name="Hilltop", kind="academic", registries=("gsae",))
     service = EnrollmentService(api_platform, operator)
     service.set_status("gsae", "F0200", "withdrawn", reason="moving to 3dp")
     service.apply(REG, "F0200", [Contact("champion", "Sam Roe", "sam@example.org")])
@@ -471,7 +454,7 @@ def test_registry_roles_are_given_only_by_that_registrys_administrators(
 ) -> None:
     _draft_registry(api_platform)
     admin = client_for(
-        _person(
+        make_person(
             api_platform,
             "gsx.admin2@example.org",
             registry_roles={NEW: RegistryRoleName.REGISTRY_ADMIN},

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from tests.functional.api.conftest import API, DATA_MANAGER, HOME, OTHER, OTHER_SITE, UserClient
 from tests.support.files import box_stl
 from tests.support.records import records
+from tests.support.web import API, DATA_MANAGER, HOME, OTHER, OTHER_SITE, UserClient
 
 from printreg.services.actor import Actor
 from printreg.services.cases import CaseService

@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable
 
 import pytest
-from tests.functional.web.test_pages import (
+from tests.support.files import BRAIN_STL, IDENTIFIED_CT, box_stl, clean_ct, leaks
+from tests.support.pages import (
     DATA_MANAGER,
     HOME,
     OTHER,
@@ -20,7 +21,6 @@ from tests.functional.web.test_pages import (
     sign_in,  # noqa: F401
     store,
 )
-from tests.support.files import BRAIN_STL, IDENTIFIED_CT, box_stl, clean_ct, leaks
 from tests.support.records import records
 
 from printreg.services.platform import Platform

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.functional.api.conftest import UserClient, post_login, session_csrf
+from tests.support.factories import make_facility, make_person
+from tests.support.web import UserClient, post_login, session_csrf
 
 from printreg.domain.facility import RegistryRoleName, Role
 from printreg.services.accounts import AccountService
 from printreg.services.actor import Actor
 from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
-from printreg.services.facilities import FacilityProfile, FacilityService
 from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.web.app import create_app
@@ -37,24 +37,11 @@ def sign_in(settings: Settings, seeded: Platform) -> Iterator[Sign]:
     """Return a function signing a person in; F0300 (in gsae only) has an administrator and
     the 3dp committee has one member (quorum 1)."""
     ensure_demo_accounts(seeded, REG, ("F0001", "F0002"))
-    operator = Actor.operator("test")
-    profile = FacilityProfile("F0300", "Riverside", "community", "rural", "midwest", "surgery")
-    FacilityService(seeded, operator).add(profile, registries=("gsae",))
-    accounts = AccountService(seeded)
-    accounts.create_user(
-        operator,
-        "admin@f0300.example.org",
-        "Admin",
-        DEMO_PASSWORD,
-        memberships={"gsae": {"F0300": Role.FACILITY_ADMIN}},
-    )
-    accounts.create_user(
-        operator,
-        "member@committee.example.org",
-        "Member",
-        DEMO_PASSWORD,
-        registry_roles={REG: RegistryRoleName.COMMITTEE},
-    )
+    make_facility(seeded, "F0300", name="Riverside", kind="community", registries=("gsae",))
+    make_person(seeded, "admin@f0300.example.org", name="Admin",
+                roles={"gsae": {"F0300": Role.FACILITY_ADMIN}})  # fmt: skip
+    make_person(seeded, "member@committee.example.org", name="Member",
+                registry_roles={REG: RegistryRoleName.COMMITTEE})  # fmt: skip
     app = create_app(settings, seeded)
     with ExitStack() as stack:
 
@@ -243,13 +230,8 @@ def test_only_the_registry_administrator_moves_the_lifecycle(sign_in: Sign) -> N
 def test_new_case_is_offered_only_where_the_person_may_enter_cases(
     sign_in: Sign, seeded: Platform
 ) -> None:
-    AccountService(seeded).create_user(
-        Actor.operator("test"),
-        "gsae.admin@example.org",
-        "GSAE admin",
-        DEMO_PASSWORD,
-        registry_roles={"gsae": RegistryRoleName.REGISTRY_ADMIN},
-    )
+    make_person(seeded, "gsae.admin@example.org", name="GSAE admin",
+                registry_roles={"gsae": RegistryRoleName.REGISTRY_ADMIN})  # fmt: skip
     admin = sign_in("gsae.admin@example.org")
     own = admin.get("/registries/gsae/home?facility=F0300")
     assert own.status_code == 200

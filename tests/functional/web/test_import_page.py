@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.functional.web.test_pages import CSRF, DATA_MANAGER, HOME, OTHER, REG, VIEWER, login
+from tests.support.pages import CSRF, DATA_MANAGER, HOME, OTHER, REG, VIEWER, login
 from tests.support.records import records
 
 from printreg.ingest import FlatLayout

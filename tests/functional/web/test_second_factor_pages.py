@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pyotp
-import pytest
 from fastapi.testclient import TestClient
-from tests.functional.api.conftest import (  # noqa: F401 - fixtures used by these tests
+from tests.support.clock import Clock
+from tests.support.second_factor import (  # noqa: F401 - the clock fixture
+    CODES,
+    ENROL,
+    SECRET,
+    STEP,
+    clock,
+    code,
+    code_step,
+    enrol,
+    password_step,
+)
+from tests.support.web import (  # noqa: F401 - fixtures used by these tests
     DATA_MANAGER,
     UserClient,
     api_platform,
@@ -17,30 +28,9 @@ from tests.functional.api.conftest import (  # noqa: F401 - fixtures used by the
     new_client,
     post_login,
 )
-from tests.security.test_second_factor import (
-    _CODES,
-    _SECRET,
-    ENROL,
-    STEP,
-    code,
-    code_step,
-    enrol,
-    password_step,
-)
-from tests.support.clock import Clock
 
 from printreg.services.demo import DEMO_PASSWORD
-from printreg.services.platform import Platform
 from printreg.web.deps import SESSION_COOKIE
-
-
-@pytest.fixture
-def clock(api_platform: Platform) -> Iterator[Clock]:
-    """Give the platform a hand-moved clock."""
-    clock, original = Clock(), api_platform.clock
-    api_platform.clock = clock
-    yield clock
-    api_platform.clock = original
 
 
 def _other(secret: str, clock: Clock) -> str:
@@ -63,7 +53,7 @@ def test_a_wrong_confirmation_code_keeps_the_same_pending_secret(
     dm: UserClient, new_client: Callable[[], TestClient], clock: Clock
 ) -> None:
     started = dm.post(f"{ENROL}/start", data={"csrf_token": dm.csrf})
-    found = _SECRET.search(started.text)
+    found = SECRET.search(started.text)
     assert found is not None
     secret = found.group(1)
     wrong = dm.post(f"{ENROL}/confirm", data={"csrf_token": dm.csrf,
@@ -89,7 +79,7 @@ def test_new_recovery_codes_replace_the_old_ones(
     fresh = dm.post(f"{ENROL}/recovery-codes", data={"csrf_token": dm.csrf,
                                                       "code": code(secret, clock)})  # fmt: skip
     assert fresh.status_code == 200
-    new = _CODES.findall(fresh.text)
+    new = CODES.findall(fresh.text)
     assert len(new) == 10
     assert not set(new) & set(old)
     http = new_client()

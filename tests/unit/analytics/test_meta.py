@@ -9,42 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.meta_reference import PUBLISHED, V, Y
 
 from printreg.analytics.meta import METHODS, Method, PoolResult, empirical_bayes, pool
-
-# metafor's dat.bcg: BCG vaccine trials (tpos, tneg, cpos, cneg); see ANALYTICS.md.
-BCG = np.array(
-    [
-        (4, 119, 11, 128),
-        (6, 300, 29, 274),
-        (3, 228, 11, 209),
-        (62, 13536, 248, 12619),
-        (33, 5036, 47, 5761),
-        (180, 1361, 372, 1079),
-        (8, 2537, 10, 619),
-        (505, 87886, 499, 87892),
-        (29, 7470, 45, 7232),
-        (17, 1699, 65, 1600),
-        (186, 50448, 141, 27197),
-        (5, 2493, 3, 2338),
-        (27, 16886, 29, 17825),
-    ],
-    dtype=float,
-)
-
-
-def bcg_log_rr() -> tuple[np.ndarray, np.ndarray]:
-    """Return the trials' log risk ratios and their variances (metafor's escalc "RR")."""
-    tpos, tneg, cpos, cneg = BCG.T
-    y = np.log((tpos / (tpos + tneg)) / (cpos / (cpos + cneg)))
-    v = 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg)
-    return y, v
-
-
-Y, V = bcg_log_rr()
-# metafor prints 4 decimals: a correct value lies within half a unit of the last place.
-PUBLISHED = 5e-5
-
 
 # -- oracle: metafor dat.bcg ----------------------------------------------------------------------
 

@@ -8,8 +8,9 @@ import json
 import tracemalloc
 
 import pytest
+from tests.support.layouts import small_layout
 
-from printreg.dictionary import Definition, load_shipped, parse_definition
+from printreg.dictionary import Definition, load_shipped
 from printreg.ingest import FileProblem, FlatLayout, SourceRow, read_csv, read_json, read_jsonl
 
 IDENTIFIER = "MRN 48213377"
@@ -299,34 +300,8 @@ def test_bad_json(data: bytes, line: int | None, words: str) -> None:
 # --- memory ----------------------------------------------------------------------------------
 
 
-def _small_layout() -> FlatLayout:
-    """Return the layout of a three-element definition: few cells a row keep tracemalloc quick."""
-    text = {"name": "note", "label": "Note", "type": "text", "identifier_scan": "none"}
-    definition = parse_definition(
-        {
-            "registry": {"code": "mini", "name": "Mini"},
-            "version": "1.0.0",
-            "value_sets": {"tag": {"label": "Tag", "values": [{"code": "a", "label": "A"}]}},
-            "sections": [
-                {
-                    "code": "main",
-                    "label": "Main",
-                    "elements": [
-                        {"name": "local_case_id", "label": "ID", "type": "text", "required": True},
-                        {"name": "size", "label": "Size", "type": "integer"},
-                        {"name": "tags", "label": "Tags", "type": "codes", "value_set": "tag"},
-                        text,
-                    ],
-                }
-            ],
-        },
-        "mini",
-    )
-    return FlatLayout(definition)
-
-
 def test_reading_120k_rows_keeps_memory_flat() -> None:
-    layout = _small_layout()
+    layout = small_layout()
     data = io.BytesIO()
     data.write(b"status,local_case_id,size,tags,note\r\n")
     note = "segmentation of the left hepatic lobe with portal vein branches"

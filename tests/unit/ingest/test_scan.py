@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from tests.support.layouts import small_layout
 
 from printreg.dictionary import Definition, load_shipped
 from printreg.ingest import FileProblem, FlatLayout, read_csv
@@ -139,9 +140,7 @@ def test_repeated_local_case_ids_are_found_across_batches(
 
 
 def test_scanning_120k_rows_keeps_memory_flat(tmp_path: Path) -> None:
-    from tests.unit.ingest.test_readers import _small_layout  # noqa: PLC0415
-
-    layout = _small_layout()
+    layout = small_layout()
     path = tmp_path / "big.csv"
     note = "segmentation of the left hepatic lobe with portal vein branches"
     with path.open("w", newline="") as handle:
