@@ -28,14 +28,14 @@ from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import ApiToken, User, WebSession, utcnow
 from printreg.web.errors import is_busy
-from tests.functional.api.conftest import (
+from tests.support.records import records
+from tests.support.web import (
     API,
     DATA_MANAGER,
     HOME,
     UserClient,
     post_login,
 )
-from tests.support.records import records
 
 BUSY_MS = 1500
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT")

@@ -14,7 +14,7 @@ import pytest
 from printreg.dictionary import shipped_definition_paths
 from printreg.services.demo import ensure_demo_accounts
 from printreg.services.platform import Platform
-from tests.functional.api.conftest import REGISTRY_ADMIN, UserClient
+from tests.support.web import REGISTRY_ADMIN, UserClient
 
 Sign = Callable[[str], UserClient]
 # The second shipped registry: its definition is self-contained (no included reference files),

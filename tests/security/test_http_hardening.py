@@ -22,14 +22,14 @@ from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.web.app import create_app
 from printreg.web.deps import CSRF_HEADER, SESSION_COOKIE
-from tests.functional.api.conftest import (
+from tests.support.imports import finished
+from tests.support.web import (
     API,
     DATA_MANAGER,
     HOME,
     VIEWER,
     UserClient,
 )
-from tests.functional.api.test_imports_api import finished
 
 MB = 1024**2
 CHUNK = 64 * 1024

@@ -25,7 +25,8 @@ from printreg.settings import Settings
 from printreg.web.app import create_app
 from printreg.web.deps import SESSION_COOKIE
 from printreg.web.headers import IMPORT_MAP
-from tests.functional.api.conftest import (
+from tests.support.imports import finished
+from tests.support.web import (
     API,
     DATA_MANAGER,
     FACILITY_ADMIN,
@@ -34,7 +35,6 @@ from tests.functional.api.conftest import (
     UserClient,
     post_login,
 )
-from tests.functional.api.test_imports_api import finished
 
 SECRET = "s" * 40  # a valid production secret_key and dicom_uid_salt
 

@@ -12,8 +12,8 @@ import io
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.functional.api.conftest import API, HOME, UserClient
-from tests.functional.api.test_imports_api import finished
+from tests.support.imports import finished
+from tests.support.web import API, HOME, UserClient
 
 # -- hostile JSON ---------------------------------------------------------------------------------
 

@@ -25,9 +25,9 @@ from printreg.services import import_jobs
 from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import Facility, ImportJob, utcnow
-from tests.functional.api.conftest import DATA_MANAGER, HOME, REG, UserClient
-from tests.functional.api.test_imports_api import csv_bytes, finished
+from tests.support.imports import csv_bytes, finished
 from tests.support.records import records
+from tests.support.web import DATA_MANAGER, HOME, REG, UserClient
 
 BATCH = 20
 ROWS = 600

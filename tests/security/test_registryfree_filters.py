@@ -8,7 +8,7 @@ has, never a page of unfiltered figures.
 
 from __future__ import annotations
 
-from tests.functional.api.conftest import API, HOME, UserClient
+from tests.support.web import API, HOME, UserClient
 
 
 def test_a_dashboard_filter_of_another_registry_is_refused_not_dropped(dm: UserClient) -> None:

@@ -17,9 +17,9 @@ from sqlalchemy import update
 from printreg.services import import_jobs
 from printreg.services.platform import Platform
 from printreg.storage.platform import ImportJob, utcnow
-from tests.functional.api.conftest import DATA_MANAGER, HOME, UserClient
-from tests.functional.api.test_imports_api import csv_bytes, finished, upload
+from tests.support.imports import csv_bytes, finished, upload
 from tests.support.records import records
+from tests.support.web import DATA_MANAGER, HOME, UserClient
 
 NAME, MRN = "Jane Doe", "48213377"
 

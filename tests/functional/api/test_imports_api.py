@@ -5,15 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import func, select
+from tests.support.imports import case_count, csv_bytes, finished, upload
 from tests.support.records import records
 from tests.support.web import API, HOME, OTHER_SITE, VIEWER, UserClient
 
@@ -33,44 +30,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "data"
     monkeypatch.setenv("PRINTREG_DATA_DIR", str(folder))
     return folder
-
-
-def csv_bytes(platform: Platform, rows: list[dict[str, Any]]) -> bytes:
-    layout = FlatLayout(platform.registry(REG).current)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, layout.columns)
-    writer.writeheader()
-    for record in rows:
-        writer.writerow(layout.to_row({k: v for k, v in record.items() if k != "facility"}))
-    return buffer.getvalue().encode("utf-8")
-
-
-def case_count(platform: Platform) -> int:
-    main = platform.registry(REG).tables.main
-    with platform.sessions() as session:
-        return session.scalar(select(func.count()).select_from(main)) or 0
-
-
-def upload(client: UserClient, content: bytes, *, commit: bool = False,
-           name: str = "cases.csv") -> httpx.Response:  # fmt: skip
-    return client.post(
-        f"{API}/imports",
-        params={"facility": HOME, "commit": str(commit).lower()},
-        files={"file": (name, content, "text/csv")},
-    )
-
-
-def finished(client: UserClient, job_id: str, timeout: float = 30.0) -> dict[str, Any]:
-    """Poll the job's status until it has finished (bounded)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        response = client.get(f"/api/v1/imports/{job_id}")
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        if body["status"] in ("done", "failed"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"import {job_id} did not finish in {timeout} s")
 
 
 def test_a_dry_run_job_reports_without_storing_then_commit_stores(

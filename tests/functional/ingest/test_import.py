@@ -7,55 +7,25 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
+from tests.support.imports import audit_count, case_count, importer, write_csv
 from tests.support.records import records
 
 from printreg.ingest import FlatLayout
 from printreg.services.actor import Actor
 from printreg.services.cases import CaseQuery, CaseService
 from printreg.services.exports import export_cases
-from printreg.services.imports import Importer
 from printreg.services.platform import Platform
 from printreg.storage.platform import AuditEntry
 
 REG = "3dp"
 
 
-def write_csv(path: Path, layout: FlatLayout, rows: list[dict[str, Any]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, layout.columns)
-        writer.writeheader()
-        for record in rows:
-            writer.writerow(layout.to_row({k: v for k, v in record.items() if k != "facility"}))
-    return path
-
-
-def case_count(platform: Platform) -> int:
-    main = platform.registry(REG).tables.main
-    with platform.sessions() as session:
-        return session.scalar(select(func.count()).select_from(main)) or 0
-
-
-def audit_count(platform: Platform) -> int:
-    with platform.sessions() as session:
-        return (
-            session.scalar(
-                select(func.count()).select_from(AuditEntry).where(AuditEntry.entity_type == "case")
-            )
-            or 0
-        )
-
-
 @pytest.fixture
 def layout(seeded: Platform) -> FlatLayout:
     return FlatLayout(seeded.registry(REG).current)
-
-
-def importer(platform: Platform, operator: Actor, batch_rows: int = 4) -> Importer:
-    return Importer(platform, operator, REG, "F0001", batch_rows=batch_rows)
 
 
 def test_dry_run_then_commit_then_reimport_is_a_no_op(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
-from tests.functional.ingest.test_import import REG, audit_count, case_count, importer, write_csv
+from tests.support.imports import REG, audit_count, case_count, importer, write_csv
 from tests.support.records import records
 
 from printreg.ingest import FlatLayout
