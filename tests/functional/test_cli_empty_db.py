@@ -101,7 +101,6 @@ NO_DATABASE = {
 }
 
 
-
 def _commands(command: Any, path: tuple[str, ...] = ()) -> list[str]:
     """Return the words of every runnable command below ``command``, e.g. 'case add'."""
     found: list[str] = []
