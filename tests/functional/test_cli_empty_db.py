@@ -100,9 +100,6 @@ NO_DATABASE = {
     "registry redcap-import": "turns a REDCap dictionary file into a definition file",
 }
 
-#: Typed at the password prompt of `user add`.
-INPUT = {"user add": "a long enough password\na long enough password\n"}
-
 
 def _commands(command: Any, path: tuple[str, ...] = ()) -> list[str]:
     """Return the words of every runnable command below ``command``, e.g. 'case add'."""
@@ -166,7 +163,9 @@ def _invoke(
     files = _files(tmp_path)
     quoted = {key: shlex.quote(value) for key, value in files.items()}
     args = [*name.split(), *shlex.split(ARGS[name].format(**quoted))]
-    result = runner.invoke(app, args, input=INPUT.get(name))
+    # nothing is typed: a command that prompts (`user add` asks for a password) must check the
+    # database first, or it would end at the prompt without saying what to run
+    result = runner.invoke(app, args, input="")
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output
     if result.exception is not None and not isinstance(result.exception, SystemExit):
@@ -283,3 +282,12 @@ def test_db_upgrade_into_a_missing_folder_is_one_line(
     assert "cannot open the database" in output
     assert "unable to open database file" in output
     assert len(output.strip().splitlines()) == 1, output
+
+
+def test_user_add_checks_the_database_before_asking_for_the_password(
+    empty_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, output = _invoke("user add", empty_url, tmp_path, monkeypatch)
+    assert code == 1, output
+    assert UPGRADE in output
+    assert "Password" not in output

@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from printreg.services.actor import Actor
+from printreg.services.demo import ensure_demo_accounts
 from printreg.services.platform import Platform
+from printreg.services.requests import DataRequestService, RequestDraft
 
 #: Analytics, imaging, PDF and web stacks: no light command needs any of them.
 HEAVY = (
@@ -75,4 +79,41 @@ def test_database_commands_load_no_heavy_module(
     output, modules = loaded_by(*args)
     assert shows in output
     assert "sqlalchemy" in modules  # it did reach the database
+    assert modules.isdisjoint(HEAVY), sorted(modules & set(HEAVY))
+
+
+@pytest.fixture
+def submitted(seeded: Platform) -> str:
+    """Return the id of a data request submitted on the seeded platform."""
+    ensure_demo_accounts(seeded, "3dp", ("F0001", "F0002"))
+    service = DataRequestService(seeded, Actor.operator("test"))
+    draft = RequestDraft("Cardiac models", "Time saved", ["organ_system"])
+    return str(service.submit("3dp", draft, "researcher@demo.printreg.org").id)
+
+
+@pytest.mark.parametrize(
+    ("args", "shows"),
+    [
+        (["request", "list", "--json"], "Cardiac models"),
+        (["request", "show", "{id}"], "Cardiac models"),
+        (["request", "downloads", "{id}"], ""),
+        (["request", "expire"], ""),
+    ],
+)
+def test_request_commands_without_extracts_load_no_heavy_module(
+    submitted: str, args: list[str], shows: str
+) -> None:
+    # feasibility and extract need polars, pyarrow and scipy; reading requests does not
+    output, modules = loaded_by(*(a.format(id=submitted) for a in args))
+    assert shows in output
+    assert "sqlalchemy" in modules
+    assert modules.isdisjoint(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_template_loads_no_heavy_module(seeded: Platform, tmp_path: Path) -> None:
+    # a header and a README of the columns: the readers (polars) and writers (pyarrow) stay out
+    out = tmp_path / "template.csv"
+    output, modules = loaded_by("template", "--out", str(out))
+    assert "wrote" in output
+    assert out.read_text("utf-8").startswith("status,local_case_id,")
     assert modules.isdisjoint(HEAVY), sorted(modules & set(HEAVY))

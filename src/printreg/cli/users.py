@@ -67,10 +67,12 @@ def user_add(
     def body() -> None:
         roles = _facility_roles(role or [])
         code = _registry(registry)
-        password = typer.prompt("Password (at least 12 characters)", hide_input=True,
-                                confirmation_prompt=True, err=True)  # fmt: skip
         whole = list(registry_role or [])
         with platform() as p:
+            # the database is checked first: on one not yet upgraded nobody types a password
+            # twice only to be told to run `printreg db upgrade`
+            password = typer.prompt("Password (at least 12 characters)", hide_input=True,
+                                    confirmation_prompt=True, err=True)  # fmt: skip
             accounts = AccountService(p)
             info = accounts.create_user(
                 operator(),

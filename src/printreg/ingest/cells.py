@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from printreg.dictionary import UNKNOWN
 from printreg.dictionary.elements import MULTI_SEPARATOR, split_multi
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = [
     "MULTI_SEPARATOR", "format_value", "is_formula", "join_multi", "needs_neutralising",
@@ -48,6 +49,8 @@ def restore(cell: str) -> str:
 
 def restore_expr(column: str) -> pl.Expr:
     """Return ``restore`` as a polars expression over a string column (same rule, vectorised)."""
+    import polars as pl  # noqa: PLC0415 - heavy: only the batch readers need it, not a template
+
     col = pl.col(column)
     rest = col.str.slice(1)
     risky = rest.str.contains(r"^[=+\-@\t\r]") & ~rest.str.contains(

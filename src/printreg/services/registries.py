@@ -81,10 +81,24 @@ class RegistryService:
         self.actor = actor
 
     def registries(self) -> list[RegistryInfo]:
-        """Return every hosted registry, by code."""
+        """Return every hosted registry, by code, from its stored rows alone.
+
+        Unlike ``info`` this parses no definition and builds no case table: listing the
+        registries is what `printreg registry list` and the registry menus do at start.
+        """
         with self.platform.sessions() as session:
-            codes = list(session.scalars(select(Registry.code).order_by(Registry.code)))
-        return [self.info(code) for code in codes]
+            registries = session.scalars(select(Registry).order_by(Registry.code)).all()
+            versions: dict[int, list[str]] = {}
+            for registry_id, version in session.execute(
+                select(DefinitionVersion.registry_id, DefinitionVersion.version)
+            ):
+                versions.setdefault(registry_id, []).append(version)
+            return [
+                RegistryInfo(
+                    r.code, r.name, r.lifecycle, r.current_version, sorted(versions.get(r.id, []))
+                )
+                for r in registries
+            ]
 
     def info(self, code: str) -> RegistryInfo:
         """Return one registry; NotFound when there is no such registry."""

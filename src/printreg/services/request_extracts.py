@@ -14,7 +14,7 @@ import secrets
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 from printreg.analytics.cellkey import record_key
 from printreg.domain.errors import Conflict
 from printreg.domain.facility import CaseStatus
-from printreg.research import ExtractLayout, extract_codebook, suppressed_counts, write_extract
-from printreg.research.extract import ExtractSource
 from printreg.services.platform import RegistryRuntime
 from printreg.storage.research import DataRequest
+
+if TYPE_CHECKING:
+    from printreg.research.extract import ExtractSource
 
 PAGE = 1000
 _shuffle = secrets.SystemRandom().shuffle
@@ -61,6 +62,9 @@ def feasibility_counts(
     """Return the request's case counts crossed by its first two strata, suppressed and
     perturbed by the cases' record keys under ``secret``, with the codes' labels and the
     request's filters."""
+    # numpy, scipy and networkx: only when counts are released, not to list requests
+    from printreg.research.feasibility import suppressed_counts  # noqa: PLC0415
+
     main = runtime.tables.main
     axes = [(name, _codes(runtime, name, list(codes))) for name, codes in row.strata.items()][:2]
     columns = [main.c[name] for name, _ in axes]
@@ -90,6 +94,8 @@ def _sources(
 ) -> Iterator[ExtractSource]:
     """Yield the request's cases, page by page in (facility, id) order, shuffled within each
     page's facility."""
+    from printreg.research.extract import ExtractSource  # noqa: PLC0415 - pyarrow
+
     main = runtime.tables.main
     conditions = _conditions(runtime, row)
     last: tuple[int, Any] | None = None
@@ -131,6 +137,13 @@ def build_extract(
     return (rows, bytes of the Parquet file). Conflict when an approved element is no longer
     releasable under the registry's current definition."""
     assert row.pseudonym_key is not None  # noqa: S101 - the caller draws the secret first
+    # pyarrow and polars: only when an extract is written, not to list requests
+    from printreg.research.extract import (  # noqa: PLC0415
+        ExtractLayout,
+        extract_codebook,
+        write_extract,
+    )
+
     try:
         layout = ExtractLayout(runtime.current, row.approved_elements or [])
     except ValueError as exc:
