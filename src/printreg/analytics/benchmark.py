@@ -114,8 +114,9 @@ def _released(
     if release is None or not figure["n"]:
         return figure
     shown = release.proportion(figure["n"], figure["x"], *keys, own["n"], own["x"])
-    if shown is None:
-        return {"status": SUPPRESSED}
+    if shown is None:  # the number of facilities is kept: "too few facilities" is said first
+        kept = {"facilities": figure["facilities"]} if "facilities" in figure else {}
+        return {"status": SUPPRESSED, **kept}
     return figure | shown
 
 

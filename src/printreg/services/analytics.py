@@ -355,7 +355,7 @@ class AnalyticsService:
                     hidden = ("percentile_rank", "quartile") if side == "registry" else ()
                     for key in (*hidden, "peer_percentile_rank" if side == "peers" else ""):
                         item["placement"].pop(key, None)
-                if (
+                elif (  # too few facilities is said first: it does not depend on the counts
                     "n" in figure
                     and side == "peers"
                     and figure["n"]

@@ -228,11 +228,11 @@ def test_minimum_cases_and_facilities_in_the_dashboard(platform: Platform) -> No
         assert measure["facility"]["status"] == "too few cases", measure["measure"]
         assert "median" not in measure["facility"]
         assert "p" not in measure["facility"]
-    # FC's and FD's peers hold 6 + 3 plan-altered answers: fewer than 11, suppressed
-    plan = item(dashboard, "plan_altered")
-    assert plan["peers"] == {"status": "suppressed (small count)"}
-    # the peers' 12 assessed-or-not cases are FD's 4 and FC's 8: 12 − 4 would give FC's count
-    assert item(dashboard, "assessed")["peers"] == {"status": "suppressed (small count)"}
+    # FC's and FD's peers hold 6 + 3 plan-altered answers (fewer than 11) and 12 assessed-or-not
+    # cases (FD's 4 and FC's 8: 12 − 4 would give FC's count): both suppressed
+    hidden = {"facilities": 2, "status": "suppressed (small count)"}
+    assert item(dashboard, "plan_altered")["peers"] == hidden
+    assert item(dashboard, "assessed")["peers"] == hidden
 
 
 def test_registry_distribution_needs_min_facilities(stored: data.Stored, tmp_path: Path) -> None:
