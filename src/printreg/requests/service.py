@@ -34,6 +34,15 @@ from printreg.domain.errors import (
 )
 from printreg.domain.facility import RegistryRoleName
 from printreg.domain.governance import VoteChoice
+from printreg.governance.committee import CommitteeService
+from printreg.requests.decisions import SUBJECT, record_decision
+from printreg.requests.extracts import (
+    CODEBOOK_FILE,
+    EXTRACT_FILE,
+    build_extract,
+    feasibility_counts,
+)
+from printreg.requests.models import DataRequest, DataRequestDownload
 from printreg.research import (
     RequestStatus,
     check_request,
@@ -44,17 +53,8 @@ from printreg.research import (
 )
 from printreg.services.actor import Actor
 from printreg.services.audit import audit
-from printreg.services.committee import CommitteeService
 from printreg.services.platform import Platform
-from printreg.services.request_decisions import SUBJECT, record_decision
-from printreg.services.request_extracts import (
-    CODEBOOK_FILE,
-    EXTRACT_FILE,
-    build_extract,
-    feasibility_counts,
-)
 from printreg.storage.platform import CommitteeVote, Registry, RegistryRole, User
-from printreg.storage.research import DataRequest, DataRequestDownload
 
 ExtractFileName = Literal["extract", "codebook"]
 TITLE_MAX = 200
@@ -339,7 +339,7 @@ class DataRequestService:
     # -- deciding -------------------------------------------------------------------------------
 
     def vote(self, request_id: uuid.UUID, choice: str, comment: str = "") -> RequestView:
-        """Cast or change a committee member's vote (``services.committee``); when the votes
+        """Cast or change a committee member's vote (``governance.committee``); when the votes
         decide under the settings' rule and quorum, an approval builds the extract at once."""
         with self.platform.sessions() as session:
             registry = self._load(session, request_id).registry_code

@@ -21,10 +21,10 @@ from printreg.domain.governance import (
     enrollment_fees,
 )
 from printreg.domain.issues import Issue
+from printreg.governance.enrollment_decisions import SUBJECT, record_decision
 from printreg.privacy import IdentifierKind, describe, scan_text
 from printreg.services.actor import Actor
 from printreg.services.audit import audit
-from printreg.services.enrollment_decisions import SUBJECT, record_decision
 from printreg.services.platform import Platform
 from printreg.storage.platform import (
     AuditEntry,

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from printreg.analytics.cellkey import record_key
 from printreg.domain.errors import Conflict
 from printreg.domain.facility import CaseStatus
+from printreg.requests.models import DataRequest
 from printreg.research import ExtractLayout, extract_codebook, suppressed_counts, write_extract
 from printreg.research.extract import ExtractSource
 from printreg.services.platform import RegistryRuntime
-from printreg.storage.research import DataRequest
 
 PAGE = 1000
 _shuffle = secrets.SystemRandom().shuffle

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from printreg.services.requests import DataRequestService, ExtractFile, RequestDraft
+from printreg.requests.service import DataRequestService, ExtractFile, RequestDraft
 from printreg.web.api.routes import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
 from printreg.web.json_body import StrictJsonRoute
