@@ -15,7 +15,7 @@ from printreg.cli.common import JsonOpt, RegistryOpt, console, operator, platfor
 from printreg.cli.common import registry_code as _registry
 
 if TYPE_CHECKING:
-    from printreg.requests.service import RequestView
+    from printreg.requests.schemas import DataRequestPublic
 
 request_app = typer.Typer(
     help="Research data requests: submit, list, feasibility, decide, extract.",
@@ -38,7 +38,7 @@ def _strata(values: list[str]) -> dict[str, list[str]]:
     return strata
 
 
-def _print_request(view: RequestView) -> None:
+def _print_request(view: DataRequestPublic) -> None:
     console.print(f"[bold]{view.title}[/] ({view.id})", highlight=False)
     console.print(f"  registry {view.registry}, requested by {view.requester}, {view.status}")
     console.print(f"  elements: {', '.join(view.elements)}", highlight=False)
