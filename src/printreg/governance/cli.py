@@ -26,7 +26,7 @@ from printreg.cli.common import registry_code as _registry
 from printreg.cli.common import run as run_command
 
 if TYPE_CHECKING:
-    from printreg.governance.enrollment import Enrollment
+    from printreg.governance.schemas import EnrollmentOut
     from printreg.governance.versions import (
         IssueCount,
         MappingCount,
@@ -214,7 +214,7 @@ def _mappings_table(mappings: list[MappingCount]) -> None:
 # -- enrollment ---------------------------------------------------------------------------------
 
 
-def _print_enrollment(e: Enrollment) -> None:
+def _print_enrollment(e: EnrollmentOut) -> None:
     console.print(f"[bold]{e.facility}[/] in {e.registry}: {e.status or 'not enrolled'}")
     if e.agreement_date:
         waived = " (waived)" if e.application_fee_waived else ""
