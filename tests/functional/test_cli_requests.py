@@ -10,10 +10,10 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from typer.testing import CliRunner
 
 from printreg.cli.app import app
+from printreg.requests.service import DataRequestService, RequestDraft
 from printreg.services.actor import Actor
 from printreg.services.demo import ensure_demo_accounts
 from printreg.services.platform import Platform
-from printreg.services.requests import DataRequestService, RequestDraft
 from printreg.services.synth import load_synthetic
 
 runner = CliRunner()

@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from printreg.services.requests import DataRequestService, RequestDraft
 
 from printreg.services.actor import Actor
 from printreg.services.demo import ensure_demo_accounts
 from printreg.services.platform import Platform
-from printreg.services.requests import DataRequestService, RequestDraft
 
 #: Analytics, imaging, PDF and web stacks: no light command needs any of them.
 HEAVY = (

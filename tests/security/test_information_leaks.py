@@ -33,12 +33,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from printreg.domain.facility import Role
+from printreg.requests.service import DataRequestService, RequestDraft
 from printreg.services.accounts import AccountService
 from printreg.services.actor import Actor
 from printreg.services.cases import CaseService
 from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.services.platform import Platform
-from printreg.services.requests import DataRequestService, RequestDraft
 from printreg.services.synth import load_synthetic
 from printreg.settings import Settings
 from printreg.storage.platform import (

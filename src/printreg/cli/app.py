@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from printreg.cli import files, governance, pool, redcap, reports, requests, users
+from printreg.cli import files, pool, redcap, reports, users
 from printreg.cli.common import (
     JsonOpt,
     RegistryOpt,
@@ -30,6 +30,8 @@ from printreg.cli.common import (
 from printreg.cli.common import registry_code as _registry
 from printreg.domain.errors import ValidationFailed
 from printreg.domain.issues import Issue
+from printreg.governance import cli as governance
+from printreg.requests import cli as requests
 
 app = typer.Typer(
     help="printreg: a clinical data registry for point-of-care 3D printing.",

@@ -17,8 +17,8 @@ from printreg.dictionary import CodeElement, Definition
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
 from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
+from printreg.governance.admission import require_accepting
 from printreg.services.actor import Actor
-from printreg.services.admission import require_accepting
 from printreg.services.audit import audit
 from printreg.services.platform import Platform, RegistryRuntime
 from printreg.storage import stamps

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from printreg.dictionary import Definition
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.issues import Issue
+from printreg.governance.admission import require_accepting
 from printreg.ingest.cells import restore_expr
 from printreg.ingest.errors import FileProblem
 from printreg.ingest.layout import FlatLayout
@@ -47,7 +48,6 @@ from printreg.ingest.readers import (
     scan_csv,
 )
 from printreg.services.actor import Actor
-from printreg.services.admission import require_accepting
 from printreg.services.audit import audit
 from printreg.services.import_staging import Staging
 from printreg.services.platform import Platform, RegistryRuntime

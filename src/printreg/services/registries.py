@@ -17,16 +17,16 @@ from printreg.dictionary import (
 )
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound
 from printreg.domain.governance import Lifecycle, check_lifecycle
-from printreg.services.actor import Actor
-from printreg.services.audit import audit
-from printreg.services.platform import Platform
-from printreg.services.versions import (
+from printreg.governance.versions import (
     MigrationReport,
     Selection,
     UpgradeReport,
     migration_report,
     upgrade,
 )
+from printreg.services.actor import Actor
+from printreg.services.audit import audit
+from printreg.services.platform import Platform
 from printreg.storage.case_tables import build_case_tables
 from printreg.storage.platform import DefinitionVersion, Registry
 from printreg.storage.schema import checksum, ensure_case_tables, register_definition

@@ -390,7 +390,3 @@ class CommitteeVote(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     cast_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-# Tables kept in their own modules share this metadata (and so the migrations) once imported.
-from printreg.storage import research as _research  # noqa: E402, F401

@@ -268,7 +268,7 @@ def _record(facility: str, n: int) -> dict[str, Any]:
 
 
 def test_the_application_fee_is_due_when_not_active_elsewhere(api_platform: Platform) -> None:
-    from printreg.services.enrollment import Contact, EnrollmentService  # noqa: PLC0415
+    from printreg.governance.enrollment import Contact, EnrollmentService  # noqa: PLC0415
 
     operator = Actor.operator("test")
     make_facility(api_platform, "F0200", name="Hilltop", kind="academic", registries=("gsae",))

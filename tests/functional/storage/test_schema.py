@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from printreg.dictionary import load_shipped
 from printreg.services.platform import Platform
+from printreg.storage.metadata import metadata
 from printreg.storage.migrations_filter import platform_tables_only
-from printreg.storage.platform import Base
 from printreg.storage.schema import _alembic_config, register_definition, upgrade
 
 
@@ -23,7 +23,7 @@ def test_migrations_match_the_platform_models(platform: Platform) -> None:
         context = MigrationContext.configure(
             connection, opts={"include_name": platform_tables_only}
         )
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, metadata)
     assert diff == []
 
 

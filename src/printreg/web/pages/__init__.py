@@ -14,11 +14,9 @@ from printreg.web.pages import (
     cases,
     facility,
     files,
-    governance,
     home,
     imports,
     reports,
-    requests,
     second_factor,
 )
 from printreg.web.pages.common import (
@@ -35,12 +33,10 @@ router.include_router(case_list.router)
 router.include_router(cases.router)
 router.include_router(files.router)
 router.include_router(facility.router)
-router.include_router(governance.router)
 router.include_router(account.router)
 router.include_router(second_factor.router)
 router.include_router(imports.router)
 router.include_router(reports.router)
-router.include_router(requests.router)
 
 
 def install(app: FastAPI) -> None:

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from printreg.services.committee import CommitteeService
-from printreg.services.enrollment import Contact, EnrollmentService
+from printreg.governance import schemas as g
+from printreg.governance.committee import CommitteeService
+from printreg.governance.enrollment import Contact, EnrollmentService
 from printreg.services.registries import RegistryService
-from printreg.web.api import governance_schemas as g
 from printreg.web.api.routes import ERRORS
 from printreg.web.api.schemas import RegistryOut
 from printreg.web.deps import ActorDep, PlatformDep

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -21,10 +21,11 @@ from printreg.domain.governance import (
     enrollment_fees,
 )
 from printreg.domain.issues import Issue
+from printreg.governance.enrollment_decisions import SUBJECT, record_decision
+from printreg.governance.schemas import ApplicationOut, EnrollmentEventOut, EnrollmentOut
 from printreg.privacy import IdentifierKind, describe, scan_text
 from printreg.services.actor import Actor
 from printreg.services.audit import audit
-from printreg.services.enrollment_decisions import SUBJECT, record_decision
 from printreg.services.platform import Platform
 from printreg.storage.platform import (
     AuditEntry,
@@ -60,62 +61,19 @@ class Contact:
     phone: str = ""
 
 
-@dataclass(frozen=True)
-class Application:
-    """An enrollment application as submitted, and where its decision stands."""
-
-    id: int
-    registry: str
-    facility: str
-    status: str  # open, approved, declined, withdrawn
-    profile: dict[str, Any]
-    printers: list[dict[str, Any]]
-    contacts: list[dict[str, Any]]
-    statement: str
-    submitted_at: dt.datetime
-    submitted_by: str
-    decided_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class EnrollmentEvent:
-    """One audited step of a facility's enrollment in a registry."""
-
-    at: dt.datetime
-    actor: str
-    action: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class Enrollment:
-    """A facility's participation in one registry: state, agreement, fees, latest application."""
-
-    registry: str
-    facility: str
-    status: str | None  # None: never applied
-    agreement_date: dt.date | None
-    application_fee: int | None
-    annual_fee: int | None
-    application_fee_waived: bool | None
-    application: Application | None
-    history: list[EnrollmentEvent] = field(default_factory=list)
-
-
-def _application(row: EnrollmentApplication, registry: str, facility: str) -> Application:
-    return Application(
-        row.id,
-        registry,
-        facility,
-        row.status,
-        dict(row.profile),
-        list(row.printers),
-        list(row.contacts),
-        row.statement,
-        row.submitted_at,
-        row.submitted_by,
-        row.decided_at,
+def _application(row: EnrollmentApplication, registry: str, facility: str) -> ApplicationOut:
+    return ApplicationOut(
+        id=row.id,
+        registry=registry,
+        facility=facility,
+        status=row.status,
+        profile=dict(row.profile),
+        printers=list(row.printers),
+        contacts=list(row.contacts),
+        statement=row.statement,
+        submitted_at=row.submitted_at,
+        submitted_by=row.submitted_by,
+        decided_at=row.decided_at,
     )
 
 
@@ -203,7 +161,7 @@ class EnrollmentService:
             .limit(1)
         )
 
-    def _view(self, session: Session, registry: Registry, facility: Facility) -> Enrollment:
+    def _view(self, session: Session, registry: Registry, facility: Facility) -> EnrollmentOut:
         part = session.get(Participation, (facility.id, registry.id))
         latest = self._latest(session, registry.id, facility.id)
         rows = session.scalars(
@@ -215,17 +173,22 @@ class EnrollmentService:
             )
             .order_by(AuditEntry.id)
         )
-        events = [EnrollmentEvent(r.at, r.actor, r.action, r.before, r.after) for r in rows]
-        return Enrollment(
-            registry.code,
-            facility.code,
-            part.status if part else None,
-            part.agreement_date if part else None,
-            part.application_fee if part else None,
-            part.annual_fee if part else None,
-            part.application_fee_waived if part else None,
-            _application(latest, registry.code, facility.code) if latest else None,
-            events,
+        events = [
+            EnrollmentEventOut(
+                at=r.at, actor=r.actor, action=r.action, before=r.before, after=r.after
+            )
+            for r in rows
+        ]
+        return EnrollmentOut(
+            registry=registry.code,
+            facility=facility.code,
+            status=EnrollmentStatus(part.status) if part else None,
+            agreement_date=part.agreement_date if part else None,
+            application_fee=part.application_fee if part else None,
+            annual_fee=part.annual_fee if part else None,
+            application_fee_waived=part.application_fee_waived if part else None,
+            application=_application(latest, registry.code, facility.code) if latest else None,
+            history=events,
         )
 
     def _audit(
@@ -251,13 +214,13 @@ class EnrollmentService:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def get(self, registry: str, facility_code: str) -> Enrollment:
+    def get(self, registry: str, facility_code: str) -> EnrollmentOut:
         """Return a facility's enrollment in a registry with its audited history."""
         with self.platform.sessions() as session:
             reg = self._registry(session, registry)
             return self._view(session, reg, self._facility(session, registry, facility_code))
 
-    def of_facility(self, facility_code: str) -> list[Enrollment]:
+    def of_facility(self, facility_code: str) -> list[EnrollmentOut]:
         """Return the facility's enrollment in every registry (members and administrators)."""
         with self.platform.sessions() as session:
             out = []
@@ -271,7 +234,7 @@ class EnrollmentService:
                 raise NotFound.no_such("facility")
             return out
 
-    def applications(self, registry: str, status: str | None = None) -> list[Application]:
+    def applications(self, registry: str, status: str | None = None) -> list[ApplicationOut]:
         """Return a registry's applications, newest first (administrators and committee: all;
         facility members: their facilities'), optionally only those of one status."""
         with self.platform.sessions() as session:
@@ -288,7 +251,7 @@ class EnrollmentService:
             rows = session.execute(query.order_by(EnrollmentApplication.id.desc())).all()
             return [_application(row, registry, code) for row, code in rows]
 
-    def awaiting_agreement(self, registry: str) -> list[Enrollment]:
+    def awaiting_agreement(self, registry: str) -> list[EnrollmentOut]:
         """Return the facilities the committee approved whose participation agreement is not
         recorded yet, by code (registry administrators; Forbidden for anyone else)."""
         self.actor.require_registry_admin(registry)
@@ -309,7 +272,7 @@ class EnrollmentService:
 
     def apply(
         self, registry: str, facility_code: str, contacts: Sequence[Contact], statement: str = ""
-    ) -> Enrollment:
+    ) -> EnrollmentOut:
         """Submit an application: the facility's profile and printers as they are now, its
         contacts and a statement; the committee then decides. Facility administrators."""
         with self.platform.sessions() as session, session.begin():
@@ -365,7 +328,7 @@ class EnrollmentService:
 
     def decide(
         self, registry: str, facility_code: str, approve: bool, reason: str = ""
-    ) -> Enrollment:
+    ) -> EnrollmentOut:
         """Record the decision on the facility's open application (registry administrators,
         e.g. a decision the committee took in a meeting); Conflict when none is open."""
         with self.platform.sessions() as session, session.begin():
@@ -396,7 +359,7 @@ class EnrollmentService:
         *,
         agreement_date: dt.date | None = None,
         reason: str = "",
-    ) -> Enrollment:
+    ) -> EnrollmentOut:
         """Move a facility's participation: ``active`` (records the agreement date and the fees
         of an approved facility, or reinstates a suspended one), ``suspended`` (registry
         administrators) or ``withdrawn`` (also the facility's administrators)."""

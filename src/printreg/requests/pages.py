@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from printreg.domain.errors import Forbidden, InvalidRequest, RegistryError, ValidationFailed
 from printreg.domain.facility import RegistryRoleName
-from printreg.services.requests import DataRequestService, RequestDraft
+from printreg.requests.service import DataRequestService, RequestDraft
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Page, PageContext
 from printreg.web.pages.home import error_page, place_of

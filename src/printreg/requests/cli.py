@@ -15,7 +15,7 @@ from printreg.cli.common import JsonOpt, RegistryOpt, console, operator, platfor
 from printreg.cli.common import registry_code as _registry
 
 if TYPE_CHECKING:
-    from printreg.services.requests import RequestView
+    from printreg.requests.schemas import DataRequestPublic
 
 request_app = typer.Typer(
     help="Research data requests: submit, list, feasibility, decide, extract.",
@@ -38,7 +38,7 @@ def _strata(values: list[str]) -> dict[str, list[str]]:
     return strata
 
 
-def _print_request(view: RequestView) -> None:
+def _print_request(view: DataRequestPublic) -> None:
     console.print(f"[bold]{view.title}[/] ({view.id})", highlight=False)
     console.print(f"  registry {view.registry}, requested by {view.requester}, {view.status}")
     console.print(f"  elements: {', '.join(view.elements)}", highlight=False)
@@ -81,7 +81,7 @@ def request_submit(
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a data request for a researcher; every refused element or stratum is listed."""
-    from printreg.services.requests import DataRequestService, RequestDraft
+    from printreg.requests.service import DataRequestService, RequestDraft
 
     def body() -> None:
         draft = RequestDraft(
@@ -107,7 +107,7 @@ def request_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List a registry's data requests, newest first."""
-    from printreg.services.requests import DataRequestService
+    from printreg.requests.service import DataRequestService
 
     def body() -> None:
         with platform() as p:
@@ -128,7 +128,7 @@ def request_list(
 @request_app.command("show")
 def request_show(request_id: IdArg, as_json: JsonOpt = False) -> None:
     """Show a data request: aims, elements, strata, decision and extract."""
-    from printreg.services.requests import DataRequestService
+    from printreg.requests.service import DataRequestService
 
     def body() -> None:
         with platform() as p:
@@ -149,7 +149,7 @@ def _cell(value: Any) -> str:
 @request_app.command("feasibility")
 def request_feasibility(request_id: IdArg, as_json: JsonOpt = False) -> None:
     """Show how many cases match a request, by stratum, with small counts suppressed."""
-    from printreg.services.requests import DataRequestService
+    from printreg.requests.service import DataRequestService
 
     def body() -> None:
         with platform() as p:
@@ -183,7 +183,7 @@ def request_decide(
     as_json: JsonOpt = False,
 ) -> None:
     """Approve or decline a submitted request; approval builds the extract at once."""
-    from printreg.services.requests import DataRequestService
+    from printreg.requests.service import DataRequestService
 
     def body() -> None:
         with platform() as p:
@@ -202,7 +202,7 @@ def request_extract(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the two files to.")],
 ) -> None:
     """Save a request's extract and codebook (each download is logged)."""
-    from printreg.services.requests import DataRequestService
+    from printreg.requests.service import DataRequestService
 
     def body() -> None:
         out.mkdir(parents=True, exist_ok=True)
@@ -221,7 +221,7 @@ def request_extract(
 @request_app.command("downloads")
 def request_downloads(request_id: IdArg, as_json: JsonOpt = False) -> None:
     """List who downloaded a request's files, when, and how many bytes."""
-    from printreg.services.requests import DataRequestService
+    from printreg.requests.service import DataRequestService
 
     def body() -> None:
         with platform() as p:
@@ -240,7 +240,7 @@ def request_downloads(request_id: IdArg, as_json: JsonOpt = False) -> None:
 @request_app.command("expire")
 def request_expire() -> None:
     """Delete the extracts whose time is up (run it daily, e.g. from cron)."""
-    from printreg.services.requests import DataRequestService
+    from printreg.requests.service import DataRequestService
 
     def body() -> None:
         with platform() as p:

@@ -34,6 +34,16 @@ from printreg.domain.errors import (
 )
 from printreg.domain.facility import RegistryRoleName
 from printreg.domain.governance import VoteChoice
+from printreg.governance.committee import CommitteeService
+from printreg.requests.decisions import SUBJECT, record_decision
+from printreg.requests.extracts import (
+    CODEBOOK_FILE,
+    EXTRACT_FILE,
+    build_extract,
+    feasibility_counts,
+)
+from printreg.requests.models import DataRequest, DataRequestDownload
+from printreg.requests.schemas import DataRequestPublic, DownloadOut
 from printreg.research import (
     RequestStatus,
     check_request,
@@ -44,17 +54,8 @@ from printreg.research import (
 )
 from printreg.services.actor import Actor
 from printreg.services.audit import audit
-from printreg.services.committee import CommitteeService
 from printreg.services.platform import Platform
-from printreg.services.request_decisions import SUBJECT, record_decision
-from printreg.services.request_extracts import (
-    CODEBOOK_FILE,
-    EXTRACT_FILE,
-    build_extract,
-    feasibility_counts,
-)
 from printreg.storage.platform import CommitteeVote, Registry, RegistryRole, User
-from printreg.storage.research import DataRequest, DataRequestDownload
 
 ExtractFileName = Literal["extract", "codebook"]
 TITLE_MAX = 200
@@ -84,33 +85,6 @@ class RequestDraft:
 
 
 @dataclass(frozen=True)
-class RequestView:
-    """A data request as its readers see it (never its pseudonym secret)."""
-
-    id: uuid.UUID
-    registry: str
-    requester: str
-    title: str
-    aims: str
-    elements: list[str]
-    strata: dict[str, list[str]]
-    period_from: dt.date | None
-    period_to: dt.date | None
-    status: str
-    submitted_at: dt.datetime
-    approved_elements: list[str] | None
-    decided_at: dt.datetime | None
-    decided_by: str | None
-    decision_note: str
-    votes: dict[str, int]
-    extract_rows: int | None
-    extract_bytes: int | None
-    extract_ready_at: dt.datetime | None
-    expires_at: dt.datetime | None
-    expired_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
 class RequestChoices:
     """What a request may ask for: releasable elements (path, label, group label or ''),
     stratum elements (name, label, [(code, label)]) and the case date of the period."""
@@ -118,17 +92,6 @@ class RequestChoices:
     elements: list[tuple[str, str, str]]
     strata: list[tuple[str, str, list[tuple[str, str]]]]
     case_date: str | None
-
-
-@dataclass(frozen=True)
-class DownloadView:
-    """One logged download."""
-
-    at: dt.datetime
-    actor: str
-    user_id: int | None
-    file: str
-    bytes: int
 
 
 @dataclass
@@ -196,9 +159,9 @@ class DataRequestService:
         )
         return {choice.value: int(found.get(choice.value, 0)) for choice in VoteChoice}
 
-    def _view(self, session: Session, row: DataRequest) -> RequestView:
+    def _view(self, session: Session, row: DataRequest) -> DataRequestPublic:
         requester = session.get(User, row.requester_id)
-        return RequestView(
+        return DataRequestPublic(
             id=row.id,
             registry=row.registry_code,
             requester=requester.email if requester else "",
@@ -208,7 +171,7 @@ class DataRequestService:
             strata={k: list(v) for k, v in row.strata.items()},
             period_from=row.period_from,
             period_to=row.period_to,
-            status=row.status,
+            status=RequestStatus(row.status),
             submitted_at=_aware(row.submitted_at) or row.submitted_at,
             approved_elements=list(row.approved_elements) if row.approved_elements else None,
             decided_at=_aware(row.decided_at),
@@ -245,7 +208,7 @@ class DataRequestService:
 
     def submit(
         self, registry: str, draft: RequestDraft, requester_email: str | None = None
-    ) -> RequestView:
+    ) -> DataRequestPublic:
         """Check and store a new request; ValidationFailed lists every element or stratum refused.
 
         The operator submits for a researcher named by ``requester_email``.
@@ -302,7 +265,7 @@ class DataRequestService:
         ]  # fmt: skip
         return RequestChoices(elements, strata, definition.case_date)
 
-    def requests(self, registry: str, status: str | None = None) -> list[RequestView]:
+    def requests(self, registry: str, status: str | None = None) -> list[DataRequestPublic]:
         """Return the registry's requests the actor sees, newest first (researchers: their own).
 
         Forbidden to anyone who is neither researcher, committee member nor administrator.
@@ -320,7 +283,7 @@ class DataRequestService:
             rows = session.scalars(query.order_by(DataRequest.submitted_at.desc())).all()
             return [self._view(session, row) for row in rows]
 
-    def get(self, request_id: uuid.UUID) -> RequestView:
+    def get(self, request_id: uuid.UUID) -> DataRequestPublic:
         """Return a request the actor may see; NotFound otherwise (expired ones are marked so)."""
         self._expire_if_due(request_id)
         with self.platform.sessions() as session:
@@ -338,8 +301,8 @@ class DataRequestService:
 
     # -- deciding -------------------------------------------------------------------------------
 
-    def vote(self, request_id: uuid.UUID, choice: str, comment: str = "") -> RequestView:
-        """Cast or change a committee member's vote (``services.committee``); when the votes
+    def vote(self, request_id: uuid.UUID, choice: str, comment: str = "") -> DataRequestPublic:
+        """Cast or change a committee member's vote (``governance.committee``); when the votes
         decide under the settings' rule and quorum, an approval builds the extract at once."""
         with self.platform.sessions() as session:
             registry = self._load(session, request_id).registry_code
@@ -353,7 +316,7 @@ class DataRequestService:
         approve: bool,
         elements: Sequence[str] | None = None,
         note: str = "",
-    ) -> RequestView:
+    ) -> DataRequestPublic:
         """Approve (optionally fewer elements than asked) or decline a submitted request
         (registry administrators, recording the committee's decision); approval builds the
         extract at once."""
@@ -366,13 +329,13 @@ class DataRequestService:
                             note=note, by=self.actor.name, now=self._now())  # fmt: skip
         return self._build_if_approved(request_id)
 
-    def _build_if_approved(self, request_id: uuid.UUID) -> RequestView:
+    def _build_if_approved(self, request_id: uuid.UUID) -> DataRequestPublic:
         view = self.get(request_id)
         return self._build(request_id) if view.status == RequestStatus.APPROVED else view
 
     # -- the extract ----------------------------------------------------------------------------
 
-    def prepare_extract(self, request_id: uuid.UUID) -> RequestView:
+    def prepare_extract(self, request_id: uuid.UUID) -> DataRequestPublic:
         """Build the extract of an approved request whose building failed before (registry
         administrators); return the request, now extract_ready."""
         with self.platform.sessions() as session:
@@ -381,7 +344,7 @@ class DataRequestService:
                 raise Forbidden("only the registry's administrators build extracts")
         return self._build(request_id)
 
-    def _build(self, request_id: uuid.UUID) -> RequestView:
+    def _build(self, request_id: uuid.UUID) -> DataRequestPublic:
         """Write the extract and its codebook and start the expiry clock."""
         with self.platform.sessions() as session, session.begin():
             row = self._load(session, request_id)
@@ -438,7 +401,7 @@ class DataRequestService:
         filename = f"request-{row.id}-{name}"
         return ExtractFile(filename, media_type, size, handle)
 
-    def downloads(self, request_id: uuid.UUID) -> list[DownloadView]:
+    def downloads(self, request_id: uuid.UUID) -> list[DownloadOut]:
         """Return the request's download log, oldest first (registry administrators)."""
         with self.platform.sessions() as session:
             row = self._load(session, request_id)
@@ -449,8 +412,8 @@ class DataRequestService:
                 .where(DataRequestDownload.request_id == row.id)
                 .order_by(DataRequestDownload.id)
             ).all()
-            return [DownloadView(_aware(d.at) or d.at, d.actor, d.user_id, d.file, d.bytes)
-                    for d in logged]  # fmt: skip
+            return [DownloadOut(at=_aware(d.at) or d.at, actor=d.actor, user_id=d.user_id,
+                                file=d.file, bytes=d.bytes) for d in logged]  # fmt: skip
 
     # -- expiry ---------------------------------------------------------------------------------
 
@@ -493,7 +456,7 @@ def _iso(value: dt.datetime | None) -> str | None:
     return found.isoformat(timespec="seconds") if found else None
 
 
-def _audited(view: RequestView) -> dict[str, Any]:
+def _audited(view: DataRequestPublic) -> dict[str, Any]:
     return {"title": view.title, "elements": view.elements, "strata": view.strata,
             "period_from": view.period_from.isoformat() if view.period_from else None,
             "period_to": view.period_to.isoformat() if view.period_to else None,

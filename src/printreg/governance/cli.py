@@ -26,8 +26,13 @@ from printreg.cli.common import registry_code as _registry
 from printreg.cli.common import run as run_command
 
 if TYPE_CHECKING:
-    from printreg.services.enrollment import Enrollment
-    from printreg.services.versions import IssueCount, MappingCount, MigrationReport, UpgradeReport
+    from printreg.governance.schemas import EnrollmentOut
+    from printreg.governance.versions import (
+        IssueCount,
+        MappingCount,
+        MigrationReport,
+        UpgradeReport,
+    )
 
 # Commands of `printreg registry`, merged into that group by printreg.cli.app.
 registry_app = typer.Typer()
@@ -209,7 +214,7 @@ def _mappings_table(mappings: list[MappingCount]) -> None:
 # -- enrollment ---------------------------------------------------------------------------------
 
 
-def _print_enrollment(e: Enrollment) -> None:
+def _print_enrollment(e: EnrollmentOut) -> None:
     console.print(f"[bold]{e.facility}[/] in {e.registry}: {e.status or 'not enrolled'}")
     if e.agreement_date:
         waived = " (waived)" if e.application_fee_waived else ""
@@ -234,7 +239,7 @@ def enrollment_apply(
     registry: RegistryOpt = None,
 ) -> None:
     """Apply for a facility to join a registry (its profile and printers as they are now)."""
-    from printreg.services.enrollment import Contact, EnrollmentService
+    from printreg.governance.enrollment import Contact, EnrollmentService
 
     def body() -> None:
         contacts = [Contact("", *parseaddr(c)) for c in contact]
@@ -256,7 +261,7 @@ def enrollment_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List a registry's enrollment applications, newest first."""
-    from printreg.services.enrollment import EnrollmentService
+    from printreg.governance.enrollment import EnrollmentService
 
     def body() -> None:
         with platform() as p:
@@ -285,7 +290,7 @@ def enrollment_show(
     facility: FacilityArg, registry: RegistryOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Show a facility's enrollment: status, agreement, fees and every step."""
-    from printreg.services.enrollment import EnrollmentService
+    from printreg.governance.enrollment import EnrollmentService
 
     def body() -> None:
         with platform() as p:
@@ -306,7 +311,7 @@ def enrollment_decide(
     registry: RegistryOpt = None,
 ) -> None:
     """Record the committee's decision on a facility's open application."""
-    from printreg.services.enrollment import EnrollmentService
+    from printreg.governance.enrollment import EnrollmentService
 
     def body() -> None:
         if decision not in {"approve", "decline"}:
@@ -336,7 +341,7 @@ def enrollment_status(
     registry: RegistryOpt = None,
 ) -> None:
     """Activate (agreement date and fees), suspend, reinstate or withdraw a facility."""
-    from printreg.services.enrollment import EnrollmentService
+    from printreg.governance.enrollment import EnrollmentService
 
     def body() -> None:
         with platform() as p:

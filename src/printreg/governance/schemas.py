@@ -1,4 +1,9 @@
-"""API schemas of governance: lifecycle, definition versions, enrollment, committee votes."""
+"""Schemas of governance: lifecycle, definition versions, enrollment, committee votes.
+
+The enrollment family (``EnrollmentOut``, ``ApplicationOut``, ``EnrollmentEventOut``) is what
+``governance.enrollment`` returns and the API, pages and CLI show; the version and committee
+shapes are still dataclasses of their services, validated into these at the API.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from printreg.domain.facility import EnrollmentStatus
 from printreg.web.api.schemas import IssueOut
 
 
@@ -179,7 +185,7 @@ class EnrollmentOut(_Out):
 
     registry: str
     facility: str
-    status: str | None
+    status: EnrollmentStatus | None
     agreement_date: dt.date | None
     application_fee: int | None
     annual_fee: int | None

@@ -1,6 +1,6 @@
 """Platform tables of research data requests and the log of their downloads.
 
-Imported at the end of ``storage.platform`` so that they share its metadata (and migrations).
+On the platform's ``Base``; ``storage.metadata`` imports this module so that Alembic sees them.
 """
 
 from __future__ import annotations

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.governance import Tally, VoteChoice, tally
-from printreg.services import enrollment_decisions as enrollment
-from printreg.services import request_decisions as data_requests
+from printreg.governance import enrollment_decisions as enrollment
+from printreg.governance.enrollment import EnrollmentService
+from printreg.governance.schemas import ApplicationOut
+from printreg.requests import decisions as data_requests
 from printreg.services.actor import Actor
 from printreg.services.audit import audit
-from printreg.services.enrollment import Application, EnrollmentService
 from printreg.services.platform import Platform
 from printreg.storage.platform import CommitteeVote, Registry, User, utcnow
 
@@ -71,7 +72,7 @@ class SubjectVotes:
 class AgendaItem:
     """An open application on the committee's agenda, its votes so far and the actor's own."""
 
-    application: Application
+    application: ApplicationOut
     votes: SubjectVotes
     mine: str | None
 

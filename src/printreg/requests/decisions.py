@@ -1,6 +1,6 @@
 """What a decision does to a data request: the committee's subject "data_request".
 
-The committee votes through ``services.committee`` (which calls ``decide_by_votes`` in the
+The committee votes through ``governance.committee`` (which calls ``decide_by_votes`` in the
 transaction of the vote that meets the settings' rule); registry administrators record a decision
 directly with ``record_decision``. Either way an approval leaves the request ``approved``, and the
 extract is built right after (``DataRequestService``), or at the latest when the researcher first
@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.governance import Tally, VoteChoice
+from printreg.requests.models import DataRequest
 from printreg.research import RequestStatus, check_transition
 from printreg.services.actor import Actor
 from printreg.services.audit import audit
 from printreg.storage.platform import Registry, utcnow
-from printreg.storage.research import DataRequest
 
 SUBJECT = "data_request"  # the committee's subject type, and the audit entity of requests
 

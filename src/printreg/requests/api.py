@@ -3,16 +3,23 @@ extract and its codebook (streamed, every download logged), the download log."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from printreg.services.requests import DataRequestService, ExtractFile, RequestDraft
+from printreg.requests.schemas import (
+    DataRequestCreate,
+    DataRequestPublic,
+    DecisionCreate,
+    DownloadOut,
+    FeasibilityOut,
+    VoteCreate,
+)
+from printreg.requests.service import DataRequestService, ExtractFile, RequestDraft
+from printreg.research import RequestStatus
 from printreg.web.api.routes import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
 from printreg.web.json_body import StrictJsonRoute
@@ -24,115 +31,6 @@ router = APIRouter(
     responses={**ERRORS, 410: {"description": "The extract has expired and was deleted"}},
 )
 CHUNK = 256 * 1024
-ElementName = Annotated[str, Field(min_length=1, max_length=100)]
-
-
-class DataRequestCreate(BaseModel):
-    """A data request: aims, the elements wanted, and which cases (strata, period).
-
-    ``elements`` are element names of the registry's current definition, ``group.element`` for
-    one element of a repeating group, a group name for all its releasable elements, or a derived
-    value. ``strata`` maps single-code elements to the codes wanted (an empty list: every code).
-    """
-
-    title: str = Field(min_length=1, max_length=200)
-    aims: str = Field(min_length=1, max_length=5000)
-    elements: list[ElementName] = Field(min_length=1, max_length=500)
-    strata: dict[str, list[Annotated[str, Field(max_length=64)]]] = Field(
-        default_factory=dict, max_length=10
-    )
-    period_from: dt.date | None = None
-    period_to: dt.date | None = None
-
-
-class DataRequestPublic(BaseModel):
-    """A data request as its readers see it."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    registry: str
-    requester: str
-    title: str
-    aims: str
-    elements: list[str]
-    strata: dict[str, list[str]]
-    period_from: dt.date | None
-    period_to: dt.date | None
-    status: Literal["submitted", "approved", "declined", "extract_ready", "expired"]
-    submitted_at: dt.datetime
-    approved_elements: list[str] | None
-    decided_at: dt.datetime | None
-    decided_by: str | None
-    decision_note: str
-    votes: dict[str, int]
-    extract_rows: int | None
-    extract_bytes: int | None
-    extract_ready_at: dt.datetime | None
-    expires_at: dt.datetime | None
-    expired_at: dt.datetime | None
-
-
-class DecisionCreate(BaseModel):
-    """A decision on a submitted request; ``elements`` narrows what is approved (default: all
-    requested)."""
-
-    approve: bool
-    elements: list[ElementName] | None = Field(default=None, max_length=500)
-    note: str = Field(default="", max_length=2000)
-
-
-class VoteCreate(BaseModel):
-    """A committee member's vote on a submitted request."""
-
-    vote: Literal["approve", "decline"]
-    comment: str = Field(default="", max_length=2000)
-
-
-class AxisOut(BaseModel):
-    """One axis of the feasibility table: a stratum element and its codes, in order."""
-
-    element: str
-    codes: list[str]
-    labels: list[str]
-
-
-class PeriodOut(BaseModel):
-    """The period of the cases, on the registry's case date."""
-
-    element: str | None
-    start: dt.date | None = Field(alias="from")
-    end: dt.date | None = Field(alias="to")
-
-
-class FeasibilityOut(BaseModel):
-    """Matching case counts: rows × columns with totals last; null cells are suppressed."""
-
-    rows: AxisOut | None
-    columns: AxisOut | None
-    cells: list[list[int | None]]
-    total: int | None
-    threshold: int
-    note: str
-    strata: dict[str, list[str]]
-    period: PeriodOut
-    cases: str
-
-
-class DownloadOut(BaseModel):
-    """One logged download."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    at: dt.datetime
-    actor: str
-    user_id: int | None
-    file: Literal["extract", "codebook"]
-    bytes: int
-
-
-def _out(view: object) -> DataRequestPublic:
-    return DataRequestPublic.model_validate(view)
 
 
 @router.post("/registries/{registry}/requests", status_code=status.HTTP_201_CREATED)
@@ -141,7 +39,7 @@ def submit_request(
 ) -> DataRequestPublic:
     """Submit a data request (researchers); 422 lists every element or stratum refused."""
     draft = RequestDraft(**body.model_dump())
-    return _out(DataRequestService(platform, actor).submit(registry, draft))
+    return DataRequestService(platform, actor).submit(registry, draft)
 
 
 @router.get("/registries/{registry}/requests")
@@ -149,20 +47,17 @@ def list_requests(
     registry: str,
     platform: PlatformDep,
     actor: ActorDep,
-    request_status: Annotated[
-        str | None,
-        Query(alias="status", pattern="^(submitted|approved|declined|extract_ready|expired)$"),
-    ] = None,
+    request_status: Annotated[RequestStatus | None, Query(alias="status")] = None,
 ) -> list[DataRequestPublic]:
     """Return the caller's requests (committee and administrators: all of the registry's)."""
     views = DataRequestService(platform, actor).requests(registry, request_status)
-    return [_out(v) for v in views]
+    return list(views)
 
 
 @router.get("/requests/{request_id}")
 def get_request(request_id: uuid.UUID, platform: PlatformDep, actor: ActorDep) -> DataRequestPublic:
     """Return a request; 404 for other people's requests and unknown ids alike."""
-    return _out(DataRequestService(platform, actor).get(request_id))
+    return DataRequestService(platform, actor).get(request_id)
 
 
 @router.get("/requests/{request_id}/feasibility")
@@ -180,7 +75,7 @@ def vote_on_request(
 ) -> DataRequestPublic:
     """Cast or change a committee vote; the settings' rule decides once the quorum is met."""
     service = DataRequestService(platform, actor)
-    return _out(service.vote(request_id, body.vote, body.comment))
+    return service.vote(request_id, body.vote, body.comment)
 
 
 @router.post("/requests/{request_id}/decision")
@@ -190,7 +85,7 @@ def decide_request(
     """Approve or decline a submitted request (registry administrators); approval builds the
     extract and starts its expiry."""
     service = DataRequestService(platform, actor)
-    return _out(service.decide(request_id, body.approve, body.elements, body.note))
+    return service.decide(request_id, body.approve, body.elements, body.note)
 
 
 @router.post("/requests/{request_id}/extract")
@@ -198,7 +93,7 @@ def build_request_extract(
     request_id: uuid.UUID, platform: PlatformDep, actor: ActorDep
 ) -> DataRequestPublic:
     """Build the extract of an approved request again after a failure (administrators)."""
-    return _out(DataRequestService(platform, actor).prepare_extract(request_id))
+    return DataRequestService(platform, actor).prepare_extract(request_id)
 
 
 def _stream(opened: ExtractFile) -> StreamingResponse:
@@ -245,4 +140,4 @@ def request_downloads(
 ) -> list[DownloadOut]:
     """Return who downloaded the request's files, when, and how many bytes (administrators)."""
     logged = DataRequestService(platform, actor).downloads(request_id)
-    return [DownloadOut.model_validate(d) for d in logged]
+    return list(logged)

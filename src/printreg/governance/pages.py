@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from printreg.domain.errors import RegistryError
 from printreg.domain.governance import lifecycle_moves
-from printreg.services.committee import CommitteeService
-from printreg.services.enrollment import Contact, EnrollmentService
+from printreg.governance.committee import CommitteeService
+from printreg.governance.enrollment import Contact, EnrollmentService
 from printreg.services.registries import RegistryService
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Field, LongField, Page, PageContext, error_message
