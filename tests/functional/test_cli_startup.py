@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from printreg.services.requests import DataRequestService, RequestDraft
+from printreg.requests.service import DataRequestService, RequestDraft
 
 from printreg.services.actor import Actor
 from printreg.services.demo import ensure_demo_accounts
