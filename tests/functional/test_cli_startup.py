@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from printreg.requests.service import DataRequestService, RequestDraft
 
+from printreg.requests.service import DataRequestService, RequestDraft
 from printreg.services.actor import Actor
 from printreg.services.demo import ensure_demo_accounts
 from printreg.services.platform import Platform
