@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from printreg.services.sealed import open_sealed, seal
 
 KEY = "k" * 40
@@ -17,10 +19,14 @@ def test_a_sealed_value_opens_with_its_key_and_purpose_only() -> None:
 
 def test_sealing_twice_differs_and_an_altered_seal_is_refused() -> None:
     one, two = seal(KEY, "totp", "secret"), seal(KEY, "totp", "secret")
-    assert one != two  # a fresh nonce each time
+    assert one != two  # a fresh IV each time
     head, _, body = one.partition(":")
-    flipped = body[:-3] + ("A" if body[-3] != "A" else "B") + body[-2:]
-    assert open_sealed(KEY, "totp", f"{head}:{flipped}") is None
+    raw = bytearray(base64.urlsafe_b64decode(body))
+    for at in (len(raw) // 2, len(raw) - 1):  # a ciphertext byte, then a byte of the tag
+        altered = bytearray(raw)
+        altered[at] ^= 0x01
+        token = base64.urlsafe_b64encode(bytes(altered)).decode()
+        assert open_sealed(KEY, "totp", f"{head}:{token}") is None
     assert open_sealed(KEY, "totp", "v1:" + body) is None
     assert open_sealed(KEY, "totp", "v2:!!") is None
 
