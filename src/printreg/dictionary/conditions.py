@@ -2,11 +2,11 @@
 
 A condition is never code in a string. It is one of:
 
-* ``{field: object_type, equals: anatomic_guide}``
-* ``{field: region, in: [upper_extremity, lower_extremity, breast]}``
-* ``{field: used_phases, contains: intra_procedure}`` (for multi-valued elements)
-* ``{field: delivery_date, present: true}``
-* ``{section_filled: user_assessment}`` (any element of that section has a value)
+* ``{field: ELEMENT, equals: CODE}``
+* ``{field: ELEMENT, in: [CODE, CODE, ...]}``
+* ``{field: ELEMENT, contains: CODE}`` (for multi-valued elements)
+* ``{field: ELEMENT, present: true}``
+* ``{section_filled: SECTION}`` (any element of that section has a value)
 * ``{all: [...]}``, ``{any: [...]}``, ``{not: {...}}``
 """
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import time
 import uuid
@@ -14,11 +12,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from tests.support.imports import case_count, csv_bytes
 from tests.support.pages import CSRF, DATA_MANAGER, HOME, OTHER, REG, VIEWER, login
 from tests.support.records import records
 
-from printreg.ingest import FlatLayout
 from printreg.services.actor import Actor
 from printreg.services.demo import ensure_demo_accounts
 from printreg.services.import_jobs import ImportJobs
@@ -65,22 +62,6 @@ def sign_in(settings: Settings, people: Platform) -> Iterator[Callable[[str], Cl
 def dm(sign_in: Callable[[str], Client]) -> Client:
     """Return the data manager of F0001, signed in."""
     return sign_in(DATA_MANAGER)
-
-
-def csv_bytes(platform: Platform, rows: list[dict[str, Any]]) -> bytes:
-    layout = FlatLayout(platform.registry(REG).current)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, layout.columns)
-    writer.writeheader()
-    for record in rows:
-        writer.writerow(layout.to_row({k: v for k, v in record.items() if k != "facility"}))
-    return buffer.getvalue().encode("utf-8")
-
-
-def case_count(platform: Platform) -> int:
-    main = platform.registry(REG).tables.main
-    with platform.sessions() as session:
-        return session.scalar(select(func.count()).select_from(main)) or 0
 
 
 def job_of(response: Any) -> uuid.UUID:

@@ -73,7 +73,7 @@ def _list_filters(
 
 def _wanted_filters(page: PageContext, definition: Definition) -> dict[str, str]:
     """Return the coded-element filters of the URL: ``ELEMENT=CODE`` for any single-code element
-    of the registry (``organ_system=cardiac``) and ``where=ELEMENT=VALUE``; empty ones ignored."""
+    of the registry (``ELEMENT=CODE``) and ``where=ELEMENT=VALUE``; empty ones ignored."""
     params = page.request.query_params
     wanted = parse_filters(v for v in params.getlist("where") if v)
     for name, element in definition.elements.items():
