@@ -288,7 +288,9 @@ class EnrollmentService:
             people = _contacts(facility.code, contacts)
             text = _statement(facility.code, statement)
             printers = session.scalars(
-                select(Printer).where(Printer.facility_id == facility.id).order_by(Printer.label)
+                select(Printer)
+                .where(Printer.facility_id == facility.id, Printer.active.is_(True))
+                .order_by(Printer.label)
             )
             row = EnrollmentApplication(
                 registry_id=reg.id,

@@ -17,7 +17,12 @@ from printreg.services.cases import (
     decode_cursor,
     parse_filters,
 )
-from printreg.services.facilities import FacilityProfile, FacilityService, PrinterInfo
+from printreg.services.facilities import (
+    FacilityProfile,
+    FacilityService,
+    PrinterChanges,
+    PrinterInfo,
+)
 from printreg.services.registries import RegistryService
 from printreg.web.api import schemas as s
 from printreg.web.deps import ActorDep, PlatformDep
@@ -106,6 +111,20 @@ def create_printer(
     """Add a printer (facility administrators)."""
     printer = FacilityService(platform, actor).add_printer(
         PrinterInfo(facility, **body.model_dump())
+    )
+    return s.PrinterPublic.model_validate(printer)
+
+
+@router.patch("/facilities/{facility}/printers/{printer_id}", tags=["facilities"])
+def update_printer(
+    facility: str, printer_id: IdPath, body: s.PrinterUpdate, platform: PlatformDep, actor: ActorDep
+) -> s.PrinterPublic:
+    """Change a printer, retire it (``active`` false, with a reason) or offer it again
+    (facility administrators)."""
+    service = FacilityService(platform, actor)
+    fields = body.model_dump(include={"label", "manufacturer", "model", "technology"})
+    printer = service.update_printer(
+        facility, printer_id, PrinterChanges(**fields), active=body.active, reason=body.reason
     )
     return s.PrinterPublic.model_validate(printer)
 

@@ -129,10 +129,25 @@ class PrinterCreate(BaseModel):
     technology: str
 
 
-class PrinterPublic(PrinterCreate, _Out):
-    """A printer as returned."""
+class PrinterUpdate(BaseModel):
+    """Changes to a printer: the fields given change, the others stay. ``active`` false
+    retires it (the case form no longer offers it; a ``reason`` is required and audited), true
+    offers it again."""
 
+    label: str | None = Field(default=None, min_length=1, max_length=64)
+    manufacturer: str | None = Field(default=None, max_length=100)
+    model: str | None = Field(default=None, max_length=100)
+    technology: str | None = None
+    active: bool | None = None
+    reason: str = Field(default="", max_length=2000)
+
+
+class PrinterPublic(PrinterCreate, _Out):
+    """A printer as returned; ``active`` false: retired (kept on its cases, not offered)."""
+
+    id: int
     facility: str
+    active: bool
 
 
 class UserCreate(BaseModel):

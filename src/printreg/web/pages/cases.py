@@ -50,7 +50,10 @@ def _not_found(page: PageContext, exc: RegistryError) -> HTMLResponse:
 
 
 def _printers(page: PageContext, facility: str) -> list[str]:
-    return [p.label for p in FacilityService(page.platform, page.actor).printers(facility)]
+    """Return the labels the case form offers: printers in use (a retired one a case already
+    has stays on it: ``forms`` keeps a value that is not offered)."""
+    service = FacilityService(page.platform, page.actor)
+    return [p.label for p in service.printers(facility, active_only=True)]
 
 
 def _form_page(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from urllib.parse import urlencode
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from printreg.domain.errors import RegistryError
 from printreg.domain.facility import PrinterTechnology, Role
 from printreg.services.accounts import AccountService
-from printreg.services.facilities import FacilityService, PrinterInfo
+from printreg.services.facilities import FacilityService, PrinterChanges, PrinterInfo
 from printreg.services.registries import RegistryService
+from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
 from printreg.web.errors import status_of
-from printreg.web.pages.common import Field, Page, PageContext, error_message
+from printreg.web.pages.common import Field, LongField, Page, PageContext, error_message
 from printreg.web.pages.home import error_page, place_of
 
 router = APIRouter(include_in_schema=False)
@@ -34,6 +38,14 @@ ROLE_LABELS = {
 
 # -- printers -----------------------------------------------------------------------------------
 
+#: what the printers page says after each action (``?done=``), one message per outcome
+PRINTER_DONE = {
+    "added": "Printer {label} added",
+    "changed": "Printer {label} changed",
+    "retired": "Printer {label} retired: it stays on the cases printed with it",
+    "reinstated": "Printer {label} is offered for new cases again",
+}
+
 
 def _printers_page(
     page: PageContext,
@@ -48,6 +60,8 @@ def _printers_page(
     except RegistryError as exc:
         return error_page(page, exc, "Facility not found")
     assert place.facility is not None  # noqa: S101 - place_of found the facility asked for
+    done = PRINTER_DONE.get(page.request.query_params.get("done", ""))
+    label = page.request.query_params.get("label", "")
     return page.render(
         "printers.html",
         status_code=status_code,
@@ -58,8 +72,13 @@ def _printers_page(
         may_manage=place.manages(code),
         error=error,
         entered=entered or {},
-        added=page.request.query_params.get("added") == "1",
+        # a refused post answers with its error alone, never beside an earlier success
+        done=done.format(label=label) if done and error is None and label else None,
     )
+
+
+def _printers_url(code: str, done: str, label: str) -> str:
+    return f"/facilities/{code}/printers?{urlencode({'done': done, 'label': label})}"
 
 
 @router.get("/facilities/{code}/printers", response_class=HTMLResponse)
@@ -83,7 +102,101 @@ def add_printer(
         FacilityService(page.platform, page.actor).add_printer(info)
     except RegistryError as exc:
         return _printers_page(page, code, error_message(exc), dict(info.__dict__), status_of(exc))
-    return RedirectResponse(f"/facilities/{code}/printers?added=1", status_code=303)
+    return RedirectResponse(_printers_url(code, "added", info.label), status_code=303)
+
+
+def _edit_page(
+    page: PageContext,
+    code: str,
+    printer: PrinterInfo,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return page.render(
+        "printer_edit.html",
+        status_code=status_code,
+        place=place_of(page, facility=code),
+        printer=asdict(printer),
+        technologies=TECHNOLOGY_LABELS,
+        error=error,
+    )
+
+
+@router.get("/facilities/{code}/printers/{printer_id}/edit", response_class=HTMLResponse)
+def edit_printer_form(page: Page, code: str, printer_id: int) -> Response:
+    """Show the form to change a printer (the facility's administrators)."""
+    try:
+        printer = FacilityService(page.platform, page.actor).printer(code, printer_id)
+        return _edit_page(page, code, printer)
+    except RegistryError as exc:
+        return error_page(page, exc)
+
+
+@router.post("/facilities/{code}/printers/{printer_id}/edit", response_class=HTMLResponse)
+def edit_printer(
+    page: Page,
+    code: str,
+    printer_id: int,
+    label: Field = "",
+    manufacturer: Field = "",
+    model: Field = "",
+    technology: Field = "",
+) -> Response:
+    """Change a printer; show the form again with what was typed and the problem when refused."""
+    changes = PrinterChanges(label.strip(), manufacturer.strip(), model.strip(), technology)
+    service = FacilityService(page.platform, page.actor)
+    try:
+        printer = service.printer(code, printer_id)
+    except RegistryError as exc:
+        return error_page(page, exc)
+    try:
+        service.update_printer(code, printer_id, changes)
+    except RegistryError as exc:
+        typed = PrinterInfo(code, changes.label or "", changes.manufacturer or "",
+                            changes.model or "", technology, printer_id, printer.active)  # fmt: skip
+        return _edit_page(page, code, typed, error_message(exc), status_of(exc))
+    return RedirectResponse(_printers_url(code, "changed", changes.label or ""), status_code=303)
+
+
+@router.post("/facilities/{code}/printers/{printer_id}/retire", response_class=HTMLResponse)
+def retire_printer(
+    page: Page, code: str, printer_id: int, reason: LongField = "", confirmed: Field = ""
+) -> Response:
+    """Retire a printer after the confirmation page (a reason is required and audited)."""
+    service = FacilityService(page.platform, page.actor)
+    try:
+        printer = service.printer(code, printer_id)
+    except RegistryError as exc:
+        return error_page(page, exc)
+    confirmation = Confirmation(
+        title=f"Retire printer {printer.label}?",
+        consequence=(
+            f"The case form will no longer offer {printer.label}. Cases already printed with "
+            "it keep it, and it stays in their reports. You can offer it again later."
+        ),
+        action=f"/facilities/{code}/printers/{printer_id}/retire",
+        button=f"Retire {printer.label}",
+        cancel=f"/facilities/{code}/printers",
+    )
+    if not is_confirmed(confirmed):
+        return confirm_page(page, confirmation, reason=reason)
+    try:
+        service.set_printer_active(code, printer_id, active=False, reason=reason)
+    except RegistryError as exc:
+        return confirm_page(page, confirmation, reason=reason, error=exc)
+    return RedirectResponse(_printers_url(code, "retired", printer.label), status_code=303)
+
+
+@router.post("/facilities/{code}/printers/{printer_id}/reinstate", response_class=HTMLResponse)
+def reinstate_printer(page: Page, code: str, printer_id: int) -> Response:
+    """Offer a retired printer for new cases again."""
+    try:
+        printer = FacilityService(page.platform, page.actor).set_printer_active(
+            code, printer_id, active=True
+        )
+    except RegistryError as exc:
+        return error_page(page, exc)
+    return RedirectResponse(_printers_url(code, "reinstated", printer.label), status_code=303)
 
 
 # -- people -------------------------------------------------------------------------------------
