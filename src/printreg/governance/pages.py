@@ -9,11 +9,12 @@ import datetime as dt
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.domain.errors import RegistryError
-from printreg.domain.governance import lifecycle_moves
+from printreg.domain.errors import RegistryError, ValidationFailed
+from printreg.domain.governance import Lifecycle, check_lifecycle, lifecycle_moves
 from printreg.governance.committee import CommitteeService
 from printreg.governance.enrollment import Contact, EnrollmentService
 from printreg.services.registries import RegistryService
+from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Field, LongField, Page, PageContext, error_message
 from printreg.web.pages.home import error_page, place_of
@@ -81,15 +82,44 @@ def apply(
 
 
 @router.post("/facilities/{code}/enrollment/{registry}/withdraw", response_class=HTMLResponse)
-def withdraw(page: Page, code: str, registry: str, reason: Field = "") -> Response:
-    """Withdraw the facility from a registry (or its application)."""
+def withdraw(
+    page: Page, code: str, registry: str, reason: LongField = "", confirmed: Field = ""
+) -> Response:
+    """Withdraw the facility from a registry (or its application) once the confirmation page
+    has said what it means and a reason is given."""
+    service = EnrollmentService(page.platform, page.actor)
     try:
-        EnrollmentService(page.platform, page.actor).set_status(
-            registry, code, "withdrawn", reason=reason
-        )
+        current = service.check_withdrawal(registry, code)
     except RegistryError as exc:
         return _enrollment_page(page, code, error_message(exc), None, status_of(exc))
+    confirmation = Confirmation(
+        title=f"Withdraw {code} from registry {registry}?",
+        consequence=withdrawal_consequence(code, registry, current.status),
+        action=f"/facilities/{code}/enrollment/{registry}/withdraw",
+        button=f"Withdraw from {registry}",
+        cancel=f"/facilities/{code}/enrollment",
+    )
+    if not is_confirmed(confirmed):
+        return confirm_page(page, confirmation, reason=reason)
+    try:
+        service.set_status(registry, code, "withdrawn", reason=reason)
+    except RegistryError as exc:
+        return confirm_page(page, confirmation, reason=reason, error=exc)
     return RedirectResponse(f"/facilities/{code}/enrollment?done=withdrawn", status_code=303)
+
+
+def withdrawal_consequence(code: str, registry: str, status: str | None) -> str:
+    """Return what withdrawing a facility in ``status`` means, in plain words."""
+    if status == "applied":
+        return (
+            f"The open application of {code} to {registry} is withdrawn and the committee stops "
+            "voting on it. Joining later takes a new application and a new committee vote."
+        )
+    return (
+        f"{code} stops taking part in {registry}: its people can no longer add, change or import "
+        f"cases there. The cases already in {registry} stay. This cannot be undone: rejoining "
+        "takes a new application and a committee vote."
+    )
 
 
 # -- the committee ------------------------------------------------------------------------------
@@ -173,11 +203,34 @@ def vote(
 
 @router.post("/registries/{registry}/lifecycle", response_class=HTMLResponse)
 def move_lifecycle(
-    page: Page, registry: str, state: Field = "", reason: LongField = ""
+    page: Page, registry: str, state: Field = "", reason: LongField = "", confirmed: Field = ""
 ) -> Response:
-    """Move the registry to another lifecycle state (its administrators; audited)."""
+    """Move the registry to another lifecycle state (its administrators; audited); closing,
+    which is final, goes through the confirmation page first."""
+    service = RegistryService(page.platform, page.actor)
+    confirmation = Confirmation(
+        title=f"Close registry {registry} for good?",
+        consequence=(
+            f"Closing is final: {registry} will take no new cases, changes, imports or "
+            "applications, and it cannot be opened again. Its cases stay readable for reports "
+            "and approved research."
+        ),
+        action=f"/registries/{registry}/lifecycle",
+        button=f"Close {registry}",
+        cancel=f"/registries/{registry}/committee",
+        fields={"state": Lifecycle.CLOSED.value},
+    )
+    if state == Lifecycle.CLOSED and not is_confirmed(confirmed):
+        try:
+            page.actor.require_registry_admin(registry)
+            check_lifecycle(service.info(registry).lifecycle, state)
+        except RegistryError as exc:
+            return _committee_page(page, registry, error_message(exc), status_of(exc))
+        return confirm_page(page, confirmation, reason=reason)
     try:
-        RegistryService(page.platform, page.actor).set_lifecycle(registry, state, reason)
+        service.set_lifecycle(registry, state, reason)
     except RegistryError as exc:
+        if state == Lifecycle.CLOSED and isinstance(exc, ValidationFailed):  # no reason given
+            return confirm_page(page, confirmation, reason=reason, error=exc)
         return _committee_page(page, registry, error_message(exc), status_of(exc))
     return RedirectResponse(f"/registries/{registry}/committee?done=lifecycle", status_code=303)

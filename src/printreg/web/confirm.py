@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-from fastapi.responses import HTMLResponse
+from typing import TYPE_CHECKING
 
 from printreg.domain.errors import RegistryError
 from printreg.web.errors import status_of
-from printreg.web.pages.common import PageContext, error_message
+
+if TYPE_CHECKING:  # the pages import this module: at run time, ``confirm_page`` imports them
+    from fastapi.responses import HTMLResponse
+
+    from printreg.web.pages.common import PageContext
 
 CONFIRMED = "yes"
 
@@ -49,7 +52,8 @@ def confirm_page(
 ) -> HTMLResponse:
     """Return the confirmation page (200), or with ``error`` the page again with the refusal
     above the reason and the error's HTTP status."""
-    from printreg.web.pages.home import place_of  # noqa: PLC0415 - home imports the services
+    from printreg.web.pages.common import error_message  # noqa: PLC0415 - see the imports
+    from printreg.web.pages.home import place_of  # noqa: PLC0415
 
     try:
         place = place_of(page)

@@ -217,7 +217,8 @@ def test_only_the_registry_administrator_moves_the_lifecycle(sign_in: Sign) -> N
     registry_admin = sign_in("registry.admin@demo.printreg.org")
     page = registry_admin.get(f"/registries/{REG}/committee")
     assert "is <strong>active</strong>" in page.text
-    assert '<option value="closed">closed</option>' in page.text
+    assert '<option value="closed">closed (final)</option>' in page.text
+    assert '<option value="" selected>' in page.text  # no move is preselected
     wrong = registry_admin.http.post(
         f"/registries/{REG}/lifecycle",
         data={"state": "pilot", "reason": "back", "csrf_token": registry_admin.csrf},

@@ -9,10 +9,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from printreg.domain.errors import RegistryError
 from printreg.domain.facility import Scope
+from printreg.domain.reasons import required_reason
 from printreg.services.accounts import AccountService
 from printreg.services.second_factor import SecondFactorService
+from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
 from printreg.web.errors import status_of
-from printreg.web.pages.common import Page, PageContext
+from printreg.web.pages.common import Field, LongField, Page, PageContext
 from printreg.web.pages.home import error_page, place_of
 
 router = APIRouter(include_in_schema=False)
@@ -23,6 +25,7 @@ SCOPE_LABELS = {
     Scope.REPORTS_READ: "Read reports",
 }
 DEFAULT_DAYS = 90
+API_DOCS = "/api/docs"  # the OpenAPI reference the application serves (web/app.py)
 
 
 def scope_id(scope: str) -> str:
@@ -58,6 +61,8 @@ def _account_page(
         secret=secret,
         error=error,
         entered=entered or {},
+        api_docs=API_DOCS,
+        done=page.request.query_params.get("done", "") if secret is None and error is None else "",
     )
 
 
@@ -96,10 +101,30 @@ def create_token(
 
 
 @router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse)
-def revoke_token(page: Page, token_id: int) -> Response:
-    """Revoke one of the person's tokens."""
+def revoke_token(
+    page: Page, token_id: int, reason: LongField = "", confirmed: Field = ""
+) -> Response:
+    """Revoke one of the person's tokens once the confirmation page has said what it means."""
+    accounts = AccountService(page.platform)
     try:
-        AccountService(page.platform).revoke_token(page.actor, token_id)
+        token = accounts.token(page.actor, token_id)
     except RegistryError as exc:
         return error_page(page, exc)
-    return RedirectResponse("/account", status_code=303)
+    confirmation = Confirmation(
+        title=f"Revoke API token {token.name}?",
+        consequence=(
+            f"Every program that uses the token {token.name} ({token.facility}) is refused from "
+            "its next call. A revoked token cannot be turned back on: the programs need a new "
+            "token."
+        ),
+        action=f"/account/tokens/{token_id}/revoke",
+        button="Revoke the token",
+        cancel="/account",
+    )
+    if not is_confirmed(confirmed):
+        return confirm_page(page, confirmation, reason=reason)
+    try:
+        accounts.revoke_token(page.actor, token_id, required_reason(reason, "revoke the token"))
+    except RegistryError as exc:
+        return confirm_page(page, confirmation, reason=reason, error=exc)
+    return RedirectResponse("/account?done=revoked", status_code=303)

@@ -2,7 +2,8 @@
  * - hides fields whose applies-when condition is false, and disables their inputs so that
  *   they are not submitted;
  * - adds and removes rows of repeating groups, renumbering them;
- * - asks before destructive posts (forms with data-confirm); submits facility switchers. */
+ * - asks before destructive posts (forms with data-confirm); submits facility switchers;
+ * - copies a secret shown once (button[data-copy]). */
 (function () {
   "use strict";
 
@@ -142,6 +143,32 @@
     form.addEventListener("submit", function () { refresh(form); });
   }
 
+  /* A "Copy" button beside a secret shown once (the new API token): hidden without JavaScript,
+   * where the text is selected by hand; says "Copied" (or how to copy) where the eye is. */
+  function enhanceCopy(button) {
+    var source = document.getElementById(button.dataset.copy);
+    var status = document.getElementById(button.id + "-done");
+    if (!source) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var text = source.textContent.trim();
+      function said(message) { if (status) status.textContent = message; }
+      function byHand() {
+        var range = document.createRange();
+        range.selectNodeContents(source);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        said("Selected: press Ctrl+C (or Cmd+C) to copy");
+      }
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(function () { said("Copied"); }, byHand);
+      } else {
+        byHand();
+      }
+    });
+  }
+
   function start() {
     var caseForm = document.getElementById("case-form");
     if (caseForm) enhanceCaseForm(caseForm);
@@ -150,6 +177,7 @@
         if (!window.confirm(form.dataset.confirm)) event.preventDefault();
       });
     });
+    document.querySelectorAll("button[data-copy]").forEach(enhanceCopy);
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       select.addEventListener("change", function () { select.form.submit(); });
     });
