@@ -87,6 +87,8 @@ ARGS: dict[str, str] = {
     "user add": "a@example.org --name 'A Person'",
     "user role": "a@example.org F0001 viewer",
     "user reset-2fa": "a@example.org",
+    "user deactivate": "a@example.org --reason 'left the lab'",
+    "user reactivate": "a@example.org",
     "user show": "a@example.org",
 }
 

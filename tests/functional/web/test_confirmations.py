@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Callable
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.support.pages import (  # noqa: F401 - fixtures for these tests
     DATA_MANAGER,
@@ -18,6 +19,7 @@ from tests.support.pages import (  # noqa: F401 - fixtures for these tests
     RESEARCHER,
     VIEWER,
     Client,
+    login,
     new_client,
     people,
     sign_in,
@@ -31,7 +33,7 @@ from printreg.services.actor import Actor
 from printreg.services.cases import CaseService
 from printreg.services.platform import Platform
 from printreg.services.registries import RegistryService
-from printreg.storage.platform import ApiToken, AuditEntry
+from printreg.storage.platform import ApiToken, AuditEntry, User
 
 Sign = Callable[[str], Client]
 CONFIRMED = {"confirmed": "yes"}
@@ -189,3 +191,29 @@ def test_declining_a_data_request_asks_for_the_reason_the_requester_reads(
     assert done.status_code == 200
     declined = service.get(request.id)
     assert declined.status == "declined"
+
+
+def test_deactivating_a_person_asks_first_and_reactivating_gives_access_back(
+    sign_in: Sign, people: Platform, new_client: Callable[[], TestClient]
+) -> None:
+    http, csrf = sign_in(FACILITY_ADMIN)
+    with people.sessions() as session:
+        target = session.scalars(select(User).where(User.email == VIEWER)).one().id
+        me = session.scalars(select(User).where(User.email == FACILITY_ADMIN)).one().id
+    users = http.get(f"/facilities/{HOME}/users").text
+    assert f'id="deactivate-{target}"' in users
+    assert f'id="deactivate-{me}"' not in users  # nobody is offered to switch themselves off
+    url = f"/facilities/{HOME}/users/{target}/deactivate"
+    asked = http.post(url, data={"csrf_token": csrf})
+    _asks(asked.text, "can no longer sign in")
+    assert login(new_client(), VIEWER).status_code == 303  # still active
+    done = http.post(url, data={"csrf_token": csrf, **CONFIRMED, "reason": "left the lab"})
+    assert done.status_code == 200
+    assert "Deactivated: they can no longer sign in" in done.text
+    assert f'id="reactivate-{target}"' in done.text
+    assert login(new_client(), VIEWER).status_code == 401
+    entry = _last_audit(people, "user", "deactivate")
+    assert entry.after == {"active": False, "reason": "left the lab"}
+    back = http.post(f"/facilities/{HOME}/users/{target}/reactivate", data={"csrf_token": csrf})
+    assert "Reactivated" in back.text
+    assert login(new_client(), VIEWER).status_code == 303

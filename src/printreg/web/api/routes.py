@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
+from printreg.accounts.activation import ActivationService
 from printreg.domain.errors import NotFound
 from printreg.services.accounts import AccountService
 from printreg.services.cases import (
@@ -308,6 +309,27 @@ def set_membership(
     return s.UserPublic.model_validate(
         AccountService(platform).set_membership(actor, user_id, registry, facility, role)
     )
+
+
+@router.post("/users/{user_id}/deactivate", tags=["users"])
+def deactivate_user(
+    user_id: IdPath, body: s.ActivationChange, platform: PlatformDep, actor: ActorDep
+) -> s.UserPublic:
+    """Deactivate a person, with a reason: they can no longer sign in, their sessions end and
+    their API tokens stop working; their roles stay for a reactivation. Registry
+    administrators: anyone; facility administrators: people whose every role is at their
+    facilities."""
+    user = ActivationService(platform, actor).set_active(user_id, active=False, reason=body.reason)
+    return s.UserPublic.model_validate(user)
+
+
+@router.post("/users/{user_id}/reactivate", tags=["users"])
+def reactivate_user(
+    user_id: IdPath, body: s.ActivationChange, platform: PlatformDep, actor: ActorDep
+) -> s.UserPublic:
+    """Let a deactivated person sign in again, with the roles they had."""
+    user = ActivationService(platform, actor).set_active(user_id, active=True, reason=body.reason)
+    return s.UserPublic.model_validate(user)
 
 
 @router.get("/tokens", tags=["tokens"])

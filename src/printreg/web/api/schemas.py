@@ -172,6 +172,12 @@ class UserPublic(_Out):
     registry_roles: dict[str, list[str]]
 
 
+class ActivationChange(BaseModel):
+    """Why a person is deactivated (required, audited) or reactivated (optional)."""
+
+    reason: str = Field(default="", max_length=2000)
+
+
 class MembershipSet(BaseModel):
     """A role to give at a facility in a registry; null removes the membership."""
 

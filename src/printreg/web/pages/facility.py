@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.domain.errors import RegistryError
+from printreg.accounts.activation import ActivationService
+from printreg.domain.errors import NotFound, RegistryError
 from printreg.domain.facility import PrinterTechnology, Role
-from printreg.services.accounts import AccountService
+from printreg.services.accounts import AccountService, UserInfo
 from printreg.services.facilities import FacilityService, PrinterChanges, PrinterInfo
 from printreg.services.registries import RegistryService
 from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
@@ -225,7 +226,9 @@ def _users_page(
         roles=ROLE_LABELS,
         error=error,
         entered=entered or {},
-        done=page.request.query_params.get("done", ""),
+        # a refused post answers with its error alone, never beside an earlier success
+        done=page.request.query_params.get("done", "") if error is None else "",
+        me=page.actor.user_id,
     )
 
 
@@ -280,3 +283,55 @@ def set_role(
     except RegistryError as exc:
         return _users_page(page, code, error_message(exc), None, status_of(exc))
     return RedirectResponse(f"/facilities/{code}/users?done=changed", status_code=303)
+
+
+def _person_here(page: PageContext, code: str, user_id: int) -> UserInfo:
+    """Return a person with a role at the facility, for its administrators; NotFound for
+    anyone else (the facility's people list is the one way to reach them here)."""
+    found = [u for u in AccountService(page.platform).users_of(page.actor, code) if u.id == user_id]
+    if not found:
+        raise NotFound.no_such("person")
+    return found[0]
+
+
+@router.post("/facilities/{code}/users/{user_id}/deactivate", response_class=HTMLResponse)
+def deactivate_user(
+    page: Page, code: str, user_id: int, reason: LongField = "", confirmed: Field = ""
+) -> Response:
+    """Deactivate a person once the confirmation page has said what it means (a reason is
+    required and audited)."""
+    service = ActivationService(page.platform, page.actor)
+    try:
+        person = _person_here(page, code, user_id)
+        service.check(user_id)
+    except RegistryError as exc:
+        return _users_page(page, code, error_message(exc), None, status_of(exc))
+    confirmation = Confirmation(
+        title=f"Deactivate {person.display_name}?",
+        consequence=(
+            f"{person.display_name} ({person.email}) can no longer sign in: open sessions end "
+            "now and their API tokens are refused from the next call. Their roles, cases and "
+            "history stay; reactivating them gives everything back."
+        ),
+        action=f"/facilities/{code}/users/{user_id}/deactivate",
+        button=f"Deactivate {person.display_name}",
+        cancel=f"/facilities/{code}/users",
+    )
+    if not is_confirmed(confirmed):
+        return confirm_page(page, confirmation, reason=reason)
+    try:
+        service.set_active(user_id, active=False, reason=reason)
+    except RegistryError as exc:
+        return confirm_page(page, confirmation, reason=reason, error=exc)
+    return RedirectResponse(f"/facilities/{code}/users?done=deactivated", status_code=303)
+
+
+@router.post("/facilities/{code}/users/{user_id}/reactivate", response_class=HTMLResponse)
+def reactivate_user(page: Page, code: str, user_id: int) -> Response:
+    """Let a deactivated person sign in again, with the roles they had."""
+    try:
+        _person_here(page, code, user_id)
+        ActivationService(page.platform, page.actor).set_active(user_id, active=True)
+    except RegistryError as exc:
+        return _users_page(page, code, error_message(exc), None, status_of(exc))
+    return RedirectResponse(f"/facilities/{code}/users?done=reactivated", status_code=303)
