@@ -7,12 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.domain.errors import RegistryError
+from printreg.accounts.registry_choice import RegistryChoice
+from printreg.domain.errors import NotFound, RegistryError
 from printreg.domain.facility import Scope
 from printreg.domain.reasons import required_reason
 from printreg.services.accounts import AccountService
 from printreg.services.second_factor import SecondFactorService
 from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
+from printreg.web.deps import session_secret
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Field, LongField, Page, PageContext
 from printreg.web.pages.home import error_page, place_of
@@ -128,3 +130,17 @@ def revoke_token(
     except RegistryError as exc:
         return confirm_page(page, confirmation, reason=reason, error=exc)
     return RedirectResponse("/account?done=revoked", status_code=303)
+
+
+@router.post("/session/registry", response_class=HTMLResponse)
+def choose_registry(page: Page, registry: Field = "") -> Response:
+    """Work in another of the person's registries: the session keeps the choice for the pages
+    whose path names no registry; go to its home page."""
+    secret = session_secret(page.request, page.platform)
+    try:
+        if secret is None:  # a page context always has a session: this is only for the type
+            raise NotFound.no_such("session")
+        chosen = RegistryChoice(page.platform).choose(secret, page.actor, registry)
+    except RegistryError as exc:
+        return error_page(page, exc)
+    return RedirectResponse(f"/registries/{chosen}/home", status_code=303)

@@ -11,11 +11,12 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from printreg.accounts.registry_choice import RegistryChoice
 from printreg.domain.errors import RegistryError, ValidationFailed
 from printreg.services.actor import Actor
 from printreg.services.platform import Platform
 from printreg.services.second_factor import SecondFactorService
-from printreg.web.deps import PlatformDep, session_actor
+from printreg.web.deps import PlatformDep, session_actor, session_secret
 from printreg.web.headers import IMPORT_MAP
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
@@ -57,6 +58,16 @@ class PageContext:
         self.platform = platform
         self.actor = actor
         self.csrf = csrf
+        self._registry: str | None = None
+
+    @property
+    def registry(self) -> str:
+        """Return the registry the person works in on pages whose path names none: the one
+        chosen in the switcher (``accounts.registry_choice``), the default before a choice."""
+        if self._registry is None:
+            secret = session_secret(self.request, self.platform)
+            self._registry = RegistryChoice(self.platform).current(secret, self.actor)
+        return self._registry
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         """Return the template rendered with the person, CSRF token and ``context``."""

@@ -249,9 +249,9 @@ def add_user(
     role: Field = "",
     registry: Field = "",
 ) -> Response:
-    """Create a person with a role at the facility in one registry (the default registry when
-    none is chosen)."""
-    registry = registry or page.platform.settings.default_registry
+    """Create a person with a role at the facility in one registry (the one the person works in
+    when none is chosen)."""
+    registry = registry or page.registry
     entered = {"email": email, "name": name, "role": role, "registry": registry}
     try:
         chosen = Role(role)
@@ -273,7 +273,7 @@ def set_role(
     page: Page, code: str, user_id: int, role: Field = "", registry: Field = ""
 ) -> Response:
     """Change a person's role at the facility in one registry, or ('remove') take it away."""
-    registry = registry or page.platform.settings.default_registry
+    registry = registry or page.registry
     try:
         chosen = None if role == "remove" else Role(role)
     except ValueError:

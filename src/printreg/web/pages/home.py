@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from printreg.accounts.registry_choice import registries_of
 from printreg.domain.errors import NotFound, RegistryError
 from printreg.domain.facility import CaseStatus, Role
 from printreg.services.accounts import AccountService
@@ -35,6 +36,7 @@ class Place:
     registry_admin: bool = (
         False  # administers this registry (sees and enters every facility's cases)
     )
+    registries: tuple[str, ...] = ()  # where the person holds a role: the switcher's choices
 
     @property
     def roles(self) -> dict[str, str]:
@@ -68,7 +70,7 @@ class Place:
 def place_of(page: PageContext, registry: str | None = None, facility: str | None = None) -> Place:
     """Return the person's place; the facility asked for must be one they see (NotFound)."""
     actor = page.actor
-    registry = registry or page.platform.settings.default_registry
+    registry = registry or page.registry
     facilities = [f for f, _ in FacilityService(page.platform, actor).facilities()]
     memberships = (
         AccountService(page.platform).get_user(actor, actor.user_id).memberships
@@ -89,7 +91,8 @@ def place_of(page: PageContext, registry: str | None = None, facility: str | Non
             (f for f in facilities if f.code in mine), None
         )
     return Place(registry, current, facilities, memberships, actor.is_platform_admin,
-                 registry_admin=actor.administers(registry))  # fmt: skip
+                 registry_admin=actor.administers(registry),
+                 registries=tuple(registries_of(actor)))  # fmt: skip
 
 
 def error_page(page: PageContext, exc: Exception, title: str | None = None) -> HTMLResponse:
@@ -110,10 +113,8 @@ def error_page(page: PageContext, exc: Exception, title: str | None = None) -> H
 
 @router.get("/", response_class=HTMLResponse)
 def root(page: Page) -> Response:
-    """Send the person to the default registry's home page."""
-    return RedirectResponse(
-        f"/registries/{page.platform.settings.default_registry}/home", status_code=303
-    )
+    """Send the person to the home page of the registry they work in (``PageContext.registry``)."""
+    return RedirectResponse(f"/registries/{page.registry}/home", status_code=303)
 
 
 @router.get("/registries/{registry}/home", response_class=HTMLResponse)
