@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
-from printreg.services.registries import RegistryInfo, RegistryService
+from printreg.accounts.actor import Actor
+from printreg.platform import Platform
+from printreg.registries.service import RegistryInfo, RegistryService
 
 #: what `db upgrade` registers from the shipped definitions
 SHIPPED = [

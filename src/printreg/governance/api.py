@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from printreg.governance import schemas as g
 from printreg.governance.committee import CommitteeService
 from printreg.governance.enrollment import Contact, EnrollmentService
-from printreg.services.registries import RegistryService
+from printreg.registries.service import RegistryService
 from printreg.web.api.routes import ERRORS
 from printreg.web.api.schemas import RegistryOut
 from printreg.web.deps import ActorDep, PlatformDep

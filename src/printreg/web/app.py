@@ -12,17 +12,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from printreg import __version__
+from printreg.files.api import router as files_router
 from printreg.governance import api as governance_api
 from printreg.governance import pages as governance_pages
+from printreg.imports import jobs as import_jobs
+from printreg.imports.api import router as imports_router
+from printreg.platform import Platform
 from printreg.requests import api as requests_api
 from printreg.requests import pages as requests_pages
-from printreg.services import import_jobs
-from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.web import errors, pages
 from printreg.web.api.analytics import router as analytics_router
-from printreg.web.api.files import router as files_router
-from printreg.web.api.imports import router as imports_router
 from printreg.web.api.routes import router as api_router
 from printreg.web.body_limit import BodyLimitMiddleware
 from printreg.web.headers import SecurityHeadersMiddleware

@@ -6,6 +6,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import exc as sa_exc
 
+from printreg.accounts.service import LoginFailed
+from printreg.accounts.signin_throttle import SignInThrottled
 from printreg.dictionary import DefinitionError
 from printreg.domain.errors import (
     Conflict,
@@ -18,8 +20,6 @@ from printreg.domain.errors import (
 )
 from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
 from printreg.ingest.mesh import MeshError
-from printreg.services.accounts import LoginFailed
-from printreg.services.signin_throttle import SignInThrottled
 from printreg.storage.engine import is_busy
 
 STATUS: dict[type[Exception], int] = {

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from printreg.services.actor import Actor
+from printreg.accounts.actor import Actor
 from printreg.services.analytics import AnalyticsService
 from printreg.web.api.routes import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep

@@ -8,17 +8,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
-from printreg.domain.errors import NotFound
-from printreg.services.accounts import AccountService
-from printreg.services.cases import (
+from printreg.accounts.service import AccountService
+from printreg.cases.service import (
     CaseQuery,
     CaseService,
     CaseView,
     decode_cursor,
     parse_filters,
 )
-from printreg.services.facilities import FacilityProfile, FacilityService, PrinterInfo
-from printreg.services.registries import RegistryService
+from printreg.domain.errors import NotFound
+from printreg.facilities.service import FacilityProfile, FacilityService, PrinterInfo
+from printreg.registries.service import RegistryService
 from printreg.web.api import schemas as s
 from printreg.web.deps import ActorDep, PlatformDep
 from printreg.web.json_body import StrictJsonRoute

@@ -7,18 +7,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.web.pages import (
-    account,
-    auth,
-    case_list,
-    cases,
-    facility,
-    files,
-    home,
-    imports,
-    reports,
-    second_factor,
-)
+from printreg.accounts import pages as account
+from printreg.accounts import second_factor_pages as second_factor
+from printreg.accounts import signin_pages as auth
+from printreg.cases import list_page as case_list
+from printreg.cases import pages as cases
+from printreg.facilities import pages as facility
+from printreg.files import pages as files
+from printreg.imports import pages as imports
+from printreg.web.pages import home, reports
 from printreg.web.pages.common import (
     ENROL_PATH,
     CsrfRejected,

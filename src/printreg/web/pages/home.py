@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from printreg.accounts.service import AccountService
+from printreg.cases.service import CaseQuery, CaseService
 from printreg.domain.errors import NotFound, RegistryError
 from printreg.domain.facility import CaseStatus, Role
-from printreg.services.accounts import AccountService
-from printreg.services.cases import CaseQuery, CaseService
-from printreg.services.facilities import FacilityProfile, FacilityService
-from printreg.services.registries import RegistryService
+from printreg.facilities.service import FacilityProfile, FacilityService
+from printreg.registries.service import RegistryService
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Page, PageContext
 
