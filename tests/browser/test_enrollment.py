@@ -14,7 +14,8 @@ from printreg.accounts.actor import Actor
 from printreg.accounts.service import AccountService
 from printreg.demo.service import ensure_demo_accounts
 from printreg.domain.facility import Role
-from printreg.facilities.service import FacilityProfile, FacilityService
+from printreg.facilities.schemas import FacilityProfile
+from printreg.facilities.service import FacilityService
 
 if TYPE_CHECKING:
     from tests.support.browser import LiveServer

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from printreg.accounts.actor import Actor
 from printreg.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from printreg.domain.facility import Role
-from printreg.facilities.service import FacilityProfile, FacilityService, PrinterInfo
+from printreg.facilities.schemas import FacilityProfile, PrinterInfo
+from printreg.facilities.service import FacilityService
 from printreg.platform import Platform
 from printreg.storage.platform import AuditEntry, Facility
 

@@ -26,7 +26,8 @@ from sqlalchemy import select
 
 from printreg.accounts.actor import Actor
 from printreg.cases.service import CaseService
-from printreg.facilities.service import FacilityProfile, FacilityService, PrinterInfo
+from printreg.facilities.schemas import FacilityProfile, PrinterInfo
+from printreg.facilities.service import FacilityService
 from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import Facility

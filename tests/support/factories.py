@@ -22,7 +22,8 @@ from printreg.accounts.service import AccountService
 from printreg.cases.service import CaseService
 from printreg.demo.service import DEMO_PASSWORD
 from printreg.domain.facility import RegistryRoleName, Role
-from printreg.facilities.service import FacilityProfile, FacilityService
+from printreg.facilities.schemas import FacilityProfile
+from printreg.facilities.service import FacilityService
 from printreg.platform import Platform
 from printreg.storage.cases import StoredCase, new_case_id
 from printreg.storage.platform import Facility, Printer, utcnow

@@ -13,14 +13,14 @@ from printreg.cli.common import registry_code as _registry
 from printreg.domain.facility import RegistryRoleName, Role
 
 if TYPE_CHECKING:
-    from printreg.accounts.service import UserInfo
+    from printreg.accounts.schemas import UserPublic
 
 user_app = typer.Typer(help="People and their roles (per registry).", no_args_is_help=True)
 EmailArg = Annotated[str, typer.Argument(help="The person's e-mail address.")]
 NO_ROLE = "none"
 
 
-def _show(info: UserInfo, as_json: bool) -> None:
+def _show(info: UserPublic, as_json: bool) -> None:
     if as_json:
         print_json(info)
         return

@@ -8,7 +8,7 @@ their roles there. Everyone else is "no such person", alike for an id that exist
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from printreg.domain.errors import NotFound
 from printreg.domain.facility import Role
 from printreg.storage.platform import Membership, User
 
-# registry code → facility code → role, as UserInfo holds them
+# registry code → facility code → role, as UserPublic holds them
 Roles = Mapping[str, Mapping[str, str]]
 
 
@@ -46,14 +46,16 @@ def shown_roles(
     actor: Actor,
     user_id: int,
     memberships: Roles,
-    registry_roles: Mapping[str, list[str]],
+    registry_roles: Mapping[str, Sequence[str]],
     facility_ids: Mapping[str, int],
 ) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:
     """Return the (memberships, registry roles) of a visible person that the actor may see: all
     of them to the person and to registry administrators; to a facility administrator only the
     roles at facilities they administer (``facility_ids``: facility code → id), none else."""
     if actor.user_id == user_id or actor.is_platform_admin:
-        return {r: dict(f) for r, f in memberships.items()}, dict(registry_roles)
+        return {r: dict(f) for r, f in memberships.items()}, {
+            r: list(roles) for r, roles in registry_roles.items()
+        }
     kept = {
         registry: {code: role for code, role in roles.items()
                    if code in facility_ids and actor.may_manage_facility(facility_ids[code])}

@@ -16,7 +16,6 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from printreg.accounts import people
 from printreg.accounts.actor import Actor
+from printreg.accounts.schemas import TokenPublic, UserPublic
 from printreg.accounts.signin_throttle import LOCAL, SignInThrottle
 from printreg.audit import audit
 from printreg.domain.errors import Conflict, Forbidden, NotFound, RegistryError
@@ -83,41 +83,6 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 Memberships = Mapping[str, Mapping[str, Role]]
 
 
-@dataclass(frozen=True)
-class UserInfo:
-    """A person as others see them: no password hash; facility roles by registry code, then
-    facility code."""
-
-    id: int
-    email: str
-    display_name: str
-    active: bool
-    memberships: dict[str, dict[str, str]]
-    registry_roles: dict[str, list[str]]
-
-    def roles_at(self, facility_code: str) -> dict[str, str]:
-        """Return the person's roles at a facility by registry code (empty when none)."""
-        return {
-            registry: roles[facility_code]
-            for registry, roles in self.memberships.items()
-            if facility_code in roles
-        }
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """An API token without its secret."""
-
-    id: int
-    name: str
-    facility: str
-    scopes: list[str]
-    created_at: dt.datetime
-    expires_at: dt.datetime
-    revoked_at: dt.datetime | None
-    last_used_at: dt.datetime | None
-
-
 class AccountService:
     """Users and memberships, sign-in with back-off, sessions and API tokens."""
 
@@ -127,7 +92,7 @@ class AccountService:
 
     # -- people ---------------------------------------------------------------------------------
 
-    def _info(self, session: Session, user: User) -> UserInfo:
+    def _info(self, session: Session, user: User) -> UserPublic:
         codes = dict(session.execute(select(Facility.id, Facility.code)).all())
         registries = dict(session.execute(select(Registry.id, Registry.code)).all())
         members: dict[str, dict[str, str]] = {}
@@ -136,9 +101,14 @@ class AccountService:
         roles: dict[str, list[str]] = {}
         for row in session.scalars(select(RegistryRole).where(RegistryRole.user_id == user.id)):
             roles.setdefault(registries[row.registry_id], []).append(row.role)
-        return UserInfo(user.id, user.email, user.display_name, user.active,
-                        {r: dict(sorted(f.items())) for r, f in sorted(members.items())},
-                        roles)  # fmt: skip
+        return UserPublic(
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            active=user.active,
+            memberships={r: dict(sorted(f.items())) for r, f in sorted(members.items())},
+            registry_roles=roles,
+        )
 
     def create_user(
         self,
@@ -150,7 +120,7 @@ class AccountService:
         registry_roles: Mapping[str, RegistryRoleName] | None = None,
         *,
         password_hash: str | None = None,
-    ) -> UserInfo:
+    ) -> UserPublic:
         """Create a person with roles (``memberships``: registry code → facility code → role);
         facility administrators may add people to their facility, and must give them a role.
 
@@ -205,7 +175,7 @@ class AccountService:
                          "registry_roles": info.registry_roles})  # fmt: skip
             return _shown(actor, info, facility_ids)
 
-    def _shown_to(self, session: Session, actor: Actor, info: UserInfo) -> UserInfo:
+    def _shown_to(self, session: Session, actor: Actor, info: UserPublic) -> UserPublic:
         """Return a visible person as the actor may see them (``_shown``)."""
         return _shown(actor, info, dict(session.execute(select(Facility.code, Facility.id)).all()))
 
@@ -222,7 +192,7 @@ class AccountService:
         registry_code: str,
         facility_code: str,
         role: Role | None,
-    ) -> UserInfo:
+    ) -> UserPublic:
         """Give a person a role at a facility in one registry, change it, or (None) remove it."""
         with self.platform.sessions() as session, session.begin():
             facility_id = self._facility_ids(session, [facility_code])[facility_code]
@@ -244,12 +214,19 @@ class AccountService:
             if not people.sees(session, actor, user_id):
                 # The caller removed the last role by which they saw the person: say what
                 # changed at this facility, nothing else about them.
-                return UserInfo(user.id, user.email, user.display_name, user.active, {}, {})
+                return UserPublic(
+                    id=user.id,
+                    email=user.email,
+                    display_name=user.display_name,
+                    active=user.active,
+                    memberships={},
+                    registry_roles={},
+                )
             return self._shown_to(session, actor, self._info(session, user))
 
     def set_registry_role(
         self, actor: Actor, user_id: int, registry_code: str, role: RegistryRoleName
-    ) -> UserInfo:
+    ) -> UserPublic:
         """Give a person a registry role (registry administrators); a no-op when they hold it."""
         actor.require_registry_admin(registry_code)
         with self.platform.sessions() as session, session.begin():
@@ -265,7 +242,7 @@ class AccountService:
                 session.flush()
             return self._info(session, user)
 
-    def users_of(self, actor: Actor, facility_code: str) -> list[UserInfo]:
+    def users_of(self, actor: Actor, facility_code: str) -> list[UserPublic]:
         """Return the people with a role at a facility in any registry (for its administrators
         and registry administrators)."""
         with self.platform.sessions() as session:
@@ -278,14 +255,14 @@ class AccountService:
             ).all()  # fmt: skip
             return [self._shown_to(session, actor, self._info(session, u)) for u in users]
 
-    def get_user(self, actor: Actor, user_id: int) -> UserInfo:
+    def get_user(self, actor: Actor, user_id: int) -> UserPublic:
         """Return a person the actor may see (themselves, or someone at a facility they manage)
         as ``_shown`` lets them; NotFound alike for an unknown id and someone else's person."""
         with self.platform.sessions() as session:
             user = people.visible(session, actor, user_id)
             return self._shown_to(session, actor, self._info(session, user))
 
-    def user_by_email(self, actor: Actor, email: str) -> UserInfo:
+    def user_by_email(self, actor: Actor, email: str) -> UserPublic:
         """Return a person the actor may see by e-mail address; NotFound otherwise."""
         with self.platform.sessions() as session:
             user_id = session.scalar(select(User.id).where(User.email == email.strip().lower()))
@@ -295,7 +272,7 @@ class AccountService:
 
     # -- sign-in and sessions -------------------------------------------------------------------
 
-    def authenticate(self, email: str, password: str, address: str = LOCAL) -> UserInfo:
+    def authenticate(self, email: str, password: str, address: str = LOCAL) -> UserPublic:
         """Return the person for a correct e-mail and password tried from a client address;
         LoginFailed otherwise, SignInThrottled while the address or the (account, address)
         pair must wait (``services.signin_throttle``).
@@ -430,7 +407,7 @@ class AccountService:
 
     def create_token(
         self, actor: Actor, facility_code: str, name: str, scopes: list[str], days: int
-    ) -> tuple[str, TokenInfo]:
+    ) -> tuple[str, TokenPublic]:
         """Create a token for the actor at one of their facilities; return (secret, info).
 
         The secret is shown once: only its hash is stored.
@@ -461,13 +438,19 @@ class AccountService:
             return secret, self._token_info(token, facility_code)
 
     @staticmethod
-    def _token_info(token: ApiToken, facility: str) -> TokenInfo:
-        return TokenInfo(token.id, token.name, facility, list(token.scopes),
-                         _aware(token.created_at) or token.created_at,
-                         _aware(token.expires_at) or token.expires_at,
-                         _aware(token.revoked_at), _aware(token.last_used_at))  # fmt: skip
+    def _token_info(token: ApiToken, facility: str) -> TokenPublic:
+        return TokenPublic(
+            id=token.id,
+            name=token.name,
+            facility=facility,
+            scopes=list(token.scopes),
+            created_at=_aware(token.created_at) or token.created_at,
+            expires_at=_aware(token.expires_at) or token.expires_at,
+            revoked_at=_aware(token.revoked_at),
+            last_used_at=_aware(token.last_used_at),
+        )
 
-    def tokens(self, actor: Actor) -> list[TokenInfo]:
+    def tokens(self, actor: Actor) -> list[TokenPublic]:
         """Return the actor's own tokens, newest first."""
         with self.platform.sessions() as session:
             rows = session.execute(
@@ -476,7 +459,7 @@ class AccountService:
             ).all()  # fmt: skip
             return [self._token_info(t, code) for t, code in rows]
 
-    def revoke_token(self, actor: Actor, token_id: int) -> TokenInfo:
+    def revoke_token(self, actor: Actor, token_id: int) -> TokenPublic:
         """Revoke one of the actor's tokens; NotFound for anyone else's."""
         with self.platform.sessions() as session, session.begin():
             token = session.get(ApiToken, token_id)
@@ -537,12 +520,13 @@ def password_matches(hashed: str | None, password: str) -> bool:
     return _check(hashed, password)
 
 
-def _shown(actor: Actor, info: UserInfo, facility_ids: Mapping[str, int]) -> UserInfo:
+def _shown(actor: Actor, info: UserPublic, facility_ids: Mapping[str, int]) -> UserPublic:
     """Return a visible person with only the roles the actor may see (``people.shown_roles``)."""
     memberships, registry_roles = people.shown_roles(
         actor, info.id, info.memberships, info.registry_roles, facility_ids
     )
-    return replace(info, memberships=memberships, registry_roles=registry_roles)
+    shown = {"memberships": memberships, "registry_roles": registry_roles}
+    return UserPublic.model_validate({**info.model_dump(), **shown})
 
 
 def _check(hashed: str, password: str) -> bool:

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.cases.service import CaseService, SavedCase
+from printreg.cases.schemas import CaseSaved
+from printreg.cases.service import CaseService
 from printreg.dictionary import Definition, GroupElement
 from printreg.domain.errors import Forbidden, NotFound, RegistryError, ValidationFailed
 from printreg.domain.facility import CaseStatus
@@ -103,7 +104,7 @@ def _default_facility(page: PageContext, registry: str) -> str:
     return place.facility.code
 
 
-def _saved(registry: str, saved: SavedCase) -> Response:
+def _saved(registry: str, saved: CaseSaved) -> Response:
     warned = f"&warnings={len(saved.warnings)}" if saved.warnings else ""
     return RedirectResponse(
         f"/registries/{registry}/cases/{saved.id}?saved=1{warned}", status_code=303

@@ -15,6 +15,13 @@ from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
 from printreg.audit import audit
+from printreg.cases.schemas import (
+    CaseHistoryEntry,
+    CasePage,
+    CasePublic,
+    CaseSaved,
+    CaseSummary,
+)
 from printreg.dictionary import CodeElement, Definition
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
 from printreg.domain.facility import CaseStatus
@@ -28,20 +35,17 @@ from printreg.validation import ValidationContext, ValidationResult, validate_re
 from printreg.validation.shape import changed_fields, to_json_record
 
 __all__ = [
-    "BulkResult", "CasePage", "CaseQuery", "CaseService", "CaseSummary", "CaseView",
-    "HistoryEntry", "SavedCase", "decode_cursor", "encode_cursor",
+    "BulkResult",
+    "CaseHistoryEntry",
+    "CasePage",
+    "CasePublic",
+    "CaseQuery",
+    "CaseSaved",
+    "CaseService",
+    "CaseSummary",
+    "decode_cursor",
+    "encode_cursor",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class SavedCase:
-    """The outcome of a write: the case id, its status and version, warnings to show."""
-
-    id: uuid.UUID
-    local_case_id: str
-    status: str
-    row_version: int
-    warnings: list[Issue]
 
 
 @dataclass
@@ -50,68 +54,6 @@ class BulkResult:
 
     created: int = 0
     rejected: list[list[Issue]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class CaseView:
-    """A case as a caller sees it: system fields, the record in its JSON shape, derived values."""
-
-    id: uuid.UUID
-    registry: str
-    facility: str
-    status: str
-    definition_version: str
-    row_version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    created_by: str
-    updated_by: str
-    deleted_at: dt.datetime | None
-    record: dict[str, Any]
-    derived: dict[str, Any]
-
-    def as_input(self) -> dict[str, Any]:
-        """Return the record in the shape `case add` and the API accept, envelope included."""
-        return {
-            "facility": self.facility,
-            "status": self.status,
-            "definition_version": self.definition_version,
-            **self.record,
-        }
-
-
-@dataclass(frozen=True)
-class CaseSummary:
-    """One line of a case list."""
-
-    id: uuid.UUID
-    facility: str
-    local_case_id: str
-    status: str
-    definition_version: str
-    updated_at: dt.datetime
-    deleted: bool
-    fields: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CasePage:
-    """A page of cases and the cursor of the next page (None on the last page)."""
-
-    items: list[CaseSummary]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One audited change of a case."""
-
-    at: dt.datetime
-    actor: str
-    action: str
-    changed: list[str]
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
 
 
 def encode_cursor(at: dt.datetime, case_id: uuid.UUID) -> str:
@@ -183,24 +125,24 @@ class CaseService:
             raise NotFound.no_such("case")
         return case
 
-    def _view(self, session: Session, runtime: RegistryRuntime, case: StoredCase) -> CaseView:
+    def _view(self, session: Session, runtime: RegistryRuntime, case: StoredCase) -> CasePublic:
         facility = session.get(Facility, case.facility_id)
         assert facility is not None  # noqa: S101 - a foreign key guarantees it
         definition = runtime.definitions[case.definition_version]
-        return CaseView(
-            case.id,
-            runtime.code,
-            facility.code,
-            case.status,
-            case.definition_version,
-            case.row_version,
-            case.created_at,
-            case.updated_at,
-            case.created_by,
-            case.updated_by,
-            case.deleted_at,
-            to_json_record(definition, case.record),
-            {k: v for k, v in case.derived.items() if v is not None},
+        return CasePublic(
+            id=case.id,
+            registry=runtime.code,
+            facility=facility.code,
+            status=case.status,
+            definition_version=case.definition_version,
+            row_version=case.row_version,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+            created_by=case.created_by,
+            updated_by=case.updated_by,
+            deleted_at=case.deleted_at,
+            record=to_json_record(definition, case.record),
+            derived={k: v for k, v in case.derived.items() if v is not None},
         )
 
     def _snapshot(self, runtime: RegistryRuntime, case: StoredCase) -> dict[str, Any]:
@@ -213,7 +155,7 @@ class CaseService:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def create(self, registry: str, facility_code: str, record: Mapping[str, Any]) -> SavedCase:
+    def create(self, registry: str, facility_code: str, record: Mapping[str, Any]) -> CaseSaved:
         """Validate and store a new case; raise ValidationFailed listing every issue."""
         runtime = self.platform.registry(registry)
         with self.platform.sessions() as session, session.begin():
@@ -263,7 +205,13 @@ class CaseService:
                 session.flush()
             except IntegrityError:
                 raise Conflict("a case with this local case ID was saved meanwhile") from None
-        return SavedCase(case.id, local_id, case.status, case.row_version, result.warnings)
+        return CaseSaved(
+            id=case.id,
+            local_case_id=local_id,
+            status=case.status,
+            row_version=case.row_version,
+            warnings=result.warnings,
+        )
 
     def create_many(
         self, registry: str, items: Iterable[tuple[str, Mapping[str, Any]]], batch_size: int = 1000
@@ -399,7 +347,7 @@ class CaseService:
         case_id: uuid.UUID,
         record: Mapping[str, Any],
         expected_version: int | None = None,
-    ) -> SavedCase:
+    ) -> CaseSaved:
         """Validate and replace a case's record; Conflict if locked, deleted or changed meanwhile."""
         runtime = self.platform.registry(registry)
         with self.platform.sessions() as session, session.begin():
@@ -462,15 +410,15 @@ class CaseService:
                 )
             else:
                 updated = stored
-        return SavedCase(
-            updated.id,
-            updated.record["local_case_id"],
-            updated.status,
-            updated.row_version,
-            result.warnings,
+        return CaseSaved(
+            id=updated.id,
+            local_case_id=updated.record["local_case_id"],
+            status=updated.status,
+            row_version=updated.row_version,
+            warnings=result.warnings,
         )
 
-    def _set_state(self, registry: str, case_id: uuid.UUID, action: str) -> CaseView:
+    def _set_state(self, registry: str, case_id: uuid.UUID, action: str) -> CasePublic:
         runtime = self.platform.registry(registry)
         main = runtime.tables.main
         with self.platform.sessions() as session, session.begin():
@@ -524,27 +472,27 @@ class CaseService:
             )
             return self._view(session, runtime, stored)
 
-    def delete(self, registry: str, case_id: uuid.UUID) -> CaseView:
+    def delete(self, registry: str, case_id: uuid.UUID) -> CasePublic:
         """Soft-delete a case: it leaves lists and reports but stays restorable and audited."""
         return self._set_state(registry, case_id, "delete")
 
-    def restore(self, registry: str, case_id: uuid.UUID) -> CaseView:
+    def restore(self, registry: str, case_id: uuid.UUID) -> CasePublic:
         """Bring a soft-deleted case back."""
         return self._set_state(registry, case_id, "restore")
 
-    def lock(self, registry: str, case_id: uuid.UUID) -> CaseView:
+    def lock(self, registry: str, case_id: uuid.UUID) -> CasePublic:
         """Lock a complete case against change (registry administrators only)."""
         return self._set_state(registry, case_id, "lock")
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def get(self, registry: str, case_id: uuid.UUID) -> CaseView:
+    def get(self, registry: str, case_id: uuid.UUID) -> CasePublic:
         """Return a case the actor may read; NotFound for unknown ids and other facilities'."""
         runtime = self.platform.registry(registry)
         with self.platform.sessions() as session:
             return self._view(session, runtime, self._locate(session, runtime, case_id))
 
-    def find(self, registry: str, facility_code: str, local_case_id: str) -> CaseView:
+    def find(self, registry: str, facility_code: str, local_case_id: str) -> CasePublic:
         """Return a case by its facility and local case ID; NotFound when there is none."""
         runtime = self.platform.registry(registry)
         main = runtime.tables.main
@@ -591,20 +539,20 @@ class CaseService:
             codes = dict(session.execute(select(Facility.id, Facility.code)).all())
         items = [
             CaseSummary(
-                r["id"],
-                codes[r["facility_id"]],
-                r["local_case_id"],
-                r["status"],
-                r["definition_version"],
-                r["updated_at"],
-                r["deleted_at"] is not None,
-                {c: r[c] for c in columns},
+                id=r["id"],
+                facility=codes[r["facility_id"]],
+                local_case_id=r["local_case_id"],
+                status=r["status"],
+                definition_version=r["definition_version"],
+                updated_at=r["updated_at"],
+                deleted=r["deleted_at"] is not None,
+                fields={c: r[c] for c in columns},
             )
             for r in rows
         ]
         more = len(items) == query.limit
         cursor = encode_cursor(rows[-1]["updated_at"], rows[-1]["id"]) if more and rows else None
-        return CasePage(items, cursor)
+        return CasePage(items=items, next_cursor=cursor)
 
     def count(self, registry: str, facility_code: str | None = None) -> dict[str, int]:
         """Return counts of the actor's readable, undeleted cases by status (of one facility).
@@ -623,7 +571,7 @@ class CaseService:
                 query = query.where(main.c.facility_id == facility.id)
             return dict(session.execute(query.group_by(main.c.status)).all())
 
-    def history(self, registry: str, case_id: uuid.UUID) -> list[HistoryEntry]:
+    def history(self, registry: str, case_id: uuid.UUID) -> list[CaseHistoryEntry]:
         """Return every audited change of a case, oldest first."""
         runtime = self.platform.registry(registry)
         with self.platform.sessions() as session:
@@ -634,8 +582,13 @@ class CaseService:
                 .order_by(AuditEntry.id)
             ).all()
         return [
-            HistoryEntry(
-                r.at, r.actor, r.action, changed_fields(r.before, r.after), r.before, r.after
+            CaseHistoryEntry(
+                at=r.at,
+                actor=r.actor,
+                action=r.action,
+                changed=changed_fields(r.before, r.after),
+                before=r.before,
+                after=r.after,
             )
             for r in rows
         ]

@@ -186,7 +186,8 @@ def facility_add(
     ] = "radiology",
 ) -> None:
     """Add a participating facility (active in every registry)."""
-    from printreg.facilities.service import FacilityProfile, FacilityService
+    from printreg.facilities.schemas import FacilityProfile
+    from printreg.facilities.service import FacilityService
 
     def body() -> None:
         with platform() as p:
@@ -236,7 +237,8 @@ def printer_add(
     model: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Add a printer to a facility's inventory."""
-    from printreg.facilities.service import FacilityService, PrinterInfo
+    from printreg.facilities.schemas import PrinterInfo
+    from printreg.facilities.service import FacilityService
 
     def body() -> None:
         with platform() as p:

@@ -90,7 +90,7 @@ def _default(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     if hasattr(value, "model_dump"):  # a pydantic schema, by duck typing: no pydantic import here
-        return value.model_dump(by_alias=True)
+        return value.model_dump(mode="json", by_alias=True)
     return str(value)
 
 

@@ -8,7 +8,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from printreg.accounts.service import AccountService
 from printreg.domain.errors import RegistryError
 from printreg.domain.facility import PrinterTechnology, Role
-from printreg.facilities.service import FacilityService, PrinterInfo
+from printreg.facilities.schemas import PrinterInfo
+from printreg.facilities.service import FacilityService
 from printreg.registries.service import RegistryService
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Field, Page, PageContext, error_message

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,31 +17,9 @@ from printreg.domain.facility import (
     PrinterTechnology,
 )
 from printreg.domain.issues import Issue
+from printreg.facilities.schemas import FacilityProfile, PrinterInfo
 from printreg.platform import Platform
 from printreg.storage.platform import Facility, Participation, Printer, Registry
-
-
-@dataclass(frozen=True)
-class FacilityProfile:
-    """What a facility is: the fields of its profile."""
-
-    code: str
-    name: str
-    facility_type: str
-    location: str
-    census_region: str
-    lab_service_model: str
-
-
-@dataclass(frozen=True)
-class PrinterInfo:
-    """A printer of a facility's inventory."""
-
-    facility: str
-    label: str
-    manufacturer: str
-    model: str
-    technology: str
 
 
 def _check_choice(record: str, field: str, value: str, allowed: type[object]) -> Issue | None:

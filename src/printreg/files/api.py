@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from printreg.files.service import CaseFileService, DicomAttached, MeshView, StudyView
-from printreg.web.api.routes import ERRORS
+from printreg.web.api.common import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
 from printreg.web.json_body import StrictJsonRoute
 from printreg.web.uploads import TOO_LARGE, multipart_body, read_upload

@@ -20,7 +20,7 @@ from printreg.domain.errors import InvalidRequest
 from printreg.imports.jobs import ImportJobs, JobView
 from printreg.ingest import FlatLayout
 from printreg.registries.service import RegistryService
-from printreg.web.api.routes import ERRORS
+from printreg.web.api.common import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
 from printreg.web.json_body import StrictJsonRoute
 from printreg.web.uploads import TOO_LARGE, multipart_body, read_upload

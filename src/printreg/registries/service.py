@@ -27,21 +27,11 @@ from printreg.governance.versions import (
     upgrade,
 )
 from printreg.platform import Platform
+from printreg.registries.schemas import RegistryPublic
 from printreg.storage.case_tables import build_case_tables
 from printreg.storage.platform import DefinitionVersion, Registry
 from printreg.storage.schema import checksum, ensure_case_tables, register_definition
 from printreg.validation import ensure_bound
-
-
-@dataclass(frozen=True)
-class RegistryInfo:
-    """A hosted registry at a glance."""
-
-    code: str
-    name: str
-    lifecycle: str
-    current_version: str
-    versions: list[str]
 
 
 @dataclass(frozen=True)
@@ -80,7 +70,7 @@ class RegistryService:
         self.platform = platform
         self.actor = actor
 
-    def registries(self) -> list[RegistryInfo]:
+    def registries(self) -> list[RegistryPublic]:
         """Return every hosted registry, by code, from its stored rows alone.
 
         Unlike ``info`` this parses no definition and builds no case table: listing the
@@ -94,23 +84,27 @@ class RegistryService:
             ):
                 versions.setdefault(registry_id, []).append(version)
             return [
-                RegistryInfo(
-                    r.code, r.name, r.lifecycle, r.current_version, sorted(versions.get(r.id, []))
+                RegistryPublic(
+                    code=r.code,
+                    name=r.name,
+                    lifecycle=r.lifecycle,
+                    current_version=r.current_version,
+                    versions=sorted(versions.get(r.id, [])),
                 )
                 for r in registries
             ]
 
-    def info(self, code: str) -> RegistryInfo:
+    def info(self, code: str) -> RegistryPublic:
         """Return one registry; NotFound when there is no such registry."""
         runtime = self.platform.registry(code)
         with self.platform.sessions() as session:
             registry = session.scalars(select(Registry).where(Registry.code == code)).one()
-            return RegistryInfo(
-                registry.code,
-                registry.name,
-                registry.lifecycle,
-                registry.current_version,
-                sorted(runtime.definitions),
+            return RegistryPublic(
+                code=registry.code,
+                name=registry.name,
+                lifecycle=registry.lifecycle,
+                current_version=registry.current_version,
+                versions=sorted(runtime.definitions),
             )
 
     def definition(self, code: str, version: str | None = None) -> Definition:
@@ -171,7 +165,7 @@ class RegistryService:
 
     # -- governance: lifecycle and versions (registry administrators) ---------------------------
 
-    def set_lifecycle(self, code: str, state: str, reason: str = "") -> RegistryInfo:
+    def set_lifecycle(self, code: str, state: str, reason: str = "") -> RegistryPublic:
         """Move a registry to another lifecycle state (draft → pilot → active → closed), audited;
         Conflict for a move that is not allowed."""
         self.platform.registry(code)
