@@ -11,9 +11,9 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from tests.support.browser import sign_in
 
+from printreg.accounts.actor import Actor
 from printreg.governance.enrollment import EnrollmentService
 from printreg.governance.enrollment_decisions import SUBJECT
-from printreg.services.actor import Actor
 from printreg.storage.platform import AuditEntry
 
 if TYPE_CHECKING:

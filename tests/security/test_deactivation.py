@@ -16,11 +16,11 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
+from printreg.demo.service import DEMO_PASSWORD
 from printreg.domain.facility import Role
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.demo import DEMO_PASSWORD
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.storage.platform import User
 from tests.support.web import (
     DATA_MANAGER,
@@ -135,7 +135,7 @@ def test_a_deactivation_needs_a_reason_and_a_token_cannot_deactivate(
 def test_retiring_another_facility_printer_answers_like_an_unknown_one(
     api_platform: Platform, client_for: Sign
 ) -> None:
-    from printreg.services.facilities import FacilityService  # noqa: PLC0415
+    from printreg.facilities.service import FacilityService  # noqa: PLC0415
 
     foreign = FacilityService(api_platform, Actor.operator()).printers(OTHER)[0]
     admin = client_for(FACILITY_ADMIN)

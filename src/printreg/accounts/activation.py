@@ -17,13 +17,14 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from printreg.accounts import people
+from printreg.accounts.actor import Actor
+from printreg.accounts.schemas import UserPublic
+from printreg.accounts.service import AccountService
+from printreg.audit import audit
 from printreg.domain.errors import Conflict, Forbidden
 from printreg.domain.reasons import optional_reason, required_reason
-from printreg.services import people
-from printreg.services.accounts import AccountService, UserInfo
-from printreg.services.actor import Actor
-from printreg.services.audit import audit
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.storage.platform import Membership, RegistryRole, User, WebSession
 
 
@@ -55,14 +56,14 @@ class ActivationService:
             )
         return user
 
-    def check(self, user_id: int) -> UserInfo:
+    def check(self, user_id: int) -> UserPublic:
         """Return the person as the actor sees them if the actor may deactivate or reactivate
         them, refusing as ``set_active`` would and changing nothing (for the confirmation)."""
         with self.platform.sessions() as session:
             self._manageable(session, user_id)
         return AccountService(self.platform).get_user(self.actor, user_id)
 
-    def set_active(self, user_id: int, *, active: bool, reason: str = "") -> UserInfo:
+    def set_active(self, user_id: int, *, active: bool, reason: str = "") -> UserPublic:
         """Deactivate a person (``active`` False: a reason is required; their sessions end) or
         reactivate them; audited; a no-op when they are already so. Return them as the actor
         sees them."""

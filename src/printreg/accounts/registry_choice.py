@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import digest
 from printreg.domain.errors import NotFound
-from printreg.services.accounts import digest
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.storage.platform import WebSession
 
 

@@ -27,12 +27,12 @@ from tests.support.pages import (  # noqa: F401 - fixtures for these tests
 )
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 from printreg.governance.enrollment_decisions import SUBJECT
+from printreg.platform import Platform
+from printreg.registries.service import RegistryService
 from printreg.requests.service import DataRequestService, RequestDraft
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.platform import Platform
-from printreg.services.registries import RegistryService
 from printreg.storage.platform import ApiToken, AuditEntry, User
 
 Sign = Callable[[str], Client]

@@ -17,9 +17,10 @@ from tests.support.pages import (  # noqa: F401 - fixtures for these tests
     sign_in,
 )
 
-from printreg.services.actor import Actor
-from printreg.services.facilities import FacilityService, PrinterInfo
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.facilities.schemas import PrinterInfo
+from printreg.facilities.service import FacilityService
+from printreg.platform import Platform
 
 PRINTERS = f"/facilities/{HOME}/printers"
 

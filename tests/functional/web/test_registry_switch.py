@@ -19,7 +19,7 @@ from tests.support.pages import (  # noqa: F401 - fixtures for these tests
 )
 
 from printreg.domain.facility import Role
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 
 TWO = "two.registries@example.org"
 SECOND = "gsae"
