@@ -65,6 +65,8 @@ def _printers_page(
     assert place.facility is not None  # noqa: S101 - place_of found the facility asked for
     done = PRINTER_DONE.get(page.request.query_params.get("done", ""))
     label = page.request.query_params.get("label", "")
+    if not any(p.label == label for p in printers):
+        done = None  # the message names one of the facility's printers, never text from a link
     return page.render(
         "printers.html",
         status_code=status_code,
@@ -76,7 +78,7 @@ def _printers_page(
         error=error,
         entered=entered or {},
         # a refused post answers with its error alone, never beside an earlier success
-        done=done.format(label=label) if done and error is None and label else None,
+        done=done.format(label=label) if done and error is None else None,
     )
 
 

@@ -122,3 +122,13 @@ def test_a_data_manager_sees_printers_but_cannot_change_them(
                        data={"csrf_token": csrf, "confirmed": "yes", "reason": "x"})  # fmt: skip
     assert retire.status_code == 403
     assert _printer(people, printer.label).active
+
+
+def test_the_message_never_repeats_text_from_a_link(
+    sign_in: Callable[[str], Client], people: Platform
+) -> None:
+    http, _ = sign_in(FACILITY_ADMIN)
+    page = http.get(PRINTERS, params={"done": "added", "label": "Call 555-0100 to verify"})
+    assert page.status_code == 200
+    assert 'id="flash"' not in page.text
+    assert "555-0100" not in page.text
