@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from printreg.domain.errors import RegistryError, ValidationFailed
 from printreg.domain.governance import Lifecycle, check_lifecycle, lifecycle_moves
+from printreg.domain.reasons import required_reason
 from printreg.governance.committee import CommitteeService
 from printreg.governance.enrollment import Contact, EnrollmentService
 from printreg.registries.service import RegistryService
@@ -190,8 +191,37 @@ def vote(
     subject_id: Field = "",
     choice: Field = "",
     comment: LongField = "",
+    reason: LongField = "",
+    confirmed: Field = "",
 ) -> Response:
-    """Cast or change the member's vote; the decision is taken when the rule is met."""
+    """Cast or change the member's vote; the decision is taken when the rule is met. A vote to
+    decline may be the one that declines the application for good: it goes through the
+    confirmation page and needs a reason (kept as the vote's comment)."""
+    comment = reason or comment
+    if choice == "decline":
+        if not page.actor.on_committee(registry) or page.actor.user_id is None:
+            message = f"only members of the committee of registry {registry} vote"
+            return _committee_page(page, registry, message, 403)
+        confirmation = Confirmation(
+            title=f"Vote to decline application #{subject_id}?",
+            consequence=(
+                "If your vote completes the committee's rule, the application is declined at "
+                "once and the facility must apply again to be considered; until then you may "
+                "change your vote."
+            ),
+            action=f"/registries/{registry}/committee/votes",
+            button="Vote to decline",
+            cancel=f"/registries/{registry}/committee",
+            fields={"subject_type": subject_type, "subject_id": subject_id, "choice": choice},
+            reason_help="Kept with your vote; the committee and the registry's administrators "
+            "read it.",
+        )
+        if not is_confirmed(confirmed):
+            return confirm_page(page, confirmation, reason=comment)
+        try:
+            comment = required_reason(comment, "decline")
+        except RegistryError as exc:
+            return confirm_page(page, confirmation, reason=comment, error=exc)
     try:
         CommitteeService(page.platform, page.actor).vote(
             registry, subject_type, subject_id, choice, comment
