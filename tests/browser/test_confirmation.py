@@ -14,7 +14,7 @@ from tests.support.browser import sign_in
 from printreg.accounts.actor import Actor
 from printreg.governance.enrollment import EnrollmentService
 from printreg.governance.enrollment_decisions import SUBJECT
-from printreg.storage.platform import AuditEntry
+from printreg.storage.audit_log import AuditEntry
 
 if TYPE_CHECKING:
     from tests.support.browser import LiveServer

@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import User
 from printreg.accounts.service import AccountService
 from printreg.demo.service import DEMO_PASSWORD
 from printreg.domain.facility import Role
 from printreg.platform import Platform
-from printreg.storage.platform import User
 from tests.support.web import (
     DATA_MANAGER,
     FACILITY_ADMIN,

@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from printreg.accounts import people
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import Membership, RegistryRole, User, WebSession
 from printreg.accounts.schemas import UserPublic
 from printreg.accounts.service import AccountService
 from printreg.audit import audit
 from printreg.domain.errors import Conflict, Forbidden
 from printreg.domain.reasons import optional_reason, required_reason
 from printreg.platform import Platform
-from printreg.storage.platform import Membership, RegistryRole, User, WebSession
 
 
 class ActivationService:

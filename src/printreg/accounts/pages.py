@@ -43,12 +43,9 @@ def _account_page(
     entered: dict[str, object] | None = None,
     status_code: int = 200,
 ) -> Response:
-    try:
-        place = place_of(page)
-        tokens = AccountService(page.platform).tokens(page.actor)
-        second = SecondFactorService(page.platform).status(page.actor)
-    except RegistryError as exc:
-        return error_page(page, exc)
+    place = place_of(page)
+    tokens = AccountService(page.platform).tokens(page.actor)
+    second = SecondFactorService(page.platform).status(page.actor)
     settings = page.platform.settings
     return page.render(
         "account.html",

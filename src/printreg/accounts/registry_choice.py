@@ -12,10 +12,10 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import WebSession
 from printreg.accounts.service import digest
 from printreg.domain.errors import NotFound
 from printreg.platform import Platform
-from printreg.storage.platform import WebSession
 
 
 def registries_of(actor: Actor) -> list[str]:

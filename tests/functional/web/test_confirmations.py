@@ -28,12 +28,13 @@ from tests.support.pages import (  # noqa: F401 - fixtures for these tests
 from tests.support.records import records
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import ApiToken, User
 from printreg.cases.service import CaseService
 from printreg.governance.enrollment_decisions import SUBJECT
 from printreg.platform import Platform
 from printreg.registries.service import RegistryService
 from printreg.requests.service import DataRequestService, RequestDraft
-from printreg.storage.platform import ApiToken, AuditEntry, User
+from printreg.storage.audit_log import AuditEntry
 
 Sign = Callable[[str], Client]
 CONFIRMED = {"confirmed": "yes"}
