@@ -33,6 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound
+from printreg.ops.metrics import count_import_rows
 from printreg.services.actor import Actor
 from printreg.services.imports import Format, Importer, ImportReport, detect_format
 from printreg.services.platform import Platform
@@ -348,12 +349,14 @@ class ImportJobs:
         with self.platform.sessions.begin() as session:
             session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
 
-    def _progress(self, job_id: uuid.UUID, write: bool) -> Callable[[int], None]:
-        """Return the progress callback: counts rows and, when ``write`` (no batch commits to
-        carry them: a dry run, a staged file), writes them at most every half second."""
+    def _progress(self, job_id: uuid.UUID, write: bool, commit: bool) -> Callable[[int], None]:
+        """Return the progress callback: counts rows (in the metrics too) and, when ``write``
+        (no batch commits to carry them: a dry run, a staged file), writes them at most every
+        half second."""
         last = [time.monotonic()]
 
         def advance(rows: int) -> None:
+            count_import_rows(rows, commit=commit)
             done = _live_rows.get(job_id, 0) + rows
             _live_rows[job_id] = done
             now = time.monotonic()
@@ -409,7 +412,7 @@ class ImportJobs:
                 all_or_nothing=all_or_nothing,
                 error_path=error_path,
                 staging_dir=stored.parent,
-                progress=self._progress(job_id, apart),
+                progress=self._progress(job_id, apart, commit),
                 on_commit=self._on_commit(job_id, filename) if commit else None,
             )
             data = report.as_dict()

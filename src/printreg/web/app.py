@@ -14,6 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from printreg import __version__
 from printreg.governance import api as governance_api
 from printreg.governance import pages as governance_pages
+from printreg.ops import api as ops_api
+from printreg.ops.middleware import ObserveMiddleware
 from printreg.requests import api as requests_api
 from printreg.requests import pages as requests_pages
 from printreg.services import import_jobs
@@ -63,6 +65,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     )
     app.state.platform = platform or Platform.from_settings(settings)
     errors.install(app)
+    app.include_router(ops_api.router)
     app.include_router(api_router)
     app.include_router(imports_router)
     app.include_router(analytics_router)
@@ -81,7 +84,9 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         return HTMLResponse(API_DOCS)
 
     # The last added runs first: headers go on every answer, the 413s of the body limit too,
-    # and the body limit runs before anything reads the body or the session.
+    # and the body limit runs before anything reads the body or the session; every answer has
+    # a request id, an access line and its place in the metrics.
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
+    app.add_middleware(ObserveMiddleware)
     return app
