@@ -36,7 +36,12 @@ _SANE_REQUEST_ID = re.compile(
 )
 _DIGITS = re.compile(r"[0-9-]+")
 # The attributes every LogRecord has: whatever else a record holds came in ``extra``.
-_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "request_id"}
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "request_id",
+    "color_message",  # uvicorn's copy of its message with terminal colour codes
+}
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 
