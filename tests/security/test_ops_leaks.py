@@ -15,7 +15,6 @@ import io
 import logging
 import logging.config
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -24,12 +23,12 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from printreg.ops import metrics
-from printreg.ops.logs import log_config
 from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.web.app import create_app
 from printreg.web.deps import SESSION_COOKIE
 from tests.support.imports import csv_bytes, finished, upload
+from tests.support.logs import json_logs  # noqa: F401 - fixture
 from tests.support.records import records
 from tests.support.web import API, HOME, REG, UserClient
 
@@ -38,7 +37,6 @@ MRN = "8675309"
 SSN = "123-45-6789"
 FRAGMENTS = ("zelda", "quartermain", MRN, SSN, "hunter2-cookie", "prt_fakefakefake")
 LOOPBACK = ("127.0.0.1", 50000)
-CLIENT_LOGGERS = ("httpx", "httpx2", "httpcore")
 TOKEN = "m" * 40
 #: routes an anonymous client may get a 2xx from, and why
 PUBLIC = {
@@ -111,28 +109,6 @@ def test_metrics_hold_route_templates_and_nothing_a_client_sent(
     assert "other" in labels["method"]
     assert labels["status"] <= {"1xx", "2xx", "3xx", "4xx", "5xx"}
     assert set(labels) <= {"method", "route", "status", "mode", "state", "le"}
-
-
-@pytest.fixture
-def json_logs() -> Iterator[io.StringIO]:
-    """Configure the server's JSON logging at DEBUG into a buffer; put the loggers back after."""
-    names = ["printreg", "uvicorn", "uvicorn.error", "uvicorn.access", *CLIENT_LOGGERS]
-    loggers = [logging.getLogger(n) for n in names] + [logging.getLogger()]
-    saved = [(lg, lg.level, list(lg.handlers), lg.propagate, lg.disabled) for lg in loggers]
-    stream = io.StringIO()
-    logging.config.dictConfig(log_config(Settings(log_format="json"), stream=stream))
-    for logger in (logging.getLogger(), logging.getLogger("printreg")):
-        logger.setLevel(logging.DEBUG)
-    for name in CLIENT_LOGGERS:  # the test client's own lines say what it sent, not the server
-        logging.getLogger(name).setLevel(logging.WARNING)
-    try:
-        yield stream
-    finally:
-        for logger, level, handlers, propagate, disabled in saved:
-            logger.setLevel(level)
-            logger.handlers[:] = handlers
-            logger.propagate = propagate
-            logger.disabled = disabled
 
 
 def test_logs_hold_no_identifier_query_body_or_credential(

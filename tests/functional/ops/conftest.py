@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.support.logs import json_logs  # noqa: F401 - fixture for this folder
 from tests.support.web import (  # noqa: F401 - fixtures for this folder
     anon,
     api_platform,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from tests.support.imports import csv_bytes, finished, upload
 from tests.support.records import records
 from tests.support.web import API, HOME, REG, UserClient
@@ -24,6 +26,7 @@ from printreg.services.actor import Actor
 from printreg.services.analytics import AnalyticsService
 from printreg.services.platform import Platform
 from printreg.storage.platform import Facility, ImportJob, utcnow
+from printreg.web.app import create_app
 
 LOOPBACK = ("127.0.0.1", 50000)
 SRC = Path(__file__).resolve().parents[3] / "src"
@@ -125,6 +128,26 @@ def test_the_request_id_is_echoed_or_made(anon: TestClient) -> None:
                         headers={"content-type": "application/json"})  # fmt: skip
     assert too_big.status_code == 413
     assert "x-request-id" in too_big.headers
+
+
+def test_lines_logged_while_a_request_runs_carry_its_id(
+    json_logs: io.StringIO, api_platform: Platform
+) -> None:
+    given = uuid.uuid4().hex
+    with api_platform.engine.begin() as connection:  # the readiness check logs why it failed
+        connection.execute(text("DELETE FROM alembic_version"))
+    with TestClient(create_app(api_platform.settings, api_platform)) as client:
+        assert client.get("/readyz", headers={"X-Request-ID": given}).status_code == 503
+        client.get("/no/such/page", headers={"X-Request-ID": given})
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    warning = [line for line in lines if line["logger"] == "printreg.ops.health"]
+    assert warning, lines
+    assert warning[0]["request_id"] == given  # logged in the threadpool, inside the request
+    access = [line for line in lines if line["logger"] == "printreg.access"]
+    assert [(a["route"], a["status"], a["level"]) for a in access] == [
+        ("/readyz", 503, "DEBUG"), ("unmatched", 404, "INFO"),
+    ]  # fmt: skip
+    assert all(a["request_id"] == given and a["duration_ms"] > 0 for a in access)
 
 
 SCRIPT = """
