@@ -6,7 +6,7 @@ logged for the operators (the database's reason in one line, which never holds a
 never sent to the prober.
 
 Import jobs run today in threads of the web process that accepted them
-(``services.import_jobs``): there is no separate worker and so no worker heartbeat to look for.
+(``imports.jobs``): there is no separate worker and so no worker heartbeat to look for.
 The job check says so and passes while this process can start jobs; when jobs move to worker
 processes, it is the place to ask whether a worker was seen recently.
 """

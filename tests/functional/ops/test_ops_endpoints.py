@@ -21,10 +21,10 @@ from tests.support.imports import csv_bytes, finished, upload
 from tests.support.records import records
 from tests.support.web import API, HOME, REG, UserClient
 
+from printreg.accounts.actor import Actor
 from printreg.ops import metrics
-from printreg.services.actor import Actor
+from printreg.platform import Platform
 from printreg.services.analytics import AnalyticsService
-from printreg.services.platform import Platform
 from printreg.storage.platform import Facility, ImportJob, utcnow
 from printreg.web.app import create_app
 
