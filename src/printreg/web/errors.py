@@ -60,7 +60,8 @@ def status_of(exc: Exception) -> int:
     return 400
 
 
-async def _handle(request: Request, exc: Exception) -> Response:
+async def handle(request: Request, exc: Exception) -> Response:
+    """Return the JSON problem of a domain error, with its HTTP status and headers."""
     del request
     body: dict[str, object] = {"detail": str(exc)}
     if isinstance(exc, ValidationFailed):
@@ -124,8 +125,8 @@ async def _busy(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Register the handlers that turn domain errors into JSON responses, and a busy database
     into 503 with Retry-After."""
-    app.add_exception_handler(RegistryError, _handle)
+    app.add_exception_handler(RegistryError, handle)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(DefinitionError, _handle)
+    app.add_exception_handler(DefinitionError, handle)
     app.add_exception_handler(sa_exc.OperationalError, _busy)
     app.add_exception_handler(sa_exc.TimeoutError, _busy)

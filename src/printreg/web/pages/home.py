@@ -123,18 +123,15 @@ def home(
     page: Page, registry: str, facility: Annotated[str | None, Query(max_length=32)] = None
 ) -> Response:
     """Show a facility's case counts, completeness and recent cases (admins: all facilities)."""
-    try:
-        info = RegistryService(page.platform, page.actor).info(registry)
-        place = place_of(page, registry, facility)
-        cases = CaseService(page.platform, page.actor)
-        readable = page.actor.readable_facilities(registry)
-        if readable == [] or (place.facility is None and not page.actor.sees_registry(registry)):
-            return page.render("home.html", place=place, registry=info, access=False)
-        code = place.facility.code if place.facility else None
-        counts = cases.count(registry, code)
-        recent = cases.list_cases(registry, CaseQuery(limit=RECENT), facility_code=code).items
-    except RegistryError as exc:
-        return error_page(page, exc)
+    info = RegistryService(page.platform, page.actor).info(registry)
+    place = place_of(page, registry, facility)
+    cases = CaseService(page.platform, page.actor)
+    readable = page.actor.readable_facilities(registry)
+    if readable == [] or (place.facility is None and not page.actor.sees_registry(registry)):
+        return page.render("home.html", place=place, registry=info, access=False)
+    code = place.facility.code if place.facility else None
+    counts = cases.count(registry, code)
+    recent = cases.list_cases(registry, CaseQuery(limit=RECENT), facility_code=code).items
     total = sum(counts.values())
     done = counts.get(CaseStatus.COMPLETE, 0) + counts.get(CaseStatus.LOCKED, 0)
     return page.render(
