@@ -19,6 +19,7 @@ from printreg.domain.errors import (
     RegistryError,
     ValidationFailed,
 )
+from printreg.domain.issues import Issue
 from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
 from printreg.ingest.mesh import MeshError
 from printreg.storage.engine import is_busy
@@ -89,16 +90,9 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
     issues = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ()) if part not in _SOURCES]
-        issues.append(
-            {
-                "severity": "error",
-                "record_key": "",
-                "path": ".".join(location),
-                "rule": str(error.get("type", "invalid")),
-                "message": str(error.get("msg", "invalid value")),
-                "value": None,
-            }
-        )
+        rule = str(error.get("type", "invalid"))
+        message = str(error.get("msg", "invalid value"))
+        issues.append(Issue("error", "", ".".join(location), rule, message).to_dict())
     detail = f"the request breaks {len(issues)} rule(s) of the API: see issues"
     return JSONResponse({"detail": detail, "issues": issues}, status_code=422)
 
