@@ -115,7 +115,7 @@ class ImportQueueCollector(Collector):
         from sqlalchemy import func, select  # noqa: PLC0415 - the web app has it loaded already
         from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
 
-        from printreg.storage.platform import ImportJob  # noqa: PLC0415
+        from printreg.imports.models import ImportJob  # noqa: PLC0415
 
         up = GaugeMetricFamily(
             "printreg_database_up", "1 when the database answered the metrics query, else 0."

@@ -48,10 +48,10 @@ from printreg.dictionary.analytics import (
 )
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.facility import Scope
+from printreg.facilities.models import Facility
 from printreg.ops.metrics import observe_analytics_refresh
 from printreg.platform import Platform, RegistryRuntime
 from printreg.storage import stamps
-from printreg.storage.platform import Facility
 
 SHIPPED = "printreg.definitions"
 
