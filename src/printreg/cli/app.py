@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from printreg.backup import cli as backup
 from printreg.cli import files, pool, redcap, reports, users
 from printreg.cli.common import (
     JsonOpt,
@@ -664,6 +665,7 @@ def _merge(group: typer.Typer, part: typer.Typer) -> None:
 
 _merge(app, pool.pool_app)
 _merge(app, reports.report_app)
+_merge(app, backup.backup_app)
 _merge(registry_app, governance.registry_app)
 _merge(registry_app, redcap.registry_app)
 app.add_typer(db_app, name="db")
