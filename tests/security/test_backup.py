@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
+from printreg.accounts.actor import Actor
 from printreg.backup.archive import MANIFEST, ArchiveReader, Manifest, Member
 from printreg.backup.errors import ArchiveDamaged, BackupError
 from printreg.backup.postgres import PostgresDatabase, Tool
 from printreg.backup.service import BackupService
 from printreg.domain.errors import Forbidden
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.engine import make_engine
 

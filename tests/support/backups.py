@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import MetaData, select
 
-from printreg.services.actor import Actor
-from printreg.services.exports import export_cases
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.cases.exports import export_cases
+from printreg.platform import Platform
 from printreg.storage.engine import make_engine
 
 EXPORTS = ("csv", "jsonl", "parquet")

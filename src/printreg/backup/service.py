@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from printreg import __version__
+from printreg.accounts.actor import Actor
 from printreg.backup.archive import (
     DATABASE_MEMBERS,
     ArchiveReader,
@@ -33,7 +34,6 @@ from printreg.backup.archive import (
 )
 from printreg.backup.errors import BackupError, TargetNotEmpty, not_empty
 from printreg.domain.errors import Forbidden
-from printreg.services.actor import Actor
 from printreg.settings import Settings
 from printreg.storage.readiness import DatabaseNotReady, head_revision, migration_graph
 

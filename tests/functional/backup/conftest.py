@@ -10,9 +10,9 @@ import pytest
 from tests.support.factories import make_person
 from tests.support.pgserver import PostgresServer, create_database, drop_database
 
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
-from printreg.services.synth import load_synthetic
+from printreg.accounts.actor import Actor
+from printreg.demo.synth import load_synthetic
+from printreg.platform import Platform
 from printreg.settings import Settings
 
 

@@ -18,12 +18,12 @@ from sqlalchemy import text
 from tests.support.backups import exports, file_hashes, table_rows
 from typer.testing import CliRunner
 
+from printreg.accounts.actor import Actor
 from printreg.backup.errors import ArchiveDamaged, BackupError, TargetNotEmpty
 from printreg.backup.service import BackupService
 from printreg.cli.app import app
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
-from printreg.services.synth import load_synthetic
+from printreg.demo.synth import load_synthetic
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.engine import make_engine
 from printreg.storage.readiness import current_revisions, head_revision
