@@ -61,6 +61,8 @@ def test_a_restore_into_an_empty_database_gives_byte_identical_exports(
     said = _cli("backup", "--out", str(archive))
     assert "3 data file(s)" in said  # staging/ holds temporary files: left out
     assert "encrypted" in said
+    said = _cli("restore", "--check", str(archive))
+    assert "every member matches its checksum" in said
 
     target = _target(empty_database(), tmp_path, monkeypatch)
     said = _cli("restore", str(archive))
@@ -244,3 +246,18 @@ def test_an_older_archive_is_migrated_as_db_upgrade_would(
         codes = set(connection.scalars(text("SELECT code FROM registries")))
     engine.dispose()
     assert {"3dp", "gsae"} <= codes
+
+
+def test_restore_refuses_an_archive_of_the_other_database_kind(
+    settings: Settings, empty_database: Callable[[], str], tmp_path: Path
+) -> None:
+    if settings.database_url.startswith("sqlite"):
+        pytest.skip("an SQLite archive restored into PostgreSQL stands for both directions")
+    source = Settings(
+        database_url=f"sqlite:///{tmp_path / 'source.db'}", data_dir=str(tmp_path / "d")
+    )
+    _migrate_to(source.database_url, head_revision())
+    archive = BackupService(source, Actor.operator("test")).backup(tmp_path / "s.tar").archive
+    target = Settings(database_url=empty_database(), data_dir=str(tmp_path / "restored"))
+    with pytest.raises(BackupError, match="the archive holds an SQLite database and PRINTREG_DATABASE_URL names a PostgreSQL one"):  # fmt: skip
+        BackupService(target, Actor.operator("test")).restore(archive)
