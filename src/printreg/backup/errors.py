@@ -18,8 +18,10 @@ class TargetNotEmpty(BackupError):  # noqa: N818 - reads as the condition it nam
 
 
 def not_empty(where: str, objects: int) -> str:
-    """Return the message refusing to restore into a database that holds ``objects`` tables."""
+    """Return the message refusing to restore into a database that holds ``objects`` tables
+    (and views, sequences, routines, types)."""
     return (
-        f"the database {where} is not empty ({objects} tables): restore only into an empty "
+        f"the database {where} is not empty ({objects} tables or other objects): restore only "
+        "into an empty "
         "database, or add --replace to overwrite it (everything in it is lost)"
     )

@@ -31,15 +31,39 @@ from printreg.storage.readiness import UPGRADE, DatabaseNotReady, current_revisi
 DEBIAN_ROOT = Path("/usr/lib/postgresql")
 _VERSION = re.compile(r"\(PostgreSQL\) (\d+)(?:\.(\d+))?")
 _QUOTED = re.compile(r'"[^"]*"')
-#: the relations (and their sequences) printreg creates: what an empty database has none of
-_OBJECTS = """
-    SELECT n.nspname, c.relname, c.relkind FROM pg_class c
-    JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+#: One DROP statement for each thing a database holds besides what PostgreSQL itself brings and
+#: what belongs to an extension: schemas other than public, then relations, routines and types
+#: (a job queue library brings functions and enum types). "Empty" means this returns no row.
+_CONTENTS = """
+    WITH own AS (
+        SELECT oid, nspname FROM pg_namespace
+        WHERE nspname NOT IN ('pg_catalog', 'information_schema')
+          AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%'
+    ), ext AS (SELECT objid FROM pg_depend WHERE deptype = 'e')
+    SELECT 1, format('DROP SCHEMA IF EXISTS %I CASCADE', nspname) FROM own
+    WHERE nspname <> 'public' AND oid NOT IN (SELECT objid FROM ext)
+    UNION ALL
+    SELECT 2, format('DROP %s IF EXISTS %I.%I CASCADE',
+        CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                       WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+        n.nspname, c.relname)
+    FROM pg_class c JOIN own n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.oid NOT IN (SELECT objid FROM ext)
+    UNION ALL
+    SELECT 3, format('DROP %s IF EXISTS %I.%I(%s) CASCADE',
+        CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+        n.nspname, p.proname, pg_get_function_identity_arguments(p.oid))
+    FROM pg_proc p JOIN own n ON n.oid = p.pronamespace
+    WHERE p.oid NOT IN (SELECT objid FROM ext)
+    UNION ALL
+    SELECT 4, format('DROP %s IF EXISTS %I.%I CASCADE',
+        CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, n.nspname, t.typname)
+    FROM pg_type t JOIN own n ON n.oid = t.typnamespace
+    WHERE t.typtype IN ('e', 'd', 'r', 'c') AND t.oid NOT IN (SELECT objid FROM ext)
+      AND (t.typrelid = 0 OR EXISTS (
+          SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c'))
+    ORDER BY 1, 2
 """
-_DROP = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW"}
 
 
 @dataclass(frozen=True)
@@ -216,26 +240,24 @@ class PostgresDatabase:
 
     # -- restore ----------------------------------------------------------------------------
 
-    def _relations(self) -> list[tuple[str, str, str]]:
+    def _contents(self) -> list[str]:
+        """Return the statements that would drop everything the database holds (none: empty)."""
         try:
             with self.engine.connect() as connection:
-                return [(r[0], r[1], r[2]) for r in connection.execute(text(_OBJECTS))]
+                return [str(row[1]) for row in connection.execute(text(_CONTENTS))]
         except DBAPIError as exc:
             raise self._connection_error(exc) from None
 
     def objects(self) -> int:
-        """Return how many tables, views and sequences the target holds."""
-        return len(self._relations())
+        """Return how many schemas, tables, views, sequences, routines and types the target
+        holds (those of extensions left aside)."""
+        return len(self._contents())
 
     def _empty(self) -> None:
-        """Drop every table, view and sequence, in one transaction (for --replace)."""
+        """Drop everything `objects` counts, in one transaction (for --replace)."""
+        statements = self._contents()
         with self.engine.begin() as connection:
-            for schema, name, kind in self._relations():
-                quoted = f'"{schema.replace(chr(34), chr(34) * 2)}"."{name.replace(chr(34), chr(34) * 2)}"'
-                if kind == "S":
-                    statement = f"DROP SEQUENCE IF EXISTS {quoted} CASCADE"
-                else:
-                    statement = f"DROP {_DROP[kind]} IF EXISTS {quoted} CASCADE"
+            for statement in statements:
                 connection.execute(text(statement))
 
     def restore(

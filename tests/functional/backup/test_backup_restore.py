@@ -117,7 +117,7 @@ def test_restore_refuses_a_database_or_data_folder_that_is_not_empty(
     archive = BackupService(settings, Actor.operator("test")).backup(tmp_path / "b.tar").archive
     before = exports(registry, tmp_path / "before")
     # the source itself: a database full of tables
-    with pytest.raises(TargetNotEmpty, match=r"is not empty \(\d+ tables\): restore only into an empty database, or add --replace"):  # fmt: skip
+    with pytest.raises(TargetNotEmpty, match=r"is not empty \(\d+ tables or other objects\): restore only into an empty database, or add --replace"):  # fmt: skip
         BackupService(settings, Actor.operator("test")).restore(archive)
     result = runner.invoke(app, ["restore", str(archive)])
     assert result.exit_code == 1
@@ -261,3 +261,34 @@ def test_restore_refuses_an_archive_of_the_other_database_kind(
     target = Settings(database_url=empty_database(), data_dir=str(tmp_path / "restored"))
     with pytest.raises(BackupError, match="the archive holds an SQLite database and PRINTREG_DATABASE_URL names a PostgreSQL one"):  # fmt: skip
         BackupService(target, Actor.operator("test")).restore(archive)
+
+
+def test_a_postgresql_database_with_routines_or_types_is_not_empty(
+    registry: Platform,
+    settings: Settings,
+    empty_database: Callable[[], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if settings.database_url.startswith("sqlite"):
+        pytest.skip("SQLite has no routines or types of its own")
+    archive = BackupService(settings, Actor.operator("test")).backup(tmp_path / "b.tar").archive
+    target = _target(empty_database(), tmp_path, monkeypatch)
+    engine = make_engine(target.database_url)
+    with engine.begin() as connection:  # what a job-queue library leaves, without a table
+        connection.execute(text("CREATE TYPE job_status AS ENUM ('todo', 'done')"))
+        connection.execute(text("CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 42'"))
+        connection.execute(text("CREATE SCHEMA queue"))
+    with pytest.raises(TargetNotEmpty, match=r"is not empty \(3 tables or other objects\)"):
+        BackupService(target, Actor.operator("test")).restore(archive)
+    BackupService(target, Actor.operator("test")).restore(archive, replace=True)
+    with engine.connect() as connection:
+        left = (
+            connection.scalar(text("SELECT count(*) FROM pg_type WHERE typname = 'job_status'")),
+            connection.scalar(text("SELECT count(*) FROM pg_proc WHERE proname = 'answer'")),
+        )
+        schemas = set(connection.scalars(text("SELECT nspname FROM pg_namespace")))
+    engine.dispose()
+    assert left == (0, 0)
+    assert "queue" not in schemas
+    assert table_rows(target.database_url) == table_rows(settings.database_url)
