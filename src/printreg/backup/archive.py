@@ -21,6 +21,7 @@ import io
 import json
 import os
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import IO, Literal
@@ -39,6 +40,16 @@ CHUNK = 1024 * 1024
 MANIFEST_MAX_BYTES = 256 * 1024**2
 
 DatabaseKind = Literal["sqlite", "postgresql"]
+
+
+@dataclass(frozen=True)
+class Dump:
+    """A database dump's facts for the manifest: its migration and, for PostgreSQL, the
+    server's version and the pg_dump that wrote it."""
+
+    revision: str
+    server_version: str | None = None
+    tool: str | None = None
 
 
 class Member(BaseModel):
@@ -166,7 +177,10 @@ class ArchiveWriter:
             reader = _HashingReader(handle, stat.st_size)
             try:
                 self._tar.addfile(info, reader)
-            except OSError:
+            except OSError as exc:
+                if exc.errno is not None:
+                    raise  # the archive's disk, not the file: the caller names it
+                # tarfile's "unexpected end of data": fewer bytes than the size it was given
                 raise BackupError(
                     f"{name} shrank while it was copied: run the backup again"
                 ) from None

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from printreg.backup.archive import ArchiveReader, DatabaseKind
+from printreg.backup.archive import ArchiveReader, DatabaseKind, Dump
 from printreg.backup.errors import ArchiveDamaged, BackupError, TargetNotEmpty, not_empty
 from printreg.storage.readiness import UPGRADE, DatabaseNotReady, current_revisions, shown_url
 
@@ -224,9 +224,9 @@ class PostgresDatabase:
             raise DatabaseNotReady(f"the database {self.where} has no printreg tables: {UPGRADE}")
         return ",".join(sorted(revisions))
 
-    def dump(self, target: Path) -> tuple[str, str | None, str | None]:
-        """Write ``pg_dump -Fc`` of the database to ``target``; return (migration, server
-        version, pg_dump version). BackupError when a migration ran during the dump."""
+    def dump(self, target: Path) -> Dump:
+        """Write ``pg_dump -Fc`` of the database to ``target``; return its migration, the server's
+        version and pg_dump's. BackupError when a migration ran during the dump."""
         before = self.revision()
         try:
             major, shown = server_major(self.engine)
@@ -236,7 +236,7 @@ class PostgresDatabase:
         self._run(tool, ["--format=custom", f"--file={target}"])
         if self.revision() != before:
             raise BackupError("the database was migrated during the backup: run it again")
-        return before, shown, tool.version
+        return Dump(before, shown, tool.version)
 
     # -- restore ----------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from printreg.backup.archive import (
     ArchiveReader,
     ArchiveWriter,
     DatabaseKind,
+    Dump,
     Manifest,
     data_name,
 )
@@ -51,8 +52,8 @@ class Database(Protocol):
     def revision(self) -> str:
         """Return the live database's migration; DatabaseNotReady when it has none."""
 
-    def dump(self, target: Path) -> tuple[str, str | None, str | None]:
-        """Write the dump to ``target``; return (migration, server version, tool version)."""
+    def dump(self, target: Path) -> Dump:
+        """Write the dump to ``target``; return its facts for the manifest."""
 
     def objects(self) -> int:
         """Return how many tables (and the like) the database holds."""
@@ -112,6 +113,17 @@ def _empty_folder(folder: Path) -> bool:
 
 def _inside(path: Path, folder: Path) -> bool:
     return path.absolute().resolve().is_relative_to(folder.absolute().resolve())
+
+
+@contextmanager
+def _files_named() -> Iterator[None]:
+    """Turn a file system error (a full disk, a file it may not read) into a BackupError that
+    names the file and the reason, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise BackupError(f"{where}{exc.strerror or exc}") from None
 
 
 def upgrade_needed(revision: str, printreg_version: str) -> bool:
@@ -217,7 +229,7 @@ class BackupService:
         cannot be written (nothing is left behind then).
         """
         moment = dt.datetime.now(dt.UTC)
-        with self._database() as database:
+        with _files_named(), self._database() as database:
             database.revision()
             target = self._archive_path(out, moment)
             member = DATABASE_MEMBERS[database.kind]
@@ -225,7 +237,7 @@ class BackupService:
             try:
                 with ArchiveWriter(target) as writer:
                     dump = work / member
-                    revision, server, tool = database.dump(dump)
+                    dumped = database.dump(dump)
                     writer.add(member, dump)
                     dump.unlink()
                     files, skipped = self._data_files(database)
@@ -241,15 +253,17 @@ class BackupService:
                             printreg_version=__version__,
                             created_at=moment,
                             database=database.kind,
-                            alembic_revision=revision,
-                            server_version=server,
-                            dump_tool=tool,
+                            alembic_revision=dumped.revision,
+                            server_version=dumped.server_version,
+                            dump_tool=dumped.tool,
                             members=writer.members,
                         )
                     )
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-        return BackupReport(target, database.kind, revision, copied, skipped, target.stat().st_size)
+        return BackupReport(
+            target, database.kind, dumped.revision, copied, skipped, target.stat().st_size
+        )
 
     # -- check and restore ------------------------------------------------------------------
 
@@ -258,7 +272,7 @@ class BackupService:
 
         BackupError (ArchiveDamaged) at the first problem; opens no database.
         """
-        with ArchiveReader(archive) as reader:
+        with _files_named(), ArchiveReader(archive) as reader:
             manifest = reader.manifest
             upgrade = upgrade_needed(manifest.alembic_revision, manifest.printreg_version)
             reader.verify()
@@ -271,7 +285,7 @@ class BackupService:
         member does not match the manifest; BackupError for an archive of the other database
         kind or of a newer printreg. Each is raised before the target is changed.
         """
-        with ArchiveReader(archive) as reader, self._database() as database:
+        with _files_named(), ArchiveReader(archive) as reader, self._database() as database:
             manifest = reader.manifest
             if manifest.database != database.kind:
                 raise BackupError(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from printreg.backup.archive import ArchiveReader, DatabaseKind
+from printreg.backup.archive import ArchiveReader, DatabaseKind, Dump
 from printreg.backup.errors import ArchiveDamaged, BackupError, TargetNotEmpty, not_empty
 from printreg.storage.readiness import UPGRADE, DatabaseNotReady
 
@@ -78,8 +78,8 @@ class SqliteDatabase:
             raise DatabaseNotReady(f"the database {self.where} has no printreg tables: {UPGRADE}")
         return ",".join(sorted(revisions))
 
-    def dump(self, target: Path) -> tuple[str, str | None, str | None]:
-        """Copy the database to ``target`` while it stays in use; return (migration, None, None)."""
+    def dump(self, target: Path) -> Dump:
+        """Copy the database to ``target`` while it stays in use; return its migration."""
         self.revision()
         try:
             with (
@@ -93,7 +93,7 @@ class SqliteDatabase:
             raise self._open_error(exc) from None
         if not revisions:
             raise DatabaseNotReady(f"the database {self.where} has no printreg tables: {UPGRADE}")
-        return ",".join(sorted(revisions)), None, None
+        return Dump(",".join(sorted(revisions)))
 
     def objects(self) -> int:
         """Return how many tables and views the target holds (0 when the file is missing)."""

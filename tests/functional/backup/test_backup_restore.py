@@ -292,3 +292,24 @@ def test_a_postgresql_database_with_routines_or_types_is_not_empty(
     assert left == (0, 0)
     assert "queue" not in schemas
     assert table_rows(target.database_url) == table_rows(settings.database_url)
+
+
+def test_a_file_system_error_is_one_line_not_a_traceback(
+    platform: Platform,
+    settings: Settings,
+    empty_database: Callable[[], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    archive = tmp_path / "b.tar"
+    _cli("backup", "--out", str(archive))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("in the way", "utf-8")
+    monkeypatch.setenv("PRINTREG_DATABASE_URL", empty_database())
+    monkeypatch.setenv("PRINTREG_DATA_DIR", str(blocker / "data"))
+    result = runner.invoke(app, ["restore", str(archive)])
+    output = result.stdout + result.stderr
+    assert result.exit_code == 1, output
+    assert "Traceback" not in output
+    assert f"error: {blocker}: " in " ".join(output.split())
+    assert len(output.strip().splitlines()) == 1, output
