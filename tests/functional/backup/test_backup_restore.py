@@ -313,3 +313,56 @@ def test_a_file_system_error_is_one_line_not_a_traceback(
     assert "Traceback" not in output
     assert f"error: {blocker}: " in " ".join(output.split())
     assert len(output.strip().splitlines()) == 1, output
+
+
+def test_a_backup_taken_while_another_process_commits_is_one_consistent_snapshot(
+    registry: Platform,
+    settings: Settings,
+    empty_database: Callable[[], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading  # noqa: PLC0415
+
+    stop = threading.Event()
+    commits: list[int] = []
+
+    def keep_writing() -> None:
+        # two rows changed together in each transaction: a torn copy would show them apart
+        engine = make_engine(settings.database_url)
+        try:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                with engine.begin() as connection:
+                    for code in ("F0001", "F0002"):
+                        connection.execute(
+                            text("UPDATE facilities SET name = :name WHERE code = :code"),
+                            {"name": f"write {n}", "code": code},
+                        )
+                commits.append(n)
+        finally:
+            engine.dispose()
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        while not commits:
+            stop.wait(0.01)
+        before = len(commits)
+        archive = BackupService(settings, Actor.operator("test")).backup(tmp_path / "b.tar")
+        after = len(commits)
+    finally:
+        stop.set()
+        writer.join()
+    assert after > before  # the writer was not held up by the backup
+    target = _target(empty_database(), tmp_path, monkeypatch)
+    BackupService(target, Actor.operator("test")).restore(archive.archive)
+    engine = make_engine(target.database_url)
+    with engine.connect() as connection:
+        names = set(
+            connection.scalars(text("SELECT name FROM facilities WHERE code IN ('F0001', 'F0002')"))
+        )
+    engine.dispose()
+    assert len(names) == 1, names
+    assert names.pop().startswith("write ")
