@@ -100,8 +100,9 @@ def test_a_link_in_the_data_folder_is_not_followed_out_of_it(
     (data / "imports" / "upload.csv").write_bytes(b"a,b\n")
     (data / "imports" / "link.txt").symlink_to(secret)
     (data / "linked-folder").symlink_to(secret.parent, target_is_directory=True)
+    (data / "imports" / "..\\escaped.txt").write_bytes(b"a name a restore would refuse")
     report = BackupService(settings, Actor.operator("test")).backup(tmp_path / "b.tar")
-    assert (report.data_files, report.skipped) == (1, 2)
+    assert (report.data_files, report.skipped) == (1, 3)
     with tarfile.open(report.archive) as tar:
         names = tar.getnames()
         contents = b"".join(
@@ -111,6 +112,7 @@ def test_a_link_in_the_data_folder_is_not_followed_out_of_it(
     assert not [n for n in names if "link" in n]
     assert b"not the registry's" not in contents
     assert stat.S_IMODE(report.archive.stat().st_mode) == 0o600
+    ArchiveReader(report.archive).close()  # the archive it wrote is one a restore accepts
 
 
 def test_only_the_local_operator_may_back_up(settings: Settings) -> None:

@@ -94,6 +94,12 @@ def data_name(relative: PurePosixPath) -> str:
     return DATA_PREFIX + relative.as_posix()
 
 
+def restorable(relative: PurePosixPath) -> bool:
+    """Return whether a data-folder file at ``relative`` can be restored (a reader refuses a
+    name with a backslash, which could be a separator elsewhere)."""
+    return _safe_data_path(data_name(relative)) is not None
+
+
 def _safe_data_path(name: str) -> PurePosixPath | None:
     """Return the path inside the data folder a member name stands for; None if it may not be
     restored (absolute, with '..', empty or '.' parts, or a backslash)."""

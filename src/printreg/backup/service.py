@@ -32,6 +32,7 @@ from printreg.backup.archive import (
     Dump,
     Manifest,
     data_name,
+    restorable,
 )
 from printreg.backup.errors import BackupError, TargetNotEmpty, not_empty
 from printreg.domain.errors import Forbidden
@@ -198,7 +199,7 @@ class BackupService:
 
     def _data_files(self, database: Database) -> tuple[list[tuple[PurePosixPath, Path]], int]:
         """Return the data folder's regular files (relative path, path), sorted, and how many
-        other entries (links, devices) were skipped."""
+        other entries (links, devices, names with a backslash) were skipped."""
         own = {p.absolute() for p in database.files()}
         found: list[tuple[PurePosixPath, Path]] = []
         skipped = 0
@@ -216,10 +217,11 @@ class BackupService:
                 path = here / name
                 if path in own:
                     continue
-                if path.is_symlink() or not path.is_file():
+                relative = PurePosixPath(path.relative_to(self.data_dir).as_posix())
+                if path.is_symlink() or not path.is_file() or not restorable(relative):
                     skipped += 1
                     continue
-                found.append((PurePosixPath(path.relative_to(self.data_dir).as_posix()), path))
+                found.append((relative, path))
         return found, skipped
 
     def backup(self, out: Path | None = None) -> BackupReport:
