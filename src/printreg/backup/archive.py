@@ -240,7 +240,10 @@ class ArchiveReader:
         try:
             self._tar = tarfile.open(path, mode="r:")  # noqa: SIM115 - closed by close()
         except (tarfile.TarError, OSError):
-            raise BackupError(f"{path} is not a printreg backup archive (not a tar file)") from None
+            raise BackupError(
+                f"{path} is not a printreg backup archive (not a tar file; decrypt or "
+                "decompress an archive before restoring it)"
+            ) from None
         try:
             self._entries = {info.name: info for info in self._tar.getmembers()}
             self.manifest = self._read_manifest()

@@ -102,7 +102,9 @@ def test_missing_and_foreign_files_are_not_archives(tmp_path: Path) -> None:
         ArchiveReader(tmp_path / "missing.tar")
     notes = tmp_path / "notes.tar"
     notes.write_text("not a tar file\n" * 100, "utf-8")
-    with pytest.raises(BackupError, match=r"not a printreg backup archive \(not a tar file\)"):
+    with pytest.raises(
+        BackupError, match=r"not a printreg backup archive \(not a tar file; decrypt or decompress"
+    ):
         ArchiveReader(notes)
     other = rebuild(write_archive(tmp_path), tmp_path / "other.tar", {MANIFEST: None})
     with pytest.raises(BackupError, match=r"not a printreg backup archive \(no manifest.json\)"):
