@@ -366,3 +366,62 @@ def test_a_backup_taken_while_another_process_commits_is_one_consistent_snapshot
     engine.dispose()
     assert len(names) == 1, names
     assert names.pop().startswith("write ")
+
+
+def _with_database(archive: Path, out: Path, database: bytes) -> Path:
+    """Copy an archive with other database bytes and a manifest that vouches for them."""
+    import hashlib  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    with tarfile.open(archive) as source:
+        handle = source.extractfile("manifest.json")
+        assert handle is not None
+        manifest = json.loads(handle.read())
+    for member in manifest["members"]:
+        if member["name"].startswith("database."):
+            member["size"] = len(database)
+            member["sha256"] = hashlib.sha256(database).hexdigest()
+    return _rewrite(
+        archive,
+        out,
+        lambda name, data: (
+            database
+            if name.startswith("database.")
+            else json.dumps(manifest).encode()
+            if name == "manifest.json"
+            else data
+        ),
+    )
+
+
+def test_a_database_that_fails_to_load_leaves_the_target_as_it_was(
+    registry: Platform,
+    settings: Settings,
+    empty_database: Callable[[], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    archive = BackupService(settings, Actor.operator("test")).backup(tmp_path / "b.tar").archive
+    with tarfile.open(archive) as tar:
+        member = next(n for n in tar.getnames() if n.startswith("database."))
+        handle = tar.extractfile(member)
+        assert handle is not None
+        dump = handle.read()
+    # the first 60 % of a real dump: it starts loading well and fails part-way through
+    broken = _with_database(archive, tmp_path / "broken.tar", dump[: len(dump) * 6 // 10])
+    if settings.database_url.startswith("sqlite"):
+        # over a full database with --replace: the file is swapped in only once it checks out
+        rows = table_rows(settings.database_url)
+        registry.close()
+        with pytest.raises(ArchiveDamaged, match="its database fails SQLite's check"):
+            BackupService(settings, Actor.operator("test")).restore(broken, replace=True)
+        assert table_rows(settings.database_url) == rows
+        return
+    # PostgreSQL: pg_restore runs in one transaction, so the empty target stays empty
+    target = _target(empty_database(), tmp_path, monkeypatch)
+    with pytest.raises(BackupError, match="pg_restore failed") as failed:
+        BackupService(target, Actor.operator("test")).restore(broken)
+    assert len(str(failed.value).splitlines()) == 1, str(failed.value)
+    with BackupService(target, Actor.operator("test"))._database() as database:
+        assert database.objects() == 0
+    assert not Path(target.data_dir).exists()
