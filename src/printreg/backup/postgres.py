@@ -10,6 +10,7 @@ echo a row of case data.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
@@ -250,38 +252,82 @@ class PostgresDatabase:
 
     def objects(self) -> int:
         """Return how many schemas, tables, views, sequences, routines and types the target
-        holds (those of extensions left aside)."""
+        holds (those of extensions left aside); `_replace` drops them all."""
         return len(self._contents())
 
-    def _empty(self) -> None:
-        """Drop everything `objects` counts, in one transaction (for --replace)."""
-        statements = self._contents()
-        with self.engine.begin() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
+    def _replace(self, dump: Path, major: int) -> None:
+        """Drop what the database holds and load the dump in one transaction: pg_restore writes
+        the dump as SQL, and psql runs the DROP statements and that SQL with --single-transaction.
+        psql is killed before it reaches the end of its input (and so before it commits) when
+        pg_restore fails: the database is then as it was."""
+        script_tool = find_tool("pg_restore", major)
+        psql = find_tool("psql", major)
+        drops = "".join(f"{statement};\n" for statement in self._contents()).encode()
+        with (
+            self._environment() as environment,
+            tempfile.TemporaryFile() as script_errors,
+            tempfile.TemporaryFile() as load_errors,
+        ):
+            loader = subprocess.Popen(  # noqa: S603 - a PostgreSQL program, fixed arguments
+                [str(psql.path), "--no-password", "--no-psqlrc", "--quiet",
+                 "--single-transaction", "--set=ON_ERROR_STOP=1",
+                 f"--dbname={self._conninfo()}", "--file=-"],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=load_errors,
+                env=environment,
+            )  # fmt: skip
+            script = subprocess.Popen(  # noqa: S603 - a PostgreSQL program, fixed arguments
+                [str(script_tool.path), "--no-owner", "--no-acl", "--file=-", str(dump)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=script_errors,
+            )  # fmt: skip
+            assert loader.stdin is not None  # noqa: S101 - both pipes were asked for
+            assert script.stdout is not None  # noqa: S101
+            stopped = False
+            try:
+                loader.stdin.write(drops)
+                shutil.copyfileobj(script.stdout, loader.stdin, 1024 * 1024)
+            except BrokenPipeError:
+                stopped = True  # psql stopped at an error: its message says which
+                script.kill()
+            script.stdout.close()
+            if script.wait() != 0 and not stopped:
+                loader.kill()  # before its input ends: it never reaches its COMMIT
+                loader.wait()
+            with contextlib.suppress(BrokenPipeError):
+                loader.stdin.close()
+            if script.returncode != 0 and not stopped:
+                raise BackupError(_summary("pg_restore", _text(script_errors)))
+            if loader.wait() != 0:
+                raise BackupError(_summary("psql", _text(load_errors)))
 
     def restore(
         self, reader: ArchiveReader, *, revision: str, upgrade: bool, replace: bool
     ) -> None:
-        """Load the archive's dump with pg_restore in one transaction (after emptying the
-        database when ``replace``), then migrate it to this printreg if ``upgrade``."""
+        """Load the archive's dump with pg_restore in one transaction (with ``replace``, the
+        drop of what the database held in that same transaction), then migrate it to this
+        printreg if ``upgrade``."""
         try:
             major, _ = server_major(self.engine)
         except DBAPIError as exc:
             raise self._connection_error(exc) from None
         dumped = tool_major(reader.manifest.dump_tool)
-        tool = find_tool("pg_restore", max(major, dumped))
         with tempfile.TemporaryDirectory(prefix="printreg-restore-") as folder:
             dump = Path(folder) / "database.pgdump"
             reader.extract_database(dump)
             if replace:
-                self._empty()
+                self._replace(dump, max(major, dumped))
             elif self.objects():
                 raise TargetNotEmpty(not_empty(self.where, self.objects()))
-            self._run(
-                tool,
-                ["--no-owner", "--no-acl", "--single-transaction", "--exit-on-error", str(dump)],
-            )
+            else:
+                self._run(
+                    find_tool("pg_restore", max(major, dumped)),
+                    [
+                        "--no-owner",
+                        "--no-acl",
+                        "--single-transaction",
+                        "--exit-on-error",
+                        str(dump),
+                    ],
+                )
         if current_revisions(self.engine) != {revision}:
             raise ArchiveDamaged(
                 "the archive is damaged or altered: its database is not at the migration its "
@@ -291,6 +337,12 @@ class PostgresDatabase:
             from printreg.storage.schema import upgrade as migrate  # noqa: PLC0415 - Alembic
 
             migrate(self.engine)
+
+
+def _text(handle: IO[bytes]) -> str:
+    """Return what a tool wrote to a temporary file."""
+    handle.seek(0)
+    return handle.read().decode("utf-8", "replace")
 
 
 def tool_major(version: str | None) -> int:

@@ -410,19 +410,21 @@ def test_a_database_that_fails_to_load_leaves_the_target_as_it_was(
     # the first 90 % of a real dump: its tables are created (pg_restore without one transaction
     # leaves all of them behind, measured), then the data runs out
     broken = _with_database(archive, tmp_path / "broken.tar", dump[: len(dump) * 9 // 10])
-    if settings.database_url.startswith("sqlite"):
-        # over a full database with --replace: the file is swapped in only once it checks out
-        rows = table_rows(settings.database_url)
-        registry.close()
-        with pytest.raises(ArchiveDamaged, match="its database fails SQLite's check"):
-            BackupService(settings, Actor.operator("test")).restore(broken, replace=True)
-        assert table_rows(settings.database_url) == rows
-        return
-    # PostgreSQL: pg_restore runs in one transaction, so the empty target stays empty
-    target = _target(empty_database(), tmp_path, monkeypatch)
-    with pytest.raises(BackupError, match="pg_restore failed") as failed:
-        BackupService(target, Actor.operator("test")).restore(broken)
+    # over a full database with --replace: SQLite swaps the file in only once it checks out;
+    # PostgreSQL drops and loads in one transaction, rolled back when the load fails
+    rows = table_rows(settings.database_url)
+    registry.close()
+    says = "its database fails SQLite's check" if "sqlite" in settings.database_url else "failed"
+    with pytest.raises(BackupError, match=says) as failed:
+        BackupService(settings, Actor.operator("test")).restore(broken, replace=True)
     assert len(str(failed.value).splitlines()) == 1, str(failed.value)
+    assert table_rows(settings.database_url) == rows
+    if "sqlite" in settings.database_url:
+        return
+    # into an empty PostgreSQL database: pg_restore's one transaction leaves it empty
+    target = _target(empty_database(), tmp_path, monkeypatch)
+    with pytest.raises(BackupError, match="pg_restore failed"):
+        BackupService(target, Actor.operator("test")).restore(broken)
     with BackupService(target, Actor.operator("test"))._database() as database:
         assert database.objects() == 0
     assert not Path(target.data_dir).exists()
