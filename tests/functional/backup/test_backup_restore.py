@@ -428,3 +428,25 @@ def test_a_database_that_fails_to_load_leaves_the_target_as_it_was(
     with BackupService(target, Actor.operator("test"))._database() as database:
         assert database.objects() == 0
     assert not Path(target.data_dir).exists()
+
+
+def test_a_url_with_a_password_backs_up_and_restores_through_a_password_file(
+    registry: Platform,
+    settings: Settings,
+    empty_database: Callable[[], str],
+    tmp_path: Path,
+) -> None:
+    if settings.database_url.startswith("sqlite"):
+        pytest.skip("SQLite has no password")
+    # the test server trusts loopback, so any password is accepted: what is tested here is that a
+    # URL with a password (and a ':' in it) takes pg_dump, pg_restore and psql through their
+    # PGPASSFILE set-up; that the password goes only there is tests/security/test_backup.py's
+    with_password = settings.database_url.replace("postgres@", "postgres:s3cr%3Aet@")
+    assert with_password != settings.database_url
+    source = Settings(database_url=with_password, data_dir=settings.data_dir)
+    archive = BackupService(source, Actor.operator("test")).backup(tmp_path / "b.tar").archive
+    target_url = empty_database().replace("postgres@", "postgres:s3cr%3Aet@")
+    target = Settings(database_url=target_url, data_dir=str(tmp_path / "restored"))
+    BackupService(target, Actor.operator("test")).restore(archive)
+    BackupService(target, Actor.operator("test")).restore(archive, replace=True)
+    assert table_rows(target_url) == table_rows(settings.database_url)
