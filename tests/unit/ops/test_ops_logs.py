@@ -27,7 +27,12 @@ FAKE_VALUE = "MRN-7654321 Jane Doe"
 
 @pytest.mark.parametrize(
     "value",
-    [str(uuid.uuid4()), uuid.uuid4().hex, "0f8fad5bd9cb469f", "A1B2C3D4E5F6A7B8C9D0"],
+    [
+        str(uuid.UUID(int=2**100 + 7)),
+        uuid.UUID(int=2**90 + 11).hex,
+        "0f8fad5bd9cb469f",
+        "A1B2C3D4E5F6A7B8C9D0",
+    ],
 )
 def test_a_proxy_generated_request_id_is_kept(value: str) -> None:
     assert accepted_request_id(value) == value
