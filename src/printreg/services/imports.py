@@ -48,7 +48,7 @@ from printreg.ingest.readers import (
     scan_csv,
 )
 from printreg.services.actor import Actor
-from printreg.services.audit import audit
+from printreg.services.audit import audit, case_update_action
 from printreg.services.import_staging import Staging
 from printreg.services.platform import Platform, RegistryRuntime
 from printreg.storage.bulk import (
@@ -583,7 +583,8 @@ class Importer:
             self._stage_update(session, self._stage, updated, before, after)
         else:
             self.runtime.writer(self.definition.version).replace(session, updated, self.printer_ids)
-            audit(session, self.actor, "update", "case", str(stored.id),
+            audit(session, self.actor, case_update_action(stored.status, updated.status), "case",
+                  str(stored.id),
                   registry_code=self.runtime.code, facility_id=self.facility_id,
                   before=before, after=after)  # fmt: skip
         report.updated += 1
@@ -598,7 +599,8 @@ class Importer:
             insert(stage.replaced).values(id=updated.id, row_version=updated.row_version)
         )
         session.execute(
-            insert(stage.audit).values(at=utcnow(), actor=self.actor.name, action="update",
+            insert(stage.audit).values(at=utcnow(), actor=self.actor.name,
+                                       action=case_update_action(before["status"], updated.status),
                                        entity_type="case", entity_id=str(updated.id),
                                        registry_code=self.runtime.code,
                                        facility_id=self.facility_id, before=before, after=after)
