@@ -3,7 +3,7 @@
 The audit keeps the case's whole JSON record before and after each change (``services.audit``);
 this module compares the two snapshots field by field and labels what changed from the
 definition each snapshot was written under: element labels, code labels, Yes/No, units, and
-"Print 2 · Scale (%)" for a field of a repeating row. It reads only what the audit already
+"Print 2: Scale (%)" for a field of a repeating row. It reads only what the audit already
 keeps, so the history shows nothing that the case page itself does not show to the same people.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 from printreg.dictionary import Definition, GroupElement
 from printreg.services.audit import BACK_TO_DRAFT
 from printreg.services.cases import HistoryEntry
-from printreg.web.forms import display_value
+from printreg.web.forms import display_value, row_label
 
 # What each audited case action is called on the page; an unknown action shows as itself.
 ACTION_LABELS = {
@@ -115,7 +115,6 @@ def _row_changes(
     and a whole row that was added or removed."""
     old_rows: list[Mapping[str, Any]] = old if isinstance(old, list) else []
     new_rows: list[Mapping[str, Any]] = new if isinstance(new, list) else []
-    title = group.row_label.capitalize()
     out: list[FieldChange] = []
     for number in range(1, max(len(old_rows), len(new_rows)) + 1):
         was = old_rows[number - 1] if number <= len(old_rows) else None
@@ -123,7 +122,7 @@ def _row_changes(
         if was is None or now is None:
             out.append(
                 FieldChange(
-                    f"{title} {number}",
+                    row_label(group, number),
                     _row_text(old_def, group, was) if was is not None else EMPTY,
                     _row_text(new_def, group, now) if now is not None else "removed",
                 )
@@ -134,7 +133,7 @@ def _row_changes(
             if a != b:
                 out.append(
                     FieldChange(
-                        f"{title} {number} · {child.label}",
+                        row_label(group, number, child),
                         _child(old_def, group.name, child.name, a),
                         _child(new_def, group.name, child.name, b),
                     )
