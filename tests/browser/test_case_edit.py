@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from playwright.sync_api import Dialog, Page, expect
 from tests.support.browser import DATA_MANAGER, nav, sign_in
+from tests.support.files import IDENTIFIED_CT
 from tests.support.records import records
 
 from printreg.services.actor import Actor
@@ -155,3 +156,24 @@ def test_removing_part_1_renumbers_the_part_numbers_of_a_print(
     page.locator("#save-case").click()
     expect(page.locator("#flash")).to_contain_text("Case saved")
     assert _status(server, path) == "complete"
+
+
+def test_a_refused_dicom_upload_answers_beside_the_upload(
+    live_server: LiveServer, page: Page
+) -> None:
+    server = live_server
+    path = _case(server)
+    sign_in(page, server, DATA_MANAGER)
+    page.goto(server.at(path))
+    page.locator("#dicom-files").set_input_files(str(IDENTIFIED_CT))
+    page.locator("#dicom-upload").click()
+
+    problem = page.locator("#dicom-problem")
+    expect(problem).to_be_focused()
+    expect(problem).to_be_in_viewport()
+    expect(problem).to_contain_text("Refused, nothing was kept")
+    expect(problem).not_to_contain_text("on receipt")
+    tags = problem.locator("li").all_inner_texts()
+    assert "PatientName" in tags
+    assert len(tags) == len(set(tags))
+    assert sum("private" in t for t in tags) <= 1

@@ -373,10 +373,17 @@ def _prefill_rows(
 
 # What the case page says after a save, by what the save did (``?saved=``).
 SAVED_MESSAGES = {
-    "1": "Case saved.",
     "to-draft": "Case saved and moved back to draft: it no longer counts as complete.",
     "unchanged": "Nothing was changed: the case is as it was.",
 }
+
+
+def _saved_message(saved: str, status: str) -> str:
+    """Return the one message of a save's outcome ('' when the page does not follow a save)."""
+    if not saved:
+        return ""
+    as_what = "a draft" if status == CaseStatus.DRAFT else status
+    return SAVED_MESSAGES.get(saved, f"Case saved as {as_what}.")
 
 
 def render_case(
@@ -424,7 +431,7 @@ def render_case(
         derived=forms.display_derived(definition, view.derived),
         history=history,
         may_write=may_write,
-        saved=SAVED_MESSAGES.get(saved, SAVED_MESSAGES["1"]) if saved else "",
+        saved=_saved_message(saved, view.status),
         warnings=warnings,
         attached=attached,
         studies=studies,
