@@ -13,8 +13,8 @@ from tests.support.browser import DATA_MANAGER, nav, sign_in
 from tests.support.files import IDENTIFIED_CT
 from tests.support.records import records
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 
 if TYPE_CHECKING:
     from tests.support.browser import LiveServer

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.platform import Platform
 from tests.functional.web.test_pages import form_fields
 from tests.support.records import records
 from tests.support.web import (

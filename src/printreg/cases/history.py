@@ -1,6 +1,6 @@
 """A case's history as people read it: each audited change with its fields' old → new values.
 
-The audit keeps the case's whole JSON record before and after each change (``services.audit``);
+The audit keeps the case's whole JSON record before and after each change (``printreg.audit``);
 this module compares the two snapshots field by field and labels what changed from the
 definition each snapshot was written under: element labels, code labels, Yes/No, units, and
 "Print 2: Scale (%)" for a field of a repeating row. It reads only what the audit already
@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from printreg.audit import BACK_TO_DRAFT
+from printreg.cases.schemas import CaseHistoryEntry
 from printreg.dictionary import Definition, GroupElement
-from printreg.services.audit import BACK_TO_DRAFT
-from printreg.services.cases import HistoryEntry
 from printreg.web.forms import display_value, row_label
 
 # What each audited case action is called on the page; an unknown action shows as itself.
@@ -59,7 +59,7 @@ class HistoryLine:
 
 
 def history_lines(
-    entries: Sequence[HistoryEntry], definition_of: Callable[[str | None], Definition]
+    entries: Sequence[CaseHistoryEntry], definition_of: Callable[[str | None], Definition]
 ) -> list[HistoryLine]:
     """Return the entries with their field changes, oldest first; a creation lists its status
     only (the case page shows what it holds). ``definition_of(version)`` returns the definition
@@ -77,7 +77,7 @@ def history_lines(
 
 
 def _changes(
-    entry: HistoryEntry, definition_of: Callable[[str | None], Definition]
+    entry: CaseHistoryEntry, definition_of: Callable[[str | None], Definition]
 ) -> list[FieldChange]:
     before, after = entry.before or {}, entry.after or {}
     if entry.before is None:  # a creation: its status says what it was saved as

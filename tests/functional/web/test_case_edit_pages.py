@@ -26,10 +26,10 @@ from tests.support.pages import (
 )
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 from printreg.dictionary import Definition, GroupElement
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.storage.platform import AuditEntry
 
 GENERIC_DRAFT_WARNING = "a draft may leave required fields empty"

@@ -9,14 +9,14 @@ from functools import cache
 from typing import Any
 
 from printreg.cases.history import EMPTY, history_lines
+from printreg.cases.schemas import CaseHistoryEntry
 from printreg.dictionary import Definition, GroupElement
 from printreg.dictionary.loader import load_shipped
 from printreg.domain.issues import Issue
+from printreg.files.pages import identifiers_refusal
 from printreg.ingest.dicom import DicomIdentifiersFound
 from printreg.privacy.dicom import DicomFinding
-from printreg.services.cases import HistoryEntry
 from printreg.web import forms
-from printreg.web.pages.files import identifiers_refusal
 
 AT = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 
@@ -26,8 +26,10 @@ def _definition() -> Definition:
     return [d for d in load_shipped() if d.registry.code == "3dp"][-1]
 
 
-def _entry(action: str, before: dict[str, Any] | None, after: dict[str, Any]) -> HistoryEntry:
-    return HistoryEntry(AT, "someone@example.org", action, [], before, after)
+def _entry(action: str, before: dict[str, Any] | None, after: dict[str, Any]) -> CaseHistoryEntry:
+    return CaseHistoryEntry(
+        at=AT, actor="someone@example.org", action=action, changed=[], before=before, after=after
+    )
 
 
 def _changes(before: dict[str, Any] | None, after: dict[str, Any], action: str = "update") -> Any:
