@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from printreg.accounts.actor import Actor
 from printreg.domain.facility import CaseStatus
 from printreg.storage import stamps
-from printreg.storage.platform import AuditEntry
+from printreg.storage.audit_log import AuditEntry
 
 BACK_TO_DRAFT = "back_to_draft"  # the audit action of a complete case moved back to draft
 

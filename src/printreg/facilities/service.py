@@ -17,9 +17,10 @@ from printreg.domain.facility import (
     PrinterTechnology,
 )
 from printreg.domain.issues import Issue
+from printreg.facilities.models import Facility, Participation, Printer
 from printreg.facilities.schemas import FacilityProfile, PrinterInfo
 from printreg.platform import Platform
-from printreg.storage.platform import Facility, Participation, Printer, Registry
+from printreg.registries.models import Registry
 
 
 def _check_choice(record: str, field: str, value: str, allowed: type[object]) -> Issue | None:
@@ -117,6 +118,15 @@ class FacilityService:
                 )
                 for f in facilities
             ]
+
+    def ids(self) -> dict[str, int]:
+        """Return the ids of the facilities the actor may see, by code (for permission checks
+        that `Actor` answers by id)."""
+        with self.platform.sessions() as session:
+            query = select(Facility.code, Facility.id)
+            if not self.actor.is_platform_admin:
+                query = query.where(Facility.id.in_(sorted(self.actor.facility_ids)))
+            return dict(session.execute(query).tuples().all())
 
     def add_printer(self, printer: PrinterInfo) -> PrinterInfo:
         """Add a printer to a facility's inventory; its label must be new in the facility."""
