@@ -30,7 +30,7 @@ from printreg.accounts.actor import Actor
 from printreg.cases.service import CaseService
 from printreg.dictionary import Definition, GroupElement
 from printreg.platform import Platform
-from printreg.storage.platform import AuditEntry
+from printreg.storage.audit_log import AuditEntry
 
 GENERIC_DRAFT_WARNING = "a draft may leave required fields empty"
 
