@@ -40,9 +40,9 @@ from sqlalchemy import delete, insert
 from printreg.analytics.facts import FactBuilder
 from printreg.analytics.store import RegistryAnalytics, aggregate_with
 from printreg.analytics.value import facility_effects, pool_strata
+from printreg.dashboards.service import AnalyticsService
 from printreg.dictionary.analytics import shipped_spec
 from printreg.services.actor import Actor
-from printreg.services.analytics import AnalyticsService
 from printreg.services.platform import Platform
 from printreg.services.synth import load_synthetic
 from printreg.settings import Settings

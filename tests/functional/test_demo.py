@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import select
 
 from printreg.analytics.benchmark import TOO_FEW
+from printreg.dashboards.service import AnalyticsService
 from printreg.domain.facility import volume_band
 from printreg.services.accounts import AccountService
 from printreg.services.actor import Actor
-from printreg.services.analytics import AnalyticsService
 from printreg.services.cases import CaseService
 from printreg.services.demo import (
     DEMO_FACILITIES,

@@ -23,6 +23,7 @@ from tests.support.web import UserClient, post_login, session_csrf
 from typer.testing import CliRunner
 
 from printreg.cli.app import app as cli_app
+from printreg.dashboards.service import AnalyticsService
 from printreg.dictionary import CodesElement, GroupElement
 from printreg.dictionary.analytics import shipped_spec
 from printreg.domain.errors import NotFound, ValidationFailed
@@ -30,7 +31,6 @@ from printreg.domain.facility import Role
 from printreg.ingest import FlatLayout
 from printreg.services.accounts import AccountService
 from printreg.services.actor import Actor
-from printreg.services.analytics import AnalyticsService
 from printreg.services.cases import CaseQuery, CaseService
 from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.services.exports import export_cases

@@ -24,10 +24,10 @@ from sqlalchemy import select, update
 
 from printreg.analytics import benchmark
 from printreg.analytics.cellkey import record_key
+from printreg.dashboards.service import AnalyticsService
 from printreg.domain.facility import CaseStatus
 from printreg.research import suppressed_counts
 from printreg.services.actor import Actor
-from printreg.services.analytics import AnalyticsService
 from printreg.services.platform import Platform
 from printreg.services.synth import load_synthetic
 from printreg.storage.platform import Facility

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from printreg.cli import files, pool, redcap, reports, users
+from printreg.cli import files, pool, redcap, users
 from printreg.cli.common import (
     JsonOpt,
     RegistryOpt,
@@ -28,6 +28,7 @@ from printreg.cli.common import (
     run,
 )
 from printreg.cli.common import registry_code as _registry
+from printreg.dashboards import cli as dashboards
 from printreg.domain.errors import ValidationFailed
 from printreg.domain.issues import Issue
 from printreg.governance import cli as governance
@@ -663,7 +664,7 @@ def _merge(group: typer.Typer, part: typer.Typer) -> None:
 
 
 _merge(app, pool.pool_app)
-_merge(app, reports.report_app)
+_merge(app, dashboards.report_app)
 _merge(registry_app, governance.registry_app)
 _merge(registry_app, redcap.registry_app)
 app.add_typer(db_app, name="db")

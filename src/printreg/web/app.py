@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from printreg import __version__
+from printreg.dashboards import api as dashboards_api
+from printreg.dashboards import pages as dashboards_pages
 from printreg.governance import api as governance_api
 from printreg.governance import pages as governance_pages
 from printreg.requests import api as requests_api
@@ -20,7 +22,6 @@ from printreg.services import import_jobs
 from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.web import errors, pages
-from printreg.web.api.analytics import router as analytics_router
 from printreg.web.api.files import router as files_router
 from printreg.web.api.imports import router as imports_router
 from printreg.web.api.routes import router as api_router
@@ -65,7 +66,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(api_router)
     app.include_router(imports_router)
-    app.include_router(analytics_router)
+    app.include_router(dashboards_api.router)
     app.include_router(files_router)
     app.include_router(governance_api.router)
     app.include_router(requests_api.router)
@@ -73,6 +74,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     pages.install(app)
     app.include_router(governance_pages.router, include_in_schema=False)
+    app.include_router(dashboards_pages.router, include_in_schema=False)
     app.include_router(requests_pages.router, include_in_schema=False)
 
     @app.get("/api/docs", include_in_schema=False)

@@ -22,10 +22,10 @@ from tests.support.records import records
 
 from printreg.analytics.benchmark import TOO_FEW
 from printreg.analytics.facts import FactBuilder
+from printreg.dashboards.pdf import render_report
+from printreg.dashboards.service import AnalyticsService
 from printreg.dictionary.analytics import Measure, shipped_spec
-from printreg.reports.pdf import render_report
 from printreg.services.actor import Actor
-from printreg.services.analytics import AnalyticsService
 from printreg.services.cases import CaseService
 from printreg.services.files import CaseFileService
 from printreg.services.platform import Platform

@@ -28,12 +28,12 @@ from tests.support.meta_reference import reml_hksj
 from printreg.analytics.disclosure import audit
 from printreg.analytics.facts import FactBuilder
 from printreg.analytics.store import RegistryAnalytics
+from printreg.dashboards.service import AnalyticsService
 from printreg.dictionary.analytics import shipped_spec
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.facility import RegistryRoleName, Role
 from printreg.services.accounts import AccountService
 from printreg.services.actor import Actor
-from printreg.services.analytics import AnalyticsService
 from printreg.services.cases import CaseService
 from printreg.services.facilities import FacilityService
 from printreg.services.platform import Platform

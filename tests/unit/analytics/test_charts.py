@@ -9,7 +9,7 @@ import pytest
 import vl_convert as vlc
 from scipy import stats as sps  # type: ignore[import-untyped]
 
-from printreg.reports import charts
+from printreg.dashboards import charts
 
 ASSUMPTION = "at $36/min (mean US operating-room cost per minute, 2018)"
 

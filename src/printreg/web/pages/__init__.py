@@ -16,7 +16,6 @@ from printreg.web.pages import (
     files,
     home,
     imports,
-    reports,
     second_factor,
 )
 from printreg.web.pages.common import (
@@ -36,7 +35,6 @@ router.include_router(facility.router)
 router.include_router(account.router)
 router.include_router(second_factor.router)
 router.include_router(imports.router)
-router.include_router(reports.router)
 
 
 def install(app: FastAPI) -> None:

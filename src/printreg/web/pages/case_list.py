@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
+from printreg.dashboards.service import AnalyticsService
 from printreg.dictionary import CodeElement, Definition
 from printreg.domain.errors import InvalidRequest, RegistryError
 from printreg.domain.facility import CaseStatus
-from printreg.services.analytics import AnalyticsService
 from printreg.services.cases import CaseQuery, CaseService, decode_cursor, parse_filters
 from printreg.services.files import CaseFileService
 from printreg.services.registries import RegistryService

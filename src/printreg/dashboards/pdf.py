@@ -12,7 +12,7 @@ from typing import Any
 import vl_convert as vlc
 from fpdf import FPDF
 
-from printreg.reports.charts import dashboard_charts
+from printreg.dashboards.charts import dashboard_charts
 
 _REPLACEMENTS = {
     "\u2013": "-",  # en dash

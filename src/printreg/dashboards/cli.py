@@ -34,7 +34,7 @@ def report(
     registry: RegistryOpt = None,
 ) -> None:
     """Write a facility's feedback report: its figures beside the registry's and its peers'."""
-    from printreg.services.analytics import AnalyticsService
+    from printreg.dashboards.service import AnalyticsService
     from printreg.services.cases import parse_filters
 
     def action() -> None:
@@ -46,7 +46,7 @@ def report(
         if as_json:
             print_json(dashboard)
         if out is not None:
-            from printreg.reports.pdf import render_report  # a slow import, only for a PDF
+            from printreg.dashboards.pdf import render_report  # a slow import, only for a PDF
 
             with console.status("rendering charts and the PDF..."):
                 out.write_bytes(render_report(dashboard))

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from printreg.dashboards.charts import dashboard_charts
+from printreg.dashboards.service import AnalyticsService
 from printreg.domain.errors import RegistryError
-from printreg.reports.charts import dashboard_charts
 from printreg.services.actor import Actor
-from printreg.services.analytics import AnalyticsService
 from printreg.web.deps import PlatformDep
 from printreg.web.pages.common import TEMPLATES, Page
 from printreg.web.pages.home import error_page, place_of
@@ -58,7 +58,7 @@ def registry_page(registry: str, page: Page) -> Response:
         data = AnalyticsService(page.platform, page.actor).registry_overview(registry)
     except RegistryError as exc:
         return error_page(page, exc, "Registry page not available")
-    from printreg.reports.charts import forest  # noqa: PLC0415
+    from printreg.dashboards.charts import forest  # noqa: PLC0415
 
     chart = forest(data["value"])
     return page.render(
@@ -81,7 +81,7 @@ def public_page(request: Request, registry: str, platform: PlatformDep) -> Respo
             {"title": "Not found", "message": str(exc), "actor": None},
             status_code=404,
         )
-    from printreg.reports.charts import forest  # noqa: PLC0415
+    from printreg.dashboards.charts import forest  # noqa: PLC0415
 
     chart = forest(data["value"])
     return TEMPLATES.TemplateResponse(

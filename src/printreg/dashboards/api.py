@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from printreg.dashboards.service import AnalyticsService
 from printreg.services.actor import Actor
-from printreg.services.analytics import AnalyticsService
 from printreg.web.api.routes import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
 from printreg.web.json_body import StrictJsonRoute
@@ -51,7 +51,7 @@ def facility_charts(
     request: Request, registry: str, facility: str, platform: PlatformDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Return the dashboard's charts as Vega-Lite specs, by name."""
-    from printreg.reports.charts import dashboard_charts  # noqa: PLC0415
+    from printreg.dashboards.charts import dashboard_charts  # noqa: PLC0415
 
     service = AnalyticsService(platform, actor)
     dashboard = service.facility_dashboard(registry, facility, _filters(request))
@@ -68,7 +68,7 @@ def facility_report(
     request: Request, registry: str, facility: str, platform: PlatformDep, actor: ActorDep
 ) -> Response:
     """Return the facility feedback report as a PDF."""
-    from printreg.reports.pdf import render_report  # noqa: PLC0415
+    from printreg.dashboards.pdf import render_report  # noqa: PLC0415
 
     service = AnalyticsService(platform, actor)
     dashboard = service.facility_dashboard(registry, facility, _filters(request))
