@@ -12,6 +12,7 @@ import statistics
 from typing import Any
 
 from sqlalchemy import select
+from tests.support.dashboards import as_json
 
 from printreg.analytics.benchmark import TOO_FEW
 from printreg.dashboards.service import AnalyticsService
@@ -57,7 +58,7 @@ def test_demo_fills_every_section_of_the_home_dashboard(
         viewer = session.scalar(select(User.id).where(User.email == "viewer@demo.printreg.org"))
     assert viewer is not None
     actor = AccountService(platform).actor_for(viewer)
-    board = AnalyticsService(platform, actor).facility_dashboard(REG, HOME)
+    board = as_json(AnalyticsService(platform, actor).facility_dashboard(REG, HOME))
 
     # a mid-to-high volume site with a peer group of at least min_facilities
     group = board["peer_group"]

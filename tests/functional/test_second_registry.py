@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
+from tests.support.dashboards import as_json
 from tests.support.records import gsae_record, records
 from tests.support.web import UserClient, post_login, session_csrf
 from typer.testing import CliRunner
@@ -344,7 +345,7 @@ def test_the_facility_dashboard_reports_gsae_measures(seeded: Platform, operator
     service = CaseService(seeded, operator)
     for n in range(30, 42):
         service.create(REG, HOME if n % 2 else OTHER, gsae_record(n, event=n % 4 == 0))
-    dashboard = AnalyticsService(seeded, operator).facility_dashboard(REG, HOME)
+    dashboard = as_json(AnalyticsService(seeded, operator).facility_dashboard(REG, HOME))
     assert dashboard["registry"] == REG
     names = {m["measure"] for m in dashboard["measures"]}
     assert {"event_rate", "guide_fit", "fracture_rate"} <= names

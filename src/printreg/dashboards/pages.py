@@ -60,7 +60,7 @@ def registry_page(registry: str, page: Page) -> Response:
         return error_page(page, exc, "Registry page not available")
     from printreg.dashboards.charts import forest  # noqa: PLC0415
 
-    chart = forest(data["value"])
+    chart = forest(data.value)
     return page.render(
         "registry_analytics.html",
         place=place,
@@ -83,7 +83,7 @@ def public_page(request: Request, registry: str, platform: PlatformDep) -> Respo
         )
     from printreg.dashboards.charts import forest  # noqa: PLC0415
 
-    chart = forest(data["value"])
+    chart = forest(data.value)
     return TEMPLATES.TemplateResponse(
         request,
         "public.html",

@@ -1,7 +1,9 @@
-"""The facility feedback report as a PDF: the dashboard's figures, tables and charts as images.
+"""The facility feedback report as a PDF: page 1 is the headline summary (one plain sentence per
+measure), then the figures, tables and charts as images, each label from the definition.
 
 Charts are the dashboard's own Vega-Lite specs rendered to PNG by vl-convert (no browser, no
-network). Text uses the PDF core fonts, so it is kept to Latin-1 (see :func:`_text`).
+network). Text uses the PDF core fonts, so it is kept to Latin-1 (see :func:`_text`). Table cells
+wrap rather than clip.
 """
 
 from __future__ import annotations
@@ -11,8 +13,18 @@ from typing import Any
 
 import vl_convert as vlc
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 
-from printreg.dashboards.charts import dashboard_charts
+from printreg.dashboards.charts import dashboard_charts, stratum_words
+from printreg.dashboards.schemas import (
+    ContinuousComparison,
+    Distribution,
+    FacilityDashboard,
+    OwnDistribution,
+    ProportionComparison,
+    ProportionFigure,
+    Suppressed,
+)
 
 _REPLACEMENTS = {
     "\u2013": "-",  # en dash
@@ -25,6 +37,7 @@ _REPLACEMENTS = {
     "\u201c": '"',
     "\u201d": '"',
     "\u2026": "...",
+    "\u00b7": "-",  # middle dot
 }
 
 
@@ -36,15 +49,13 @@ def _text(value: object) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def _fmt(value: Any, digits: int = 1) -> str:
+def _fmt(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    return str(value)
+    return f"{value:,.{digits}f}"
 
 
-def _pct(value: Any) -> str:
+def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
@@ -72,30 +83,27 @@ class _Report(FPDF):
         self.cell(0, 8, _text(text), new_x="LMARGIN", new_y="NEXT")
         self.set_font("Helvetica", "", 9)
 
-    def paragraph(self, text: str) -> None:
-        self.set_font("Helvetica", "", 9)
-        self.multi_cell(0, 4.5, _text(text), new_x="LMARGIN", new_y="NEXT")
+    def paragraph(self, text: str, size: float = 9) -> None:
+        self.set_font("Helvetica", "", size)
+        self.multi_cell(0, size / 2, _text(text), new_x="LMARGIN", new_y="NEXT")
         self.ln(1)
 
     def grid(self, header: list[str], rows: list[list[str]], widths: list[float]) -> None:
-        self.set_font("Helvetica", "B", 8)
-        for text, width in zip(header, widths, strict=True):
-            self.cell(width, 6, _text(text), border="B")
-        self.ln(6)
+        """Write a table whose cells wrap (never clip) within the given widths (mm)."""
         self.set_font("Helvetica", "", 8)
-        for row in rows:
-            for text, width in zip(row, widths, strict=True):
-                self.cell(width, 5, self._fit(_text(text), width - 1.5))
-            self.ln(5)
+        with self.table(
+            col_widths=tuple(widths),
+            width=sum(widths),
+            align="LEFT",
+            line_height=4.5,
+            borders_layout="HORIZONTAL_LINES",
+            headings_style=FontFace(emphasis="BOLD"),
+        ) as table:
+            for line in [header, *rows]:
+                row = table.row()
+                for text in line:
+                    row.cell(_text(text))
         self.ln(2)
-
-    def _fit(self, text: str, width: float) -> str:
-        """Return the text shortened with '...' until it fits the width (mm)."""
-        if self.get_string_width(text) <= width:
-            return text
-        while text and self.get_string_width(text + "...") > width:
-            text = text[:-1]
-        return text + "..."
 
     def chart(self, spec: dict[str, Any]) -> None:
         png = vlc.vegalite_to_png(spec, scale=1.5)
@@ -104,80 +112,103 @@ class _Report(FPDF):
         self.ln(3)
 
 
-def _continuous_rows(dashboard: dict[str, Any]) -> list[list[str]]:
+def _status(figure: Suppressed) -> str:
+    return str(figure.status)
+
+
+def _continuous_rows(dashboard: FacilityDashboard) -> list[list[str]]:
     rows = []
-    for item in dashboard["measures"]:
-        if item["kind"] != "continuous":
+    for item in dashboard.measures:
+        if not isinstance(item, ContinuousComparison):
             continue
-        own, reg, placement = item["facility"], item["registry"], item["placement"]
+        own, reg, placement = item.facility, item.registry, item.placement
         mine = (
-            f"{_fmt(own.get('median'))} ({_fmt(own.get('q1'))}-{_fmt(own.get('q3'))})"
-            if own.get("median") is not None
-            else own.get("status", "-")
+            f"{_fmt(own.median)} ({_fmt(own.q1)}-{_fmt(own.q3)})"
+            if isinstance(own, OwnDistribution)
+            else _status(own)
         )
         registry = (
-            f"{_fmt(reg.get('p25'))} / {_fmt(reg.get('p50'))} / {_fmt(reg.get('p75'))}"
-            if reg.get("p50") is not None
-            else reg.get("status", "-")
+            f"{_fmt(reg.p25)} / {_fmt(reg.p50)} / {_fmt(reg.p75)}"
+            if isinstance(reg, Distribution) and reg.p50 is not None
+            else (_status(reg) if isinstance(reg, Suppressed) else "-")
         )
-        label = f"{item['label']} ({item['unit']})" if item["unit"] else item["label"]
+        label = f"{item.label} ({item.unit})" if item.unit else item.label
         rows.append(
             [
                 label,
-                str(own.get("n", 0)),
+                str(own.n or 0),
                 mine,
                 registry,
-                _fmt(placement.get("percentile_rank"), 0),
-                _fmt(placement.get("quartile")),
+                _fmt(placement.percentile_rank, 0),
+                "-" if placement.quartile is None else str(placement.quartile),
             ]
         )
     return rows
 
 
-def _proportion_rows(dashboard: dict[str, Any]) -> list[list[str]]:
-    rows = []
-    for item in dashboard["measures"]:
-        if item["kind"] != "proportion":
-            continue
-        own, reg = item["facility"], item["registry"]
-        mine = _pct(own.get("p")) if own.get("p") is not None else own.get("status", "-")
-        rows.append(
-            [
-                item["label"],
-                str(own.get("n", 0)),
-                mine,
-                _pct(reg.get("p")) if reg.get("p") is not None else reg.get("status", "-"),
-                item["placement"].get("flag", "-"),
-            ]
-        )
-    return rows
+def _share(figure: ProportionFigure | Suppressed) -> str:
+    if isinstance(figure, Suppressed):
+        return _status(figure)
+    return _pct(figure.p)
 
 
-def render_report(dashboard: dict[str, Any]) -> bytes:
-    """Return the facility feedback report of a dashboard as PDF bytes."""
-    facility = dashboard["facility"]
-    title = f"{facility['name']} ({facility['code']}) - {dashboard['registry']} feedback report"
-    pdf = _Report(title)
-    pdf.add_page()
+def _proportion_rows(dashboard: FacilityDashboard) -> list[list[str]]:
+    return [
+        [
+            item.label,
+            str(item.facility.n or 0),
+            _share(item.facility),
+            _share(item.registry),
+            item.placement.flag or "-",
+        ]
+        for item in dashboard.measures
+        if isinstance(item, ProportionComparison)
+    ]
+
+
+def _summary(pdf: _Report, dashboard: FacilityDashboard) -> None:
+    """Write page 1: who and what the report covers, then one sentence per measure."""
+    facility = dashboard.facility
     pdf.set_font("Helvetica", "B", 16)
     pdf.multi_cell(
-        0, 8, _text(f"Facility feedback report: {facility['name']}"), new_x="LMARGIN", new_y="NEXT"
+        0, 8, _text(f"Facility feedback report: {facility.name}"), new_x="LMARGIN", new_y="NEXT"
     )
-    stratum = ", ".join(f"{k} = {v}" for k, v in dashboard["stratum"].items()) or "all cases"
-    peer = dashboard["peer_group"]
+    chosen = "; ".join(f"{f.label}: {f.value}" for f in dashboard.filters) or "all cases"
+    if dashboard.period:
+        chosen += f"; from {dashboard.period.get('from') or 'the start'} to "
+        chosen += dashboard.period.get("to") or "today"
+    peer = dashboard.peer_group
     pdf.paragraph(
-        f"Facility code {facility['code']} - registry {dashboard['registry']} - "
-        f"generated {dashboard['generated_at']} - stratum: {stratum}.\n"
-        f"Reportable cases (complete or locked): {dashboard['cases']}. "
-        f"Registry: {dashboard['registry_facilities']} facilities. Peer group "
-        f"({', '.join(f'{k} {v}' for k, v in peer['dimensions'].items())}): "
-        f"{peer['facilities']} facilities. A facility's own figure is shown only with at least "
-        f"{dashboard['min_cases']} values."
+        f"Facility code {facility.code} - registry {dashboard.registry} - generated "
+        f"{dashboard.generated_at} - cases: {chosen}.\n"
+        f"Reportable cases (complete or locked): {dashboard.cases}. "
+        f"Registry: {dashboard.registry_facilities} facilities. Peer group "
+        f"({peer.description or 'no profile'}): {peer.facilities} facilities. A facility's own "
+        f"figure is shown only with at least {dashboard.min_cases} values."
     )
+    pdf.heading("At a glance")
+    for headline in dashboard.headlines:
+        pdf.paragraph(f"- {headline.sentence}", size=10)
+    pdf.paragraph(
+        "Percentages of facilities compare this facility's median with the medians of the "
+        "registry's facilities that have enough cases. Details, methods and charts follow."
+    )
+
+
+def render_report(dashboard: FacilityDashboard) -> bytes:
+    """Return the facility feedback report of a dashboard as PDF bytes: the headline summary on
+    page 1, then the tables and the charts the registry's analytics spec chooses."""
+    facility = dashboard.facility
+    title = f"{facility.name} ({facility.code}) - {dashboard.registry} feedback report"
+    pdf = _Report(title)
+    pdf.add_page()
+    _summary(pdf, dashboard)
+    pdf.add_page()
     pdf.heading("Continuous measures")
     pdf.paragraph(
         "This facility's median (IQR) beside the 25th/50th/75th percentiles of facility medians "
-        f"in the registry; percentile rank (mid-rank) and quartile. {dashboard['methods']['quantiles']}."
+        "in the registry; percentile rank (mid-rank) and quartile. Quantiles: "
+        f"{dashboard.methods.get('quantiles', '')}."
     )
     pdf.grid(
         ["measure", "n", "facility median (IQR)", "registry P25 / P50 / P75", "rank", "Q"],
@@ -185,34 +216,32 @@ def render_report(dashboard: dict[str, Any]) -> bytes:
         [62, 12, 38, 48, 14, 8],
     )
     pdf.heading("Proportions")
-    if dashboard.get("disclosure"):
+    if dashboard.disclosure:
         pdf.paragraph(
-            f"This facility's figures are exact. Registry figures: {dashboard['disclosure']}; "
+            f"This facility's figures are exact. Registry figures: {dashboard.disclosure}; "
             "a registry proportion is withheld when it would give away a small count of the "
             "other facilities."
         )
     pdf.grid(
         ["measure", "n", "facility", "registry", "funnel plot"],
         _proportion_rows(dashboard),
-        [70, 14, 24, 24, 50],
+        [70, 14, 24, 34, 40],
     )
+    value = dashboard.value
     pdf.heading("Evidence of value")
-    pdf.paragraph(dashboard["value"]["method"] + ". Cost " + dashboard["cost_assumption"] + ".")
+    pdf.paragraph(value.method + ". Cost " + dashboard.cost_assumption + ".")
     value_rows = []
-    for item in dashboard["value"]["pooled"]:
-        pooled = item.get("pooled")
+    for item in value.pooled:
+        pooled = item.pooled
         if not pooled:
             continue
-        dollars = item.get("dollars") or {}
         value_rows.append(
             [
-                f"{item['separate']} - {item['by']}",
-                str(item["k"]),
-                "{} ({} to {})".format(
-                    _fmt(pooled["estimate"]), _fmt(pooled["ci_low"]), _fmt(pooled["ci_high"])
-                ),
-                f"${_fmt(dollars.get('default'), 0)}",
-                _fmt(item.get("facility_estimate")),
+                stratum_words(item),
+                "-" if item.k is None else str(item.k),
+                f"{_fmt(pooled.estimate)} ({_fmt(pooled.ci_low)} to {_fmt(pooled.ci_high)})",
+                f"${_fmt(item.dollars.default if item.dollars else None, 0)}",
+                _fmt(item.facility_estimate),
             ]
         )
     pdf.grid(
@@ -220,14 +249,14 @@ def render_report(dashboard: dict[str, Any]) -> bytes:
         value_rows,
         [60, 10, 52, 26, 34],
     )
-    for study in dashboard["value"]["external"].get("studies", []):
+    for study in value.external.studies:
         pdf.paragraph(
             f"External (published): {study['note']}: {study['estimate']} "
             f"{study['unit']} over {study['studies']} studies. {study['citation']}"
         )
     charts = dashboard_charts(dashboard)
     # the registry's analytics spec chooses the report's charts; without a choice, every one
-    for name in dashboard.get("report") or list(charts):
+    for name in dashboard.report or list(charts):
         if name in charts:
             pdf.add_page()
             pdf.chart(charts[name])

@@ -39,12 +39,21 @@ from printreg.analytics.value import (
     facility_effects,
     pool_strata,
 )
+from printreg.dashboards.headline import headlines, peer_group_words
+from printreg.dashboards.schemas import (
+    FacilityDashboard,
+    PublicSummary,
+    RefreshOut,
+    RegistryOverview,
+    ValueEvidence,
+)
 from printreg.dictionary.analytics import (
     AnalyticsSpec,
     category_label,
     element_label,
     shipped_spec,
 )
+from printreg.dictionary.models import Definition
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.facility import Scope
 from printreg.services.actor import CASE_READERS, Actor
@@ -150,16 +159,16 @@ class AnalyticsService:
         )
         return runtime, cache.spec, aggregates
 
-    def refresh(self, registry: str) -> dict[str, Any]:
+    def refresh(self, registry: str) -> RefreshOut:
         """Rebuild the registry's analytics now (registry administrators); return timings."""
         self.actor.require_platform_admin()
         started = time.perf_counter()
         _, _, aggregates = self.aggregates(registry)
-        return {
-            "seconds": round(time.perf_counter() - started, 3),
-            "facilities": aggregates.profiles.height,
-            "rows": aggregates.facility.height,
-        }
+        return RefreshOut(
+            seconds=round(time.perf_counter() - started, 3),
+            facilities=aggregates.profiles.height,
+            rows=aggregates.facility.height,
+        )
 
     # -- authorization ------------------------------------------------------------------------
 
@@ -192,8 +201,9 @@ class AnalyticsService:
         registry: str,
         facility_code: str,
         stratum: Mapping[str, str | None] | None = None,
-    ) -> dict[str, Any]:
-        """Return a facility's benchmark dashboard: its figures beside registry and peers.
+    ) -> FacilityDashboard:
+        """Return a facility's benchmark dashboard: its figures beside registry and peers,
+        and a plain-words headline per measure built from the released figures only.
 
         ``stratum`` holds the filters: the strata of the registry's analytics spec (code or
         label) and ``period_from``/``period_to``; any other name raises InvalidRequest."""
@@ -218,8 +228,12 @@ class AnalyticsService:
         release = self._release()
         comparison = benchmark.compare(aggregates, spec, facility.id, chosen, own, release)
         self._limit_distributions(comparison)
+        definition = runtime.current
         mixes = {
-            m.name: self._released_mix(m.label, benchmark.mix(aggregates, m.name, own, chosen))
+            m.name: self._released_mix(
+                m.label,
+                _labelled(definition, m.value, benchmark.mix(aggregates, m.name, own, chosen)),
+            )
             for m in spec.measures
             if m.kind == "mix"
         }
@@ -242,22 +256,39 @@ class AnalyticsService:
             comparison["stratum"] |= narrow
         if period != (None, None):
             comparison["period"] = {"from": _iso(period[0]), "to": _iso(period[1])}
-        return {
-            "registry": registry,
-            "facility": {"code": facility.code, "name": facility.name},
-            **comparison,
-            "strata": self._strata_choices(runtime, spec),
-            "mix": mixes,
-            "funnel": funnels,
-            "trend": trends,
-            "completeness": benchmark.completeness(aggregates, facility.id, release),
-            "value": self._value(registry, facility.id),
-            "disclosure": release.table.note(),
-            "cost_assumption": self.cost.describe(),
-            "methods": METHODS,
-            "report": list(spec.report),
-            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
+        comparison["peer_group"]["description"] = peer_group_words(
+            comparison["peer_group"]["dimensions"]
+        )
+        dashboard = FacilityDashboard.model_validate(
+            {
+                "registry": registry,
+                "facility": {"code": facility.code, "name": facility.name},
+                **comparison,
+                "filters": [
+                    {
+                        "name": name,
+                        "label": element_label(definition, name),
+                        "code": code,
+                        "value": category_label(definition, name, code),
+                    }
+                    for name, code in comparison["stratum"].items()
+                ],
+                "strata": self._strata_choices(runtime, spec),
+                "mix": mixes,
+                "funnel": funnels,
+                "trend": trends,
+                "completeness": _completeness_labelled(
+                    definition, benchmark.completeness(aggregates, facility.id, release)
+                ),
+                "value": self._value(registry, facility.id),
+                "disclosure": release.table.note(),
+                "cost_assumption": self.cost.describe(),
+                "methods": METHODS,
+                "report": list(spec.report),
+                "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+        )
+        return dashboard.model_copy(update={"headlines": headlines(dashboard, spec)})
 
     def _stratum(
         self,
@@ -437,8 +468,14 @@ class AnalyticsService:
         value = cache.spec.value
         apart = ""
         if value is not None:
-            label = element_label(self.platform.registry(registry).current, value.separate)
+            definition = self.platform.registry(registry).current
+            label = element_label(definition, value.separate)
             apart = f"; {label.lower()}s never pooled together"
+            for data in out:
+                data["separate_label"] = category_label(
+                    definition, value.separate, data["separate"]
+                )
+                data["by_label"] = category_label(definition, value.by, data["by"])
         return {
             "pooled": out,
             # the element published studies name their stratum by (the pooled one's 'separate')
@@ -449,21 +486,21 @@ class AnalyticsService:
             f"(v = sd²/n, facilities with at least two values){apart}",
         }
 
-    def value_evidence(self, registry: str) -> dict[str, Any]:
+    def value_evidence(self, registry: str) -> ValueEvidence:
         """Return pooled time saved, costs, confidence gain and external evidence (any user)."""
         self.aggregates(registry)  # brings the snapshot up to date
         value = self._value(registry, None)
         value["cost_assumption"] = self.cost.describe()
-        return value
+        return ValueEvidence.model_validate(value)
 
     # -- registry-wide and public -------------------------------------------------------------
 
-    def registry_overview(self, registry: str) -> dict[str, Any]:
+    def registry_overview(self, registry: str) -> RegistryOverview:
         """Return every facility's headline figures (registry administrators only)."""
         self.actor.require_platform_admin()
         if not self.actor.sees_registry(registry):
             raise Forbidden("only this registry's administrators may see every facility")
-        _, spec, aggregates = self.aggregates(registry)
+        runtime, spec, aggregates = self.aggregates(registry)
         level0 = aggregates.facility.filter(pl.col("level") == 0)
         codes = dict(self._facilities().select("facility_id", "code").iter_rows())
         headline = [m for m in spec.measures if m.kind in ("continuous", "proportion")][:6]
@@ -480,18 +517,23 @@ class AnalyticsService:
                     n = row.get(f"{m.name}__n") or 0
                     item[m.name] = (row.get(f"{m.name}__x") or 0) / n if n else None
             rows.append(item)
-        return {
-            "registry": registry,
-            "measures": [
-                {"name": m.name, "label": m.label, "kind": m.kind, "unit": m.unit} for m in headline
-            ],
-            "facilities": rows,
-            "completeness": benchmark.completeness(aggregates, None),
-            "value": self._value(registry, None),
-            "cost_assumption": self.cost.describe(),
-        }
+        return RegistryOverview.model_validate(
+            {
+                "registry": registry,
+                "measures": [
+                    {"name": m.name, "label": m.label, "kind": m.kind, "unit": m.unit}
+                    for m in headline
+                ],
+                "facilities": rows,
+                "completeness": _completeness_labelled(
+                    runtime.current, benchmark.completeness(aggregates, None)
+                ),
+                "value": self._value(registry, None),
+                "cost_assumption": self.cost.describe(),
+            }
+        )
 
-    def public_summary(self, registry: str) -> dict[str, Any]:
+    def public_summary(self, registry: str) -> PublicSummary:
         """Return the suppressed aggregates anyone may see: volumes, mixes, pooled value.
 
         Categories come with their labels from the definition (codes are for machines)."""
@@ -500,7 +542,7 @@ class AnalyticsService:
         threshold = self._threshold()
         release = self._release()
         levels = aggregates.levels
-        table: dict[str, Any] = {}
+        table: dict[str, Any] | None = None
         if len(levels) > 2:
             first, second = levels[2]
             level2 = aggregates.facility.filter(pl.col("level") == 2)
@@ -576,16 +618,18 @@ class AnalyticsService:
             else {"status": "suppressed (small count)"}
             for key, test in value["confidence"].items()
         }
-        return {
-            "registry": registry,
-            "facilities": facilities if facilities >= threshold else None,
-            "cases_by_stratum": table,
-            "mix": mixes,
-            "value": value,
-            "cost_assumption": self.cost.describe(),
-            "suppression_threshold": threshold,
-            "disclosure": release.table.note(),
-        }
+        return PublicSummary.model_validate(
+            {
+                "registry": registry,
+                "facilities": facilities if facilities >= threshold else None,
+                "cases_by_stratum": table,
+                "mix": mixes,
+                "value": value,
+                "cost_assumption": self.cost.describe(),
+                "suppression_threshold": threshold,
+                "disclosure": release.table.note(),
+            }
+        )
 
 
 def _released_table(
@@ -609,6 +653,20 @@ def _released_table(
         ]
         for i in range(rows + 1)
     ]
+
+
+def _labelled(
+    definition: Definition, path: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Return a mix's rows, each with its category's label from the definition."""
+    return [row | {"label": category_label(definition, path, str(row["category"]))} for row in rows]
+
+
+def _completeness_labelled(
+    definition: Definition, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Return completeness rows, each with its element's label from the definition."""
+    return [row | {"label": element_label(definition, row["element"])} for row in rows]
 
 
 #: the filters of a dashboard besides the strata of the registry's analytics spec

@@ -56,7 +56,7 @@ def test_pdf_opens_and_holds_the_facility_figures(stored: data.Stored, tmp_path:
     assert "type 7 (linear interpolation)" in flat
     assert "perturbed for confidentiality" in flat
     # one page of text, then one page per chart of the report that has data
-    charts = [name for name in dashboard["report"] if name in dashboard_charts(dashboard)]
+    charts = [name for name in dashboard.report if name in dashboard_charts(dashboard)]
     assert len(charts) == 9
     assert sum(len(page.images) for page in reader.pages) == len(charts)
     assert len(reader.pages) >= 1 + len(charts)
