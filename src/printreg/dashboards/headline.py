@@ -35,8 +35,9 @@ TYPE_WORDS = {
 #: the funnel flags of a proportion, by the side of the registry figure they stand on
 ABOVE = ("above 95% limit", "above 99.8% limit")
 BELOW = ("below 95% limit", "below 99.8% limit")
-#: the percentile rank of the middle facility: at or above it a figure is "higher than" most
-MIDDLE = 50
+#: percentile ranks said as "about the middle of the facilities" rather than higher or lower
+#: (a rank of 50 is the median facility: "higher than 50 %" would mislead)
+MIDDLE = (40.0, 60.0)
 
 
 def number(value: float) -> str:
@@ -101,9 +102,14 @@ def _continuous(item: ContinuousComparison, measure: Measure | None, min_cases: 
     verdict: Verdict | None = None
     if isinstance(registry, Suppressed):
         sentence = f"{base}; no registry comparison: {withheld_words(registry, min_cases)}"
+    elif rank is not None and registry.p50 is not None and MIDDLE[0] <= rank <= MIDDLE[1]:
+        verdict = "typical"
+        sentence = (
+            f"{base} — about the middle of the facilities; registry median {number(registry.p50)}"
+        )
     elif rank is not None and registry.p50 is not None:
         higher, lower = _words(measure)
-        side: Literal["higher", "lower"] = "higher" if rank >= MIDDLE else "lower"
+        side: Literal["higher", "lower"] = "higher" if rank > MIDDLE[1] else "lower"
         share = rank if side == "higher" else 100 - rank
         word = higher if side == "higher" else lower
         verdict = _verdict(measure, side)

@@ -187,8 +187,17 @@ def _summary(pdf: _Report, dashboard: FacilityDashboard) -> None:
         f"figure is shown only with at least {dashboard.min_cases} values."
     )
     pdf.heading("At a glance")
-    for headline in dashboard.headlines:
+    compared = [h for h in dashboard.headlines if h.verdict is not None]
+    for headline in compared:
         pdf.paragraph(f"- {headline.sentence}", size=10)
+    if not compared:
+        pdf.paragraph("No measure can be compared with the registry yet.", size=10)
+    uncompared = [h for h in dashboard.headlines if h.verdict is None]
+    if uncompared:
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(0, 6, "Without a comparison, and why", new_x="LMARGIN", new_y="NEXT")
+        for headline in uncompared:
+            pdf.paragraph(f"- {headline.sentence}", size=9)
     pdf.paragraph(
         "Percentages of facilities compare this facility's median with the medians of the "
         "registry's facilities that have enough cases. Details, methods and charts follow."

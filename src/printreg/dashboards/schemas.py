@@ -309,7 +309,8 @@ class ValueEvidence(_Out):
 
 
 #: a headline's judgement: better / worse when the measure declares which direction is better,
-#: higher / lower when it does not, typical within a proportion's funnel limits
+#: higher / lower when it does not, typical in the middle of the facilities or within a
+#: proportion's funnel limits
 Verdict = Literal["better", "worse", "higher", "lower", "typical"]
 
 
