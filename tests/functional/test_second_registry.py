@@ -23,21 +23,21 @@ from tests.support.records import gsae_record, records
 from tests.support.web import UserClient, post_login, session_csrf
 from typer.testing import CliRunner
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
+from printreg.cases.exports import export_cases
+from printreg.cases.service import CaseQuery, CaseService
 from printreg.cli.app import app as cli_app
 from printreg.dashboards.service import AnalyticsService
+from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.dictionary import CodesElement, GroupElement
 from printreg.dictionary.analytics import shipped_spec
 from printreg.domain.errors import NotFound, ValidationFailed
 from printreg.domain.facility import Role
+from printreg.imports.service import Importer
 from printreg.ingest import FlatLayout
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseQuery, CaseService
-from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
-from printreg.services.exports import export_cases
-from printreg.services.imports import Importer
-from printreg.services.platform import Platform
-from printreg.services.registries import RegistryService
+from printreg.platform import Platform
+from printreg.registries.service import RegistryService
 from printreg.settings import Settings
 from printreg.web.app import create_app
 
@@ -440,7 +440,9 @@ def test_the_gsae_dashboard_page_filters_by_guide_type(
     page = dm.get(f"/registries/{REG}/dashboard?facility={HOME}&guide_type=positioning")
     assert page.status_code == 200, page.text
     assert f"{want} reportable cases" in page.text
-    assert "guide_type = positioning" in page.text
+    # the chosen filter in the definition's words, not its codes (issue 14, point 4)
+    assert "Guide type: Positioning or reduction guide" in page.text
+    assert "guide_type = positioning" not in page.text
     assert '<option value="positioning" selected>' in page.text
     assert "report.pdf?guide_type=positioning" in page.text
     unfiltered = dm.get(f"/registries/{REG}/dashboard?facility={HOME}")

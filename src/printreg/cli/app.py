@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from printreg.cli import files, pool, redcap, users
+from printreg.accounts import cli as users
+from printreg.cli import pool, redcap
 from printreg.cli.common import (
     JsonOpt,
     RegistryOpt,
@@ -31,6 +32,7 @@ from printreg.cli.common import registry_code as _registry
 from printreg.dashboards import cli as dashboards
 from printreg.domain.errors import ValidationFailed
 from printreg.domain.issues import Issue
+from printreg.files import cli as files
 from printreg.governance import cli as governance
 from printreg.requests import cli as requests
 
@@ -54,7 +56,7 @@ case_app = typer.Typer(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database: platform tables, shipped definitions, case tables."""
-    from printreg.services.maintenance import upgrade_database
+    from printreg.storage.maintenance import upgrade_database
 
     def body() -> None:
         with platform(upgrading=True) as p:
@@ -72,7 +74,7 @@ def db_upgrade() -> None:
 @registry_app.command("list")
 def registry_list(as_json: JsonOpt = False) -> None:
     """List the hosted registries."""
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -97,7 +99,7 @@ def registry_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a registry's definition: sections, elements, rules and derived values."""
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -135,7 +137,7 @@ def registry_check(
     path: Annotated[Path, typer.Argument(help="Definition YAML file.")], as_json: JsonOpt = False
 ) -> None:
     """Check a definition file; compare it with the stored version; exit 1 when it is not valid."""
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -185,7 +187,8 @@ def facility_add(
     ] = "radiology",
 ) -> None:
     """Add a participating facility (active in every registry)."""
-    from printreg.services.facilities import FacilityProfile, FacilityService
+    from printreg.facilities.schemas import FacilityProfile
+    from printreg.facilities.service import FacilityService
 
     def body() -> None:
         with platform() as p:
@@ -200,7 +203,7 @@ def facility_add(
 @facility_app.command("list")
 def facility_list(as_json: JsonOpt = False) -> None:
     """List facilities with their printer counts."""
-    from printreg.services.facilities import FacilityService
+    from printreg.facilities.service import FacilityService
 
     def body() -> None:
         with platform() as p:
@@ -235,7 +238,8 @@ def printer_add(
     model: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Add a printer to a facility's inventory."""
-    from printreg.services.facilities import FacilityService, PrinterInfo
+    from printreg.facilities.schemas import PrinterInfo
+    from printreg.facilities.service import FacilityService
 
     def body() -> None:
         with platform() as p:
@@ -253,7 +257,7 @@ def printer_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List printers, of one facility or all."""
-    from printreg.services.facilities import FacilityService
+    from printreg.facilities.service import FacilityService
 
     def body() -> None:
         with platform() as p:
@@ -304,7 +308,7 @@ def case_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate and add one case; print its id, or every issue and exit 1."""
-    from printreg.services.cases import CaseService
+    from printreg.cases.service import CaseService
 
     def body() -> None:
         record = _read_record(path)
@@ -333,7 +337,7 @@ def case_update(
     registry: RegistryOpt = None,
 ) -> None:
     """Replace a case's record with the file's (validated and audited)."""
-    from printreg.services.cases import CaseService
+    from printreg.cases.service import CaseService
 
     def body() -> None:
         record = _read_record(path)
@@ -352,7 +356,7 @@ def case_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a case; --json prints the record in the shape `case add` accepts."""
-    from printreg.services.cases import CaseService
+    from printreg.cases.service import CaseService
 
     def body() -> None:
         with platform() as p:
@@ -402,7 +406,7 @@ def case_list(
     """List cases, newest change first, one page at a time."""
     import datetime as dt
 
-    from printreg.services.cases import CaseQuery, CaseService, decode_cursor, parse_filters
+    from printreg.cases.service import CaseQuery, CaseService, decode_cursor, parse_filters
 
     def body() -> None:
         filters = parse_filters(where or [])
@@ -441,7 +445,7 @@ def _state_command(action: str) -> None:
     def command(
         case_id: Annotated[uuid.UUID, typer.Argument(help="Case id.")], registry: RegistryOpt = None
     ) -> None:
-        from printreg.services.cases import CaseService
+        from printreg.cases.service import CaseService
 
         def body() -> None:
             with platform() as p:
@@ -470,7 +474,7 @@ def case_history(
     as_json: JsonOpt = False,
 ) -> None:
     """Show who changed a case, when, and which fields."""
-    from printreg.services.cases import CaseService
+    from printreg.cases.service import CaseService
 
     def body() -> None:
         with platform() as p:
@@ -511,7 +515,7 @@ def import_file(
     """Import cases; a dry run unless --commit. Rejected rows go to an error file to fix and re-upload."""
     from rich.progress import Progress
 
-    from printreg.services.imports import Importer, detect_format
+    from printreg.imports.service import Importer, detect_format
 
     def body() -> None:
         kind = detect_format(path)
@@ -556,7 +560,7 @@ def export(
     registry: RegistryOpt = None,
 ) -> None:
     """Export cases (streamed) with a codebook beside them (OUT.codebook.json)."""
-    from printreg.services.exports import export_cases
+    from printreg.cases.exports import export_cases
 
     def body() -> None:
         if fmt not in ("csv", "jsonl", "parquet"):
@@ -575,7 +579,7 @@ def template(
 ) -> None:
     """Write an empty CSV import template and a README of its columns (OUT.README.txt)."""
     from printreg.ingest import FlatLayout
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -601,7 +605,7 @@ def synth(
     """Add realistic synthetic facilities, printers and cases (validated like real data)."""
     from rich.progress import Progress
 
-    from printreg.services.synth import load_synthetic
+    from printreg.demo.synth import load_synthetic
 
     def body() -> None:
         with platform() as p, Progress(console=err_console, transient=True) as bar:
@@ -637,7 +641,7 @@ def demo(
     port: PortOpt = 8000,
 ) -> None:
     """Set up synthetic data and demo accounts (once), print a summary, serve the web app."""
-    from printreg.cli.demo import run_demo
+    from printreg.demo.cli import run_demo
 
     run(lambda: run_demo(facilities=facilities, cases=cases, seed=seed, serve=serve, host=host,
                          port=port))  # fmt: skip

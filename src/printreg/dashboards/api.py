@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from printreg.accounts.actor import Actor
 from printreg.dashboards.schemas import (
     FacilityDashboard,
     PublicSummary,
@@ -14,8 +15,7 @@ from printreg.dashboards.schemas import (
     ValueEvidence,
 )
 from printreg.dashboards.service import AnalyticsService
-from printreg.services.actor import Actor
-from printreg.web.api.routes import ERRORS
+from printreg.web.api.common import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
 from printreg.web.json_body import StrictJsonRoute
 

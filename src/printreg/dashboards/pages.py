@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from printreg.accounts.actor import Actor
 from printreg.dashboards.charts import dashboard_charts
 from printreg.dashboards.service import AnalyticsService
 from printreg.domain.errors import RegistryError
-from printreg.services.actor import Actor
 from printreg.web.deps import PlatformDep
 from printreg.web.pages.common import TEMPLATES, Page
 from printreg.web.pages.home import error_page, place_of

@@ -18,11 +18,11 @@ import pytest
 from tests.support import analytics as data
 from tests.support.analytics import REG
 
+from printreg.accounts.actor import Actor
 from printreg.dashboards.pdf import render_report
 from printreg.dashboards.schemas import FacilityDashboard, Suppressed
 from printreg.dashboards.service import AnalyticsService
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 
 MIN_CASES = 5
 

@@ -21,16 +21,16 @@ from tests.support.dashboards import JsonAnswers
 from tests.support.files import box_stl
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
 from printreg.analytics.benchmark import TOO_FEW
 from printreg.analytics.facts import FactBuilder
+from printreg.cases.service import CaseService
 from printreg.dashboards.pdf import render_report
 from printreg.dashboards.schemas import FacilityDashboard
 from printreg.dashboards.service import AnalyticsService
 from printreg.dictionary.analytics import Measure, shipped_spec
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.files import CaseFileService
-from printreg.services.platform import Platform
+from printreg.files.service import CaseFileService
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import Facility
 

@@ -12,10 +12,10 @@ import pytest
 from tests.support import analytics as data
 from tests.support.analytics import REG
 
+from printreg.accounts.actor import Actor
 from printreg.dashboards.charts import dashboard_charts
 from printreg.dashboards.pdf import render_report
 from printreg.dashboards.service import AnalyticsService
-from printreg.services.actor import Actor
 
 
 @pytest.fixture(scope="module", params=data.DATABASES)

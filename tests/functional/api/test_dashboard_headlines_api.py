@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from tests.support.records import records
 from tests.support.web import API, DATA_MANAGER, HOME, OTHER, UserClient
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.platform import Platform
 
 CASES = 24
 
