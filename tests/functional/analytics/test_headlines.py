@@ -8,6 +8,7 @@ the code under test.
 from __future__ import annotations
 
 import io
+import json
 import re
 import statistics
 from collections.abc import Iterator
@@ -17,8 +18,10 @@ import pypdf
 import pytest
 from tests.support import analytics as data
 from tests.support.analytics import REG
+from typer.testing import CliRunner
 
 from printreg.accounts.actor import Actor
+from printreg.cli.app import app as cli_app
 from printreg.dashboards.pdf import render_report
 from printreg.dashboards.schemas import FacilityDashboard, Suppressed
 from printreg.dashboards.service import AnalyticsService
@@ -158,3 +161,33 @@ def test_pdf_opens_with_the_headline_summary(platform: Platform, tmp_path: Path)
     assert "academic medical centres, metropolitan, Northeast census region" in first
     assert "census_region" not in first
     assert "Continuous measures" not in first  # the tables follow on the next pages
+
+
+def test_report_command_prints_the_typed_answer_and_writes_the_pdf(
+    stored: data.Stored, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "DATABASE_URL": stored.url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "MIN_CASES": str(MIN_CASES),
+        "MIN_FACILITIES": "2",
+    }.items():
+        monkeypatch.setenv(f"PRINTREG_{name}", value)
+    out = tmp_path / "fc.pdf"
+    result = CliRunner().invoke(
+        cli_app, ["report", "--facility", "FC", "--registry", REG, "--json", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
+    # the JSON is the API's: a withheld figure has its reason and no number keys
+    effort = next(m for m in answer["measures"] if m["measure"] == "effort_total")
+    assert effort["peers"] == {"facilities": 1, "status": "too few facilities"}
+    medians = turnaround_medians()
+    rank = mid_rank(medians["FC"], list(medians.values()))
+    headline = next(h for h in answer["headlines"] if h["measure"] == "turnaround")
+    assert headline["sentence"].startswith(
+        f"Turnaround {plain(medians['FC'])} days — slower than {rank:.0f} % of facilities"
+    )
+    first = pypdf.PdfReader(out).pages[0].extract_text()
+    assert "At a glance" in first
+    assert "Cedar Community Hospital" in first
