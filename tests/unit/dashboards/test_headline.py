@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from printreg.analytics import benchmark
 from printreg.dashboards.headline import headlines, number, peer_group_words, percent
-from printreg.dashboards.schemas import FacilityDashboard
+from printreg.dashboards.schemas import FacilityDashboard, Reason
 from printreg.dictionary.analytics import AnalyticsSpec, Measure, Wording, default_spec, parse_spec
 from printreg.dictionary.errors import DefinitionError
 from printreg.dictionary.loader import load_shipped
@@ -226,3 +227,8 @@ def test_the_spec_loader_refuses_a_bad_direction() -> None:
     wording_only_half = body.replace("better: faster", "wording: {higher: slower}")
     with pytest.raises(DefinitionError, match="lower"):
         parse_spec(wording_only_half, definition, "analytics.yaml")
+
+
+def test_the_reasons_are_the_core_s_words() -> None:
+    assert Reason.TOO_FEW_CASES == benchmark.TOO_FEW
+    assert Reason.SMALL_COUNT == benchmark.SUPPRESSED
