@@ -44,10 +44,11 @@ from printreg.analytics.value import facility_effects, pool_strata
 from printreg.dashboards.service import AnalyticsService
 from printreg.demo.synth import load_synthetic
 from printreg.dictionary.analytics import shipped_spec
+from printreg.facilities.models import Facility
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import AnalyticsStamp, Facility
 from printreg.storage.schema import upgrade
+from printreg.storage.stamps import AnalyticsStamp
 
 RESULTS = Path(__file__).parent / "results" / "analytics.json"
 TYPES = ("academic", "community", "childrens", "freestanding", "other")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from tests.support.dashboards import as_json
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import User
 from printreg.accounts.service import AccountService
 from printreg.analytics.benchmark import TOO_FEW
 from printreg.cases.service import CaseService
@@ -27,9 +28,10 @@ from printreg.demo.service import (
     load_demo,
 )
 from printreg.domain.facility import volume_band
+from printreg.facilities.models import Facility
+from printreg.files.models import PrintMesh
 from printreg.files.service import CaseFileService
 from printreg.platform import Platform
-from printreg.storage.platform import Facility, PrintMesh, User
 
 REG = "3dp"
 HOME = DEMO_FACILITIES[0]

@@ -29,10 +29,10 @@ from printreg.dashboards.pdf import render_report
 from printreg.dashboards.schemas import FacilityDashboard
 from printreg.dashboards.service import AnalyticsService
 from printreg.dictionary.analytics import Measure, shipped_spec
+from printreg.facilities.models import Facility
 from printreg.files.service import CaseFileService
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import Facility
 
 REG = "3dp"
 MODEL = "anatomic_model"

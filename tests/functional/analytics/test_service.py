@@ -27,6 +27,7 @@ from tests.support.dashboards import JsonAnswers
 from tests.support.meta_reference import reml_hksj
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import User
 from printreg.accounts.service import AccountService
 from printreg.analytics.disclosure import audit
 from printreg.analytics.facts import FactBuilder
@@ -40,7 +41,6 @@ from printreg.facilities.service import FacilityService
 from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage import stamps
-from printreg.storage.platform import User
 
 THRESHOLD = 11  # the default suppression threshold
 
