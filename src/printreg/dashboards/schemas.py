@@ -15,11 +15,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import ConfigDict, Discriminator, Field, Tag
+
+from printreg.schemas import PublicModel
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Out(PublicModel):
+    """An answer shape of the dashboards: immutable, and no key the schema does not declare."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True, extra="forbid")
 
 
 class Reason(StrEnum):
@@ -241,7 +245,7 @@ class Completeness(_Out):
 class PooledEstimate(_Out):
     """A random-effects pooled estimate (no per-facility weights)."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(from_attributes=True, frozen=True, extra="allow")
 
     method: str
     estimate: float
@@ -291,7 +295,7 @@ Confidence = Annotated[
 class ExternalEvidence(_Out):
     """The registry's cited external evidence (published studies)."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(from_attributes=True, frozen=True, extra="allow")
 
     version: str | None = None
     studies: list[dict[str, Any]] = Field(default_factory=list)
@@ -368,7 +372,7 @@ class OverviewMeasure(_Out):
 class OverviewRow(_Out):
     """A facility's headline figures, one key per measure name (None without data)."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(from_attributes=True, frozen=True, extra="allow")
     __pydantic_extra__: dict[str, float | None] = Field(init=False)
 
     facility: str | None

@@ -126,7 +126,6 @@ class FacilityService:
             query = select(Facility.code, Facility.id)
             if not self.actor.is_platform_admin:
                 query = query.where(Facility.id.in_(sorted(self.actor.facility_ids)))
-            # rows unpack like tuples (Result.tuples() is deprecated in SQLAlchemy 2.1)
             return dict(session.execute(query).all())
 
     def add_printer(self, printer: PrinterInfo) -> PrinterInfo:
