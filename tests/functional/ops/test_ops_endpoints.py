@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from printreg.services.analytics import AnalyticsService
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event, select, text
 from tests.support.imports import csv_bytes, finished, upload
@@ -23,6 +22,7 @@ from tests.support.records import records
 from tests.support.web import API, HOME, REG, UserClient
 
 from printreg.accounts.actor import Actor
+from printreg.dashboards.service import AnalyticsService
 from printreg.facilities.models import Facility
 from printreg.imports.models import ImportJob
 from printreg.ops import metrics
