@@ -54,7 +54,7 @@ class Platform:
     engine: Engine
     sessions: sessionmaker[Session]
     _registries: dict[str, RegistryRuntime] = field(default_factory=dict)
-    #: analytics caches by registry code (see printreg.services.analytics)
+    #: analytics caches by registry code (see printreg.dashboards.service)
     analytics: dict[str, Any] = field(default_factory=dict)
     #: the current time (UTC); tests replace it to move time (data request expiry)
     clock: Callable[[], dt.datetime] = utcnow
