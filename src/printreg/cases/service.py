@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
-from printreg.audit import audit
+from printreg.audit import audit, case_update_action
 from printreg.cases.schemas import (
     CaseHistoryEntry,
     CasePage,
@@ -73,6 +73,32 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
         raise InvalidRequest(
             "the page cursor is not valid: start again from the first page"
         ) from exc
+
+
+def case_query(
+    *,
+    status: str | None = None,
+    where: Mapping[str, str] | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    search: str | None = None,
+    deleted: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> CaseQuery:
+    """Return the list query the API, the case list page and the CLI ask for, built one way:
+    ``where`` is element → code or label (the list checks the names), ``cursor`` the one the
+    previous page printed; an empty search or status is no filter."""
+    return CaseQuery(
+        status=status or None,
+        where=dict(where or {}),
+        date_from=date_from,
+        date_to=date_to,
+        search=(search or "").strip() or None,
+        only_deleted=deleted,
+        limit=limit,
+        after=decode_cursor(cursor) if cursor else None,
+    )
 
 
 class CaseService:
@@ -403,7 +429,7 @@ class CaseService:
                 audit(
                     session,
                     self.actor,
-                    "update",
+                    case_update_action(stored.status, updated.status),
                     "case",
                     str(stored.id),
                     registry_code=registry,
@@ -591,6 +617,22 @@ class CaseService:
                 facility = self._facility(session, registry, facility_code)
                 query = query.where(main.c.facility_id == facility.id)
             return dict(session.execute(query.group_by(main.c.status)).all())
+
+    def warnings(self, registry: str, case_id: uuid.UUID) -> list[Issue]:
+        """Return the warnings a stored case gives under its definition version and status
+        (a draft: every required value still missing too); [] when it gives none."""
+        runtime = self.platform.registry(registry)
+        with self.platform.sessions() as session:
+            stored = self._locate(session, runtime, case_id)
+            facility = session.get(Facility, stored.facility_id)
+            assert facility is not None  # noqa: S101 - a foreign key guarantees it
+            printers = self._printers(session, facility.id)
+        definition = runtime.definitions[stored.definition_version]
+        context = ValidationContext(facility.code, {p.label: p.technology for p in printers})
+        draft = stored.status == CaseStatus.DRAFT
+        status = CaseStatus.DRAFT.value if draft else CaseStatus.COMPLETE.value
+        record = {**to_json_record(definition, stored.record), "status": status}
+        return validate_record(record, definition, context).warnings
 
     def history(self, registry: str, case_id: uuid.UUID) -> list[CaseHistoryEntry]:
         """Return every audited change of a case, oldest first."""
