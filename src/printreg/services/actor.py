@@ -63,6 +63,20 @@ class Actor:
         """Return whether the actor sees every facility's cases in the registry."""
         return self.system or registry_code in self.registry_admin_of
 
+    def reads_cases(self, registry_code: str) -> bool:
+        """Return whether the actor may read the cases of at least one facility in the registry
+        (what decides whether a page links to the case list)."""
+        if self.scopes is not None and Scope.CASES_READ not in self.scopes:
+            return False
+        if self.sees_registry(registry_code):
+            return True
+        return any(r in CASE_READERS for r in self.memberships.get(registry_code, {}).values())
+
+    def researches(self, registry_code: str) -> bool:
+        """Return whether the actor is one of the registry's researchers (never through a token)."""
+        roles = self.registry_roles.get(registry_code, frozenset())
+        return self.scopes is None and RegistryRoleName.RESEARCHER in roles
+
     def readable_facilities(self, registry_code: str) -> list[int] | None:
         """Return facility ids whose cases the actor may read; None means all of them."""
         self._scoped(Scope.CASES_READ)
