@@ -9,6 +9,8 @@
 (function () {
   "use strict";
 
+  var GAP = 12; // px kept between a focused field and the sticky bar
+
   function setOpen(header, button, nav, open) {
     nav.classList.toggle("open", open);
     button.setAttribute("aria-expanded", open ? "true" : "false");
@@ -61,12 +63,27 @@
     });
   }
 
+  // The browser scrolls a focused field into view only when it is off screen; one that is on
+  // screen but under the bar stays there. After the browser's own scroll, lift it above the bar
+  // (never its top off the screen: a tall field shows its beginning).
+  function liftAboveBar(bar, field) {
+    if (bar.contains(field) || field === document.body) return;
+    var box = field.getBoundingClientRect();
+    var limit = bar.getBoundingClientRect().top - GAP;
+    if (box.bottom > limit) window.scrollBy(0, Math.min(box.bottom - limit, box.top - GAP));
+  }
+
   function reserveStickyBar() {
     var bar = document.querySelector(".form-actions");
-    if (!bar || typeof ResizeObserver === "undefined") return;
-    new ResizeObserver(function () {
-      document.documentElement.style.setProperty("--sticky-bar", bar.offsetHeight + "px");
-    }).observe(bar);
+    if (!bar) return;
+    if (typeof ResizeObserver !== "undefined") {
+      new ResizeObserver(function () {
+        document.documentElement.style.setProperty("--sticky-bar", bar.offsetHeight + "px");
+      }).observe(bar);
+    }
+    document.addEventListener("focusin", function (event) {
+      window.requestAnimationFrame(function () { liftAboveBar(bar, event.target); });
+    });
   }
 
   function start() {
