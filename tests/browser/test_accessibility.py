@@ -54,14 +54,14 @@ PAGES: dict[str | None, list[str]] = {
     RESEARCHER: [f"/registries/{REG}/requests/new"],
     COMMITTEE: [f"/registries/{REG}/home"],
 }
-# After each Tab (and two frames, for the page's own scrolling): the focused element, where it
-# is, its focus ring, and the sticky bar's top.
+# After each Tab (and, under a sticky bar, two frames for the page's own scrolling): the focused
+# element, where it is, its focus ring, and the sticky bar's top.
 FOCUSED = """async () => {
-  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const bar = document.querySelector(".form-actions");
+  if (bar) await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
   const e = document.activeElement;
   const r = e.getBoundingClientRect();
   const s = getComputedStyle(e);
-  const bar = document.querySelector(".form-actions");
   return {
     name: `${e.tagName.toLowerCase()}#${e.id || e.name || ""}`,
     top: r.top, bottom: r.bottom, inBar: Boolean(bar && bar.contains(e)),
@@ -197,7 +197,8 @@ def test_every_control_of_the_main_pages_is_reached_by_tab_with_a_visible_focus_
         sign_in(page, live_server, DATA_MANAGER)
         _upload_brain(page, live_server, case)
         problems: list[str] = []
-        for path in PAGES[DATA_MANAGER]:
+        # the case form's own test below walks its ~160 stops, at both sizes
+        for path in [p for p in PAGES[DATA_MANAGER] if "/new" not in p and "/edit" not in p]:
             page.goto(live_server.at(path.format(case=case)))
             _settle(page)
             open_menu(page)  # on a phone: the menu's links are tab stops too
