@@ -1,47 +1,28 @@
-"""HTML pages (Jinja2 + htmx): sign-in, facility home, cases, the case form, admin pages."""
+"""The HTML page frame (Jinja2 + htmx): shared page helpers, the home and report pages, and the
+handlers that turn sign-in, second-factor and CSRF refusals into pages."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.web.pages import (
-    account,
-    auth,
-    case_list,
-    cases,
-    facility,
-    files,
-    home,
-    imports,
-    reports,
-    second_factor,
-)
+from printreg.domain.errors import RegistryError
+from printreg.web import errors
 from printreg.web.pages.common import (
     ENROL_PATH,
     CsrfRejected,
+    PageContext,
     SecondFactorMissing,
     SignInRequired,
 )
-
-router = APIRouter(include_in_schema=False)
-router.include_router(auth.router)
-router.include_router(home.router)
-router.include_router(case_list.router)
-router.include_router(cases.router)
-router.include_router(files.router)
-router.include_router(facility.router)
-router.include_router(account.router)
-router.include_router(second_factor.router)
-router.include_router(imports.router)
-router.include_router(reports.router)
+from printreg.web.pages.home import error_page
 
 
 def install(app: FastAPI) -> None:
-    """Add the pages and their redirect/refusal handlers to the application."""
-    app.include_router(router)
+    """Add the pages' redirect and refusal handlers to the application (each feature's page
+    router is included by `printreg.web.app`)."""
 
     async def to_login(request: Request, exc: Exception) -> Response:
         del exc
@@ -60,6 +41,15 @@ def install(app: FastAPI) -> None:
         del request, exc
         return RedirectResponse(ENROL_PATH, status_code=303)
 
+    async def page_or_problem(request: Request, exc: Exception) -> Response:
+        """The one mapping of domain errors for pages: the error page with the status the API
+        gives (404, 403, 409, 422, ...); API paths get the JSON problem."""
+        page = getattr(request.state, "page", None)
+        if request.url.path.startswith("/api/") or not isinstance(page, PageContext):
+            return await errors.handle(request, exc)
+        return error_page(page, exc)
+
+    app.add_exception_handler(RegistryError, page_or_problem)
     app.add_exception_handler(SignInRequired, to_login)
     app.add_exception_handler(SecondFactorMissing, to_enrolment)
     app.add_exception_handler(CsrfRejected, refuse)
