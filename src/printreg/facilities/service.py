@@ -17,9 +17,10 @@ from printreg.domain.facility import (
     PrinterTechnology,
 )
 from printreg.domain.issues import Issue
+from printreg.facilities.models import Facility, Participation, Printer
 from printreg.facilities.schemas import FacilityProfile, PrinterInfo
 from printreg.platform import Platform
-from printreg.storage.platform import Facility, Participation, Printer, Registry
+from printreg.registries.models import Registry
 
 
 def _check_choice(record: str, field: str, value: str, allowed: type[object]) -> Issue | None:
