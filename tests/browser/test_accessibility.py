@@ -16,8 +16,8 @@ from tests.support.browser import open_menu, sign_in, sign_out
 from tests.support.records import records
 from tests.support.web import DATA_MANAGER, FACILITY_ADMIN, REGISTRY_ADMIN, RESEARCHER
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -20,8 +20,8 @@ from tests.support.web import (
     VIEWER,
 )
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

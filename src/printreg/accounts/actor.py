@@ -92,12 +92,18 @@ class Actor:
         roles = self.memberships.get(registry_code, {})
         return [f for f, role in roles.items() if role in CASE_READERS]
 
+    def may_read_cases(self, registry_code: str, facility_id: int) -> bool:
+        """Return whether the actor may read the facility's cases and reports in the registry."""
+        if self.scopes is not None and Scope.CASES_READ not in self.scopes:
+            return False
+        return self.sees_registry(registry_code) or (
+            self.role_at(registry_code, facility_id) in CASE_READERS
+        )
+
     def require_case_read(self, registry_code: str, facility_id: int) -> None:
         """Raise NotFound (never Forbidden: existence must not leak) unless the actor may read."""
         self._scoped(Scope.CASES_READ)
-        if self.sees_registry(registry_code):
-            return
-        if self.role_at(registry_code, facility_id) not in CASE_READERS:
+        if not self.may_read_cases(registry_code, facility_id):
             raise NotFound.no_such("case")
 
     def may_write_cases(self, registry_code: str, facility_id: int) -> bool:

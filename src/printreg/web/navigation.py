@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from printreg.services.actor import CASE_READERS, Actor
+from printreg.accounts.actor import Actor
 
 
 class _Facility(Protocol):
@@ -29,7 +29,7 @@ class NavPlace(Protocol):
     def facility(self) -> _Facility | None: ...
 
     @property
-    def roles(self) -> Mapping[str, str]: ...
+    def facility_ids(self) -> Mapping[str, int]: ...
 
     def writes(self, code: str) -> bool: ...
 
@@ -61,9 +61,8 @@ def _registry_links(actor: Actor, place: NavPlace) -> list[NavLink]:
     code = place.facility.code if place.facility is not None else None
     query = f"?facility={code}" if code else ""
     base = f"/registries/{reg}"
-    reads_here = code is not None and (
-        actor.sees_registry(reg) or place.roles.get(code) in CASE_READERS
-    )
+    facility_id = place.facility_ids.get(code) if code is not None else None
+    reads_here = facility_id is not None and actor.may_read_cases(reg, facility_id)
     writes_here = code is not None and place.writes(code)
     wanted = [
         ("Home", f"{base}/home{query}", True),

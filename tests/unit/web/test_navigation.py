@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from printreg.accounts.actor import Actor
 from printreg.domain.facility import RegistryRoleName, Role
-from printreg.services.actor import Actor
 from printreg.web.navigation import main_navigation
 
 REG = "3dp"
@@ -24,6 +24,7 @@ class _Place:
     facility: _Facility | None = None
     roles: dict[str, str] = field(default_factory=dict)
     admin: bool = False
+    facility_ids: dict[str, int] = field(default_factory=lambda: {"F0001": 7})
 
     def writes(self, code: str) -> bool:
         return self.admin or self.roles.get(code) in {Role.FACILITY_ADMIN, Role.DATA_MANAGER}
