@@ -126,7 +126,6 @@ class FacilityService:
             query = select(Facility.code, Facility.id)
             if not self.actor.is_platform_admin:
                 query = query.where(Facility.id.in_(sorted(self.actor.facility_ids)))
-            # Row unpacks typed (SQLAlchemy 2.1 deprecates Result.tuples())
             return dict(session.execute(query).all())
 
     def add_printer(self, printer: PrinterInfo) -> PrinterInfo:
