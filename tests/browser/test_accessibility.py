@@ -19,6 +19,10 @@ from tests.support.web import DATA_MANAGER, FACILITY_ADMIN, REGISTRY_ADMIN, RESE
 from printreg.accounts.actor import Actor
 from printreg.cases.service import CaseService
 
+# Layout, focus and contrast do not depend on the database: these run on SQLite only (the
+# case pages themselves run on both databases in the functional and other browser tests).
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 

@@ -23,6 +23,10 @@ from tests.support.web import (
 from printreg.accounts.actor import Actor
 from printreg.cases.service import CaseService
 
+# Layout, focus and contrast do not depend on the database: these run on SQLite only (the
+# case pages themselves run on both databases in the functional and other browser tests).
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
