@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from printreg.platform import Platform
 from printreg.web.pages.common import PRE_CSRF_COOKIE
 
 #: the `printreg` console script of the environment the tests run in (the installed package)
@@ -32,9 +33,11 @@ class Server:
     url: str
 
     def children(self) -> list[int]:
-        """Return the ids of the processes it started (uvicorn's workers), Linux only."""
+        """Return the ids of the web processes it started (uvicorn's workers, not
+        multiprocessing's resource tracker), Linux only."""
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(p) for p in path.read_text().split()]
+        pids = [int(p) for p in path.read_text().split()]
+        return [p for p in pids if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
 
 
 def free_port() -> int:
@@ -108,3 +111,27 @@ def post_login(http: httpx.Client, base: str, token: str, email: str, password: 
         follow_redirects=False,
     )
     return response.status_code
+
+
+_PAGE_CSRF = re.compile(r'"X-CSRF-Token": "([^"]+)"')
+#: a low lockout threshold keeps the test short; the default is 5
+FAILURES = 3
+
+
+def serve_env(platform: Platform) -> dict[str, str]:
+    """Return the environment of `printreg serve` on the platform's database and data folder."""
+    return {
+        "PRINTREG_DATABASE_URL": platform.settings.database_url,
+        "PRINTREG_DATA_DIR": platform.settings.data_dir,
+        "PRINTREG_LOGIN_FAILURES_BEFORE_LOCKOUT": str(FAILURES),
+        "PRINTREG_LOG_FORMAT": "plain",
+    }
+
+
+def page_csrf(http: httpx.Client, base: str) -> str:
+    """Return the CSRF token of the signed-in session, from a page base serves."""
+    page = http.get(f"{base}/", follow_redirects=True)
+    assert page.status_code == 200, page.text
+    found = _PAGE_CSRF.search(page.text)
+    assert found is not None, "no CSRF token on the signed-in page"
+    return found.group(1)

@@ -6,7 +6,6 @@ against the test database, so they run on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,39 +13,18 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.support.records import records
-from tests.support.servers import login_token, post_login, serving
+from tests.support.servers import FAILURES, login_token, page_csrf, post_login, serve_env, serving
 from tests.support.web import API, DATA_MANAGER, HOME
 
 from printreg.demo.service import DEMO_PASSWORD
 from printreg.platform import Platform
 from printreg.web.deps import CSRF_HEADER, SESSION_COOKIE
 
-_PAGE_CSRF = re.compile(r'"X-CSRF-Token": "([^"]+)"')
-#: a low lockout threshold keeps the test short; the default is 5
-FAILURES = 3
-
-
-def _env(platform: Platform) -> dict[str, str]:
-    return {
-        "PRINTREG_DATABASE_URL": platform.settings.database_url,
-        "PRINTREG_DATA_DIR": platform.settings.data_dir,
-        "PRINTREG_LOGIN_FAILURES_BEFORE_LOCKOUT": str(FAILURES),
-        "PRINTREG_LOG_FORMAT": "plain",
-    }
-
-
-def _page_csrf(http: httpx.Client, base: str) -> str:
-    page = http.get(f"{base}/", follow_redirects=True)
-    assert page.status_code == 200, page.text
-    found = _PAGE_CSRF.search(page.text)
-    assert found is not None, "no CSRF token on the signed-in page"
-    return found.group(1)
-
 
 def test_a_session_and_its_csrf_token_from_one_process_work_in_another(
     api_platform: Platform, tmp_path: Path
 ) -> None:
-    env = _env(api_platform)
+    env = serve_env(api_platform)
     with (
         serving(env, tmp_path / "a.log") as a,
         serving(env, tmp_path / "b.log") as b,
@@ -62,7 +40,7 @@ def test_a_session_and_its_csrf_token_from_one_process_work_in_another(
         assert me.json()["email"] == DATA_MANAGER
 
         # the session's CSRF token shown by B protects a write on A
-        csrf = _page_csrf(http, b.url)
+        csrf = page_csrf(http, b.url)
         record = records(HOME, 1)[0]
         refused = http.post(f"{a.url}{API}/cases", params={"facility": HOME}, json=record)
         assert refused.status_code in (401, 403), refused.text
@@ -85,7 +63,7 @@ def test_a_session_and_its_csrf_token_from_one_process_work_in_another(
 def test_failed_sign_ins_through_two_processes_share_one_lockout(
     api_platform: Platform, tmp_path: Path
 ) -> None:
-    env = _env(api_platform)
+    env = serve_env(api_platform)
     with (
         serving(env, tmp_path / "a.log") as a,
         serving(env, tmp_path / "b.log") as b,
@@ -107,7 +85,7 @@ def test_failed_sign_ins_through_two_processes_share_one_lockout(
 def test_serve_with_two_workers_answers_from_both_and_sums_their_metrics(
     api_platform: Platform, tmp_path: Path
 ) -> None:
-    env = _env(api_platform)
+    env = serve_env(api_platform)
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_1.db").write_bytes(b"left by an earlier run")
@@ -148,6 +126,6 @@ def test_serve_with_two_workers_answers_from_both_and_sums_their_metrics(
 def test_serve_with_one_worker_keeps_a_single_process(
     api_platform: Platform, tmp_path: Path, workers: int
 ) -> None:
-    with serving(_env(api_platform), tmp_path / "serve.log", workers=workers) as server:
+    with serving(serve_env(api_platform), tmp_path / "serve.log", workers=workers) as server:
         assert server.children() == []
         assert httpx.get(f"{server.url}/healthz").status_code == 200
