@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from printreg.dictionary import UNKNOWN, Definition, GroupElement, is_multiple
@@ -167,27 +167,6 @@ class CaseReader:
     def __init__(self, tables: CaseTables, definitions: Mapping[str, Definition]) -> None:
         self.tables = tables
         self.definitions = definitions
-        # The statements are built once: building SQLAlchemy expressions anew for each read
-        # cost about as much as running them (bench/api.py). Parameters: facility_id, ids.
-        facility, ids = bindparam("facility_id"), bindparam("ids", expanding=True)
-        main = tables.main
-        self._main = select(main).where(main.c.facility_id == facility, main.c.id.in_(ids))
-        self._multi = {
-            key: select(table.c.case_id, table.c.value)
-            .where(table.c.facility_id == facility, table.c.case_id.in_(ids))
-            .order_by(table.c.case_id, table.c.ord)
-            if key[0] is None
-            else select(table.c.case_id, table.c.row_no, table.c.value)
-            .where(table.c.facility_id == facility, table.c.case_id.in_(ids))
-            .order_by(table.c.case_id, table.c.row_no, table.c.ord)
-            for key, table in tables.multi.items()
-        }
-        self._groups = {
-            name: select(table)
-            .where(table.c.facility_id == facility, table.c.case_id.in_(ids))
-            .order_by(table.c.case_id, table.c.row_no)
-            for name, table in tables.groups.items()
-        }
 
     def load(
         self,
@@ -209,8 +188,11 @@ class CaseReader:
         """Return the facility's cases among ``case_ids`` (missing ids are left out), by id."""
         if not case_ids:
             return {}
-        params = {"facility_id": facility_id, "ids": list(case_ids)}
-        rows = session.execute(self._main, params).mappings().all()
+        main = self.tables.main
+        ids = list(case_ids)
+        rows = session.execute(
+            select(main).where(main.c.facility_id == facility_id, main.c.id.in_(ids))
+        ).mappings().all()  # fmt: skip
         cases: dict[uuid.UUID, StoredCase] = {}
         for row in rows:
             definition = self.definitions[row["definition_version"]]
@@ -222,23 +204,35 @@ class CaseReader:
                     case.record[name] = _value(element, row, printer_labels)
             case.derived = {d.name: row[d.name] for d in definition.derived}
             cases[case.id] = case
-        if not cases:
+        found = list(cases)
+        if not found:
             return cases
-        params["ids"] = list(cases)
-        for (group_name, name), statement in self._multi.items():
+        for (group_name, name), table in self.tables.multi.items():
             if group_name is not None:
                 continue
-            for case_id, value in session.execute(statement, params).all():
+            for case_id, value in session.execute(
+                select(table.c.case_id, table.c.value)
+                .where(table.c.facility_id == facility_id, table.c.case_id.in_(found))
+                .order_by(table.c.case_id, table.c.ord)
+            ).all():
                 if name in cases[case_id].record:
                     cases[case_id].record[name].append(value)
-        for group_name, group_statement in self._groups.items():
+        for group_name, table in self.tables.groups.items():
             nested: dict[tuple[uuid.UUID, int, str], list[Any]] = {}
-            for (holder, name), statement in self._multi.items():
+            for (holder, name), multi in self.tables.multi.items():
                 if holder != group_name:
                     continue
-                for case_id, row_no, value in session.execute(statement, params).all():
+                for case_id, row_no, value in session.execute(
+                    select(multi.c.case_id, multi.c.row_no, multi.c.value)
+                    .where(multi.c.facility_id == facility_id, multi.c.case_id.in_(found))
+                    .order_by(multi.c.case_id, multi.c.row_no, multi.c.ord)
+                ).all():
                     nested.setdefault((case_id, row_no, name), []).append(value)
-            group_rows = session.execute(group_statement, params).mappings().all()
+            group_rows = session.execute(
+                select(table)
+                .where(table.c.facility_id == facility_id, table.c.case_id.in_(found))
+                .order_by(table.c.case_id, table.c.row_no)
+            ).mappings().all()  # fmt: skip
             for row in group_rows:
                 case = cases[row["case_id"]]
                 group = self.definitions[case.definition_version].groups.get(group_name)
