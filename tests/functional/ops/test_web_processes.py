@@ -11,17 +11,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import pytest
 from tests.support.records import records
 from tests.support.servers import FAILURES, login_token, page_csrf, post_login, serve_env, serving
-from tests.support.web import API, DATA_MANAGER, HOME
+from tests.support.web import API, DATA_MANAGER, HOME, VIEWER
 
 from printreg.demo.service import DEMO_PASSWORD
 from printreg.platform import Platform
 from printreg.web.deps import CSRF_HEADER, SESSION_COOKIE
 
 
-def test_a_session_and_its_csrf_token_from_one_process_work_in_another(
+def test_two_processes_share_sessions_csrf_tokens_and_the_sign_in_lockout(
     api_platform: Platform, tmp_path: Path
 ) -> None:
     env = serve_env(api_platform)
@@ -59,27 +58,21 @@ def test_a_session_and_its_csrf_token_from_one_process_work_in_another(
         assert out.status_code == 303, out.text
         assert httpx.get(f"{b.url}/api/v1/users/me", cookies=kept).status_code == 401
 
-
-def test_failed_sign_ins_through_two_processes_share_one_lockout(
-    api_platform: Platform, tmp_path: Path
-) -> None:
-    env = serve_env(api_platform)
-    with (
-        serving(env, tmp_path / "a.log") as a,
-        serving(env, tmp_path / "b.log") as b,
-        httpx.Client(timeout=10) as http,
-    ):
+        # failed sign-ins spread over both processes reach one lockout: neither process alone
+        # saw FAILURES failures, together they did, and the right password is refused on both
+        # for this (account, address) pair
         bases = [a.url, b.url]
         for attempt in range(FAILURES):
             base = bases[attempt % 2]
-            status = post_login(http, base, login_token(http, base), DATA_MANAGER, "wrong-pass")
+            status = post_login(http, base, login_token(http, base), VIEWER, "wrong-pass")
             assert status == 401, (attempt, status)
-        # neither process alone saw FAILURES failures; together they did: the right password
-        # is refused on both for this (account, address) pair
         for base in bases:
-            status = post_login(http, base, login_token(http, base), DATA_MANAGER, DEMO_PASSWORD)
+            status = post_login(http, base, login_token(http, base), VIEWER, DEMO_PASSWORD)
             assert status == 429, (base, status)
         assert not http.cookies.get(SESSION_COOKIE)
+
+        # `printreg serve` without --workers stays one process
+        assert a.children() == []
 
 
 def test_serve_with_two_workers_answers_from_both_and_sums_their_metrics(
@@ -120,12 +113,3 @@ def test_serve_with_two_workers_answers_from_both_and_sums_their_metrics(
             and 'route="/api/v1/users/me"' in x and 'status="2xx"' in x
         )  # fmt: skip
         assert float(line.rsplit(" ", 1)[1]) == sent  # the sum over both workers
-
-
-@pytest.mark.parametrize("workers", [1])
-def test_serve_with_one_worker_keeps_a_single_process(
-    api_platform: Platform, tmp_path: Path, workers: int
-) -> None:
-    with serving(serve_env(api_platform), tmp_path / "serve.log", workers=workers) as server:
-        assert server.children() == []
-        assert httpx.get(f"{server.url}/healthz").status_code == 200
