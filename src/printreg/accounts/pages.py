@@ -17,7 +17,7 @@ from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
 from printreg.web.deps import session_secret
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Field, LongField, Page, PageContext
-from printreg.web.pages.home import error_page, place_of
+from printreg.web.pages.home import place_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -105,10 +105,7 @@ def revoke_token(
 ) -> Response:
     """Revoke one of the person's tokens once the confirmation page has said what it means."""
     accounts = AccountService(page.platform)
-    try:
-        token = accounts.token(page.actor, token_id)
-    except RegistryError as exc:
-        return error_page(page, exc)
+    token = accounts.token(page.actor, token_id)
     confirmation = Confirmation(
         title=f"Revoke API token {token.name}?",
         consequence=(
@@ -134,10 +131,7 @@ def choose_registry(page: Page, registry: Field = "") -> Response:
     """Work in another of the person's registries: the session keeps the choice for the pages
     whose path names no registry; go to its home page."""
     secret = session_secret(page.request, page.platform)
-    try:
-        if secret is None:  # a page context always has a session: this is only for the type
-            raise NotFound.no_such("session")
-        chosen = RegistryChoice(page.platform).choose(secret, page.actor, registry)
-    except RegistryError as exc:
-        return error_page(page, exc)
+    if secret is None:  # a page context always has a session: this is only for the type
+        raise NotFound.no_such("session")
+    chosen = RegistryChoice(page.platform).choose(secret, page.actor, registry)
     return RedirectResponse(f"/registries/{chosen}/home", status_code=303)

@@ -19,7 +19,7 @@ from printreg.registries.service import RegistryService
 from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Field, LongField, Page, PageContext, error_message
-from printreg.web.pages.home import error_page, place_of
+from printreg.web.pages.home import place_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,11 +57,8 @@ def _printers_page(
     entered: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    try:
-        place = place_of(page, facility=code)
-        printers = FacilityService(page.platform, page.actor).printers(code)
-    except RegistryError as exc:
-        return error_page(page, exc, "Facility not found")
+    place = place_of(page, facility=code)
+    printers = FacilityService(page.platform, page.actor).printers(code)
     assert place.facility is not None  # noqa: S101 - place_of found the facility asked for
     done = PRINTER_DONE.get(page.request.query_params.get("done", ""))
     label = page.request.query_params.get("label", "")
@@ -130,11 +127,8 @@ def _edit_page(
 @router.get("/facilities/{code}/printers/{printer_id}/edit", response_class=HTMLResponse)
 def edit_printer_form(page: Page, code: str, printer_id: int) -> Response:
     """Show the form to change a printer (the facility's administrators)."""
-    try:
-        printer = FacilityService(page.platform, page.actor).printer(code, printer_id)
-        return _edit_page(page, code, printer)
-    except RegistryError as exc:
-        return error_page(page, exc)
+    printer = FacilityService(page.platform, page.actor).printer(code, printer_id)
+    return _edit_page(page, code, printer)
 
 
 @router.post("/facilities/{code}/printers/{printer_id}/edit", response_class=HTMLResponse)
@@ -150,10 +144,7 @@ def edit_printer(
     """Change a printer; show the form again with what was typed and the problem when refused."""
     changes = PrinterChanges(label.strip(), manufacturer.strip(), model.strip(), technology)
     service = FacilityService(page.platform, page.actor)
-    try:
-        printer = service.printer(code, printer_id)
-    except RegistryError as exc:
-        return error_page(page, exc)
+    printer = service.printer(code, printer_id)
     try:
         service.update_printer(code, printer_id, changes)
     except RegistryError as exc:
@@ -169,10 +160,7 @@ def retire_printer(
 ) -> Response:
     """Retire a printer after the confirmation page (a reason is required and audited)."""
     service = FacilityService(page.platform, page.actor)
-    try:
-        printer = service.printer(code, printer_id)
-    except RegistryError as exc:
-        return error_page(page, exc)
+    printer = service.printer(code, printer_id)
     confirmation = Confirmation(
         title=f"Retire printer {printer.label}?",
         consequence=(
@@ -195,12 +183,9 @@ def retire_printer(
 @router.post("/facilities/{code}/printers/{printer_id}/reinstate", response_class=HTMLResponse)
 def reinstate_printer(page: Page, code: str, printer_id: int) -> Response:
     """Offer a retired printer for new cases again."""
-    try:
-        printer = FacilityService(page.platform, page.actor).set_printer_active(
-            code, printer_id, active=True
-        )
-    except RegistryError as exc:
-        return error_page(page, exc)
+    printer = FacilityService(page.platform, page.actor).set_printer_active(
+        code, printer_id, active=True
+    )
     return RedirectResponse(_printers_url(code, "reinstated", printer.label), status_code=303)
 
 
@@ -214,12 +199,9 @@ def _users_page(
     entered: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    try:
-        place = place_of(page, facility=code)
-        users = AccountService(page.platform).users_of(page.actor, code)
-        registries = [r.code for r in RegistryService(page.platform, page.actor).registries()]
-    except RegistryError as exc:
-        return error_page(page, exc)
+    place = place_of(page, facility=code)
+    users = AccountService(page.platform).users_of(page.actor, code)
+    registries = [r.code for r in RegistryService(page.platform, page.actor).registries()]
     return page.render(
         "users.html",
         status_code=status_code,

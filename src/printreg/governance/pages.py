@@ -18,7 +18,7 @@ from printreg.registries.service import RegistryService
 from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Field, LongField, Page, PageContext, error_message
-from printreg.web.pages.home import error_page, place_of
+from printreg.web.pages.home import place_of
 
 router = APIRouter(include_in_schema=False)
 APPLICABLE = frozenset({None, "declined", "withdrawn"})
@@ -35,11 +35,8 @@ def _enrollment_page(
     entered: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    try:
-        place = place_of(page, facility=code)
-        enrollments = EnrollmentService(page.platform, page.actor).of_facility(code)
-    except RegistryError as exc:
-        return error_page(page, exc, "Facility not found")
+    place = place_of(page, facility=code)
+    enrollments = EnrollmentService(page.platform, page.actor).of_facility(code)
     return page.render(
         "enrollment.html",
         status_code=status_code,
@@ -129,18 +126,15 @@ def withdrawal_consequence(code: str, registry: str, status: str | None) -> str:
 def _committee_page(
     page: PageContext, registry: str, error: str | None = None, status_code: int = 200
 ) -> Response:
-    try:
-        place = place_of(page, registry)
-        agenda = CommitteeService(page.platform, page.actor).agenda(registry)
-        administers = page.actor.administers(registry)
-        awaiting = (
-            EnrollmentService(page.platform, page.actor).awaiting_agreement(registry)
-            if administers
-            else []
-        )
-        lifecycle = RegistryService(page.platform, page.actor).info(registry).lifecycle
-    except RegistryError as exc:
-        return error_page(page, exc)
+    place = place_of(page, registry)
+    agenda = CommitteeService(page.platform, page.actor).agenda(registry)
+    administers = page.actor.administers(registry)
+    awaiting = (
+        EnrollmentService(page.platform, page.actor).awaiting_agreement(registry)
+        if administers
+        else []
+    )
+    lifecycle = RegistryService(page.platform, page.actor).info(registry).lifecycle
     return page.render(
         "committee.html",
         status_code=status_code,
