@@ -39,7 +39,7 @@ def worker(
                     "note: PRINTREG_JOB_RUNNER is 'inprocess': web processes run their imports "
                     "themselves and queue nothing for this worker"
                 )
-            ran = Worker(p, concurrency, once=once).run()
+            ran = Worker(p, concurrency, once=once, signals=True).run()
         console.print(f"worker stopped after {ran} job(s)")
 
     run(body)

@@ -32,8 +32,11 @@ def load_job_functions() -> None:
 class Worker:
     """A worker process: claims jobs of the queue and runs them."""
 
-    def __init__(self, platform: Platform, concurrency: int = 1, *, once: bool = False) -> None:
+    def __init__(
+        self, platform: Platform, concurrency: int = 1, *, once: bool = False, signals: bool = False
+    ) -> None:
         self.platform = platform
+        self.signals = signals  # a worker process stops on SIGTERM/SIGINT; a test's does not
         self.concurrency = concurrency
         self.once = once
         self.id = str(uuid.uuid4())
@@ -110,7 +113,7 @@ class Worker:
     def run(self) -> int:
         """Run jobs until stopped (or, ``once``, until none is ready); return how many ran."""
         load_job_functions()
-        if threading.current_thread() is threading.main_thread():
+        if self.signals and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self.stop)
             signal.signal(signal.SIGINT, self.stop)
         self._beat()
