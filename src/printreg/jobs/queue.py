@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "printreg_jobs"  # PostgreSQL NOTIFY channel that wakes idle workers
 FINISHED = frozenset({"done", "failed"})
+FORGET_WORKERS = dt.timedelta(days=1)
 #: ``QueuedJob.error`` messages: a fixed list, never a value from the job
 WORKERS_DIED = "the workers running this job stopped {attempts} times before it finished"
 JOB_RAISED = "the job stopped because of an internal error (see the worker's log)"
@@ -171,9 +172,12 @@ def _tell(platform: Platform, kind: str, payload: dict[str, Any], message: str) 
 
 
 def reap(platform: Platform) -> tuple[int, int]:
-    """Queue again, or fail, the running jobs whose lease ran out; return (requeued, failed)."""
+    """Queue again, or fail, the running jobs whose lease ran out, and forget the workers not
+    seen for a day (killed ones never leave); return (requeued, failed)."""
     now = utcnow()
     requeued = failed = 0
+    with platform.sessions.begin() as session:
+        session.execute(delete(QueueWorker).where(QueueWorker.seen_at < now - FORGET_WORKERS))
     with platform.sessions() as session:
         expired = session.scalars(
             select(QueuedJob).where(QueuedJob.status == "running", QueuedJob.lease_until < now)

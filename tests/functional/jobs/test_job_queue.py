@@ -17,7 +17,7 @@ from tests.support.records import records
 from tests.support.web import DATA_MANAGER, HOME, UserClient
 
 from printreg.jobs import queue
-from printreg.jobs.models import QueuedJob
+from printreg.jobs.models import QueuedJob, QueueWorker
 from printreg.jobs.worker import Worker
 from printreg.platform import Platform
 from printreg.storage.base import utcnow
@@ -85,6 +85,20 @@ def test_an_import_uploaded_in_queue_mode_waits_for_a_worker_then_runs(
     done = finished(dm, again.json()["id"])
     assert (done["status"], done["report"]["new"], done["rows_done"]) == ("done", 12, 12)
     assert case_count(api_platform) == 12
+
+
+def test_reaping_forgets_workers_not_seen_for_a_day(api_platform: Platform) -> None:
+    queue.beat(api_platform, "old", "host", 1, 1)
+    queue.beat(api_platform, "new", "host", 2, 1)
+    with api_platform.sessions.begin() as session:
+        session.execute(
+            update(QueueWorker)
+            .where(QueueWorker.id == "old")
+            .values(seen_at=utcnow() - dt.timedelta(days=1, seconds=1))
+        )
+    queue.reap(api_platform)
+    with api_platform.sessions() as session:
+        assert session.scalars(select(QueueWorker.id)).all() == ["new"]
 
 
 def test_two_workers_never_claim_the_same_job(api_platform: Platform) -> None:
