@@ -87,6 +87,27 @@ def test_an_import_uploaded_in_queue_mode_waits_for_a_worker_then_runs(
     assert case_count(api_platform) == 12
 
 
+def test_an_import_whose_workers_all_died_fails_saying_so(
+    api_platform: Platform, client_for: Callable[[str], UserClient]
+) -> None:
+    dm = client_for(DATA_MANAGER)
+    answer = upload(dm, csv_bytes(api_platform, records(HOME, 3)), commit=True)
+    job_id = answer.json()["id"]
+    (held,) = queue.claim(api_platform, "doomed", 1, 60)  # a worker that dies at once
+    with api_platform.sessions.begin() as session:
+        session.execute(
+            update(QueuedJob).where(QueuedJob.id == held.id).values(attempts=QueuedJob.max_attempts)
+        )
+    _expire(api_platform, held.id)
+    assert queue.reap(api_platform) == (0, 1)
+    job = dm.get(f"/api/v1/imports/{job_id}").json()
+    assert job["status"] == "failed"
+    assert job["message"].startswith("the process running this import stopped")
+    assert "0 rows were committed" in job["message"]
+    assert case_count(api_platform) == 0
+    assert Worker(api_platform, once=True).run() == 0  # nothing left to run
+
+
 def test_reaping_forgets_workers_not_seen_for_a_day(api_platform: Platform) -> None:
     queue.beat(api_platform, "old", "host", 1, 1)
     queue.beat(api_platform, "new", "host", 2, 1)
