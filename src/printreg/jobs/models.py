@@ -33,6 +33,8 @@ class QueuedJob(Base):
     run_after: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     worker_id: Mapped[str | None] = mapped_column(String(36))
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: one job per key ever: a periodic task's run of one time slot, whichever worker queues it
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     #: why the job failed, from a fixed list of messages (never a case value)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -7,6 +7,9 @@ that workers never wait on each other's rows; SQLite serializes writers, and eac
 running job whose lease ran out belongs to a worker that died (SIGKILL, power cut): ``reap``
 queues it again until it has been started ``max_attempts`` times, then fails it and tells its
 kind (an import job then says how many rows were committed). Never left "running".
+
+Periodic tasks (``register_periodic``) are queued by the workers themselves, once per time slot
+for all of them (``dedupe_key``), and run like any other job.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from printreg.jobs.models import QueuedJob, QueueWorker
@@ -49,11 +53,41 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {}
+#: periodic kinds and their period in seconds
+PERIODIC: dict[str, int] = {}
 
 
 def register(kind: str, run: JobFunction, gave_up: GaveUp | None = None) -> None:
     """Make ``run`` the job function of ``kind`` in this process."""
     KINDS[kind] = Kind(run, gave_up)
+
+
+def register_periodic(kind: str, run: JobFunction, every_seconds: int) -> None:
+    """Make ``run`` a task the workers queue once every ``every_seconds`` (for all of them)."""
+    register(kind, run)
+    PERIODIC[kind] = every_seconds
+
+
+def queue_periodic(platform: Platform, attempts: int) -> int:
+    """Queue each periodic task whose current time slot has no job yet; return how many.
+
+    The slot's key is unique: when several workers try at once, one insert wins and the others
+    find the key taken.
+    """
+    added = 0
+    now = utcnow().timestamp()
+    for kind, every in PERIODIC.items():
+        key = f"{kind}@{int(now // every)}"
+        with platform.sessions() as session:
+            if session.scalar(select(QueuedJob.id).where(QueuedJob.dedupe_key == key)):
+                continue
+        try:
+            with platform.sessions.begin() as session:
+                enqueue(session, kind, {}, max_attempts=attempts, dedupe_key=key)
+        except IntegrityError:
+            continue  # another worker queued this slot first
+        added += 1
+    return added
 
 
 @dataclass(frozen=True)
@@ -72,7 +106,12 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 def enqueue(
-    session: Session, kind: str, payload: dict[str, Any], *, max_attempts: int
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    max_attempts: int,
+    dedupe_key: str | None = None,
 ) -> uuid.UUID:
     """Add a job in the caller's transaction (it runs once that commits); return its id.
 
@@ -87,6 +126,7 @@ def enqueue(
         max_attempts=max_attempts,
         run_after=utcnow(),
         created_at=utcnow(),
+        dedupe_key=dedupe_key,
     )
     session.add(job)
     if session.get_bind().dialect.name == "postgresql":

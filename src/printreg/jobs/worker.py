@@ -4,6 +4,7 @@ One worker process runs up to ``concurrency`` jobs at once in threads. A heartbe
 renews the leases of its jobs and the worker's row in ``queue_workers`` every third of
 ``job_lease_seconds``, and reaps the jobs of dead workers. An idle worker sleeps
 ``worker_poll_seconds``; on PostgreSQL a LISTEN connection wakes it as soon as a job is queued.
+Workers also queue the periodic tasks: today the hourly expiry of research extracts.
 SIGTERM and SIGINT stop claiming and let the running jobs finish.
 """
 
@@ -17,16 +18,26 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
+from typing import Any
 
 from printreg.jobs import queue
 from printreg.platform import Platform
 
 log = logging.getLogger(__name__)
+EXPIRE_EVERY = 3600  # seconds between two runs of `printreg request expire` by the workers
 
 
 def load_job_functions() -> None:
     """Register every kind of job this printreg runs (each module registers its own)."""
     from printreg.imports import jobs as _imports  # noqa: F401, PLC0415 - registers "import"
+    from printreg.requests import service as requests  # noqa: PLC0415
+
+    def expire_extracts(platform: Platform, _payload: dict[str, Any]) -> None:
+        from printreg.accounts.actor import Actor  # noqa: PLC0415
+
+        requests.DataRequestService(platform, Actor.operator("worker")).expire_due()
+
+    queue.register_periodic("expire-extracts", expire_extracts, EXPIRE_EVERY)
 
 
 class Worker:
@@ -63,7 +74,8 @@ class Worker:
         while not self.stopping.wait(self.lease / 3):
             try:
                 self._beat()
-                if any(queue.reap(self.platform)):
+                added = queue.queue_periodic(self.platform, self.platform.settings.job_attempts)
+                if any(queue.reap(self.platform)) or added:
                     self.wake.set()
             except Exception as exc:  # noqa: BLE001 - the database may be back next time
                 log.error("worker heartbeat failed: %s", type(exc).__name__)  # noqa: TRY400
@@ -118,6 +130,8 @@ class Worker:
             signal.signal(signal.SIGINT, self.stop)
         self._beat()
         queue.reap(self.platform)
+        if not self.once:
+            queue.queue_periodic(self.platform, self.platform.settings.job_attempts)
         helpers = [threading.Thread(target=self._heartbeat, name="worker-heartbeat", daemon=True)]
         if self.platform.engine.dialect.name == "postgresql" and not self.once:
             helpers.append(threading.Thread(target=self._listen, name="worker-listen", daemon=True))

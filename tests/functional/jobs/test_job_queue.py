@@ -108,6 +108,25 @@ def test_an_import_whose_workers_all_died_fails_saying_so(
     assert Worker(api_platform, once=True).run() == 0  # nothing left to run
 
 
+def test_a_periodic_task_is_queued_once_per_time_slot(
+    api_platform: Platform, calls: Calls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queue, "PERIODIC", {"test-fine": 3600})
+    assert queue.queue_periodic(api_platform, 3) == 1
+    assert queue.queue_periodic(api_platform, 3) == 0  # a second worker finds it queued
+    with api_platform.sessions() as session:
+        keys = session.scalars(select(QueuedJob.dedupe_key)).all()
+    assert len(keys) == 1
+    assert keys[0] is not None
+    assert keys[0].startswith("test-fine@")
+    assert Worker(api_platform, once=True).run() == 1
+    assert calls == [("ran", {})]
+    queue.queue_periodic(api_platform, 3)  # the worker registered its own periodic tasks too
+    with api_platform.sessions() as session:
+        kinds = session.scalars(select(QueuedJob.kind)).all()
+    assert sorted(kinds) == ["expire-extracts", "test-fine"]  # done in this slot: not again
+
+
 def test_reaping_forgets_workers_not_seen_for_a_day(api_platform: Platform) -> None:
     queue.beat(api_platform, "old", "host", 1, 1)
     queue.beat(api_platform, "new", "host", 2, 1)

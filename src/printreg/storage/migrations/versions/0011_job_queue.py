@@ -5,7 +5,8 @@ Revises: 0010
 Create Date: 2026-12-06 00:45:00
 
 ``queued_jobs`` holds the tasks worker processes claim (``SELECT … FOR UPDATE SKIP LOCKED``)
-under a lease their heartbeat extends; ``queue_workers`` holds each worker's last heartbeat,
+under a lease their heartbeat extends (``dedupe_key``: one run of a periodic task per time
+slot); ``queue_workers`` holds each worker's last heartbeat,
 which the /readyz "jobs" check reads.
 """
 
@@ -32,11 +33,13 @@ def upgrade() -> None:
         sa.Column("run_after", sa.DateTime(timezone=True), nullable=False),
         sa.Column("worker_id", sa.String(length=36), nullable=True),
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("dedupe_key", sa.String(length=128), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_queued_jobs")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_queued_jobs_dedupe_key")),
     )
     op.create_index(
         "ix_queued_jobs_status_run_after", "queued_jobs", ["status", "run_after"], unique=False
