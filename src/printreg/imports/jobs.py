@@ -12,6 +12,11 @@ a job left queued or running by a process that is gone is failed with a message 
 rows were committed. The upload is deleted when its job ends, but for a clean dry run (kept to be
 committed) and a job stopped by a crash (kept to be committed again), both for
 ``import_upload_hours``; the redacted error file stays.
+
+With ``job_runner`` "queue" the job is not started here: ``_start`` queues it (``jobs.queue``)
+in the transaction that adds its row, and a ``printreg worker`` runs the same ``_run`` through
+``run_queued``; a worker that dies is the queue's to notice (its lease runs out), and the job is
+run again or failed (``queued_gave_up``), never by the web process.
 """
 
 from __future__ import annotations
@@ -487,7 +492,8 @@ def _pid_alive(pid: int) -> bool:
 def _alive(platform: Platform, job: ImportJob) -> bool:
     """Return whether the process running a queued or running job may still be at it.
 
-    This process knows its own jobs; a job of the queue is the queue's to retry or fail. Another process on this host is looked up by pid (a pid
+    This process knows its own jobs; a job of the queue is the queue's to retry or fail (its
+    lease, see ``printreg.jobs.queue``). Another process on this host is looked up by pid (a pid
     now ours belongs to an earlier process); one on another host, or a pid that may have been
     reused, counts as alive while the job's heartbeat is fresher than
     ``import_job_stale_minutes``.
