@@ -48,6 +48,7 @@ ARGS: dict[str, str] = {
     "report": "-f F0001 --json",
     "backup": "-o {out}/backup.tar",
     "restore": "{out}/missing.tar",
+    "worker": "--once",
     "db upgrade": "",
     "registry list": "",
     "registry show": "3dp",

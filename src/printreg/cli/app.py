@@ -30,6 +30,7 @@ from printreg.facilities import cli as facilities
 from printreg.files import cli as files
 from printreg.governance import cli as governance
 from printreg.imports import cli as imports
+from printreg.jobs import cli as jobs
 from printreg.registries import cli as registries
 from printreg.requests import cli as requests
 
@@ -99,6 +100,7 @@ _merge(app, serve_app)
 _merge(app, pool.pool_app)
 _merge(app, dashboards.report_app)
 _merge(app, backup.backup_app)
+_merge(app, jobs.worker_app)
 _merge(registries.registry_app, governance.registry_app)
 _merge(registries.registry_app, redcap.registry_app)
 app.add_typer(db_app, name="db")
