@@ -27,8 +27,10 @@ import argparse
 import json
 import os
 import pickle
+import random
 import shutil
 import socket
+import string
 import subprocess
 import sys
 import tempfile
@@ -209,7 +211,7 @@ def drive(
                    "--timeout", "10s", "-s", str(LUA), f"http://127.0.0.1:{port}"]  # fmt: skip
         subprocess.run(
             command,
-            env=env | {"BENCH_MODE": mode, "BENCH_RUN": uuid.uuid4().hex[:8]},
+            env=env | {"BENCH_MODE": mode, "BENCH_RUN": run_letters()},
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -229,6 +231,11 @@ def drive(
         f"{name}_cpu_ms_per_request": round(seconds_used * 1000 / max(raw["requests"], 1), 2)
         for name, seconds_used in cpu.items()
     }
+
+
+def run_letters() -> str:
+    """Return 4 random capital letters: a run's part of the local case IDs it creates."""
+    return "".join(random.choice(string.ascii_uppercase) for _ in range(4))
 
 
 def cpu_seconds(root: int) -> float:

@@ -2,7 +2,7 @@
 -- a fresh local case ID in every created case; at the end, the figures as one JSON line.
 -- Environment: BENCH_TOKEN, BENCH_MODE (get | list | create), BENCH_IDS (file of case ids,
 -- one a line, for get), BENCH_BODY (file of a case record with __LOCAL__ for create),
--- BENCH_OUT (where the JSON line goes), BENCH_RUN (part of the local IDs). wrk counts an
+-- BENCH_OUT (where the JSON line goes), BENCH_RUN (letters, part of the local IDs). wrk counts an
 -- answer of status 400 or more as a "status" error.
 
 local mode = os.getenv("BENCH_MODE")
@@ -36,7 +36,7 @@ function init(args)
   elseif mode == "create" then
     body = read_file(os.getenv("BENCH_BODY"))
   end
-  counter = thread_no * 1000003  -- threads start far apart in the id list and the local IDs
+  counter = thread_no * 100000  -- threads start far apart in the id list and the local IDs
 end
 
 function request()
@@ -48,7 +48,8 @@ function request()
     return wrk.format("GET", "/api/v1/registries/" .. prefix .. "/cases?facility=F0001&limit=50",
                       headers)
   end
-  local local_id = "BENCH-" .. os.getenv("BENCH_RUN") .. "-" .. counter
+  -- letters, then six digits like the demo's IDs (a longer run of digits reads as an MRN)
+  local local_id = "3DP-" .. os.getenv("BENCH_RUN") .. "-" .. string.format("%06d", counter)
   return wrk.format("POST", "/api/v1/registries/" .. prefix .. "/cases?facility=F0001", headers,
                     string.gsub(body, "__LOCAL__", local_id))
 end
