@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from printreg.cases.pages import _case_id, _not_found, render_case
+from printreg.cases.pages import _case_id, render_case
 from printreg.domain.errors import RegistryError
 from printreg.files.service import CaseFileService
 from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
@@ -27,16 +27,37 @@ CASE = "/registries/{registry}/cases/{case_id}"
 def _refused(
     page: UploadPage, registry: str, case_id: str, exc: RegistryError, at: str
 ) -> Response:
-    issues = [f.label for f in exc.findings] if isinstance(exc, DicomIdentifiersFound) else []
+    """Return the case page with the refusal beside the upload that was refused (the form
+    posts to a URL ending in that place's anchor, so the browser opens the page there)."""
+    problem, issues = str(exc), list[str]()
+    if isinstance(exc, DicomIdentifiersFound):
+        problem, issues = identifiers_refusal(exc)
     return render_case(
         page,
         registry,
         case_id,
         status_code=status_of(exc),
-        file_problem=str(exc),
+        file_problem=problem,
         file_issues=issues,
         problem_at=at,
     )
+
+
+def identifiers_refusal(exc: DicomIdentifiersFound) -> tuple[str, list[str]]:
+    """Return what the page says of DICOM refused for identifiers: one sentence, and the
+    attributes found, each named once, with private attributes as one line "N private tags"
+    (their numbers tell a person nothing). Never a value."""
+    named = sorted({f.keyword for f in exc.findings if f.keyword})
+    private = len({f.tag for f in exc.findings if not f.keyword})
+    if private:
+        named.append(f"{private} private tag{'s' if private != 1 else ''}")
+    files = f"{exc.files} DICOM file{'s' if exc.files != 1 else ''}"
+    problem = (
+        f"Refused, nothing was kept: {files} still hold patient or site identifiers in the "
+        "attributes below. De-identify the files (for example with an anonymising export "
+        "from your PACS or viewer) and upload them again."
+    )
+    return problem, named
 
 
 async def _read(page: UploadPage, request: Request, *, dicom: bool) -> Upload:
@@ -68,11 +89,8 @@ async def upload_dicom(page: UploadPage, request: Request, registry: str, case_i
     """Keep the DICOM headers' summary with the case and show the values to confirm (the case
     is checked before the upload is read)."""
     service = CaseFileService(page.platform, page.actor)
-    try:
-        ident = _case_id(case_id)
-        await run_in_threadpool(service.check_attach, registry, ident)
-    except RegistryError as exc:
-        return _not_found(page, exc)
+    ident = _case_id(case_id)
+    await run_in_threadpool(service.check_attach, registry, ident)
     try:
         upload = await _read(page, request, dicom=True)
     except PayloadTooLarge as exc:
@@ -81,8 +99,6 @@ async def upload_dicom(page: UploadPage, request: Request, registry: str, case_i
         await run_in_threadpool(service.attach_dicom, registry, ident, upload.files)
     except DicomError as exc:
         return _refused(page, registry, case_id, exc, "dicom")
-    except RegistryError as exc:
-        return _not_found(page, exc)
     return RedirectResponse(
         f"/registries/{registry}/cases/{ident}?attached=dicom#imaging", status_code=303
     )
@@ -96,12 +112,9 @@ async def upload_mesh(
     checked before the upload is read)."""
     at = f"print-{row}" if row.isdigit() else ""
     service = CaseFileService(page.platform, page.actor)
-    try:
-        ident = _case_id(case_id)
-        print_row = int(row) if row.isdigit() and len(row) < 5 else 0
-        await run_in_threadpool(service.check_attach, registry, ident, print_row)
-    except RegistryError as exc:
-        return _not_found(page, exc)
+    ident = _case_id(case_id)
+    print_row = int(row) if row.isdigit() and len(row) < 5 else 0
+    await run_in_threadpool(service.check_attach, registry, ident, print_row)
     try:
         upload = await _read(page, request, dicom=False)
     except PayloadTooLarge as exc:
@@ -111,8 +124,6 @@ async def upload_mesh(
         await run_in_threadpool(service.attach_mesh, registry, ident, print_row, name, data)
     except MeshError as exc:
         return _refused(page, registry, case_id, exc, at)
-    except RegistryError as exc:
-        return _not_found(page, exc)
     return RedirectResponse(
         f"/registries/{registry}/cases/{ident}?attached=mesh#{at}", status_code=303
     )
