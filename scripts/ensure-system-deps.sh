@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Make sure the system packages that the test suite needs are installed.
 #
-# Usage: scripts/ensure-system-deps.sh postgresql [chromium]
+# Usage: scripts/ensure-system-deps.sh postgresql [chromium] [wrk]
 #
 #   postgresql  PostgreSQL server binaries (initdb, pg_ctl, postgres) under
 #               /usr/lib/postgresql/*/bin. Only the binaries are wanted: the tests start
 #               a throwaway server of their own (tests/support/pgserver.py), so no Debian
 #               cluster is created or started here.
 #   chromium    The Debian chromium browser (/usr/bin/chromium).
+#   wrk         The HTTP load generator that bench/api.py drives the API with (/usr/bin/wrk).
 #
 # Quiet and quick when everything is already there. When something is missing and we are
 # root with apt-get, it is installed (apt-get update runs at most once). When it cannot be
@@ -16,7 +17,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 postgresql [chromium]" >&2
+    echo "usage: $0 postgresql [chromium] [wrk]" >&2
     exit 2
 }
 
@@ -120,10 +121,30 @@ ensure_chromium() {
     fi
 }
 
+have_wrk() {
+    command -v wrk >/dev/null 2>&1
+}
+
+ensure_wrk() {
+    if have_wrk; then
+        return 0
+    fi
+    if ! can_apt_install; then
+        warn_loud "wrk is not installed and cannot be installed here: bench/api.py cannot run"
+        return 0
+    fi
+    apt_update_once
+    apt_install wrk
+    if ! have_wrk; then
+        echo "ensure-system-deps: installed wrk but found no wrk command" >&2
+        exit 1
+    fi
+}
+
 # Check every argument before installing anything.
 for dep in "$@"; do
     case "$dep" in
-        postgresql | chromium) ;;
+        postgresql | chromium | wrk) ;;
         *)
             echo "ensure-system-deps: unknown dependency: $dep" >&2
             usage
@@ -135,5 +156,6 @@ for dep in "$@"; do
     case "$dep" in
         postgresql) ensure_postgresql ;;
         chromium) ensure_chromium ;;
+        wrk) ensure_wrk ;;
     esac
 done

@@ -101,6 +101,18 @@ def case_query(
     )
 
 
+#: the case table's columns that a case summary shows (a list page adds the chosen ones)
+SUMMARY_COLUMNS = (
+    "id",
+    "facility_id",
+    "local_case_id",
+    "status",
+    "definition_version",
+    "updated_at",
+    "deleted_at",
+)
+
+
 class CaseService:
     """Create, update, read, list, delete, restore and trace cases, with validation and audit."""
 
@@ -578,7 +590,12 @@ class CaseService:
             query = _coded_filters(runtime.current, query)
             rows = (
                 session.execute(
-                    list_query(runtime.tables, runtime.current, _replace_ids(query, ids))
+                    list_query(
+                        runtime.tables,
+                        runtime.current,
+                        _replace_ids(query, ids),
+                        (*SUMMARY_COLUMNS, *columns),
+                    )
                 )
                 .mappings()
                 .all()

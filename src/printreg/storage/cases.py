@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from printreg.dictionary import UNKNOWN, Definition, GroupElement, is_multiple
 from printreg.dictionary.elements import ScalarElement
@@ -167,6 +168,28 @@ class CaseReader:
     def __init__(self, tables: CaseTables, definitions: Mapping[str, Definition]) -> None:
         self.tables = tables
         self.definitions = definitions
+        # The statements are built once: building SQLAlchemy expressions anew for each read
+        # cost about as much as running them (bench/api.py). Parameters: facility_id, ids.
+        facility: BindParameter[int] = bindparam("facility_id")
+        ids: BindParameter[list[uuid.UUID]] = bindparam("ids", expanding=True)
+        main = tables.main
+        self._main = select(main).where(main.c.facility_id == facility, main.c.id.in_(ids))
+        self._multi = {
+            key: select(table.c.case_id, table.c.value)
+            .where(table.c.facility_id == facility, table.c.case_id.in_(ids))
+            .order_by(table.c.case_id, table.c.ord)
+            if key[0] is None
+            else select(table.c.case_id, table.c.row_no, table.c.value)
+            .where(table.c.facility_id == facility, table.c.case_id.in_(ids))
+            .order_by(table.c.case_id, table.c.row_no, table.c.ord)
+            for key, table in tables.multi.items()
+        }
+        self._groups = {
+            name: select(table)
+            .where(table.c.facility_id == facility, table.c.case_id.in_(ids))
+            .order_by(table.c.case_id, table.c.row_no)
+            for name, table in tables.groups.items()
+        }
 
     def load(
         self,
@@ -188,11 +211,8 @@ class CaseReader:
         """Return the facility's cases among ``case_ids`` (missing ids are left out), by id."""
         if not case_ids:
             return {}
-        main = self.tables.main
-        ids = list(case_ids)
-        rows = session.execute(
-            select(main).where(main.c.facility_id == facility_id, main.c.id.in_(ids))
-        ).mappings().all()  # fmt: skip
+        params = {"facility_id": facility_id, "ids": list(case_ids)}
+        rows = session.execute(self._main, params).mappings().all()
         cases: dict[uuid.UUID, StoredCase] = {}
         for row in rows:
             definition = self.definitions[row["definition_version"]]
@@ -204,35 +224,23 @@ class CaseReader:
                     case.record[name] = _value(element, row, printer_labels)
             case.derived = {d.name: row[d.name] for d in definition.derived}
             cases[case.id] = case
-        found = list(cases)
-        if not found:
+        if not cases:
             return cases
-        for (group_name, name), table in self.tables.multi.items():
+        params["ids"] = list(cases)
+        for (group_name, name), statement in self._multi.items():
             if group_name is not None:
                 continue
-            for case_id, value in session.execute(
-                select(table.c.case_id, table.c.value)
-                .where(table.c.facility_id == facility_id, table.c.case_id.in_(found))
-                .order_by(table.c.case_id, table.c.ord)
-            ).all():
+            for case_id, value in session.execute(statement, params).all():
                 if name in cases[case_id].record:
                     cases[case_id].record[name].append(value)
-        for group_name, table in self.tables.groups.items():
+        for group_name, group_statement in self._groups.items():
             nested: dict[tuple[uuid.UUID, int, str], list[Any]] = {}
-            for (holder, name), multi in self.tables.multi.items():
+            for (holder, name), statement in self._multi.items():
                 if holder != group_name:
                     continue
-                for case_id, row_no, value in session.execute(
-                    select(multi.c.case_id, multi.c.row_no, multi.c.value)
-                    .where(multi.c.facility_id == facility_id, multi.c.case_id.in_(found))
-                    .order_by(multi.c.case_id, multi.c.row_no, multi.c.ord)
-                ).all():
+                for case_id, row_no, value in session.execute(statement, params).all():
                     nested.setdefault((case_id, row_no, name), []).append(value)
-            group_rows = session.execute(
-                select(table)
-                .where(table.c.facility_id == facility_id, table.c.case_id.in_(found))
-                .order_by(table.c.case_id, table.c.row_no)
-            ).mappings().all()  # fmt: skip
+            group_rows = session.execute(group_statement, params).mappings().all()
             for row in group_rows:
                 case = cases[row["case_id"]]
                 group = self.definitions[case.definition_version].groups.get(group_name)
@@ -276,10 +284,18 @@ class CaseQuery:
     after: tuple[dt.datetime, uuid.UUID] | None = None  # keyset cursor: last (updated_at, id)
 
 
-def list_query(tables: CaseTables, definition: Definition, query: CaseQuery) -> Select[Any]:
-    """Return the SELECT for a page of cases, newest change first (keyset pagination)."""
+def list_query(
+    tables: CaseTables,
+    definition: Definition,
+    query: CaseQuery,
+    columns: Sequence[str] | None = None,
+) -> Select[Any]:
+    """Return the SELECT for a page of cases, newest change first (keyset pagination): of the
+    case table's ``columns`` (default: all of them)."""
     main = tables.main
-    stmt = select(main)
+    # A page of summaries needs a few of the case table's dozens of columns: fetching and
+    # converting all of them was most of a list's database time (bench/api.py).
+    stmt = select(*(main.c[name] for name in columns)) if columns is not None else select(main)
     if query.facility_ids is not None:
         stmt = stmt.where(main.c.facility_id.in_(list(query.facility_ids)))
     if query.only_deleted:
