@@ -68,6 +68,21 @@ def serving(
         _stop(process)
 
 
+@contextmanager
+def working(env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `printreg worker` (the installed command) with ``env`` added to this environment;
+    yield its process; stop it like a server (its running jobs finish on SIGTERM)."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(PRINTREG), "worker"], env={**os.environ, **env}, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        yield process
+    finally:
+        _stop(process)
+
+
 def _wait_ready(server: Server, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

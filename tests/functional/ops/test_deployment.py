@@ -1,9 +1,7 @@
-"""The deployment layout of docs/deploy.md, from the installed package: two web processes on one
-PostgreSQL, and a case / import / dashboard round trip through both of them.
-
-The job workers of that layout (`printreg worker`, issue 15 point 2) are not part of this test
-until that command exists: import jobs run in threads of the web process that accepted them,
-and this test checks that the other process shows their progress and results."""
+"""The deployment layout of docs/deploy.md, from the installed package: two web processes and two
+job workers on one PostgreSQL (``job_runner=queue``), and a case / import / dashboard round trip
+through both web processes. The import is accepted by one web process, run by a worker, and
+followed through the other web process; /readyz of each web process sees the workers."""
 
 from __future__ import annotations
 
@@ -15,7 +13,14 @@ import httpx
 import pytest
 from tests.support.imports import csv_bytes
 from tests.support.records import records
-from tests.support.servers import login_token, page_csrf, post_login, serve_env, serving
+from tests.support.servers import (
+    login_token,
+    page_csrf,
+    post_login,
+    serve_env,
+    serving,
+    working,
+)
 from tests.support.web import API, DATA_MANAGER, HOME, REG
 
 from printreg.demo.service import DEMO_PASSWORD
@@ -36,18 +41,33 @@ def _finished(http: httpx.Client, base: str, job_id: str, headers: dict[str, str
     raise AssertionError("the import job did not finish in 60 s")
 
 
+def _ready(http: httpx.Client, base: str) -> httpx.Response:
+    """Return /readyz once it answers 200, or its last answer after 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        answer = http.get(f"{base}/readyz")
+        if answer.status_code == 200 or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.5)
+
+
 @pytest.mark.postgresql
 def test_case_import_and_dashboard_round_trip_through_two_web_processes(
     api_platform: Platform, tmp_path: Path
 ) -> None:
     if not api_platform.settings.database_url.startswith("postgresql"):
         pytest.skip("the national layout runs on PostgreSQL")
-    env = serve_env(api_platform)
+    env = {**serve_env(api_platform), "PRINTREG_JOB_RUNNER": "queue"}
     with (
+        working(env, tmp_path / "worker-1.log"),
+        working(env, tmp_path / "worker-2.log"),
         serving(env, tmp_path / "a.log") as a,
         serving(env, tmp_path / "b.log") as b,
         httpx.Client(timeout=30) as http,
     ):
+        for base in (a.url, b.url):  # the workers' heartbeats reach every web process
+            ready = _ready(http, base)
+            assert ready.status_code == 200, ready.text
         assert post_login(http, a.url, login_token(http, a.url), DATA_MANAGER, DEMO_PASSWORD) == 303
         csrf = {CSRF_HEADER: page_csrf(http, b.url)}
 
