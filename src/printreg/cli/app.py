@@ -541,6 +541,9 @@ def _print_import(report: Any) -> None:
                   f"{report.unchanged} unchanged, {report.rejected} rejected ({verb})")  # fmt: skip
     for rule, count in report.by_rule.most_common():
         console.print(f"  {count:>6}  {rule}")
+    for problem in report.problems[:10]:  # the first few; the error file has every row
+        where = f"line {problem['line']}" if problem["line"] else "a stored case"
+        console.print(f"  {where}, {problem['column']}: {problem['message']}", markup=False)
     if report.error_file:
         console.print(f"rejected rows with their problems: {report.error_file}")
     if not report.committed and not report.rolled_back and report.rows:

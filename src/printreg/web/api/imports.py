@@ -38,8 +38,11 @@ class ImportJobOut(BaseModel):
     """An import job: its status, the rows processed so far and, once done, the report.
 
     ``report`` holds rows, new, updated, unchanged, rejected, by_rule (counts of problems by
-    rule), committed, rolled_back and problem (why the file could not be imported, if it could
-    not). ``upload_kept`` says whether the uploaded file is still kept to be committed.
+    rule), problems (the first 50: line, case, column, rule, message; never a cell's value),
+    stored (the first 100 cases stored: case, action), rejected_ids, committed, rolled_back and
+    problem (why the file could not be imported, if it could not). ``fixed`` lists the rejected
+    local case IDs stored since by a later import or edit. ``upload_kept`` says whether the
+    uploaded file is still kept to be committed.
     """
 
     model_config = ConfigDict(from_attributes=True)
@@ -59,6 +62,7 @@ class ImportJobOut(BaseModel):
     message: str | None
     created_at: dt.datetime
     finished_at: dt.datetime | None
+    fixed: list[str]
 
 
 def _job(view: JobView) -> ImportJobOut:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from printreg.domain.errors import NotFound, RegistryError
+from printreg.imports.report import by_rule_with_problems
 from printreg.services.import_jobs import ImportJobs, JobView
 from printreg.services.registries import RegistryService
 from printreg.web.errors import status_of
@@ -145,7 +146,11 @@ def _status_context(job: JobView) -> dict[str, Any]:
     return {
         "job": job,
         "counts": [(a, report.get(a, 0)) for a in ACTIONS],
-        "by_rule": report.get("by_rule", {}),
+        "by_rule": by_rule_with_problems(report),
+        "listed": len(report.get("problems") or []),
+        "problem_count": sum((report.get("by_rule") or {}).values()),
+        "stored": report.get("stored") or [],
+        "fixed": set(job.fixed),
     }
 
 
