@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from printreg.dictionary.dates import DATE_ORDERS
 from printreg.domain.errors import Conflict, NotFound, ValidationFailed
 from printreg.domain.facility import (
     CensusRegion,
@@ -188,6 +189,34 @@ class FacilityService:
                 after=dict(printer.__dict__),
             )
         return printer
+
+    def set_date_order(self, code: str, order: str | None) -> str | None:
+        """Set the local date order a facility's dates are read in besides ISO (DMY, MDY; None
+        for ISO only) and return it; facility administrators and the operator; audited."""
+        if order is not None and order.upper() not in DATE_ORDERS:
+            raise ValidationFailed([
+                Issue("error", code, "date_order", "value_set",
+                      f"date_order: choose one of {', '.join(DATE_ORDERS)}, or iso for ISO only")
+            ])  # fmt: skip
+        wanted = order.upper() if order is not None else None
+        with self.platform.sessions() as session, session.begin():
+            facility = session.scalar(select(Facility).where(Facility.code == code))
+            if facility is None or not (
+                self.actor.is_platform_admin or self.actor.belongs_to(facility.id)
+            ):
+                raise NotFound.no_such("facility")
+            self.actor.require_facility_admin(facility.id)
+            before = facility.date_order
+            facility.date_order = wanted
+            audit(session, self.actor, "update", "facility", code, facility_id=facility.id,
+                  before={"date_order": before}, after={"date_order": wanted})  # fmt: skip
+        return wanted
+
+    def date_order(self, code: str) -> str | None:
+        """Return a facility's local date order (None: ISO dates only); NotFound as ``get``."""
+        self.get(code)
+        with self.platform.sessions() as session:
+            return session.scalar(select(Facility.date_order).where(Facility.code == code))
 
     def get(self, code: str) -> FacilityProfile:
         """Return a facility the actor belongs to (admins: any); NotFound otherwise."""

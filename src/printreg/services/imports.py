@@ -178,7 +178,11 @@ class Importer:
         self.printer_ids = {p.label: p.id for p in printers}
         self._prefixes = {g.name: g.prefix for g in self.definition.groups.values()}
         self._stage: Staging | None = None  # set while an all-or-nothing import is staged
-        self.context = ValidationContext(facility.code, {p.label: p.technology for p in printers})
+        self.context = ValidationContext(
+            facility.code,
+            {p.label: p.technology for p in printers},
+            date_order=facility.date_order,
+        )
         self.validator = BatchValidator(self.definition, self.context)
 
     def _chunks(self, stream: BinaryIO, fmt: Format) -> Iterator[list[SourceRow]]:

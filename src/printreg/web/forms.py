@@ -20,7 +20,8 @@ from printreg.dictionary import (
     ScalarElement,
     is_multiple,
 )
-from printreg.dictionary.elements import Widget
+from printreg.dictionary.dates import ISO_FORMAT
+from printreg.dictionary.elements import MULTI_SEPARATOR, Widget, split_list
 from printreg.domain.issues import Issue
 
 ROW_PLACEHOLDER = "__n__"  # row number in the <template> row that printreg.js clones
@@ -49,7 +50,7 @@ def _show(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, list):
-        return ", ".join(_show(v) for v in value)
+        return f"{MULTI_SEPARATOR} ".join(_show(v) for v in value)
     return str(value)
 
 
@@ -65,6 +66,7 @@ class FieldSpec:
     values: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     condition: str | None = None
+    formats: str = ISO_FORMAT  # the forms a date input reads, shown beside it
 
     @property
     def id(self) -> str:
@@ -166,7 +168,7 @@ def _read(element: ScalarElement, raw: list[str]) -> Any:
         return [v for v in texts if v] or None
     first = texts[0] if texts else ""
     if is_multiple(element):
-        return [part.strip() for part in first.split(",") if part.strip()] or None
+        return split_list(element, first) or None
     return first or None
 
 
