@@ -20,6 +20,7 @@ from tests.support.records import records
 
 from printreg.services.actor import Actor
 from printreg.services.demo import ensure_demo_accounts
+from printreg.services.facilities import FacilityService
 from printreg.services.import_jobs import ImportJobs
 from printreg.services.platform import Platform
 from printreg.settings import Settings
@@ -225,3 +226,25 @@ def test_the_summary_lists_problems_and_stored_cases_and_clears_what_was_fixed(
     assert "fix them and upload that file again" not in later
     assert 'id="import-all-fixed"' in later
     assert re.search(r'id="count-fixed">\(2 since stored', later)
+
+
+def test_the_page_links_the_template_bundle_and_states_separator_and_dates(
+    people: Platform, dm: Client
+) -> None:
+    http, _ = dm
+    form = http.get(f"/registries/{REG}/import?facility={HOME}").text
+    link = re.search(r'id="template-link"', form)
+    assert link is not None
+    assert (
+        f'href="/api/v1/registries/{REG}/template.zip?facility={HOME}" id="template-link"' in form
+    )
+    rules = re.search(r'<ul class="help" id="import-rules-summary">(.*?)</ul>', form, re.S)
+    assert rules is not None
+    assert "separated by <code>;</code>" in rules.group(1)
+    assert "YYYY-MM-DD (2026-11-02)" in rules.group(1)
+    FacilityService(people, Actor.operator("test")).set_date_order(HOME, "DMY")
+    again = http.get(f"/registries/{REG}/import?facility={HOME}").text
+    assert "Dates are written YYYY-MM-DD or DD/MM/YYYY" in again
+    bundle = http.get(f"/api/v1/registries/{REG}/template.zip?facility={HOME}")
+    assert bundle.status_code == 200
+    assert bundle.headers["content-type"] == "application/zip"

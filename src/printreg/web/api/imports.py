@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from printreg.domain.errors import InvalidRequest
 from printreg.ingest import FlatLayout
 from printreg.services.exports import export_cases
+from printreg.services.facilities import FacilityService
 from printreg.services.import_jobs import ImportJobs, JobView
 from printreg.services.registries import RegistryService
 from printreg.web.api.routes import ERRORS
@@ -186,4 +187,39 @@ def template_csv(registry: str, platform: PlatformDep, actor: ActorDep) -> Respo
         FlatLayout(definition).template_csv(),
         media_type=MEDIA_TYPES["csv"],
         headers={"Content-Disposition": f'attachment; filename="{registry}-template.csv"'},
+    )
+
+
+@router.get(
+    "/registries/{registry}/template.zip",
+    tags=["exports"],
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/zip": {}},
+            "description": "The template, an example row, code lists, codebook and README",
+        }
+    },
+)
+def template_zip(
+    registry: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    facility: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+) -> Response:
+    """Return the import template bundle; with ``facility``, its printers and date order."""
+    from printreg.imports.template import bundle  # noqa: PLC0415 - loads the synthetic generator
+
+    definition = RegistryService(platform, actor).definition(registry)
+    printers: dict[str, str] = {}
+    order = None
+    if facility is not None:
+        service = FacilityService(platform, actor)
+        order = service.date_order(facility)  # NotFound unless the actor may see it
+        printers = {p.label: p.technology for p in service.printers(facility)}
+    content = bundle(definition, registry, printers=printers, date_order=order)
+    return Response(
+        content,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{registry}-import-template.zip"'},
     )

@@ -10,8 +10,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from printreg.dictionary.dates import date_formats
 from printreg.domain.errors import NotFound, RegistryError
 from printreg.imports.report import by_rule_with_problems
+from printreg.services.facilities import FacilityService
 from printreg.services.import_jobs import ImportJobs, JobView
 from printreg.services.registries import RegistryService
 from printreg.web.errors import status_of
@@ -41,11 +43,13 @@ def _import_page(
     RegistryService(page.platform, page.actor).definition(registry)  # NotFound if unknown
     place = place_of(page, registry, facility or None)
     code = place.facility.code if place.facility else ""
+    order = FacilityService(page.platform, page.actor).date_order(code) if code else None
     return page.render(
         "import.html",
         status_code=status_code,
         place=place,
         facility=code,
+        date_formats=date_formats(order),
         may_import=bool(code) and place.writes(code),
         problem=problem,
     )
