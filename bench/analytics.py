@@ -37,14 +37,14 @@ import numpy as np
 import polars as pl
 from sqlalchemy import delete, insert
 
+from printreg.accounts.actor import Actor
 from printreg.analytics.facts import FactBuilder
 from printreg.analytics.store import RegistryAnalytics, aggregate_with
 from printreg.analytics.value import facility_effects, pool_strata
+from printreg.demo.synth import load_synthetic
 from printreg.dictionary.analytics import shipped_spec
-from printreg.services.actor import Actor
+from printreg.platform import Platform
 from printreg.services.analytics import AnalyticsService
-from printreg.services.platform import Platform
-from printreg.services.synth import load_synthetic
 from printreg.settings import Settings
 from printreg.storage.platform import AnalyticsStamp, Facility
 from printreg.storage.schema import upgrade

@@ -37,11 +37,11 @@ from bench.ingest import SEED, write_file  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from printreg.services.accounts import AccountService  # noqa: E402
-from printreg.services.actor import Actor  # noqa: E402
-from printreg.services.demo import ensure_demo_accounts  # noqa: E402
-from printreg.services.platform import Platform  # noqa: E402
-from printreg.services.synth import load_synthetic  # noqa: E402
+from printreg.accounts.actor import Actor  # noqa: E402
+from printreg.accounts.service import AccountService  # noqa: E402
+from printreg.demo.service import ensure_demo_accounts  # noqa: E402
+from printreg.demo.synth import load_synthetic  # noqa: E402
+from printreg.platform import Platform  # noqa: E402
 from printreg.settings import Settings  # noqa: E402
 from printreg.storage.platform import User  # noqa: E402
 from printreg.storage.schema import upgrade  # noqa: E402
@@ -53,9 +53,9 @@ PROBE_SECONDS = 0.02
 CHILD = r"""
 import json, sys, time
 from pathlib import Path
-from printreg.services.actor import Actor
-from printreg.services.imports import Importer
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.imports.service import Importer
+from printreg.platform import Platform
 from printreg.settings import Settings
 url, path, staged = sys.argv[1], Path(sys.argv[2]), sys.argv[3] == "staged"
 platform = Platform.from_settings(Settings(database_url=url, data_dir=sys.argv[4]))

@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.pgserver import create_database, start_postgres  # noqa: E402
 
+from printreg.accounts.actor import Actor  # noqa: E402
+from printreg.cases.service import CaseService  # noqa: E402
+from printreg.demo.synth import load_synthetic  # noqa: E402
 from printreg.ingest import FlatLayout  # noqa: E402
-from printreg.services.actor import Actor  # noqa: E402
-from printreg.services.cases import CaseService  # noqa: E402
-from printreg.services.platform import Platform  # noqa: E402
-from printreg.services.synth import load_synthetic  # noqa: E402
+from printreg.platform import Platform  # noqa: E402
 from printreg.settings import Settings  # noqa: E402
 from printreg.storage.schema import upgrade  # noqa: E402
 from printreg.synthetic import SyntheticRegistry  # noqa: E402
@@ -66,9 +66,9 @@ def write_file(path: Path, cases: int) -> float:
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from printreg.services.actor import Actor
-from printreg.services.imports import Importer
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.imports.service import Importer
+from printreg.platform import Platform
 from printreg.settings import Settings
 url, path, batch = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 platform = Platform.from_settings(Settings(database_url=url))

@@ -12,10 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.platform import Platform
-from printreg.services.synth import load_synthetic
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.demo.synth import load_synthetic
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.schema import upgrade
 from printreg.synthetic import SyntheticRegistry

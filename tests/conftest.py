@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
-from printreg.services.synth import load_synthetic
+from printreg.accounts.actor import Actor
+from printreg.demo.synth import load_synthetic
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.engine import make_engine
 from printreg.storage.schema import upgrade

@@ -24,11 +24,11 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from tests.support.browser import LiveServer
 from tests.support.records import records
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
-from printreg.services.facilities import FacilityService
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
+from printreg.facilities.service import FacilityService
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.web.app import create_app
 

@@ -11,9 +11,9 @@ from tests.browser.test_case_entry import DATA_MANAGER, sign_in
 from tests.browser.test_mesh_viewer import _case, _upload_brain
 from tests.support.records import records
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.demo import ensure_demo_accounts
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.demo.service import ensure_demo_accounts
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer

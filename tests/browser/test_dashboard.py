@@ -9,8 +9,8 @@ from playwright.sync_api import Page, expect
 from tests.support.browser import DATA_MANAGER, OTHER_SITE, nav, sign_in
 from tests.support.records import records
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 
 if TYPE_CHECKING:
     from tests.support.browser import LiveServer

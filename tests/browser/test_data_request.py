@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 from tests.support.browser import nav, sign_in, sign_out
 from tests.support.records import records
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 
 if TYPE_CHECKING:
     from tests.support.browser import LiveServer

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 from playwright.sync_api import Page, expect
 from tests.support.browser import nav, set_value, sign_in, sign_out
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
+from printreg.demo.service import ensure_demo_accounts
 from printreg.domain.facility import Role
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.demo import ensure_demo_accounts
-from printreg.services.facilities import FacilityProfile, FacilityService
+from printreg.facilities.schemas import FacilityProfile
+from printreg.facilities.service import FacilityService
 
 if TYPE_CHECKING:
     from tests.support.browser import LiveServer

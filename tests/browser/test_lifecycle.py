@@ -10,11 +10,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from tests.support.browser import sign_in
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
 from printreg.dictionary import shipped_definition_paths
 from printreg.domain.facility import RegistryRoleName
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.registries import RegistryService
+from printreg.registries.service import RegistryService
 from printreg.storage.platform import AuditEntry
 
 if TYPE_CHECKING:

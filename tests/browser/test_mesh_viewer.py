@@ -11,8 +11,8 @@ from tests.support.browser import DATA_MANAGER, sign_in
 from tests.support.files import BRAIN_STL
 from tests.support.records import records
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 
 if TYPE_CHECKING:  # only the type: importing a conftest again would run it twice
     from tests.support.browser import LiveServer

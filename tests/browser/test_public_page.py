@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from playwright.sync_api import Page, expect
 from tests.support.records import records
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 
 if TYPE_CHECKING:
     from tests.support.browser import LiveServer

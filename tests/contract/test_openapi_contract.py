@@ -22,11 +22,11 @@ from schemathesis.checks import not_a_server_error
 from sqlalchemy import select
 from tests.support.records import records
 
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.demo import ensure_demo_accounts
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
+from printreg.cases.service import CaseService
+from printreg.demo.service import ensure_demo_accounts
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import User
 from printreg.web.app import create_app

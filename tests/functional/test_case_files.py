@@ -24,14 +24,14 @@ from tests.support.files import (
 )
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 from printreg.domain.errors import Conflict, Forbidden, NotFound
 from printreg.domain.facility import Role
+from printreg.files.service import CaseFileService
 from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
 from printreg.ingest.mesh import MeshError
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.files import CaseFileService
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import AuditEntry, CaseImaging, Facility, PrintMesh
 

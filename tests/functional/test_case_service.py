@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
+from printreg.cases import service as cases_module
+from printreg.cases.service import CaseService, decode_cursor
 from printreg.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from printreg.domain.facility import Role
-from printreg.services import cases as cases_module
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService, decode_cursor
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.storage.cases import CaseQuery
 from printreg.storage.platform import AuditEntry, Facility
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from printreg.cli.app import app
 from printreg.dictionary import shipped_definition_paths
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 
 runner = CliRunner()
 

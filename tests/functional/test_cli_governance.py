@@ -10,10 +10,10 @@ import yaml
 from tests.support.records import records
 from typer.testing import CliRunner
 
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 from printreg.cli.app import app
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 
 runner = CliRunner()
 

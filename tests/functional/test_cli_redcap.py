@@ -9,12 +9,12 @@ from pathlib import Path
 from tests.support.records import gsae_record
 from typer.testing import CliRunner
 
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 from printreg.cli.app import app
 from printreg.dictionary import load_definition
 from printreg.dictionary.redcap import HEADERS
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 
 runner = CliRunner()
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from typer.testing import CliRunner
 
+from printreg.accounts.actor import Actor
 from printreg.cli.app import app
+from printreg.demo.service import ensure_demo_accounts
+from printreg.demo.synth import load_synthetic
+from printreg.platform import Platform
 from printreg.requests.service import DataRequestService, RequestDraft
-from printreg.services.actor import Actor
-from printreg.services.demo import ensure_demo_accounts
-from printreg.services.platform import Platform
-from printreg.services.synth import load_synthetic
 
 runner = CliRunner()
 RESEARCHER = "researcher@demo.printreg.org"

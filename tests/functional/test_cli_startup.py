@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from printreg.accounts.actor import Actor
+from printreg.demo.service import ensure_demo_accounts
+from printreg.platform import Platform
 from printreg.requests.service import DataRequestService, RequestDraft
-from printreg.services.actor import Actor
-from printreg.services.demo import ensure_demo_accounts
-from printreg.services.platform import Platform
 
 #: Analytics, imaging, PDF and web stacks: no light command needs any of them.
 HEAVY = (

@@ -13,21 +13,21 @@ from typing import Any
 
 from sqlalchemy import select
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
 from printreg.analytics.benchmark import TOO_FEW
-from printreg.domain.facility import volume_band
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.analytics import AnalyticsService
-from printreg.services.cases import CaseService
-from printreg.services.demo import (
+from printreg.cases.service import CaseService
+from printreg.demo.service import (
     DEMO_FACILITIES,
     DEMO_MODELS,
     DEMO_PLANS,
     ensure_demo_accounts,
     load_demo,
 )
-from printreg.services.files import CaseFileService
-from printreg.services.platform import Platform
+from printreg.domain.facility import volume_band
+from printreg.files.service import CaseFileService
+from printreg.platform import Platform
+from printreg.services.analytics import AnalyticsService
 from printreg.storage.platform import Facility, PrintMesh, User
 
 REG = "3dp"

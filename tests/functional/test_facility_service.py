@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from printreg.accounts.actor import Actor
 from printreg.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from printreg.domain.facility import Role
-from printreg.services.actor import Actor
-from printreg.services.facilities import FacilityProfile, FacilityService, PrinterInfo
-from printreg.services.platform import Platform
+from printreg.facilities.schemas import FacilityProfile, PrinterInfo
+from printreg.facilities.service import FacilityService
+from printreg.platform import Platform
 from printreg.storage.platform import AuditEntry, Facility
 
 

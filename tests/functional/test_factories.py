@@ -7,12 +7,12 @@ import uuid
 import pytest
 from tests.support.factories import FACILITY_KINDS, make_case, make_facility, make_person
 
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.demo import DEMO_PASSWORD
-from printreg.services.facilities import FacilityService
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
+from printreg.cases.service import CaseService
+from printreg.demo.service import DEMO_PASSWORD
+from printreg.facilities.service import FacilityService
+from printreg.platform import Platform
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
-from printreg.services.registries import RegistryInfo, RegistryService
+from printreg.accounts.actor import Actor
+from printreg.platform import Platform
+from printreg.registries.schemas import RegistryPublic
+from printreg.registries.service import RegistryService
 
 #: what `db upgrade` registers from the shipped definitions
 SHIPPED = [
-    RegistryInfo("3dp", "3D Printing Registry", "active", "1.1.0", ["1.0.0", "1.1.0"]),
-    RegistryInfo(
-        "gsae", "3D-Printed Guide Safety and Adverse Event Registry", "active", "1.0.0", ["1.0.0"]
+    RegistryPublic(
+        code="3dp",
+        name="3D Printing Registry",
+        lifecycle="active",
+        current_version="1.1.0",
+        versions=["1.0.0", "1.1.0"],
+    ),
+    RegistryPublic(
+        code="gsae",
+        name="3D-Printed Guide Safety and Adverse Event Registry",
+        lifecycle="active",
+        current_version="1.0.0",
+        versions=["1.0.0"],
     ),
 ]
 

@@ -22,21 +22,21 @@ from tests.support.records import gsae_record, records
 from tests.support.web import UserClient, post_login, session_csrf
 from typer.testing import CliRunner
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
+from printreg.cases.exports import export_cases
+from printreg.cases.service import CaseQuery, CaseService
 from printreg.cli.app import app as cli_app
+from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.dictionary import CodesElement, GroupElement
 from printreg.dictionary.analytics import shipped_spec
 from printreg.domain.errors import NotFound, ValidationFailed
 from printreg.domain.facility import Role
+from printreg.imports.service import Importer
 from printreg.ingest import FlatLayout
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
+from printreg.platform import Platform
+from printreg.registries.service import RegistryService
 from printreg.services.analytics import AnalyticsService
-from printreg.services.cases import CaseQuery, CaseService
-from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
-from printreg.services.exports import export_cases
-from printreg.services.imports import Importer
-from printreg.services.platform import Platform
-from printreg.services.registries import RegistryService
 from printreg.settings import Settings
 from printreg.web.app import create_app
 

@@ -22,9 +22,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select, update
 
-from printreg.services.accounts import AccountService, digest
-from printreg.services.demo import DEMO_PASSWORD
-from printreg.services.platform import Platform
+from printreg.accounts.service import AccountService, digest
+from printreg.demo.service import DEMO_PASSWORD
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import ApiToken, User, WebSession, utcnow
 from printreg.web.errors import is_busy

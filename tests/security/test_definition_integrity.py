@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
+from printreg.demo.service import ensure_demo_accounts
 from printreg.dictionary import shipped_definition_paths
-from printreg.services.demo import ensure_demo_accounts
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from tests.support.web import REGISTRY_ADMIN, UserClient
 
 Sign = Callable[[str], UserClient]

@@ -22,14 +22,14 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import select, update
 
+from printreg.accounts.actor import Actor
 from printreg.analytics import benchmark
 from printreg.analytics.cellkey import record_key
+from printreg.demo.synth import load_synthetic
 from printreg.domain.facility import CaseStatus
+from printreg.platform import Platform
 from printreg.research import suppressed_counts
-from printreg.services.actor import Actor
 from printreg.services.analytics import AnalyticsService
-from printreg.services.platform import Platform
-from printreg.services.synth import load_synthetic
 from printreg.storage.platform import Facility
 from tests.support.records import SYNTH_SEED
 from tests.support.web import (

@@ -20,9 +20,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.platform import Platform
 from tests.support.factories import store_under
 from tests.support.records import records
 from tests.support.web import (

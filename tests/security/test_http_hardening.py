@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.web.app import create_app
 from printreg.web.deps import CSRF_HEADER, SESSION_COOKIE

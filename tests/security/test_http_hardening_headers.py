@@ -19,8 +19,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from printreg.services.demo import DEMO_PASSWORD
-from printreg.services.platform import Platform
+from printreg.demo.service import DEMO_PASSWORD
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.web.app import create_app
 from printreg.web.deps import SESSION_COOKIE

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from printreg.platform import Platform
 from printreg.privacy.normalise import fold
-from printreg.services.platform import Platform
 from tests.support.records import records
 from tests.support.web import API, HOME, REG, UserClient
 

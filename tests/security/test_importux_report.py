@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable
 
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from tests.support.imports import csv_bytes, finished, upload
 from tests.support.records import records
 from tests.support.web import API, HOME, OTHER, OTHER_SITE, UserClient

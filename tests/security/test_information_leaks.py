@@ -32,14 +32,14 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
+from printreg.cases.service import CaseService
+from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
+from printreg.demo.synth import load_synthetic
 from printreg.domain.facility import Role
+from printreg.platform import Platform
 from printreg.requests.service import DataRequestService, RequestDraft
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
-from printreg.services.platform import Platform
-from printreg.services.synth import load_synthetic
 from printreg.settings import Settings
 from printreg.storage.platform import (
     ApiToken,

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from printreg.services import import_jobs
-from printreg.services.platform import Platform
+from printreg.imports import jobs as import_jobs
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import Facility, ImportJob, utcnow
 from tests.support.imports import csv_bytes, finished
@@ -34,9 +34,9 @@ ROWS = 600
 
 _RUNNER = """
 import sys
-from printreg.services.actor import Actor
-from printreg.services.import_jobs import ImportJobs
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.imports.jobs import ImportJobs
+from printreg.platform import Platform
 from printreg.settings import Settings
 
 platform = Platform.from_settings(Settings())

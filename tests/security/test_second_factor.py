@@ -19,8 +19,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from printreg.cli.app import app as cli
-from printreg.services.demo import DEMO_PASSWORD
-from printreg.services.platform import Platform
+from printreg.demo.service import DEMO_PASSWORD
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import RecoveryCode, SecondFactor, User
 from printreg.web.app import create_app

@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from printreg.services import accounts
-from printreg.services.demo import DEMO_PASSWORD
-from printreg.services.platform import Platform
+from printreg.accounts import service as accounts
+from printreg.demo.service import DEMO_PASSWORD
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import SignInCounter
 from printreg.web.app import create_app

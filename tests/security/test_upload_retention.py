@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from printreg.services import import_jobs
-from printreg.services.platform import Platform
+from printreg.imports import jobs as import_jobs
+from printreg.platform import Platform
 from printreg.storage.platform import ImportJob, utcnow
 from tests.support.imports import csv_bytes, finished, upload
 from tests.support.records import records

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import select
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.facilities import FacilityProfile, FacilityService, PrinterInfo
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.facilities.schemas import FacilityProfile, PrinterInfo
+from printreg.facilities.service import FacilityService
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import Facility
 from tests.support.pgserver import PostgresServer, create_database, drop_database

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Page, expect
 
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from tests.support.web import DATA_MANAGER, OTHER_SITE
 
 __all__ = ["DATA_MANAGER", "OTHER_SITE", "LiveServer", "nav", "set_value", "sign_in", "sign_out"]

@@ -17,13 +17,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
+from printreg.cases.service import CaseService
+from printreg.demo.service import DEMO_PASSWORD
 from printreg.domain.facility import RegistryRoleName, Role
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.demo import DEMO_PASSWORD
-from printreg.services.facilities import FacilityProfile, FacilityService
-from printreg.services.platform import Platform
+from printreg.facilities.schemas import FacilityProfile
+from printreg.facilities.service import FacilityService
+from printreg.platform import Platform
 from printreg.storage.cases import StoredCase, new_case_id
 from printreg.storage.platform import Facility, Printer, utcnow
 from printreg.validation import ValidationContext, validate_record

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from printreg.accounts.actor import Actor
+from printreg.imports.service import Importer
 from printreg.ingest import FlatLayout
-from printreg.services.actor import Actor
-from printreg.services.imports import Importer
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.storage.platform import AuditEntry
 from tests.support.web import API, HOME, UserClient
 

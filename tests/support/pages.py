@@ -16,10 +16,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.web.app import create_app
 from printreg.web.pages.common import PRE_CSRF_COOKIE

@@ -14,8 +14,8 @@ import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
-from printreg.services.demo import DEMO_PASSWORD
-from printreg.services.platform import Platform
+from printreg.demo.service import DEMO_PASSWORD
+from printreg.platform import Platform
 from printreg.web.deps import SESSION_COOKIE
 from tests.support.clock import Clock
 from tests.support.web import UserClient, post_login

@@ -23,11 +23,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
+from printreg.cases.service import CaseService
+from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.web.app import create_app
 from printreg.web.deps import CSRF_HEADER, SESSION_COOKIE, signer

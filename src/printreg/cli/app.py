@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from printreg.cli import files, pool, redcap, reports, users
+from printreg.accounts import cli as users
+from printreg.cli import pool, redcap, reports
 from printreg.cli.common import (
     JsonOpt,
     RegistryOpt,
@@ -30,6 +31,7 @@ from printreg.cli.common import (
 from printreg.cli.common import registry_code as _registry
 from printreg.domain.errors import ValidationFailed
 from printreg.domain.issues import Issue
+from printreg.files import cli as files
 from printreg.governance import cli as governance
 from printreg.requests import cli as requests
 
@@ -53,7 +55,7 @@ case_app = typer.Typer(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database: platform tables, shipped definitions, case tables."""
-    from printreg.services.maintenance import upgrade_database
+    from printreg.storage.maintenance import upgrade_database
 
     def body() -> None:
         with platform(upgrading=True) as p:
@@ -71,7 +73,7 @@ def db_upgrade() -> None:
 @registry_app.command("list")
 def registry_list(as_json: JsonOpt = False) -> None:
     """List the hosted registries."""
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -96,7 +98,7 @@ def registry_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a registry's definition: sections, elements, rules and derived values."""
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -134,7 +136,7 @@ def registry_check(
     path: Annotated[Path, typer.Argument(help="Definition YAML file.")], as_json: JsonOpt = False
 ) -> None:
     """Check a definition file; compare it with the stored version; exit 1 when it is not valid."""
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -184,7 +186,8 @@ def facility_add(
     ] = "radiology",
 ) -> None:
     """Add a participating facility (active in every registry)."""
-    from printreg.services.facilities import FacilityProfile, FacilityService
+    from printreg.facilities.schemas import FacilityProfile
+    from printreg.facilities.service import FacilityService
 
     def body() -> None:
         with platform() as p:
@@ -205,7 +208,7 @@ def facility_date_order(
 ) -> None:
     """Set the local date order a facility's imports and forms read besides YYYY-MM-DD."""
     from printreg.dictionary.dates import date_formats
-    from printreg.services.facilities import FacilityService
+    from printreg.facilities.service import FacilityService
 
     def body() -> None:
         wanted = None if order.strip().lower() == "iso" else order.strip()
@@ -219,7 +222,7 @@ def facility_date_order(
 @facility_app.command("list")
 def facility_list(as_json: JsonOpt = False) -> None:
     """List facilities with their printer counts."""
-    from printreg.services.facilities import FacilityService
+    from printreg.facilities.service import FacilityService
 
     def body() -> None:
         with platform() as p:
@@ -254,7 +257,8 @@ def printer_add(
     model: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Add a printer to a facility's inventory."""
-    from printreg.services.facilities import FacilityService, PrinterInfo
+    from printreg.facilities.schemas import PrinterInfo
+    from printreg.facilities.service import FacilityService
 
     def body() -> None:
         with platform() as p:
@@ -272,7 +276,7 @@ def printer_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List printers, of one facility or all."""
-    from printreg.services.facilities import FacilityService
+    from printreg.facilities.service import FacilityService
 
     def body() -> None:
         with platform() as p:
@@ -323,7 +327,7 @@ def case_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate and add one case; print its id, or every issue and exit 1."""
-    from printreg.services.cases import CaseService
+    from printreg.cases.service import CaseService
 
     def body() -> None:
         record = _read_record(path)
@@ -352,7 +356,7 @@ def case_update(
     registry: RegistryOpt = None,
 ) -> None:
     """Replace a case's record with the file's (validated and audited)."""
-    from printreg.services.cases import CaseService
+    from printreg.cases.service import CaseService
 
     def body() -> None:
         record = _read_record(path)
@@ -371,7 +375,7 @@ def case_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a case; --json prints the record in the shape `case add` accepts."""
-    from printreg.services.cases import CaseService
+    from printreg.cases.service import CaseService
 
     def body() -> None:
         with platform() as p:
@@ -421,7 +425,7 @@ def case_list(
     """List cases, newest change first, one page at a time."""
     import datetime as dt
 
-    from printreg.services.cases import CaseQuery, CaseService, decode_cursor, parse_filters
+    from printreg.cases.service import CaseQuery, CaseService, decode_cursor, parse_filters
 
     def body() -> None:
         filters = parse_filters(where or [])
@@ -460,7 +464,7 @@ def _state_command(action: str) -> None:
     def command(
         case_id: Annotated[uuid.UUID, typer.Argument(help="Case id.")], registry: RegistryOpt = None
     ) -> None:
-        from printreg.services.cases import CaseService
+        from printreg.cases.service import CaseService
 
         def body() -> None:
             with platform() as p:
@@ -489,7 +493,7 @@ def case_history(
     as_json: JsonOpt = False,
 ) -> None:
     """Show who changed a case, when, and which fields."""
-    from printreg.services.cases import CaseService
+    from printreg.cases.service import CaseService
 
     def body() -> None:
         with platform() as p:
@@ -530,7 +534,7 @@ def import_file(
     """Import cases; a dry run unless --commit. Rejected rows go to an error file to fix and re-upload."""
     from rich.progress import Progress
 
-    from printreg.services.imports import Importer, detect_format
+    from printreg.imports.service import Importer, detect_format
 
     def body() -> None:
         kind = detect_format(path)
@@ -578,7 +582,7 @@ def export(
     registry: RegistryOpt = None,
 ) -> None:
     """Export cases (streamed) with a codebook beside them (OUT.codebook.json)."""
-    from printreg.services.exports import export_cases
+    from printreg.cases.exports import export_cases
 
     def body() -> None:
         if fmt not in ("csv", "jsonl", "parquet"):
@@ -597,7 +601,7 @@ def template(
 ) -> None:
     """Write an empty CSV import template and a README of its columns (OUT.README.txt)."""
     from printreg.ingest import FlatLayout
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -623,7 +627,7 @@ def synth(
     """Add realistic synthetic facilities, printers and cases (validated like real data)."""
     from rich.progress import Progress
 
-    from printreg.services.synth import load_synthetic
+    from printreg.demo.synth import load_synthetic
 
     def body() -> None:
         with platform() as p, Progress(console=err_console, transient=True) as bar:
@@ -659,7 +663,7 @@ def demo(
     port: PortOpt = 8000,
 ) -> None:
     """Set up synthetic data and demo accounts (once), print a summary, serve the web app."""
-    from printreg.cli.demo import run_demo
+    from printreg.demo.cli import run_demo
 
     run(lambda: run_demo(facilities=facilities, cases=cases, seed=seed, serve=serve, host=host,
                          port=port))  # fmt: skip

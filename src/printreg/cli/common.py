@@ -20,9 +20,9 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from printreg.accounts.actor import Actor
     from printreg.domain.issues import Issue
-    from printreg.services.actor import Actor
-    from printreg.services.platform import Platform
+    from printreg.platform import Platform
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -51,7 +51,7 @@ def platform(*, upgrading: bool = False) -> Iterator[Platform]:
     """
     from sqlalchemy.exc import ArgumentError
 
-    from printreg.services.platform import Platform
+    from printreg.platform import Platform
     from printreg.settings import Settings
     from printreg.storage.readiness import DatabaseNotReady, check_ready, current_revisions
 
@@ -77,7 +77,7 @@ def require_database() -> None:
 
 def operator() -> Actor:
     """Return the actor of a command-line session: the local operator."""
-    from printreg.services.actor import Actor
+    from printreg.accounts.actor import Actor
 
     return Actor.operator("cli")
 
@@ -90,7 +90,7 @@ def _default(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     if hasattr(value, "model_dump"):  # a pydantic schema, by duck typing: no pydantic import here
-        return value.model_dump(by_alias=True)
+        return value.model_dump(mode="json", by_alias=True)
     return str(value)
 
 

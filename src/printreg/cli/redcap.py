@@ -26,7 +26,7 @@ def _print_notes(title: str, notes: list[str]) -> None:
 def redcap_export(out: OutOpt, registry: RegistryOpt = None) -> None:
     """Write a registry's current definition as a REDCap data dictionary (CSV)."""
     from printreg.dictionary.redcap import export_dictionary
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -77,9 +77,9 @@ def redcap_records(
     registry: RegistryOpt = None,
 ) -> None:
     """Export cases in REDCap's flat import format (CSV), matching `redcap-export`."""
+    from printreg.cases.exports import export_records
     from printreg.dictionary.redcap import write_redcap_records
-    from printreg.services.exports import export_records
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         code = _registry(registry)

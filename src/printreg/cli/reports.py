@@ -34,8 +34,8 @@ def report(
     registry: RegistryOpt = None,
 ) -> None:
     """Write a facility's feedback report: its figures beside the registry's and its peers'."""
+    from printreg.cases.service import parse_filters
     from printreg.services.analytics import AnalyticsService
-    from printreg.services.cases import parse_filters
 
     def action() -> None:
         code = _registry(registry)

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Path, Query, Response, status
 from printreg.governance import schemas as g
 from printreg.governance.committee import CommitteeService
 from printreg.governance.enrollment import Contact, EnrollmentService
-from printreg.services.registries import RegistryService
-from printreg.web.api.routes import ERRORS
-from printreg.web.api.schemas import RegistryOut
+from printreg.registries.schemas import RegistryPublic
+from printreg.registries.service import RegistryService
+from printreg.web.api.common import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
 from printreg.web.json_body import StrictJsonRoute
 
@@ -29,10 +29,9 @@ SubjectPath = Annotated[str, Path(min_length=1, max_length=64)]
 @router.post(REG + "/lifecycle", tags=["governance"])
 def change_lifecycle(
     registry: str, body: g.LifecycleChange, platform: PlatformDep, actor: ActorDep
-) -> RegistryOut:
+) -> RegistryPublic:
     """Move the registry to its next lifecycle state; 409 for a move that is not allowed."""
-    info = RegistryService(platform, actor).set_lifecycle(registry, body.status, body.reason)
-    return RegistryOut.model_validate(info)
+    return RegistryService(platform, actor).set_lifecycle(registry, body.status, body.reason)
 
 
 @router.get(REG + "/versions", tags=["governance"])

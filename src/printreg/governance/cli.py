@@ -62,7 +62,7 @@ def registry_status(
     reason: ReasonOpt = "",
 ) -> None:
     """Move a registry through its lifecycle: draft → pilot → active → closed."""
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -75,7 +75,7 @@ def registry_status(
 @registry_app.command("versions")
 def registry_versions(registry: RegistryOpt = None, as_json: JsonOpt = False) -> None:
     """List a registry's published definition versions and their case counts."""
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         with platform() as p:
@@ -125,7 +125,7 @@ def registry_publish(
 ) -> None:
     """Report what a new definition version changes and which cases it would make invalid."""
     from printreg.dictionary import load_definition
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         try:
@@ -165,7 +165,7 @@ def registry_upgrade_cases(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-validate cases against a published version and move the valid ones (audited)."""
-    from printreg.services.registries import RegistryService
+    from printreg.registries.service import RegistryService
 
     def body() -> None:
         if all_cases == bool(case_ids):

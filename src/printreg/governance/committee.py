@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from printreg.accounts.actor import Actor
+from printreg.audit import audit
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.governance import Tally, VoteChoice, tally
 from printreg.governance import enrollment_decisions as enrollment
 from printreg.governance.enrollment import EnrollmentService
 from printreg.governance.schemas import ApplicationOut
+from printreg.platform import Platform
 from printreg.requests import decisions as data_requests
-from printreg.services.actor import Actor
-from printreg.services.audit import audit
-from printreg.services.platform import Platform
 from printreg.storage.platform import CommitteeVote, Registry, User, utcnow
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from printreg.accounts.actor import Actor
+from printreg.audit import audit
 from printreg.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound, ValidationFailed
 from printreg.domain.facility import EnrollmentStatus
 from printreg.domain.governance import (
@@ -23,10 +25,8 @@ from printreg.domain.governance import (
 from printreg.domain.issues import Issue
 from printreg.governance.enrollment_decisions import SUBJECT, record_decision
 from printreg.governance.schemas import ApplicationOut, EnrollmentEventOut, EnrollmentOut
+from printreg.platform import Platform
 from printreg.privacy import IdentifierKind, describe, scan_text
-from printreg.services.actor import Actor
-from printreg.services.audit import audit
-from printreg.services.platform import Platform
 from printreg.storage.platform import (
     AuditEntry,
     EnrollmentApplication,

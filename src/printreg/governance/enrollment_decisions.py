@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from printreg.accounts.actor import Actor
+from printreg.audit import audit
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.facility import EnrollmentStatus
 from printreg.domain.governance import Tally, VoteChoice, check_enrollment
-from printreg.services.actor import Actor
-from printreg.services.audit import audit
 from printreg.storage.platform import (
     EnrollmentApplication,
     Facility,

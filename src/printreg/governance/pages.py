@@ -13,7 +13,7 @@ from printreg.domain.errors import RegistryError
 from printreg.domain.governance import lifecycle_moves
 from printreg.governance.committee import CommitteeService
 from printreg.governance.enrollment import Contact, EnrollmentService
-from printreg.services.registries import RegistryService
+from printreg.registries.service import RegistryService
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Field, LongField, Page, PageContext, error_message
 from printreg.web.pages.home import error_page, place_of

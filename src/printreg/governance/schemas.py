@@ -11,14 +11,15 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from printreg.domain.facility import EnrollmentStatus
-from printreg.web.api.schemas import IssueOut
+from printreg.domain.issues import Issue
+from printreg.schemas import PublicModel
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class _Out(PublicModel):
+    """Governance answers, validated from the service's results."""
 
 
 class LifecycleChange(BaseModel):
@@ -119,7 +120,7 @@ class CaseNotMovedOut(_Out):
     local_case_id: str | None
     definition_version: str | None
     reason: str
-    issues: list[IssueOut]
+    issues: list[Issue]
 
 
 class UpgradeReportOut(_Out):

@@ -24,14 +24,14 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from printreg.accounts.actor import Actor
+from printreg.audit import audit
 from printreg.dictionary import Change, Definition, diff_definitions
 from printreg.dictionary.upgrades import Mapped, apply_upgrades
 from printreg.domain.errors import Conflict
 from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
-from printreg.services.actor import Actor
-from printreg.services.audit import audit
-from printreg.services.platform import Platform, RegistryRuntime
+from printreg.platform import Platform, RegistryRuntime
 from printreg.storage.case_tables import CaseTables, build_case_tables
 from printreg.storage.cases import StoredCase
 from printreg.storage.platform import Facility, Printer, utcnow

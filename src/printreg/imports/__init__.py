@@ -1,6 +1,8 @@
-"""Imports of many cases from a file: the report of a run and the template people start from.
+"""Imports of many cases from a file, and the template people start from.
 
-``report`` (what an import did: counts, the first problems with line, column and message, what
-was stored) and ``template`` (the template bundle: an example row, the code lists, a README).
-This package imports none of its modules.
+``service`` (the importer: dry run, idempotent upsert, error file), ``staging`` (all-or-nothing
+files on SQLite), ``jobs`` (imports as background jobs), ``report`` (what an import did: counts,
+the first problems with line, column and message, the cases stored), ``template`` (the template
+bundle: an example row, the code lists, a README), ``api`` and ``pages``. This package imports
+none of its modules.
 """

@@ -20,7 +20,7 @@ from printreg.requests.schemas import (
 )
 from printreg.requests.service import DataRequestService, ExtractFile, RequestDraft
 from printreg.research import RequestStatus
-from printreg.web.api.routes import ERRORS
+from printreg.web.api.common import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
 from printreg.web.json_body import StrictJsonRoute
 

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from printreg.accounts.actor import Actor
+from printreg.audit import audit
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.governance import Tally, VoteChoice
 from printreg.requests.models import DataRequest
 from printreg.research import RequestStatus, check_transition
-from printreg.services.actor import Actor
-from printreg.services.audit import audit
 from printreg.storage.platform import Registry, utcnow
 
 SUBJECT = "data_request"  # the committee's subject type, and the audit entity of requests

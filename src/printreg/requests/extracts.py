@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from printreg.analytics.cellkey import record_key
 from printreg.domain.errors import Conflict
 from printreg.domain.facility import CaseStatus
+from printreg.platform import RegistryRuntime
 from printreg.requests.models import DataRequest
-from printreg.services.platform import RegistryRuntime
 
 if TYPE_CHECKING:
     from printreg.research.extract import ExtractSource

@@ -24,6 +24,8 @@ from typing import Any, BinaryIO, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from printreg.accounts.actor import Actor
+from printreg.audit import audit
 from printreg.domain.errors import (
     Conflict,
     Forbidden,
@@ -35,6 +37,7 @@ from printreg.domain.errors import (
 from printreg.domain.facility import RegistryRoleName
 from printreg.domain.governance import VoteChoice
 from printreg.governance.committee import CommitteeService
+from printreg.platform import Platform
 from printreg.requests.decisions import SUBJECT, record_decision
 from printreg.requests.extracts import (
     CODEBOOK_FILE,
@@ -52,9 +55,6 @@ from printreg.research import (
     releasable_elements,
     stratum_elements,
 )
-from printreg.services.actor import Actor
-from printreg.services.audit import audit
-from printreg.services.platform import Platform
 from printreg.storage.platform import CommitteeVote, Registry, RegistryRole, User
 
 ExtractFileName = Literal["extract", "codebook"]

@@ -25,6 +25,7 @@ import polars as pl
 import yaml
 from sqlalchemy import select
 
+from printreg.accounts.actor import CASE_READERS, Actor
 from printreg.analytics import benchmark
 from printreg.analytics.benchmark import Stratum
 from printreg.analytics.disclosure import protect_counts, protect_table
@@ -47,8 +48,7 @@ from printreg.dictionary.analytics import (
 )
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.facility import Scope
-from printreg.services.actor import CASE_READERS, Actor
-from printreg.services.platform import Platform, RegistryRuntime
+from printreg.platform import Platform, RegistryRuntime
 from printreg.storage import stamps
 from printreg.storage.platform import Facility
 

@@ -12,20 +12,32 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from printreg import __version__
+from printreg.accounts import api as accounts_api
+from printreg.accounts import pages as account_pages
+from printreg.accounts import second_factor_pages, signin_pages
+from printreg.cases import api as cases_api
+from printreg.cases import list_page as case_list_page
+from printreg.cases import pages as case_pages
+from printreg.facilities import api as facilities_api
+from printreg.facilities import pages as facility_pages
+from printreg.files import api as files_api
+from printreg.files import pages as file_pages
 from printreg.governance import api as governance_api
 from printreg.governance import pages as governance_pages
+from printreg.imports import api as imports_api
+from printreg.imports import jobs as import_jobs
+from printreg.imports import pages as import_pages
+from printreg.platform import Platform
+from printreg.registries import api as registries_api
 from printreg.requests import api as requests_api
 from printreg.requests import pages as requests_pages
-from printreg.services import import_jobs
-from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.web import errors, pages
+from printreg.web.api import meta
 from printreg.web.api.analytics import router as analytics_router
-from printreg.web.api.files import router as files_router
-from printreg.web.api.imports import router as imports_router
-from printreg.web.api.routes import router as api_router
 from printreg.web.body_limit import BodyLimitMiddleware
 from printreg.web.headers import SecurityHeadersMiddleware
+from printreg.web.pages import home, reports
 
 STATIC = Path(__file__).parent / "static"
 # Swagger UI from the vendored bundle, started by a static script: no CDN, no inline script.
@@ -63,17 +75,38 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     )
     app.state.platform = platform or Platform.from_settings(settings)
     errors.install(app)
-    app.include_router(api_router)
-    app.include_router(imports_router)
+    # Each feature's routers, in an order where no route hides another.
+    for api in (
+        registries_api,
+        facilities_api,
+        cases_api,
+        accounts_api,
+        meta,
+        imports_api,
+        files_api,
+        governance_api,
+        requests_api,
+    ):
+        app.include_router(api.router)
     app.include_router(analytics_router)
-    app.include_router(files_router)
-    app.include_router(governance_api.router)
-    app.include_router(requests_api.router)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     pages.install(app)
-    app.include_router(governance_pages.router, include_in_schema=False)
-    app.include_router(requests_pages.router, include_in_schema=False)
+    for feature_pages in (
+        signin_pages,
+        home,
+        case_list_page,
+        case_pages,
+        file_pages,
+        facility_pages,
+        account_pages,
+        second_factor_pages,
+        import_pages,
+        reports,
+        governance_pages,
+        requests_pages,
+    ):
+        app.include_router(feature_pages.router, include_in_schema=False)
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:

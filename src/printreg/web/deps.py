@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.second_factor import SecondFactorService
+from printreg.accounts.service import AccountService
 from printreg.domain.errors import Forbidden
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
-from printreg.services.second_factor import SecondFactorService
+from printreg.platform import Platform
 from printreg.web.errors import Unauthenticated
 
 SESSION_COOKIE = "printreg_session"

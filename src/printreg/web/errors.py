@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import exc as sa_exc
 
+from printreg.accounts.service import LoginFailed
+from printreg.accounts.signin_throttle import SignInThrottled
 from printreg.dictionary import DefinitionError
 from printreg.domain.errors import (
     Conflict,
@@ -18,8 +21,6 @@ from printreg.domain.errors import (
 )
 from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
 from printreg.ingest.mesh import MeshError
-from printreg.services.accounts import LoginFailed
-from printreg.services.signin_throttle import SignInThrottled
 from printreg.storage.engine import is_busy
 
 STATUS: dict[type[Exception], int] = {
@@ -74,6 +75,33 @@ async def _handle(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=status_of(exc), headers=headers)
 
 
+#: where a request part sits in a validation error's location; dropped from the issue path
+_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """Answer 422 for input the API's schemas refuse, in the same shape as a registry rule's
+    refusal: one issue per problem with its field path, the check and the message; never the
+    refused value, which may be an identifier typed into the wrong field."""
+    del request
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
+    issues = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ()) if part not in _SOURCES]
+        issues.append(
+            {
+                "severity": "error",
+                "record_key": "",
+                "path": ".".join(location),
+                "rule": str(error.get("type", "invalid")),
+                "message": str(error.get("msg", "invalid value")),
+                "value": None,
+            }
+        )
+    detail = f"the request breaks {len(issues)} rule(s) of the API: see issues"
+    return JSONResponse({"detail": detail, "issues": issues}, status_code=422)
+
+
 RETRY_AFTER_SECONDS = 5
 BUSY_MESSAGE = "the registry is busy with a large change: try again in a few seconds"
 
@@ -97,6 +125,7 @@ def install(app: FastAPI) -> None:
     """Register the handlers that turn domain errors into JSON responses, and a busy database
     into 503 with Retry-After."""
     app.add_exception_handler(RegistryError, _handle)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(DefinitionError, _handle)
     app.add_exception_handler(sa_exc.OperationalError, _busy)
     app.add_exception_handler(sa_exc.TimeoutError, _busy)

@@ -20,15 +20,15 @@ from sqlalchemy import select
 from tests.support.files import box_stl
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
 from printreg.analytics.benchmark import TOO_FEW
 from printreg.analytics.facts import FactBuilder
+from printreg.cases.service import CaseService
 from printreg.dictionary.analytics import Measure, shipped_spec
+from printreg.files.service import CaseFileService
+from printreg.platform import Platform
 from printreg.reports.pdf import render_report
-from printreg.services.actor import Actor
 from printreg.services.analytics import AnalyticsService
-from printreg.services.cases import CaseService
-from printreg.services.files import CaseFileService
-from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import Facility
 

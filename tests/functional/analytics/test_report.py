@@ -12,9 +12,9 @@ import pytest
 from tests.support import analytics as data
 from tests.support.analytics import REG
 
+from printreg.accounts.actor import Actor
 from printreg.reports.charts import dashboard_charts
 from printreg.reports.pdf import render_report
-from printreg.services.actor import Actor
 from printreg.services.analytics import AnalyticsService
 
 

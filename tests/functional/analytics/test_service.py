@@ -25,18 +25,18 @@ from tests.support import analytics as data
 from tests.support.analytics import CASES, GUIDE, MODEL, REG, Case
 from tests.support.meta_reference import reml_hksj
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
 from printreg.analytics.disclosure import audit
 from printreg.analytics.facts import FactBuilder
 from printreg.analytics.store import RegistryAnalytics
+from printreg.cases.service import CaseService
 from printreg.dictionary.analytics import shipped_spec
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.facility import RegistryRoleName, Role
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
+from printreg.facilities.service import FacilityService
+from printreg.platform import Platform
 from printreg.services.analytics import AnalyticsService
-from printreg.services.cases import CaseService
-from printreg.services.facilities import FacilityService
-from printreg.services.platform import Platform
 from printreg.settings import Settings
 from printreg.storage import stamps
 from printreg.storage.platform import User

@@ -22,11 +22,11 @@ from tests.support.web import (
     post_login,
 )
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
+from printreg.demo.service import DEMO_PASSWORD
 from printreg.domain.facility import Role
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.demo import DEMO_PASSWORD
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import ApiToken, AuditEntry, WebSession
 from printreg.web.deps import CSRF_HEADER, SESSION_COOKIE

@@ -22,9 +22,9 @@ from tests.support.web import (
     UserClient,
 )
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.platform import Platform
 
 CASES = 24
 

@@ -24,9 +24,9 @@ from tests.support.web import (
     UserClient,
 )
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.platform import Platform
 
 
 def _record(facility: str = HOME, local_id: str = "API-0001", **changes: Any) -> dict[str, Any]:

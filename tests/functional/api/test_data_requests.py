@@ -30,10 +30,10 @@ from tests.support.web import (
     UserClient,
 )
 
+from printreg.accounts.actor import Actor
+from printreg.demo.synth import load_synthetic
 from printreg.domain.facility import RegistryRoleName
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
-from printreg.services.synth import load_synthetic
+from printreg.platform import Platform
 from printreg.storage.platform import AuditEntry, Facility
 
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)

@@ -15,10 +15,10 @@ from tests.support.factories import store_under
 from tests.support.records import records
 from tests.support.web import API, HOME, OTHER, REG, REGISTRY_ADMIN, UserClient
 
+from printreg.accounts.actor import Actor
 from printreg.dictionary import loader, shipped_definition_paths
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
-from printreg.services.registries import RegistryService
+from printreg.platform import Platform
+from printreg.registries.service import RegistryService
 
 MARKER = "Zanzibar-Quokka-7"
 # (segmentation, cad, [materials]) as typed under 1.0.0; the expected codes after the upgrade

@@ -26,11 +26,11 @@ from tests.support.web import (
     store_case,
 )
 
+from printreg.accounts.actor import Actor
 from printreg.dictionary import shipped_definition_paths
 from printreg.domain.facility import RegistryRoleName, Role
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
-from printreg.services.registries import RegistryService
+from printreg.platform import Platform
+from printreg.registries.service import RegistryService
 from printreg.storage.platform import AuditEntry
 
 NEW = "gsx"  # a registry published during the test: it starts as a draft

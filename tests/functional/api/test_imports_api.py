@@ -15,11 +15,11 @@ from tests.support.imports import case_count, csv_bytes, finished, upload
 from tests.support.records import records
 from tests.support.web import API, HOME, OTHER_SITE, VIEWER, UserClient
 
+from printreg.accounts.actor import Actor
 from printreg.domain.errors import InvalidRequest
+from printreg.imports.jobs import ImportJobs
 from printreg.ingest import FlatLayout
-from printreg.services.actor import Actor
-from printreg.services.import_jobs import ImportJobs
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 
 REG = "3dp"
 IDENTIFIER = "Patient: Jane Doe, MRN 48213377"

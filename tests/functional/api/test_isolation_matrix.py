@@ -45,12 +45,12 @@ from tests.support.web import (
     session_csrf,
 )
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
-from printreg.services.files import CaseFileService
-from printreg.services.platform import Platform
-from printreg.services.synth import load_synthetic
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
+from printreg.demo.synth import load_synthetic
+from printreg.files.service import CaseFileService
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.platform import CaseImaging, PrintMesh
 from printreg.web.app import create_app

@@ -12,9 +12,9 @@ from tests.support.files import box_stl
 from tests.support.records import records
 from tests.support.web import API, DATA_MANAGER, HOME, OTHER, OTHER_SITE, UserClient
 
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.web.app import create_app
 

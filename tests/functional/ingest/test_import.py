@@ -13,11 +13,11 @@ from sqlalchemy import select
 from tests.support.imports import audit_count, case_count, importer, write_csv
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
+from printreg.cases.exports import export_cases
+from printreg.cases.service import CaseQuery, CaseService
 from printreg.ingest import FlatLayout
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseQuery, CaseService
-from printreg.services.exports import export_cases
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.storage.platform import AuditEntry
 
 REG = "3dp"

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import func, select
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.imports.service import Importer
 from printreg.ingest import FlatLayout
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.imports import Importer
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.storage.platform import AuditEntry
 
 REG = "3dp"

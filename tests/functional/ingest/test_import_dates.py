@@ -11,13 +11,13 @@ from sqlalchemy import select
 from tests.support.imports import importer, write_csv
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 from printreg.domain.errors import Forbidden, NotFound, ValidationFailed
 from printreg.domain.facility import Role
+from printreg.facilities.service import FacilityService
 from printreg.ingest import FlatLayout
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.facilities import FacilityService
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.storage.platform import AuditEntry, Facility
 
 REG = "3dp"

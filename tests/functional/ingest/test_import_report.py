@@ -11,10 +11,10 @@ import pytest
 from tests.support.imports import importer, write_csv
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
 from printreg.imports.report import PROBLEMS_LISTED, STORED_LISTED
 from printreg.ingest import FlatLayout
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 
 REG = "3dp"
 NAME = "Patient: Jane Doe, MRN 48213377"

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from tests.support.imports import REG, audit_count, case_count, importer, write_csv
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
+from printreg.imports.staging import Staging
 from printreg.ingest import FlatLayout
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.import_staging import Staging
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.storage.platform import AuditEntry, Printer
 
 

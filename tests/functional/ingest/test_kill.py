@@ -13,10 +13,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
+from printreg.imports.service import Importer
 from printreg.ingest import FlatLayout
-from printreg.services.actor import Actor
-from printreg.services.imports import Importer
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.storage.platform import AuditEntry
 
 BATCH = 100

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from printreg.dictionary import load_shipped
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.storage.metadata import metadata
 from printreg.storage.migrations_filter import platform_tables_only
 from printreg.storage.schema import _alembic_config, register_definition, upgrade

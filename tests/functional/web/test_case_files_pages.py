@@ -23,7 +23,7 @@ from tests.support.pages import (
 )
 from tests.support.records import records
 
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 
 
 def _case(people: Platform, facility: str = HOME, **changes: object) -> str:

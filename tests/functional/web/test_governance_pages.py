@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from tests.support.factories import make_facility, make_person
 from tests.support.web import UserClient, post_login, session_csrf
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.service import AccountService
+from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.domain.facility import RegistryRoleName, Role
-from printreg.services.accounts import AccountService
-from printreg.services.actor import Actor
-from printreg.services.demo import DEMO_PASSWORD, ensure_demo_accounts
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.web.app import create_app
 

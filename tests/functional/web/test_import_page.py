@@ -18,11 +18,11 @@ from tests.support.imports import case_count, csv_bytes
 from tests.support.pages import CSRF, DATA_MANAGER, HOME, OTHER, REG, VIEWER, login
 from tests.support.records import records
 
-from printreg.services.actor import Actor
-from printreg.services.demo import ensure_demo_accounts
-from printreg.services.facilities import FacilityService
-from printreg.services.import_jobs import ImportJobs
-from printreg.services.platform import Platform
+from printreg.accounts.actor import Actor
+from printreg.demo.service import ensure_demo_accounts
+from printreg.facilities.service import FacilityService
+from printreg.imports.jobs import ImportJobs
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.web.app import create_app
 

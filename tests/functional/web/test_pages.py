@@ -31,10 +31,10 @@ from tests.support.pages import (  # noqa: F401 - fixtures for these tests
 )
 from tests.support.records import records
 
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 from printreg.dictionary import CodesElement, GroupElement, is_multiple
-from printreg.services.actor import Actor
-from printreg.services.cases import CaseService
-from printreg.services.platform import Platform
+from printreg.platform import Platform
 from printreg.web.app import create_app
 
 

@@ -29,7 +29,7 @@ from tests.support.web import (  # noqa: F401 - fixtures used by these tests
     post_login,
 )
 
-from printreg.services.demo import DEMO_PASSWORD
+from printreg.demo.service import DEMO_PASSWORD
 from printreg.web.deps import SESSION_COOKIE
 
 

@@ -20,9 +20,9 @@ import pytest
 from tests.support.layouts import small_layout
 
 from printreg.dictionary import Definition, load_shipped
+from printreg.imports.service import _Ahead, _compact_json
 from printreg.ingest import FileProblem, FlatLayout, read_csv
 from printreg.ingest.readers import read_csv_batch, scan_csv
-from printreg.services.imports import _Ahead, _compact_json
 
 IDENTIFIER = "MRN 48213377"
 LIMITS = {"max_bytes": 10_000_000, "max_field": 1000}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from printreg.accounts.actor import Actor
 from printreg.domain.errors import Forbidden, NotFound
 from printreg.domain.facility import RegistryRoleName, Role
-from printreg.services.actor import Actor
 
 F1, F2 = 1, 2
 # A data manager of F1 in 3dp, a viewer of F1 in gsae, nothing at F2.

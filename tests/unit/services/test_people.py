@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.people import shown_roles
 from printreg.domain.facility import RegistryRoleName, Role
-from printreg.services.actor import Actor
-from printreg.services.people import shown_roles
 
 IDS = {"F0001": 1, "F0002": 2}
 # Someone who works at both facilities and is a researcher of 3dp.

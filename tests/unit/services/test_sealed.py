@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from printreg.services.sealed import open_sealed, seal
+from printreg.accounts.sealed import open_sealed, seal
 
 KEY = "k" * 40
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from starlette.requests import Request
 
-from printreg.services.signin_throttle import SignInThrottle, backoff
+from printreg.accounts.signin_throttle import SignInThrottle, backoff
 from printreg.settings import Settings
 from printreg.web.client import client_address
 

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from printreg.services.actor import Actor
+from printreg.accounts.actor import Actor
 from printreg.services.analytics import AnalyticsService
-from printreg.web.api.routes import ERRORS
+from printreg.web.api.common import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
 from printreg.web.json_body import StrictJsonRoute
 

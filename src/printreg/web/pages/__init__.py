@@ -1,24 +1,13 @@
-"""HTML pages (Jinja2 + htmx): sign-in, facility home, cases, the case form, admin pages."""
+"""The HTML page frame (Jinja2 + htmx): shared page helpers, the home and report pages, and the
+handlers that turn sign-in, second-factor and CSRF refusals into pages."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from printreg.web.pages import (
-    account,
-    auth,
-    case_list,
-    cases,
-    facility,
-    files,
-    home,
-    imports,
-    reports,
-    second_factor,
-)
 from printreg.web.pages.common import (
     ENROL_PATH,
     CsrfRejected,
@@ -26,22 +15,10 @@ from printreg.web.pages.common import (
     SignInRequired,
 )
 
-router = APIRouter(include_in_schema=False)
-router.include_router(auth.router)
-router.include_router(home.router)
-router.include_router(case_list.router)
-router.include_router(cases.router)
-router.include_router(files.router)
-router.include_router(facility.router)
-router.include_router(account.router)
-router.include_router(second_factor.router)
-router.include_router(imports.router)
-router.include_router(reports.router)
-
 
 def install(app: FastAPI) -> None:
-    """Add the pages and their redirect/refusal handlers to the application."""
-    app.include_router(router)
+    """Add the pages' redirect and refusal handlers to the application (each feature's page
+    router is included by `printreg.web.app`)."""
 
     async def to_login(request: Request, exc: Exception) -> Response:
         del exc

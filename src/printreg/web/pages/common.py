@@ -11,10 +11,10 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from printreg.accounts.actor import Actor
+from printreg.accounts.second_factor import SecondFactorService
 from printreg.domain.errors import RegistryError, ValidationFailed
-from printreg.services.actor import Actor
-from printreg.services.platform import Platform
-from printreg.services.second_factor import SecondFactorService
+from printreg.platform import Platform
 from printreg.web.deps import PlatformDep, session_actor
 from printreg.web.headers import IMPORT_MAP
 

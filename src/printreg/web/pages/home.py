@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from printreg.accounts.service import AccountService
+from printreg.cases.service import CaseQuery, CaseService
 from printreg.domain.errors import NotFound, RegistryError
 from printreg.domain.facility import CaseStatus, Role
-from printreg.services.accounts import AccountService
-from printreg.services.cases import CaseQuery, CaseService
-from printreg.services.facilities import FacilityProfile, FacilityService
-from printreg.services.registries import RegistryService
+from printreg.facilities.schemas import FacilityProfile
+from printreg.facilities.service import FacilityService
+from printreg.registries.service import RegistryService
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Page, PageContext
 
@@ -30,7 +32,7 @@ class Place:
     registry: str
     facility: FacilityProfile | None
     facilities: list[FacilityProfile]
-    memberships: dict[str, dict[str, str]]  # registry code → facility code → role
+    memberships: Mapping[str, Mapping[str, str]]  # registry code → facility code → role
     platform_admin: bool
     registry_admin: bool = (
         False  # administers this registry (sees and enters every facility's cases)
@@ -39,7 +41,7 @@ class Place:
     @property
     def roles(self) -> dict[str, str]:
         """Return the person's roles in this registry, by facility code."""
-        return self.memberships.get(self.registry, {})
+        return dict(self.memberships.get(self.registry, {}))
 
     @property
     def member_of(self) -> list[str]:

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from printreg.accounts.actor import Actor
 from printreg.domain.errors import RegistryError
 from printreg.reports.charts import dashboard_charts
-from printreg.services.actor import Actor
 from printreg.services.analytics import AnalyticsService
 from printreg.web.deps import PlatformDep
 from printreg.web.pages.common import TEMPLATES, Page

@@ -1,0 +1,105 @@
+"""The person's account page: their roles and their API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from printreg.accounts.second_factor import SecondFactorService
+from printreg.accounts.service import AccountService
+from printreg.domain.errors import RegistryError
+from printreg.domain.facility import Scope
+from printreg.web.errors import status_of
+from printreg.web.pages.common import Page, PageContext
+from printreg.web.pages.home import error_page, place_of
+
+router = APIRouter(include_in_schema=False)
+
+SCOPE_LABELS = {
+    Scope.CASES_READ: "Read cases",
+    Scope.CASES_WRITE: "Create and change cases",
+    Scope.REPORTS_READ: "Read reports",
+}
+DEFAULT_DAYS = 90
+
+
+def scope_id(scope: str) -> str:
+    """Return the checkbox id of a scope: ``cases:read`` → ``scope-cases-read``."""
+    return "scope-" + scope.replace(":", "-")
+
+
+def _account_page(
+    page: PageContext,
+    *,
+    secret: str | None = None,
+    error: str | None = None,
+    entered: dict[str, object] | None = None,
+    status_code: int = 200,
+) -> Response:
+    try:
+        place = place_of(page)
+        tokens = AccountService(page.platform).tokens(page.actor)
+        second = SecondFactorService(page.platform).status(page.actor)
+    except RegistryError as exc:
+        return error_page(page, exc)
+    settings = page.platform.settings
+    return page.render(
+        "account.html",
+        status_code=status_code,
+        place=place,
+        tokens=tokens,
+        second_factor=second,
+        scopes=[(str(s), label, scope_id(s)) for s, label in SCOPE_LABELS.items()],
+        token_facilities=place.member_of,
+        max_days=settings.token_max_days,
+        default_days=min(DEFAULT_DAYS, settings.token_max_days),
+        secret=secret,
+        error=error,
+        entered=entered or {},
+    )
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(page: Page) -> Response:
+    """Show the person's roles and API tokens, and the form to create a token."""
+    return _account_page(page)
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def create_token(
+    page: Page,
+    name: Annotated[str, Form(max_length=200)] = "",
+    facility: Annotated[str, Form(max_length=32)] = "",
+    scopes: Annotated[list[str] | None, Form()] = None,
+    days: Annotated[str, Form(max_length=6)] = "",
+) -> Response:
+    """Create an API token and show its secret once."""
+    entered: dict[str, object] = {
+        "name": name,
+        "facility": facility,
+        "scopes": scopes or [],
+        "days": days,
+    }
+    if not days.strip().isdigit():
+        return _account_page(
+            page, error="give the number of days the token lasts", entered=entered, status_code=422
+        )
+    try:
+        secret, _ = AccountService(page.platform).create_token(
+            page.actor, facility, name, scopes or [], int(days)
+        )
+    except RegistryError as exc:
+        return _account_page(page, error=str(exc), entered=entered, status_code=status_of(exc))
+    return _account_page(page, secret=secret)
+
+
+@router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse)
+def revoke_token(page: Page, token_id: int) -> Response:
+    """Revoke one of the person's tokens."""
+    try:
+        AccountService(page.platform).revoke_token(page.actor, token_id)
+    except RegistryError as exc:
+        return error_page(page, exc)
+    return RedirectResponse("/account", status_code=303)

@@ -1,0 +1,42 @@
+"""Audit rows, written in the same transaction as the change they describe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from printreg.accounts.actor import Actor
+from printreg.storage import stamps
+from printreg.storage.platform import AuditEntry
+
+
+def audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    *,
+    registry_code: str | None = None,
+    facility_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Add an audit row to the session; it commits or rolls back with the change itself.
+
+    A change to a case also moves its facility's analytics stamp, so caches notice it."""
+    session.add(
+        AuditEntry(
+            actor=actor.name,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            registry_code=registry_code,
+            facility_id=facility_id,
+            before=before,
+            after=after,
+        )
+    )
+    if entity_type == "case" and registry_code is not None and facility_id is not None:
+        stamps.bump(session, registry_code, [facility_id])

@@ -1,0 +1,370 @@
+"""Case pages: the case form (new and edit), the detail with history, delete/restore (the list
+is in ``case_list.py``)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from printreg.cases.schemas import CaseSaved
+from printreg.cases.service import CaseService
+from printreg.dictionary import Definition, GroupElement
+from printreg.domain.errors import Forbidden, NotFound, RegistryError, ValidationFailed
+from printreg.domain.facility import CaseStatus
+from printreg.domain.issues import Issue
+from printreg.facilities.service import FacilityService
+from printreg.files.service import CaseFileService, StudyView
+from printreg.registries.service import RegistryService
+from printreg.web import forms
+from printreg.web.pages.common import Page, PageContext
+from printreg.web.pages.home import error_page, place_of
+
+router = APIRouter(include_in_schema=False)
+
+
+async def posted(request: Request) -> dict[str, list[str]]:
+    """Return the posted form as name → list of text values."""
+    form = await request.form()
+    return {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
+
+
+Posted = Annotated[dict[str, list[str]], Depends(posted)]
+
+
+def _case_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise NotFound.no_such("case") from None
+
+
+def _not_found(page: PageContext, exc: RegistryError) -> HTMLResponse:
+    title = "Case not found" if isinstance(exc, NotFound) else None
+    return error_page(page, exc, title)
+
+
+# -- the case form ------------------------------------------------------------------------------
+
+
+def _printers(page: PageContext, facility: str) -> list[str]:
+    return [p.label for p in FacilityService(page.platform, page.actor).printers(facility)]
+
+
+def _form_page(
+    page: PageContext,
+    definition: Definition,
+    form: forms.CaseForm,
+    *,
+    facility: str,
+    title: str,
+    row_version: int | None = None,
+    status_code: int = 200,
+    notice: str | None = None,
+) -> HTMLResponse:
+    return page.render(
+        "case_form.html",
+        status_code=status_code,
+        place=place_of(page, definition.registry.code, facility),
+        form=form,
+        facility=facility,
+        title=title,
+        row_version=row_version,
+        definition=definition,
+        notice=notice,
+    )
+
+
+@router.get("/registries/{registry}/cases/new", response_class=HTMLResponse)
+def new_case(
+    page: Page, registry: str, facility: Annotated[str, Query(max_length=32)] = ""
+) -> Response:
+    """Show an empty case form for a facility (the person's first one by default)."""
+    try:
+        definition = RegistryService(page.platform, page.actor).definition(registry)
+        code = facility or _default_facility(page, registry)
+        place = place_of(page, registry, code)
+        if not place.writes(code):
+            if code not in place.roles:  # a role in another registry only: as if unknown
+                raise NotFound.no_such("facility")
+            raise Forbidden("your role at this facility may read cases but not enter them")
+        form = forms.build_form(definition, {}, _printers(page, code))
+        return _form_page(page, definition, form, facility=code, title="New case")
+    except RegistryError as exc:
+        return error_page(page, exc)
+
+
+def _default_facility(page: PageContext, registry: str) -> str:
+    place = place_of(page, registry)
+    if place.facility is None:
+        raise NotFound("choose a facility first (from the home page)")
+    return place.facility.code
+
+
+def _saved(registry: str, saved: CaseSaved) -> Response:
+    warned = f"&warnings={len(saved.warnings)}" if saved.warnings else ""
+    return RedirectResponse(
+        f"/registries/{registry}/cases/{saved.id}?saved=1{warned}", status_code=303
+    )
+
+
+def _status(action: str) -> str:
+    return CaseStatus.COMPLETE.value if action == "complete" else CaseStatus.DRAFT.value
+
+
+@router.post("/registries/{registry}/cases/new", response_class=HTMLResponse)
+def create_case(
+    page: Page,
+    registry: str,
+    data: Posted,
+    facility: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    """Store a new case from the form; on problems show the form again with every issue."""
+    action = (data.get("action") or ["draft"])[0]
+    try:
+        definition = RegistryService(page.platform, page.actor).definition(registry)
+        code = facility or (data.get("facility") or [""])[0] or _default_facility(page, registry)
+        kept, extra = forms.apply_row_action(definition, data, action)
+        record = forms.record_from_form(definition, kept)
+        if extra or action.startswith("remove-"):
+            form = forms.build_form(definition, record, _printers(page, code), extra_rows=extra)
+            return _form_page(page, definition, form, facility=code, title="New case")
+        try:
+            saved = CaseService(page.platform, page.actor).create(
+                registry, code, {**record, "status": _status(action)}
+            )
+        except ValidationFailed as exc:
+            return _invalid(page, definition, record, exc.issues, code, "New case", None)
+    except RegistryError as exc:
+        return error_page(page, exc)
+    return _saved(registry, saved)
+
+
+def _invalid(
+    page: PageContext,
+    definition: Definition,
+    record: dict[str, object],
+    issues: list[Issue],
+    facility: str,
+    title: str,
+    row_version: int | None,
+) -> HTMLResponse:
+    form = forms.build_form(definition, record, _printers(page, facility), issues)
+    return _form_page(
+        page,
+        definition,
+        form,
+        facility=facility,
+        title=title,
+        row_version=row_version,
+        status_code=422,
+    )
+
+
+@router.get("/registries/{registry}/cases/{case_id}/edit", response_class=HTMLResponse)
+def edit_case(
+    page: Page,
+    registry: str,
+    case_id: str,
+    prefill: Annotated[str, Query(max_length=8)] = "",
+) -> Response:
+    """Show the case form filled with a stored case; with ``prefill=dicom``, the values the
+    case's latest DICOM upload gives replace the stored ones, for the person to check and save."""
+    notice = None
+    try:
+        view = CaseService(page.platform, page.actor).get(registry, _case_id(case_id))
+        definition = RegistryService(page.platform, page.actor).definition(registry)
+        if not place_of(page, registry, view.facility).writes(view.facility):
+            raise Forbidden("your role at this facility may read cases but not change them")
+        record = view.record
+        if prefill == "dicom":
+            studies = CaseFileService(page.platform, page.actor).imaging(registry, view.id)
+            values = studies[0].prefill if studies else {}
+            record = {**record, **values}
+            notice = (
+                "Filled in from the DICOM headers: "
+                + ", ".join(_label(definition, name) for name in values)
+                + ". Check them, then save the case."
+                if values
+                else "The DICOM headers of this case give no value to fill in."
+            )
+        form = forms.build_form(definition, record, _printers(page, view.facility))
+    except RegistryError as exc:
+        return _not_found(page, exc)
+    title = f"Edit case {view.record.get('local_case_id', '')}"
+    return _form_page(
+        page,
+        definition,
+        form,
+        facility=view.facility,
+        title=title,
+        row_version=view.row_version,
+        notice=notice,
+    )
+
+
+def _label(definition: Definition, name: str) -> str:
+    element = definition.elements.get(name)
+    return element.label if element is not None else name
+
+
+@router.post("/registries/{registry}/cases/{case_id}/edit", response_class=HTMLResponse)
+def update_case(page: Page, registry: str, case_id: str, data: Posted) -> Response:
+    """Replace a case's record from the form; on problems show the form again."""
+    action = (data.get("action") or ["draft"])[0]
+    version_text = (data.get("row_version") or [""])[0]
+    version = int(version_text) if version_text.isdigit() else None
+    try:
+        cases = CaseService(page.platform, page.actor)
+        view = cases.get(registry, _case_id(case_id))
+        definition = RegistryService(page.platform, page.actor).definition(registry)
+        title = f"Edit case {view.record.get('local_case_id', '')}"
+        kept, extra = forms.apply_row_action(definition, data, action)
+        record = forms.record_from_form(definition, kept)
+        if extra or action.startswith("remove-"):
+            form = forms.build_form(
+                definition, record, _printers(page, view.facility), extra_rows=extra
+            )
+            return _form_page(
+                page, definition, form, facility=view.facility, title=title, row_version=version
+            )
+        try:
+            saved = cases.update(
+                registry, view.id, {**record, "status": _status(action)}, expected_version=version
+            )
+        except ValidationFailed as exc:
+            return _invalid(page, definition, record, exc.issues, view.facility, title, version)
+    except RegistryError as exc:
+        return _not_found(page, exc)
+    return _saved(registry, saved)
+
+
+# -- detail -------------------------------------------------------------------------------------
+
+
+@router.get("/registries/{registry}/cases/{case_id}", response_class=HTMLResponse)
+def case_detail(
+    page: Page,
+    registry: str,
+    case_id: str,
+    saved: Annotated[str, Query(max_length=8)] = "",
+    warnings: Annotated[int, Query(ge=0, le=10000)] = 0,
+    attached: Annotated[str, Query(max_length=8)] = "",
+) -> Response:
+    """Show a case: its values by section, derived values, files, status and history."""
+    return render_case(
+        page, registry, case_id, saved=bool(saved), warnings=warnings, attached=attached
+    )
+
+
+@dataclass(frozen=True)
+class PrefillRow:
+    """A value the DICOM headers give, beside the case's own."""
+
+    label: str
+    from_dicom: str
+    in_case: str
+
+    @property
+    def differs(self) -> bool:
+        """Return whether confirming the value would change the case."""
+        return self.from_dicom != self.in_case
+
+
+def _prefill_rows(
+    definition: Definition, studies: list[StudyView], record: dict[str, Any]
+) -> list[PrefillRow]:
+    rows = []
+    for name, value in (studies[0].prefill if studies else {}).items():
+        element = definition.elements.get(name)
+        if element is None or isinstance(element, GroupElement):
+            continue
+        rows.append(
+            PrefillRow(
+                element.label,
+                forms.display_value(definition, element, value),
+                forms.display_value(definition, element, record.get(name)),
+            )
+        )
+    return rows
+
+
+def render_case(
+    page: PageContext,
+    registry: str,
+    case_id: str,
+    *,
+    status_code: int = 200,
+    saved: bool = False,
+    warnings: int = 0,
+    attached: str = "",
+    file_problem: str | None = None,
+    file_issues: list[str] | None = None,
+    problem_at: str = "",
+) -> Response:
+    """Return the case page; ``file_problem`` shows why an upload was refused beside its form
+    (``problem_at``: "dicom" or "print-<row>")."""
+    try:
+        cases = CaseService(page.platform, page.actor)
+        view = cases.get(registry, _case_id(case_id))
+        history = cases.history(registry, view.id)
+        definition = RegistryService(page.platform, page.actor).definition(
+            registry, view.definition_version
+        )
+        place = place_of(page, registry, view.facility)
+        files = CaseFileService(page.platform, page.actor)
+        studies = files.imaging(registry, view.id)
+        meshes = {m.print_row: m for m in files.meshes(registry, view.id)}
+    except RegistryError as exc:
+        return _not_found(page, exc)
+    may_write = place.writes(view.facility) and view.status != CaseStatus.LOCKED
+    prints = view.record.get("prints") if "prints" in definition.groups else None
+    return page.render(
+        "case_detail.html",
+        status_code=status_code,
+        place=place,
+        case=view,
+        sections=forms.display_record(definition, view.record),
+        derived=forms.display_derived(definition, view.derived),
+        history=history,
+        may_write=may_write,
+        saved=saved,
+        warnings=warnings,
+        attached=attached,
+        studies=studies,
+        prefill=_prefill_rows(definition, studies, view.record),
+        has_prints="prints" in definition.groups,
+        prints=prints or [],
+        meshes=meshes,
+        file_problem=file_problem,
+        file_issues=file_issues or [],
+        problem_at=problem_at,
+        deidentify_on_receipt=page.platform.settings.dicom_deidentify_on_receipt,
+    )
+
+
+def _state_change(page: PageContext, registry: str, case_id: str, action: str) -> Response:
+    try:
+        cases = CaseService(page.platform, page.actor)
+        ident = _case_id(case_id)
+        view = (
+            cases.delete(registry, ident) if action == "delete" else cases.restore(registry, ident)
+        )
+    except RegistryError as exc:
+        return _not_found(page, exc)
+    return RedirectResponse(f"/registries/{registry}/cases/{view.id}", status_code=303)
+
+
+@router.post("/registries/{registry}/cases/{case_id}/delete")
+def delete_case(page: Page, registry: str, case_id: str) -> Response:
+    """Soft-delete a case (it stays restorable and audited)."""
+    return _state_change(page, registry, case_id, "delete")
+
+
+@router.post("/registries/{registry}/cases/{case_id}/restore")
+def restore_case(page: Page, registry: str, case_id: str) -> Response:
+    """Bring a soft-deleted case back."""
+    return _state_change(page, registry, case_id, "restore")

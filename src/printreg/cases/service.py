@@ -1,0 +1,647 @@
+"""The case service: the only way cases are written, read, listed, deleted and restored."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from printreg.accounts.actor import Actor
+from printreg.audit import audit
+from printreg.cases.schemas import (
+    CaseHistoryEntry,
+    CasePage,
+    CasePublic,
+    CaseSaved,
+    CaseSummary,
+)
+from printreg.dictionary import CodeElement, Definition
+from printreg.domain.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
+from printreg.domain.facility import CaseStatus
+from printreg.domain.issues import Issue
+from printreg.governance.admission import require_accepting
+from printreg.platform import Platform, RegistryRuntime
+from printreg.storage import stamps
+from printreg.storage.cases import CaseQuery, StoredCase, list_query, new_case_id
+from printreg.storage.platform import AuditEntry, Facility, Printer, utcnow
+from printreg.validation import ValidationContext, ValidationResult, validate_record
+from printreg.validation.shape import changed_fields, to_json_record
+
+__all__ = [
+    "BulkResult",
+    "CaseHistoryEntry",
+    "CasePage",
+    "CasePublic",
+    "CaseQuery",
+    "CaseSaved",
+    "CaseService",
+    "CaseSummary",
+    "decode_cursor",
+    "encode_cursor",
+]  # fmt: skip
+
+
+@dataclass
+class BulkResult:
+    """How many cases a bulk write stored, and the issues of each record it rejected."""
+
+    created: int = 0
+    rejected: list[list[Issue]] = field(default_factory=list)
+
+
+def encode_cursor(at: dt.datetime, case_id: uuid.UUID) -> str:
+    """Return an opaque cursor for keyset pagination."""
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{case_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    """Return (updated_at, id) from a cursor; ValueError when it is not one of ours."""
+    try:
+        at, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return dt.datetime.fromisoformat(at), uuid.UUID(case_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(
+            "the page cursor is not valid: start again from the first page"
+        ) from exc
+
+
+class CaseService:
+    """Create, update, read, list, delete, restore and trace cases, with validation and audit."""
+
+    def __init__(self, platform: Platform, actor: Actor) -> None:
+        self.platform = platform
+        self.actor = actor
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _facility(self, session: Session, registry: str, code: str) -> Facility:
+        """Return a facility where the actor holds a role in the registry (its administrators:
+        any); NotFound, with the same words for a facility that does not exist and one that
+        is not theirs in this registry."""
+        facility = session.scalar(select(Facility).where(Facility.code == code))
+        visible = facility is not None and (
+            self.actor.sees_registry(registry)
+            or self.actor.role_at(registry, facility.id) is not None
+        )
+        if facility is None or not visible:
+            raise NotFound.no_such("facility")
+        return facility
+
+    def _printers(self, session: Session, facility_id: int) -> list[Printer]:
+        return list(session.scalars(select(Printer).where(Printer.facility_id == facility_id)))
+
+    def _validate(
+        self,
+        runtime: RegistryRuntime,
+        facility: Facility,
+        printers: list[Printer],
+        record: Mapping[str, Any],
+    ) -> ValidationResult:
+        context = ValidationContext(
+            facility.code,
+            {p.label: p.technology for p in printers},
+            date_order=facility.date_order,
+        )
+        result = validate_record(record, runtime.current, context)
+        if not result.ok:
+            raise ValidationFailed(result.issues)
+        return result
+
+    def _locate(self, session: Session, runtime: RegistryRuntime, case_id: uuid.UUID) -> StoredCase:
+        main = runtime.tables.main
+        facility_ids = self.actor.readable_facilities(runtime.code)
+        query = select(main.c.facility_id).where(main.c.id == case_id)
+        if facility_ids is not None:
+            query = query.where(main.c.facility_id.in_(facility_ids))
+        facility_id = session.scalar(query)
+        if facility_id is None:
+            raise NotFound.no_such("case")
+        labels = {p.id: p.label for p in self._printers(session, facility_id)}
+        case = runtime.reader.load(session, facility_id, case_id, labels)
+        if case is None:
+            raise NotFound.no_such("case")
+        return case
+
+    def _view(self, session: Session, runtime: RegistryRuntime, case: StoredCase) -> CasePublic:
+        facility = session.get(Facility, case.facility_id)
+        assert facility is not None  # noqa: S101 - a foreign key guarantees it
+        definition = runtime.definitions[case.definition_version]
+        return CasePublic(
+            id=case.id,
+            registry=runtime.code,
+            facility=facility.code,
+            status=case.status,
+            definition_version=case.definition_version,
+            row_version=case.row_version,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+            created_by=case.created_by,
+            updated_by=case.updated_by,
+            deleted_at=case.deleted_at,
+            record=to_json_record(definition, case.record),
+            derived={k: v for k, v in case.derived.items() if v is not None},
+        )
+
+    def _snapshot(self, runtime: RegistryRuntime, case: StoredCase) -> dict[str, Any]:
+        definition = runtime.definitions[case.definition_version]
+        return {
+            "status": case.status,
+            "definition_version": case.definition_version,
+            **to_json_record(definition, case.record),
+        }
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def create(self, registry: str, facility_code: str, record: Mapping[str, Any]) -> CaseSaved:
+        """Validate and store a new case; raise ValidationFailed listing every issue."""
+        runtime = self.platform.registry(registry)
+        with self.platform.sessions() as session, session.begin():
+            facility = self._facility(session, registry, facility_code)
+            self.actor.require_case_write(registry, facility.id)
+            require_accepting(session, registry, facility)
+            printers = self._printers(session, facility.id)
+            result = self._validate(runtime, facility, printers, record)
+            local_id = result.record["local_case_id"]
+            main = runtime.tables.main
+            clash = session.scalar(
+                select(main.c.id).where(
+                    main.c.facility_id == facility.id, main.c.local_case_id == local_id
+                )
+            )
+            if clash is not None:
+                raise ValidationFailed([_duplicate(local_id, f"is already case {clash}")])
+            now = utcnow()
+            case = StoredCase(
+                new_case_id(),
+                facility.id,
+                result.status,
+                runtime.current.version,
+                1,
+                now,
+                now,
+                self.actor.name,
+                self.actor.name,
+                None,
+                result.record,
+                result.derived,
+            )
+            runtime.writer(case.definition_version).insert(
+                session, [case], {facility.id: {p.label: p.id for p in printers}}
+            )
+            audit(
+                session,
+                self.actor,
+                "create",
+                "case",
+                str(case.id),
+                registry_code=registry,
+                facility_id=facility.id,
+                after=self._snapshot(runtime, case),
+            )
+            try:
+                session.flush()
+            except IntegrityError:
+                raise Conflict("a case with this local case ID was saved meanwhile") from None
+        return CaseSaved(
+            id=case.id,
+            local_case_id=local_id,
+            status=case.status,
+            row_version=case.row_version,
+            warnings=result.warnings,
+        )
+
+    def create_many(
+        self, registry: str, items: Iterable[tuple[str, Mapping[str, Any]]], batch_size: int = 1000
+    ) -> BulkResult:
+        """Validate and store many new cases, one transaction per batch; keep going past errors.
+
+        Each item is (facility code, record). Invalid records and local case IDs already stored
+        are reported in ``rejected``; every stored case gets its audit row in its batch.
+        """
+        runtime = self.platform.registry(registry)
+        result = BulkResult()
+        batch: list[tuple[str, Mapping[str, Any]]] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                self._store_batch(runtime, batch, result)
+                batch = []
+        if batch:
+            self._store_batch(runtime, batch, result)
+        return result
+
+    def _store_batch(
+        self,
+        runtime: RegistryRuntime,
+        batch: list[tuple[str, Mapping[str, Any]]],
+        result: BulkResult,
+    ) -> None:
+        main = runtime.tables.main
+        with self.platform.sessions() as session, session.begin():
+            codes = {code for code, _ in batch}
+            facilities = {
+                f.code: f for f in session.scalars(select(Facility).where(Facility.code.in_(codes)))
+            }
+            printers: dict[int, list[Printer]] = {f.id: [] for f in facilities.values()}
+            for printer in session.scalars(
+                select(Printer).where(Printer.facility_id.in_(list(printers)))
+            ):
+                printers[printer.facility_id].append(printer)
+            cases: list[StoredCase] = []
+            seen: set[tuple[int, str]] = set()
+            admitted: set[int] = set()
+            now = utcnow()
+            for code, record in batch:
+                facility = facilities.get(code)
+                if facility is None:
+                    result.rejected.append(
+                        [
+                            Issue(
+                                "error",
+                                "",
+                                "facility",
+                                "reference",
+                                "no such facility",
+                            )
+                        ]
+                    )
+                    continue
+                self.actor.require_case_write(runtime.code, facility.id)
+                if facility.id not in admitted:
+                    require_accepting(session, runtime.code, facility)
+                    admitted.add(facility.id)
+                context = ValidationContext(
+                    facility.code,
+                    {p.label: p.technology for p in printers[facility.id]},
+                    date_order=facility.date_order,
+                )
+                checked = validate_record(record, runtime.current, context)
+                key = (facility.id, str(checked.record.get("local_case_id")))
+                if checked.ok and key in seen:
+                    checked.issues.append(_duplicate(key[1], "appears twice in the batch"))
+                if not checked.ok:
+                    result.rejected.append(checked.issues)
+                    continue
+                seen.add(key)
+                cases.append(
+                    StoredCase(
+                        new_case_id(),
+                        facility.id,
+                        checked.status,
+                        runtime.current.version,
+                        1,
+                        now,
+                        now,
+                        self.actor.name,
+                        self.actor.name,
+                        None,
+                        checked.record,
+                        checked.derived,
+                    )
+                )
+            existing = set()
+            for facility_id in {c.facility_id for c in cases}:
+                wanted = [c.record["local_case_id"] for c in cases if c.facility_id == facility_id]
+                existing |= {
+                    (facility_id, v)
+                    for v in session.scalars(
+                        select(main.c.local_case_id).where(
+                            main.c.facility_id == facility_id, main.c.local_case_id.in_(wanted)
+                        )
+                    )
+                }
+            fresh = []
+            for case in cases:
+                local_id = case.record["local_case_id"]
+                if (case.facility_id, local_id) in existing:
+                    result.rejected.append([_duplicate(local_id, "is already stored")])
+                else:
+                    fresh.append(case)
+            ids = {fid: {p.label: p.id for p in ps} for fid, ps in printers.items()}
+            runtime.writer(runtime.current.version).insert(session, fresh, ids)
+            if fresh:
+                session.execute(
+                    insert(AuditEntry),
+                    [
+                        {
+                            "actor": self.actor.name,
+                            "action": "create",
+                            "entity_type": "case",
+                            "entity_id": str(c.id),
+                            "registry_code": runtime.code,
+                            "at": now,
+                            "facility_id": c.facility_id,
+                            "before": None,
+                            "after": self._snapshot(runtime, c),
+                        }
+                        for c in fresh
+                    ],
+                )
+                stamps.bump(session, runtime.code, {c.facility_id for c in fresh})
+            result.created += len(fresh)
+
+    def update(
+        self,
+        registry: str,
+        case_id: uuid.UUID,
+        record: Mapping[str, Any],
+        expected_version: int | None = None,
+    ) -> CaseSaved:
+        """Validate and replace a case's record; Conflict if locked, deleted or changed meanwhile."""
+        runtime = self.platform.registry(registry)
+        with self.platform.sessions() as session, session.begin():
+            stored = self._locate(session, runtime, case_id)
+            self.actor.require_case_write(registry, stored.facility_id)
+            if stored.status == CaseStatus.LOCKED:
+                raise Conflict("the case is locked: ask a registry administrator to unlock it")
+            if stored.deleted_at is not None:
+                raise Conflict("the case is deleted: restore it before changing it")
+            if expected_version is not None and expected_version != stored.row_version:
+                raise Conflict("the case was changed by someone else meanwhile: reload and retry")
+            facility = session.get(Facility, stored.facility_id)
+            assert facility is not None  # noqa: S101 - a foreign key guarantees it
+            require_accepting(session, registry, facility)
+            printers = self._printers(session, facility.id)
+            result = self._validate(runtime, facility, printers, record)
+            if result.record["local_case_id"] != stored.record["local_case_id"]:
+                raise ValidationFailed(
+                    [
+                        Issue(
+                            "error",
+                            str(stored.record["local_case_id"]),
+                            "local_case_id",
+                            "local_case_id_changed",
+                            "the local case ID identifies the case and cannot "
+                            "change: create a new case instead",
+                        )
+                    ]
+                )
+            before = self._snapshot(runtime, stored)
+            updated = StoredCase(
+                stored.id,
+                stored.facility_id,
+                result.status,
+                runtime.current.version,
+                stored.row_version + 1,
+                stored.created_at,
+                utcnow(),
+                stored.created_by,
+                self.actor.name,
+                None,
+                result.record,
+                result.derived,
+            )
+            after = self._snapshot(runtime, updated)
+            if after != before:
+                runtime.writer(updated.definition_version).replace(
+                    session, updated, {p.label: p.id for p in printers}
+                )
+                audit(
+                    session,
+                    self.actor,
+                    "update",
+                    "case",
+                    str(stored.id),
+                    registry_code=registry,
+                    facility_id=stored.facility_id,
+                    before=before,
+                    after=after,
+                )
+            else:
+                updated = stored
+        return CaseSaved(
+            id=updated.id,
+            local_case_id=updated.record["local_case_id"],
+            status=updated.status,
+            row_version=updated.row_version,
+            warnings=result.warnings,
+        )
+
+    def _set_state(self, registry: str, case_id: uuid.UUID, action: str) -> CasePublic:
+        runtime = self.platform.registry(registry)
+        main = runtime.tables.main
+        with self.platform.sessions() as session, session.begin():
+            stored = self._locate(session, runtime, case_id)
+            if action == "lock":
+                if not self.actor.sees_registry(registry):
+                    self.actor.require_case_read(registry, stored.facility_id)
+                    raise NotFound.no_such("case")
+            else:
+                self.actor.require_case_write(registry, stored.facility_id)
+            changes: dict[str, Any] = {}
+            if action == "delete":
+                if stored.deleted_at is not None:
+                    raise Conflict("the case is already deleted")
+                if stored.status == CaseStatus.LOCKED:
+                    raise Conflict("a locked case cannot be deleted")
+                changes["deleted_at"] = utcnow()
+            elif action == "restore":
+                if stored.deleted_at is None:
+                    raise Conflict("the case is not deleted")
+                changes["deleted_at"] = None
+            elif action == "lock":
+                if stored.status != CaseStatus.COMPLETE or stored.deleted_at is not None:
+                    raise Conflict("only complete, undeleted cases can be locked")
+                changes["status"] = CaseStatus.LOCKED.value
+            before = {"status": stored.status, "deleted_at": _iso(stored.deleted_at)}
+            session.execute(
+                main.update()
+                .where(main.c.facility_id == stored.facility_id, main.c.id == stored.id)
+                .values(
+                    **changes,
+                    row_version=stored.row_version + 1,
+                    updated_at=utcnow(),
+                    updated_by=self.actor.name,
+                )
+            )
+            for key, value in changes.items():
+                setattr(stored, key, value)
+            stored.row_version += 1
+            after = {"status": stored.status, "deleted_at": _iso(stored.deleted_at)}
+            audit(
+                session,
+                self.actor,
+                action,
+                "case",
+                str(stored.id),
+                registry_code=registry,
+                facility_id=stored.facility_id,
+                before=before,
+                after=after,
+            )
+            return self._view(session, runtime, stored)
+
+    def delete(self, registry: str, case_id: uuid.UUID) -> CasePublic:
+        """Soft-delete a case: it leaves lists and reports but stays restorable and audited."""
+        return self._set_state(registry, case_id, "delete")
+
+    def restore(self, registry: str, case_id: uuid.UUID) -> CasePublic:
+        """Bring a soft-deleted case back."""
+        return self._set_state(registry, case_id, "restore")
+
+    def lock(self, registry: str, case_id: uuid.UUID) -> CasePublic:
+        """Lock a complete case against change (registry administrators only)."""
+        return self._set_state(registry, case_id, "lock")
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def get(self, registry: str, case_id: uuid.UUID) -> CasePublic:
+        """Return a case the actor may read; NotFound for unknown ids and other facilities'."""
+        runtime = self.platform.registry(registry)
+        with self.platform.sessions() as session:
+            return self._view(session, runtime, self._locate(session, runtime, case_id))
+
+    def find(self, registry: str, facility_code: str, local_case_id: str) -> CasePublic:
+        """Return a case by its facility and local case ID; NotFound when there is none."""
+        runtime = self.platform.registry(registry)
+        main = runtime.tables.main
+        with self.platform.sessions() as session:
+            facility = self._facility(session, registry, facility_code)
+            self.actor.require_case_read(registry, facility.id)
+            case_id = session.scalar(
+                select(main.c.id).where(
+                    main.c.facility_id == facility.id, main.c.local_case_id == local_case_id
+                )
+            )
+            if case_id is None:
+                raise NotFound.no_such("case")
+            return self._view(session, runtime, self._locate(session, runtime, case_id))
+
+    def list_cases(
+        self,
+        registry: str,
+        query: CaseQuery,
+        facility_code: str | None = None,
+        columns: tuple[str, ...] = (),
+    ) -> CasePage:
+        """Return one page of the cases the actor may read, newest change first."""
+        runtime = self.platform.registry(registry)
+        readable = self.actor.readable_facilities(registry)
+        with self.platform.sessions() as session:
+            ids = readable
+            if facility_code is not None:
+                facility = self._facility(session, registry, facility_code)
+                if readable is not None and facility.id not in readable:
+                    raise NotFound.no_such("facility")
+                ids = [facility.id]
+            for name in columns:
+                if name not in runtime.tables.main.c:
+                    raise InvalidRequest(f"cannot show {name!r}: not a case field")
+            query = _coded_filters(runtime.current, query)
+            rows = (
+                session.execute(
+                    list_query(runtime.tables, runtime.current, _replace_ids(query, ids))
+                )
+                .mappings()
+                .all()
+            )
+            codes = dict(session.execute(select(Facility.id, Facility.code)).all())
+        items = [
+            CaseSummary(
+                id=r["id"],
+                facility=codes[r["facility_id"]],
+                local_case_id=r["local_case_id"],
+                status=r["status"],
+                definition_version=r["definition_version"],
+                updated_at=r["updated_at"],
+                deleted=r["deleted_at"] is not None,
+                fields={c: r[c] for c in columns},
+            )
+            for r in rows
+        ]
+        more = len(items) == query.limit
+        cursor = encode_cursor(rows[-1]["updated_at"], rows[-1]["id"]) if more and rows else None
+        return CasePage(items=items, next_cursor=cursor)
+
+    def count(self, registry: str, facility_code: str | None = None) -> dict[str, int]:
+        """Return counts of the actor's readable, undeleted cases by status (of one facility).
+
+        A facility where the actor holds no role in the registry is NotFound, as an unknown one.
+        """
+        runtime = self.platform.registry(registry)
+        main = runtime.tables.main
+        readable = self.actor.readable_facilities(registry)
+        query = select(main.c.status, func.count()).where(main.c.deleted_at.is_(None))
+        if readable is not None:
+            query = query.where(main.c.facility_id.in_(readable))
+        with self.platform.sessions() as session:
+            if facility_code is not None:
+                facility = self._facility(session, registry, facility_code)
+                query = query.where(main.c.facility_id == facility.id)
+            return dict(session.execute(query.group_by(main.c.status)).all())
+
+    def history(self, registry: str, case_id: uuid.UUID) -> list[CaseHistoryEntry]:
+        """Return every audited change of a case, oldest first."""
+        runtime = self.platform.registry(registry)
+        with self.platform.sessions() as session:
+            stored = self._locate(session, runtime, case_id)
+            rows = session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.entity_type == "case", AuditEntry.entity_id == str(stored.id))
+                .order_by(AuditEntry.id)
+            ).all()
+        return [
+            CaseHistoryEntry(
+                at=r.at,
+                actor=r.actor,
+                action=r.action,
+                changed=changed_fields(r.before, r.after),
+                before=r.before,
+                after=r.after,
+            )
+            for r in rows
+        ]
+
+
+def parse_filters(values: Iterable[str]) -> dict[str, str]:
+    """Return ``ELEMENT=VALUE`` filters as element → value (the list service checks them);
+    InvalidRequest for one not of that shape."""
+    out: dict[str, str] = {}
+    for value in values:
+        element, sep, wanted = value.partition("=")
+        if not sep or not element.strip() or not wanted.strip():
+            raise InvalidRequest(
+                f"filter {value!r}: give ELEMENT=VALUE, a coded element and one of its codes"
+            )
+        out[element.strip()] = wanted.strip()
+    return out
+
+
+def _coded_filters(definition: Definition, query: CaseQuery) -> CaseQuery:
+    """Return the query with each filter's value as its code; InvalidRequest when a filter is
+    not a coded element of the registry or the value is not one of its codes or labels."""
+    coded = {n: e for n, e in definition.elements.items() if isinstance(e, CodeElement)}
+    where: dict[str, Any] = {}
+    for name, value in query.where.items():
+        element = coded.get(name)
+        if element is None:
+            choices = ", ".join(sorted(coded)) or "none"
+            raise InvalidRequest(f"cannot filter by {name!r}: filter by a coded field ({choices})")
+        lookup = definition.value_set_for(element).lookup
+        code = lookup.get(str(value).strip().lower())
+        if code is None:
+            raise InvalidRequest(f"{name}: {value!r} is not one of its codes or labels")
+        where[name] = code
+    return replace(query, where=where)
+
+
+def _replace_ids(query: CaseQuery, ids: list[int] | None) -> CaseQuery:
+    return replace(query, facility_ids=ids)
+
+
+def _duplicate(local_id: str, where: str) -> Issue:
+    """Return the issue of a local case ID that the facility already uses."""
+    return Issue("error", local_id, "local_case_id", "duplicate_local_case_id",
+                 f"this local case ID {where} at this facility: give a new ID, or update "
+                 "that case instead")  # fmt: skip
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None

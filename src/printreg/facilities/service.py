@@ -1,0 +1,221 @@
+"""Facilities and their printer inventories."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from printreg.accounts.actor import Actor
+from printreg.audit import audit
+from printreg.dictionary.dates import DATE_ORDERS
+from printreg.domain.errors import Conflict, NotFound, ValidationFailed
+from printreg.domain.facility import (
+    CensusRegion,
+    EnrollmentStatus,
+    FacilityType,
+    LabServiceModel,
+    Location,
+    PrinterTechnology,
+)
+from printreg.domain.issues import Issue
+from printreg.facilities.schemas import FacilityProfile, PrinterInfo
+from printreg.platform import Platform
+from printreg.storage.platform import Facility, Participation, Printer, Registry
+
+
+def _check_choice(record: str, field: str, value: str, allowed: type[object]) -> Issue | None:
+    choices = [str(v) for v in allowed]  # type: ignore[attr-defined]
+    if value in choices:
+        return None
+    return Issue(
+        "error", record, field, "value_set", f"{field}: choose one of {', '.join(choices)}"
+    )
+
+
+class FacilityService:
+    """Add and list facilities and printers (registry administrators and the operator)."""
+
+    def __init__(self, platform: Platform, actor: Actor) -> None:
+        self.platform = platform
+        self.actor = actor
+
+    def add(self, profile: FacilityProfile, registries: tuple[str, ...] = ()) -> FacilityProfile:
+        """Create a facility, active in the given registries (all registries when empty)."""
+        self.actor.require_platform_admin()
+        issues = [
+            issue
+            for field, value, allowed in (
+                ("facility_type", profile.facility_type, FacilityType),
+                ("location", profile.location, Location),
+                ("census_region", profile.census_region, CensusRegion),
+                ("lab_service_model", profile.lab_service_model, LabServiceModel),
+            )
+            if (issue := _check_choice(profile.code, field, value, allowed)) is not None
+        ]
+        if not profile.code.strip() or len(profile.code) > 32:
+            issues.append(
+                Issue(
+                    "error",
+                    profile.code,
+                    "code",
+                    "required",
+                    "code: give a short code of at most 32 characters",
+                )
+            )
+        if issues:
+            raise ValidationFailed(issues)
+        with self.platform.sessions() as session, session.begin():
+            if session.scalar(select(Facility.id).where(Facility.code == profile.code)):
+                raise Conflict(f"a facility with code {profile.code!r} already exists")
+            facility = Facility(**profile.__dict__)
+            session.add(facility)
+            session.flush()
+            query = select(Registry)
+            if registries:
+                query = query.where(Registry.code.in_(registries))
+            for registry in session.scalars(query):
+                session.add(
+                    Participation(
+                        facility_id=facility.id,
+                        registry_id=registry.id,
+                        status=EnrollmentStatus.ACTIVE.value,
+                    )
+                )
+            audit(
+                session,
+                self.actor,
+                "create",
+                "facility",
+                profile.code,
+                facility_id=facility.id,
+                after=dict(profile.__dict__),
+            )
+        return profile
+
+    def facilities(self) -> list[tuple[FacilityProfile, int]]:
+        """Return the facilities the actor may see (admins: all) with printer counts, by code."""
+        with self.platform.sessions() as session:
+            counts = dict(
+                session.execute(
+                    select(Printer.facility_id, func.count()).group_by(Printer.facility_id)
+                ).all()
+            )
+            query = select(Facility).order_by(Facility.code)
+            if not self.actor.is_platform_admin:
+                query = query.where(Facility.id.in_(sorted(self.actor.facility_ids)))
+            facilities = session.scalars(query).all()
+            return [
+                (
+                    FacilityProfile(
+                        f.code,
+                        f.name,
+                        f.facility_type,
+                        f.location,
+                        f.census_region,
+                        f.lab_service_model,
+                    ),
+                    counts.get(f.id, 0),
+                )
+                for f in facilities
+            ]
+
+    def add_printer(self, printer: PrinterInfo) -> PrinterInfo:
+        """Add a printer to a facility's inventory; its label must be new in the facility."""
+        issue = _check_choice(printer.label, "technology", printer.technology, PrinterTechnology)
+        if issue is not None:
+            raise ValidationFailed([issue])
+        if not printer.label.strip() or len(printer.label) > 64:
+            raise ValidationFailed(
+                [
+                    Issue(
+                        "error",
+                        printer.label,
+                        "label",
+                        "required",
+                        "label: give a label of at most 64 characters",
+                    )
+                ]
+            )
+        with self.platform.sessions() as session, session.begin():
+            facility = session.scalar(select(Facility).where(Facility.code == printer.facility))
+            if facility is None:
+                raise NotFound.no_such("facility")
+            self.actor.require_facility_admin(facility.id)
+            row = Printer(
+                facility_id=facility.id,
+                label=printer.label,
+                manufacturer=printer.manufacturer,
+                model=printer.model,
+                technology=printer.technology,
+            )
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError:
+                raise Conflict(
+                    f"facility {printer.facility} already has a printer labelled {printer.label!r}"
+                ) from None
+            audit(
+                session,
+                self.actor,
+                "create",
+                "printer",
+                str(row.id),
+                facility_id=facility.id,
+                after=dict(printer.__dict__),
+            )
+        return printer
+
+    def set_date_order(self, code: str, order: str | None) -> str | None:
+        """Set the local date order a facility's dates are read in besides ISO (DMY, MDY; None
+        for ISO only) and return it; facility administrators and the operator; audited."""
+        if order is not None and order.upper() not in DATE_ORDERS:
+            raise ValidationFailed([
+                Issue("error", code, "date_order", "value_set",
+                      f"date_order: choose one of {', '.join(DATE_ORDERS)}, or iso for ISO only")
+            ])  # fmt: skip
+        wanted = order.upper() if order is not None else None
+        with self.platform.sessions() as session, session.begin():
+            facility = session.scalar(select(Facility).where(Facility.code == code))
+            if facility is None or not (
+                self.actor.is_platform_admin or self.actor.belongs_to(facility.id)
+            ):
+                raise NotFound.no_such("facility")
+            self.actor.require_facility_admin(facility.id)
+            before = facility.date_order
+            facility.date_order = wanted
+            audit(session, self.actor, "update", "facility", code, facility_id=facility.id,
+                  before={"date_order": before}, after={"date_order": wanted})  # fmt: skip
+        return wanted
+
+    def date_order(self, code: str) -> str | None:
+        """Return a facility's local date order (None: ISO dates only); NotFound as ``get``."""
+        self.get(code)
+        with self.platform.sessions() as session:
+            return session.scalar(select(Facility.date_order).where(Facility.code == code))
+
+    def get(self, code: str) -> FacilityProfile:
+        """Return a facility the actor belongs to (admins: any); NotFound otherwise."""
+        with self.platform.sessions() as session:
+            f = session.scalar(select(Facility).where(Facility.code == code))
+            if f is None or not (self.actor.is_platform_admin or self.actor.belongs_to(f.id)):
+                raise NotFound.no_such("facility")
+            return FacilityProfile(
+                f.code, f.name, f.facility_type, f.location, f.census_region, f.lab_service_model
+            )
+
+    def printers(self, facility_code: str | None = None) -> list[PrinterInfo]:
+        """Return printers of the facilities the actor may see, by facility and label."""
+        with self.platform.sessions() as session:
+            query = select(Printer, Facility.code).join(
+                Facility, Facility.id == Printer.facility_id
+            )
+            if facility_code is not None:
+                query = query.where(Facility.code == facility_code)
+            if not self.actor.is_platform_admin:
+                query = query.where(Facility.id.in_(sorted(self.actor.facility_ids)))
+            rows = session.execute(query.order_by(Facility.code, Printer.label)).all()
+            return [
+                PrinterInfo(code, p.label, p.manufacturer, p.model, p.technology)
+                for p, code in rows
+            ]
