@@ -596,7 +596,9 @@ def export(
 
 @app.command("template")
 def template(
-    out: Annotated[Path, typer.Option("--out", "-o", help="CSV template to write.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="CSV template to write (.zip: the whole bundle).")
+    ],
     registry: RegistryOpt = None,
 ) -> None:
     """Write an empty CSV import template and a README of its columns (OUT.README.txt)."""
@@ -604,8 +606,16 @@ def template(
     from printreg.registries.service import RegistryService
 
     def body() -> None:
+        code = _registry(registry)
         with platform() as p:
-            layout = FlatLayout(RegistryService(p, operator()).definition(_registry(registry)))
+            definition = RegistryService(p, operator()).definition(code)
+        layout = FlatLayout(definition)
+        if out.suffix.lower() == ".zip":  # template, example row, code lists, codebook, README
+            from printreg.imports.template import bundle
+
+            out.write_bytes(bundle(definition, code))
+            console.print(f"wrote {out} (template, example, codes, codebook and README)")
+            return
         out.write_text(layout.template_csv(), encoding="utf-8")
         readme = out.with_name(out.name + ".README.txt")
         readme.write_text(layout.template_readme(), encoding="utf-8")
