@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 from playwright.sync_api import Page, expect
 from tests.support.browser import DATA_MANAGER, nav, sign_in
 
+from printreg.accounts.actor import Actor
+from printreg.facilities.service import FacilityService
+
 if TYPE_CHECKING:
     from tests.support.browser import LiveServer
 
@@ -58,3 +61,19 @@ def test_typing_an_iso_date_keeps_it_and_every_date_input_shows_its_format(
     expect(page).to_have_url(re.compile(r"from=2026-11-01"))
     expect(page.locator("#filter-from")).to_have_value("2026-11-01")
     expect(page.locator("#case-list")).to_contain_text(LOCAL_ID)
+
+
+def test_a_facility_that_declares_its_order_sees_it_in_the_hint_and_may_type_it(
+    live_server: LiveServer, page: Page
+) -> None:
+    FacilityService(live_server.platform, Actor.operator("test")).set_date_order("F0001", "DMY")
+    sign_in(page, live_server, DATA_MANAGER)
+    nav(page, "New case")
+    expect(page.locator("#fmt-f-request_date")).to_contain_text("YYYY-MM-DD or DD/MM/YYYY")
+    page.locator("#f-request_date").click()
+    page.keyboard.type("02/11/2026")
+    assert page.locator("#f-request_date").evaluate("e => e.validity.patternMismatch") is False
+    page.locator("#f-local_case_id").fill("BRW-DATE-002")
+    page.locator("#save-draft").click()
+    expect(page.locator("h1")).to_have_text("BRW-DATE-002")
+    expect(page.locator("main")).to_contain_text("2026-11-02")  # 2 November, stored as ISO

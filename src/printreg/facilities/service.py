@@ -62,6 +62,11 @@ class FacilityService:
                     "code: give a short code of at most 32 characters",
                 )
             )
+        if profile.date_order is not None and profile.date_order not in DATE_ORDERS:
+            issues.append(
+                Issue("error", profile.code, "date_order", "value_set",
+                      f"date_order: choose one of {', '.join(DATE_ORDERS)}, or none for ISO only")
+            )  # fmt: skip
         if issues:
             raise ValidationFailed(issues)
         with self.platform.sessions() as session, session.begin():
@@ -113,6 +118,7 @@ class FacilityService:
                         f.location,
                         f.census_region,
                         f.lab_service_model,
+                        f.date_order,
                     ),
                     counts.get(f.id, 0),
                 )
@@ -190,9 +196,7 @@ class FacilityService:
 
     def date_order(self, code: str) -> str | None:
         """Return a facility's local date order (None: ISO dates only); NotFound as ``get``."""
-        self.get(code)
-        with self.platform.sessions() as session:
-            return session.scalar(select(Facility.date_order).where(Facility.code == code))
+        return self.get(code).date_order
 
     def get(self, code: str) -> FacilityProfile:
         """Return a facility the actor belongs to (admins: any); NotFound otherwise."""
@@ -201,7 +205,13 @@ class FacilityService:
             if f is None or not (self.actor.is_platform_admin or self.actor.belongs_to(f.id)):
                 raise NotFound.no_such("facility")
             return FacilityProfile(
-                f.code, f.name, f.facility_type, f.location, f.census_region, f.lab_service_model
+                f.code,
+                f.name,
+                f.facility_type,
+                f.location,
+                f.census_region,
+                f.lab_service_model,
+                f.date_order,
             )
 
     def printers(self, facility_code: str | None = None) -> list[PrinterInfo]:

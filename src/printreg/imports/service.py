@@ -5,9 +5,11 @@ is written) and its keys (a local case ID twice in one file is an error for both
 validates batches with the vectorised validator, writes new cases with COPY (PostgreSQL) or
 executemany (SQLite), updates changed cases through the case writer with before/after audit
 rows, leaves unchanged ones alone, and writes rejected rows to an error file in the input's own
-layout with an ``_errors`` column. Each batch is one transaction (``all_or_nothing``: the whole
-file is), so a crash or kill leaves committed batches whole and nothing else. On SQLite an
-all-or-nothing file is staged apart and switched in by one short transaction (``import_staging``).
+layout after an ``_errors`` column (first, where a spreadsheet shows it). The report
+(``imports.report``) counts every row and lists the first problems and stored cases. Each batch
+is one transaction (``all_or_nothing``: the whole file is), so a crash or kill leaves committed
+batches whole and nothing else. On SQLite an all-or-nothing file is staged apart and switched in
+by one short transaction (``imports.staging``).
 """
 
 from __future__ import annotations
