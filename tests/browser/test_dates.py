@@ -1,4 +1,4 @@
-"""Date inputs in a real browser: what a person types is what is stored, and the format shows.
+"""Date and list inputs in a real browser: what a person types is stored; the format shows.
 
 Issue 14: the help said YYYY-MM-DD, Chromium's date picker showed mm/dd/yyyy, and typing
 2026-11-02 as told gave 02/02/61102. Date inputs are now text inputs with a visible format.
@@ -44,6 +44,9 @@ def test_typing_an_iso_date_keeps_it_and_every_date_input_shows_its_format(
     date.fill("")
     page.keyboard.type("2026-11-02")
 
+    icd = page.locator("#f-indication_icd10")  # the one separator, said beside the input
+    expect(page.locator("#fmt-f-indication_icd10")).to_contain_text("separate them with ;")
+    assert "fmt-f-indication_icd10" in (icd.get_attribute("aria-describedby") or "").split()
     page.locator("#f-local_case_id").fill(LOCAL_ID)
     page.locator("#save-draft").click()
     expect(page.locator("h1")).to_have_text(LOCAL_ID)
