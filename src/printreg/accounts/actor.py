@@ -51,6 +51,13 @@ class Actor:
         return facility_id in self.facility_ids
 
     @property
+    def manages_any_facility(self) -> bool:
+        """Return whether the actor administers at least one facility (or every one)."""
+        return self.scopes is None and (
+            self.is_platform_admin or any(self._administers_facility(f) for f in self.facility_ids)
+        )
+
+    @property
     def is_platform_admin(self) -> bool:
         """Return whether the actor administers at least one registry (or is the operator)."""
         return self.system or bool(self.registry_admin_of)
@@ -79,13 +86,19 @@ class Actor:
         if self.role_at(registry_code, facility_id) not in CASE_READERS:
             raise NotFound.no_such("case")
 
+    def may_write_cases(self, registry_code: str, facility_id: int) -> bool:
+        """Return whether the actor may enter and change the facility's cases in the registry."""
+        if self.scopes is not None and Scope.CASES_WRITE not in self.scopes:
+            return False
+        return self.sees_registry(registry_code) or (
+            self.role_at(registry_code, facility_id) in CASE_WRITERS
+        )
+
     def require_case_write(self, registry_code: str, facility_id: int) -> None:
         """Raise NotFound unless the actor may change the facility's cases."""
         self._scoped(Scope.CASES_WRITE)
-        if self.sees_registry(registry_code):
-            return
-        role = self.role_at(registry_code, facility_id)
-        if role not in CASE_WRITERS:
+        if not self.may_write_cases(registry_code, facility_id):
+            role = self.role_at(registry_code, facility_id)
             if role in CASE_READERS:
                 raise Forbidden("your role at this facility may read cases but not change them")
             raise NotFound.no_such("case")

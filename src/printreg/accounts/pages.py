@@ -13,7 +13,7 @@ from printreg.domain.errors import RegistryError
 from printreg.domain.facility import Scope
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Page, PageContext
-from printreg.web.pages.home import error_page, place_of
+from printreg.web.pages.home import place_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,12 +38,9 @@ def _account_page(
     entered: dict[str, object] | None = None,
     status_code: int = 200,
 ) -> Response:
-    try:
-        place = place_of(page)
-        tokens = AccountService(page.platform).tokens(page.actor)
-        second = SecondFactorService(page.platform).status(page.actor)
-    except RegistryError as exc:
-        return error_page(page, exc)
+    place = place_of(page)
+    tokens = AccountService(page.platform).tokens(page.actor)
+    second = SecondFactorService(page.platform).status(page.actor)
     settings = page.platform.settings
     return page.render(
         "account.html",
@@ -98,8 +95,5 @@ def create_token(
 @router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse)
 def revoke_token(page: Page, token_id: int) -> Response:
     """Revoke one of the person's tokens."""
-    try:
-        AccountService(page.platform).revoke_token(page.actor, token_id)
-    except RegistryError as exc:
-        return error_page(page, exc)
+    AccountService(page.platform).revoke_token(page.actor, token_id)
     return RedirectResponse("/account", status_code=303)

@@ -33,6 +33,9 @@ RegistryOpt = Annotated[
     typer.Option("--registry", "-r", help="Registry code (default: PRINTREG_DEFAULT_REGISTRY)."),
 ]
 
+HostOpt = Annotated[str, typer.Option(help="Address to listen on (loopback by default).")]
+PortOpt = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+
 
 def registry_code(value: str | None) -> str:
     """Return the registry code given, or the configured default registry's."""

@@ -125,6 +125,15 @@ class FacilityService:
                 for f in facilities
             ]
 
+    def ids(self) -> dict[str, int]:
+        """Return the ids of the facilities the actor may see, by code (for permission checks
+        that `Actor` answers by id)."""
+        with self.platform.sessions() as session:
+            query = select(Facility.code, Facility.id)
+            if not self.actor.is_platform_admin:
+                query = query.where(Facility.id.in_(sorted(self.actor.facility_ids)))
+            return dict(session.execute(query).tuples().all())
+
     def add_printer(self, printer: PrinterInfo) -> PrinterInfo:
         """Add a printer to a facility's inventory; its label must be new in the facility."""
         issue = _check_choice(printer.label, "technology", printer.technology, PrinterTechnology)

@@ -15,7 +15,7 @@ from printreg.domain.facility import RegistryRoleName
 from printreg.requests.service import DataRequestService, RequestDraft
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Page, PageContext
-from printreg.web.pages.home import error_page, place_of
+from printreg.web.pages.home import place_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,11 +34,8 @@ def _researcher(page: PageContext, registry: str) -> bool:
 @router.get("/registries/{registry}/requests", response_class=HTMLResponse)
 def request_list(page: Page, registry: str) -> Response:
     """Show the person's data requests (committee and administrators: all of the registry's)."""
-    try:
-        place = place_of(page, registry=registry)
-        views = DataRequestService(page.platform, page.actor).requests(registry)
-    except RegistryError as exc:
-        return error_page(page, exc, "Data requests not available")
+    place = place_of(page, registry=registry)
+    views = DataRequestService(page.platform, page.actor).requests(registry)
     return page.render("requests.html", place=place, requests=views,
                        may_submit=_researcher(page, registry))  # fmt: skip
 
@@ -50,13 +47,10 @@ def _form_page(
     form: FormData | None = None,
     status_code: int = 200,
 ) -> Response:
-    try:
-        place = place_of(page, registry=registry)
-        choices = DataRequestService(page.platform, page.actor).choices(registry)
-        if not _researcher(page, registry):
-            raise Forbidden(f"only researchers of registry {registry} submit data requests")
-    except RegistryError as exc:
-        return error_page(page, exc, "Data requests not available")
+    place = place_of(page, registry=registry)
+    choices = DataRequestService(page.platform, page.actor).choices(registry)
+    if not _researcher(page, registry):
+        raise Forbidden(f"only researchers of registry {registry} submit data requests")
     return page.render(
         "request_form.html",
         status_code=status_code,
@@ -121,13 +115,10 @@ def _detail(
     page: PageContext, request_id: uuid.UUID, errors: list[str] | None = None, status: int = 200
 ) -> Response:
     service = DataRequestService(page.platform, page.actor)
-    try:
-        view = service.get(request_id)
-        place = place_of(page, registry=view.registry)
-        feasibility = service.feasibility(request_id)
-        downloads = service.downloads(request_id) if page.actor.administers(view.registry) else None
-    except RegistryError as exc:
-        return error_page(page, exc, "Data request not available")
+    view = service.get(request_id)
+    place = place_of(page, registry=view.registry)
+    feasibility = service.feasibility(request_id)
+    downloads = service.downloads(request_id) if page.actor.administers(view.registry) else None
     return page.render(
         "request_detail.html",
         status_code=status,

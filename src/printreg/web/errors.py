@@ -19,6 +19,7 @@ from printreg.domain.errors import (
     RegistryError,
     ValidationFailed,
 )
+from printreg.domain.issues import Issue
 from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
 from printreg.ingest.mesh import MeshError
 from printreg.storage.engine import is_busy
@@ -60,7 +61,8 @@ def status_of(exc: Exception) -> int:
     return 400
 
 
-async def _handle(request: Request, exc: Exception) -> Response:
+async def handle(request: Request, exc: Exception) -> Response:
+    """Return the JSON problem of a domain error, with its HTTP status and headers."""
     del request
     body: dict[str, object] = {"detail": str(exc)}
     if isinstance(exc, ValidationFailed):
@@ -88,16 +90,9 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
     issues = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ()) if part not in _SOURCES]
-        issues.append(
-            {
-                "severity": "error",
-                "record_key": "",
-                "path": ".".join(location),
-                "rule": str(error.get("type", "invalid")),
-                "message": str(error.get("msg", "invalid value")),
-                "value": None,
-            }
-        )
+        rule = str(error.get("type", "invalid"))
+        message = str(error.get("msg", "invalid value"))
+        issues.append(Issue("error", "", ".".join(location), rule, message).to_dict())
     detail = f"the request breaks {len(issues)} rule(s) of the API: see issues"
     return JSONResponse({"detail": detail, "issues": issues}, status_code=422)
 
@@ -124,8 +119,8 @@ async def _busy(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Register the handlers that turn domain errors into JSON responses, and a busy database
     into 503 with Retry-After."""
-    app.add_exception_handler(RegistryError, _handle)
+    app.add_exception_handler(RegistryError, handle)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(DefinitionError, _handle)
+    app.add_exception_handler(DefinitionError, handle)
     app.add_exception_handler(sa_exc.OperationalError, _busy)
     app.add_exception_handler(sa_exc.TimeoutError, _busy)

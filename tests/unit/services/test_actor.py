@@ -59,3 +59,21 @@ def test_who_gives_roles() -> None:
                   scopes=frozenset({"cases:read"}))  # fmt: skip
     with pytest.raises(Forbidden):
         token.require_role_grant("3dp", F1)  # tokens manage nobody
+
+
+def test_the_pages_ask_the_actor_who_may_enter_cases_and_manage() -> None:
+    """The pages' menus and buttons ask these (issue 13: authorization only in Actor)."""
+    assert PERSON.may_write_cases("3dp", F1)
+    assert not PERSON.may_write_cases("gsae", F1)  # a viewer there
+    assert not PERSON.may_write_cases("3dp", F2)
+    reader_token = Actor("t", 7, memberships=PERSON.memberships, scopes=frozenset({"cases:read"}))
+    assert not reader_token.may_write_cases("3dp", F1)
+    admin = Actor("a", 8, registry_admin_of=frozenset({"gsae"}))
+    assert admin.may_write_cases("gsae", F2)
+    assert not admin.may_write_cases("3dp", F2)
+    assert admin.manages_any_facility
+    assert not PERSON.manages_any_facility
+    head = Actor("h", 9, memberships={"gsae": {F2: Role.FACILITY_ADMIN}})
+    assert head.manages_any_facility
+    assert head.may_write_cases("gsae", F2)
+    assert not head.may_write_cases("3dp", F2)

@@ -8,12 +8,16 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from printreg.domain.errors import RegistryError
+from printreg.web import errors
 from printreg.web.pages.common import (
     ENROL_PATH,
     CsrfRejected,
+    PageContext,
     SecondFactorMissing,
     SignInRequired,
 )
+from printreg.web.pages.home import error_page
 
 
 def install(app: FastAPI) -> None:
@@ -37,6 +41,15 @@ def install(app: FastAPI) -> None:
         del request, exc
         return RedirectResponse(ENROL_PATH, status_code=303)
 
+    async def page_or_problem(request: Request, exc: Exception) -> Response:
+        """The one mapping of domain errors for pages: the error page with the status the API
+        gives (404, 403, 409, 422, ...); API paths get the JSON problem."""
+        page = getattr(request.state, "page", None)
+        if request.url.path.startswith("/api/") or not isinstance(page, PageContext):
+            return await errors.handle(request, exc)
+        return error_page(page, exc)
+
+    app.add_exception_handler(RegistryError, page_or_problem)
     app.add_exception_handler(SignInRequired, to_login)
     app.add_exception_handler(SecondFactorMissing, to_enrolment)
     app.add_exception_handler(CsrfRejected, refuse)

@@ -82,7 +82,9 @@ async def _context(request: Request, platform: Platform, *, enrolling: bool) -> 
         sent = form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
         if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf):
             raise CsrfRejected
-    return PageContext(request, platform, actor, csrf)
+    page = PageContext(request, platform, actor, csrf)
+    request.state.page = page  # for the one handler that turns a domain error into a page
+    return page
 
 
 async def page_context(request: Request, platform: PlatformDep) -> PageContext:
@@ -113,7 +115,9 @@ async def upload_page_context(request: Request, platform: PlatformDep) -> PageCo
     actor, csrf = found
     if SecondFactorService(platform).required(actor.user_id):
         raise SecondFactorMissing
-    return PageContext(request, platform, actor, csrf)
+    page = PageContext(request, platform, actor, csrf)
+    request.state.page = page  # for the one handler that turns a domain error into a page
+    return page
 
 
 UploadPage = Annotated[PageContext, Depends(upload_page_context)]

@@ -9,10 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from printreg.accounts.actor import Actor
 from printreg.accounts.service import AccountService
 from printreg.cases.service import CaseQuery, CaseService
 from printreg.domain.errors import NotFound, RegistryError
-from printreg.domain.facility import CaseStatus, Role
+from printreg.domain.facility import CaseStatus
 from printreg.facilities.schemas import FacilityProfile
 from printreg.facilities.service import FacilityService
 from printreg.registries.service import RegistryService
@@ -20,7 +21,6 @@ from printreg.web.errors import status_of
 from printreg.web.pages.common import Page, PageContext
 
 router = APIRouter(include_in_schema=False)
-WRITER_ROLES = frozenset({Role.FACILITY_ADMIN.value, Role.DATA_MANAGER.value})
 TITLES = {403: "Not allowed", 404: "Not found", 409: "Conflict", 422: "Not accepted"}
 RECENT = 10
 
@@ -34,9 +34,9 @@ class Place:
     facilities: list[FacilityProfile]
     memberships: Mapping[str, Mapping[str, str]]  # registry code → facility code → role
     platform_admin: bool
-    registry_admin: bool = (
-        False  # administers this registry (sees and enters every facility's cases)
-    )
+    registry_admin: bool  # administers this registry (sees and enters every facility's cases)
+    actor: Actor  # answers every permission question: pages restate no role rule
+    facility_ids: Mapping[str, int]  # code → id of the facilities the person sees
 
     @property
     def roles(self) -> dict[str, str]:
@@ -51,27 +51,26 @@ class Place:
     def manages(self, code: str) -> bool:
         """Return whether the person administers the facility: its profile, printers and
         people (its administrators in any registry; registry admins: every one)."""
-        return self.platform_admin or any(
-            roles.get(code) == Role.FACILITY_ADMIN for roles in self.memberships.values()
-        )
+        facility_id = self.facility_ids.get(code)
+        return facility_id is not None and self.actor.may_manage_facility(facility_id)
 
     def writes(self, code: str) -> bool:
         """Return whether the person may enter cases for the facility in this registry."""
-        return self.registry_admin or self.roles.get(code) in WRITER_ROLES
+        facility_id = self.facility_ids.get(code)
+        return facility_id is not None and self.actor.may_write_cases(self.registry, facility_id)
 
     @property
     def manages_any(self) -> bool:
         """Return whether the person administers at least one facility (shows 'Users')."""
-        return self.platform_admin or any(
-            Role.FACILITY_ADMIN in roles.values() for roles in self.memberships.values()
-        )
+        return self.actor.manages_any_facility
 
 
 def place_of(page: PageContext, registry: str | None = None, facility: str | None = None) -> Place:
     """Return the person's place; the facility asked for must be one they see (NotFound)."""
     actor = page.actor
     registry = registry or page.platform.settings.default_registry
-    facilities = [f for f, _ in FacilityService(page.platform, actor).facilities()]
+    facility_service = FacilityService(page.platform, actor)
+    facilities = [f for f, _ in facility_service.facilities()]
     memberships = (
         AccountService(page.platform).get_user(actor, actor.user_id).memberships
         if actor.user_id is not None
@@ -90,8 +89,16 @@ def place_of(page: PageContext, registry: str | None = None, facility: str | Non
         current = next((f for f in facilities if f.code in here), None) or next(
             (f for f in facilities if f.code in mine), None
         )
-    return Place(registry, current, facilities, memberships, actor.is_platform_admin,
-                 registry_admin=actor.administers(registry))  # fmt: skip
+    return Place(
+        registry,
+        current,
+        facilities,
+        memberships,
+        actor.is_platform_admin,
+        registry_admin=actor.administers(registry),
+        actor=actor,
+        facility_ids=facility_service.ids(),
+    )
 
 
 def error_page(page: PageContext, exc: Exception, title: str | None = None) -> HTMLResponse:
@@ -123,18 +130,15 @@ def home(
     page: Page, registry: str, facility: Annotated[str | None, Query(max_length=32)] = None
 ) -> Response:
     """Show a facility's case counts, completeness and recent cases (admins: all facilities)."""
-    try:
-        info = RegistryService(page.platform, page.actor).info(registry)
-        place = place_of(page, registry, facility)
-        cases = CaseService(page.platform, page.actor)
-        readable = page.actor.readable_facilities(registry)
-        if readable == [] or (place.facility is None and not page.actor.sees_registry(registry)):
-            return page.render("home.html", place=place, registry=info, access=False)
-        code = place.facility.code if place.facility else None
-        counts = cases.count(registry, code)
-        recent = cases.list_cases(registry, CaseQuery(limit=RECENT), facility_code=code).items
-    except RegistryError as exc:
-        return error_page(page, exc)
+    info = RegistryService(page.platform, page.actor).info(registry)
+    place = place_of(page, registry, facility)
+    cases = CaseService(page.platform, page.actor)
+    readable = page.actor.readable_facilities(registry)
+    if readable == [] or (place.facility is None and not page.actor.sees_registry(registry)):
+        return page.render("home.html", place=place, registry=info, access=False)
+    code = place.facility.code if place.facility else None
+    counts = cases.count(registry, code)
+    recent = cases.list_cases(registry, CaseQuery(limit=RECENT), facility_code=code).items
     total = sum(counts.values())
     done = counts.get(CaseStatus.COMPLETE, 0) + counts.get(CaseStatus.LOCKED, 0)
     return page.render(
