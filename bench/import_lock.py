@@ -38,12 +38,12 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from printreg.accounts.actor import Actor  # noqa: E402
+from printreg.accounts.models import User  # noqa: E402
 from printreg.accounts.service import AccountService  # noqa: E402
 from printreg.demo.service import ensure_demo_accounts  # noqa: E402
 from printreg.demo.synth import load_synthetic  # noqa: E402
 from printreg.platform import Platform  # noqa: E402
 from printreg.settings import Settings  # noqa: E402
-from printreg.storage.platform import User  # noqa: E402
 from printreg.storage.schema import upgrade  # noqa: E402
 from printreg.web.app import create_app  # noqa: E402
 

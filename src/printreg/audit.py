@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
 from printreg.storage import stamps
-from printreg.storage.platform import AuditEntry
+from printreg.storage.audit_log import AuditEntry
 
 
 def audit(

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from printreg.dictionary import Definition
 from printreg.domain.errors import NotFound
+from printreg.registries.models import Registry
 from printreg.settings import Settings
+from printreg.storage.base import utcnow
 from printreg.storage.case_tables import CaseTables, build_case_tables
 from printreg.storage.cases import CaseReader, CaseWriter
 from printreg.storage.engine import make_engine, make_sessionmaker
-from printreg.storage.platform import Registry, utcnow
 from printreg.storage.schema import stored_definitions
 from printreg.validation import ensure_bound
 

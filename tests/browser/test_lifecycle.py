@@ -15,7 +15,7 @@ from printreg.accounts.service import AccountService
 from printreg.dictionary import shipped_definition_paths
 from printreg.domain.facility import RegistryRoleName
 from printreg.registries.service import RegistryService
-from printreg.storage.platform import AuditEntry
+from printreg.storage.audit_log import AuditEntry
 
 if TYPE_CHECKING:
     from tests.support.browser import LiveServer

@@ -23,12 +23,12 @@ from sqlalchemy import select
 from tests.support.records import records
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import User
 from printreg.accounts.service import AccountService
 from printreg.cases.service import CaseService
 from printreg.demo.service import ensure_demo_accounts
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import User
 from printreg.web.app import create_app
 
 REG = "3dp"

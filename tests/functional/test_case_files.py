@@ -28,12 +28,14 @@ from printreg.accounts.actor import Actor
 from printreg.cases.service import CaseService
 from printreg.domain.errors import Conflict, Forbidden, NotFound
 from printreg.domain.facility import Role
+from printreg.facilities.models import Facility
+from printreg.files.models import CaseImaging, PrintMesh
 from printreg.files.service import CaseFileService
 from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
 from printreg.ingest.mesh import MeshError
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import AuditEntry, CaseImaging, Facility, PrintMesh
+from printreg.storage.audit_log import AuditEntry
 
 REG = "3dp"
 

@@ -15,9 +15,10 @@ from printreg.cases import service as cases_module
 from printreg.cases.service import CaseService, decode_cursor
 from printreg.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from printreg.domain.facility import Role
+from printreg.facilities.models import Facility
 from printreg.platform import Platform
+from printreg.storage.audit_log import AuditEntry
 from printreg.storage.cases import CaseQuery
-from printreg.storage.platform import AuditEntry, Facility
 
 REG = "3dp"
 

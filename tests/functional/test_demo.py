@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import User
 from printreg.accounts.service import AccountService
 from printreg.analytics.benchmark import TOO_FEW
 from printreg.cases.service import CaseService
@@ -25,10 +26,11 @@ from printreg.demo.service import (
     load_demo,
 )
 from printreg.domain.facility import volume_band
+from printreg.facilities.models import Facility
+from printreg.files.models import PrintMesh
 from printreg.files.service import CaseFileService
 from printreg.platform import Platform
 from printreg.services.analytics import AnalyticsService
-from printreg.storage.platform import Facility, PrintMesh, User
 
 REG = "3dp"
 HOME = DEMO_FACILITIES[0]

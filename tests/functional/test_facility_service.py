@@ -8,10 +8,11 @@ from sqlalchemy import select
 from printreg.accounts.actor import Actor
 from printreg.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from printreg.domain.facility import Role
+from printreg.facilities.models import Facility
 from printreg.facilities.schemas import FacilityProfile, PrinterInfo
 from printreg.facilities.service import FacilityService
 from printreg.platform import Platform
-from printreg.storage.platform import AuditEntry, Facility
+from printreg.storage.audit_log import AuditEntry
 
 
 def _facility_id(platform: Platform, code: str) -> int:

@@ -22,11 +22,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select, update
 
+from printreg.accounts.models import ApiToken, User, WebSession
 from printreg.accounts.service import AccountService, digest
 from printreg.demo.service import DEMO_PASSWORD
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import ApiToken, User, WebSession, utcnow
+from printreg.storage.base import utcnow
 from printreg.web.errors import is_busy
 from tests.support.records import records
 from tests.support.web import (

@@ -27,10 +27,10 @@ from printreg.analytics import benchmark
 from printreg.analytics.cellkey import record_key
 from printreg.demo.synth import load_synthetic
 from printreg.domain.facility import CaseStatus
+from printreg.facilities.models import Facility
 from printreg.platform import Platform
 from printreg.research import suppressed_counts
 from printreg.services.analytics import AnalyticsService
-from printreg.storage.platform import Facility
 from tests.support.records import SYNTH_SEED
 from tests.support.web import (
     DATA_MANAGER,

@@ -33,23 +33,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import ApiToken, Membership, User
 from printreg.accounts.service import AccountService
 from printreg.cases.service import CaseService
 from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.demo.synth import load_synthetic
 from printreg.domain.facility import Role
+from printreg.facilities.models import Facility, Printer
+from printreg.imports.models import ImportJob
 from printreg.platform import Platform
 from printreg.requests.service import DataRequestService, RequestDraft
 from printreg.settings import Settings
-from printreg.storage.platform import (
-    ApiToken,
-    AuditEntry,
-    Facility,
-    ImportJob,
-    Membership,
-    Printer,
-    User,
-)
+from printreg.storage.audit_log import AuditEntry
 from printreg.web.app import create_app
 from tests.conftest import TEMPLATE
 from tests.support.pgserver import PostgresServer, create_database, drop_database

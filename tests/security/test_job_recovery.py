@@ -21,10 +21,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
+from printreg.facilities.models import Facility
 from printreg.imports import jobs as import_jobs
+from printreg.imports.models import ImportJob
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import Facility, ImportJob, utcnow
+from printreg.storage.base import utcnow
 from tests.support.imports import csv_bytes, finished
 from tests.support.records import records
 from tests.support.web import DATA_MANAGER, HOME, REG, UserClient

@@ -18,11 +18,11 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from printreg.accounts.models import RecoveryCode, SecondFactor, User
 from printreg.cli.app import app as cli
 from printreg.demo.service import DEMO_PASSWORD
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import RecoveryCode, SecondFactor, User
 from printreg.web.app import create_app
 from printreg.web.deps import SESSION_COOKIE
 from tests.support.clock import Clock

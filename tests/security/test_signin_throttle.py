@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from printreg.accounts import service as accounts
+from printreg.accounts.models import SignInCounter
 from printreg.demo.service import DEMO_PASSWORD
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import SignInCounter
 from printreg.web.app import create_app
 from printreg.web.deps import SESSION_COOKIE
 from tests.support.clock import Clock

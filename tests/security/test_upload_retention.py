@@ -15,8 +15,9 @@ from pathlib import Path
 from sqlalchemy import update
 
 from printreg.imports import jobs as import_jobs
+from printreg.imports.models import ImportJob
 from printreg.platform import Platform
-from printreg.storage.platform import ImportJob, utcnow
+from printreg.storage.base import utcnow
 from tests.support.imports import csv_bytes, finished, upload
 from tests.support.records import records
 from tests.support.web import DATA_MANAGER, HOME, UserClient

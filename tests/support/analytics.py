@@ -26,11 +26,11 @@ from sqlalchemy import select
 
 from printreg.accounts.actor import Actor
 from printreg.cases.service import CaseService
+from printreg.facilities.models import Facility
 from printreg.facilities.schemas import FacilityProfile, PrinterInfo
 from printreg.facilities.service import FacilityService
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import Facility
 from tests.support.pgserver import PostgresServer, create_database, drop_database
 
 if TYPE_CHECKING:

@@ -22,11 +22,12 @@ from printreg.accounts.service import AccountService
 from printreg.cases.service import CaseService
 from printreg.demo.service import DEMO_PASSWORD
 from printreg.domain.facility import RegistryRoleName, Role
+from printreg.facilities.models import Facility, Printer
 from printreg.facilities.schemas import FacilityProfile
 from printreg.facilities.service import FacilityService
 from printreg.platform import Platform
+from printreg.storage.base import utcnow
 from printreg.storage.cases import StoredCase, new_case_id
-from printreg.storage.platform import Facility, Printer, utcnow
 from printreg.validation import ValidationContext, validate_record
 from tests.support.records import records
 

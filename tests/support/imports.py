@@ -15,7 +15,7 @@ from printreg.accounts.actor import Actor
 from printreg.imports.service import Importer
 from printreg.ingest import FlatLayout
 from printreg.platform import Platform
-from printreg.storage.platform import AuditEntry
+from printreg.storage.audit_log import AuditEntry
 from tests.support.web import API, HOME, UserClient
 
 REG = "3dp"

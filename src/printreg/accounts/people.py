@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import Membership, User
 from printreg.audit import audit
 from printreg.domain.errors import NotFound
 from printreg.domain.facility import Role
-from printreg.storage.platform import Membership, User
 
 # registry code → facility code → role, as UserPublic holds them
 Roles = Mapping[str, Mapping[str, str]]

@@ -29,6 +29,7 @@ from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import RecoveryCode, RegistryRole, SecondFactor, User
 from printreg.accounts.sealed import open_sealed, seal
 from printreg.accounts.service import (
     WRONG_CREDENTIALS,
@@ -41,7 +42,6 @@ from printreg.audit import audit
 from printreg.domain.errors import Conflict, Forbidden, NotFound
 from printreg.domain.facility import RegistryRoleName
 from printreg.platform import Platform
-from printreg.storage.platform import RecoveryCode, RegistryRole, SecondFactor, User
 
 ISSUER = "printreg"
 PURPOSE = "totp"

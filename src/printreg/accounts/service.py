@@ -25,24 +25,24 @@ from sqlalchemy.orm import Session
 
 from printreg.accounts import people
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import (
+    ApiToken,
+    Membership,
+    RegistryRole,
+    SecondFactor,
+    User,
+    WebSession,
+)
 from printreg.accounts.schemas import TokenPublic, UserPublic
 from printreg.accounts.signin_throttle import LOCAL, SignInThrottle
 from printreg.audit import audit
 from printreg.domain.errors import Conflict, Forbidden, NotFound, RegistryError
 from printreg.domain.facility import RegistryRoleName, Role, Scope
+from printreg.facilities.models import Facility
 from printreg.platform import Platform
+from printreg.registries.models import Registry
+from printreg.storage.base import utcnow
 from printreg.storage.engine import is_busy
-from printreg.storage.platform import (
-    ApiToken,
-    Facility,
-    Membership,
-    Registry,
-    RegistryRole,
-    SecondFactor,
-    User,
-    WebSession,
-    utcnow,
-)
 
 log = logging.getLogger(__name__)
 

@@ -34,9 +34,9 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from printreg.accounts.models import SignInCounter
 from printreg.domain.errors import RegistryError
 from printreg.settings import Settings
-from printreg.storage.platform import SignInCounter
 
 ADDRESS, PAIR, ACCOUNT = "address", "pair", "account"
 ADDRESS_BACKOFF_CAP = dt.timedelta(minutes=1)

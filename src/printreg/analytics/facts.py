@@ -38,8 +38,9 @@ from printreg.dictionary.ages import AGE_TOP_CODE, is_age
 from printreg.dictionary.analytics import MESH_FACTS, PRINTS_GROUP, AnalyticsSpec, Measure
 from printreg.domain.coding import format_codes
 from printreg.domain.facility import CaseStatus
+from printreg.facilities.models import Printer
+from printreg.files.models import PrintMesh
 from printreg.storage.case_tables import CaseTables, column_name
-from printreg.storage.platform import Printer, PrintMesh
 
 REPORTED = (CaseStatus.COMPLETE.value, CaseStatus.LOCKED.value)
 PRINTER_ATTRIBUTES = ("technology", "manufacturer", "model")

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from printreg.accounts.actor import Actor
 from printreg.domain.errors import Forbidden, NotFound
+from printreg.facilities.models import Facility, Printer
 from printreg.ingest import FlatLayout, write_codebook, write_csv, write_jsonl, write_parquet
 from printreg.platform import Platform
 from printreg.storage.cases import CaseQuery, list_query
-from printreg.storage.platform import Facility, Printer
 from printreg.validation.shape import to_json_record
 
 ExportFormat = Literal["csv", "jsonl", "parquet"]

@@ -26,11 +26,13 @@ from printreg.dictionary import CodeElement, Definition
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
 from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
+from printreg.facilities.models import Facility, Printer
 from printreg.governance.admission import require_accepting
 from printreg.platform import Platform, RegistryRuntime
 from printreg.storage import stamps
+from printreg.storage.audit_log import AuditEntry
+from printreg.storage.base import utcnow
 from printreg.storage.cases import CaseQuery, StoredCase, list_query, new_case_id
-from printreg.storage.platform import AuditEntry, Facility, Printer, utcnow
 from printreg.validation import ValidationContext, ValidationResult, validate_record
 from printreg.validation.shape import changed_fields, to_json_record
 

@@ -11,13 +11,14 @@ from functools import cache
 from sqlalchemy import select
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import User
 from printreg.accounts.service import AccountService, hash_password
 from printreg.cases.service import CaseService
 from printreg.demo.synth import SynthLoad, load_synthetic
 from printreg.dictionary.analytics import PRINTS_GROUP
 from printreg.domain.facility import CaseStatus, RegistryRoleName, Role
+from printreg.facilities.models import Facility
 from printreg.platform import Platform
-from printreg.storage.platform import Facility, User
 from printreg.synthetic import FacilityPlan
 
 DEMO_PASSWORD = "printreg-demo-2026"  # noqa: S105 - documented demo credential, demo data only

@@ -13,10 +13,10 @@ from printreg.accounts.actor import Actor
 from printreg.cases.service import CaseService
 from printreg.dictionary import Definition
 from printreg.dictionary.loader import function_params
+from printreg.facilities.models import Facility
 from printreg.facilities.schemas import FacilityProfile, PrinterInfo
 from printreg.facilities.service import FacilityService
 from printreg.platform import Platform
-from printreg.storage.platform import Facility
 from printreg.synthetic import FacilityPlan, SyntheticRegistry
 
 

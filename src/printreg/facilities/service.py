@@ -18,9 +18,10 @@ from printreg.domain.facility import (
     PrinterTechnology,
 )
 from printreg.domain.issues import Issue
+from printreg.facilities.models import Facility, Participation, Printer
 from printreg.facilities.schemas import FacilityProfile, PrinterInfo
 from printreg.platform import Platform
-from printreg.storage.platform import Facility, Participation, Printer, Registry
+from printreg.registries.models import Registry
 
 
 def _check_choice(record: str, field: str, value: str, allowed: type[object]) -> Issue | None:
@@ -132,7 +133,7 @@ class FacilityService:
             query = select(Facility.code, Facility.id)
             if not self.actor.is_platform_admin:
                 query = query.where(Facility.id.in_(sorted(self.actor.facility_ids)))
-            return dict(session.execute(query).tuples().all())
+            return dict(session.execute(query).all())  # Result.tuples() is deprecated in 2.1
 
     def add_printer(self, printer: PrinterInfo) -> PrinterInfo:
         """Add a printer to a facility's inventory; its label must be new in the facility."""

@@ -23,6 +23,8 @@ from printreg.dictionary.analytics import PRINTS_GROUP
 from printreg.dictionary.loader import imaging_targets
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.facility import CaseStatus
+from printreg.facilities.models import Printer
+from printreg.files.models import CaseImaging, PrintMesh
 from printreg.files.views import (
     DicomAttached,
     MeshView,
@@ -44,8 +46,8 @@ from printreg.ingest.mesh import (
 )
 from printreg.platform import Platform, RegistryRuntime
 from printreg.storage import stamps
+from printreg.storage.base import utcnow
 from printreg.storage.cases import StoredCase
-from printreg.storage.platform import CaseImaging, Printer, PrintMesh, utcnow
 
 __all__ = ["CaseFileService", "DicomAttached", "MeshView", "StudyView"]
 

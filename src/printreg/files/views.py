@@ -14,10 +14,10 @@ from typing import Any
 from printreg.dictionary import Definition
 from printreg.dictionary.analytics import PRINTS_GROUP
 from printreg.dictionary.loader import imaging_targets
+from printreg.files.models import CaseImaging, PrintMesh
 from printreg.ingest.dicom import DicomSummary
 from printreg.ingest.mesh import MeshMeasurement, parts_warning
 from printreg.privacy.identifiers import redact
-from printreg.storage.platform import CaseImaging, PrintMesh
 
 #: the named rule by which a print lists the rows of the group of parts it holds
 ROW_REFERENCES = "row_references"

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.facility import EnrollmentStatus
 from printreg.domain.governance import ACCEPTS_CASES, Lifecycle
-from printreg.storage.platform import Facility, Participation, Registry
+from printreg.facilities.models import Facility, Participation
+from printreg.registries.models import Registry
 
 
 def require_accepting(session: Session, registry_code: str, facility: Facility) -> None:

@@ -15,15 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import User
 from printreg.audit import audit
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.governance import Tally, VoteChoice, tally
 from printreg.governance import enrollment_decisions as enrollment
 from printreg.governance.enrollment import EnrollmentService
+from printreg.governance.models import CommitteeVote
 from printreg.governance.schemas import ApplicationOut
 from printreg.platform import Platform
+from printreg.registries.models import Registry
 from printreg.requests import decisions as data_requests
-from printreg.storage.platform import CommitteeVote, Registry, User, utcnow
+from printreg.storage.base import utcnow
 
 
 @dataclass(frozen=True)

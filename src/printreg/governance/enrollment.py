@@ -23,19 +23,15 @@ from printreg.domain.governance import (
     enrollment_fees,
 )
 from printreg.domain.issues import Issue
+from printreg.facilities.models import Facility, Participation, Printer
 from printreg.governance.enrollment_decisions import SUBJECT, record_decision
+from printreg.governance.models import EnrollmentApplication
 from printreg.governance.schemas import ApplicationOut, EnrollmentEventOut, EnrollmentOut
 from printreg.platform import Platform
 from printreg.privacy import IdentifierKind, describe, scan_text
-from printreg.storage.platform import (
-    AuditEntry,
-    EnrollmentApplication,
-    Facility,
-    Participation,
-    Printer,
-    Registry,
-    utcnow,
-)
+from printreg.registries.models import Registry
+from printreg.storage.audit_log import AuditEntry
+from printreg.storage.base import utcnow
 
 MAX_CONTACTS = 10
 PROFILE = ("code", "name", "facility_type", "location", "census_region", "lab_service_model")

@@ -12,13 +12,10 @@ from printreg.audit import audit
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.facility import EnrollmentStatus
 from printreg.domain.governance import Tally, VoteChoice, check_enrollment
-from printreg.storage.platform import (
-    EnrollmentApplication,
-    Facility,
-    Participation,
-    Registry,
-    utcnow,
-)
+from printreg.facilities.models import Facility, Participation
+from printreg.governance.models import EnrollmentApplication
+from printreg.registries.models import Registry
+from printreg.storage.base import utcnow
 
 SUBJECT = "enrollment"  # the committee's subject type, and the audit entity of enrollment steps
 

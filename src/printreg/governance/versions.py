@@ -31,10 +31,11 @@ from printreg.dictionary.upgrades import Mapped, apply_upgrades
 from printreg.domain.errors import Conflict
 from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
+from printreg.facilities.models import Facility, Printer
 from printreg.platform import Platform, RegistryRuntime
+from printreg.storage.base import utcnow
 from printreg.storage.case_tables import CaseTables, build_case_tables
 from printreg.storage.cases import StoredCase
-from printreg.storage.platform import Facility, Printer, utcnow
 from printreg.storage.schema import checksum
 from printreg.validation import ValidationContext, ValidationResult, validate_record
 from printreg.validation.shape import to_json_record

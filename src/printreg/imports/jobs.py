@@ -35,10 +35,12 @@ from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound
+from printreg.facilities.models import Facility
+from printreg.imports.models import ImportJob
 from printreg.imports.report import ImportReport
 from printreg.imports.service import Format, Importer, detect_format
 from printreg.platform import Platform
-from printreg.storage.platform import Facility, ImportJob, utcnow
+from printreg.storage.base import utcnow
 
 log = logging.getLogger(__name__)
 

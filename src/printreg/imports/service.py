@@ -38,6 +38,7 @@ from printreg.audit import audit
 from printreg.dictionary import Definition
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.issues import Issue
+from printreg.facilities.models import Facility, Printer
 from printreg.governance.admission import require_accepting
 from printreg.imports.report import ImportReport, flat_column
 from printreg.imports.staging import Staging
@@ -55,6 +56,7 @@ from printreg.ingest.readers import (
     scan_csv,
 )
 from printreg.platform import Platform, RegistryRuntime
+from printreg.storage.base import utcnow
 from printreg.storage.bulk import (
     Encoded,
     case_frames,
@@ -64,7 +66,6 @@ from printreg.storage.bulk import (
     write_frames,
 )
 from printreg.storage.cases import CaseWriter, StoredCase, new_case_id
-from printreg.storage.platform import Facility, Printer, utcnow
 from printreg.validation import ValidationContext, validate_record
 from printreg.validation.batch import BatchOutcome, BatchValidator
 from printreg.validation.shape import to_json_record

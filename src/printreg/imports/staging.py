@@ -44,8 +44,8 @@ from sqlalchemy.orm import Session
 
 from printreg.domain.errors import Conflict
 from printreg.storage import stamps
+from printreg.storage.audit_log import AuditEntry
 from printreg.storage.case_tables import CaseTables
-from printreg.storage.platform import AuditEntry
 
 SCHEMA = "staging"
 SWITCH_CACHE_KIB = 256 * 1024  # page cache of the switching connection

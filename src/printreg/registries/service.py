@@ -27,9 +27,9 @@ from printreg.governance.versions import (
     upgrade,
 )
 from printreg.platform import Platform
+from printreg.registries.models import DefinitionVersion, Registry
 from printreg.registries.schemas import RegistryPublic
 from printreg.storage.case_tables import build_case_tables
-from printreg.storage.platform import DefinitionVersion, Registry
 from printreg.storage.schema import checksum, ensure_case_tables, register_definition
 from printreg.validation import ensure_bound
 

@@ -20,9 +20,10 @@ from printreg.accounts.actor import Actor
 from printreg.audit import audit
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.governance import Tally, VoteChoice
+from printreg.registries.models import Registry
 from printreg.requests.models import DataRequest
 from printreg.research import RequestStatus, check_transition
-from printreg.storage.platform import Registry, utcnow
+from printreg.storage.base import utcnow
 
 SUBJECT = "data_request"  # the committee's subject type, and the audit entity of requests
 

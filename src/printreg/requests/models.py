@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from printreg.storage.platform import Base, utcnow
+from printreg.storage.base import Base, utcnow
 
 
 class DataRequest(Base):

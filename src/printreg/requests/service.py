@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import RegistryRole, User
 from printreg.audit import audit
 from printreg.domain.errors import (
     Conflict,
@@ -37,7 +38,9 @@ from printreg.domain.errors import (
 from printreg.domain.facility import RegistryRoleName
 from printreg.domain.governance import VoteChoice
 from printreg.governance.committee import CommitteeService
+from printreg.governance.models import CommitteeVote
 from printreg.platform import Platform
+from printreg.registries.models import Registry
 from printreg.requests.decisions import SUBJECT, record_decision
 from printreg.requests.extracts import (
     CODEBOOK_FILE,
@@ -55,7 +58,6 @@ from printreg.research import (
     releasable_elements,
     stratum_elements,
 )
-from printreg.storage.platform import CommitteeVote, Registry, RegistryRole, User
 
 ExtractFileName = Literal["extract", "codebook"]
 TITLE_MAX = 200

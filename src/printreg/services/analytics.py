@@ -48,9 +48,9 @@ from printreg.dictionary.analytics import (
 )
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.facility import Scope
+from printreg.facilities.models import Facility
 from printreg.platform import Platform, RegistryRuntime
 from printreg.storage import stamps
-from printreg.storage.platform import Facility
 
 SHIPPED = "printreg.definitions"
 

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from printreg.dictionary import Definition, GroupElement, ScalarElement, is_multiple
 from printreg.dictionary import flat_column as cell_column
+from printreg.storage.audit_log import AuditEntry
 from printreg.storage.case_tables import CaseTables, column_name, unknown_column
-from printreg.storage.platform import AuditEntry
 
 
 def _cells(

@@ -38,8 +38,8 @@ from printreg.dictionary import (
     is_multiple,
 )
 from printreg.dictionary.models import DerivedRef
+from printreg.storage.metadata import metadata as platform_metadata
 from printreg.storage.migrations_filter import CASE_TABLE_PREFIX
-from printreg.storage.platform import Base
 
 KEY_ELEMENT = "local_case_id"
 _DOUBLE = Float(precision=53)
@@ -120,8 +120,8 @@ def build_case_tables(registry_code: str, definitions: Iterable[Definition]) -> 
         raise DefinitionError(registry_code, [f"every registry needs a '{KEY_ELEMENT}' element"])
     elements, derived = _latest_elements(defs)
     # Case tables share the platform metadata so foreign keys to facilities and printers resolve.
-    metadata = MetaData(naming_convention=Base.metadata.naming_convention)
-    for table in Base.metadata.tables.values():
+    metadata = MetaData(naming_convention=platform_metadata.naming_convention)
+    for table in platform_metadata.tables.values():
         table.to_metadata(metadata)
     prefix = f"{CASE_TABLE_PREFIX}{registry_code}_case"
     main_columns: list[Column[object]] = [

@@ -1,16 +1,25 @@
-"""Every platform table in one metadata: ``storage.platform``'s and the feature packages'.
+"""Every platform table in one metadata: each feature's ``models.py`` and storage's own.
 
-Feature packages keep their tables in their own ``models.py`` on the shared ``Base``; a table
-joins ``Base.metadata`` only once its module is imported. Alembic (``migrations/env.py``) and
-the schema test compare this module's ``metadata``, so a feature's tables are listed here.
-Nothing in ``storage`` imports this module back.
+Feature packages keep their tables in their own ``models.py`` on the shared ``Base``
+(``storage.base``); a table joins ``Base.metadata`` only once its module is imported. Alembic
+(``migrations/env.py``), the schema test and the case tables (whose foreign keys name
+facilities and printers) use this module's ``metadata``, so every models module is listed here.
+No models module imports this one back.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from printreg.requests import models as _requests_models  # noqa: F401  (registers its tables)
-from printreg.storage.platform import Base
+from printreg.accounts import models as _accounts  # noqa: F401  (each import registers its tables)
+from printreg.facilities import models as _facilities  # noqa: F401
+from printreg.files import models as _files  # noqa: F401
+from printreg.governance import models as _governance  # noqa: F401
+from printreg.imports import models as _imports  # noqa: F401
+from printreg.registries import models as _registries  # noqa: F401
+from printreg.requests import models as _requests  # noqa: F401
+from printreg.storage import audit_log as _audit_log  # noqa: F401
+from printreg.storage import stamps as _stamps  # noqa: F401
+from printreg.storage.base import Base
 
 metadata: MetaData = Base.metadata

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
 from printreg.dictionary import Definition, load_shipped, parse_definition
+from printreg.registries.models import DefinitionVersion, Registry
 from printreg.storage.case_tables import CaseTables, build_case_tables
-from printreg.storage.platform import DefinitionVersion, Registry
 
 if TYPE_CHECKING:
     from alembic.config import Config

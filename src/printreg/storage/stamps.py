@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Table, select
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from printreg.storage.platform import AnalyticsStamp
+from printreg.storage.base import Base
+
+
+class AnalyticsStamp(Base):
+    """How many times a facility's cases in a registry have changed: analytics caches compare
+    these counters with the ones they were built from to know what to reload.
+
+    Bumped in the same transaction as every audited case change (single and bulk)."""
+
+    __tablename__ = "analytics_stamps"
+
+    registry_code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
 
 
 def bump(session: Session, registry_code: str, facility_ids: Iterable[int]) -> None:

@@ -25,12 +25,12 @@ from printreg.analytics.benchmark import TOO_FEW
 from printreg.analytics.facts import FactBuilder
 from printreg.cases.service import CaseService
 from printreg.dictionary.analytics import Measure, shipped_spec
+from printreg.facilities.models import Facility
 from printreg.files.service import CaseFileService
 from printreg.platform import Platform
 from printreg.reports.pdf import render_report
 from printreg.services.analytics import AnalyticsService
 from printreg.settings import Settings
-from printreg.storage.platform import Facility
 
 REG = "3dp"
 MODEL = "anatomic_model"

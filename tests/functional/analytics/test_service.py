@@ -26,6 +26,7 @@ from tests.support.analytics import CASES, GUIDE, MODEL, REG, Case
 from tests.support.meta_reference import reml_hksj
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import User
 from printreg.accounts.service import AccountService
 from printreg.analytics.disclosure import audit
 from printreg.analytics.facts import FactBuilder
@@ -39,7 +40,6 @@ from printreg.platform import Platform
 from printreg.services.analytics import AnalyticsService
 from printreg.settings import Settings
 from printreg.storage import stamps
-from printreg.storage.platform import User
 
 THRESHOLD = 11  # the default suppression threshold
 

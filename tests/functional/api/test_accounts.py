@@ -23,12 +23,13 @@ from tests.support.web import (
 )
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import ApiToken, WebSession
 from printreg.accounts.service import AccountService
 from printreg.demo.service import DEMO_PASSWORD
 from printreg.domain.facility import Role
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import ApiToken, AuditEntry, WebSession
+from printreg.storage.audit_log import AuditEntry
 from printreg.web.deps import CSRF_HEADER, SESSION_COOKIE
 
 WRONG = "not-the-password-at-all"

@@ -33,8 +33,9 @@ from tests.support.web import (
 from printreg.accounts.actor import Actor
 from printreg.demo.synth import load_synthetic
 from printreg.domain.facility import RegistryRoleName
+from printreg.facilities.models import Facility
 from printreg.platform import Platform
-from printreg.storage.platform import AuditEntry, Facility
+from printreg.storage.audit_log import AuditEntry
 
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 ELEMENTS = ["patient_age_years", "request_date", "organ_system", "object_type", "prints",

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from tests.support.files import BRAIN_STL, IDENTIFIED_CT, box_stl, clean_ct, leaks, zipped
 from tests.support.web import API, HOME, OTHER, UserClient
 
+from printreg.files.models import CaseImaging, PrintMesh
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import CaseImaging, PrintMesh
 from printreg.web.app import create_app
 from printreg.web.errors import PayloadTooLarge
 from printreg.web.uploads import Upload, read_upload

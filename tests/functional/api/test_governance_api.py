@@ -31,7 +31,7 @@ from printreg.dictionary import shipped_definition_paths
 from printreg.domain.facility import RegistryRoleName, Role
 from printreg.platform import Platform
 from printreg.registries.service import RegistryService
-from printreg.storage.platform import AuditEntry
+from printreg.storage.audit_log import AuditEntry
 
 NEW = "gsx"  # a registry published during the test: it starts as a draft
 CONTACTS = [{"role": "registry champion", "name": "Dana Lee", "email": "dana.lee@example.org"}]

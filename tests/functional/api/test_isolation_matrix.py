@@ -49,10 +49,10 @@ from printreg.accounts.actor import Actor
 from printreg.cases.service import CaseService
 from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.demo.synth import load_synthetic
+from printreg.files.models import CaseImaging, PrintMesh
 from printreg.files.service import CaseFileService
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import CaseImaging, PrintMesh
 from printreg.web.app import create_app
 
 

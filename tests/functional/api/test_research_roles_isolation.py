@@ -46,12 +46,14 @@ from tests.support.web import (
 )
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.models import Membership, User
 from printreg.cases.service import CaseService
 from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.demo.synth import load_synthetic
+from printreg.facilities.models import Facility, Printer
+from printreg.imports.models import ImportJob
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.storage.platform import Facility, ImportJob, Membership, Printer, User
 from printreg.web.app import create_app
 
 PRINCIPALS = {"researcher": RESEARCHER, "sponsor": SPONSOR}

@@ -18,7 +18,7 @@ from printreg.cases.exports import export_cases
 from printreg.cases.service import CaseQuery, CaseService
 from printreg.ingest import FlatLayout
 from printreg.platform import Platform
-from printreg.storage.platform import AuditEntry
+from printreg.storage.audit_log import AuditEntry
 
 REG = "3dp"
 

@@ -22,7 +22,7 @@ from printreg.cases.service import CaseService
 from printreg.imports.service import Importer
 from printreg.ingest import FlatLayout
 from printreg.platform import Platform
-from printreg.storage.platform import AuditEntry
+from printreg.storage.audit_log import AuditEntry
 
 REG = "3dp"
 

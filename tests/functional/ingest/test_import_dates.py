@@ -15,10 +15,11 @@ from printreg.accounts.actor import Actor
 from printreg.cases.service import CaseService
 from printreg.domain.errors import Forbidden, NotFound, ValidationFailed
 from printreg.domain.facility import Role
+from printreg.facilities.models import Facility
 from printreg.facilities.service import FacilityService
 from printreg.ingest import FlatLayout
 from printreg.platform import Platform
-from printreg.storage.platform import AuditEntry, Facility
+from printreg.storage.audit_log import AuditEntry
 
 REG = "3dp"
 

@@ -19,10 +19,11 @@ from tests.support.records import records
 
 from printreg.accounts.actor import Actor
 from printreg.cases.service import CaseService
+from printreg.facilities.models import Printer
 from printreg.imports.staging import Staging
 from printreg.ingest import FlatLayout
 from printreg.platform import Platform
-from printreg.storage.platform import AuditEntry, Printer
+from printreg.storage.audit_log import AuditEntry
 
 
 @pytest.fixture
