@@ -82,7 +82,9 @@ def _codes(definition: Definition, element: ScalarElement, printers: Mapping[str
     return code_list(definition, element)
 
 
-def readme_text(definition: Definition, registry: str, date_order: str | None) -> str:
+def readme_text(
+    definition: Definition, registry: str, date_order: str | None, *, example: bool = True
+) -> str:
     """Return the README of the bundle: the files, the rules that trip people, every column."""
     stem = registry
     local = LOCAL_FORMATS.get(date_order or "")
@@ -97,8 +99,13 @@ def readme_text(definition: Definition, registry: str, date_order: str | None) -
         "",
         "Files:",
         f"- {stem}-template.csv: the columns, to fill with one row per case.",
-        f"- {stem}-example.csv: the same columns with one fictional case that passes the checks.",
-        "  Copy its shape, not its row: it is an example, not a case of yours.",
+        (
+            f"- {stem}-example.csv: the same columns with one fictional case that passes the "
+            "checks.\n  Copy its shape, not its row: it is an example, not a case of yours."
+            if example
+            else f"- {stem}-example.csv: the columns only: no synthetic example exists for this "
+            "registry yet."
+        ),
         f"- {stem}-codes.csv: every coded column's codes and labels (either is accepted).",
         "- codebook.json: every column described (type, unit, codes, when required); the same",
         f"  codebook comes with every export, and /api/v1/registries/{registry}/definition gives",
@@ -146,5 +153,6 @@ def bundle(
         archive.writestr(f"{registry}-codes.csv", codes_csv(definition, known))
         book = codebook(definition)
         archive.writestr("codebook.json", json.dumps(book, ensure_ascii=False, indent=2) + "\n")
-        archive.writestr("README.txt", readme_text(definition, registry, date_order))
+        readme = readme_text(definition, registry, date_order, example=example is not None)
+        archive.writestr("README.txt", readme)
     return out.getvalue()
