@@ -220,6 +220,24 @@ class Settings(BaseSettings):
         description="Days an approved research extract can be downloaded before it is deleted.",
     )
 
+    log_format: Literal["json", "plain"] = Field(
+        default="json",
+        description="Server log lines: 'json' (one JSON object per line, with the request id) "
+        "or 'plain' text.",
+    )
+    metrics_token: str = Field(
+        default="",
+        description="Bearer token /metrics requires (at least 32 characters); empty serves "
+        "/metrics to loopback connections without forwarding headers only.",
+    )
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_long(cls, value: str) -> str:
+        if value and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError("metrics_token must be empty or at least 32 characters")
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_parse(cls, value: str) -> str:

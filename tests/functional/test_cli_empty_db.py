@@ -46,6 +46,8 @@ ARGS: dict[str, str] = {
     "serve": "--port 8765",
     "pool": "{out}/missing.csv --effect y --variance v",
     "report": "-f F0001 --json",
+    "backup": "-o {out}/backup.tar",
+    "restore": "{out}/missing.tar",
     "db upgrade": "",
     "registry list": "",
     "registry show": "3dp",
@@ -98,6 +100,7 @@ NO_DATABASE = {
     "dicom inspect": "reads DICOM headers in memory",
     "mesh inspect": "measures a model file",
     "registry redcap-import": "turns a REDCap dictionary file into a definition file",
+    "restore": "fills an empty database from an archive (here: a missing one)",
 }
 
 

@@ -117,3 +117,12 @@ def test_template_loads_no_heavy_module(seeded: Platform, tmp_path: Path) -> Non
     assert "wrote" in output
     assert out.read_text("utf-8").startswith("status,local_case_id,")
     assert modules.isdisjoint(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_backup_loads_no_heavy_module(seeded: Platform, tmp_path: Path) -> None:
+    # the database's own copy and a tar file: no analytics, no Alembic (nothing is migrated)
+    out = tmp_path / "backup.tar"
+    output, modules = loaded_by("backup", "--out", str(out))
+    assert "wrote" in output
+    assert out.is_file()
+    assert modules.isdisjoint(HEAVY), sorted(modules & set(HEAVY))

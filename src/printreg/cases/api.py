@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Body, Header, Query, Request
 
 from printreg.cases.schemas import CaseHistoryEntry, CasePage, CasePublic, CaseSaved
-from printreg.cases.service import CaseQuery, CaseService, decode_cursor, parse_filters
+from printreg.cases.service import CaseService, case_query, parse_filters
 from printreg.web.api.common import api_router
 from printreg.web.deps import ActorDep, PlatformDep
 
@@ -58,15 +58,15 @@ def list_cases(
     for name, value in request.query_params.items():
         if name not in CASE_LIST_PARAMS and value.strip():  # empty: no filter, as on the page
             filters[name] = value[:100]
-    query = CaseQuery(
+    query = case_query(
         status=case_status,
         where=filters,
         date_from=date_from,
         date_to=date_to,
         search=search,
-        only_deleted=deleted,
+        deleted=deleted,
         limit=limit,
-        after=decode_cursor(cursor) if cursor else None,
+        cursor=cursor,
     )
     return CaseService(platform, actor).list_cases(registry, query, facility)
 

@@ -163,18 +163,18 @@ def case_list(
     """List cases, newest change first, one page at a time."""
     import datetime as dt
 
-    from printreg.cases.service import CaseQuery, CaseService, decode_cursor, parse_filters
+    from printreg.cases.service import CaseService, case_query, parse_filters
 
     def body() -> None:
         filters = parse_filters(where or [])
-        query = CaseQuery(
+        query = case_query(
             status=status,
             where=filters,
             date_from=dt.date.fromisoformat(date_from) if date_from else None,
             date_to=dt.date.fromisoformat(date_to) if date_to else None,
-            only_deleted=deleted,
+            deleted=deleted,
             limit=limit,
-            after=decode_cursor(cursor) if cursor else None,
+            cursor=cursor,
         )
         with platform() as p:
             page = CaseService(p, operator()).list_cases(_registry(registry), query, facility)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
-from printreg.cases.service import CaseQuery, CaseService, decode_cursor, parse_filters
+from printreg.cases.service import CaseService, case_query, parse_filters
 from printreg.dictionary import CodeElement, Definition
 from printreg.domain.errors import InvalidRequest, RegistryError
 from printreg.domain.facility import CaseStatus
@@ -104,14 +104,14 @@ def case_list(
         wanted = _wanted_filters(page, definition)
         strata = AnalyticsService(page.platform, page.actor).strata(registry)
         filters = _list_filters(definition, strata, wanted)
-        query = CaseQuery(
+        query = case_query(
             status=status if status in {s.value for s in CaseStatus} else None,
-            search=search.strip() or None,
+            search=search,
             where=wanted,
             date_from=_date(date_from, "From", problems),
             date_to=_date(date_to, "To", problems),
             limit=PAGE_SIZE,
-            after=decode_cursor(cursor) if cursor else None,
+            cursor=cursor,
         )
         columns = tuple(c for c in (definition.case_date, *(f.name for f in filters)) if c)
         found = CaseService(page.platform, page.actor).list_cases(registry, query, columns=columns)

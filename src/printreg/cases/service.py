@@ -74,6 +74,32 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
         ) from exc
 
 
+def case_query(
+    *,
+    status: str | None = None,
+    where: Mapping[str, str] | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    search: str | None = None,
+    deleted: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> CaseQuery:
+    """Return the list query the API, the case list page and the CLI ask for, built one way:
+    ``where`` is element → code or label (the list checks the names), ``cursor`` the one the
+    previous page printed; an empty search or status is no filter."""
+    return CaseQuery(
+        status=status or None,
+        where=dict(where or {}),
+        date_from=date_from,
+        date_to=date_to,
+        search=(search or "").strip() or None,
+        only_deleted=deleted,
+        limit=limit,
+        after=decode_cursor(cursor) if cursor else None,
+    )
+
+
 class CaseService:
     """Create, update, read, list, delete, restore and trace cases, with validation and audit."""
 

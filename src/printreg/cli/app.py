@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from printreg.accounts import cli as users
+from printreg.backup import cli as backup
 from printreg.cases import cli as cases
 from printreg.cli import pool, redcap, reports
 from printreg.cli.common import (
@@ -82,6 +83,7 @@ _merge(app, demo.demo_app)
 _merge(app, serve_app)
 _merge(app, pool.pool_app)
 _merge(app, reports.report_app)
+_merge(app, backup.backup_app)
 _merge(registries.registry_app, governance.registry_app)
 _merge(registries.registry_app, redcap.registry_app)
 app.add_typer(db_app, name="db")

@@ -133,7 +133,7 @@ class FacilityService:
             query = select(Facility.code, Facility.id)
             if not self.actor.is_platform_admin:
                 query = query.where(Facility.id.in_(sorted(self.actor.facility_ids)))
-            return dict(session.execute(query).all())  # Result.tuples() is deprecated in 2.1
+            return dict(session.execute(query).all())
 
     def add_printer(self, printer: PrinterInfo) -> PrinterInfo:
         """Add a printer to a facility's inventory; its label must be new in the facility."""

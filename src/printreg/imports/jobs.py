@@ -39,6 +39,7 @@ from printreg.facilities.models import Facility
 from printreg.imports.models import ImportJob
 from printreg.imports.report import ImportReport
 from printreg.imports.service import Format, Importer, detect_format
+from printreg.ops.metrics import count_import_rows
 from printreg.platform import Platform
 from printreg.storage.base import utcnow
 
@@ -383,12 +384,14 @@ class ImportJobs:
         with self.platform.sessions.begin() as session:
             session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
 
-    def _progress(self, job_id: uuid.UUID, write: bool) -> Callable[[int], None]:
-        """Return the progress callback: counts rows and, when ``write`` (no batch commits to
-        carry them: a dry run, a staged file), writes them at most every half second."""
+    def _progress(self, job_id: uuid.UUID, write: bool, commit: bool) -> Callable[[int], None]:
+        """Return the progress callback: counts rows (in the metrics too) and, when ``write``
+        (no batch commits to carry them: a dry run, a staged file), writes them at most every
+        half second."""
         last = [time.monotonic()]
 
         def advance(rows: int) -> None:
+            count_import_rows(rows, commit=commit)
             done = _live_rows.get(job_id, 0) + rows
             _live_rows[job_id] = done
             now = time.monotonic()
@@ -444,7 +447,7 @@ class ImportJobs:
                 all_or_nothing=all_or_nothing,
                 error_path=error_path,
                 staging_dir=stored.parent,
-                progress=self._progress(job_id, apart),
+                progress=self._progress(job_id, apart, commit),
                 on_commit=self._on_commit(job_id, filename) if commit else None,
             )
             data = report.as_dict()

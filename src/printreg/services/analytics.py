@@ -49,6 +49,7 @@ from printreg.dictionary.analytics import (
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.facility import Scope
 from printreg.facilities.models import Facility
+from printreg.ops.metrics import observe_analytics_refresh
 from printreg.platform import Platform, RegistryRuntime
 from printreg.storage import stamps
 
@@ -140,6 +141,7 @@ class AnalyticsService:
                 return builder.build(connection, None if ids is None else list(ids))
 
         settings = self.platform.settings
+        generation, started = cache.store.generation, time.perf_counter()
         aggregates = cache.store.refresh(
             current,
             load,
@@ -148,6 +150,8 @@ class AnalyticsService:
             min_cases=settings.min_cases,
             compute_aggregates=aggregate_with(cache.spec, settings.min_cases),
         )
+        if cache.store.generation != generation:  # rebuilt now, not served from the cache
+            observe_analytics_refresh(time.perf_counter() - started)
         return runtime, cache.spec, aggregates
 
     def refresh(self, registry: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ files themselves (no Alembic import), and the database answers with one row of i
 from __future__ import annotations
 
 import ast
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,16 @@ if TYPE_CHECKING:
 
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
 UPGRADE = "run `printreg db upgrade`"
+
+
+class MigrationState(StrEnum):
+    """Where a reachable database stands against this printreg's migrations."""
+
+    CURRENT = "current"
+    NO_DATABASE = "no database"  # an SQLite file that is not there (never created by a check)
+    EMPTY = "no printreg tables"
+    BEHIND = "older migration"
+    AHEAD = "newer migration than this printreg knows"
 
 
 class DatabaseNotReady(RegistryError):  # noqa: N818 - reads as the condition it names
@@ -122,4 +133,20 @@ def check_ready(engine: Engine, versions: Path = VERSIONS) -> None:
     raise DatabaseNotReady(
         f"the database {where} is at migration {shown}, newer than this printreg knows "
         f"({head}): upgrade printreg, or set PRINTREG_DATABASE_URL to another database"
+    )
+
+
+def migration_state(engine: Engine, head: str, versions: Path = VERSIONS) -> MigrationState:
+    """Return where the database stands against ``head`` without creating anything (a missing
+    SQLite file stays missing); DatabaseNotReady when it cannot be opened."""
+    path = _sqlite_file(engine)
+    if path is not None and not path.exists():
+        return MigrationState.NO_DATABASE
+    current = current_revisions(engine)
+    if current == {head}:
+        return MigrationState.CURRENT
+    if not current:
+        return MigrationState.EMPTY
+    return (
+        MigrationState.BEHIND if current <= set(migration_graph(versions)) else MigrationState.AHEAD
     )

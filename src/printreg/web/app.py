@@ -27,6 +27,8 @@ from printreg.governance import pages as governance_pages
 from printreg.imports import api as imports_api
 from printreg.imports import jobs as import_jobs
 from printreg.imports import pages as import_pages
+from printreg.ops import api as ops_api
+from printreg.ops.middleware import ObserveMiddleware
 from printreg.platform import Platform
 from printreg.registries import api as registries_api
 from printreg.requests import api as requests_api
@@ -75,6 +77,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     )
     app.state.platform = platform or Platform.from_settings(settings)
     errors.install(app)
+    app.include_router(ops_api.router)
     # Each feature's routers, in an order where no route hides another.
     for api in (
         registries_api,
@@ -114,7 +117,9 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         return HTMLResponse(API_DOCS)
 
     # The last added runs first: headers go on every answer, the 413s of the body limit too,
-    # and the body limit runs before anything reads the body or the session.
+    # and the body limit runs before anything reads the body or the session; every answer has
+    # a request id, an access line and its place in the metrics.
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
+    app.add_middleware(ObserveMiddleware)
     return app

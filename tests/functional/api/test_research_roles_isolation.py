@@ -74,6 +74,8 @@ NO_CASE_DATA = {
     ("GET", "/api/v1/users/me"), ("GET", "/api/v1/tokens"),
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"), ("GET", "/account"),
     ("GET", "/public/{registry}"),
+    # operations probes and metrics (route templates and counts only; see tests/security/test_ops_leaks.py)
+    ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
 }  # fmt: skip
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # would end or replace the session
 #: bodies that pass validation, so that the route's own authorization answers

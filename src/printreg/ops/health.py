@@ -1,0 +1,87 @@
+"""Readiness of a web process: the database answers, is at this printreg's migration, and the
+import jobs have a runner.
+
+Each check returns a ``CheckOut`` whose detail comes from a fixed list: what went wrong is
+logged for the operators (the database's reason in one line, which never holds a password),
+never sent to the prober.
+
+Import jobs run today in threads of the web process that accepted them
+(``imports.jobs``): there is no separate worker and so no worker heartbeat to look for.
+The job check says so and passes while this process can start jobs; when jobs move to worker
+processes, it is the place to ask whether a worker was seen recently.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from printreg.ops.schemas import CheckOut, ReadinessOut
+from printreg.storage.readiness import (
+    DatabaseNotReady,
+    MigrationState,
+    head_revision,
+    migration_state,
+)
+
+log = logging.getLogger(__name__)
+
+UPGRADE = "run `printreg db upgrade`"
+DETAILS: dict[MigrationState, str] = {
+    MigrationState.CURRENT: "at the newest migration",
+    MigrationState.NO_DATABASE: f"the database has not been created: {UPGRADE}",
+    MigrationState.EMPTY: f"the database has no printreg tables: {UPGRADE}",
+    MigrationState.BEHIND: f"the database is at an older migration: {UPGRADE}",
+    MigrationState.AHEAD: "the database is at a newer migration than this printreg: upgrade it",
+}
+UNREACHABLE = "the database cannot be opened"
+IN_PROCESS = (
+    "in-process: import jobs run in threads of the web process that accepted them; "
+    "there is no separate worker to wait for"
+)
+SKIPPED = "not checked: the database is not ready"
+
+
+@functools.cache
+def _head() -> str:
+    """Return this printreg's newest migration (read once: the files do not change)."""
+    return head_revision()
+
+
+def database_checks(engine: Engine) -> dict[str, CheckOut]:
+    """Return the database and migrations checks (the second fails too when the first does)."""
+    try:
+        state = migration_state(engine, _head())
+    except (DatabaseNotReady, SQLAlchemyError) as exc:
+        # DatabaseNotReady says where and why in one line, without the password; any other
+        # error (a pool timeout) only by its type.
+        shown = exc if isinstance(exc, DatabaseNotReady) else type(exc).__name__
+        log.warning("readiness: %s", shown)
+        return {
+            "database": CheckOut(ok=False, detail=UNREACHABLE),
+            "migrations": CheckOut(ok=False, detail=SKIPPED),
+        }
+    if state is MigrationState.NO_DATABASE:
+        database = CheckOut(ok=False, detail=DETAILS[state])
+    else:
+        database = CheckOut(ok=True, detail="answers")
+    current = state is MigrationState.CURRENT
+    if not current:
+        log.warning("readiness: %s", DETAILS[state])
+    return {"database": database, "migrations": CheckOut(ok=current, detail=DETAILS[state])}
+
+
+def jobs_check() -> CheckOut:
+    """Return the state of the import job runner (in-process: up while this process answers)."""
+    return CheckOut(ok=True, detail=IN_PROCESS)
+
+
+def readiness(engine: Engine) -> ReadinessOut:
+    """Return every check and ``ready`` when all passed, else ``not ready``."""
+    checks = database_checks(engine)
+    checks["jobs"] = jobs_check()
+    ready = all(check.ok for check in checks.values())
+    return ReadinessOut(status="ready" if ready else "not ready", checks=checks)
