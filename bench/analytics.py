@@ -41,11 +41,11 @@ from printreg.accounts.actor import Actor
 from printreg.analytics.facts import FactBuilder
 from printreg.analytics.store import RegistryAnalytics, aggregate_with
 from printreg.analytics.value import facility_effects, pool_strata
+from printreg.dashboards.service import AnalyticsService
 from printreg.demo.synth import load_synthetic
 from printreg.dictionary.analytics import shipped_spec
 from printreg.facilities.models import Facility
 from printreg.platform import Platform
-from printreg.services.analytics import AnalyticsService
 from printreg.settings import Settings
 from printreg.storage.schema import upgrade
 from printreg.storage.stamps import AnalyticsStamp

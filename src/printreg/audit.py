@@ -7,8 +7,19 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
+from printreg.domain.facility import CaseStatus
 from printreg.storage import stamps
 from printreg.storage.audit_log import AuditEntry
+
+BACK_TO_DRAFT = "back_to_draft"  # the audit action of a complete case moved back to draft
+
+
+def case_update_action(before: str, after: str) -> str:
+    """Return the audit action of a case update: ``back_to_draft`` when a complete case returns
+    to draft (its completeness falls, so the trail names it), else ``update``."""
+    if before == CaseStatus.COMPLETE and after == CaseStatus.DRAFT:
+        return BACK_TO_DRAFT
+    return "update"
 
 
 def audit(

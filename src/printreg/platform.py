@@ -6,21 +6,21 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from printreg.dictionary import Definition
 from printreg.domain.errors import NotFound
 from printreg.registries.models import Registry
 from printreg.settings import Settings
 from printreg.storage.base import utcnow
-from printreg.storage.case_tables import CaseTables, build_case_tables
-from printreg.storage.cases import CaseReader, CaseWriter
 from printreg.storage.engine import make_engine, make_sessionmaker
-from printreg.storage.schema import stored_definitions
-from printreg.validation import ensure_bound
+
+if TYPE_CHECKING:  # loaded with the first registry runtime: listing registries needs none
+    from printreg.dictionary import Definition
+    from printreg.storage.case_tables import CaseTables
+    from printreg.storage.cases import CaseReader, CaseWriter
 
 
 @dataclass
@@ -35,10 +35,14 @@ class RegistryRuntime:
     @cached_property
     def reader(self) -> CaseReader:
         """Return the reader of this registry's cases."""
+        from printreg.storage.cases import CaseReader
+
         return CaseReader(self.tables, self.definitions)
 
     def writer(self, version: str) -> CaseWriter:
         """Return the writer for cases that follow ``version``."""
+        from printreg.storage.cases import CaseWriter
+
         return CaseWriter(self.tables, self.definitions[version])
 
 
@@ -50,7 +54,7 @@ class Platform:
     engine: Engine
     sessions: sessionmaker[Session]
     _registries: dict[str, RegistryRuntime] = field(default_factory=dict)
-    #: analytics caches by registry code (see printreg.services.analytics)
+    #: analytics caches by registry code (see printreg.dashboards.service)
     analytics: dict[str, Any] = field(default_factory=dict)
     #: the current time (UTC); tests replace it to move time (data request expiry)
     clock: Callable[[], dt.datetime] = utcnow
@@ -64,6 +68,10 @@ class Platform:
     def registry(self, code: str) -> RegistryRuntime:
         """Return the runtime of a registry, loading it on first use; NotFound if unknown."""
         if code not in self._registries:
+            from printreg.storage.case_tables import build_case_tables
+            from printreg.storage.schema import stored_definitions
+            from printreg.validation import ensure_bound
+
             with self.sessions() as session:
                 if session.scalar(select(Registry.id).where(Registry.code == code)) is None:
                     raise NotFound(f"no registry with code {code!r}: see 'printreg registry list'")

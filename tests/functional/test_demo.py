@@ -12,12 +12,14 @@ import statistics
 from typing import Any
 
 from sqlalchemy import select
+from tests.support.dashboards import as_json
 
 from printreg.accounts.actor import Actor
 from printreg.accounts.models import User
 from printreg.accounts.service import AccountService
 from printreg.analytics.benchmark import TOO_FEW
 from printreg.cases.service import CaseService
+from printreg.dashboards.service import AnalyticsService
 from printreg.demo.service import (
     DEMO_FACILITIES,
     DEMO_MODELS,
@@ -30,7 +32,6 @@ from printreg.facilities.models import Facility
 from printreg.files.models import PrintMesh
 from printreg.files.service import CaseFileService
 from printreg.platform import Platform
-from printreg.services.analytics import AnalyticsService
 
 REG = "3dp"
 HOME = DEMO_FACILITIES[0]
@@ -59,7 +60,7 @@ def test_demo_fills_every_section_of_the_home_dashboard(
         viewer = session.scalar(select(User.id).where(User.email == "viewer@demo.printreg.org"))
     assert viewer is not None
     actor = AccountService(platform).actor_for(viewer)
-    board = AnalyticsService(platform, actor).facility_dashboard(REG, HOME)
+    board = as_json(AnalyticsService(platform, actor).facility_dashboard(REG, HOME))
 
     # a mid-to-high volume site with a peer group of at least min_facilities
     group = board["peer_group"]

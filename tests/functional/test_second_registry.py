@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
+from tests.support.dashboards import as_json
 from tests.support.records import gsae_record, records
 from tests.support.web import UserClient, post_login, session_csrf
 from typer.testing import CliRunner
@@ -27,6 +28,7 @@ from printreg.accounts.service import AccountService
 from printreg.cases.exports import export_cases
 from printreg.cases.service import CaseQuery, CaseService
 from printreg.cli.app import app as cli_app
+from printreg.dashboards.service import AnalyticsService
 from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.dictionary import CodesElement, GroupElement
 from printreg.dictionary.analytics import shipped_spec
@@ -36,7 +38,6 @@ from printreg.imports.service import Importer
 from printreg.ingest import FlatLayout
 from printreg.platform import Platform
 from printreg.registries.service import RegistryService
-from printreg.services.analytics import AnalyticsService
 from printreg.settings import Settings
 from printreg.web.app import create_app
 
@@ -344,7 +345,7 @@ def test_the_facility_dashboard_reports_gsae_measures(seeded: Platform, operator
     service = CaseService(seeded, operator)
     for n in range(30, 42):
         service.create(REG, HOME if n % 2 else OTHER, gsae_record(n, event=n % 4 == 0))
-    dashboard = AnalyticsService(seeded, operator).facility_dashboard(REG, HOME)
+    dashboard = as_json(AnalyticsService(seeded, operator).facility_dashboard(REG, HOME))
     assert dashboard["registry"] == REG
     names = {m["measure"] for m in dashboard["measures"]}
     assert {"event_rate", "guide_fit", "fracture_rate"} <= names
@@ -439,7 +440,9 @@ def test_the_gsae_dashboard_page_filters_by_guide_type(
     page = dm.get(f"/registries/{REG}/dashboard?facility={HOME}&guide_type=positioning")
     assert page.status_code == 200, page.text
     assert f"{want} reportable cases" in page.text
-    assert "guide_type = positioning" in page.text
+    # the chosen filter in the definition's words, not its codes (issue 14, point 4)
+    assert "Guide type: Positioning or reduction guide" in page.text
+    assert "guide_type = positioning" not in page.text
     assert '<option value="positioning" selected>' in page.text
     assert "report.pdf?guide_type=positioning" in page.text
     unfiltered = dm.get(f"/registries/{REG}/dashboard?facility={HOME}")

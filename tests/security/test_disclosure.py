@@ -25,12 +25,12 @@ from sqlalchemy import select, update
 from printreg.accounts.actor import Actor
 from printreg.analytics import benchmark
 from printreg.analytics.cellkey import record_key
+from printreg.dashboards.service import AnalyticsService
 from printreg.demo.synth import load_synthetic
 from printreg.domain.facility import CaseStatus
 from printreg.facilities.models import Facility
 from printreg.platform import Platform
 from printreg.research import suppressed_counts
-from printreg.services.analytics import AnalyticsService
 from tests.support.records import SYNTH_SEED
 from tests.support.web import (
     DATA_MANAGER,

@@ -12,12 +12,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from printreg.cases.service import CaseService, case_query, parse_filters
+from printreg.dashboards.service import AnalyticsService
 from printreg.dictionary import CodeElement, Definition
 from printreg.domain.errors import InvalidRequest, RegistryError
 from printreg.domain.facility import CaseStatus
 from printreg.files.service import CaseFileService
 from printreg.registries.service import RegistryService
-from printreg.services.analytics import AnalyticsService
 from printreg.web.pages.common import Page, PageContext
 from printreg.web.pages.home import error_page, place_of
 

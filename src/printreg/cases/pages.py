@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from printreg.cases.history import history_lines
 from printreg.cases.schemas import CaseSaved
 from printreg.cases.service import CaseService
 from printreg.dictionary import Definition, GroupElement
@@ -64,7 +65,13 @@ def _form_page(
     row_version: int | None = None,
     status_code: int = 200,
     notice: str | None = None,
+    status: str | None = None,
+    confirm_draft: bool = False,
+    unsaved: bool = False,
 ) -> HTMLResponse:
+    """Render the case form; ``status`` is the stored case's (None for a new case), which
+    decides its buttons; ``confirm_draft`` asks whether a complete case is to become a draft;
+    ``unsaved`` marks a form that shows values not stored yet (leaving it warns)."""
     return page.render(
         "case_form.html",
         status_code=status_code,
@@ -75,6 +82,9 @@ def _form_page(
         row_version=row_version,
         definition=definition,
         notice=notice,
+        status=status,
+        confirm_draft=confirm_draft,
+        unsaved=unsaved or confirm_draft or status_code != 200,
     )
 
 
@@ -104,15 +114,58 @@ def _default_facility(page: PageContext, registry: str) -> str:
     return place.facility.code
 
 
-def _saved(registry: str, saved: CaseSaved) -> Response:
-    warned = f"&warnings={len(saved.warnings)}" if saved.warnings else ""
+def _saved(registry: str, saved: CaseSaved, outcome: str = "1") -> Response:
+    """Redirect to the case page, which says what the save did (``outcome``) and shows the
+    case's real warnings."""
     return RedirectResponse(
-        f"/registries/{registry}/cases/{saved.id}?saved=1{warned}", status_code=303
+        f"/registries/{registry}/cases/{saved.id}?saved={outcome}#outcome", status_code=303
     )
 
 
-def _status(action: str) -> str:
-    return CaseStatus.COMPLETE.value if action == "complete" else CaseStatus.DRAFT.value
+# The form's actions: "save" (also Enter in a field) keeps the case's status; "complete" submits
+# it as complete; "draft" saves a draft, and of a complete case only once confirmed.
+SAVE, COMPLETE, DRAFT, DRAFT_CONFIRMED = "save", "complete", "draft", "draft-confirmed"
+
+
+def _status(action: str, current: str | None) -> str:
+    """Return the status to save: the one the action asks for, else the stored case's (a new
+    case: draft)."""
+    if action == COMPLETE:
+        return CaseStatus.COMPLETE.value
+    if action in (DRAFT, DRAFT_CONFIRMED) or current is None:
+        return CaseStatus.DRAFT.value
+    return current
+
+
+def _row_action_page(
+    page: PageContext,
+    definition: Definition,
+    row: forms.RowAction,
+    record: dict[str, object],
+    *,
+    facility: str,
+    title: str,
+    row_version: int | None = None,
+    status: str | None = None,
+) -> HTMLResponse:
+    """Return the form after an add or remove button, with what a removal did to references
+    shown beside the rows it was taken from."""
+    form = forms.build_form(definition, record, _printers(page, facility), extra_rows=row.extra)
+    if row.notes:
+        for section in form.sections:
+            for item in section.items:
+                if isinstance(item, forms.GroupSpec) and item.name == row.removed_from:
+                    item.notes.extend(row.notes)
+    return _form_page(
+        page,
+        definition,
+        form,
+        facility=facility,
+        title=title,
+        row_version=row_version,
+        status=status,
+        unsaved=True,
+    )
 
 
 @router.post("/registries/{registry}/cases/new", response_class=HTMLResponse)
@@ -123,18 +176,17 @@ def create_case(
     facility: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
     """Store a new case from the form; on problems show the form again with every issue."""
-    action = (data.get("action") or ["draft"])[0]
+    action = (data.get("action") or [SAVE])[0]
     try:
         definition = RegistryService(page.platform, page.actor).definition(registry)
         code = facility or (data.get("facility") or [""])[0] or _default_facility(page, registry)
-        kept, extra = forms.apply_row_action(definition, data, action)
-        record = forms.record_from_form(definition, kept)
-        if extra or action.startswith("remove-"):
-            form = forms.build_form(definition, record, _printers(page, code), extra_rows=extra)
-            return _form_page(page, definition, form, facility=code, title="New case")
+        row = forms.apply_row_action(definition, data, action)
+        record = forms.record_from_form(definition, row.data)
+        if row.extra or action.startswith("remove-"):
+            return _row_action_page(page, definition, row, record, facility=code, title="New case")
         try:
             saved = CaseService(page.platform, page.actor).create(
-                registry, code, {**record, "status": _status(action)}
+                registry, code, {**record, "status": _status(action, None)}
             )
         except ValidationFailed as exc:
             return _invalid(page, definition, record, exc.issues, code, "New case", None)
@@ -151,6 +203,7 @@ def _invalid(
     facility: str,
     title: str,
     row_version: int | None,
+    status: str | None = None,
 ) -> HTMLResponse:
     form = forms.build_form(definition, record, _printers(page, facility), issues)
     return _form_page(
@@ -161,6 +214,7 @@ def _invalid(
         title=title,
         row_version=row_version,
         status_code=422,
+        status=status,
     )
 
 
@@ -203,6 +257,8 @@ def edit_case(
         title=title,
         row_version=view.row_version,
         notice=notice,
+        status=view.status,
+        unsaved=prefill == "dicom",
     )
 
 
@@ -213,8 +269,12 @@ def _label(definition: Definition, name: str) -> str:
 
 @router.post("/registries/{registry}/cases/{case_id}/edit", response_class=HTMLResponse)
 def update_case(page: Page, registry: str, case_id: str, data: Posted) -> Response:
-    """Replace a case's record from the form; on problems show the form again."""
-    action = (data.get("action") or ["draft"])[0]
+    """Replace a case's record from the form; on problems show the form again.
+
+    The default action (the "Save" button, Enter in a field) keeps the case's status; a complete
+    case becomes a draft only after the person confirms it (a second step, without JavaScript
+    too), and the audit names that move."""
+    action = (data.get("action") or [SAVE])[0]
     version_text = (data.get("row_version") or [""])[0]
     version = int(version_text) if version_text.isdigit() else None
     try:
@@ -222,24 +282,46 @@ def update_case(page: Page, registry: str, case_id: str, data: Posted) -> Respon
         view = cases.get(registry, _case_id(case_id))
         definition = RegistryService(page.platform, page.actor).definition(registry)
         title = f"Edit case {view.record.get('local_case_id', '')}"
-        kept, extra = forms.apply_row_action(definition, data, action)
-        record = forms.record_from_form(definition, kept)
-        if extra or action.startswith("remove-"):
-            form = forms.build_form(
-                definition, record, _printers(page, view.facility), extra_rows=extra
+        row = forms.apply_row_action(definition, data, action)
+        record = forms.record_from_form(definition, row.data)
+        if row.extra or action.startswith("remove-"):
+            return _row_action_page(
+                page,
+                definition,
+                row,
+                record,
+                facility=view.facility,
+                title=title,
+                row_version=version,
+                status=view.status,
             )
+        status = _status(action, view.status)
+        if view.status == CaseStatus.COMPLETE and action == DRAFT:
+            form = forms.build_form(definition, record, _printers(page, view.facility))
             return _form_page(
-                page, definition, form, facility=view.facility, title=title, row_version=version
+                page,
+                definition,
+                form,
+                facility=view.facility,
+                title=title,
+                row_version=version,
+                status=view.status,
+                confirm_draft=True,
             )
         try:
             saved = cases.update(
-                registry, view.id, {**record, "status": _status(action)}, expected_version=version
+                registry, view.id, {**record, "status": status}, expected_version=version
             )
         except ValidationFailed as exc:
-            return _invalid(page, definition, record, exc.issues, view.facility, title, version)
+            return _invalid(
+                page, definition, record, exc.issues, view.facility, title, version, view.status
+            )
     except RegistryError as exc:
         return _not_found(page, exc)
-    return _saved(registry, saved)
+    if saved.row_version == view.row_version:
+        return _saved(registry, saved, "unchanged")
+    moved = view.status == CaseStatus.COMPLETE and saved.status == CaseStatus.DRAFT
+    return _saved(registry, saved, "to-draft" if moved else "1")
 
 
 # -- detail -------------------------------------------------------------------------------------
@@ -250,14 +332,12 @@ def case_detail(
     page: Page,
     registry: str,
     case_id: str,
-    saved: Annotated[str, Query(max_length=8)] = "",
-    warnings: Annotated[int, Query(ge=0, le=10000)] = 0,
+    saved: Annotated[str, Query(max_length=16)] = "",
     attached: Annotated[str, Query(max_length=8)] = "",
 ) -> Response:
-    """Show a case: its values by section, derived values, files, status and history."""
-    return render_case(
-        page, registry, case_id, saved=bool(saved), warnings=warnings, attached=attached
-    )
+    """Show a case: its values by section, derived values, files, status and history; after a
+    save (``saved``: what it did) one message says so, with the case's real warnings."""
+    return render_case(page, registry, case_id, saved=saved, attached=attached)
 
 
 @dataclass(frozen=True)
@@ -292,14 +372,28 @@ def _prefill_rows(
     return rows
 
 
+# What the case page says after a save, by what the save did (``?saved=``).
+SAVED_MESSAGES = {
+    "to-draft": "Case saved and moved back to draft: it no longer counts as complete.",
+    "unchanged": "Nothing was changed: the case is as it was.",
+}
+
+
+def _saved_message(saved: str, status: str) -> str:
+    """Return the one message of a save's outcome ('' when the page does not follow a save)."""
+    if not saved:
+        return ""
+    as_what = "a draft" if status == CaseStatus.DRAFT else status
+    return SAVED_MESSAGES.get(saved, f"Case saved as {as_what}.")
+
+
 def render_case(
     page: PageContext,
     registry: str,
     case_id: str,
     *,
     status_code: int = 200,
-    saved: bool = False,
-    warnings: int = 0,
+    saved: str = "",
     attached: str = "",
     file_problem: str | None = None,
     file_issues: list[str] | None = None,
@@ -310,9 +404,16 @@ def render_case(
     try:
         cases = CaseService(page.platform, page.actor)
         view = cases.get(registry, _case_id(case_id))
-        history = cases.history(registry, view.id)
-        definition = RegistryService(page.platform, page.actor).definition(
-            registry, view.definition_version
+        registries = RegistryService(page.platform, page.actor)
+        definition = registries.definition(registry, view.definition_version)
+        history = history_lines(
+            cases.history(registry, view.id),
+            lambda version: registries.definition(registry, version or view.definition_version),
+        )
+        warnings = (
+            [forms.issue_text(definition, w) for w in cases.warnings(registry, view.id)]
+            if saved
+            else []
         )
         place = place_of(page, registry, view.facility)
         files = CaseFileService(page.platform, page.actor)
@@ -331,7 +432,7 @@ def render_case(
         derived=forms.display_derived(definition, view.derived),
         history=history,
         may_write=may_write,
-        saved=saved,
+        saved=_saved_message(saved, view.status),
         warnings=warnings,
         attached=attached,
         studies=studies,

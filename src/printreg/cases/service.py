@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
-from printreg.audit import audit
+from printreg.audit import audit, case_update_action
 from printreg.cases.schemas import (
     CaseHistoryEntry,
     CasePage,
@@ -434,7 +434,7 @@ class CaseService:
                 audit(
                     session,
                     self.actor,
-                    "update",
+                    case_update_action(stored.status, updated.status),
                     "case",
                     str(stored.id),
                     registry_code=registry,
@@ -604,6 +604,22 @@ class CaseService:
                 facility = self._facility(session, registry, facility_code)
                 query = query.where(main.c.facility_id == facility.id)
             return dict(session.execute(query.group_by(main.c.status)).all())
+
+    def warnings(self, registry: str, case_id: uuid.UUID) -> list[Issue]:
+        """Return the warnings a stored case gives under its definition version and status
+        (a draft: every required value still missing too); [] when it gives none."""
+        runtime = self.platform.registry(registry)
+        with self.platform.sessions() as session:
+            stored = self._locate(session, runtime, case_id)
+            facility = session.get(Facility, stored.facility_id)
+            assert facility is not None  # noqa: S101 - a foreign key guarantees it
+            printers = self._printers(session, facility.id)
+        definition = runtime.definitions[stored.definition_version]
+        context = ValidationContext(facility.code, {p.label: p.technology for p in printers})
+        draft = stored.status == CaseStatus.DRAFT
+        status = CaseStatus.DRAFT.value if draft else CaseStatus.COMPLETE.value
+        record = {**to_json_record(definition, stored.record), "status": status}
+        return validate_record(record, definition, context).warnings
 
     def history(self, registry: str, case_id: uuid.UUID) -> list[CaseHistoryEntry]:
         """Return every audited change of a case, oldest first."""

@@ -12,7 +12,7 @@ import typer
 from printreg.accounts import cli as users
 from printreg.backup import cli as backup
 from printreg.cases import cli as cases
-from printreg.cli import pool, redcap, reports
+from printreg.cli import pool, redcap
 from printreg.cli.common import (
     HostOpt,
     PortOpt,
@@ -22,6 +22,7 @@ from printreg.cli.common import (
     require_database,
     run,
 )
+from printreg.dashboards import cli as dashboards
 from printreg.demo import cli as demo
 from printreg.facilities import cli as facilities
 from printreg.files import cli as files
@@ -82,7 +83,7 @@ _merge(app, cases.export_app)
 _merge(app, demo.demo_app)
 _merge(app, serve_app)
 _merge(app, pool.pool_app)
-_merge(app, reports.report_app)
+_merge(app, dashboards.report_app)
 _merge(app, backup.backup_app)
 _merge(registries.registry_app, governance.registry_app)
 _merge(registries.registry_app, redcap.registry_app)

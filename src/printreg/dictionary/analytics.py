@@ -83,6 +83,14 @@ class Success(_Strict):
         return self
 
 
+class Wording(_Strict):
+    """The words a headline compares with, when "higher" and "lower" say it badly (turnaround:
+    ``{higher: slower, lower: faster}``)."""
+
+    higher: str = Field(min_length=1, max_length=40)
+    lower: str = Field(min_length=1, max_length=40)
+
+
 class Measure(_Strict):
     """One reported figure: a continuous value, a proportion, or a mix of categories."""
 
@@ -112,9 +120,17 @@ class Measure(_Strict):
     #: follow the measure quarter by quarter (registry and facility)
     trend: bool = False
     description: str = ""
+    #: which direction is better (continuous and proportions); none: the headline says only
+    #: "higher than" or "lower than", never "better" or "worse"
+    better: Literal["higher", "lower"] | None = None
+    #: the headline's comparative words instead of "higher"/"lower" (e.g. slower/faster)
+    wording: Wording | None = None
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Measure:
+        if self.kind == "mix" and (self.better or self.wording):
+            raise ValueError("a mix has no direction: 'better' and 'wording' apply to "
+                             "continuous measures and proportions")  # fmt: skip
         if (self.kind == "proportion") != (self.success is not None):
             raise ValueError("a proportion needs 'success'; other kinds must not have it")
         if self.per and self.kind != "continuous":

@@ -27,16 +27,37 @@ CASE = "/registries/{registry}/cases/{case_id}"
 def _refused(
     page: UploadPage, registry: str, case_id: str, exc: RegistryError, at: str
 ) -> Response:
-    issues = [f.label for f in exc.findings] if isinstance(exc, DicomIdentifiersFound) else []
+    """Return the case page with the refusal beside the upload that was refused (the form
+    posts to a URL ending in that place's anchor, so the browser opens the page there)."""
+    problem, issues = str(exc), list[str]()
+    if isinstance(exc, DicomIdentifiersFound):
+        problem, issues = identifiers_refusal(exc)
     return render_case(
         page,
         registry,
         case_id,
         status_code=status_of(exc),
-        file_problem=str(exc),
+        file_problem=problem,
         file_issues=issues,
         problem_at=at,
     )
+
+
+def identifiers_refusal(exc: DicomIdentifiersFound) -> tuple[str, list[str]]:
+    """Return what the page says of DICOM refused for identifiers: one sentence, and the
+    attributes found, each named once, with private attributes as one line "N private tags"
+    (their numbers tell a person nothing). Never a value."""
+    named = sorted({f.keyword for f in exc.findings if f.keyword})
+    private = len({f.tag for f in exc.findings if not f.keyword})
+    if private:
+        named.append(f"{private} private tag{'s' if private != 1 else ''}")
+    files = f"{exc.files} DICOM file{'s' if exc.files != 1 else ''}"
+    problem = (
+        f"Refused, nothing was kept: {files} still hold patient or site identifiers in the "
+        "attributes below. De-identify the files (for example with an anonymising export "
+        "from your PACS or viewer) and upload them again."
+    )
+    return problem, named
 
 
 async def _read(page: UploadPage, request: Request, *, dicom: bool) -> Upload:

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
-from printreg.audit import audit
+from printreg.audit import audit, case_update_action
 from printreg.dictionary import Definition
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.issues import Issue
@@ -578,7 +578,8 @@ class Importer:
             self._stage_update(session, self._stage, updated, before, after)
         else:
             self.runtime.writer(self.definition.version).replace(session, updated, self.printer_ids)
-            audit(session, self.actor, "update", "case", str(stored.id),
+            audit(session, self.actor, case_update_action(stored.status, updated.status), "case",
+                  str(stored.id),
                   registry_code=self.runtime.code, facility_id=self.facility_id,
                   before=before, after=after)  # fmt: skip
         report.updated += 1
@@ -594,7 +595,8 @@ class Importer:
             insert(stage.replaced).values(id=updated.id, row_version=updated.row_version)
         )
         session.execute(
-            insert(stage.audit).values(at=utcnow(), actor=self.actor.name, action="update",
+            insert(stage.audit).values(at=utcnow(), actor=self.actor.name,
+                                       action=case_update_action(before["status"], updated.status),
                                        entity_type="case", entity_id=str(updated.id),
                                        registry_code=self.runtime.code,
                                        facility_id=self.facility_id, before=before, after=after)

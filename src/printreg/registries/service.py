@@ -5,33 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from printreg.accounts.actor import Actor
 from printreg.audit import audit
-from printreg.dictionary import (
-    Definition,
-    DefinitionDiff,
-    diff_definitions,
-    load_definition,
-    load_definition_text,
-)
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound
 from printreg.domain.governance import Lifecycle, check_lifecycle
-from printreg.governance.versions import (
-    MigrationReport,
-    Selection,
-    UpgradeReport,
-    migration_report,
-    upgrade,
-)
 from printreg.platform import Platform
 from printreg.registries.models import DefinitionVersion, Registry
 from printreg.registries.schemas import RegistryPublic
-from printreg.storage.case_tables import build_case_tables
-from printreg.storage.schema import checksum, ensure_case_tables, register_definition
-from printreg.validation import ensure_bound
+
+if TYPE_CHECKING:  # definitions, case tables and versions load when a method needs them:
+    # listing registries (`printreg registry list`, the menus) parses no definition.
+    from printreg.dictionary import Definition, DefinitionDiff
+    from printreg.governance.versions import MigrationReport, Selection, UpgradeReport
 
 
 @dataclass(frozen=True)
@@ -121,6 +110,9 @@ class RegistryService:
 
         Raises DefinitionError listing every problem; the diff is None for a new registry.
         """
+        from printreg.dictionary import diff_definitions, load_definition
+        from printreg.validation import ensure_bound
+
         definition = load_definition(path)
         ensure_bound(definition)
         with self.platform.sessions() as session:
@@ -225,6 +217,12 @@ class RegistryService:
 
         The operator may publish the first version of a new registry, which starts as draft.
         """
+        from printreg.dictionary import load_definition_text
+        from printreg.governance.versions import migration_report
+        from printreg.storage.case_tables import build_case_tables
+        from printreg.storage.schema import checksum, ensure_case_tables, register_definition
+        from printreg.validation import ensure_bound
+
         with self.platform.sessions() as session:
             known = session.scalar(select(Registry.id).where(Registry.code == code)) is not None
         if known:
@@ -270,6 +268,10 @@ class RegistryService:
         return replace(report, published=True)
 
     def _publish_new(self, definition: Definition, *, dry_run: bool) -> MigrationReport:
+        from printreg.governance.versions import MigrationReport
+        from printreg.storage.case_tables import build_case_tables
+        from printreg.storage.schema import checksum, ensure_case_tables, register_definition
+
         code = definition.registry.code
         tables = build_case_tables(code, [definition])
         report = MigrationReport(
@@ -306,6 +308,8 @@ class RegistryService:
     ) -> UpgradeReport:
         """Re-validate the chosen cases (or "all") against a published version and, unless
         ``dry_run``, move the valid ones to it (each audited); report the others and why."""
+        from printreg.governance.versions import upgrade
+
         runtime = self.platform.registry(code)
         self.actor.require_registry_admin(code)
         if to_version not in runtime.definitions:

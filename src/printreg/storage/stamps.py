@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from printreg.storage.base import Base
@@ -34,7 +33,8 @@ def bump(session: Session, registry_code: str, facility_ids: Iterable[int]) -> N
     table = AnalyticsStamp.__table__
     assert isinstance(table, Table)  # noqa: S101 - declarative tables are Tables
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # the dialect of the database in use only: the other one need not load at all
+    insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
     statement = insert(table).values(
         [{"registry_code": registry_code, "facility_id": i, "version": 1} for i in ids]
     )

@@ -18,6 +18,8 @@ from printreg.accounts import second_factor_pages, signin_pages
 from printreg.cases import api as cases_api
 from printreg.cases import list_page as case_list_page
 from printreg.cases import pages as case_pages
+from printreg.dashboards import api as dashboards_api
+from printreg.dashboards import pages as dashboards_pages
 from printreg.facilities import api as facilities_api
 from printreg.facilities import pages as facility_pages
 from printreg.files import api as files_api
@@ -36,10 +38,9 @@ from printreg.requests import pages as requests_pages
 from printreg.settings import Settings
 from printreg.web import errors, pages
 from printreg.web.api import meta
-from printreg.web.api.analytics import router as analytics_router
 from printreg.web.body_limit import BodyLimitMiddleware
 from printreg.web.headers import SecurityHeadersMiddleware
-from printreg.web.pages import home, reports
+from printreg.web.pages import home
 
 STATIC = Path(__file__).parent / "static"
 # Swagger UI from the vendored bundle, started by a static script: no CDN, no inline script.
@@ -89,9 +90,9 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         files_api,
         governance_api,
         requests_api,
+        dashboards_api,
     ):
         app.include_router(api.router)
-    app.include_router(analytics_router)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     pages.install(app)
@@ -105,7 +106,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         account_pages,
         second_factor_pages,
         import_pages,
-        reports,
+        dashboards_pages,
         governance_pages,
         requests_pages,
     ):

@@ -67,6 +67,7 @@ class FieldSpec:
     errors: list[str] = field(default_factory=list)
     condition: str | None = None
     formats: str = ISO_FORMAT  # the forms a date input reads, shown beside it
+    refers_to: str | None = None  # the group whose row numbers this field lists
 
     @property
     def id(self) -> str:
@@ -109,6 +110,7 @@ class GroupSpec:
     template: RowSpec
     errors: list[str] = field(default_factory=list)
     condition: str | None = None
+    notes: list[str] = field(default_factory=list)  # what removing a row did to references
 
     @property
     def name(self) -> str:
@@ -225,26 +227,81 @@ def build_form(
                 fields[scalar.name] = scalar
                 items.append(scalar)
         sections.append(SectionSpec(section.code, section.label, section.help, items))
+    _mark_references(definition, groups)
     form = CaseForm(sections)
     for issue in issues:
+        # The summary says where (which print, which field); the inline error sits there.
+        said = issue_text(definition, issue)
         if issue.severity == "warning":
-            form.warnings.append(issue.message)
+            form.warnings.append(said)
             continue
         key = path_key(issue.path)
         base = re.sub(r"-\d+$", "", key)
         if key in fields or base in fields:
             target = fields[key if key in fields else base]
             target.errors.append(issue.message)
-            form.errors.append((target.id, issue.message))
+            form.errors.append((target.id, said))
         elif key in rows:
             rows[key].errors.append(issue.message)
-            form.errors.append((f"row-{key}", issue.message))
+            form.errors.append((f"row-{key}", said))
         elif key in groups:
             groups[key].errors.append(issue.message)
-            form.errors.append((f"g-{key}", issue.message))
+            form.errors.append((f"g-{key}", said))
         else:
-            form.errors.append(("case-form", issue.message))
+            form.errors.append(("case-form", said))
     return form
+
+
+def _mark_references(definition: Definition, groups: Mapping[str, GroupSpec]) -> None:
+    """Tell each field that lists row numbers of a group which group (the script renumbers
+    them when a row of that group is removed)."""
+    for target in groups:
+        for ref in referring_fields(definition, target):
+            holder = groups.get(ref.group)
+            for row in [*holder.rows, holder.template] if holder is not None else []:
+                for spec in row.fields:
+                    if spec.name.endswith(f"-{ref.field}"):
+                        spec.refers_to = target
+
+
+_PATH = re.compile(r"^([a-z][a-z0-9_]*)(?:\[(\d+)\])?(?:\.([a-z][a-z0-9_]*))?")
+
+
+def row_label(group: GroupElement, number: int, child: ScalarElement | None = None) -> str:
+    """Return "Print 2", or "Print 2: Scale (%)" for a field of that row."""
+    title = f"{group.row_label.capitalize()} {number}"
+    return f"{title}: {child.label}" if child is not None else title
+
+
+def field_place(definition: Definition, path: str) -> str:
+    """Return where an issue path points as people read it: an element's label, "Print 2",
+    "Print 2: Scale (%)"; '' for a path of no element (the record as a whole)."""
+    found = _PATH.match(path)
+    if found is None:
+        return ""
+    name, number, child_name = found.group(1), found.group(2), found.group(3)
+    element = definition.elements.get(name)
+    if element is None:
+        return ""
+    if not isinstance(element, GroupElement):
+        return element.label
+    if number is None:
+        return element.label
+    child = next((c for c in element.elements if c.name == child_name), None)
+    return row_label(element, int(number), child)
+
+
+def issue_text(definition: Definition, issue: Issue) -> str:
+    """Return an issue's message prefixed with where it is ("Print 2: Scale (%): must be …"),
+    without repeating a label the message already starts with."""
+    place = field_place(definition, issue.path)
+    if not place:
+        return issue.message
+    message = issue.message
+    label = place.rsplit(": ", 1)[-1]
+    if message.startswith(f"{label}: "):
+        message = message[len(label) + 2 :]
+    return f"{place}: {message}"
 
 
 def _group(
@@ -288,20 +345,99 @@ def _row(
     return RowSpec(group.name, number, fields)
 
 
-def apply_row_action(
-    definition: Definition, data: FormData, action: str
-) -> tuple[FormData, dict[str, int]]:
+@dataclass(frozen=True)
+class RowAction:
+    """What an add or remove button did: the form data to show again, rows to add per group,
+    and notes for the person (a reference to a removed row that was dropped)."""
+
+    data: FormData
+    extra: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    removed_from: str = ""  # the group a row was removed from
+
+
+def apply_row_action(definition: Definition, data: FormData, action: str) -> RowAction:
     """Apply an 'add-<group>' or 'remove-<group>-<n>' button (the form without JavaScript).
 
-    Returns the form data without the removed row, and the rows to add per group.
+    Removing row n renumbers the rows after it (the record takes rows in order), so the row
+    numbers other rows give for this group (a ``row_references`` rule of the definition) are
+    renumbered with them; a reference to row n itself is dropped and said in ``notes``.
     """
     if action.startswith("add-") and action[4:] in definition.groups:
-        return data, {action[4:]: 1}
+        return RowAction(data, {action[4:]: 1})
     found = re.fullmatch(r"remove-([a-z][a-z0-9_]*)-(\d+)", action)
     if found and found.group(1) in definition.groups:
-        prefix = f"{found.group(1)}-{found.group(2)}-"
-        return {k: v for k, v in data.items() if not k.startswith(prefix)}, {}
-    return data, {}
+        group, removed = found.group(1), int(found.group(2))
+        prefix = f"{group}-{removed}-"
+        kept = {k: list(v) for k, v in data.items() if not k.startswith(prefix)}
+        # The record numbers the remaining rows 1, 2, … in order: a reference follows its row.
+        position = {n: i for i, n in enumerate(_row_numbers(kept, group), start=1)}
+        notes: list[str] = []
+        for ref in referring_fields(definition, group):
+            _renumber_refs(definition, ref, kept, removed, position, notes)
+        return RowAction(kept, {}, notes, group)
+    return RowAction(data)
+
+
+@dataclass(frozen=True)
+class RowReference:
+    """A field of a group's rows that lists row numbers of another group."""
+
+    group: str  # the rows that hold the field
+    field: str
+    target: str  # the group whose row numbers it lists
+
+
+def referring_fields(definition: Definition, target: str) -> list[RowReference]:
+    """Return the fields that list row numbers of ``target``, from the definition's
+    ``row_references`` rules; [] when no rule refers to it."""
+    out = []
+    for rule in definition.rules:
+        params = rule.params
+        if rule.function == "row_references" and params.get("target") == target:
+            group, name = params.get("group"), params.get("field")
+            if isinstance(group, str) and isinstance(name, str) and group in definition.groups:
+                out.append(RowReference(group, name, target))
+    return out
+
+
+def _renumber_refs(
+    definition: Definition,
+    ref: RowReference,
+    data: dict[str, list[str]],
+    removed: int,
+    position: Mapping[int, int],
+    notes: list[str],
+) -> None:
+    """Rewrite each ``ref`` field of ``data``: a row number of the kept rows becomes the row's
+    new number, the removed row's number is dropped (with a note naming the row that listed
+    it), anything else is left for validation to point out."""
+    group = definition.groups[ref.group]
+    child = next((c for c in group.elements if c.name == ref.field), None)
+    target_row = definition.groups[ref.target].row_label
+    for shown, number in enumerate(_row_numbers(data, ref.group), start=1):
+        key = f"{ref.group}-{number}-{ref.field}"
+        if not data.get(key):
+            continue
+        out: list[str] = []
+        dropped = False
+        # ';' separates values; the form's old ',' is still read (row numbers hold neither)
+        for part in (p.strip() for p in re.split(r"[;,]", data[key][0])):
+            if not part:
+                continue
+            if part.isdigit() and int(part) == removed:
+                dropped = True
+            elif part.isdigit() and int(part) in position:
+                out.append(str(position[int(part)]))
+            else:
+                out.append(part)
+        data[key] = [f"{MULTI_SEPARATOR} ".join(out)]
+        if dropped:
+            notes.append(
+                f"{row_label(group, shown, child)} listed {target_row} {removed}, which was "
+                f"removed: it is taken out of the list, and the {target_row}s after it are "
+                f"renumbered. Check which {target_row}s this {group.row_label} holds."
+            )
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import pypdf
 import pytest
 import trimesh
 from sqlalchemy import select
+from tests.support.dashboards import JsonAnswers
 from tests.support.files import box_stl
 from tests.support.records import records
 
@@ -24,12 +25,13 @@ from printreg.accounts.actor import Actor
 from printreg.analytics.benchmark import TOO_FEW
 from printreg.analytics.facts import FactBuilder
 from printreg.cases.service import CaseService
+from printreg.dashboards.pdf import render_report
+from printreg.dashboards.schemas import FacilityDashboard
+from printreg.dashboards.service import AnalyticsService
 from printreg.dictionary.analytics import Measure, shipped_spec
 from printreg.facilities.models import Facility
 from printreg.files.service import CaseFileService
 from printreg.platform import Platform
-from printreg.reports.pdf import render_report
-from printreg.services.analytics import AnalyticsService
 from printreg.settings import Settings
 
 REG = "3dp"
@@ -157,7 +159,7 @@ def test_model_complexity_by_organ_system_on_the_dashboard(small: Platform) -> N
         made.add("F0002", box_stl(side))
     for _ in range(2):
         made.add("F0002", box_stl(30.0), organ=VASCULAR)
-    service = AnalyticsService(small, Actor.operator("model-measures"))
+    service = JsonAnswers(AnalyticsService(small, Actor.operator("model-measures")))
     cardiac = {"object_type": MODEL, "organ_system": CARDIAC}
 
     dashboard = service.facility_dashboard(REG, "F0001", cardiac)
@@ -206,7 +208,7 @@ def test_model_complexity_by_organ_system_on_the_dashboard(small: Platform) -> N
     assert _item(again, "model_volume")["facility"]["median"] == 27.0
 
     # the feedback report lists them with the other continuous measures
-    reader = pypdf.PdfReader(io.BytesIO(render_report(dashboard)))
+    reader = pypdf.PdfReader(io.BytesIO(render_report(FacilityDashboard.model_validate(dashboard))))
     text = re.sub(r"\s+", " ", "\n".join(page.extract_text() for page in reader.pages))
     assert "Model volume (mL) 4 17.5 (6.2-36.2) 5.1 / 9.2 / 13.4 75" in text
     assert "Model parts (separate bodies) 4 1.0 (1.0-1.0)" in text

@@ -13,9 +13,9 @@ from tests.support import analytics as data
 from tests.support.analytics import REG
 
 from printreg.accounts.actor import Actor
-from printreg.reports.charts import dashboard_charts
-from printreg.reports.pdf import render_report
-from printreg.services.analytics import AnalyticsService
+from printreg.dashboards.charts import dashboard_charts
+from printreg.dashboards.pdf import render_report
+from printreg.dashboards.service import AnalyticsService
 
 
 @pytest.fixture(scope="module", params=data.DATABASES)
@@ -56,7 +56,7 @@ def test_pdf_opens_and_holds_the_facility_figures(stored: data.Stored, tmp_path:
     assert "type 7 (linear interpolation)" in flat
     assert "perturbed for confidentiality" in flat
     # one page of text, then one page per chart of the report that has data
-    charts = [name for name in dashboard["report"] if name in dashboard_charts(dashboard)]
+    charts = [name for name in dashboard.report if name in dashboard_charts(dashboard)]
     assert len(charts) == 9
     assert sum(len(page.images) for page in reader.pages) == len(charts)
     assert len(reader.pages) >= 1 + len(charts)

@@ -23,6 +23,7 @@ from scipy import stats as sps  # type: ignore[import-untyped]
 from sqlalchemy import select
 from tests.support import analytics as data
 from tests.support.analytics import CASES, GUIDE, MODEL, REG, Case
+from tests.support.dashboards import JsonAnswers
 from tests.support.meta_reference import reml_hksj
 
 from printreg.accounts.actor import Actor
@@ -32,12 +33,12 @@ from printreg.analytics.disclosure import audit
 from printreg.analytics.facts import FactBuilder
 from printreg.analytics.store import RegistryAnalytics
 from printreg.cases.service import CaseService
+from printreg.dashboards.service import AnalyticsService
 from printreg.dictionary.analytics import shipped_spec
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.facility import RegistryRoleName, Role
 from printreg.facilities.service import FacilityService
 from printreg.platform import Platform
-from printreg.services.analytics import AnalyticsService
 from printreg.settings import Settings
 from printreg.storage import stamps
 
@@ -82,9 +83,10 @@ def person(platform: Platform, name: str) -> Actor:
     return AccountService(platform).actor_for(user_id)
 
 
-def service(platform: Platform, name: str | None = None) -> AnalyticsService:
+def service(platform: Platform, name: str | None = None) -> JsonAnswers:
+    """Return the service for a person (the operator when none), answering its JSON."""
     actor = Actor.operator("analytics-tests") if name is None else person(platform, name)
-    return AnalyticsService(platform, actor)
+    return JsonAnswers(AnalyticsService(platform, actor))
 
 
 def item(dashboard: dict[str, Any], measure: str) -> dict[str, Any]:
@@ -149,7 +151,10 @@ def test_api_token_needs_the_reports_scope(platform: Platform) -> None:
     with_cases = accounts.token_actor(cases)
     assert with_reports is not None
     assert with_cases is not None
-    assert AnalyticsService(platform, with_reports).facility_dashboard(REG, "FA")["cases"] == 12
+    assert (
+        JsonAnswers(AnalyticsService(platform, with_reports)).facility_dashboard(REG, "FA")["cases"]
+        == 12
+    )
     with pytest.raises(NotFound):
         AnalyticsService(platform, with_reports).facility_dashboard(REG, "FB")
     with pytest.raises(Forbidden, match="reports:read"):

@@ -86,7 +86,7 @@ def test_uploaded_models_are_measured_by_organ_system(
         f"/registries/3dp/dashboard?facility={HOME}&object_type={MODEL}&organ_system={CARDIAC}"
     )
     assert page.status_code == 200
-    row = page.text[page.text.index('data-measure="model_volume"') :].split("</tr>")[0]
+    row = page.text[page.text.index('<tr data-measure="model_volume"') :].split("</tr>")[0]
     assert "Model volume (mL)" in row
     assert "8.0" in row
     report = home.get(f"{API}/facilities/{HOME}/report.pdf{query}")

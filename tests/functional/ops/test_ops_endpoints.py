@@ -22,11 +22,11 @@ from tests.support.records import records
 from tests.support.web import API, HOME, REG, UserClient
 
 from printreg.accounts.actor import Actor
+from printreg.dashboards.service import AnalyticsService
 from printreg.facilities.models import Facility
 from printreg.imports.models import ImportJob
 from printreg.ops import metrics
 from printreg.platform import Platform
-from printreg.services.analytics import AnalyticsService
 from printreg.storage.base import utcnow
 from printreg.web.app import create_app
 

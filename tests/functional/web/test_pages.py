@@ -235,7 +235,7 @@ def test_posting_a_valid_record_creates_the_case(people: Platform, dm: Client) -
         f"/registries/{REG}/cases/new?facility={HOME}", data=data, follow_redirects=False
     )
     assert response.status_code == 303, response.text[:3000]
-    assert response.headers["location"].endswith("?saved=1")
+    assert response.headers["location"].endswith("?saved=1#outcome")
     detail = http.get(response.headers["location"])
     assert 'id="flash"' in detail.text
     assert "Case saved" in detail.text
@@ -282,13 +282,14 @@ def test_an_edit_saves_a_new_version(people: Platform, dm: Client) -> None:
     version = re.search(r'name="row_version" value="(\d+)"', form)
     assert version is not None
     changed = {**record, "indication_text": "Complex congenital heart disease, planning"}
-    data = {**form_fields(people, changed), "csrf_token": csrf, "action": "draft",
+    data = {**form_fields(people, changed), "csrf_token": csrf, "action": "save",
             "row_version": version.group(1)}  # fmt: skip
     response = http.post(f"/registries/{REG}/cases/{case_id}/edit", data=data)
     assert response.status_code == 200
     assert "Case saved" in response.text
     assert "Complex congenital heart disease" in response.text
-    assert ">update<" in response.text
+    assert 'data-action="update"' in response.text
+    assert "Complex congenital heart disease, planning</span>" in response.text  # old → new
 
 
 def test_rows_are_added_without_javascript(people: Platform, dm: Client) -> None:

@@ -1,15 +1,16 @@
-"""Tests for the dashboard's Vega-Lite chart specs, on a small dashboard written by hand."""
+"""Tests for the dashboard's Vega-Lite chart specs, on a small dashboard written by hand (as the
+API's JSON, validated into the typed dashboard the charts read)."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 import vl_convert as vlc
 from scipy import stats as sps  # type: ignore[import-untyped]
 
-from printreg.reports import charts
+from printreg.dashboards import charts
+from printreg.dashboards.schemas import FacilityDashboard, ValueEvidence
 
 ASSUMPTION = "at $36/min (mean US operating-room cost per minute, 2018)"
 
@@ -38,13 +39,18 @@ def _proportion(measure: str, label: str, **figures: Any) -> dict[str, Any]:
     }
 
 
-DASHBOARD: dict[str, Any] = {
+RAW: dict[str, Any] = {
     "registry": "3dp",
     "facility": {"code": "FA", "name": "Alder Hospital"},
     "stratum": {},
     "cases": 12,
     "min_cases": 5,
     "registry_facilities": 4,
+    "peer_group": {"key": None, "dimensions": {}, "facilities": 0},
+    "strata": [],
+    "disclosure": "counts perturbed",
+    "methods": {},
+    "report": [],
     "measures": [
         _continuous(
             "effort_total",
@@ -91,6 +97,7 @@ DASHBOARD: dict[str, Any] = {
             "rows": [
                 {
                     "category": "cardiac",
+                    "label": "Cardiac",
                     "count": 7,
                     "share": 7 / 12,
                     "registry": 23,
@@ -98,6 +105,7 @@ DASHBOARD: dict[str, Any] = {
                 },
                 {
                     "category": "vascular",
+                    "label": "Vascular",
                     "count": 5,
                     "share": 5 / 12,
                     "registry": None,
@@ -149,6 +157,8 @@ DASHBOARD: dict[str, Any] = {
             {
                 "separate": "anatomic_guide",
                 "by": "all",
+                "separate_label": "Anatomic guide",
+                "by_label": "All",
                 "k": 1,
                 "cases": 2,
                 "pooled": None,
@@ -157,9 +167,19 @@ DASHBOARD: dict[str, Any] = {
             {
                 "separate": "anatomic_model",
                 "by": "all",
+                "separate_label": "Anatomic model",
+                "by_label": "All",
                 "k": 4,
                 "cases": 23,
-                "pooled": {"estimate": 12.9, "ci_low": 7.4, "ci_high": 18.4},
+                "pooled": {
+                    "method": "REML",
+                    "estimate": 12.9,
+                    "se": 2.8,
+                    "ci_low": 7.4,
+                    "ci_high": 18.4,
+                    "p_value": 0.001,
+                    "hksj": True,
+                },
                 "note": "prediction interval unreliable (fewer than 5 facilities)",
             },
         ],
@@ -184,10 +204,12 @@ DASHBOARD: dict[str, Any] = {
             ],
         },
         "method": "REML",
+        "confidence": {},
     },
     "cost_assumption": ASSUMPTION,
     "generated_at": "2024-10-01T00:00:00+00:00",
 }
+DASHBOARD = FacilityDashboard.model_validate(RAW)
 
 
 def _exact(p0: float, n: int, p: float) -> float:
@@ -250,8 +272,9 @@ def test_funnel_curve_is_the_exact_binomial_limits() -> None:
 
 def test_no_funnel_without_registry_proportion_or_points() -> None:
     assert charts.funnel(DASHBOARD, "cpt_match") is None
-    no_points = copy.deepcopy(DASHBOARD)
-    no_points["funnel"]["plan_altered"] = []
+    no_points = FacilityDashboard.model_validate(
+        RAW | {"funnel": RAW["funnel"] | {"plan_altered": []}}
+    )
     assert charts.funnel(no_points, "plan_altered") is None
     assert charts.funnel(DASHBOARD, "no_such_measure") is None
 
@@ -271,25 +294,25 @@ def test_trend_lines() -> None:
     assert charts.trend(DASHBOARD, "time_saved") is None
 
 
-def test_mix_bars_leave_out_hidden_registry_shares() -> None:
+def test_mix_bars_show_labels_and_leave_out_hidden_registry_shares() -> None:
     chart = charts.mix(DASHBOARD, "organ_system_mix")
     assert chart is not None
     assert chart["title"] == "Organ system"
     assert chart["data"]["values"] == [
-        {"category": "cardiac", "who": "This facility", "share": 7 / 12},
-        {"category": "cardiac", "who": "Registry", "share": 23 / 34},
-        {"category": "vascular", "who": "This facility", "share": 5 / 12},
+        {"category": "Cardiac", "who": "This facility", "share": 7 / 12},
+        {"category": "Cardiac", "who": "Registry", "share": 23 / 34},
+        {"category": "Vascular", "who": "This facility", "share": 5 / 12},
     ]
     assert charts.mix(DASHBOARD, "material_mix") is None
     assert charts.mix(DASHBOARD, "no_such_mix") is None
 
 
 def test_forest_labels_published_evidence_as_external() -> None:
-    chart = charts.forest(DASHBOARD["value"])
+    chart = charts.forest(DASHBOARD.value)
     assert chart is not None
     assert chart["data"]["values"] == [
         {
-            "stratum": "anatomic_model · all",
+            "stratum": "Anatomic model · All",
             "source": "This registry",
             "estimate": 12.9,
             "low": 7.4,
@@ -297,7 +320,7 @@ def test_forest_labels_published_evidence_as_external() -> None:
             "k": 4,
         },
         {
-            "stratum": "anatomic_model · published (ballard_2020_models)",
+            "stratum": "Anatomic model · published (ballard_2020_models)",
             "source": "External (published)",
             "estimate": 62,
             "low": None,
@@ -305,7 +328,9 @@ def test_forest_labels_published_evidence_as_external() -> None:
             "k": 7,
         },
     ]
-    nothing = {"pooled": [DASHBOARD["value"]["pooled"][0]], "external": {"studies": []}}
+    nothing = ValueEvidence.model_validate(
+        RAW["value"] | {"pooled": RAW["value"]["pooled"][:1], "external": {"studies": []}}
+    )
     assert charts.forest(nothing) is None
 
 

@@ -1,8 +1,12 @@
 /* printreg: progressive enhancement of the case form (the server stays the source of truth).
  * - hides fields whose applies-when condition is false, and disables their inputs so that
  *   they are not submitted;
- * - adds and removes rows of repeating groups, renumbering them;
- * - asks before destructive posts (forms with data-confirm); submits facility switchers. */
+ * - adds and removes rows of repeating groups, renumbering them and the row numbers other
+ *   rows list for them (inputs with data-refers-to), saying so when a listed row was removed;
+ * - warns before leaving a form with unsaved changes (cleared when it is submitted);
+ * - asks before a complete case is moved back to draft (the server asks too, without script);
+ * - asks before destructive posts (forms with data-confirm); submits facility switchers;
+ * - moves focus to a message the server placed where an action was taken. */
 (function () {
   "use strict";
 
@@ -112,16 +116,103 @@
     if (first) first.focus();
   }
 
+  function rowTitle(input) {
+    var row = input.closest(".row");
+    var legend = row && row.querySelector("legend");
+    var label = input.id && document.querySelector('label[for="' + input.id + '"]');
+    var field = label ? label.textContent.replace(/\*/g, "").trim() : input.name;
+    return (legend ? legend.textContent.trim() + ": " : "") + field;
+  }
+
+  /* Row `removed` of `group` is gone and the rows after it move up by one: rewrite the row
+   * numbers that other rows list for this group, and return a note for each list that named
+   * the removed row (its number is dropped). */
+  function remapReferences(form, group, removed, position) {
+    var notes = [];
+    form.querySelectorAll('[data-refers-to="' + group + '"]').forEach(function (input) {
+      if (input.closest("template") || input.value.trim() === "") return;
+      var dropped = false;
+      // ';' separates values (the form's old ',' is still read for row numbers)
+      var parts = input.value.split(/[;,]/).map(function (p) { return p.trim(); }).filter(Boolean);
+      var out = [];
+      parts.forEach(function (part) {
+        if (/^\d+$/.test(part) && Number(part) === removed) dropped = true;
+        else if (/^\d+$/.test(part) && position[part]) out.push(String(position[part]));
+        else out.push(part);
+      });
+      input.value = out.join("; ");
+      if (dropped) notes.push(input);
+    });
+    return notes;
+  }
+
   function removeRow(form, row) {
     var group = row.dataset.group;
+    var removed = Number(row.dataset.row);
     var box = row.parentElement;
+    var rowName = (row.querySelector("legend").textContent.replace(/\s*\d+\s*$/, "") || "row").toLowerCase();
     row.remove();
+    var position = {};
+    box.querySelectorAll(":scope > .row").forEach(function (r, i) {
+      position[r.dataset.row] = i + 1;
+    });
+    var touched = remapReferences(form, group, removed, position);
     box.querySelectorAll(":scope > .row").forEach(function (r, i) {
       if (Number(r.dataset.row) !== i + 1) renumber(r, group, r.dataset.row, i + 1);
     });
+    var notes = document.getElementById("notes-" + group);
+    if (notes) {
+      notes.textContent = "";
+      touched.forEach(function (input) {
+        var p = document.createElement("p");
+        p.className = "warning";
+        var strong = document.createElement("strong");
+        strong.textContent = "Check: ";
+        p.appendChild(strong);
+        p.appendChild(document.createTextNode(
+          rowTitle(input) + " listed " + rowName + " " + removed + ", which was removed: it is " +
+          "taken out of the list, and the " + rowName + "s after it are renumbered."));
+        notes.appendChild(p);
+      });
+    }
     refresh(form);
+    markDirty(form);
     var add = document.getElementById("add-" + group);
     if (add) add.focus();
+  }
+
+  function markDirty(form) { form.dataset.unsaved = "true"; }
+
+  function guardUnsaved(form) {
+    form.addEventListener("input", function () { markDirty(form); });
+    form.addEventListener("change", function () { markDirty(form); });
+    form.addEventListener("submit", function () { delete form.dataset.unsaved; });
+    window.addEventListener("beforeunload", function (event) {
+      if (form.dataset.unsaved !== "true") return;
+      event.preventDefault();
+      event.returnValue = "";  // older browsers need a value to show their own warning
+    });
+  }
+
+  function confirmToDraft(form) {
+    form.querySelectorAll("button[data-confirm-draft]").forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        if (window.confirm(button.dataset.confirmDraft)) {
+          button.value = "draft-confirmed";  // asked here: the server need not ask again
+        } else {
+          event.preventDefault();
+        }
+      });
+    });
+  }
+
+  function focusMessage() {
+    var target = document.querySelector("[data-focus-on-load]");
+    if (!target && window.location.hash.length > 1) {
+      var named = document.getElementById(window.location.hash.slice(1));
+      if (named && named.hasAttribute("tabindex")) target = named;
+    }
+    if (target) target.focus();
   }
 
   function enhanceCaseForm(form) {
@@ -140,6 +231,8 @@
       }
     });
     form.addEventListener("submit", function () { refresh(form); });
+    guardUnsaved(form);
+    confirmToDraft(form);
   }
 
   function start() {
@@ -153,6 +246,7 @@
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       select.addEventListener("change", function () { select.form.submit(); });
     });
+    focusMessage();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -14,24 +14,19 @@ import datetime as dt
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import polars as pl
-import yaml
 from sqlalchemy import select
 
 from printreg.accounts.actor import CASE_READERS, Actor
 from printreg.analytics import benchmark
 from printreg.analytics.benchmark import Stratum
-from printreg.analytics.disclosure import protect_counts, protect_table
+from printreg.analytics.disclosure import protect_counts
 from printreg.analytics.facts import FactBuilder
 from printreg.analytics.measures import Aggregates, compute, facility_figures
-from printreg.analytics.release import Release, small
+from printreg.analytics.release import Release
 from printreg.analytics.store import RegistryAnalytics, aggregate_with
 from printreg.analytics.value import (
     CostAssumption,
@@ -39,6 +34,16 @@ from printreg.analytics.value import (
     confidence_gain,
     facility_effects,
     pool_strata,
+)
+from printreg.dashboards import filters, released
+from printreg.dashboards.headline import headlines, peer_group_words
+from printreg.dashboards.schemas import (
+    FacilityDashboard,
+    PublicSummary,
+    Reason,
+    RefreshOut,
+    RegistryOverview,
+    ValueEvidence,
 )
 from printreg.dictionary.analytics import (
     AnalyticsSpec,
@@ -52,18 +57,6 @@ from printreg.facilities.models import Facility
 from printreg.ops.metrics import observe_analytics_refresh
 from printreg.platform import Platform, RegistryRuntime
 from printreg.storage import stamps
-
-SHIPPED = "printreg.definitions"
-
-
-@cache
-def external_evidence(registry_code: str) -> dict[str, Any]:
-    """Return the registry's cited external evidence table (empty when it ships none)."""
-    path = resources.files(SHIPPED) / registry_code / "evidence.yaml"
-    if not path.is_file():
-        return {"version": None, "studies": []}
-    data: dict[str, Any] = yaml.safe_load(path.read_text("utf-8"))
-    return data
 
 
 @dataclass
@@ -154,16 +147,16 @@ class AnalyticsService:
             observe_analytics_refresh(time.perf_counter() - started)
         return runtime, cache.spec, aggregates
 
-    def refresh(self, registry: str) -> dict[str, Any]:
+    def refresh(self, registry: str) -> RefreshOut:
         """Rebuild the registry's analytics now (registry administrators); return timings."""
         self.actor.require_platform_admin()
         started = time.perf_counter()
         _, _, aggregates = self.aggregates(registry)
-        return {
-            "seconds": round(time.perf_counter() - started, 3),
-            "facilities": aggregates.profiles.height,
-            "rows": aggregates.facility.height,
-        }
+        return RefreshOut(
+            seconds=round(time.perf_counter() - started, 3),
+            facilities=aggregates.profiles.height,
+            rows=aggregates.facility.height,
+        )
 
     # -- authorization ------------------------------------------------------------------------
 
@@ -196,24 +189,25 @@ class AnalyticsService:
         registry: str,
         facility_code: str,
         stratum: Mapping[str, str | None] | None = None,
-    ) -> dict[str, Any]:
-        """Return a facility's benchmark dashboard: its figures beside registry and peers.
+    ) -> FacilityDashboard:
+        """Return a facility's benchmark dashboard: its figures beside registry and peers,
+        and a plain-words headline per measure built from the released figures only.
 
         ``stratum`` holds the filters: the strata of the registry's analytics spec (code or
         label) and ``period_from``/``period_to``; any other name raises InvalidRequest."""
         facility = self._facility(facility_code)
         self._require_facility_reports(registry, facility)
         runtime, spec, aggregates = self.aggregates(registry)
-        wanted = _filters(spec, stratum or {})
+        wanted = filters.checked(spec, stratum or {})
         period = (
-            _date(wanted.pop("period_from", None), "period_from"),
-            _date(wanted.pop("period_to", None), "period_to"),
+            filters.date_of(wanted.pop("period_from", None), "period_from"),
+            filters.date_of(wanted.pop("period_to", None), "period_to"),
         )
         narrow = self._narrowing(runtime, spec, aggregates, wanted)
         chosen = self._stratum(runtime, aggregates, wanted)
         facts = self._cache(runtime).store.scan()
         if narrow or period != (None, None):
-            facts = _narrowed(facts, narrow, period)
+            facts = filters.narrowed(facts, narrow, period)
             aggregates = self._narrowed_aggregates(
                 registry, spec, aggregates, facts, narrow, period
             )
@@ -222,14 +216,21 @@ class AnalyticsService:
         release = self._release()
         comparison = benchmark.compare(aggregates, spec, facility.id, chosen, own, release)
         self._limit_distributions(comparison)
+        definition = runtime.current
         mixes = {
-            m.name: self._released_mix(m.label, benchmark.mix(aggregates, m.name, own, chosen))
+            m.name: released.released_mix(
+                m.label,
+                released.labelled(
+                    definition, m.value, benchmark.mix(aggregates, m.name, own, chosen)
+                ),
+                release,
+            )
             for m in spec.measures
             if m.kind == "mix"
         }
         funnels = {
-            m.name: self._released_funnel(
-                benchmark.funnel_points(aggregates, m.name, chosen), facility.id
+            m.name: released.released_funnel(
+                benchmark.funnel_points(aggregates, m.name, chosen), facility.id, release
             )
             for m in spec.measures
             if m.kind == "proportion"
@@ -245,23 +246,40 @@ class AnalyticsService:
         if narrow:
             comparison["stratum"] |= narrow
         if period != (None, None):
-            comparison["period"] = {"from": _iso(period[0]), "to": _iso(period[1])}
-        return {
-            "registry": registry,
-            "facility": {"code": facility.code, "name": facility.name},
-            **comparison,
-            "strata": self._strata_choices(runtime, spec),
-            "mix": mixes,
-            "funnel": funnels,
-            "trend": trends,
-            "completeness": benchmark.completeness(aggregates, facility.id, release),
-            "value": self._value(registry, facility.id),
-            "disclosure": release.table.note(),
-            "cost_assumption": self.cost.describe(),
-            "methods": METHODS,
-            "report": list(spec.report),
-            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
+            comparison["period"] = {"from": filters.iso(period[0]), "to": filters.iso(period[1])}
+        comparison["peer_group"]["description"] = peer_group_words(
+            comparison["peer_group"]["dimensions"]
+        )
+        dashboard = FacilityDashboard.model_validate(
+            {
+                "registry": registry,
+                "facility": {"code": facility.code, "name": facility.name},
+                **comparison,
+                "filters": [
+                    {
+                        "name": name,
+                        "label": element_label(definition, name),
+                        "code": code,
+                        "value": category_label(definition, name, code),
+                    }
+                    for name, code in comparison["stratum"].items()
+                ],
+                "strata": self._strata_choices(runtime, spec),
+                "mix": mixes,
+                "funnel": funnels,
+                "trend": trends,
+                "completeness": released.completeness_labelled(
+                    definition, benchmark.completeness(aggregates, facility.id, release)
+                ),
+                "value": self._value(registry, facility.id),
+                "disclosure": release.table.note(),
+                "cost_assumption": self.cost.describe(),
+                "methods": released.METHODS,
+                "report": list(spec.report),
+                "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+        )
+        return dashboard.model_copy(update={"headlines": headlines(dashboard, spec)})
 
     def _stratum(
         self,
@@ -353,7 +371,7 @@ class AnalyticsService:
                 if "facilities" in figure and figure["facilities"] < least:
                     item[side] = {
                         "facilities": figure["facilities"],
-                        "status": "too few facilities",
+                        "status": Reason.TOO_FEW_FACILITIES,
                     }
                     # a rank among too few facilities would tell where the others stand
                     hidden = ("percentile_rank", "quartile") if side == "registry" else ()
@@ -365,52 +383,7 @@ class AnalyticsService:
                     and figure["n"]
                     and figure["n"] < self._threshold()
                 ):
-                    item[side] = {"status": "suppressed (small count)"}
-
-    def _released_mix(self, label: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        """Return a mix with the facility's own counts exact and the registry's released:
-        small counts and their complements hidden, a count whose other-facility part (registry
-        minus own) is small hidden, every other count perturbed (cell-key method)."""
-        if not rows:
-            return {"label": label, "rows": [], "registry_total_hidden": False}
-        release = self._release()
-        registry = protect_counts([r["registry"] for r in rows], self._threshold())
-        total = sum(r["registry"] for r in rows)
-        others = total - sum(r["count"] for r in rows)
-        shown_total = release.count(total, sum(r["registry_key"] for r in rows))
-        if small(others, release.threshold):
-            shown_total = None
-        for row, hidden in zip(rows, registry.hidden[:-1], strict=True):
-            key = row.pop("registry_key")
-            shown = None if hidden else release.count(row["registry"], key)
-            if small(row["registry"] - row["count"], release.threshold):
-                shown = None
-            row["registry"] = shown
-            row["registry_share"] = (
-                shown / shown_total if shown is not None and shown_total else None
-            )
-        return {
-            "label": label,
-            "rows": rows,
-            "registry_total_hidden": bool(registry.hidden[-1]) or shown_total is None,
-        }
-
-    def _released_funnel(
-        self, points: list[dict[str, Any]], facility_id: int
-    ) -> list[dict[str, Any]]:
-        """Return funnel points without other facilities' identities: the facility's own point
-        exact, another's only when neither its n nor n × p nor n × (1 − p) is a small count,
-        perturbed (cell-key method)."""
-        release = self._release()
-        out = []
-        for point in points:
-            if point["facility_id"] == facility_id:
-                out.append({"n": point["n"], "p": point["p"], "this_facility": True})
-                continue
-            shown = release.proportion(point["n"], point["x"], point.get("nk"), point.get("xk"))
-            if shown is not None:
-                out.append({"n": shown["n"], "p": shown["p"], "this_facility": False})
-        return out
+                    item[side] = {"status": Reason.SMALL_COUNT}
 
     # -- value ------------------------------------------------------------------------------
 
@@ -441,33 +414,39 @@ class AnalyticsService:
         value = cache.spec.value
         apart = ""
         if value is not None:
-            label = element_label(self.platform.registry(registry).current, value.separate)
+            definition = self.platform.registry(registry).current
+            label = element_label(definition, value.separate)
             apart = f"; {label.lower()}s never pooled together"
+            for data in out:
+                data["separate_label"] = category_label(
+                    definition, value.separate, data["separate"]
+                )
+                data["by_label"] = category_label(definition, value.by, data["by"])
         return {
             "pooled": out,
             # the element published studies name their stratum by (the pooled one's 'separate')
             "separate": value.separate if value else None,
-            "external": external_evidence(registry),
+            "external": released.external_evidence(registry),
             "confidence": confidence,
             "method": "REML random effects with the Hartung-Knapp CI on the facility mean effect "
             f"(v = sd²/n, facilities with at least two values){apart}",
         }
 
-    def value_evidence(self, registry: str) -> dict[str, Any]:
+    def value_evidence(self, registry: str) -> ValueEvidence:
         """Return pooled time saved, costs, confidence gain and external evidence (any user)."""
         self.aggregates(registry)  # brings the snapshot up to date
         value = self._value(registry, None)
         value["cost_assumption"] = self.cost.describe()
-        return value
+        return ValueEvidence.model_validate(value)
 
     # -- registry-wide and public -------------------------------------------------------------
 
-    def registry_overview(self, registry: str) -> dict[str, Any]:
+    def registry_overview(self, registry: str) -> RegistryOverview:
         """Return every facility's headline figures (registry administrators only)."""
         self.actor.require_platform_admin()
         if not self.actor.sees_registry(registry):
             raise Forbidden("only this registry's administrators may see every facility")
-        _, spec, aggregates = self.aggregates(registry)
+        runtime, spec, aggregates = self.aggregates(registry)
         level0 = aggregates.facility.filter(pl.col("level") == 0)
         codes = dict(self._facilities().select("facility_id", "code").iter_rows())
         headline = [m for m in spec.measures if m.kind in ("continuous", "proportion")][:6]
@@ -484,18 +463,23 @@ class AnalyticsService:
                     n = row.get(f"{m.name}__n") or 0
                     item[m.name] = (row.get(f"{m.name}__x") or 0) / n if n else None
             rows.append(item)
-        return {
-            "registry": registry,
-            "measures": [
-                {"name": m.name, "label": m.label, "kind": m.kind, "unit": m.unit} for m in headline
-            ],
-            "facilities": rows,
-            "completeness": benchmark.completeness(aggregates, None),
-            "value": self._value(registry, None),
-            "cost_assumption": self.cost.describe(),
-        }
+        return RegistryOverview.model_validate(
+            {
+                "registry": registry,
+                "measures": [
+                    {"name": m.name, "label": m.label, "kind": m.kind, "unit": m.unit}
+                    for m in headline
+                ],
+                "facilities": rows,
+                "completeness": released.completeness_labelled(
+                    runtime.current, benchmark.completeness(aggregates, None)
+                ),
+                "value": self._value(registry, None),
+                "cost_assumption": self.cost.describe(),
+            }
+        )
 
-    def public_summary(self, registry: str) -> dict[str, Any]:
+    def public_summary(self, registry: str) -> PublicSummary:
         """Return the suppressed aggregates anyone may see: volumes, mixes, pooled value.
 
         Categories come with their labels from the definition (codes are for machines)."""
@@ -503,40 +487,7 @@ class AnalyticsService:
         definition = runtime.current
         threshold = self._threshold()
         release = self._release()
-        levels = aggregates.levels
-        table: dict[str, Any] = {}
-        if len(levels) > 2:
-            first, second = levels[2]
-            level2 = aggregates.facility.filter(pl.col("level") == 2)
-            key = pl.col("cases__key") if "cases__key" in level2.columns else pl.lit(0)
-            frame = level2.group_by(f"s_{first}", f"s_{second}").agg(
-                pl.col("cases").sum(), key.cast(pl.Int64).sum().alias("key")
-            )
-            rows = sorted(frame[f"s_{first}"].drop_nulls().unique().to_list())
-            cols = sorted(frame[f"s_{second}"].drop_nulls().unique().to_list())
-            counts = np.zeros((len(rows), len(cols)), dtype=np.int64)
-            keys = np.zeros((len(rows), len(cols)), dtype=object)
-            for r, c, n, k in frame.iter_rows():
-                if r is not None and c is not None:
-                    counts[rows.index(r), cols.index(c)] = n
-                    keys[rows.index(r), cols.index(c)] = int(k or 0)
-            table = {
-                "rows": {
-                    "element": first,
-                    "label": element_label(definition, first),
-                    "codes": rows,
-                    "labels": [category_label(definition, first, c) for c in rows],
-                },
-                "columns": {
-                    "element": second,
-                    "label": element_label(definition, second),
-                    "codes": cols,
-                    "labels": [category_label(definition, second, c) for c in cols],
-                },
-                "cells": _released_table(counts, keys, release) if counts.size else [],
-                "note": f"counts 1–{threshold - 1} hidden, with complementary cells; "
-                f"last row and column are totals; {release.table.note()}",
-            }
+        table = released.cross_table(aggregates, definition, release)
         mixes = {}
         for m in spec.measures:
             if m.kind != "mix":
@@ -575,99 +526,18 @@ class AnalyticsService:
                         k: v for k, v in item["pooled"].items() if k not in ("k", "df", "q_df")
                     }
         value["confidence"] = {
-            key: test
-            if (test.get("n") or 0) >= threshold
-            else {"status": "suppressed (small count)"}
+            key: test if (test.get("n") or 0) >= threshold else {"status": Reason.SMALL_COUNT}
             for key, test in value["confidence"].items()
         }
-        return {
-            "registry": registry,
-            "facilities": facilities if facilities >= threshold else None,
-            "cases_by_stratum": table,
-            "mix": mixes,
-            "value": value,
-            "cost_assumption": self.cost.describe(),
-            "suppression_threshold": threshold,
-            "disclosure": release.table.note(),
-        }
-
-
-def _released_table(
-    counts: npt.NDArray[np.int64], keys: npt.NDArray[Any], release: Release
-) -> list[list[int | None]]:
-    """Return a cross table with its margins as released: small cells and their complements
-    hidden (None), every other cell perturbed by the record keys of its cases."""
-    hidden = protect_table(counts, release.threshold).hidden
-    rows, cols = counts.shape
-    extended = np.zeros((rows + 1, cols + 1), dtype=object)
-    extended_keys = np.zeros((rows + 1, cols + 1), dtype=object)
-    for target, source in ((extended, counts.astype(object)), (extended_keys, keys)):
-        target[:rows, :cols] = source
-        target[:rows, cols] = source.sum(axis=1)
-        target[rows, :cols] = source.sum(axis=0)
-        target[rows, cols] = source.sum()
-    return [
-        [
-            None if hidden[i, j] else release.count(int(extended[i, j]), int(extended_keys[i, j]))
-            for j in range(cols + 1)
-        ]
-        for i in range(rows + 1)
-    ]
-
-
-#: the filters of a dashboard besides the strata of the registry's analytics spec
-PERIOD_FILTERS = ("period_from", "period_to")
-
-
-def filter_names(spec: AnalyticsSpec) -> list[str]:
-    """Return the names a facility dashboard may be filtered by: strata, then the period."""
-    return [*spec.strata, *PERIOD_FILTERS]
-
-
-def _filters(spec: AnalyticsSpec, given: Mapping[str, str | None]) -> dict[str, str | None]:
-    """Return the filters as given; InvalidRequest naming the allowed ones when a name is not
-    a stratum of the registry's analytics spec nor a period bound (never silently dropped)."""
-    allowed = filter_names(spec)
-    unknown = sorted(name for name in given if name not in allowed)
-    if unknown:
-        raise InvalidRequest(
-            f"cannot filter by {', '.join(map(repr, unknown))}: this registry's dashboard "
-            f"filters by {', '.join(allowed)}"
+        return PublicSummary.model_validate(
+            {
+                "registry": registry,
+                "facilities": facilities if facilities >= threshold else None,
+                "cases_by_stratum": table,
+                "mix": mixes,
+                "value": value,
+                "cost_assumption": self.cost.describe(),
+                "suppression_threshold": threshold,
+                "disclosure": release.table.note(),
+            }
         )
-    return {name: (value or None) for name, value in given.items()}
-
-
-def _date(value: str | None, name: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidRequest(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _narrowed(
-    facts: pl.LazyFrame, narrow: dict[str, str], period: tuple[dt.date | None, dt.date | None]
-) -> pl.LazyFrame:
-    """Return the fact rows of the cases in a multi-valued stratum and a period."""
-    for name, code in narrow.items():
-        facts = facts.filter(pl.col(f"s_{name}").list.contains(code))
-    start, end = period
-    if start is not None:
-        facts = facts.filter(pl.col("case_date") >= start)
-    if end is not None:
-        facts = facts.filter(pl.col("case_date") <= end)
-    return facts
-
-
-METHODS = {
-    "quantiles": "type 7 (linear interpolation)",
-    "percentile_rank": "mid-rank: 100·(below + 0.5·equal)/n over facilities with enough cases",
-    "funnel": "exact binomial limits (Spiegelhalter 2005) at 95% and 99.8%",
-    "pooling": "REML random effects, Hartung-Knapp CI, prediction interval on t(k-2)",
-    "eligible": "only complete and locked cases count",
-}

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from printreg.accounts.actor import Actor
-from printreg.services.analytics import AnalyticsService
+from printreg.dashboards.schemas import (
+    FacilityDashboard,
+    PublicSummary,
+    RefreshOut,
+    RegistryOverview,
+    ValueEvidence,
+)
+from printreg.dashboards.service import AnalyticsService
 from printreg.web.api.common import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
 from printreg.web.json_body import StrictJsonRoute
@@ -15,6 +22,8 @@ from printreg.web.json_body import StrictJsonRoute
 router = APIRouter(
     route_class=StrictJsonRoute, prefix="/api/v1", responses=ERRORS, tags=["analytics"]
 )
+# Typed answers are sent with response_model_exclude_unset: a key the service did not give (a
+# withheld figure's median, say) is absent from the JSON, never null.
 PUBLIC = Actor(name="public")
 DateQuery = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")]
 FILTERS = (
@@ -28,7 +37,11 @@ def _filters(request: Request) -> dict[str, str | None]:
     return {name: value or None for name, value in request.query_params.items()}
 
 
-@router.get("/registries/{registry}/facilities/{facility}/dashboard", description=FILTERS)
+@router.get(
+    "/registries/{registry}/facilities/{facility}/dashboard",
+    description=FILTERS,
+    response_model_exclude_unset=True,
+)
 def facility_dashboard(
     request: Request,
     registry: str,
@@ -37,10 +50,12 @@ def facility_dashboard(
     actor: ActorDep,
     period_from: DateQuery = None,
     period_to: DateQuery = None,
-) -> dict[str, Any]:
+) -> FacilityDashboard:
     """Return a facility's benchmark dashboard: its figures beside registry and peer group,
     mixes, funnel points, trends, completeness and pooled value (facility members). The
-    single-valued strata are precomputed; multi-valued ones and a period are computed on demand."""
+    single-valued strata are precomputed; multi-valued ones and a period are computed on demand.
+    A withheld figure is a ``Suppressed`` object whose ``status`` says why; ``headlines`` says
+    each measure in plain words."""
     del period_from, period_to  # declared for the API description; read with the strata
     service = AnalyticsService(platform, actor)
     return service.facility_dashboard(registry, facility, _filters(request))
@@ -51,7 +66,7 @@ def facility_charts(
     request: Request, registry: str, facility: str, platform: PlatformDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Return the dashboard's charts as Vega-Lite specs, by name."""
-    from printreg.reports.charts import dashboard_charts  # noqa: PLC0415
+    from printreg.dashboards.charts import dashboard_charts  # noqa: PLC0415
 
     service = AnalyticsService(platform, actor)
     dashboard = service.facility_dashboard(registry, facility, _filters(request))
@@ -68,7 +83,7 @@ def facility_report(
     request: Request, registry: str, facility: str, platform: PlatformDep, actor: ActorDep
 ) -> Response:
     """Return the facility feedback report as a PDF."""
-    from printreg.reports.pdf import render_report  # noqa: PLC0415
+    from printreg.dashboards.pdf import render_report  # noqa: PLC0415
 
     service = AnalyticsService(platform, actor)
     dashboard = service.facility_dashboard(registry, facility, _filters(request))
@@ -79,26 +94,30 @@ def facility_report(
     )
 
 
-@router.get("/registries/{registry}/overview")
-def registry_overview(registry: str, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+@router.get("/registries/{registry}/overview", response_model_exclude_unset=True)
+def registry_overview(registry: str, platform: PlatformDep, actor: ActorDep) -> RegistryOverview:
     """Return every facility's headline figures (registry administrators)."""
     return AnalyticsService(platform, actor).registry_overview(registry)
 
 
-@router.get("/registries/{registry}/value")
-def value_evidence(registry: str, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+@router.get("/registries/{registry}/value", response_model_exclude_unset=True)
+def value_evidence(registry: str, platform: PlatformDep, actor: ActorDep) -> ValueEvidence:
     """Return pooled time saved per stratum, costs, confidence gain and published evidence."""
     del actor  # any signed-in caller: the figures are released aggregates
     return AnalyticsService(platform, PUBLIC).value_evidence(registry)
 
 
-@router.get("/registries/{registry}/public", responses={401: {"description": "never"}})
-def public_summary(registry: str, platform: PlatformDep) -> dict[str, Any]:
+@router.get(
+    "/registries/{registry}/public",
+    responses={401: {"description": "never"}},
+    response_model_exclude_unset=True,
+)
+def public_summary(registry: str, platform: PlatformDep) -> PublicSummary:
     """Return the registry's public aggregates, small counts suppressed (no sign-in needed)."""
     return AnalyticsService(platform, PUBLIC).public_summary(registry)
 
 
 @router.post("/registries/{registry}/analytics/refresh")
-def refresh(registry: str, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+def refresh(registry: str, platform: PlatformDep, actor: ActorDep) -> RefreshOut:
     """Bring the registry's analytics up to date now (registry administrators)."""
     return AnalyticsService(platform, actor).refresh(registry)

@@ -1,6 +1,8 @@
-"""Vega-Lite specs of the dashboard charts, from the dashboard data (no I/O).
+"""Vega-Lite specs of the dashboard charts, from the typed dashboard (no I/O).
 
 The same specs are rendered by vega-embed in the browser and by vl-convert to PNG for the PDF.
+Categories and strata are shown by their labels from the definition, never their codes; a
+withheld figure (:class:`~printreg.dashboards.schemas.Suppressed`) is left out of a chart.
 """
 
 from __future__ import annotations
@@ -10,6 +12,15 @@ from typing import Any
 import numpy as np
 
 from printreg.analytics.funnel import binomial_limits
+from printreg.dashboards.schemas import (
+    Distribution,
+    FacilityDashboard,
+    OwnDistribution,
+    PooledStratum,
+    ProportionComparison,
+    ProportionFigure,
+    ValueEvidence,
+)
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 WIDTH = 520
@@ -25,37 +36,34 @@ def _base(title: str, **extra: Any) -> dict[str, Any]:
     return spec
 
 
-def quartile_placement(
-    dashboard: dict[str, Any], kinds: tuple[str, ...] = ("continuous",)
-) -> dict[str, Any]:
+def quartile_placement(dashboard: FacilityDashboard) -> dict[str, Any]:
     """Return a chart of each continuous measure: registry and peer interquartile ranges of
     facility medians as bars, their medians as ticks, the facility's median as a point."""
     rows: list[dict[str, Any]] = []
-    for item in dashboard["measures"]:
-        if item["kind"] not in kinds:
+    for item in dashboard.measures:
+        if isinstance(item, ProportionComparison):
             continue
-        label = f"{item['label']} ({item['unit']})" if item["unit"] else item["label"]
-        for side, name in (("registry", "Registry"), ("peers", "Peer group")):
-            figure = item[side]
-            if figure.get("p25") is not None:
+        label = f"{item.label} ({item.unit})" if item.unit else item.label
+        for figure, name in ((item.registry, "Registry"), (item.peers, "Peer group")):
+            if isinstance(figure, Distribution) and figure.p25 is not None:
                 rows.append(
                     {
                         "measure": label,
                         "group": name,
-                        "low": figure["p25"],
-                        "mid": figure["p50"],
-                        "high": figure["p75"],
+                        "low": figure.p25,
+                        "mid": figure.p50,
+                        "high": figure.p75,
                     }
                 )
-        own = item["facility"]
-        if own.get("median") is not None:
+        own = item.facility
+        if isinstance(own, OwnDistribution) and own.median is not None:
             rows.append(
                 {
                     "measure": label,
                     "group": "This facility",
-                    "low": own.get("q1"),
-                    "mid": own["median"],
-                    "high": own.get("q3"),
+                    "low": own.q1,
+                    "mid": own.median,
+                    "high": own.q3,
                 }
             )
     colours = {
@@ -107,15 +115,20 @@ def quartile_placement(
     )
 
 
-def funnel(dashboard: dict[str, Any], measure: str) -> dict[str, Any] | None:
+def funnel(dashboard: FacilityDashboard, measure: str) -> dict[str, Any] | None:
     """Return the funnel plot of a proportion: facilities' (n, p), 95% and 99.8% limits around
-    the registry proportion; None when the registry has no proportion yet."""
-    item = next((m for m in dashboard["measures"] if m["measure"] == measure), None)
-    points = dashboard["funnel"].get(measure, [])
-    if item is None or item["registry"].get("p") is None or not points:
+    the registry proportion; None when the registry has no (released) proportion yet."""
+    item = next((m for m in dashboard.measures if m.measure == measure), None)
+    points = dashboard.funnel.get(measure, [])
+    if (
+        not isinstance(item, ProportionComparison)
+        or not isinstance(item.registry, ProportionFigure)
+        or item.registry.p is None
+        or not points
+    ):
         return None
-    p0 = float(item["registry"]["p"])
-    top = max(p["n"] for p in points)
+    p0 = float(item.registry.p)
+    top = max(p.n for p in points)
     grid = np.unique(np.linspace(1, max(top * 1.1, 20), 120).astype(int))
     curve: list[dict[str, Any]] = []
     for level, name in ((0.95, "95%"), (0.998, "99.8%")):
@@ -125,16 +138,12 @@ def funnel(dashboard: dict[str, Any], measure: str) -> dict[str, Any] | None:
             for n, lo, hi in zip(grid, low, high, strict=True)
         ]
     values = [
-        {
-            "n": p["n"],
-            "p": p["p"],
-            "who": "This facility" if p["this_facility"] else "Other facilities",
-        }
+        {"n": p.n, "p": p.p, "who": "This facility" if p.this_facility else "Other facilities"}
         for p in points
     ]
     x = {"field": "n", "type": "quantitative", "title": "cases"}
     return _base(
-        f"{item['label']}: funnel plot",
+        f"{item.label}: funnel plot",
         height=260,
         layer=[
             {
@@ -193,20 +202,20 @@ def funnel(dashboard: dict[str, Any], measure: str) -> dict[str, Any] | None:
     )
 
 
-def trend(dashboard: dict[str, Any], measure: str) -> dict[str, Any] | None:
+def trend(dashboard: FacilityDashboard, measure: str) -> dict[str, Any] | None:
     """Return the quarter-by-quarter line of the facility against the registry (None: no data)."""
-    points = dashboard["trend"].get(measure, [])
-    item = next((m for m in dashboard["measures"] if m["measure"] == measure), None)
+    points = dashboard.trend.get(measure, [])
+    item = next((m for m in dashboard.measures if m.measure == measure), None)
     if not points or item is None:
         return None
     values = []
     for point in points:
-        for who, key in (("Registry", "registry"), ("This facility", "facility")):
-            if point.get(key) is not None:
-                values.append({"quarter": point["quarter"], "who": who, "value": point[key]})
-    y_title = "median" if item["kind"] == "continuous" else "proportion"
+        for who, value in (("Registry", point.registry), ("This facility", point.facility)):
+            if value is not None:
+                values.append({"quarter": point.quarter, "who": who, "value": value})
+    y_title = "median" if item.kind == "continuous" else "proportion"
     return _base(
-        f"{item['label']}: quarter by quarter",
+        f"{item.label}: quarter by quarter",
         height=200,
         data={"values": values},
         mark={"type": "line", "point": True},
@@ -226,20 +235,20 @@ def trend(dashboard: dict[str, Any], measure: str) -> dict[str, Any] | None:
     )
 
 
-def mix(dashboard: dict[str, Any], measure: str) -> dict[str, Any] | None:
-    """Return a bar chart of a mix: the facility's share beside the registry's."""
-    table = dashboard["mix"].get(measure)
-    if not table or not table["rows"]:
+def mix(dashboard: FacilityDashboard, measure: str) -> dict[str, Any] | None:
+    """Return a bar chart of a mix: the facility's share beside the registry's, each category
+    by its label."""
+    table = dashboard.mix.get(measure)
+    if not table or not table.rows:
         return None
     values = []
-    for row in table["rows"]:
-        values.append({"category": row["category"], "who": "This facility", "share": row["share"]})
-        if row.get("registry_share") is not None:
-            values.append(
-                {"category": row["category"], "who": "Registry", "share": row["registry_share"]}
-            )
+    for row in table.rows:
+        category = row.label or row.category
+        values.append({"category": category, "who": "This facility", "share": row.share})
+        if row.registry_share is not None:
+            values.append({"category": category, "who": "Registry", "share": row.registry_share})
     return _base(
-        table["label"],
+        table.label,
         data={"values": values},
         mark="bar",
         encoding={
@@ -264,31 +273,39 @@ def mix(dashboard: dict[str, Any], measure: str) -> dict[str, Any] | None:
     )
 
 
-def forest(value: dict[str, Any]) -> dict[str, Any] | None:
+def stratum_words(item: PooledStratum) -> str:
+    """Return a pooled stratum in words: its labels from the definition, else its codes."""
+    return f"{item.separate_label or item.separate} · {item.by_label or item.by}"
+
+
+def forest(value: ValueEvidence) -> dict[str, Any] | None:
     """Return the forest plot of pooled time saved per stratum with the external evidence,
     clearly labelled as external; None when nothing was pooled."""
     rows = []
-    for item in value["pooled"]:
-        pooled = item.get("pooled")
+    labels: dict[str, str] = {}
+    for item in value.pooled:
+        labels[item.separate] = item.separate_label or item.separate
+        pooled = item.pooled
         if not pooled:
             continue
         rows.append(
             {
-                "stratum": f"{item['separate']} · {item['by']}",
+                "stratum": stratum_words(item),
                 "source": "This registry",
-                "estimate": pooled["estimate"],
-                "low": pooled["ci_low"],
-                "high": pooled["ci_high"],
-                "k": item["k"],
+                "estimate": pooled.estimate,
+                "low": pooled.ci_low,
+                "high": pooled.ci_high,
+                "k": item.k,
             }
         )
-    separate = value.get("separate") or ""
-    for study in value.get("external", {}).get("studies", []):
+    separate = value.separate or ""
+    for study in value.external.studies:
         if study.get("unit") != "min":
             continue
         rows.append(
             {
-                "stratum": f"{study.get(separate, '')} · published ({study['key']})",
+                "stratum": f"{labels.get(study.get(separate, ''), study.get(separate, ''))}"
+                f" · published ({study['key']})",
                 "source": "External (published)",
                 "estimate": study["estimate"],
                 "low": None,
@@ -346,17 +363,17 @@ def forest(value: dict[str, Any]) -> dict[str, Any] | None:
     )
 
 
-def dashboard_charts(dashboard: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def dashboard_charts(dashboard: FacilityDashboard) -> dict[str, dict[str, Any]]:
     """Return every chart of a facility dashboard by name (charts without data are left out)."""
     charts: dict[str, dict[str, Any] | None] = {
         "placement": quartile_placement(dashboard),
-        "forest": forest(dashboard["value"]),
+        "forest": forest(dashboard.value),
     }
-    for item in dashboard["measures"]:
-        if item["kind"] == "proportion":
-            charts[f"funnel_{item['measure']}"] = funnel(dashboard, item["measure"])
-    for name in dashboard["trend"]:
+    for item in dashboard.measures:
+        if item.kind == "proportion":
+            charts[f"funnel_{item.measure}"] = funnel(dashboard, item.measure)
+    for name in dashboard.trend:
         charts[f"trend_{name}"] = trend(dashboard, name)
-    for name in dashboard["mix"]:
+    for name in dashboard.mix:
         charts[f"mix_{name}"] = mix(dashboard, name)
     return {name: chart for name, chart in charts.items() if chart is not None}

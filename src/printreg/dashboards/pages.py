@@ -9,12 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from printreg.accounts.actor import Actor
-from printreg.domain.errors import RegistryError
-from printreg.reports.charts import dashboard_charts
-from printreg.services.analytics import AnalyticsService
+from printreg.dashboards.charts import dashboard_charts
+from printreg.dashboards.service import AnalyticsService
+from printreg.domain.errors import InvalidRequest, RegistryError
 from printreg.web.deps import PlatformDep
 from printreg.web.pages.common import TEMPLATES, Page
-from printreg.web.pages.home import error_page, place_of
+from printreg.web.pages.home import place_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,15 +31,13 @@ def dashboard(request: Request, registry: str, page: Page) -> Response:
     code = params.get("facility")
     # every other parameter is a filter: the service refuses names its analytics spec lacks
     stratum = {name: value or None for name, value in params.items() if name != "facility"}
-    try:
-        place = place_of(page, registry=registry, facility=code)
-        if place.facility is None:
-            return error_page(page, RegistryError("choose a facility first"), "No facility")
-        data = AnalyticsService(page.platform, page.actor).facility_dashboard(
-            registry, place.facility.code, stratum
-        )
-    except RegistryError as exc:
-        return error_page(page, exc, "Dashboard not available")
+    # a domain error becomes the error page with the API's status (web.pages.install)
+    place = place_of(page, registry=registry, facility=code)
+    if place.facility is None:
+        raise InvalidRequest("choose a facility first (from the home page)")
+    data = AnalyticsService(page.platform, page.actor).facility_dashboard(
+        registry, place.facility.code, stratum
+    )
     charts = dashboard_charts(data)
     return page.render(
         "dashboard.html",
@@ -53,14 +51,11 @@ def dashboard(request: Request, registry: str, page: Page) -> Response:
 @router.get("/registries/{registry}/analytics", response_class=HTMLResponse)
 def registry_page(registry: str, page: Page) -> Response:
     """Show every facility's headline figures and the pooled value (registry administrators)."""
-    try:
-        place = place_of(page, registry=registry)
-        data = AnalyticsService(page.platform, page.actor).registry_overview(registry)
-    except RegistryError as exc:
-        return error_page(page, exc, "Registry page not available")
-    from printreg.reports.charts import forest  # noqa: PLC0415
+    place = place_of(page, registry=registry)
+    data = AnalyticsService(page.platform, page.actor).registry_overview(registry)
+    from printreg.dashboards.charts import forest  # noqa: PLC0415
 
-    chart = forest(data["value"])
+    chart = forest(data.value)
     return page.render(
         "registry_analytics.html",
         place=place,
@@ -72,6 +67,8 @@ def registry_page(registry: str, page: Page) -> Response:
 @router.get("/public/{registry}", response_class=HTMLResponse)
 def public_page(request: Request, registry: str, platform: PlatformDep) -> Response:
     """Show the registry's public figures (no sign-in): suppressed counts and pooled value."""
+    # no signed-in page here, which the pages' one error mapping needs: an unknown registry is
+    # answered as a plain not-found page
     try:
         data = AnalyticsService(platform, Actor(name="public")).public_summary(registry)
     except RegistryError as exc:
@@ -81,9 +78,9 @@ def public_page(request: Request, registry: str, platform: PlatformDep) -> Respo
             {"title": "Not found", "message": str(exc), "actor": None},
             status_code=404,
         )
-    from printreg.reports.charts import forest  # noqa: PLC0415
+    from printreg.dashboards.charts import forest  # noqa: PLC0415
 
-    chart = forest(data["value"])
+    chart = forest(data.value)
     return TEMPLATES.TemplateResponse(
         request,
         "public.html",

@@ -35,7 +35,7 @@ def report(
 ) -> None:
     """Write a facility's feedback report: its figures beside the registry's and its peers'."""
     from printreg.cases.service import parse_filters
-    from printreg.services.analytics import AnalyticsService
+    from printreg.dashboards.service import AnalyticsService
 
     def action() -> None:
         code = _registry(registry)
@@ -44,15 +44,15 @@ def report(
             chosen = parse_filters(stratum or [])
             dashboard = service.facility_dashboard(code, facility, chosen)
         if as_json:
-            print_json(dashboard)
+            print_json(dashboard.model_dump(mode="json", exclude_unset=True))
         if out is not None:
-            from printreg.reports.pdf import render_report  # a slow import, only for a PDF
+            from printreg.dashboards.pdf import render_report  # a slow import, only for a PDF
 
             with console.status("rendering charts and the PDF..."):
                 out.write_bytes(render_report(dashboard))
             console.print(
-                f"wrote {out} ({out.stat().st_size:,} bytes): {dashboard['cases']} cases of "
-                f"{dashboard['facility']['code']}"
+                f"wrote {out} ({out.stat().st_size:,} bytes): {dashboard.cases} cases of "
+                f"{dashboard.facility.code}"
             )
         if out is None and not as_json:
             raise typer.BadParameter("give --out FILE.pdf, --json, or both")

@@ -1,1 +1,0 @@
-"""Charts and the facility feedback report (HTML and PDF)."""
