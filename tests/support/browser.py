@@ -14,7 +14,17 @@ from playwright.sync_api import Page, expect
 from printreg.platform import Platform
 from tests.support.web import DATA_MANAGER, OTHER_SITE
 
-__all__ = ["DATA_MANAGER", "OTHER_SITE", "LiveServer", "nav", "set_value", "sign_in", "sign_out"]
+__all__ = [
+    "DATA_MANAGER",
+    "OTHER_SITE",
+    "LiveServer",
+    "main_links",
+    "nav",
+    "open_menu",
+    "set_value",
+    "sign_in",
+    "sign_out",
+]
 
 
 @dataclass(frozen=True)
@@ -48,9 +58,25 @@ def sign_out(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/login"))
 
 
+def open_menu(page: Page) -> None:
+    """Open the main navigation's menu when the screen is narrow enough to fold it."""
+    toggle = page.locator("#menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
 def nav(page: Page, name: str) -> None:
-    """Follow a link of the main navigation."""
+    """Follow a link of the main navigation (through the menu on a narrow screen)."""
+    open_menu(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+
+
+def main_links(page: Page) -> list[tuple[str, str]]:
+    """Return the main navigation's links as (text, href), in their order."""
+    found: list[list[str]] = page.eval_on_selector_all(
+        "#main-nav a", "links => links.map(a => [a.textContent.trim(), a.getAttribute('href')])"
+    )
+    return [(text, href) for text, href in found]
 
 
 def set_value(page: Page, selector: str, value: str) -> None:

@@ -70,6 +70,20 @@ class Actor:
         """Return whether the actor sees every facility's cases in the registry."""
         return self.system or registry_code in self.registry_admin_of
 
+    def reads_cases(self, registry_code: str) -> bool:
+        """Return whether the actor may read the cases of at least one facility in the registry
+        (what decides whether a page links to the case list)."""
+        if self.scopes is not None and Scope.CASES_READ not in self.scopes:
+            return False
+        if self.sees_registry(registry_code):
+            return True
+        return any(r in CASE_READERS for r in self.memberships.get(registry_code, {}).values())
+
+    def researches(self, registry_code: str) -> bool:
+        """Return whether the actor is one of the registry's researchers (never through a token)."""
+        roles = self.registry_roles.get(registry_code, frozenset())
+        return self.scopes is None and RegistryRoleName.RESEARCHER in roles
+
     def readable_facilities(self, registry_code: str) -> list[int] | None:
         """Return facility ids whose cases the actor may read; None means all of them."""
         self._scoped(Scope.CASES_READ)
@@ -78,12 +92,18 @@ class Actor:
         roles = self.memberships.get(registry_code, {})
         return [f for f, role in roles.items() if role in CASE_READERS]
 
+    def may_read_cases(self, registry_code: str, facility_id: int) -> bool:
+        """Return whether the actor may read the facility's cases and reports in the registry."""
+        if self.scopes is not None and Scope.CASES_READ not in self.scopes:
+            return False
+        return self.sees_registry(registry_code) or (
+            self.role_at(registry_code, facility_id) in CASE_READERS
+        )
+
     def require_case_read(self, registry_code: str, facility_id: int) -> None:
         """Raise NotFound (never Forbidden: existence must not leak) unless the actor may read."""
         self._scoped(Scope.CASES_READ)
-        if self.sees_registry(registry_code):
-            return
-        if self.role_at(registry_code, facility_id) not in CASE_READERS:
+        if not self.may_read_cases(registry_code, facility_id):
             raise NotFound.no_such("case")
 
     def may_write_cases(self, registry_code: str, facility_id: int) -> bool:

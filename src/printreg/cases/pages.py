@@ -14,7 +14,7 @@ from printreg.cases.history import history_lines
 from printreg.cases.schemas import CaseSaved
 from printreg.cases.service import CaseService
 from printreg.dictionary import Definition, GroupElement
-from printreg.domain.errors import Forbidden, NotFound, RegistryError, ValidationFailed
+from printreg.domain.errors import Forbidden, NotFound, ValidationFailed
 from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
 from printreg.facilities.service import FacilityService
@@ -22,7 +22,7 @@ from printreg.files.service import CaseFileService, StudyView
 from printreg.registries.service import RegistryService
 from printreg.web import forms
 from printreg.web.pages.common import Page, PageContext
-from printreg.web.pages.home import error_page, place_of
+from printreg.web.pages.home import place_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,11 +41,6 @@ def _case_id(text: str) -> uuid.UUID:
         return uuid.UUID(text)
     except ValueError:
         raise NotFound.no_such("case") from None
-
-
-def _not_found(page: PageContext, exc: RegistryError) -> HTMLResponse:
-    title = "Case not found" if isinstance(exc, NotFound) else None
-    return error_page(page, exc, title)
 
 
 # -- the case form ------------------------------------------------------------------------------
@@ -93,18 +88,15 @@ def new_case(
     page: Page, registry: str, facility: Annotated[str, Query(max_length=32)] = ""
 ) -> Response:
     """Show an empty case form for a facility (the person's first one by default)."""
-    try:
-        definition = RegistryService(page.platform, page.actor).definition(registry)
-        code = facility or _default_facility(page, registry)
-        place = place_of(page, registry, code)
-        if not place.writes(code):
-            if code not in place.roles:  # a role in another registry only: as if unknown
-                raise NotFound.no_such("facility")
-            raise Forbidden("your role at this facility may read cases but not enter them")
-        form = forms.build_form(definition, {}, _printers(page, code))
-        return _form_page(page, definition, form, facility=code, title="New case")
-    except RegistryError as exc:
-        return error_page(page, exc)
+    definition = RegistryService(page.platform, page.actor).definition(registry)
+    code = facility or _default_facility(page, registry)
+    place = place_of(page, registry, code)
+    if not place.writes(code):
+        if code not in place.roles:  # a role in another registry only: as if unknown
+            raise NotFound.no_such("facility")
+        raise Forbidden("your role at this facility may read cases but not enter them")
+    form = forms.build_form(definition, {}, _printers(page, code))
+    return _form_page(page, definition, form, facility=code, title="New case")
 
 
 def _default_facility(page: PageContext, registry: str) -> str:
@@ -177,21 +169,18 @@ def create_case(
 ) -> Response:
     """Store a new case from the form; on problems show the form again with every issue."""
     action = (data.get("action") or [SAVE])[0]
+    definition = RegistryService(page.platform, page.actor).definition(registry)
+    code = facility or (data.get("facility") or [""])[0] or _default_facility(page, registry)
+    row = forms.apply_row_action(definition, data, action)
+    record = forms.record_from_form(definition, row.data)
+    if row.extra or action.startswith("remove-"):
+        return _row_action_page(page, definition, row, record, facility=code, title="New case")
     try:
-        definition = RegistryService(page.platform, page.actor).definition(registry)
-        code = facility or (data.get("facility") or [""])[0] or _default_facility(page, registry)
-        row = forms.apply_row_action(definition, data, action)
-        record = forms.record_from_form(definition, row.data)
-        if row.extra or action.startswith("remove-"):
-            return _row_action_page(page, definition, row, record, facility=code, title="New case")
-        try:
-            saved = CaseService(page.platform, page.actor).create(
-                registry, code, {**record, "status": _status(action, None)}
-            )
-        except ValidationFailed as exc:
-            return _invalid(page, definition, record, exc.issues, code, "New case", None)
-    except RegistryError as exc:
-        return error_page(page, exc)
+        saved = CaseService(page.platform, page.actor).create(
+            registry, code, {**record, "status": _status(action, None)}
+        )
+    except ValidationFailed as exc:
+        return _invalid(page, definition, record, exc.issues, code, "New case", None)
     return _saved(registry, saved)
 
 
@@ -228,26 +217,23 @@ def edit_case(
     """Show the case form filled with a stored case; with ``prefill=dicom``, the values the
     case's latest DICOM upload gives replace the stored ones, for the person to check and save."""
     notice = None
-    try:
-        view = CaseService(page.platform, page.actor).get(registry, _case_id(case_id))
-        definition = RegistryService(page.platform, page.actor).definition(registry)
-        if not place_of(page, registry, view.facility).writes(view.facility):
-            raise Forbidden("your role at this facility may read cases but not change them")
-        record = view.record
-        if prefill == "dicom":
-            studies = CaseFileService(page.platform, page.actor).imaging(registry, view.id)
-            values = studies[0].prefill if studies else {}
-            record = {**record, **values}
-            notice = (
-                "Filled in from the DICOM headers: "
-                + ", ".join(_label(definition, name) for name in values)
-                + ". Check them, then save the case."
-                if values
-                else "The DICOM headers of this case give no value to fill in."
-            )
-        form = forms.build_form(definition, record, _printers(page, view.facility))
-    except RegistryError as exc:
-        return _not_found(page, exc)
+    view = CaseService(page.platform, page.actor).get(registry, _case_id(case_id))
+    definition = RegistryService(page.platform, page.actor).definition(registry)
+    if not place_of(page, registry, view.facility).writes(view.facility):
+        raise Forbidden("your role at this facility may read cases but not change them")
+    record = view.record
+    if prefill == "dicom":
+        studies = CaseFileService(page.platform, page.actor).imaging(registry, view.id)
+        values = studies[0].prefill if studies else {}
+        record = {**record, **values}
+        notice = (
+            "Filled in from the DICOM headers: "
+            + ", ".join(_label(definition, name) for name in values)
+            + ". Check them, then save the case."
+            if values
+            else "The DICOM headers of this case give no value to fill in."
+        )
+    form = forms.build_form(definition, record, _printers(page, view.facility))
     title = f"Edit case {view.record.get('local_case_id', '')}"
     return _form_page(
         page,
@@ -277,47 +263,44 @@ def update_case(page: Page, registry: str, case_id: str, data: Posted) -> Respon
     action = (data.get("action") or [SAVE])[0]
     version_text = (data.get("row_version") or [""])[0]
     version = int(version_text) if version_text.isdigit() else None
+    cases = CaseService(page.platform, page.actor)
+    view = cases.get(registry, _case_id(case_id))
+    definition = RegistryService(page.platform, page.actor).definition(registry)
+    title = f"Edit case {view.record.get('local_case_id', '')}"
+    row = forms.apply_row_action(definition, data, action)
+    record = forms.record_from_form(definition, row.data)
+    if row.extra or action.startswith("remove-"):
+        return _row_action_page(
+            page,
+            definition,
+            row,
+            record,
+            facility=view.facility,
+            title=title,
+            row_version=version,
+            status=view.status,
+        )
+    status = _status(action, view.status)
+    if view.status == CaseStatus.COMPLETE and action == DRAFT:
+        form = forms.build_form(definition, record, _printers(page, view.facility))
+        return _form_page(
+            page,
+            definition,
+            form,
+            facility=view.facility,
+            title=title,
+            row_version=version,
+            status=view.status,
+            confirm_draft=True,
+        )
     try:
-        cases = CaseService(page.platform, page.actor)
-        view = cases.get(registry, _case_id(case_id))
-        definition = RegistryService(page.platform, page.actor).definition(registry)
-        title = f"Edit case {view.record.get('local_case_id', '')}"
-        row = forms.apply_row_action(definition, data, action)
-        record = forms.record_from_form(definition, row.data)
-        if row.extra or action.startswith("remove-"):
-            return _row_action_page(
-                page,
-                definition,
-                row,
-                record,
-                facility=view.facility,
-                title=title,
-                row_version=version,
-                status=view.status,
-            )
-        status = _status(action, view.status)
-        if view.status == CaseStatus.COMPLETE and action == DRAFT:
-            form = forms.build_form(definition, record, _printers(page, view.facility))
-            return _form_page(
-                page,
-                definition,
-                form,
-                facility=view.facility,
-                title=title,
-                row_version=version,
-                status=view.status,
-                confirm_draft=True,
-            )
-        try:
-            saved = cases.update(
-                registry, view.id, {**record, "status": status}, expected_version=version
-            )
-        except ValidationFailed as exc:
-            return _invalid(
-                page, definition, record, exc.issues, view.facility, title, version, view.status
-            )
-    except RegistryError as exc:
-        return _not_found(page, exc)
+        saved = cases.update(
+            registry, view.id, {**record, "status": status}, expected_version=version
+        )
+    except ValidationFailed as exc:
+        return _invalid(
+            page, definition, record, exc.issues, view.facility, title, version, view.status
+        )
     if saved.row_version == view.row_version:
         return _saved(registry, saved, "unchanged")
     moved = view.status == CaseStatus.COMPLETE and saved.status == CaseStatus.DRAFT
@@ -401,26 +384,23 @@ def render_case(
 ) -> Response:
     """Return the case page; ``file_problem`` shows why an upload was refused beside its form
     (``problem_at``: "dicom" or "print-<row>")."""
-    try:
-        cases = CaseService(page.platform, page.actor)
-        view = cases.get(registry, _case_id(case_id))
-        registries = RegistryService(page.platform, page.actor)
-        definition = registries.definition(registry, view.definition_version)
-        history = history_lines(
-            cases.history(registry, view.id),
-            lambda version: registries.definition(registry, version or view.definition_version),
-        )
-        warnings = (
-            [forms.issue_text(definition, w) for w in cases.warnings(registry, view.id)]
-            if saved
-            else []
-        )
-        place = place_of(page, registry, view.facility)
-        files = CaseFileService(page.platform, page.actor)
-        studies = files.imaging(registry, view.id)
-        meshes = {m.print_row: m for m in files.meshes(registry, view.id)}
-    except RegistryError as exc:
-        return _not_found(page, exc)
+    cases = CaseService(page.platform, page.actor)
+    view = cases.get(registry, _case_id(case_id))
+    registries = RegistryService(page.platform, page.actor)
+    definition = registries.definition(registry, view.definition_version)
+    history = history_lines(
+        cases.history(registry, view.id),
+        lambda version: registries.definition(registry, version or view.definition_version),
+    )
+    warnings = (
+        [forms.issue_text(definition, w) for w in cases.warnings(registry, view.id)]
+        if saved
+        else []
+    )
+    place = place_of(page, registry, view.facility)
+    files = CaseFileService(page.platform, page.actor)
+    studies = files.imaging(registry, view.id)
+    meshes = {m.print_row: m for m in files.meshes(registry, view.id)}
     may_write = place.writes(view.facility) and view.status != CaseStatus.LOCKED
     prints = view.record.get("prints") if "prints" in definition.groups else None
     return page.render(
@@ -448,14 +428,9 @@ def render_case(
 
 
 def _state_change(page: PageContext, registry: str, case_id: str, action: str) -> Response:
-    try:
-        cases = CaseService(page.platform, page.actor)
-        ident = _case_id(case_id)
-        view = (
-            cases.delete(registry, ident) if action == "delete" else cases.restore(registry, ident)
-        )
-    except RegistryError as exc:
-        return _not_found(page, exc)
+    cases = CaseService(page.platform, page.actor)
+    ident = _case_id(case_id)
+    view = cases.delete(registry, ident) if action == "delete" else cases.restore(registry, ident)
     return RedirectResponse(f"/registries/{registry}/cases/{view.id}", status_code=303)
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from printreg.cases.pages import _case_id, _not_found, render_case
+from printreg.cases.pages import _case_id, render_case
 from printreg.domain.errors import RegistryError
 from printreg.files.service import CaseFileService
 from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
@@ -89,11 +89,8 @@ async def upload_dicom(page: UploadPage, request: Request, registry: str, case_i
     """Keep the DICOM headers' summary with the case and show the values to confirm (the case
     is checked before the upload is read)."""
     service = CaseFileService(page.platform, page.actor)
-    try:
-        ident = _case_id(case_id)
-        await run_in_threadpool(service.check_attach, registry, ident)
-    except RegistryError as exc:
-        return _not_found(page, exc)
+    ident = _case_id(case_id)
+    await run_in_threadpool(service.check_attach, registry, ident)
     try:
         upload = await _read(page, request, dicom=True)
     except PayloadTooLarge as exc:
@@ -102,8 +99,6 @@ async def upload_dicom(page: UploadPage, request: Request, registry: str, case_i
         await run_in_threadpool(service.attach_dicom, registry, ident, upload.files)
     except DicomError as exc:
         return _refused(page, registry, case_id, exc, "dicom")
-    except RegistryError as exc:
-        return _not_found(page, exc)
     return RedirectResponse(
         f"/registries/{registry}/cases/{ident}?attached=dicom#imaging", status_code=303
     )
@@ -117,12 +112,9 @@ async def upload_mesh(
     checked before the upload is read)."""
     at = f"print-{row}" if row.isdigit() else ""
     service = CaseFileService(page.platform, page.actor)
-    try:
-        ident = _case_id(case_id)
-        print_row = int(row) if row.isdigit() and len(row) < 5 else 0
-        await run_in_threadpool(service.check_attach, registry, ident, print_row)
-    except RegistryError as exc:
-        return _not_found(page, exc)
+    ident = _case_id(case_id)
+    print_row = int(row) if row.isdigit() and len(row) < 5 else 0
+    await run_in_threadpool(service.check_attach, registry, ident, print_row)
     try:
         upload = await _read(page, request, dicom=False)
     except PayloadTooLarge as exc:
@@ -132,8 +124,6 @@ async def upload_mesh(
         await run_in_threadpool(service.attach_mesh, registry, ident, print_row, name, data)
     except MeshError as exc:
         return _refused(page, registry, case_id, exc, at)
-    except RegistryError as exc:
-        return _not_found(page, exc)
     return RedirectResponse(
         f"/registries/{registry}/cases/{ident}?attached=mesh#{at}", status_code=303
     )

@@ -77,3 +77,30 @@ def test_the_pages_ask_the_actor_who_may_enter_cases_and_manage() -> None:
     assert head.manages_any_facility
     assert head.may_write_cases("gsae", F2)
     assert not head.may_write_cases("3dp", F2)
+
+
+def test_what_the_navigation_asks_matches_what_the_pages_require() -> None:
+    assert PERSON.reads_cases("3dp")
+    assert PERSON.reads_cases("gsae")  # a viewer reads
+    assert not PERSON.reads_cases("gsx")
+    assert PERSON.may_read_cases("3dp", F1)
+    assert not PERSON.may_read_cases("3dp", F2)
+    committee = Actor("c@x", 8, registry_roles={"3dp": frozenset({RegistryRoleName.COMMITTEE})})
+    researcher = Actor("r@x", 9, registry_roles={"3dp": frozenset({RegistryRoleName.RESEARCHER})})
+    assert not committee.reads_cases("3dp")
+    assert not committee.researches("3dp")
+    assert researcher.researches("3dp")
+    assert not researcher.researches("gsae")
+    admin = Actor("a@x", 10, registry_admin_of=frozenset({"3dp"}))
+    assert admin.reads_cases("3dp")
+    assert admin.may_read_cases("3dp", F2)
+
+
+def test_a_token_without_the_read_scope_reads_no_case() -> None:
+    token = Actor("t@x", 7, memberships={"3dp": {F1: Role.DATA_MANAGER}},
+                  scopes=frozenset())  # fmt: skip
+    assert not token.reads_cases("3dp")
+    assert not token.may_read_cases("3dp", F1)
+    researcher = Actor("r@x", 9, registry_roles={"3dp": frozenset({RegistryRoleName.RESEARCHER})},
+                       scopes=frozenset())  # fmt: skip
+    assert not researcher.researches("3dp")  # registry roles never act through a token

@@ -101,6 +101,15 @@ def place_of(page: PageContext, registry: str | None = None, facility: str | Non
     )
 
 
+def _title(exc: Exception, status: int) -> str:
+    """Return the error page's heading: "Case not found" for ``NotFound.no_such("case")``,
+    else the status's general title."""
+    noun = str(exc).removeprefix("no such ") if isinstance(exc, NotFound) else ""
+    if noun and noun != str(exc) and len(noun) <= 40:
+        return f"{noun[:1].upper()}{noun[1:]} not found"
+    return TITLES.get(status, "Not possible")
+
+
 def error_page(page: PageContext, exc: Exception, title: str | None = None) -> HTMLResponse:
     """Return an HTML page for a domain error, with its HTTP status (404, 403, 409, ...)."""
     status = status_of(exc)
@@ -111,7 +120,7 @@ def error_page(page: PageContext, exc: Exception, title: str | None = None) -> H
     return page.render(
         "error.html",
         status_code=status,
-        title=title or TITLES.get(status, "Not possible"),
+        title=title or _title(exc, status),
         message=str(exc),
         place=place,
     )

@@ -3,12 +3,18 @@
 // the server) gets a canvas: drag to turn, wheel to zoom, right-drag to pan. Without WebGL the
 // element says so and shows the model's thumbnail instead. data-viewer on the element tells the
 // state: "loading", "ready" or "fallback".
+// The canvas is in the tab order; focused (by Tab or a click), the arrow keys turn the model,
+// + and - zoom, 0 shows it as at first, and the wheel zooms. Unfocused, the wheel and a
+// vertical swipe scroll the page: the view never traps someone scrolling past it.
 import * as THREE from "three";
 import { OrbitControls } from "three/addons/controls/OrbitControls.js";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
 
 const COLOUR = 0xe6d8c3; // bone-like, as the thumbnails
 const BACKGROUND = 0xf4f6f8;
+const STEP = Math.PI / 24; // one arrow key press turns the model by 7.5 degrees
+const ZOOM = 1.15; // one + or - press moves the camera 15 % nearer or farther
+const KEYS = "Arrow keys turn the model, + and − zoom, 0 resets the view.";
 
 function webglAvailable() {
   try {
@@ -55,6 +61,48 @@ function frame(camera, controls, object) {
   controls.update();
 }
 
+// Turn the camera around the target by azimuth (around the up axis) and elevation, or move it
+// nearer by a factor; the same orbit as dragging, so the two never disagree.
+function orbit(camera, controls, azimuth, elevation, nearer) {
+  const toYUp = new THREE.Quaternion().setFromUnitVectors(camera.up, new THREE.Vector3(0, 1, 0));
+  const offset = camera.position.clone().sub(controls.target).applyQuaternion(toYUp);
+  const spherical = new THREE.Spherical().setFromVector3(offset);
+  spherical.theta += azimuth;
+  spherical.phi = Math.min(Math.PI - 0.01, Math.max(0.01, spherical.phi - elevation));
+  spherical.radius = Math.min(camera.far / 2, Math.max(camera.near * 2, spherical.radius / nearer));
+  offset.setFromSpherical(spherical).applyQuaternion(toYUp.invert());
+  camera.position.copy(controls.target).add(offset);
+  controls.update();
+}
+
+function keyboard(canvas, camera, controls, home) {
+  const moves = {
+    ArrowLeft: [-STEP, 0, 1], ArrowRight: [STEP, 0, 1], ArrowUp: [0, STEP, 1],
+    ArrowDown: [0, -STEP, 1], "+": [0, 0, ZOOM], "=": [0, 0, ZOOM], "-": [0, 0, 1 / ZOOM],
+  };
+  canvas.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === "0" || event.key === "Home") {
+      camera.position.copy(home);
+      controls.target.set(0, 0, 0);
+      controls.update();
+    } else if (moves[event.key]) {
+      orbit(camera, controls, ...moves[event.key]);
+    } else {
+      return;
+    }
+    event.preventDefault(); // the arrow keys would scroll the page
+  });
+  // The wheel (and a one-finger swipe) belong to the page until the view has the focus.
+  const engage = (on) => {
+    controls.enableZoom = on;
+    canvas.style.touchAction = on ? "none" : "pan-y";
+  };
+  engage(false);
+  canvas.addEventListener("focus", () => engage(true));
+  canvas.addEventListener("blur", () => engage(false));
+}
+
 function show(holder) {
   if (!webglAvailable()) {
     fallback(holder, "3D view unavailable: this browser has no WebGL. The thumbnail shows the model.");
@@ -75,8 +123,11 @@ function show(holder) {
   renderer.setSize(width, height);
   renderer.setClearColor(BACKGROUND);
   const canvas = renderer.domElement;
-  canvas.setAttribute("role", "img");
-  canvas.setAttribute("aria-label", (holder.dataset.label || "Model") + ": drag to turn, scroll to zoom");
+  canvas.id = holder.id + "-canvas";
+  canvas.tabIndex = 0;
+  canvas.setAttribute("role", "application");
+  canvas.setAttribute("aria-roledescription", "3D model view");
+  canvas.setAttribute("aria-label", (holder.dataset.label || "Model") + ". " + KEYS);
 
   const scene = new THREE.Scene();
   const camera = new THREE.PerspectiveCamera(35, width / height, 0.1, 10000);
@@ -106,7 +157,10 @@ function show(holder) {
       });
       scene.add(model);
       frame(camera, controls, model);
-      holder.replaceChildren(canvas);
+      keyboard(canvas, camera, controls, camera.position.clone());
+      const help = message("Click the view or Tab to it, then drag or use the keys. " + KEYS);
+      help.classList.add("viewer-keys");
+      holder.replaceChildren(canvas, help);
       render();
       holder.dataset.viewer = "ready";
     },
