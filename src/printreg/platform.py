@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from printreg.domain.errors import NotFound
-from printreg.registries.models import Registry
+from printreg.registries.models import DefinitionVersion, Registry
 from printreg.settings import Settings
 from printreg.storage.base import utcnow
 from printreg.storage.engine import make_engine, make_sessionmaker
@@ -58,6 +59,10 @@ class Platform:
     analytics: dict[str, Any] = field(default_factory=dict)
     #: the current time (UTC); tests replace it to move time (data request expiry)
     clock: Callable[[], dt.datetime] = utcnow
+    #: seconds a loaded registry is used before its stored versions are compared again: another
+    #: process (a web worker, `printreg registry publish`) may have published a version
+    registry_recheck_seconds: float = 5.0
+    _checked: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Platform:
@@ -66,7 +71,12 @@ class Platform:
         return cls(settings, engine, make_sessionmaker(engine))
 
     def registry(self, code: str) -> RegistryRuntime:
-        """Return the runtime of a registry, loading it on first use; NotFound if unknown."""
+        """Return the runtime of a registry, loading it on first use, and again when another
+        process has published a version since (checked every ``registry_recheck_seconds``);
+        NotFound if unknown."""
+        loaded = self._registries.get(code)
+        if loaded is not None and self._outdated(loaded):
+            self.forget(code)
         if code not in self._registries:
             from printreg.storage.case_tables import build_case_tables
             from printreg.storage.schema import stored_definitions
@@ -86,7 +96,25 @@ class Platform:
                 by_version[registry.current_version],
                 build_case_tables(code, defs),
             )
+            self._checked[code] = time.monotonic()
         return self._registries[code]
+
+    def _outdated(self, runtime: RegistryRuntime) -> bool:
+        """Return whether the database's versions of a loaded registry (or its current one)
+        differ from the runtime's; compared at most every ``registry_recheck_seconds``."""
+        now = time.monotonic()
+        if now - self._checked.get(runtime.code, 0.0) < self.registry_recheck_seconds:
+            return False
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Registry.current_version, DefinitionVersion.version)
+                .join(DefinitionVersion, DefinitionVersion.registry_id == Registry.id)
+                .where(Registry.code == runtime.code)
+            ).all()
+        self._checked[runtime.code] = now
+        current = {row[0] for row in rows}
+        stored = {row[1] for row in rows}
+        return current != {runtime.current.version} or stored != set(runtime.definitions)
 
     def registry_codes_cached(self) -> list[str]:
         """Return the codes of the registries loaded so far."""
@@ -95,6 +123,7 @@ class Platform:
     def forget(self, code: str) -> None:
         """Drop a cached registry runtime (after a new definition version is published)."""
         self._registries.pop(code, None)
+        self._checked.pop(code, None)
         self.analytics.pop(code, None)
 
     def close(self) -> None:

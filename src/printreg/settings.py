@@ -127,6 +127,39 @@ class Settings(BaseSettings):
         description="Minutes without progress after which an import job of a process on another "
         "host is taken as stopped and failed.",
     )
+    job_runner: Literal["inprocess", "queue"] = Field(
+        default="inprocess",
+        description="Who runs import jobs: 'inprocess' (threads of the web process that accepted "
+        "them; the single-machine default) or 'queue' (worker processes started with "
+        "`printreg worker`, on any machine that reaches the database).",
+    )
+    job_lease_seconds: int = Field(
+        default=60,
+        ge=2,
+        le=3600,
+        description="Seconds a worker holds a job without a heartbeat (it beats every third of "
+        "this); a running job whose lease ran out belongs to a dead worker and is retried.",
+    )
+    job_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Times a queued job is started before a worker that keeps dying on it makes "
+        "it fail with a message saying so.",
+    )
+    worker_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="Seconds an idle worker waits before it looks for queued jobs again.",
+    )
+    worker_seen_seconds: int = Field(
+        default=120,
+        ge=5,
+        le=86_400,
+        description="With job_runner 'queue', /readyz fails its jobs check unless a worker "
+        "heartbeat is younger than this.",
+    )
     min_cases: int = Field(
         default=10,
         ge=1,

@@ -50,13 +50,13 @@ def test_a_draft_registry_goes_to_pilot_then_active(page: Page, live_server: Liv
     page.goto(server.at(f"/registries/{NEW}/committee"))
     expect(page.locator("#lifecycle-state")).to_contain_text("is draft")
     options = page.locator("#lifecycle-target option")
-    expect(options).to_have_text(["closed", "pilot"])
+    expect(options).to_have_text(["— choose —", "closed (final)", "pilot"])  # none preselected
 
     _move(page, "pilot", "Six pilot sites from April")
     expect(page.locator("#lifecycle-state")).to_contain_text("is pilot")
     _move(page, "active", "Pilot report accepted by the committee")
     expect(page.locator("#lifecycle-state")).to_contain_text("is active")
-    expect(options).to_have_text(["closed"])
+    expect(options).to_have_text(["— choose —", "closed (final)"])
 
     with server.platform.sessions() as session:
         moves = session.scalars(

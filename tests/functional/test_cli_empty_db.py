@@ -48,6 +48,7 @@ ARGS: dict[str, str] = {
     "report": "-f F0001 --json",
     "backup": "-o {out}/backup.tar",
     "restore": "{out}/missing.tar",
+    "worker": "--once",
     "db upgrade": "",
     "registry list": "",
     "registry show": "3dp",
@@ -63,6 +64,9 @@ ARGS: dict[str, str] = {
     "facility list": "",
     "printer add": "-f F0001 --label P1 --technology material_jetting",
     "printer list": "",
+    "printer edit": "-f F0001 --label P1 --new-label P2",
+    "printer retire": "-f F0001 --label P1 --reason sold",
+    "printer reinstate": "-f F0001 --label P1",
     "case add": "{record} -f F0001",
     "case update": "{case} {record}",
     "case show": "{case}",
@@ -89,6 +93,8 @@ ARGS: dict[str, str] = {
     "user add": "a@example.org --name 'A Person'",
     "user role": "a@example.org F0001 viewer",
     "user reset-2fa": "a@example.org",
+    "user deactivate": "a@example.org --reason 'left the lab'",
+    "user reactivate": "a@example.org",
     "user show": "a@example.org",
 }
 

@@ -64,7 +64,8 @@ def test_publish_a_version_and_move_cases(seeded: Platform, tmp_path: Path) -> N
 
 def test_enrol_a_facility_and_close_a_registry(platform: Platform, tmp_path: Path) -> None:
     assert invoke("facility", "add", "LAB1", "--name", "Lakeside Lab")[0] == 0  # in every registry
-    assert invoke("enrollment", "status", "LAB1", "withdrawn", "-r", "3dp")[0] == 0
+    withdrawn = invoke("enrollment", "status", "LAB1", "withdrawn", "-r", "3dp", "--reason", "gsae")
+    assert withdrawn[0] == 0
     code, _, err = invoke(
         "enrollment", "apply", "LAB1", "-r", "3dp", "--contact", "Dana Lee <dana.lee@example.org>"
     )

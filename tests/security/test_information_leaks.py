@@ -66,7 +66,7 @@ from tests.support.web import (
 
 #: placeholders that name something of one facility or one person: each is probed
 SECRET = ("facility", "code", "case_id", "job_id", "user_id", "token_id", "request_id",
-          "subject_id")  # fmt: skip
+          "subject_id", "printer_id")  # fmt: skip
 #: placeholders not probed, and why their existence is no secret
 NOT_SECRET = {
     "registry": "registry codes are listed to everyone (GET /api/v1/registries, the public page)",
@@ -253,6 +253,12 @@ def _token(client: UserClient, facility: str) -> str:
     return str(made.json()["id"])
 
 
+def _printer_id(platform: Platform, facility: str) -> str:
+    with platform.sessions() as session:
+        return str(session.scalar(select(Printer.id).join(Facility, Facility.id == Printer.facility_id)
+                                  .where(Facility.code == facility).order_by(Printer.id)))  # fmt: skip
+
+
 def _user_id(platform: Platform, email: str) -> str:
     with platform.sessions() as session:
         return str(session.scalar(select(User.id).where(User.email == email)))
@@ -278,8 +284,9 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
            "job_id": _import_job(manager, HOME), "user_id": _user_id(platform, DATA_MANAGER),
            "token_id": _token(manager, HOME), "request_id": str(uuid.uuid4()),
            "subject_id": "1", "subject_type": "enrollment", "row": "1", "version": "1.0.0",
-           "path": "printreg.css"}  # fmt: skip
+           "path": "printreg.css", "printer_id": _printer_id(platform, HOME)}  # fmt: skip
     foreign = {"facility": OTHER, "code": OTHER, "case_id": case[OTHER],
+               "printer_id": _printer_id(platform, OTHER),
                "job_id": _import_job(other, OTHER), "user_id": _user_id(platform, OTHER_SITE),
                "token_id": _token(other, OTHER), "request_id": str(request.id),
                "subject_id": str(request.id)}  # fmt: skip

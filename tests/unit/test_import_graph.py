@@ -5,6 +5,7 @@ it, counting the imports a module runs when it is loaded (module level, outside
 from __future__ import annotations
 
 import ast
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import networkx as nx
@@ -51,6 +52,13 @@ def _load_time_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
 
 
 def _graph() -> nx.DiGraph:
+    # Parsed in a fresh thread: CPython 3.11's parser checks a per-thread recursion counter that
+    # an earlier deep-recursion test in the same process can leave skewed.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_build_graph).result()
+
+
+def _build_graph() -> nx.DiGraph:
     modules = _modules()
     graph: nx.DiGraph = nx.DiGraph()
     for name, path in modules.items():

@@ -1,0 +1,1 @@
+"""People's accounts: who may sign in, and who decides it."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from printreg.accounts.activation import ActivationService
 from printreg.accounts.schemas import (
+    ActivationChange,
     MembershipSet,
     TokenCreate,
     TokenCreated,
@@ -62,6 +64,25 @@ def set_membership(
 ) -> UserPublic:
     """Give, change or (role null) remove a person's role at a facility in one registry."""
     return AccountService(platform).set_membership(actor, user_id, registry, facility, body.role)
+
+
+@router.post("/users/{user_id}/deactivate", tags=["users"])
+def deactivate_user(
+    user_id: IdPath, body: ActivationChange, platform: PlatformDep, actor: ActorDep
+) -> UserPublic:
+    """Deactivate a person, with a reason: they can no longer sign in, their sessions end and
+    their API tokens stop working; their roles stay for a reactivation. Registry
+    administrators: anyone; facility administrators: people whose every role is at their
+    facilities."""
+    return ActivationService(platform, actor).set_active(user_id, active=False, reason=body.reason)
+
+
+@router.post("/users/{user_id}/reactivate", tags=["users"])
+def reactivate_user(
+    user_id: IdPath, body: ActivationChange, platform: PlatformDep, actor: ActorDep
+) -> UserPublic:
+    """Let a deactivated person sign in again, with the roles they had."""
+    return ActivationService(platform, actor).set_active(user_id, active=True, reason=body.reason)
 
 
 @router.get("/tokens", tags=["tokens"])

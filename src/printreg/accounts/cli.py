@@ -117,6 +117,45 @@ def user_role(
     run(body, as_json=as_json)
 
 
+@user_app.command("deactivate")
+def user_deactivate(
+    email: EmailArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why (required; kept in the audit log).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Deactivate a person: they can no longer sign in, their sessions end and their API tokens
+    stop working; their roles stay for a reactivation."""
+    _set_active(email, active=False, reason=reason, as_json=as_json)
+
+
+@user_app.command("reactivate")
+def user_reactivate(
+    email: EmailArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Let a deactivated person sign in again, with the roles they had."""
+    _set_active(email, active=True, reason=reason, as_json=as_json)
+
+
+def _set_active(email: str, *, active: bool, reason: str, as_json: bool) -> None:
+    from printreg.accounts.activation import ActivationService
+    from printreg.accounts.service import AccountService
+
+    def body() -> None:
+        with platform() as p:
+            person = AccountService(p).user_by_email(operator(), email)
+            info = ActivationService(p, operator()).set_active(
+                person.id, active=active, reason=reason
+            )
+        if as_json:
+            print_json(info)
+        else:
+            console.print(f"{info.email} is {'active' if info.active else 'deactivated'}")
+
+    run(body, as_json=as_json)
+
+
 @user_app.command("show")
 def user_show(email: EmailArg, as_json: JsonOpt = False) -> None:
     """Show a person's roles: at facilities, by registry, and in whole registries."""

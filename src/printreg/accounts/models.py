@@ -96,6 +96,8 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # the registry picked in the switcher (None: the default); a preference, never a right
+    registry_code: Mapped[str | None] = mapped_column(String(24))
 
 
 class ApiToken(Base):

@@ -7,12 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from printreg.accounts.registry_choice import RegistryChoice
 from printreg.accounts.second_factor import SecondFactorService
 from printreg.accounts.service import AccountService
-from printreg.domain.errors import RegistryError
+from printreg.domain.errors import NotFound, RegistryError
 from printreg.domain.facility import Scope
+from printreg.domain.reasons import required_reason
+from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
+from printreg.web.deps import session_secret
 from printreg.web.errors import status_of
-from printreg.web.pages.common import Page, PageContext
+from printreg.web.pages.common import Field, LongField, Page, PageContext
 from printreg.web.pages.home import place_of
 
 router = APIRouter(include_in_schema=False)
@@ -23,6 +27,7 @@ SCOPE_LABELS = {
     Scope.REPORTS_READ: "Read reports",
 }
 DEFAULT_DAYS = 90
+API_DOCS = "/api/docs"  # the OpenAPI reference the application serves (web/app.py)
 
 
 def scope_id(scope: str) -> str:
@@ -55,6 +60,8 @@ def _account_page(
         secret=secret,
         error=error,
         entered=entered or {},
+        api_docs=API_DOCS,
+        done=page.request.query_params.get("done", "") if secret is None and error is None else "",
     )
 
 
@@ -93,7 +100,38 @@ def create_token(
 
 
 @router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse)
-def revoke_token(page: Page, token_id: int) -> Response:
-    """Revoke one of the person's tokens."""
-    AccountService(page.platform).revoke_token(page.actor, token_id)
-    return RedirectResponse("/account", status_code=303)
+def revoke_token(
+    page: Page, token_id: int, reason: LongField = "", confirmed: Field = ""
+) -> Response:
+    """Revoke one of the person's tokens once the confirmation page has said what it means."""
+    accounts = AccountService(page.platform)
+    token = accounts.token(page.actor, token_id)
+    confirmation = Confirmation(
+        title=f"Revoke API token {token.name}?",
+        consequence=(
+            f"Every program that uses the token {token.name} ({token.facility}) is refused from "
+            "its next call. A revoked token cannot be turned back on: the programs need a new "
+            "token."
+        ),
+        action=f"/account/tokens/{token_id}/revoke",
+        button="Revoke the token",
+        cancel="/account",
+    )
+    if not is_confirmed(confirmed):
+        return confirm_page(page, confirmation, reason=reason)
+    try:
+        accounts.revoke_token(page.actor, token_id, required_reason(reason, "revoke the token"))
+    except RegistryError as exc:
+        return confirm_page(page, confirmation, reason=reason, error=exc)
+    return RedirectResponse("/account?done=revoked", status_code=303)
+
+
+@router.post("/session/registry", response_class=HTMLResponse)
+def choose_registry(page: Page, registry: Field = "") -> Response:
+    """Work in another of the person's registries: the session keeps the choice for the pages
+    whose path names no registry; go to its home page."""
+    secret = session_secret(page.request, page.platform)
+    if secret is None:  # a page context always has a session: this is only for the type
+        raise NotFound.no_such("session")
+    chosen = RegistryChoice(page.platform).choose(secret, page.actor, registry)
+    return RedirectResponse(f"/registries/{chosen}/home", status_code=303)

@@ -10,6 +10,7 @@ from printreg.domain.facility import RegistryRoleName, Role
 from printreg.schemas import PublicModel
 
 __all__ = [
+    "ActivationChange",
     "MembershipSet",
     "TokenCreate",
     "TokenCreated",
@@ -48,6 +49,12 @@ class UserPublic(PublicModel):
             for registry, roles in self.memberships.items()
             if facility_code in roles
         }
+
+
+class ActivationChange(BaseModel):
+    """Why a person is deactivated (required, audited) or reactivated (optional)."""
+
+    reason: str = Field(default="", max_length=2000)
 
 
 class MembershipSet(BaseModel):

@@ -38,6 +38,7 @@ from printreg.accounts.signin_throttle import LOCAL, SignInThrottle
 from printreg.audit import audit
 from printreg.domain.errors import Conflict, Forbidden, NotFound, RegistryError
 from printreg.domain.facility import RegistryRoleName, Role, Scope
+from printreg.domain.reasons import optional_reason
 from printreg.facilities.models import Facility
 from printreg.platform import Platform
 from printreg.registries.models import Registry
@@ -459,16 +460,30 @@ class AccountService:
             ).all()  # fmt: skip
             return [self._token_info(t, code) for t, code in rows]
 
-    def revoke_token(self, actor: Actor, token_id: int) -> TokenPublic:
-        """Revoke one of the actor's tokens; NotFound for anyone else's."""
+    def token(self, actor: Actor, token_id: int) -> TokenPublic:
+        """Return one of the actor's tokens; NotFound for anyone else's, as for an unknown id."""
+        with self.platform.sessions() as session:
+            token = self._own_token(session, actor, token_id)
+            code = session.scalar(select(Facility.code).where(Facility.id == token.facility_id))
+            return self._token_info(token, code or "")
+
+    @staticmethod
+    def _own_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+        token = session.get(ApiToken, token_id)
+        if token is None or token.user_id != actor.user_id or actor.scopes is not None:
+            raise NotFound.no_such("token")
+        return token
+
+    def revoke_token(self, actor: Actor, token_id: int, reason: str = "") -> TokenPublic:
+        """Revoke one of the actor's tokens (audited, with the reason when one is given);
+        NotFound for anyone else's."""
         with self.platform.sessions() as session, session.begin():
-            token = session.get(ApiToken, token_id)
-            if token is None or token.user_id != actor.user_id or actor.scopes is not None:
-                raise NotFound.no_such("token")
+            token = self._own_token(session, actor, token_id)
             if token.revoked_at is None:
                 token.revoked_at = utcnow()
                 audit(session, actor, "revoke", "api_token", str(token.id),
-                      facility_id=token.facility_id)  # fmt: skip
+                      facility_id=token.facility_id,
+                      after={"reason": optional_reason(reason)} if reason.strip() else None)  # fmt: skip
             code = session.scalar(select(Facility.code).where(Facility.id == token.facility_id))
             return self._token_info(token, code or "")
 

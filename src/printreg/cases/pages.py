@@ -14,14 +14,16 @@ from printreg.cases.history import history_lines
 from printreg.cases.schemas import CaseSaved
 from printreg.cases.service import CaseService
 from printreg.dictionary import Definition, GroupElement
-from printreg.domain.errors import Forbidden, NotFound, ValidationFailed
+from printreg.domain.errors import Forbidden, NotFound, RegistryError, ValidationFailed
 from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
+from printreg.domain.reasons import required_reason
 from printreg.facilities.service import FacilityService
 from printreg.files.service import CaseFileService, StudyView
 from printreg.registries.service import RegistryService
 from printreg.web import forms
-from printreg.web.pages.common import Page, PageContext
+from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
+from printreg.web.pages.common import Field, LongField, Page, PageContext
 from printreg.web.pages.home import place_of
 
 router = APIRouter(include_in_schema=False)
@@ -47,7 +49,10 @@ def _case_id(text: str) -> uuid.UUID:
 
 
 def _printers(page: PageContext, facility: str) -> list[str]:
-    return [p.label for p in FacilityService(page.platform, page.actor).printers(facility)]
+    """Return the labels the case form offers: printers in use (a retired one a case already
+    has stays on it: ``forms`` keeps a value that is not offered)."""
+    service = FacilityService(page.platform, page.actor)
+    return [p.label for p in service.printers(facility, active_only=True)]
 
 
 def _form_page(
@@ -427,20 +432,39 @@ def render_case(
     )
 
 
-def _state_change(page: PageContext, registry: str, case_id: str, action: str) -> Response:
+@router.post("/registries/{registry}/cases/{case_id}/delete", response_class=HTMLResponse)
+def delete_case(
+    page: Page, registry: str, case_id: str, reason: LongField = "", confirmed: Field = ""
+) -> Response:
+    """Soft-delete a case (restorable, audited with its reason) once the confirmation page has
+    said what it means."""
     cases = CaseService(page.platform, page.actor)
     ident = _case_id(case_id)
-    view = cases.delete(registry, ident) if action == "delete" else cases.restore(registry, ident)
-    return RedirectResponse(f"/registries/{registry}/cases/{view.id}", status_code=303)
-
-
-@router.post("/registries/{registry}/cases/{case_id}/delete")
-def delete_case(page: Page, registry: str, case_id: str) -> Response:
-    """Soft-delete a case (it stays restorable and audited)."""
-    return _state_change(page, registry, case_id, "delete")
+    view = cases.check_delete(registry, ident)  # a refusal is the error page (web/errors.py)
+    base = f"/registries/{registry}/cases/{view.id}"
+    label = view.record.get("local_case_id") or "this case"
+    confirmation = Confirmation(
+        title=f"Delete case {label}?",
+        consequence=(
+            f"Case {label} leaves the case list, the dashboard, reports and exports at once. "
+            "It is kept, and someone who may change the facility's cases can restore it from "
+            "its page."
+        ),
+        action=f"{base}/delete",
+        button="Delete the case",
+        cancel=base,
+    )
+    if not is_confirmed(confirmed):
+        return confirm_page(page, confirmation, reason=reason)
+    try:
+        cases.delete(registry, ident, required_reason(reason, "delete the case"))
+    except RegistryError as exc:
+        return confirm_page(page, confirmation, reason=reason, error=exc)
+    return RedirectResponse(base, status_code=303)
 
 
 @router.post("/registries/{registry}/cases/{case_id}/restore")
 def restore_case(page: Page, registry: str, case_id: str) -> Response:
     """Bring a soft-deleted case back."""
-    return _state_change(page, registry, case_id, "restore")
+    view = CaseService(page.platform, page.actor).restore(registry, _case_id(case_id))
+    return RedirectResponse(f"/registries/{registry}/cases/{view.id}", status_code=303)

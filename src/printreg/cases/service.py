@@ -26,6 +26,7 @@ from printreg.dictionary import CodeElement, Definition
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
 from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
+from printreg.domain.reasons import optional_reason
 from printreg.facilities.models import Facility, Printer
 from printreg.governance.admission import require_accepting
 from printreg.platform import Platform, RegistryRuntime
@@ -452,7 +453,15 @@ class CaseService:
             warnings=result.warnings,
         )
 
-    def _set_state(self, registry: str, case_id: uuid.UUID, action: str) -> CasePublic:
+    def _set_state(
+        self,
+        registry: str,
+        case_id: uuid.UUID,
+        action: str,
+        reason: str | None = None,
+        *,
+        check_only: bool = False,
+    ) -> CasePublic:
         runtime = self.platform.registry(registry)
         main = runtime.tables.main
         with self.platform.sessions() as session, session.begin():
@@ -478,6 +487,8 @@ class CaseService:
                 if stored.status != CaseStatus.COMPLETE or stored.deleted_at is not None:
                     raise Conflict("only complete, undeleted cases can be locked")
                 changes["status"] = CaseStatus.LOCKED.value
+            if check_only:  # the confirmation page: every refusal above, nothing written
+                return self._view(session, runtime, stored)
             before = {"status": stored.status, "deleted_at": _iso(stored.deleted_at)}
             session.execute(
                 main.update()
@@ -492,7 +503,9 @@ class CaseService:
             for key, value in changes.items():
                 setattr(stored, key, value)
             stored.row_version += 1
-            after = {"status": stored.status, "deleted_at": _iso(stored.deleted_at)}
+            after: dict[str, Any] = {"status": stored.status, "deleted_at": _iso(stored.deleted_at)}
+            if reason is not None:
+                after["reason"] = reason
             audit(
                 session,
                 self.actor,
@@ -506,9 +519,15 @@ class CaseService:
             )
             return self._view(session, runtime, stored)
 
-    def delete(self, registry: str, case_id: uuid.UUID) -> CasePublic:
-        """Soft-delete a case: it leaves lists and reports but stays restorable and audited."""
-        return self._set_state(registry, case_id, "delete")
+    def delete(self, registry: str, case_id: uuid.UUID, reason: str = "") -> CasePublic:
+        """Soft-delete a case: it leaves lists and reports but stays restorable and audited
+        (with the reason, when one is given; the pages require one)."""
+        return self._set_state(registry, case_id, "delete", optional_reason(reason) or None)
+
+    def check_delete(self, registry: str, case_id: uuid.UUID) -> CasePublic:
+        """Return the case a deletion would remove, refusing as ``delete`` would (NotFound,
+        Forbidden, Conflict) and changing nothing."""
+        return self._set_state(registry, case_id, "delete", check_only=True)
 
     def restore(self, registry: str, case_id: uuid.UUID) -> CasePublic:
         """Bring a soft-deleted case back."""

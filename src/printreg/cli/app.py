@@ -7,6 +7,8 @@ they run.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from printreg.accounts import cli as users
@@ -28,6 +30,7 @@ from printreg.facilities import cli as facilities
 from printreg.files import cli as files
 from printreg.governance import cli as governance
 from printreg.imports import cli as imports
+from printreg.jobs import cli as jobs
 from printreg.registries import cli as registries
 from printreg.requests import cli as requests
 
@@ -59,13 +62,25 @@ def db_upgrade() -> None:
 
 
 @serve_app.command("serve")
-def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Web processes sharing the port; they share only the database and the data "
+            "folder (see docs/deploy.md).",
+        ),
+    ] = 1,
+) -> None:
     """Serve the web application and REST API (run `printreg db upgrade` first)."""
     from printreg.cli.serve import serve_app as serve_web
 
     def body() -> None:
         require_database()
-        serve_web(host, port)
+        serve_web(host, port, workers)
 
     run(body)
 
@@ -85,6 +100,7 @@ _merge(app, serve_app)
 _merge(app, pool.pool_app)
 _merge(app, dashboards.report_app)
 _merge(app, backup.backup_app)
+_merge(app, jobs.worker_app)
 _merge(registries.registry_app, governance.registry_app)
 _merge(registries.registry_app, redcap.registry_app)
 app.add_typer(db_app, name="db")

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from fastapi import status
 
-from printreg.facilities.schemas import FacilityCreate, FacilityProfile, PrinterCreate, PrinterInfo
+from printreg.facilities.schemas import (
+    FacilityCreate,
+    FacilityProfile,
+    PrinterCreate,
+    PrinterInfo,
+    PrinterUpdate,
+)
 from printreg.facilities.service import FacilityService
-from printreg.web.api.common import api_router
+from printreg.web.api.common import IdPath, api_router
 from printreg.web.deps import ActorDep, PlatformDep
 
 router = api_router()
@@ -46,3 +52,14 @@ def create_printer(
 ) -> PrinterInfo:
     """Add a printer (facility administrators)."""
     return FacilityService(platform, actor).add_printer(body.info(facility))
+
+
+@router.patch("/facilities/{facility}/printers/{printer_id}", tags=["facilities"])
+def update_printer(
+    facility: str, printer_id: IdPath, body: PrinterUpdate, platform: PlatformDep, actor: ActorDep
+) -> PrinterInfo:
+    """Change a printer, retire it (``active`` false, with a reason: the case form no longer
+    offers it, its cases keep it) or offer it again (facility administrators)."""
+    return FacilityService(platform, actor).update_printer(
+        facility, printer_id, body.changes(), active=body.active, reason=body.reason
+    )

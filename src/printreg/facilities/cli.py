@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -15,6 +15,9 @@ from printreg.cli.common import (
     print_json,
     run,
 )
+
+if TYPE_CHECKING:
+    from printreg.platform import Platform
 
 facility_app = typer.Typer(help="Participating facilities.", no_args_is_help=True)
 printer_app = typer.Typer(help="Facilities' printer inventories.", no_args_is_help=True)
@@ -135,9 +138,81 @@ def printer_list(
         if as_json:
             print_json(printers)
             return
-        table = Table("facility", "label", "manufacturer", "model", "technology")
+        table = Table("facility", "label", "manufacturer", "model", "technology", "status")
         for pr in printers:
-            table.add_row(pr.facility, pr.label, pr.manufacturer, pr.model, pr.technology)
+            table.add_row(pr.facility, pr.label, pr.manufacturer, pr.model, pr.technology,
+                          "in use" if pr.active else "retired")  # fmt: skip
         console.print(table)
 
     run(body, as_json=as_json)
+
+
+FacilityOpt = Annotated[str, typer.Option("--facility", "-f", help="Facility code.")]
+LabelOpt = Annotated[str, typer.Option("--label", help="The printer's current label.")]
+
+
+def _printer_id(p: Platform, facility: str, label: str) -> int:
+    """Return the id of a facility's printer by label; NotFound when it has none so labelled."""
+    from printreg.domain.errors import NotFound
+    from printreg.facilities.service import FacilityService
+
+    found = [x for x in FacilityService(p, operator()).printers(facility) if x.label == label]
+    if not found or found[0].id is None:
+        raise NotFound.no_such("printer")
+    return found[0].id
+
+
+@printer_app.command("edit")
+def printer_edit(
+    facility: FacilityOpt,
+    label: LabelOpt,
+    new_label: Annotated[str | None, typer.Option("--new-label", help="A new label.")] = None,
+    technology: Annotated[
+        str | None, typer.Option(help="ISO/ASTM 52900 category, e.g. material_jetting.")
+    ] = None,
+    manufacturer: Annotated[str | None, typer.Option()] = None,
+    model: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Change a printer; a new label shows on every case printed with it."""
+    from printreg.facilities.schemas import PrinterChanges
+    from printreg.facilities.service import FacilityService
+
+    def body() -> None:
+        with platform() as p:
+            changed = FacilityService(p, operator()).update_printer(
+                facility,
+                _printer_id(p, facility, label),
+                PrinterChanges(new_label, manufacturer, model, technology),
+            )
+        console.print(f"printer {changed.label} of {facility} changed")
+
+    run(body)
+
+
+@printer_app.command("retire")
+def printer_retire(
+    facility: FacilityOpt,
+    label: LabelOpt,
+    reason: Annotated[str, typer.Option("--reason", help="Why (required; kept in the audit log).")],
+) -> None:
+    """Retire a printer: its cases keep it, the case form no longer offers it."""
+    _printer_active(facility, label, active=False, reason=reason)
+
+
+@printer_app.command("reinstate")
+def printer_reinstate(facility: FacilityOpt, label: LabelOpt) -> None:
+    """Offer a retired printer for new cases again."""
+    _printer_active(facility, label, active=True, reason="")
+
+
+def _printer_active(facility: str, label: str, *, active: bool, reason: str) -> None:
+    from printreg.facilities.service import FacilityService
+
+    def body() -> None:
+        with platform() as p:
+            FacilityService(p, operator()).set_printer_active(
+                facility, _printer_id(p, facility, label), active=active, reason=reason
+            )
+        console.print(f"printer {label} of {facility} is {'in use' if active else 'retired'}")
+
+    run(body)

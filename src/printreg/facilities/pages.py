@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from urllib.parse import urlencode
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from printreg.accounts.activation import ActivationService
+from printreg.accounts.schemas import UserPublic
 from printreg.accounts.service import AccountService
-from printreg.domain.errors import RegistryError
+from printreg.domain.errors import NotFound, RegistryError
 from printreg.domain.facility import PrinterTechnology, Role
-from printreg.facilities.schemas import PrinterInfo
+from printreg.facilities.schemas import PrinterChanges, PrinterInfo
 from printreg.facilities.service import FacilityService
 from printreg.registries.service import RegistryService
+from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
 from printreg.web.errors import status_of
-from printreg.web.pages.common import Field, Page, PageContext, error_message
-from printreg.web.pages.home import error_page, place_of
+from printreg.web.pages.common import Field, LongField, Page, PageContext, error_message
+from printreg.web.pages.home import place_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,6 +41,14 @@ ROLE_LABELS = {
 
 # -- printers -----------------------------------------------------------------------------------
 
+#: what the printers page says after each action (``?done=``), one message per outcome
+PRINTER_DONE = {
+    "added": "Printer {label} added",
+    "changed": "Printer {label} changed",
+    "retired": "Printer {label} retired: it stays on the cases printed with it",
+    "reinstated": "Printer {label} is offered for new cases again",
+}
+
 
 def _printers_page(
     page: PageContext,
@@ -43,12 +57,13 @@ def _printers_page(
     entered: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    try:
-        place = place_of(page, facility=code)
-        printers = FacilityService(page.platform, page.actor).printers(code)
-    except RegistryError as exc:
-        return error_page(page, exc, "Facility not found")
+    place = place_of(page, facility=code)
+    printers = FacilityService(page.platform, page.actor).printers(code)
     assert place.facility is not None  # noqa: S101 - place_of found the facility asked for
+    done = PRINTER_DONE.get(page.request.query_params.get("done", ""))
+    label = page.request.query_params.get("label", "")
+    if not any(p.label == label for p in printers):
+        done = None  # the message names one of the facility's printers, never text from a link
     return page.render(
         "printers.html",
         status_code=status_code,
@@ -59,8 +74,13 @@ def _printers_page(
         may_manage=place.manages(code),
         error=error,
         entered=entered or {},
-        added=page.request.query_params.get("added") == "1",
+        # a refused post answers with its error alone, never beside an earlier success
+        done=done.format(label=label) if done and error is None else None,
     )
+
+
+def _printers_url(code: str, done: str, label: str) -> str:
+    return f"/facilities/{code}/printers?{urlencode({'done': done, 'label': label})}"
 
 
 @router.get("/facilities/{code}/printers", response_class=HTMLResponse)
@@ -84,7 +104,89 @@ def add_printer(
         FacilityService(page.platform, page.actor).add_printer(info)
     except RegistryError as exc:
         return _printers_page(page, code, error_message(exc), dict(info.__dict__), status_of(exc))
-    return RedirectResponse(f"/facilities/{code}/printers?added=1", status_code=303)
+    return RedirectResponse(_printers_url(code, "added", info.label), status_code=303)
+
+
+def _edit_page(
+    page: PageContext,
+    code: str,
+    printer: PrinterInfo,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return page.render(
+        "printer_edit.html",
+        status_code=status_code,
+        place=place_of(page, facility=code),
+        printer=asdict(printer),
+        technologies=TECHNOLOGY_LABELS,
+        error=error,
+    )
+
+
+@router.get("/facilities/{code}/printers/{printer_id}/edit", response_class=HTMLResponse)
+def edit_printer_form(page: Page, code: str, printer_id: int) -> Response:
+    """Show the form to change a printer (the facility's administrators)."""
+    printer = FacilityService(page.platform, page.actor).printer(code, printer_id)
+    return _edit_page(page, code, printer)
+
+
+@router.post("/facilities/{code}/printers/{printer_id}/edit", response_class=HTMLResponse)
+def edit_printer(
+    page: Page,
+    code: str,
+    printer_id: int,
+    label: Field = "",
+    manufacturer: Field = "",
+    model: Field = "",
+    technology: Field = "",
+) -> Response:
+    """Change a printer; show the form again with what was typed and the problem when refused."""
+    changes = PrinterChanges(label.strip(), manufacturer.strip(), model.strip(), technology)
+    service = FacilityService(page.platform, page.actor)
+    printer = service.printer(code, printer_id)
+    try:
+        service.update_printer(code, printer_id, changes)
+    except RegistryError as exc:
+        typed = PrinterInfo(code, changes.label or "", changes.manufacturer or "",
+                            changes.model or "", technology, printer_id, printer.active)  # fmt: skip
+        return _edit_page(page, code, typed, error_message(exc), status_of(exc))
+    return RedirectResponse(_printers_url(code, "changed", changes.label or ""), status_code=303)
+
+
+@router.post("/facilities/{code}/printers/{printer_id}/retire", response_class=HTMLResponse)
+def retire_printer(
+    page: Page, code: str, printer_id: int, reason: LongField = "", confirmed: Field = ""
+) -> Response:
+    """Retire a printer after the confirmation page (a reason is required and audited)."""
+    service = FacilityService(page.platform, page.actor)
+    printer = service.printer(code, printer_id)
+    confirmation = Confirmation(
+        title=f"Retire printer {printer.label}?",
+        consequence=(
+            f"The case form will no longer offer {printer.label}. Cases already printed with "
+            "it keep it, and it stays in their reports. You can offer it again later."
+        ),
+        action=f"/facilities/{code}/printers/{printer_id}/retire",
+        button=f"Retire {printer.label}",
+        cancel=f"/facilities/{code}/printers",
+    )
+    if not is_confirmed(confirmed):
+        return confirm_page(page, confirmation, reason=reason)
+    try:
+        service.set_printer_active(code, printer_id, active=False, reason=reason)
+    except RegistryError as exc:
+        return confirm_page(page, confirmation, reason=reason, error=exc)
+    return RedirectResponse(_printers_url(code, "retired", printer.label), status_code=303)
+
+
+@router.post("/facilities/{code}/printers/{printer_id}/reinstate", response_class=HTMLResponse)
+def reinstate_printer(page: Page, code: str, printer_id: int) -> Response:
+    """Offer a retired printer for new cases again."""
+    printer = FacilityService(page.platform, page.actor).set_printer_active(
+        code, printer_id, active=True
+    )
+    return RedirectResponse(_printers_url(code, "reinstated", printer.label), status_code=303)
 
 
 # -- people -------------------------------------------------------------------------------------
@@ -97,12 +199,9 @@ def _users_page(
     entered: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    try:
-        place = place_of(page, facility=code)
-        users = AccountService(page.platform).users_of(page.actor, code)
-        registries = [r.code for r in RegistryService(page.platform, page.actor).registries()]
-    except RegistryError as exc:
-        return error_page(page, exc)
+    place = place_of(page, facility=code)
+    users = AccountService(page.platform).users_of(page.actor, code)
+    registries = [r.code for r in RegistryService(page.platform, page.actor).registries()]
     return page.render(
         "users.html",
         status_code=status_code,
@@ -113,7 +212,9 @@ def _users_page(
         roles=ROLE_LABELS,
         error=error,
         entered=entered or {},
-        done=page.request.query_params.get("done", ""),
+        # a refused post answers with its error alone, never beside an earlier success
+        done=page.request.query_params.get("done", "") if error is None else "",
+        me=page.actor.user_id,
     )
 
 
@@ -134,9 +235,9 @@ def add_user(
     role: Field = "",
     registry: Field = "",
 ) -> Response:
-    """Create a person with a role at the facility in one registry (the default registry when
-    none is chosen)."""
-    registry = registry or page.platform.settings.default_registry
+    """Create a person with a role at the facility in one registry (the one the person works in
+    when none is chosen)."""
+    registry = registry or page.registry
     entered = {"email": email, "name": name, "role": role, "registry": registry}
     try:
         chosen = Role(role)
@@ -158,7 +259,7 @@ def set_role(
     page: Page, code: str, user_id: int, role: Field = "", registry: Field = ""
 ) -> Response:
     """Change a person's role at the facility in one registry, or ('remove') take it away."""
-    registry = registry or page.platform.settings.default_registry
+    registry = registry or page.registry
     try:
         chosen = None if role == "remove" else Role(role)
     except ValueError:
@@ -168,3 +269,55 @@ def set_role(
     except RegistryError as exc:
         return _users_page(page, code, error_message(exc), None, status_of(exc))
     return RedirectResponse(f"/facilities/{code}/users?done=changed", status_code=303)
+
+
+def _person_here(page: PageContext, code: str, user_id: int) -> UserPublic:
+    """Return a person with a role at the facility, for its administrators; NotFound for
+    anyone else (the facility's people list is the one way to reach them here)."""
+    found = [u for u in AccountService(page.platform).users_of(page.actor, code) if u.id == user_id]
+    if not found:
+        raise NotFound.no_such("person")
+    return found[0]
+
+
+@router.post("/facilities/{code}/users/{user_id}/deactivate", response_class=HTMLResponse)
+def deactivate_user(
+    page: Page, code: str, user_id: int, reason: LongField = "", confirmed: Field = ""
+) -> Response:
+    """Deactivate a person once the confirmation page has said what it means (a reason is
+    required and audited)."""
+    service = ActivationService(page.platform, page.actor)
+    try:
+        person = _person_here(page, code, user_id)
+        service.check(user_id)
+    except RegistryError as exc:
+        return _users_page(page, code, error_message(exc), None, status_of(exc))
+    confirmation = Confirmation(
+        title=f"Deactivate {person.display_name}?",
+        consequence=(
+            f"{person.display_name} ({person.email}) can no longer sign in: open sessions end "
+            "now and their API tokens are refused from the next call. Their roles, cases and "
+            "history stay; reactivating them gives everything back."
+        ),
+        action=f"/facilities/{code}/users/{user_id}/deactivate",
+        button=f"Deactivate {person.display_name}",
+        cancel=f"/facilities/{code}/users",
+    )
+    if not is_confirmed(confirmed):
+        return confirm_page(page, confirmation, reason=reason)
+    try:
+        service.set_active(user_id, active=False, reason=reason)
+    except RegistryError as exc:
+        return confirm_page(page, confirmation, reason=reason, error=exc)
+    return RedirectResponse(f"/facilities/{code}/users?done=deactivated", status_code=303)
+
+
+@router.post("/facilities/{code}/users/{user_id}/reactivate", response_class=HTMLResponse)
+def reactivate_user(page: Page, code: str, user_id: int) -> Response:
+    """Let a deactivated person sign in again, with the roles they had."""
+    try:
+        _person_here(page, code, user_id)
+        ActivationService(page.platform, page.actor).set_active(user_id, active=True)
+    except RegistryError as exc:
+        return _users_page(page, code, error_message(exc), None, status_of(exc))
+    return RedirectResponse(f"/facilities/{code}/users?done=reactivated", status_code=303)

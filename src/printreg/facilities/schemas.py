@@ -20,7 +20,8 @@ from printreg.domain.facility import (
     PrinterTechnology,
 )
 
-__all__ = ["FacilityCreate", "FacilityProfile", "PrinterCreate", "PrinterInfo"]
+__all__ = ["FacilityCreate", "FacilityProfile", "PrinterChanges", "PrinterCreate", "PrinterInfo",
+           "PrinterUpdate"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,18 @@ class PrinterInfo:
     manufacturer: str
     model: str
     technology: str
+    id: int | None = None
+    active: bool = True  # False: retired, kept on the cases printed with it, never offered anew
+
+
+@dataclass(frozen=True)
+class PrinterChanges:
+    """The fields of a printer to change; None leaves one as it is."""
+
+    label: str | None = None
+    manufacturer: str | None = None
+    model: str | None = None
+    technology: str | None = None
 
 
 class FacilityCreate(BaseModel):
@@ -74,3 +87,22 @@ class PrinterCreate(BaseModel):
     def info(self, facility: str) -> PrinterInfo:
         """Return the printer this input describes, at a facility."""
         return PrinterInfo(facility, **self.model_dump(mode="json"))
+
+
+class PrinterUpdate(BaseModel):
+    """Changes to a printer (API input): the fields given change, the others stay. ``active``
+    false retires it (the case form no longer offers it; a ``reason`` is required and audited),
+    true offers it again."""
+
+    label: str | None = Field(default=None, min_length=1, max_length=64)
+    manufacturer: str | None = Field(default=None, max_length=100)
+    model: str | None = Field(default=None, max_length=100)
+    technology: PrinterTechnology | None = None
+    active: bool | None = None
+    reason: str = Field(default="", max_length=2000)
+
+    def changes(self) -> PrinterChanges:
+        """Return the printer fields this input changes."""
+        return PrinterChanges(
+            **self.model_dump(mode="json", include={"label", "manufacturer", "model", "technology"})
+        )

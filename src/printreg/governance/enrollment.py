@@ -23,6 +23,7 @@ from printreg.domain.governance import (
     enrollment_fees,
 )
 from printreg.domain.issues import Issue
+from printreg.domain.reasons import required_reason
 from printreg.facilities.models import Facility, Participation, Printer
 from printreg.governance.enrollment_decisions import SUBJECT, record_decision
 from printreg.governance.models import EnrollmentApplication
@@ -284,7 +285,9 @@ class EnrollmentService:
             people = _contacts(facility.code, contacts)
             text = _statement(facility.code, statement)
             printers = session.scalars(
-                select(Printer).where(Printer.facility_id == facility.id).order_by(Printer.label)
+                select(Printer)
+                .where(Printer.facility_id == facility.id, Printer.active.is_(True))
+                .order_by(Printer.label)
             )
             row = EnrollmentApplication(
                 registry_id=reg.id,
@@ -347,6 +350,25 @@ class EnrollmentService:
 
     # -- agreement, suspension, withdrawal ------------------------------------------------------
 
+    def _require_withdrawer(self, registry: str, facility: Facility) -> None:
+        """Raise Forbidden unless the actor may withdraw the facility from the registry."""
+        if self.actor.scopes is not None or not (
+            self.actor.administers(registry) or self.actor.may_manage_facility(facility.id)
+        ):
+            raise Forbidden("only the facility's or the registry's administrators may withdraw it")
+
+    def check_withdrawal(self, registry: str, facility_code: str) -> EnrollmentOut:
+        """Return the participation a withdrawal would end, refusing as ``set_status`` would
+        (NotFound, Forbidden, Conflict) and changing nothing: the confirmation page asks only
+        those who may withdraw, and only when withdrawing is possible."""
+        with self.platform.sessions() as session:
+            reg = self._registry(session, registry)
+            facility = self._facility(session, registry, facility_code)
+            self._require_withdrawer(registry, facility)
+            part = session.get(Participation, (facility.id, reg.id))
+            check_enrollment(part.status if part else None, EnrollmentStatus.WITHDRAWN)
+            return self._view(session, reg, facility)
+
     def set_status(
         self,
         registry: str,
@@ -358,7 +380,8 @@ class EnrollmentService:
     ) -> EnrollmentOut:
         """Move a facility's participation: ``active`` (records the agreement date and the fees
         of an approved facility, or reinstates a suspended one), ``suspended`` (registry
-        administrators) or ``withdrawn`` (also the facility's administrators)."""
+        administrators) or ``withdrawn`` (also the facility's administrators; a reason is
+        required: rejoining takes a new application and a committee vote)."""
         with self.platform.sessions() as session, session.begin():
             reg = self._registry(session, registry)
             facility = self._facility(session, registry, facility_code)
@@ -373,12 +396,8 @@ class EnrollmentService:
                     "the committee approves or declines)"
                 )
             if wanted == EnrollmentStatus.WITHDRAWN:
-                if self.actor.scopes is not None or not (
-                    self.actor.administers(registry) or self.actor.may_manage_facility(facility.id)
-                ):
-                    raise Forbidden(
-                        "only the facility's or the registry's administrators may withdraw it"
-                    )
+                self._require_withdrawer(registry, facility)
+                reason = required_reason(reason, "withdraw")
             else:
                 self.actor.require_registry_admin(registry)
             part = session.get(Participation, (facility.id, reg.id))

@@ -12,6 +12,11 @@ a job left queued or running by a process that is gone is failed with a message 
 rows were committed. The upload is deleted when its job ends, but for a clean dry run (kept to be
 committed) and a job stopped by a crash (kept to be committed again), both for
 ``import_upload_hours``; the redacted error file stays.
+
+With ``job_runner`` "queue" the job is not started here: ``_start`` queues it (``jobs.queue``)
+in the transaction that adds its row, and a ``printreg worker`` runs the same ``_run`` through
+``run_queued``; a worker that dies is the queue's to notice (its lease runs out), and the job is
+run again or failed (``queued_gave_up``), never by the web process.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from printreg.facilities.models import Facility
 from printreg.imports.models import ImportJob
 from printreg.imports.report import ImportReport
 from printreg.imports.service import Format, Importer, detect_format
+from printreg.jobs import queue
 from printreg.ops.metrics import count_import_rows
 from printreg.platform import Platform
 from printreg.storage.base import utcnow
@@ -58,6 +64,8 @@ INTERNAL_FAILURE = (
 # the same pid (pid 1 in a container) from the one that started the job.
 RUNNER_HOST = socket.gethostname()[:255]
 RUNNER_ID = str(uuid.uuid4())
+
+QUEUE_KIND = "import"  # the job function's name in the job queue (job_runner "queue")
 
 _threads: dict[uuid.UUID, threading.Thread] = {}
 _live_rows: dict[uuid.UUID, int] = {}
@@ -358,7 +366,16 @@ class ImportJobs:
             heartbeat_at=now,
             rows_committed=0,
         )
-        error_path = stored.with_name(f"errors.{'csv' if kind == 'csv' else 'jsonl'}")
+        if self.platform.settings.job_runner == "queue":
+            # A worker claims it: no process of its own yet (the queue's lease says who runs it).
+            job.runner_host = job.runner_id = job.runner_pid = None
+            with self.platform.sessions.begin() as session:
+                session.add(job)
+                session.flush()  # the job row first: the queued job names it
+                queue.enqueue(session, QUEUE_KIND, {"import_job": str(job_id)},
+                              max_attempts=self.platform.settings.job_attempts)  # fmt: skip
+            return _view(job, importer.facility_code)
+        error_path = _error_path(stored, kind)
         thread = threading.Thread(
             target=self._run,
             args=(importer, job_id, filename, stored, kind, commit, all_or_nothing, error_path),
@@ -508,7 +525,8 @@ def _pid_alive(pid: int) -> bool:
 def _alive(platform: Platform, job: ImportJob) -> bool:
     """Return whether the process running a queued or running job may still be at it.
 
-    This process knows its own jobs. Another process on this host is looked up by pid (a pid
+    This process knows its own jobs; a job of the queue is the queue's to retry or fail (its
+    lease, see ``printreg.jobs.queue``). Another process on this host is looked up by pid (a pid
     now ours belongs to an earlier process); one on another host, or a pid that may have been
     reused, counts as alive while the job's heartbeat is fresher than
     ``import_job_stale_minutes``.
@@ -516,6 +534,8 @@ def _alive(platform: Platform, job: ImportJob) -> bool:
     if job.runner_id == RUNNER_ID:
         with _lock:
             return job.id in _threads
+    if job.runner_id is None and platform.settings.job_runner == "queue":
+        return True  # the queue's leases decide: a dead worker's job is retried or failed
     if (
         job.runner_host == RUNNER_HOST
         and job.runner_pid is not None
@@ -586,3 +606,66 @@ def recover(platform: Platform) -> int:
         if leftover.stat().st_mtime < stale:
             leftover.unlink(missing_ok=True)
     return failed
+
+
+def _error_path(stored: Path, kind: Format) -> Path:
+    """Return where a job writes the rows it rejects, beside its upload."""
+    return stored.with_name(f"errors.{'csv' if kind == 'csv' else 'jsonl'}")
+
+
+def run_queued(platform: Platform, payload: dict[str, Any]) -> None:
+    """Run a queued import job in a worker (the job function of ``QUEUE_KIND``).
+
+    It runs as the person who submitted it (their rights were checked then, and are checked
+    again); started again after its worker died, it re-reads the file from the start: rows
+    already committed come back unchanged, and each batch again records its progress.
+    """
+    from printreg.accounts.service import AccountService  # noqa: PLC0415 - at run time only
+
+    job_id = uuid.UUID(str(payload["import_job"]))
+    with platform.sessions() as session:
+        found = session.execute(
+            select(ImportJob, Facility.code)
+            .join(Facility, Facility.id == ImportJob.facility_id)
+            .where(ImportJob.id == job_id)
+        ).first()
+    if found is None or found[0].status in FINISHED:
+        return  # nothing left to do (failed meanwhile)
+    job, code = found
+    actor = (
+        AccountService(platform).actor_for(job.user_id)
+        if job.user_id is not None
+        else Actor.operator("import job")
+    )
+    runner = ImportJobs(platform, actor)
+    importer = runner._importer(job.registry_code, code)  # noqa: SLF001 - same module
+    stored = Path(job.stored_file)
+    kind: Format = detect_format(stored)
+    runner._run(  # noqa: SLF001 - the same job function as the in-process threads
+        importer, job_id, job.filename, stored, kind, job.commit, job.all_or_nothing,
+        _error_path(stored, kind),
+    )  # fmt: skip
+
+
+def queued_gave_up(platform: Platform, payload: dict[str, Any], message: str) -> None:
+    """Fail an import whose queued job failed for good: its workers died, or it raised."""
+    job_id = uuid.UUID(str(payload["import_job"]))
+    with platform.sessions() as session:
+        job = session.get(ImportJob, job_id)
+    if job is None or job.status in FINISHED:
+        return
+    died = message.startswith(queue.WORKERS_DIED.split("{", 1)[0])
+    report = dict(job.report or {})
+    report["problem"] = stopped_message(job.rows_committed) if died else INTERNAL_FAILURE
+    report["committed"] = False
+    with platform.sessions.begin() as session:
+        session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.status.not_in(FINISHED))
+            .values(
+                status="failed", rows_done=job.rows_committed, report=report, finished_at=utcnow()
+            )
+        )
+
+
+queue.register(QUEUE_KIND, run_queued, queued_gave_up)

@@ -37,7 +37,7 @@ def healthz() -> LivenessOut:
 @router.get("/readyz")
 def readyz(platform: PlatformDep) -> JSONResponse:
     """Return each readiness check: 200 when all passed, 503 otherwise."""
-    answer = health.readiness(platform.engine)
+    answer = health.readiness(platform.engine, platform.settings)
     status = 200 if answer.status == "ready" else 503
     return JSONResponse(answer.model_dump(), status_code=status)
 

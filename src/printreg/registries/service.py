@@ -13,6 +13,7 @@ from printreg.accounts.actor import Actor
 from printreg.audit import audit
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound
 from printreg.domain.governance import Lifecycle, check_lifecycle
+from printreg.domain.reasons import optional_reason, required_reason
 from printreg.platform import Platform
 from printreg.registries.models import DefinitionVersion, Registry
 from printreg.registries.schemas import RegistryPublic
@@ -159,12 +160,16 @@ class RegistryService:
 
     def set_lifecycle(self, code: str, state: str, reason: str = "") -> RegistryPublic:
         """Move a registry to another lifecycle state (draft → pilot → active → closed), audited;
-        Conflict for a move that is not allowed."""
+        Conflict for a move that is not allowed. Closing is final and needs a reason."""
         self.platform.registry(code)
         self.actor.require_registry_admin(code)
         with self.platform.sessions() as session, session.begin():
             registry = session.scalars(select(Registry).where(Registry.code == code)).one()
             target = check_lifecycle(registry.lifecycle, state)
+            if target == Lifecycle.CLOSED:  # final: say why, for those who will ask
+                reason = required_reason(reason, "close the registry")
+            else:
+                reason = optional_reason(reason)
             before = {"lifecycle": registry.lifecycle}
             registry.lifecycle = target.value
             audit(

@@ -12,7 +12,9 @@ from starlette.datastructures import FormData
 
 from printreg.domain.errors import Forbidden, InvalidRequest, RegistryError, ValidationFailed
 from printreg.domain.facility import RegistryRoleName
+from printreg.domain.reasons import required_reason
 from printreg.requests.service import DataRequestService, RequestDraft
+from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Page, PageContext
 from printreg.web.pages.home import place_of
@@ -144,14 +146,41 @@ def request_detail(page: Page, request_id: uuid.UUID) -> Response:
 
 @router.post("/requests/{request_id}/decide", response_class=HTMLResponse)
 async def decide(page: Page, request_id: uuid.UUID) -> Response:
-    """Approve (the elements ticked) or decline a submitted request (administrators)."""
+    """Approve (the elements ticked) or decline a submitted request (administrators); declining,
+    which is final, goes through the confirmation page and needs a reason."""
     form = await page.request.form()
     approve = form.get("decision") == "approve"
     elements = [str(v) for v in form.getlist("elements")] if approve else None
-    try:
-        DataRequestService(page.platform, page.actor).decide(
-            request_id, approve, elements, str(form.get("note") or "")[:2000]
+    note = str(form.get("reason") or form.get("note") or "")[:2000]
+    service = DataRequestService(page.platform, page.actor)
+    if not approve:
+        try:
+            view = service.get(request_id)
+            if not page.actor.administers(view.registry):
+                raise Forbidden("only the registry's administrators record a decision; "
+                                "committee members vote")  # fmt: skip
+        except RegistryError as exc:
+            return _detail(page, request_id, _messages(exc), status_of(exc))
+        confirmation = Confirmation(
+            title=f"Decline data request {view.title!r}?",
+            consequence=(
+                "The requester is told that the request is declined, with your reason. The "
+                "decision is final: asking again takes a new request and a new review."
+            ),
+            action=f"/requests/{request_id}/decide",
+            button="Decline the request",
+            cancel=f"/requests/{request_id}",
+            fields={"decision": "decline"},
+            reason_help="The requester reads it; it is kept in the audit log.",
         )
+        if not is_confirmed(str(form.get("confirmed") or "")):
+            return confirm_page(page, confirmation, reason=note)
+        try:
+            note = required_reason(note, "decline the request")
+        except RegistryError as exc:
+            return confirm_page(page, confirmation, reason=note, error=exc)
+    try:
+        service.decide(request_id, approve, elements, note)
     except RegistryError as exc:
         return _detail(page, request_id, _messages(exc), status_of(exc))
     return RedirectResponse(f"/requests/{request_id}?done=decided", status_code=303)

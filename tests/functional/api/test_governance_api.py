@@ -122,8 +122,15 @@ def test_a_pilot_registry_goes_active(api_platform: Platform, client_for: Sign) 
     assert dm.post(f"{base}/cases", params={"facility": HOME}, json=gsae_record(2)).status_code == (
         201
     )
-    assert admin.post(f"{base}/lifecycle", json={"status": "closed"}).status_code == 200
-    closed = dm.post(f"{base}/cases", params={"facility": HOME}, json=gsae_record(3))
+    unexplained = admin.post(f"{base}/lifecycle", json={"status": "closed"})
+    assert unexplained.status_code == 422  # closing is final: it needs a reason
+    assert "reason" in unexplained.json()["detail"]
+    assert dm.post(f"{base}/cases", params={"facility": HOME}, json=gsae_record(3)).status_code == (
+        201
+    )
+    final = admin.post(f"{base}/lifecycle", json={"status": "closed", "reason": "study over"})
+    assert final.status_code == 200
+    closed = dm.post(f"{base}/cases", params={"facility": HOME}, json=gsae_record(4))
     assert closed.status_code == 409
     assert "is closed" in closed.json()["detail"]
     assert dm.get(f"{base}/cases").json()["items"]  # a closed registry is still readable
@@ -132,7 +139,7 @@ def test_a_pilot_registry_goes_active(api_platform: Platform, client_for: Sign) 
     assert [(r.before, r.after) for r in rows] == [
         ({"lifecycle": "draft"}, {"lifecycle": "pilot", "reason": "first sites"}),
         ({"lifecycle": "pilot"}, {"lifecycle": "active", "reason": ""}),
-        ({"lifecycle": "active"}, {"lifecycle": "closed", "reason": ""}),
+        ({"lifecycle": "active"}, {"lifecycle": "closed", "reason": "study over"}),
     ]
     assert all(r.actor == "gsx.admin@example.org" for r in rows)
 
@@ -437,7 +444,8 @@ def test_facility_users_cannot_change_the_lifecycle_or_vote(
     api_platform: Platform, client_for: Sign
 ) -> None:
     fa = client_for(FACILITY_ADMIN)
-    fa.post(f"{API}/enrollments/{HOME}/status", json={"status": "withdrawn"})
+    withdrawn = {"status": "withdrawn", "reason": "to apply again"}
+    assert fa.post(f"{API}/enrollments/{HOME}/status", json=withdrawn).status_code == 200
     applied = fa.post(f"{API}/enrollments", json={"facility": HOME, "contacts": CONTACTS})
     assert applied.status_code == 201, applied.text
     votes = f"{API}/votes/enrollment/{applied.json()['application']['id']}"

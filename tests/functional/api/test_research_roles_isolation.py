@@ -207,6 +207,9 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with platform.sessions() as session:
         secrets += list(session.scalars(select(Facility.name)))
         manager_id = session.scalar(select(User.id).where(User.email == DATA_MANAGER))
+        printer_id = str(session.scalar(
+            select(Printer.id).join(Facility, Facility.id == Printer.facility_id)
+            .where(Facility.code == HOME).order_by(Printer.id)))  # fmt: skip
     app = create_app(settings, platform)
     manager = _sign_in(app, platform, DATA_MANAGER)
     token = manager.post("/api/v1/tokens", json={"name": "t", "facility": HOME,
@@ -216,7 +219,7 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "registry": REG, "case_id": case_ids[HOME], "facility": HOME, "code": HOME,
         "job_id": _import_job(manager), "row": "1", "user_id": str(manager_id),
         "token_id": str(token.json()["id"]), "version": "1.0.0", "subject_type": "enrollment",
-        "subject_id": "1", "path": "printreg.css",
+        "subject_id": "1", "path": "printreg.css", "printer_id": printer_id,
     }  # fmt: skip
     manager.http.close()
     clients = {p: _sign_in(app, platform, email) for p, email in PRINCIPALS.items()}

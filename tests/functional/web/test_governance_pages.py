@@ -101,6 +101,31 @@ def test_a_facility_applies_and_the_committee_votes_it_in(sign_in: Sign) -> None
     assert "committee (1 approve, 0 decline)" in status
 
 
+def test_a_vote_to_decline_asks_first_and_keeps_its_reason(sign_in: Sign) -> None:
+    admin = sign_in("admin@f0300.example.org")
+    form = {"contact_name": "Dana Lee", "contact_email": "dana@example.org", "statement": "Hi",
+            "csrf_token": admin.csrf}  # fmt: skip
+    assert admin.http.post("/facilities/F0300/enrollment/3dp/apply", data=form).status_code == 200
+    member = sign_in("member@committee.example.org")
+    agenda = member.get(f"/registries/{REG}/committee").text
+    assert 'value="decline" class="secondary">Decline…</button>' in agenda
+    application = agenda.split('id="application-')[1].split('"')[0]
+    vote = {"subject_type": "enrollment", "subject_id": application, "choice": "decline",
+            "csrf_token": member.csrf}  # fmt: skip
+    url = f"/registries/{REG}/committee/votes"
+    asked = member.http.post(url, data=vote)
+    assert asked.status_code == 200
+    assert 'id="confirmation"' in asked.text
+    assert "must apply again" in asked.text
+    assert "Riverside (F0300)" in member.get(f"/registries/{REG}/committee").text  # still open
+    blank = member.http.post(url, data={**vote, "confirmed": "yes", "reason": ""})
+    assert blank.status_code == 422
+    cast = member.http.post(url, data={**vote, "confirmed": "yes", "reason": "no imaging lab"})
+    assert cast.status_code == 200
+    assert "No open applications" in cast.text  # quorum 1: declined
+    assert 'data-status="declined"' in admin.get("/facilities/F0300/enrollment").text
+
+
 def test_facility_people_have_no_committee_page(sign_in: Sign) -> None:
     for email in (FACILITY_ADMIN, DATA_MANAGER):
         person = sign_in(email)
@@ -217,7 +242,8 @@ def test_only_the_registry_administrator_moves_the_lifecycle(sign_in: Sign) -> N
     registry_admin = sign_in("registry.admin@demo.printreg.org")
     page = registry_admin.get(f"/registries/{REG}/committee")
     assert "is <strong>active</strong>" in page.text
-    assert '<option value="closed">closed</option>' in page.text
+    assert '<option value="closed">closed (final)</option>' in page.text
+    assert '<option value="" selected>' in page.text  # no move is preselected
     wrong = registry_admin.http.post(
         f"/registries/{REG}/lifecycle",
         data={"state": "pilot", "reason": "back", "csrf_token": registry_admin.csrf},

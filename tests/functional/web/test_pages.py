@@ -312,7 +312,8 @@ def test_a_post_without_the_csrf_token_is_refused(people: Platform, dm: Client) 
 def test_delete_and_restore(people: Platform, dm: Client) -> None:
     http, csrf = dm
     case_id = store(people, HOME, records(HOME, 1)[0])
-    deleted = http.post(f"/registries/{REG}/cases/{case_id}/delete", data={"csrf_token": csrf})
+    confirm = {"csrf_token": csrf, "confirmed": "yes", "reason": "entered twice"}
+    deleted = http.post(f"/registries/{REG}/cases/{case_id}/delete", data=confirm)
     assert 'id="restore-case"' in deleted.text
     restored = http.post(f"/registries/{REG}/cases/{case_id}/restore", data={"csrf_token": csrf})
     assert 'id="delete-case"' in restored.text

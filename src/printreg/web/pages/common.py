@@ -12,11 +12,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.registry_choice import RegistryChoice
 from printreg.accounts.second_factor import SecondFactorService
 from printreg.dictionary.dates import date_formats
 from printreg.domain.errors import RegistryError, ValidationFailed
 from printreg.platform import Platform
-from printreg.web.deps import PlatformDep, session_actor
+from printreg.web.deps import PlatformDep, session_actor, session_secret
 from printreg.web.headers import IMPORT_MAP
 from printreg.web.navigation import main_navigation
 
@@ -61,6 +62,16 @@ class PageContext:
         self.platform = platform
         self.actor = actor
         self.csrf = csrf
+        self._registry: str | None = None
+
+    @property
+    def registry(self) -> str:
+        """Return the registry the person works in on pages whose path names none: the one
+        chosen in the switcher (``accounts.registry_choice``), the default before a choice."""
+        if self._registry is None:
+            secret = session_secret(self.request, self.platform)
+            self._registry = RegistryChoice(self.platform).current(secret, self.actor)
+        return self._registry
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         """Return the template rendered with the person, CSRF token and ``context``."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from printreg.accounts.actor import Actor
+from printreg.accounts.registry_choice import registries_of
 from printreg.accounts.service import AccountService
 from printreg.cases.service import CaseQuery, CaseService
 from printreg.domain.errors import NotFound, RegistryError
@@ -37,6 +38,7 @@ class Place:
     registry_admin: bool  # administers this registry (sees and enters every facility's cases)
     actor: Actor  # answers every permission question: pages restate no role rule
     facility_ids: Mapping[str, int]  # code → id of the facilities the person sees
+    registries: tuple[str, ...] = ()  # where the person holds a role: the switcher's choices
 
     @property
     def roles(self) -> dict[str, str]:
@@ -68,7 +70,7 @@ class Place:
 def place_of(page: PageContext, registry: str | None = None, facility: str | None = None) -> Place:
     """Return the person's place; the facility asked for must be one they see (NotFound)."""
     actor = page.actor
-    registry = registry or page.platform.settings.default_registry
+    registry = registry or page.registry
     facility_service = FacilityService(page.platform, actor)
     facilities = [f for f, _ in facility_service.facilities()]
     memberships = (
@@ -98,6 +100,7 @@ def place_of(page: PageContext, registry: str | None = None, facility: str | Non
         registry_admin=actor.administers(registry),
         actor=actor,
         facility_ids=facility_service.ids(),
+        registries=tuple(registries_of(actor)),
     )
 
 
@@ -128,10 +131,8 @@ def error_page(page: PageContext, exc: Exception, title: str | None = None) -> H
 
 @router.get("/", response_class=HTMLResponse)
 def root(page: Page) -> Response:
-    """Send the person to the default registry's home page."""
-    return RedirectResponse(
-        f"/registries/{page.platform.settings.default_registry}/home", status_code=303
-    )
+    """Send the person to the home page of the registry they work in (``PageContext.registry``)."""
+    return RedirectResponse(f"/registries/{page.registry}/home", status_code=303)
 
 
 @router.get("/registries/{registry}/home", response_class=HTMLResponse)

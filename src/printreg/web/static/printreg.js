@@ -6,7 +6,8 @@
  * - warns before leaving a form with unsaved changes (cleared when it is submitted);
  * - asks before a complete case is moved back to draft (the server asks too, without script);
  * - asks before destructive posts (forms with data-confirm); submits facility switchers;
- * - moves focus to a message the server placed where an action was taken. */
+ * - moves focus to a message the server placed where an action was taken;
+ * - copies a secret shown once (button[data-copy]). */
 (function () {
   "use strict";
 
@@ -235,6 +236,32 @@
     confirmToDraft(form);
   }
 
+  /* A "Copy" button beside a secret shown once (the new API token): hidden without JavaScript,
+   * where the text is selected by hand; says "Copied" (or how to copy) where the eye is. */
+  function enhanceCopy(button) {
+    var source = document.getElementById(button.dataset.copy);
+    var status = document.getElementById(button.id + "-done");
+    if (!source) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var text = source.textContent.trim();
+      function said(message) { if (status) status.textContent = message; }
+      function byHand() {
+        var range = document.createRange();
+        range.selectNodeContents(source);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        said("Selected: press Ctrl+C (or Cmd+C) to copy");
+      }
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(function () { said("Copied"); }, byHand);
+      } else {
+        byHand();
+      }
+    });
+  }
+
   function start() {
     var caseForm = document.getElementById("case-form");
     if (caseForm) enhanceCaseForm(caseForm);
@@ -243,6 +270,7 @@
         if (!window.confirm(form.dataset.confirm)) event.preventDefault();
       });
     });
+    document.querySelectorAll("button[data-copy]").forEach(enhanceCopy);
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       select.addEventListener("change", function () { select.form.submit(); });
     });
