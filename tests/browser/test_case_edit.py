@@ -145,11 +145,11 @@ def test_removing_part_1_renumbers_the_part_numbers_of_a_print(
     sign_in(page, server, DATA_MANAGER)
     page.goto(server.at(f"{path}/edit"))
     numbers = page.locator("#f-prints-1-part_numbers")
-    numbers.fill("1, 2, 3")
+    numbers.fill("1; 2; 3")  # the one separator, as the form says
     page.locator("#row-anatomic_parts-1 .remove-row").click()
 
     expect(page.locator("#row-anatomic_parts-3")).to_have_count(0)
-    expect(numbers).to_have_value("1, 2")
+    expect(numbers).to_have_value("1; 2")
     expect(page.locator("#notes-anatomic_parts")).to_contain_text(
         "Print 1: Anatomic part numbers listed part 1, which was removed"
     )

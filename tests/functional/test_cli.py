@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,19 @@ def test_user_commands_give_roles_per_registry(seeded: Platform) -> None:
                         input=password)  # fmt: skip
     assert bad.exit_code == 1
     assert "FACILITY=ROLE" in bad.stderr
+
+
+def test_facility_date_order_and_the_template_bundle(seeded: Platform, tmp_path: Path) -> None:
+    code, out, _ = invoke("facility", "date-order", "F0001", "dmy")
+    assert code == 0
+    assert "YYYY-MM-DD or DD/MM/YYYY" in out
+    code, _, err = invoke("facility", "date-order", "F0001", "ymd")
+    assert code == 1
+    assert "date_order" in err
+    code, out, _ = invoke("facility", "date-order", "F0001", "iso")
+    assert (code, out.strip()) == (0, "F0001 reads dates as YYYY-MM-DD")
+    bundle = tmp_path / "template.zip"
+    assert invoke("template", "--out", str(bundle))[0] == 0
+    with zipfile.ZipFile(bundle) as archive:
+        assert "README.txt" in archive.namelist()
+        assert "3dp-example.csv" in archive.namelist()

@@ -145,7 +145,11 @@ class CaseService:
         printers: list[Printer],
         record: Mapping[str, Any],
     ) -> ValidationResult:
-        context = ValidationContext(facility.code, {p.label: p.technology for p in printers})
+        context = ValidationContext(
+            facility.code,
+            {p.label: p.technology for p in printers},
+            date_order=facility.date_order,
+        )
         result = validate_record(record, runtime.current, context)
         if not result.ok:
             raise ValidationFailed(result.issues)
@@ -315,7 +319,9 @@ class CaseService:
                     require_accepting(session, runtime.code, facility)
                     admitted.add(facility.id)
                 context = ValidationContext(
-                    facility.code, {p.label: p.technology for p in printers[facility.id]}
+                    facility.code,
+                    {p.label: p.technology for p in printers[facility.id]},
+                    date_order=facility.date_order,
                 )
                 checked = validate_record(record, runtime.current, context)
                 key = (facility.id, str(checked.record.get("local_case_id")))

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, g
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from printreg.dictionary.conditions import Condition
+from printreg.dictionary.dates import ISO_DATE, date_formats, local_date
 
 if TYPE_CHECKING:
     from sqlalchemy.types import TypeEngine
@@ -77,6 +78,11 @@ class ValueContext(Protocol):
     @property
     def today(self) -> dt.date:
         """The submitting facility's today, for dates that must not lie in the future."""
+        ...
+
+    @property
+    def date_order(self) -> str | None:
+        """The submitting facility's local date order ('DMY', 'MDY'), or None: ISO dates only."""
         ...
 
     def code(self, element: ElementBase, text: str) -> str:
@@ -135,6 +141,13 @@ class ElementBase(BaseModel):
     def parse(self, raw: object) -> Any:
         """Return the canonical value of a non-missing raw input or raise ValueProblem."""
         raise NotImplementedError
+
+    def parse_in(self, raw: object, context: ValueContext) -> Any:  # noqa: ARG002
+        """Return ``parse(raw)``, reading forms only the context makes unambiguous (local dates).
+
+        Raise ValueProblem as ``parse`` does. Most types read every input alone.
+        """
+        return self.parse(raw)
 
     def check(self, value: Any) -> None:  # noqa: ARG002 - the base type has no constraints
         """Raise ValueProblem if a parsed value breaks this declaration's constraints."""
@@ -520,12 +533,25 @@ class DateElement(_Scalar):
             return raw.date()
         if isinstance(raw, dt.date):
             return raw
-        if isinstance(raw, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()):
+        if isinstance(raw, str) and ISO_DATE.fullmatch(raw.strip()):
             try:
                 return dt.date.fromisoformat(raw.strip())
             except ValueError:
                 raise ValueProblem("type", "enter a real calendar date (YYYY-MM-DD)") from None
         raise ValueProblem("type", "enter a date as YYYY-MM-DD")
+
+    def parse_in(self, raw: object, context: ValueContext) -> Any:
+        order = context.date_order
+        if order is None or not isinstance(raw, str) or ISO_DATE.fullmatch(raw.strip()):
+            return self.parse(raw)
+        formats = date_formats(order)
+        try:
+            found = local_date(raw.strip(), order)
+        except ValueError:
+            raise ValueProblem("type", f"enter a real calendar date ({formats})") from None
+        if found is None:
+            raise ValueProblem("type", f"enter a date as {formats}")
+        return found
 
     def check_against(self, value: dt.date, today: dt.date) -> None:
         """Raise ValueProblem if the date is in the future and this element forbids it."""
@@ -798,6 +824,23 @@ def flat_column(group: GroupElement | None, row: int, element: ElementBase) -> s
 def split_multi(cell: str) -> list[str]:
     """Return the values of a flat-file cell holding several values ('ct; mr' → ['ct', 'mr'])."""
     return [part.strip() for part in cell.split(MULTI_SEPARATOR) if part.strip()]
+
+
+def split_list(element: ElementBase, text: str) -> list[str]:
+    """Return the values typed in one form input of a multi-valued element.
+
+    ';' separates values, as in flat files. The form's earlier separator ',' is still read when
+    the text has no ';' and a comma cannot be part of a value: numbers, codes, and texts held to
+    a pattern the whole text does not match (ICD-10 codes). A free text may hold a comma, so
+    there it stays one value.
+    """
+    if MULTI_SEPARATOR in text or "," not in text:
+        return split_multi(text)
+    if isinstance(element, TextElement) and (
+        element.pattern is None or re.fullmatch(element.pattern, text.strip())
+    ):
+        return split_multi(text)
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def is_multiple(element: ElementBase) -> bool:

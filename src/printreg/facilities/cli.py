@@ -53,6 +53,26 @@ def facility_add(
     run(body)
 
 
+@facility_app.command("date-order")
+def facility_date_order(
+    code: Annotated[str, typer.Argument(help="Facility code.")],
+    order: Annotated[
+        str, typer.Argument(help="DMY (02/11/2026 is 2 November), MDY (February 11), or iso.")
+    ],
+) -> None:
+    """Set the local date order a facility's imports and forms read besides YYYY-MM-DD."""
+    from printreg.dictionary.dates import date_formats
+    from printreg.facilities.service import FacilityService
+
+    def body() -> None:
+        wanted = None if order.strip().lower() == "iso" else order.strip()
+        with platform() as p:
+            stored = FacilityService(p, operator()).set_date_order(code, wanted)
+        console.print(f"{code} reads dates as {date_formats(stored)}")
+
+    run(body)
+
+
 @facility_app.command("list")
 def facility_list(as_json: JsonOpt = False) -> None:
     """List facilities with their printer counts."""

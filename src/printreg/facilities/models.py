@@ -23,6 +23,8 @@ class Facility(Base):
     census_region: Mapped[str] = mapped_column(String(24))
     lab_service_model: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: the local order its people write dates in (DMY, MDY), read besides ISO; None: ISO only
+    date_order: Mapped[str | None] = mapped_column(String(3))
 
 
 class Participation(Base):

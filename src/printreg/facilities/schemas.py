@@ -34,6 +34,8 @@ class FacilityProfile:
     location: str
     census_region: str
     lab_service_model: str
+    #: the local order its dates are read in besides ISO (DMY, MDY); None: ISO only
+    date_order: str | None = None
 
 
 @dataclass(frozen=True)

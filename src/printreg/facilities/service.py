@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
 from printreg.audit import audit
+from printreg.dictionary.dates import DATE_ORDERS
 from printreg.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from printreg.domain.facility import (
     CensusRegion,
@@ -84,6 +85,11 @@ class FacilityService:
                     "code: give a short code of at most 32 characters",
                 )
             )
+        if profile.date_order is not None and profile.date_order not in DATE_ORDERS:
+            issues.append(
+                Issue("error", profile.code, "date_order", "value_set",
+                      f"date_order: choose one of {', '.join(DATE_ORDERS)}, or none for ISO only")
+            )  # fmt: skip
         if issues:
             raise ValidationFailed(issues)
         with self.platform.sessions() as session, session.begin():
@@ -135,6 +141,7 @@ class FacilityService:
                         f.location,
                         f.census_region,
                         f.lab_service_model,
+                        f.date_order,
                     ),
                     counts.get(f.id, 0),
                 )
@@ -205,6 +212,32 @@ class FacilityService:
             raise NotFound.no_such("printer")
         return printer
 
+    def set_date_order(self, code: str, order: str | None) -> str | None:
+        """Set the local date order a facility's dates are read in besides ISO (DMY, MDY; None
+        for ISO only) and return it; facility administrators and the operator; audited."""
+        if order is not None and order.upper() not in DATE_ORDERS:
+            raise ValidationFailed([
+                Issue("error", code, "date_order", "value_set",
+                      f"date_order: choose one of {', '.join(DATE_ORDERS)}, or iso for ISO only")
+            ])  # fmt: skip
+        wanted = order.upper() if order is not None else None
+        with self.platform.sessions() as session, session.begin():
+            facility = session.scalar(select(Facility).where(Facility.code == code))
+            if facility is None or not (
+                self.actor.is_platform_admin or self.actor.belongs_to(facility.id)
+            ):
+                raise NotFound.no_such("facility")
+            self.actor.require_facility_admin(facility.id)
+            before = facility.date_order
+            facility.date_order = wanted
+            audit(session, self.actor, "update", "facility", code, facility_id=facility.id,
+                  before={"date_order": before}, after={"date_order": wanted})  # fmt: skip
+        return wanted
+
+    def date_order(self, code: str) -> str | None:
+        """Return a facility's local date order (None: ISO dates only); NotFound as ``get``."""
+        return self.get(code).date_order
+
     def printer(self, facility_code: str, printer_id: int) -> PrinterInfo:
         """Return a printer of a facility the actor administers (for its edit form); NotFound
         for anyone else's."""
@@ -270,7 +303,13 @@ class FacilityService:
             if f is None or not (self.actor.is_platform_admin or self.actor.belongs_to(f.id)):
                 raise NotFound.no_such("facility")
             return FacilityProfile(
-                f.code, f.name, f.facility_type, f.location, f.census_region, f.lab_service_model
+                f.code,
+                f.name,
+                f.facility_type,
+                f.location,
+                f.census_region,
+                f.lab_service_model,
+                f.date_order,
             )
 
     def printers(

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from printreg.cases.exports import export_cases
 from printreg.domain.errors import InvalidRequest
+from printreg.facilities.service import FacilityService
 from printreg.imports.jobs import ImportJobs, JobView
 from printreg.ingest import FlatLayout
 from printreg.registries.service import RegistryService
@@ -38,8 +39,11 @@ class ImportJobOut(BaseModel):
     """An import job: its status, the rows processed so far and, once done, the report.
 
     ``report`` holds rows, new, updated, unchanged, rejected, by_rule (counts of problems by
-    rule), committed, rolled_back and problem (why the file could not be imported, if it could
-    not). ``upload_kept`` says whether the uploaded file is still kept to be committed.
+    rule), problems (the first 50: line, case, column, rule, message; never a cell's value),
+    stored (the first 100 cases stored: case, action), rejected_ids, committed, rolled_back and
+    problem (why the file could not be imported, if it could not). ``fixed`` lists the rejected
+    local case IDs stored since by a later import or edit. ``upload_kept`` says whether the
+    uploaded file is still kept to be committed.
     """
 
     model_config = ConfigDict(from_attributes=True)
@@ -59,6 +63,7 @@ class ImportJobOut(BaseModel):
     message: str | None
     created_at: dt.datetime
     finished_at: dt.datetime | None
+    fixed: list[str]
 
 
 def _job(view: JobView) -> ImportJobOut:
@@ -182,4 +187,39 @@ def template_csv(registry: str, platform: PlatformDep, actor: ActorDep) -> Respo
         FlatLayout(definition).template_csv(),
         media_type=MEDIA_TYPES["csv"],
         headers={"Content-Disposition": f'attachment; filename="{registry}-template.csv"'},
+    )
+
+
+@router.get(
+    "/registries/{registry}/template.zip",
+    tags=["exports"],
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/zip": {}},
+            "description": "The template, an example row, code lists, codebook and README",
+        }
+    },
+)
+def template_zip(
+    registry: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    facility: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+) -> Response:
+    """Return the import template bundle; with ``facility``, its printers and date order."""
+    from printreg.imports.template import bundle  # noqa: PLC0415 - loads the synthetic generator
+
+    definition = RegistryService(platform, actor).definition(registry)
+    printers: dict[str, str] = {}
+    order = None
+    if facility is not None:
+        service = FacilityService(platform, actor)
+        order = service.date_order(facility)  # NotFound unless the actor may see it
+        printers = {p.label: p.technology for p in service.printers(facility)}
+    content = bundle(definition, registry, printers=printers, date_order=order)
+    return Response(
+        content,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{registry}-import-template.zip"'},
     )

@@ -76,6 +76,9 @@ def _print_import(report: Any) -> None:
                   f"{report.unchanged} unchanged, {report.rejected} rejected ({verb})")  # fmt: skip
     for rule, count in report.by_rule.most_common():
         console.print(f"  {count:>6}  {rule}")
+    for problem in report.problems[:10]:  # the first few; the error file has every row
+        where = f"line {problem['line']}" if problem["line"] else "a stored case"
+        console.print(f"  {where}, {problem['column']}: {problem['message']}", markup=False)
     if report.error_file:
         console.print(f"rejected rows with their problems: {report.error_file}")
     if not report.committed and not report.rolled_back and report.rows:
@@ -84,7 +87,9 @@ def _print_import(report: Any) -> None:
 
 @import_app.command("template")
 def template(
-    out: Annotated[Path, typer.Option("--out", "-o", help="CSV template to write.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="CSV template to write (.zip: the whole bundle).")
+    ],
     registry: RegistryOpt = None,
 ) -> None:
     """Write an empty CSV import template and a README of its columns (OUT.README.txt)."""
@@ -92,8 +97,16 @@ def template(
     from printreg.registries.service import RegistryService
 
     def body() -> None:
+        code = _registry(registry)
         with platform() as p:
-            layout = FlatLayout(RegistryService(p, operator()).definition(_registry(registry)))
+            definition = RegistryService(p, operator()).definition(code)
+        layout = FlatLayout(definition)
+        if out.suffix.lower() == ".zip":  # template, example row, code lists, codebook, README
+            from printreg.imports.template import bundle
+
+            out.write_bytes(bundle(definition, code))
+            console.print(f"wrote {out} (template, example, codes, codebook and README)")
+            return
         out.write_text(layout.template_csv(), encoding="utf-8")
         readme = out.with_name(out.name + ".README.txt")
         readme.write_text(layout.template_readme(), encoding="utf-8")

@@ -21,6 +21,7 @@ run again or failed (``queued_gave_up``), never by the web process.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -41,7 +42,8 @@ from printreg.accounts.actor import Actor
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound
 from printreg.facilities.models import Facility
 from printreg.imports.models import ImportJob
-from printreg.imports.service import Format, Importer, ImportReport, detect_format
+from printreg.imports.report import ImportReport
+from printreg.imports.service import Format, Importer, detect_format
 from printreg.jobs import queue
 from printreg.ops.metrics import count_import_rows
 from printreg.platform import Platform
@@ -97,6 +99,13 @@ class JobView:
     upload_kept: bool
     created_at: dt.datetime
     finished_at: dt.datetime | None
+    #: local case IDs of rows this job rejected that a later import or edit has since stored
+    fixed: tuple[str, ...] = ()
+
+    @property
+    def still_rejected(self) -> int:
+        """Return how many rejected rows are still to be fixed (those not stored since)."""
+        return max(int((self.report or {}).get("rejected") or 0) - len(self.fixed), 0)
 
     @property
     def finished(self) -> bool:
@@ -246,7 +255,31 @@ class ImportJobs:
     def get(self, job_id: uuid.UUID) -> JobView:
         """Return a job; NotFound unless the actor may read its facility's cases."""
         job, code = self._load(job_id)
-        return _view(job, code)
+        view = _view(job, code)
+        if view.finished and job.finished_at is not None:
+            rejected = [str(i) for i in (job.report or {}).get("rejected_ids") or []]
+            fixed = self._stored_since(job, rejected) if rejected else ()
+            view = dataclasses.replace(view, fixed=fixed)
+        return view
+
+    def _stored_since(self, job: ImportJob, local_ids: list[str]) -> tuple[str, ...]:
+        """Return those local case IDs whose case was stored or changed after the job ended."""
+        assert job.finished_at is not None  # noqa: S101 - only finished jobs are looked at
+        main = self.platform.registry(job.registry_code).tables.main
+        found: set[str] = set()
+        with self.platform.sessions() as session:
+            for start in range(0, len(local_ids), 500):  # bounded IN lists on both databases
+                found.update(
+                    session.scalars(
+                        select(main.c.local_case_id).where(
+                            main.c.facility_id == job.facility_id,
+                            main.c.local_case_id.in_(local_ids[start : start + 500]),
+                            main.c.updated_at > job.finished_at,
+                            main.c.deleted_at.is_(None),
+                        )
+                    )
+                )
+        return tuple(i for i in dict.fromkeys(local_ids) if i in found)
 
     def error_file(self, job_id: uuid.UUID) -> Path:
         """Return the path of a job's error file; NotFound when it has none."""

@@ -10,8 +10,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from printreg.dictionary.dates import date_formats
 from printreg.domain.errors import NotFound, RegistryError
+from printreg.facilities.service import FacilityService
 from printreg.imports.jobs import ImportJobs, JobView
+from printreg.imports.report import by_rule_with_problems
 from printreg.registries.service import RegistryService
 from printreg.web.errors import status_of
 from printreg.web.pages.common import CSRF_FIELD, Page, PageContext, UploadPage, require_csrf
@@ -40,11 +43,13 @@ def _import_page(
     RegistryService(page.platform, page.actor).definition(registry)  # NotFound if unknown
     place = place_of(page, registry, facility or None)
     code = place.facility.code if place.facility else ""
+    order = FacilityService(page.platform, page.actor).date_order(code) if code else None
     return page.render(
         "import.html",
         status_code=status_code,
         place=place,
         facility=code,
+        date_formats=date_formats(order),
         may_import=bool(code) and place.writes(code),
         problem=problem,
     )
@@ -145,7 +150,11 @@ def _status_context(job: JobView) -> dict[str, Any]:
     return {
         "job": job,
         "counts": [(a, report.get(a, 0)) for a in ACTIONS],
-        "by_rule": report.get("by_rule", {}),
+        "by_rule": by_rule_with_problems(report),
+        "listed": len(report.get("problems") or []),
+        "problem_count": sum((report.get("by_rule") or {}).values()),
+        "stored": report.get("stored") or [],
+        "fixed": set(job.fixed),
     }
 
 

@@ -5,9 +5,11 @@ is written) and its keys (a local case ID twice in one file is an error for both
 validates batches with the vectorised validator, writes new cases with COPY (PostgreSQL) or
 executemany (SQLite), updates changed cases through the case writer with before/after audit
 rows, leaves unchanged ones alone, and writes rejected rows to an error file in the input's own
-layout with an ``_errors`` column. Each batch is one transaction (``all_or_nothing``: the whole
-file is), so a crash or kill leaves committed batches whole and nothing else. On SQLite an
-all-or-nothing file is staged apart and switched in by one short transaction (``import_staging``).
+layout after an ``_errors`` column (first, where a spreadsheet shows it). The report
+(``imports.report``) counts every row and lists the first problems and stored cases. Each batch
+is one transaction (``all_or_nothing``: the whole file is), so a crash or kill leaves committed
+batches whole and nothing else. On SQLite an all-or-nothing file is staged apart and switched in
+by one short transaction (``imports.staging``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, Generic, Literal, TypeVar
 
@@ -37,6 +40,7 @@ from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.issues import Issue
 from printreg.facilities.models import Facility, Printer
 from printreg.governance.admission import require_accepting
+from printreg.imports.report import ImportReport, flat_column
 from printreg.imports.staging import Staging
 from printreg.ingest.cells import restore_expr
 from printreg.ingest.errors import FileProblem
@@ -84,34 +88,6 @@ def detect_format(path: Path) -> Format:
     raise ValueError(f"{path.name}: use a .csv, .jsonl or .json file")
 
 
-@dataclass
-class ImportReport:
-    """What an import did, or in a dry run would do."""
-
-    file: str
-    format: str
-    committed: bool
-    rows: int = 0
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    by_rule: Counter[str] = field(default_factory=Counter)
-    problem: str | None = None
-    error_file: str | None = None
-    rolled_back: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the report as JSON-ready data."""
-        return {
-            "file": self.file, "format": self.format, "committed": self.committed,
-            "rolled_back": self.rolled_back, "rows": self.rows, "new": self.new,
-            "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
-            "by_rule": dict(self.by_rule.most_common()), "problem": self.problem,
-            "error_file": self.error_file,
-        }  # fmt: skip
-
-
 class _ErrorFile:
     """Rejected rows in the input's layout, plus ``_errors``; identifier-like values removed."""
 
@@ -127,13 +103,15 @@ class _ErrorFile:
         described = "; ".join(f"{i.path or '(record)'}: {i.rule}: {i.message}" for i in issues)
         if self.fmt == "csv":
             data = {k: (_REMOVED if self._flagged(k, flagged) else v) for k, v in row.data.items()}
-            if self.writer is None:
-                self.writer = csv.DictWriter(self.handle, [*data, ERRORS_COLUMN])
+            data.pop(ERRORS_COLUMN, None)  # a re-uploaded error file: its old problems go
+            if self.writer is None:  # the problems first: column A in a spreadsheet
+                self.writer = csv.DictWriter(self.handle, [ERRORS_COLUMN, *data])
                 self.writer.writeheader()
-            self.writer.writerow({**data, ERRORS_COLUMN: described})
+            self.writer.writerow({ERRORS_COLUMN: described, **data})
         else:
             record = _without(row.data, flagged)
-            self.handle.write(json.dumps({**record, ERRORS_COLUMN: described}, default=str) + "\n")
+            record.pop(ERRORS_COLUMN, None)
+            self.handle.write(json.dumps({ERRORS_COLUMN: described, **record}, default=str) + "\n")
 
     def _flagged(self, column: str, flagged: set[str]) -> bool:
         found = self.layout.column(column)
@@ -201,8 +179,13 @@ class Importer:
         self.facility_id = facility.id
         self.facility_code = facility.code
         self.printer_ids = {p.label: p.id for p in printers}
+        self._prefixes = {g.name: g.prefix for g in self.definition.groups.values()}
         self._stage: Staging | None = None  # set while an all-or-nothing import is staged
-        self.context = ValidationContext(facility.code, {p.label: p.technology for p in printers})
+        self.context = ValidationContext(
+            facility.code,
+            {p.label: p.technology for p in printers},
+            date_order=facility.date_order,
+        )
         self.validator = BatchValidator(self.definition, self.context)
 
     def _chunks(self, stream: BinaryIO, fmt: Format) -> Iterator[list[SourceRow]]:
@@ -396,6 +379,8 @@ class Importer:
         else:
             session.rollback()
             report.rolled_back = options.commit
+            if options.commit:
+                report.stored.clear()  # nothing was stored after all
 
     def _switch(self, session: Session, stage: Staging) -> None:
         """Copy the staged rows into the registry; _SwitchError when they no longer fit."""
@@ -519,7 +504,7 @@ class Importer:
                 )
             ).all()
         )
-        updates: list[tuple[uuid.UUID, dict[str, Any]]] = []
+        updates: list[tuple[uuid.UUID, dict[str, Any], int]] = []  # case, record, line
         for i, local_id in enumerate(local_ids):
             if local_id in duplicates or not batch.verdicts[i]:
                 row = rows(i)
@@ -534,20 +519,21 @@ class Importer:
                     )
                 self._reject(row, found, local_id in duplicates, report, errors)
             elif local_id in existing:
-                data = rows(i).data
-                record = data if i in batch.found else self.layout.to_record(data)[0]
-                updates.append((existing[local_id], record))
+                row = rows(i)
+                record = row.data if i in batch.found else self.layout.to_record(row.data)[0]
+                updates.append((existing[local_id], record, row.line))
         if updates:
             labels = {v: k for k, v in self.printer_ids.items()}
             stored = self.runtime.reader.load_many(
-                session, self.facility_id, [case_id for case_id, _ in updates], labels
+                session, self.facility_id, [case_id for case_id, _, _ in updates], labels
             )
-            for case_id, record in updates:
-                self._upsert(session, stored[case_id], record, report)
+            for case_id, record, line in updates:
+                self._upsert(session, stored[case_id], record, line, report)
         new = batch.new
         if new is not None:
             stored_already = {i for i in new.rows if local_ids[i] in existing}
-            self._insert(session, new.without(stored_already) if stored_already else new, report)
+            self._insert(session, new.without(stored_already) if stored_already else new,
+                         local_ids, report)  # fmt: skip
 
     def _reject(self, row: SourceRow, found: list[Issue], duplicate: bool,
                 report: ImportReport, errors: _ErrorFile | None) -> None:  # fmt: skip
@@ -558,12 +544,17 @@ class Importer:
                                 "one row per case"))  # fmt: skip
         if not issues:  # the batch verdict had a reason the record check did not name
             issues.append(Issue("error", row.key, "", "invalid", "the row is not valid"))
-        report.rejected += 1
-        report.by_rule.update(i.rule for i in issues)
+        report.note_rejected(row.line, row.key, issues, self._shown_as(report))
         if errors is not None:
             errors.write(row, issues)
 
-    def _upsert(self, session: Session, stored: StoredCase, record: dict[str, Any],
+    def _shown_as(self, report: ImportReport) -> Callable[[str], str]:
+        """Return how an issue path is shown: its flat column in a CSV file, else the path."""
+        if report.format == "csv":
+            return partial(flat_column, prefixes=self._prefixes)
+        return lambda path: path or "(record)"
+
+    def _upsert(self, session: Session, stored: StoredCase, record: dict[str, Any], line: int,
                 report: ImportReport) -> None:  # fmt: skip
         result = validate_record(record, self.definition, self.context)
         old_defn = self.runtime.definitions[stored.definition_version]
@@ -573,8 +564,11 @@ class Importer:
             report.unchanged += 1
             return
         if stored.status == "locked" or stored.deleted_at is not None:
-            report.rejected += 1
-            report.by_rule["case_locked_or_deleted"] += 1
+            local_id = str(record.get("local_case_id") or "")
+            report.note_rejected(line, local_id, [Issue(
+                "error", local_id, "local_case_id", "case_locked_or_deleted",
+                "this case is locked or deleted in the registry: it cannot be changed by an import",
+            )], self._shown_as(report))  # fmt: skip
             return
         updated = StoredCase(stored.id, stored.facility_id, result.status, self.definition.version,
                              stored.row_version + 1, stored.created_at, utcnow(),
@@ -589,6 +583,7 @@ class Importer:
                   registry_code=self.runtime.code, facility_id=self.facility_id,
                   before=before, after=after)  # fmt: skip
         report.updated += 1
+        report.note_stored([str(result.record.get("local_case_id") or "")], "updated")
 
     def _stage_update(self, session: Session, stage: Staging, updated: StoredCase,
                       before: dict[str, Any], after: dict[str, Any]) -> None:  # fmt: skip
@@ -607,9 +602,11 @@ class Importer:
                                        facility_id=self.facility_id, before=before, after=after)
         )  # fmt: skip
 
-    def _insert(self, session: Session, new: _NewRows, report: ImportReport) -> None:
+    def _insert(self, session: Session, new: _NewRows, local_ids: list[str],
+                report: ImportReport) -> None:  # fmt: skip
         if not new.rows:
             return
+        report.note_stored([local_ids[i] for i in new.rows], "new")
         if self._stage is not None:
             write_frames(session, self._stage.tables, new.tables)
             write_audit(session, new.audit, self._stage.audit)

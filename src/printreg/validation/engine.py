@@ -41,6 +41,7 @@ class ValidationContext:
     facility_code: str
     printers: Mapping[str, str] = field(default_factory=dict)  # label → technology
     today: dt.date = field(default_factory=dt.date.today)
+    date_order: str | None = None  # the facility's local date order (DMY, MDY); None: ISO only
 
 
 @dataclass
@@ -204,7 +205,7 @@ class _Run:
     def value(self, element: ScalarElement, raw: object, path: str) -> Any:
         """Return the canonical value of one non-missing input, or None after adding an issue."""
         try:
-            value = element.parse(raw)
+            value = element.parse_in(raw, self)
             element.check(value)
             value = element.settle(value, self, path)  # codes, references, today, the scan
         except ValueProblem as problem:
@@ -217,6 +218,11 @@ class _Run:
     def today(self) -> dt.date:
         """The submitting facility's today."""
         return self.ctx.today
+
+    @property
+    def date_order(self) -> str | None:
+        """The submitting facility's local date order, or None (ISO dates only)."""
+        return self.ctx.date_order
 
     def code(self, element: ElementBase, text: str) -> str:
         value_set = self.defn.value_set_for(element)

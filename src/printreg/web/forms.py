@@ -20,7 +20,8 @@ from printreg.dictionary import (
     ScalarElement,
     is_multiple,
 )
-from printreg.dictionary.elements import Widget
+from printreg.dictionary.dates import ISO_FORMAT
+from printreg.dictionary.elements import MULTI_SEPARATOR, Widget, split_list
 from printreg.domain.issues import Issue
 
 ROW_PLACEHOLDER = "__n__"  # row number in the <template> row that printreg.js clones
@@ -49,7 +50,7 @@ def _show(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, list):
-        return ", ".join(_show(v) for v in value)
+        return f"{MULTI_SEPARATOR} ".join(_show(v) for v in value)
     return str(value)
 
 
@@ -65,6 +66,7 @@ class FieldSpec:
     values: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     condition: str | None = None
+    formats: str = ISO_FORMAT  # the forms a date input reads, shown beside it
     refers_to: str | None = None  # the group whose row numbers this field lists
 
     @property
@@ -168,7 +170,7 @@ def _read(element: ScalarElement, raw: list[str]) -> Any:
         return [v for v in texts if v] or None
     first = texts[0] if texts else ""
     if is_multiple(element):
-        return [part.strip() for part in first.split(",") if part.strip()] or None
+        return split_list(element, first) or None
     return first or None
 
 
@@ -419,7 +421,8 @@ def _renumber_refs(
             continue
         out: list[str] = []
         dropped = False
-        for part in (p.strip() for p in data[key][0].split(",")):
+        # ';' separates values; the form's old ',' is still read (row numbers hold neither)
+        for part in (p.strip() for p in re.split(r"[;,]", data[key][0])):
             if not part:
                 continue
             if part.isdigit() and int(part) == removed:
@@ -428,7 +431,7 @@ def _renumber_refs(
                 out.append(str(position[int(part)]))
             else:
                 out.append(part)
-        data[key] = [", ".join(out)]
+        data[key] = [f"{MULTI_SEPARATOR} ".join(out)]
         if dropped:
             notes.append(
                 f"{row_label(group, shown, child)} listed {target_row} {removed}, which was "

@@ -462,7 +462,7 @@ def test_only_registry_admins_create_facilities(
     admin = client_for(REGISTRY_ADMIN)
     created = admin.post("/api/v1/facilities", json=facility)
     assert created.status_code == 201
-    assert created.json() == facility
+    assert created.json() == {**facility, "date_order": None}  # ISO dates only, until set
     assert admin.post("/api/v1/facilities", json=facility).status_code == 409
     bad = admin.post("/api/v1/facilities", json={**facility, "code": "F0004", "location": "moon"})
     assert bad.status_code == 422

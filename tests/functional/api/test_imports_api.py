@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import uuid
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -192,3 +193,42 @@ def test_an_export_reimported_through_the_api_changes_nothing(
     job = finished(dm, upload(dm, exported, commit=True, name="export.csv").json()["id"])
     assert job["status"] == "done", job
     assert (job["report"]["unchanged"], job["report"]["new"]) == (3, 0)
+
+
+def test_the_template_bundle_has_an_example_that_imports_and_the_code_lists(
+    api_platform: Platform, dm: UserClient, client_for: Callable[[str], UserClient]
+) -> None:
+    answer = dm.get(f"{API}/template.zip", params={"facility": HOME})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    names = set(archive.namelist())
+    assert names == {f"{REG}-template.csv", f"{REG}-example.csv", f"{REG}-codes.csv",
+                     "codebook.json", "README.txt"}  # fmt: skip
+    layout = FlatLayout(api_platform.registry(REG).current)
+    template = archive.read(f"{REG}-template.csv").decode()
+    assert list(csv.reader(io.StringIO(template))) == [layout.columns]
+    example = archive.read(f"{REG}-example.csv")
+    rows = list(csv.DictReader(io.StringIO(example.decode())))
+    assert len(rows) == 1
+    assert rows[0]["local_case_id"] == "EXAMPLE-0001"
+    printers = {p["label"] for p in dm.get("/api/v1/facilities/F0001/printers").json()}
+    assert rows[0]["print_1_printer"] in printers  # one of the facility's own printers
+    checked = finished(dm, upload(dm, example, name="example.csv").json()["id"])
+    assert (checked["report"]["new"], checked["report"]["rejected"]) == (1, 0)
+    codes = list(csv.DictReader(io.StringIO(archive.read(f"{REG}-codes.csv").decode())))
+    organ = {(c["code"], c["label"]) for c in codes if c["column"] == "organ_system"}
+    assert ("cardiac", "Cardiac") in organ
+    assert {c["code"] for c in codes if c["column"] == "print_<n>_printer"} == printers
+    readme = archive.read("README.txt").decode()
+    assert "separated by ';'" in readme
+    assert "YYYY-MM-DD" in readme
+    assert "codebook.json" in readme
+    assert json.loads(archive.read("codebook.json"))["conventions"]["separator"] == ";"
+    assert case_count(api_platform) == 0
+    stranger = client_for(OTHER_SITE)
+    assert stranger.get(f"{API}/template.zip", params={"facility": HOME}).status_code == 404
+    plain = stranger.get(f"{API}/template.zip")
+    assert plain.status_code == 200
+    plain_codes = zipfile.ZipFile(io.BytesIO(plain.content)).read(f"{REG}-codes.csv").decode()
+    assert "print_<n>_printer" not in plain_codes  # no facility named: no printer of anyone's

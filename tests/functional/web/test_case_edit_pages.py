@@ -303,7 +303,7 @@ def test_removing_a_part_renumbers_the_part_numbers_of_the_prints(
     first = http.post(url, data={**data, "action": "remove-anatomic_parts-1"})
     assert first.status_code == 200
     assert 'id="f-anatomic_parts-3-structure"' not in first.text
-    assert _part_numbers(first.text, 1) == "1, 2", "parts 2 and 3 are now 1 and 2"
+    assert _part_numbers(first.text, 1) == "1; 2", "parts 2 and 3 are now 1 and 2"
     assert _part_numbers(first.text, 2) == "2"
     notes = _text(first.text[first.text.index('id="notes-anatomic_parts"') :])
     definition = _definition(people)
@@ -313,7 +313,7 @@ def test_removing_a_part_renumbers_the_part_numbers_of_the_prints(
     assert "Print 2:" not in notes.split("Add")[0]
 
     middle = http.post(url, data={**data, "action": "remove-anatomic_parts-2"})
-    assert _part_numbers(middle.text, 1) == "1, 2"
+    assert _part_numbers(middle.text, 1) == "1; 2"
     assert _part_numbers(middle.text, 2) == "2"
     # What the form now holds is valid: each print lists parts that exist.
     again = {**form_fields(people, record), "csrf_token": csrf}

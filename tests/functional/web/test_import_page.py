@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 import uuid
@@ -18,6 +20,7 @@ from tests.support.records import records
 
 from printreg.accounts.actor import Actor
 from printreg.demo.service import ensure_demo_accounts
+from printreg.facilities.service import FacilityService
 from printreg.imports.jobs import ImportJobs
 from printreg.platform import Platform
 from printreg.settings import Settings
@@ -175,3 +178,73 @@ def test_another_facility_cannot_see_a_job(
     assert stranger.get(f"/imports/{job_id}").status_code == 404
     assert stranger.get(f"/imports/{job_id}/status").status_code == 404
     assert DATA_MANAGER  # the uploader is F0001's data manager
+
+
+def test_the_summary_lists_problems_and_stored_cases_and_clears_what_was_fixed(
+    people: Platform, dm: Client
+) -> None:
+    http, csrf = dm
+    rows = records(HOME, 4)
+    rows[1]["prints"][0]["scale_pct"] = -5
+    rows[2]["patient_age_years"] = 300
+    checked = job_of(post_file(http, csrf, csv_bytes(people, rows)))
+    finished_page(people, http, checked)
+    committed = job_of(
+        http.post(f"/imports/{checked}/commit", data={"csrf_token": csrf}, follow_redirects=False)
+    )
+    done = finished_page(people, http, committed)
+    assert "2 cases stored (2 new, 0 changed); 2 rows rejected" in done
+    stored = re.search(r'<details id="import-stored" open>(.*?)</details>', done, re.S)
+    assert stored is not None
+    for i in (0, 3):
+        assert rows[i]["local_case_id"] in stored.group(1)
+    assert rows[1]["local_case_id"] not in stored.group(1)
+    problem = re.search(r'id="rule-range".*?<tbody>(.*?)</tbody>', done, re.S)
+    assert problem is not None
+    cells = re.findall(r"<td>(.*?)</td>", problem.group(1))
+    assert cells[:3] == ["3", rows[1]["local_case_id"], "<code>print_1_scale_pct</code>"]
+    assert "Scale" in cells[3]
+    assert 'id="rule-range"' in done
+    assert "fix them and upload that file again" in done
+
+    errors = http.get(f"/api/v1/imports/{committed}/errors")
+    fixed = list(csv.DictReader(io.StringIO(errors.text)))
+    assert next(iter(fixed[0])) == "_errors"
+    fixed[0]["print_1_scale_pct"] = "100"
+    fixed[1]["patient_age_years"] = "30"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, list(fixed[0]))
+    writer.writeheader()
+    writer.writerows(fixed)
+    again = job_of(post_file(http, csrf, buffer.getvalue().encode()))
+    finished_page(people, http, again)
+    second = job_of(
+        http.post(f"/imports/{again}/commit", data={"csrf_token": csrf}, follow_redirects=False)
+    )
+    assert "2 cases stored" in finished_page(people, http, second)
+    later = finished_page(people, http, committed)
+    assert "fix them and upload that file again" not in later
+    assert 'id="import-all-fixed"' in later
+    assert re.search(r'id="count-fixed">\(2 since stored', later)
+
+
+def test_the_page_links_the_template_bundle_and_states_separator_and_dates(
+    people: Platform, dm: Client
+) -> None:
+    http, _ = dm
+    form = http.get(f"/registries/{REG}/import?facility={HOME}").text
+    link = re.search(r'id="template-link"', form)
+    assert link is not None
+    assert (
+        f'href="/api/v1/registries/{REG}/template.zip?facility={HOME}" id="template-link"' in form
+    )
+    rules = re.search(r'<ul class="help" id="import-rules-summary">(.*?)</ul>', form, re.S)
+    assert rules is not None
+    assert "separated by <code>;</code>" in rules.group(1)
+    assert "YYYY-MM-DD (2026-11-02)" in rules.group(1)
+    FacilityService(people, Actor.operator("test")).set_date_order(HOME, "DMY")
+    again = http.get(f"/registries/{REG}/import?facility={HOME}").text
+    assert "Dates are written YYYY-MM-DD or DD/MM/YYYY" in again
+    bundle = http.get(f"/api/v1/registries/{REG}/template.zip?facility={HOME}")
+    assert bundle.status_code == 200
+    assert bundle.headers["content-type"] == "application/zip"

@@ -110,8 +110,9 @@ def test_removing_a_row_renumbers_the_rows_that_refer_to_it() -> None:
         "prints-2-part_numbers": ["3, x"],
     }
     done = forms.apply_row_action(d, data, "remove-anatomic_parts-2")
-    assert done.data["prints-1-part_numbers"] == ["1, 2"]
-    assert done.data["prints-2-part_numbers"] == ["2, x"], "what is not a number is kept"
+    # the form's old ',' is read; the list is written back with the one separator, ';'
+    assert done.data["prints-1-part_numbers"] == ["1; 2"]
+    assert done.data["prints-2-part_numbers"] == ["2; x"], "what is not a number is kept"
     assert "anatomic_parts-2-structure" not in done.data
     assert len(done.notes) == 1
     assert done.notes[0].startswith("Print 1: ")

@@ -42,6 +42,15 @@ TRICKY = [
     "2024-02-30",
     "2999-01-01",
     "01/02/2024",
+    "02/11/2026",
+    "2/11/2026",
+    "31/02/2024",
+    "13/01/2024",
+    "01/13/2024",
+    "11.02.2024",
+    "02-11-2024",
+    "02/11/24",
+    "2024/02/11",
     "cardiac",
     "Cardiac",
     "anatomic_guide",
@@ -142,3 +151,61 @@ def test_parity_holds_on_unmutated_records_and_sees_real_errors() -> None:
 def test_blank_means_what_str_strip_means() -> None:
     python = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
     assert python == PY_WHITESPACE
+
+
+DATE_TEXTS = st.one_of(
+    st.sampled_from([t for t in TRICKY if any(c.isdigit() for c in t)]),
+    st.builds(
+        lambda a, sep, b, year: f"{a}{sep}{b}{sep}{year}",
+        st.integers(0, 40),
+        st.sampled_from(["/", ".", "-", " "]),
+        st.integers(0, 40),
+        st.sampled_from([2023, 2024, 2026, 24, 1999]),
+    ),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from([None, "DMY", "MDY"]),
+    st.lists(st.tuples(st.integers(0, 199), st.integers(0), DATE_TEXTS), min_size=1, max_size=30),
+)
+@example("DMY", [(0, 0, "31/10/2024"), (1, 0, "10/31/2024"), (2, 1, "29/02/2024")])
+def test_local_dates_get_the_same_verdict_from_both_validators(
+    order: str | None, cases: list[tuple[int, int, str]]
+) -> None:
+    definition, layout, context, base = fixture()
+    local = ValidationContext(context.facility_code, context.printers, TODAY, date_order=order)
+    dates = [c for c in layout.columns if (col := layout.column(c)) and col.element.type == "date"]
+    rows: list[dict[str, Any]] = []
+    for index, which, text in cases:
+        row = dict(base[index])
+        row[dates[which % len(dates)]] = text
+        rows.append(row)
+    frame = pl.DataFrame(
+        {c: [r.get(c) or None for r in rows] for c in layout.columns},
+        schema=dict.fromkeys(layout.columns, pl.String),
+    )
+    batch = BatchValidator(definition, local).run(frame).ok.to_list()
+    single = [single_ok(definition, layout, local, r) for r in rows]
+    assert batch == single
+
+
+def test_a_local_date_is_read_only_in_the_facility_order() -> None:
+    definition, layout, context, base = fixture()
+    row = dict(base[0])
+    iso = row["request_date"]
+    year, month, day = iso.split("-")
+    row["request_date"] = f"{day}/{month}/{year}"
+    verdicts = {}
+    for order in (None, "DMY"):
+        local = ValidationContext(context.facility_code, context.printers, TODAY, date_order=order)
+        frame = pl.DataFrame(
+            {c: [row.get(c) or None] for c in layout.columns},
+            schema=dict.fromkeys(layout.columns, pl.String),
+        )
+        outcome = BatchValidator(definition, local).run(frame)
+        verdicts[order] = outcome.ok.to_list() == [True]
+        if order == "DMY":
+            assert outcome.frame["request_date"].to_list() == [dt.date.fromisoformat(iso)]
+    assert verdicts == {None: False, "DMY": True}

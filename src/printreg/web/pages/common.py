@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from printreg.accounts.actor import Actor
 from printreg.accounts.registry_choice import RegistryChoice
 from printreg.accounts.second_factor import SecondFactorService
+from printreg.dictionary.dates import date_formats
 from printreg.domain.errors import RegistryError, ValidationFailed
 from printreg.platform import Platform
 from printreg.web.deps import PlatformDep, session_actor, session_secret
@@ -22,6 +23,7 @@ from printreg.web.navigation import main_navigation
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
 TEMPLATES.env.globals["import_map"] = IMPORT_MAP  # allowed by its hash in the CSP
+TEMPLATES.env.globals["date_formats"] = date_formats  # what a date input reads, in words
 TEMPLATES.env.globals["main_navigation"] = main_navigation  # layout.html's links, by role
 PRE_CSRF_COOKIE = "printreg_precsrf"  # double-submit token for forms shown before sign-in
 CSRF_FIELD = "csrf_token"

@@ -133,14 +133,15 @@
     form.querySelectorAll('[data-refers-to="' + group + '"]').forEach(function (input) {
       if (input.closest("template") || input.value.trim() === "") return;
       var dropped = false;
-      var parts = input.value.split(",").map(function (p) { return p.trim(); }).filter(Boolean);
+      // ';' separates values (the form's old ',' is still read for row numbers)
+      var parts = input.value.split(/[;,]/).map(function (p) { return p.trim(); }).filter(Boolean);
       var out = [];
       parts.forEach(function (part) {
         if (/^\d+$/.test(part) && Number(part) === removed) dropped = true;
         else if (/^\d+$/.test(part) && position[part]) out.push(String(position[part]));
         else out.push(part);
       });
-      input.value = out.join(", ");
+      input.value = out.join("; ");
       if (dropped) notes.push(input);
     });
     return notes;
