@@ -60,20 +60,14 @@ def import_form(
     page: Page, registry: str, facility: Annotated[str, Query(max_length=32)] = ""
 ) -> Response:
     """Show the upload form (people who enter cases) and the export links."""
-    try:
-        return _import_page(page, registry, facility)
-    except RegistryError as exc:
-        return error_page(page, exc)
+    return _import_page(page, registry, facility)
 
 
 def _refused(page: PageContext, registry: str, facility: str, exc: RegistryError) -> Response:
     """Return the import form with the refusal, or the error page when there is no form."""
     if isinstance(exc, NotFound):
         return error_page(page, exc)
-    try:
-        return _import_page(page, registry, facility, problem=str(exc), status_code=status_of(exc))
-    except RegistryError:
-        return error_page(page, exc)
+    return _import_page(page, registry, facility, problem=str(exc), status_code=status_of(exc))
 
 
 def _facility_to_import(page: PageContext, registry: str, facility: str) -> str:
@@ -161,11 +155,8 @@ def _status_context(job: JobView) -> dict[str, Any]:
 @router.get("/imports/{job_id}", response_class=HTMLResponse)
 def job_page(page: Page, job_id: str) -> Response:
     """Show an import's progress (refreshing while it runs), then its summary."""
-    try:
-        job = ImportJobs(page.platform, page.actor).get(_job_id(job_id))
-        place = place_of(page, job.registry, job.facility)
-    except RegistryError as exc:
-        return error_page(page, exc)
+    job = ImportJobs(page.platform, page.actor).get(_job_id(job_id))
+    place = place_of(page, job.registry, job.facility)
     return page.render(
         "import_job.html",
         place=place,
@@ -177,11 +168,8 @@ def job_page(page: Page, job_id: str) -> Response:
 @router.get("/imports/{job_id}/status", response_class=HTMLResponse)
 def job_status(page: Page, job_id: str) -> Response:
     """Return the status part of the job page (htmx polls it every second while running)."""
-    try:
-        job = ImportJobs(page.platform, page.actor).get(_job_id(job_id))
-        place = place_of(page, job.registry, job.facility)
-    except RegistryError as exc:
-        return error_page(page, exc)
+    job = ImportJobs(page.platform, page.actor).get(_job_id(job_id))
+    place = place_of(page, job.registry, job.facility)
     return page.render(
         "_import_status.html", may_import=place.writes(job.facility), **_status_context(job)
     )
@@ -190,8 +178,5 @@ def job_status(page: Page, job_id: str) -> Response:
 @router.post("/imports/{job_id}/commit", response_class=HTMLResponse)
 def commit(page: Page, job_id: str) -> Response:
     """Import the checked file for real; show the new job."""
-    try:
-        job = ImportJobs(page.platform, page.actor).commit_again(_job_id(job_id))
-    except RegistryError as exc:
-        return error_page(page, exc)
+    job = ImportJobs(page.platform, page.actor).commit_again(_job_id(job_id))
     return RedirectResponse(f"/imports/{job.id}", status_code=303)
