@@ -61,6 +61,7 @@ ARGS: dict[str, str] = {
     "registry redcap-import": "{out}/missing.csv --code x --name X -o {out}/x.yaml",
     "registry redcap-records": "-o {out}/records.csv",
     "facility add": "F0009 --name 'A facility'",
+    "facility date-order": "F0001 DMY",
     "facility list": "",
     "printer add": "-f F0001 --label P1 --technology material_jetting",
     "printer list": "",
