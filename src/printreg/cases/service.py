@@ -46,8 +46,10 @@ __all__ = [
     "CaseSaved",
     "CaseService",
     "CaseSummary",
+    "case_query",
     "decode_cursor",
     "encode_cursor",
+    "locate_case",
 ]  # fmt: skip
 
 
@@ -113,6 +115,26 @@ SUMMARY_COLUMNS = (
 )
 
 
+def locate_case(
+    session: Session, runtime: RegistryRuntime, actor: Actor, case_id: uuid.UUID
+) -> StoredCase:
+    """Return a stored case the actor may read; NotFound ("no such case") for an unknown id and
+    for another facility's case alike. Every service that opens a case goes through here."""
+    main = runtime.tables.main
+    facility_ids = actor.readable_facilities(runtime.code)
+    query = select(main.c.facility_id).where(main.c.id == case_id)
+    if facility_ids is not None:
+        query = query.where(main.c.facility_id.in_(facility_ids))
+    facility_id = session.scalar(query)
+    if facility_id is None:
+        raise NotFound.no_such("case")
+    printers = session.scalars(select(Printer).where(Printer.facility_id == facility_id))
+    case = runtime.reader.load(session, facility_id, case_id, {p.id: p.label for p in printers})
+    if case is None:
+        raise NotFound.no_such("case")
+    return case
+
+
 class CaseService:
     """Create, update, read, list, delete, restore and trace cases, with validation and audit."""
 
@@ -156,19 +178,7 @@ class CaseService:
         return result
 
     def _locate(self, session: Session, runtime: RegistryRuntime, case_id: uuid.UUID) -> StoredCase:
-        main = runtime.tables.main
-        facility_ids = self.actor.readable_facilities(runtime.code)
-        query = select(main.c.facility_id).where(main.c.id == case_id)
-        if facility_ids is not None:
-            query = query.where(main.c.facility_id.in_(facility_ids))
-        facility_id = session.scalar(query)
-        if facility_id is None:
-            raise NotFound.no_such("case")
-        labels = {p.id: p.label for p in self._printers(session, facility_id)}
-        case = runtime.reader.load(session, facility_id, case_id, labels)
-        if case is None:
-            raise NotFound.no_such("case")
-        return case
+        return locate_case(session, runtime, self.actor, case_id)
 
     def _view(self, session: Session, runtime: RegistryRuntime, case: StoredCase) -> CasePublic:
         facility = session.get(Facility, case.facility_id)

@@ -6,12 +6,10 @@ and handed to ``CaseFileService``; nothing of the original files is written anyw
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response, status
-from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from printreg.files.service import CaseFileService, DicomAttached, MeshView, StudyView
@@ -23,69 +21,6 @@ from printreg.web.uploads import TOO_LARGE, multipart_body, read_upload
 router = APIRouter(route_class=StrictJsonRoute, prefix="/api/v1", responses=ERRORS, tags=["files"])
 RowPath = Annotated[int, Path(ge=1, le=1000, description="Print row of the case, from 1")]
 CASE = "/registries/{registry}/cases/{case_id}"
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-
-class StudyOut(_Out):
-    """A DICOM study kept with a case: salted UID hash, counts, facts, no identifier.
-
-    ``study`` holds modalities, registry_modalities, series, images, slice_thickness_mm,
-    manufacturers, models, contrast, study_year and transfer_syntaxes; ``also_on`` lists the
-    local case IDs of the facility's other cases that hold the same study.
-    """
-
-    id: uuid.UUID
-    study_uid_hash: str | None
-    series: int
-    images: int
-    study: dict[str, Any]
-    prefill: dict[str, Any]
-    notes: list[str]
-    deidentified: bool
-    removed: list[str]
-    created_at: dt.datetime
-    created_by: str
-    also_on: list[str]
-
-
-class DicomAttachedOut(_Out):
-    """What an upload of DICOM headers gave: its studies and the pre-fill for the person to
-    confirm by updating the case (the case is not changed)."""
-
-    studies: list[StudyOut]
-    files: int
-    prefill: dict[str, Any]
-    notes: list[str]
-    warnings: list[str]
-    deidentified: bool
-    removed: list[str]
-
-
-class MeshOut(_Out):
-    """A print's model file: its measurement (see docs/files.md) and warnings."""
-
-    print_row: int
-    filename: str
-    measurement: dict[str, Any]
-    warnings: list[str]
-    viewer_format: str
-    created_at: dt.datetime
-    created_by: str
-
-
-def _study(view: StudyView) -> StudyOut:
-    return StudyOut.model_validate(view)
-
-
-def _mesh(view: MeshView) -> MeshOut:
-    return MeshOut.model_validate(view)
-
-
-def _attached(result: DicomAttached) -> DicomAttachedOut:
-    return DicomAttachedOut.model_validate(result)
 
 
 @router.post(
@@ -100,7 +35,7 @@ def _attached(result: DicomAttached) -> DicomAttachedOut:
 )
 async def attach_dicom(
     registry: str, case_id: uuid.UUID, request: Request, platform: PlatformDep, actor: ActorDep
-) -> DicomAttachedOut:
+) -> DicomAttached:
     """Read DICOM headers (never pixels) and keep the study summary with the case; returns the
     values that pre-fill the case. 422 lists the tags that still identify someone. The case is
     checked (found, writable by the caller) before the upload is read."""
@@ -115,16 +50,15 @@ async def attach_dicom(
         setting="dicom_max_upload_bytes",
         files_setting="dicom_max_files",
     )
-    result = await run_in_threadpool(service.attach_dicom, registry, case_id, upload.files)
-    return _attached(result)
+    return await run_in_threadpool(service.attach_dicom, registry, case_id, upload.files)
 
 
 @router.get(CASE + "/imaging")
 def case_imaging(
     registry: str, case_id: uuid.UUID, platform: PlatformDep, actor: ActorDep
-) -> list[StudyOut]:
+) -> list[StudyView]:
     """Return the DICOM studies kept with a case, newest first."""
-    return [_study(v) for v in CaseFileService(platform, actor).imaging(registry, case_id)]
+    return CaseFileService(platform, actor).imaging(registry, case_id)
 
 
 @router.post(
@@ -140,7 +74,7 @@ async def attach_mesh(
     request: Request,
     platform: PlatformDep,
     actor: ActorDep,
-) -> MeshOut:
+) -> MeshView:
     """Measure a print's model file and keep the measurement, a thumbnail and a viewer copy
     (the file itself is not kept); replaces the print's earlier file. The case and print are
     checked before the upload is read."""
@@ -154,16 +88,15 @@ async def attach_mesh(
         setting="mesh_max_bytes",
     )
     name, data = upload.files[0] if upload.files else ("", b"")
-    view = await run_in_threadpool(service.attach_mesh, registry, case_id, row, name, data)
-    return _mesh(view)
+    return await run_in_threadpool(service.attach_mesh, registry, case_id, row, name, data)
 
 
 @router.get(CASE + "/prints/{row}/mesh")
 def print_mesh(
     registry: str, case_id: uuid.UUID, row: RowPath, platform: PlatformDep, actor: ActorDep
-) -> MeshOut:
+) -> MeshView:
     """Return the measurement of a print's model file."""
-    return _mesh(CaseFileService(platform, actor).mesh(registry, case_id, row))
+    return CaseFileService(platform, actor).mesh(registry, case_id, row)
 
 
 @router.get(

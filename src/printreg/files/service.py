@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session, defer
 
 from printreg.accounts.actor import Actor
 from printreg.audit import audit
+from printreg.cases.service import locate_case
 from printreg.dictionary.analytics import PRINTS_GROUP
 from printreg.dictionary.loader import imaging_targets
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.facility import CaseStatus
-from printreg.facilities.models import Printer
 from printreg.files.models import CaseImaging, PrintMesh
 from printreg.files.views import (
     DicomAttached,
@@ -72,20 +72,8 @@ class CaseFileService:
     # -- helpers --------------------------------------------------------------------------------
 
     def _locate(self, session: Session, runtime: RegistryRuntime, case_id: uuid.UUID) -> StoredCase:
-        """Return a case the actor may read; NotFound (same words as CaseService) otherwise."""
-        main = runtime.tables.main
-        facility_ids = self.actor.readable_facilities(runtime.code)
-        query = select(main.c.facility_id).where(main.c.id == case_id)
-        if facility_ids is not None:
-            query = query.where(main.c.facility_id.in_(facility_ids))
-        facility_id = session.scalar(query)
-        if facility_id is None:
-            raise NotFound.no_such("case")
-        printers = session.scalars(select(Printer).where(Printer.facility_id == facility_id))
-        case = runtime.reader.load(session, facility_id, case_id, {p.id: p.label for p in printers})
-        if case is None:
-            raise NotFound.no_such("case")
-        return case
+        """Return a case the actor may read; NotFound (the case service's words) otherwise."""
+        return locate_case(session, runtime, self.actor, case_id)
 
     def _writable(
         self, session: Session, runtime: RegistryRuntime, case_id: uuid.UUID

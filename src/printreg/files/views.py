@@ -25,7 +25,12 @@ ROW_REFERENCES = "row_references"
 
 @dataclass(frozen=True)
 class StudyView:
-    """A DICOM study attached to a case, and the other cases of the facility that have it too."""
+    """A DICOM study kept with a case (salted UID hash, counts, facts, no identifier), and the
+    other cases of the facility that have it too; the API serves it as it is.
+
+    ``study`` holds modalities, registry_modalities, series, images, slice_thickness_mm,
+    manufacturers, models, contrast, study_year and transfer_syntaxes.
+    """
 
     id: uuid.UUID
     study_uid_hash: str | None
