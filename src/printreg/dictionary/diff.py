@@ -30,6 +30,7 @@ _BREAKING_ATTRS = frozenset(
         "max_items",
         "multiple",
         "unknown_allowed",
+        "missing_reasons",
         "not_future",
         "max_decimals",
     }
