@@ -40,7 +40,7 @@ class CasePublic(PublicModel):
     updated_by: str
     deleted_at: dt.datetime | None
     record: dict[str, Any] = Field(
-        description='The record in its JSON shape; a reason for missing data stands in place '
+        description="The record in its JSON shape; a reason for missing data stands in place "
         'of the value as {"missing": "<reason>"}.'
     )
     derived: dict[str, Any]

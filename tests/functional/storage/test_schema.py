@@ -10,7 +10,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, inspect, text
+from sqlalchemy import column, insert, inspect, select, text
+from sqlalchemy import table as sa_table
 from sqlalchemy.orm import Session
 
 from printreg.dictionary import load_shipped
@@ -165,24 +166,41 @@ def test_unknown_flags_become_reasons_and_back(platform: Platform) -> None:
         connection.execute(
             insert(main),
             [
-                {**system, "facility_id": 1, "id": uuid.uuid4(), "local_case_id": "A",
-                 "effort_cad_clinician_min": None,
-                 "effort_cad_clinician_min__missing": "unknown",
-                 "effort_segmentation_clinician_min__missing": "declined",
-                 "effort_cad_nonclinician_min": 30},
-                {**system, "facility_id": 1, "id": uuid.uuid4(), "local_case_id": "B",
-                 "effort_cad_clinician_min": 45, "effort_cad_clinician_min__missing": None,
-                 "effort_segmentation_clinician_min__missing": None,
-                 "effort_cad_nonclinician_min": None},
-            ],  # fmt: skip
+                {
+                    **system,
+                    "facility_id": 1,
+                    "id": uuid.uuid4(),
+                    "local_case_id": "A",
+                    "effort_cad_clinician_min": None,
+                    "effort_cad_clinician_min__missing": "unknown",
+                    "effort_segmentation_clinician_min__missing": "declined",
+                    "effort_cad_nonclinician_min": 30,
+                },
+                {
+                    **system,
+                    "facility_id": 1,
+                    "id": uuid.uuid4(),
+                    "local_case_id": "B",
+                    "effort_cad_clinician_min": 45,
+                    "effort_cad_clinician_min__missing": None,
+                    "effort_segmentation_clinician_min__missing": None,
+                    "effort_cad_nonclinician_min": None,
+                },
+            ],
         )
-    columns = ("local_case_id, effort_cad_clinician_min, effort_cad_clinician_min{}, "
-               "effort_segmentation_clinician_min{}, effort_cad_nonclinician_min")  # fmt: skip
+
+    def read(suffix: str) -> set[tuple[Any, ...]]:
+        names = ("local_case_id", "effort_cad_clinician_min", f"effort_cad_clinician_min{suffix}",
+                 f"effort_segmentation_clinician_min{suffix}", "effort_cad_nonclinician_min")  # fmt: skip
+        table = sa_table(main.name, *(column(n) for n in names))
+        with platform.engine.connect() as connection:
+            return {tuple(r) for r in connection.execute(select(*table.c))}
+
     _alembic(platform, "downgrade", "0013")
     names = {c["name"] for c in inspect(platform.engine).get_columns(main.name)}
     assert "effort_cad_clinician_min_unknown" in names
     assert not {n for n in names if n.endswith("__missing")}
-    flags = _rows(platform, f"SELECT {columns.format('_unknown', '_unknown')} FROM {main.name}")
+    flags = read("_unknown")
     assert {(k, v, bool(u), bool(s), n) for k, v, u, s, n in flags} == {
         ("A", None, True, False, 30),
         ("B", 45, False, False, None),
@@ -190,6 +208,5 @@ def test_unknown_flags_become_reasons_and_back(platform: Platform) -> None:
     _alembic(platform, "upgrade", "head")
     names = {c["name"] for c in inspect(platform.engine).get_columns(main.name)}
     assert not {n for n in names if n.endswith("_min_unknown")}
-    reasons = _rows(platform, f"SELECT {columns.format('__missing', '__missing')} FROM {main.name}")
-    assert reasons == {("A", None, "unknown", None, 30), ("B", 45, None, None, None)}
+    assert read("__missing") == {("A", None, "unknown", None, 30), ("B", 45, None, None, None)}
     assert upgrade(platform.engine) == []  # the case tables are as the definitions declare

@@ -39,7 +39,12 @@ def test_a_reason_chosen_in_the_form_is_stored_beside_the_value_and_shown(
     http, csrf = dm
     record = {**records(HOME, 1)[0], "local_case_id": "FORM-MR-1"}
     record.pop(MINUTES, None)
-    data = {**form_fields(people, record), "csrf_token": csrf, "action": "complete", REASON: "unknown"}
+    data = {
+        **form_fields(people, record),
+        "csrf_token": csrf,
+        "action": "complete",
+        REASON: "unknown",
+    }
     sent = http.post(
         f"/registries/{REG}/cases/new?facility={HOME}", data=data, follow_redirects=False
     )
@@ -60,7 +65,12 @@ def test_a_value_and_a_reason_together_are_refused_beside_the_field(
 ) -> None:
     http, csrf = dm
     record = {**records(HOME, 1)[0], "local_case_id": "FORM-MR-2", MINUTES: 30}
-    data = {**form_fields(people, record), "csrf_token": csrf, "action": "complete", REASON: "unknown"}
+    data = {
+        **form_fields(people, record),
+        "csrf_token": csrf,
+        "action": "complete",
+        REASON: "unknown",
+    }
     refused = http.post(f"/registries/{REG}/cases/new?facility={HOME}", data=data)
     assert refused.status_code in (200, 422)
     page = html.unescape(refused.text)

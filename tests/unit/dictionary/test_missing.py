@@ -31,7 +31,9 @@ sections:
     elements:
       - {name: local_case_id, label: Case, type: text, required: true}
 """
-DEFINITION = HEAD + """\
+DEFINITION = (
+    HEAD
+    + """\
       - {name: minutes, label: Minutes, type: integer, min: 0, max: 600,
          missing_reasons: [declined, not_asked]}
       - {name: legacy, label: Legacy, type: decimal, unknown_allowed: true,
@@ -40,6 +42,7 @@ DEFINITION = HEAD + """\
       - {name: seen_on, label: Seen on, type: date, missing_reasons: [not_asked]}
       - {name: note, label: Note, type: text}
 """
+)
 
 
 def test_an_element_lists_its_reasons_in_the_one_order() -> None:
