@@ -273,9 +273,13 @@ def _shown(name: str, position: int) -> str:
 def _cells(element: ScalarElement, value: Any, column: str) -> dict[str, str]:
     """Return the cells of one value: its column and, for an element with reasons, the reason's."""
     reason = element.reason_of(value)
+    said = reason.code if reason else ""
+    if element.reasons and reason is None and isinstance(value, Mapping) and JSON_KEY in value:
+        # a raw JSON reason the validator is yet to judge: both cells as given
+        said, value = format_value(value[JSON_KEY]), value.get("value")
     cells = {column: _cell(element, None if reason else value, column)}
     if element.reasons:
-        cells[column_of(column)] = reason.code if reason else ""
+        cells[column_of(column)] = said
     return cells
 
 

@@ -188,3 +188,11 @@ def test_the_batch_validator_reads_reason_columns_as_the_single_one_does() -> No
     assert outcome.frame["legacy__missing"][8] == "unknown"
     assert outcome.frame["side__missing"][10] == "unknown"
     assert outcome.frame["parts_1_size__missing"][11] == "not_applicable"
+
+
+def test_a_raw_json_reason_becomes_both_cells_for_the_batch_validator_to_judge() -> None:
+    row = LAYOUT.to_row({"local_case_id": "C1", "minutes": {"missing": "soon", "value": 4}})
+    assert (row["minutes"], row["minutes__missing"]) == ("4", "soon")
+    frame = pl.DataFrame({c: [row[c] or None] for c in LAYOUT.columns},
+                         schema=dict.fromkeys(LAYOUT.columns, pl.String))  # fmt: skip
+    assert BatchValidator(DEFINITION, CONTEXT).run(frame).ok.to_list() == [False]
