@@ -30,7 +30,6 @@ _BREAKING_ATTRS = frozenset(
         "max_items",
         "multiple",
         "unknown_allowed",
-        "missing_reasons",
         "not_future",
         "max_decimals",
     }
@@ -133,6 +132,10 @@ def diff_definitions(old: Definition, new: Definition) -> DefinitionDiff:
         for attr in sorted(before[path].keys() | after[path].keys()):
             if before[path].get(attr) != after[path].get(attr):
                 bump: Bump = "major" if attr in _BREAKING_ATTRS else "patch"
+                if attr == "missing_reasons":
+                    # a reason taken away leaves stored answers invalid; a new one does not
+                    kept = set(after[path].get(attr) or ()) >= set(before[path].get(attr) or ())
+                    bump = "minor" if kept else "major"
                 add(Change("element_changed", path, f"{attr} changed", bump))
     for name in old.value_sets.keys() | new.value_sets.keys():
         old_codes = (
