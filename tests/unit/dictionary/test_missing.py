@@ -86,13 +86,18 @@ def test_a_group_takes_no_reason_itself() -> None:
     assert fine.groups["rows"].elements[0].reasons == ("declined",)
 
 
+#: the checksums the shipped versions were published with, before reasons existed
+PUBLISHED = {
+    "3dp 1.0.0": "e9e0a793f6e50ee9e1c44369b319a903add5f570468e3e5f7f3373ad6eb89763",
+    "3dp 1.1.0": "1bc1a09c58a6bffbc56a57884b5f87e399c9815953dfbc1fb7c3594ead17e566",
+    "gsae 1.0.0": "cdc190ae06f1effd5fb9175f28cc6189a2cbfb55cf1a1b9279e74a4d991b85cc",
+}
+
+
 def test_published_definitions_keep_their_checksums() -> None:
     """The new attribute has a default: definitions that do not use it dump as before."""
-    for definition in load_shipped():
-        dumped = definition.model_dump(mode="json", exclude_defaults=True)
-        assert "missing_reasons" not in str(dumped)
-        again = definition.model_copy(deep=True)
-        assert checksum(again) == checksum(definition)
+    shipped = {f"{d.registry.code} {d.version}": checksum(d) for d in load_shipped()}
+    assert {k: v for k, v in shipped.items() if k in PUBLISHED} == PUBLISHED
 
 
 def test_a_reason_is_one_object_per_code() -> None:
