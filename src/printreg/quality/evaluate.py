@@ -88,7 +88,7 @@ def condition_expr(cond: Condition, definition: Definition, frame: pl.DataFrame)
     elif is_list:
         return FALSE()  # equals/in compare one value; a list holds several
     else:
-        test = column.is_in(values)
+        test = reduce(lambda a, b: a | b, (column == v for v in values))
     return test.fill_null(value=False)
 
 
