@@ -20,6 +20,13 @@ DEFINITION: Definition = max(
     (d for d in load_shipped() if d.registry.code == "3dp"), key=lambda d: d.version_tuple
 )
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
+
+
+def _naive(year: int, month: int, day: int) -> dt.datetime:
+    """Return a naive UTC time, as the frame holds creation times."""
+    return dt.datetime(year, month, day, tzinfo=dt.UTC).replace(tzinfo=None)
+
+
 STRUCTURE = "anatomic_parts.structure"
 
 
@@ -29,7 +36,7 @@ def _case(n: int, facility: int = 1, **values: Any) -> dict[str, Any]:
         "facility_id": facility,
         "case_id": f"00000000-0000-0000-0000-{n:012d}",
         "status": "complete",
-        "created_at": dt.datetime(2026, 10, 1),
+        "created_at": _naive(2026, 10, 1),
         "quarter": "2026-Q4",
         "request_date": dt.date(2026, 9, 1) + dt.timedelta(days=n),
         "procedure_date": dt.date(2026, 11, 20),
@@ -81,7 +88,7 @@ def world() -> tuple[pl.DataFrame, pl.DataFrame]:
         _case(20, patient_age_years=110.0),  # range
         _case(21, effort_total_min=9000),  # outlier
         _case(22, organ_system="cardiac", ordering_service="orthopaedics"),  # combination
-        _case(23, status="draft", created_at=dt.datetime(2026, 8, 1)),  # stale draft
+        _case(23, status="draft", created_at=_naive(2026, 8, 1)),  # stale draft
         _case(24, procedure_date=dt.date(2026, 9, 1), **UNASSESSED),
         _case(25, **TWIN, **{STRUCTURE: ["vessel", "bone"]}),
         _case(26, **TWIN, **{STRUCTURE: ["bone", "vessel"]}),
@@ -108,7 +115,7 @@ def world() -> tuple[pl.DataFrame, pl.DataFrame]:
 def test_each_rule_finds_the_case_made_for_it(
     world: tuple[pl.DataFrame, pl.DataFrame], rule: str, expected: set[int]
 ) -> None:
-    _frame_, findings = world
+    findings = world[1]
     assert _found(findings, rule) == {_id(n) for n in expected}
 
 
@@ -149,7 +156,7 @@ def test_the_outlier_compares_a_case_with_its_own_facility() -> None:
 def test_a_recent_draft_and_an_assessed_case_are_not_findings() -> None:
     spec = shipped_spec(DEFINITION)
     frame = _frame([
-        _case(1, status="draft", created_at=dt.datetime(2026, 11, 20)),
+        _case(1, status="draft", created_at=_naive(2026, 11, 20)),
         _case(2, procedure_date=dt.date(2026, 9, 1)),  # assessed
         _case(3, procedure_date=dt.date(2026, 11, 15), **UNASSESSED),
         _case(4, procedure_date=None, **UNASSESSED),
@@ -204,7 +211,7 @@ def test_scores_count_cases_and_flagged_cases_per_quarter_and_rule() -> None:
             {"id": "old", "kind": "stale_draft", "label": "Old", "days": 30}]}
     )  # fmt: skip
     frame = _frame([
-        _case(1, patient_age_years=110.0, status="draft", created_at=dt.datetime(2026, 1, 1),
+        _case(1, patient_age_years=110.0, status="draft", created_at=_naive(2026, 1, 1),
               quarter="2026-Q1"),
         _case(2, quarter="2026-Q1"),
         _case(3, patient_age_years=111.0),

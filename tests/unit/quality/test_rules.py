@@ -99,7 +99,8 @@ def test_other_misfits_are_refused_with_their_reason() -> None:
 
 def test_the_document_shape_is_checked() -> None:
     problems = _refusal("  - {id: r, kind: sometimes, label: L}\n")
-    assert problems and problems[0].startswith("rules[1]")
+    assert problems
+    assert problems[0].startswith("rules[1]")
 
 
 def test_a_message_is_built_from_labels_and_figures_only() -> None:
