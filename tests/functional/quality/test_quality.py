@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 
 from printreg.accounts.actor import Actor
 from printreg.cli.app import app as cli_app
+from printreg.dictionary.loader import shipped_definition_paths
 from printreg.jobs import queue
 from printreg.jobs.models import QueuedJob
 from printreg.jobs.worker import Worker
@@ -202,3 +204,21 @@ def test_the_cli_evaluates_and_shows(api_platform: Platform, seeded_cases: Seede
     assert text.exit_code == 0
     assert HOME in text.stdout
     assert OTHER in text.stdout
+
+
+def test_check_definition_refuses_rules_that_name_an_unknown_element(
+    platform: Platform, tmp_path: Path
+) -> None:
+    shipped = next(p for p in shipped_definition_paths() if p.name == "definition-1.1.0.yaml")
+    for name in ("definition-1.1.0.yaml", "sig_scenarios.yaml", "quality.yaml"):
+        (tmp_path / name).write_text((shipped.parent / name).read_text("utf-8"), "utf-8")
+    runner = CliRunner()
+    fine = runner.invoke(cli_app, ["registry", "check-definition", str(tmp_path / shipped.name)])
+    assert fine.exit_code == 0, fine.output
+    rules = tmp_path / "quality.yaml"
+    rules.write_text(rules.read_text("utf-8").replace("element: guide_count", "element: guides"))
+    refused = runner.invoke(cli_app, ["registry", "check-definition", str(tmp_path / shipped.name)])
+    assert refused.exit_code == 1
+    assert "rule 'guides_plausible': 'guides' is not an element or derived value of 3dp 1.1.0" in (
+        refused.stderr
+    )
