@@ -44,8 +44,8 @@ def _member(role: Role) -> tuple[Actor, _Place]:
 
 def test_a_data_manager_enters_and_imports_but_manages_no_people() -> None:
     assert _labels(*_member(Role.DATA_MANAGER)) == [
-        "Home", "Cases", "New case", "Import", "Dashboard", "Quality", "Printers", "Enrollment",
-        "Account",
+        "Home", "Cases", "Queries", "New case", "Import", "Dashboard", "Quality", "Printers",
+        "Enrollment", "Account",
     ]  # fmt: skip
 
 
@@ -93,7 +93,7 @@ def test_a_role_in_another_registry_opens_no_case_page_here() -> None:
 def test_a_registry_administrator_without_a_facility() -> None:
     actor = Actor(name="a", user_id=6, registry_admin_of=frozenset({REG}))
     assert _labels(actor, _Place(admin=True)) == [
-        "Home", "Cases", "Registry", "Quality", "Requests", "Committee", "Account",
+        "Home", "Cases", "Queries", "Registry", "Quality", "Requests", "Committee", "Account",
     ]  # fmt: skip
 
 

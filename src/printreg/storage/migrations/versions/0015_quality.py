@@ -1,7 +1,7 @@
 """quality: the latest evaluation of each registry's quality rules (runs, findings, scores)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-06 02:45:00
 
 ``quality_runs`` holds one row per registry (its latest evaluation), ``quality_findings`` the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
