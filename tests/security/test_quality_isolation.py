@@ -5,7 +5,8 @@ cases get them, and another facility's answer reads exactly like one that exists
 overview of a facility's people sums their own facilities only (the registry-wide summary is for
 registry staff). Queueing an evaluation needs registry staff or a facility data manager, CSRF
 for a browser session, and a token's ``cases:read`` scope reads; evaluating in the request is
-for the operator and the job only.
+for the operator and the job only. Raising queries from a rule's findings is for registry
+staff and the facility's data managers (never a token), on that facility's findings only.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from printreg.domain.facility import Role
 from printreg.jobs.models import QueuedJob
 from printreg.platform import Platform
 from printreg.quality.service import QualityService
+from printreg.queries.models import Query
 from tests.support.quality import Seeded, seed_quality_cases
 from tests.support.web import (
     API,
@@ -152,3 +154,48 @@ def test_evaluating_in_the_request_is_for_the_operator_and_the_job(api_platform:
         QualityService(api_platform, Actor(name="dm", user_id=1, memberships=members)).evaluate(REG)
     admin = Actor(name="admin", user_id=2, registry_admin_of=frozenset({REG}))
     assert QualityService(api_platform, admin).evaluate(REG).registry == REG
+
+
+def _query_count(platform: Platform) -> int:
+    with platform.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Query)) or 0
+
+
+def test_only_staff_and_data_managers_raise_queries_from_a_rule(
+    api_platform: Platform,
+    evaluated: Seeded,
+    client_for: Sign,
+    bearer_client: Callable[[str], TestClient],
+) -> None:
+    url = f"{QUALITY}/facilities/{HOME}/rules/age_plausible/queries"
+    body = {"text": "Please check the age"}
+    for email in (VIEWER, RESEARCHER, SPONSOR):
+        assert client_for(email).post(url, json=body).status_code in {403, 404}, email
+    manager = client_for(DATA_MANAGER)
+    made = manager.post("/api/v1/tokens", json={"name": "w", "facility": HOME,
+                        "scopes": ["cases:read", "cases:write"]})  # fmt: skip
+    assert bearer_client(made.json()["token"]).post(url, json=body).status_code == 403
+    assert manager.post(url, json=body, csrf=False).status_code == 401
+    assert _query_count(api_platform) == 0
+    assert manager.post(url, json=body).status_code == 201
+    assert _query_count(api_platform) == len(evaluated.by_rule["age_plausible"])
+
+
+def test_a_rule_of_another_facility_or_its_cases_cannot_be_queried(
+    api_platform: Platform, evaluated: Seeded, client_for: Sign
+) -> None:
+    manager = client_for(DATA_MANAGER)
+    body = {"text": "Please check the age"}
+    foreign = manager.post(f"{QUALITY}/facilities/{OTHER}/rules/age_plausible/queries", json=body)
+    unknown = manager.post(f"{QUALITY}/facilities/F9999/rules/age_plausible/queries", json=body)
+    assert foreign.status_code == 404
+    assert (foreign.status_code, foreign.content) == (unknown.status_code, unknown.content)
+    # another facility's case named under one's own facility is no finding of it
+    smuggled = manager.post(
+        f"{QUALITY}/facilities/{HOME}/rules/age_plausible/queries",
+        json={**body, "case_ids": [evaluated.other_facility]},
+    )
+    assert smuggled.status_code == 400
+    no_rule = manager.post(f"{QUALITY}/facilities/{HOME}/rules/no_such_rule/queries", json=body)
+    assert no_rule.status_code == 404
+    assert _query_count(api_platform) == 0

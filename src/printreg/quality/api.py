@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from printreg.quality.schemas import EvaluationQueued, FacilityQuality, QualityOverview
+from printreg.quality.schemas import (
+    EvaluationQueued,
+    FacilityQuality,
+    QualityOverview,
+    QueriesRaise,
+    QueriesRaised,
+)
 from printreg.quality.service import QualityService
 from printreg.web.api.common import api_router
 from printreg.web.deps import ActorDep, PlatformDep
@@ -33,3 +39,20 @@ def evaluate(registry: str, platform: PlatformDep, actor: ActorDep) -> Evaluatio
     """Queue an evaluation of the registry's rules now (registry staff, facility data
     managers); a worker runs it and stores the results the pages read."""
     return QualityService(platform, actor).queue_evaluation(registry)
+
+
+@router.post(BASE + "/facilities/{facility}/rules/{rule}/queries", status_code=201)
+def raise_queries(
+    registry: str,
+    facility: str,
+    rule: str,
+    body: QueriesRaise,
+    platform: PlatformDep,
+    actor: ActorDep,
+) -> QueriesRaised:
+    """Raise one query with the same text on every finding of a rule at the facility (or on
+    the chosen cases' findings), in one transaction: registry staff and the facility's data
+    managers. Fields with an open query already are skipped."""
+    return QualityService(platform, actor).raise_queries(
+        registry, facility, rule, body.case_ids, body.text
+    )

@@ -123,6 +123,8 @@ class QueriesRaise(BaseModel):
 
 
 class QueriesRaised(PublicModel):
-    """How many queries were raised."""
+    """How many queries were raised, and how many findings were skipped (their field already
+    has an open query, or their case was deleted since the evaluation)."""
 
     raised: int
+    skipped: int

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
-from printreg.domain.errors import Forbidden, NotFound
+from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.facilities.models import Facility
 from printreg.platform import Platform
 from printreg.quality.models import QualityFinding, QualityRun, QualityScore
@@ -31,6 +31,7 @@ from printreg.quality.schemas import (
     FindingOut,
     QualityOverview,
     QuarterScore,
+    QueriesRaised,
     RuleFindings,
     Score,
 )
@@ -260,6 +261,47 @@ class QualityService:
         flagged = sum(r.flagged for r in rows if r.rule_id is None)
         return FacilityScore(facility=facility.code, facility_name=facility.name, cases=cases,
                              flagged=flagged, score=_share(cases, flagged))  # fmt: skip
+
+    def raise_queries(
+        self, registry: str, code: str, rule: str, case_ids: Sequence[uuid.UUID] | None, text: str
+    ) -> QueriesRaised:
+        """Raise one query with ``text`` on each finding of the rule at the facility (only the
+        chosen cases when given), in one transaction; fields that already have an open query,
+        and cases deleted since the evaluation, are skipped. NotFound for an unreadable facility
+        or an unknown rule; InvalidRequest when nothing is left to query; the queries service's
+        own refusals (who may raise, identifiers in the text) otherwise."""
+        from printreg.queries.models import Query  # noqa: PLC0415 - only for this action
+        from printreg.queries.schemas import BULK_MAX, QueryState  # noqa: PLC0415
+        from printreg.queries.service import raise_many  # noqa: PLC0415
+
+        found = self.targets(registry, code, rule, case_ids)
+        runtime = self.platform.registry(registry)
+        main = runtime.tables.main
+        with self.platform.sessions() as session, session.begin():
+            wanted = list({case for case, _ in found})
+            live = set(
+                session.scalars(
+                    select(main.c.id).where(main.c.id.in_(wanted), main.c.deleted_at.is_(None))
+                )
+            )
+            open_now = {
+                (row[0], row[1])
+                for row in session.execute(
+                    select(Query.case_id, Query.path).where(
+                        Query.registry_code == registry,
+                        Query.case_id.in_(wanted),
+                        Query.status == QueryState.OPEN.value,
+                    )
+                )
+            }
+            targets = [t for t in found if t[0] in live and t not in open_now]
+            if not targets:
+                raise InvalidRequest("no finding of this rule is left to query")
+            now = self.platform.clock()
+            for start in range(0, len(targets), BULK_MAX):
+                raise_many(session, self.actor, targets[start : start + BULK_MAX], text,
+                           runtime=runtime, now=now)  # fmt: skip
+        return QueriesRaised(raised=len(targets), skipped=len(found) - len(targets))
 
     def targets(
         self, registry: str, code: str, rule: str, case_ids: Sequence[uuid.UUID] | None

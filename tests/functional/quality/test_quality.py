@@ -25,6 +25,7 @@ from printreg.jobs.worker import Worker
 from printreg.platform import Platform
 from printreg.quality.models import QualityFinding, QualityRun
 from printreg.quality.service import JOB_KIND, QualityService
+from printreg.queries.models import Query
 from printreg.storage.base import utcnow
 
 QUALITY = f"{API}/quality"
@@ -222,3 +223,55 @@ def test_check_definition_refuses_rules_that_name_an_unknown_element(
     assert "rule 'guides_plausible': 'guides' is not an element or derived value of 3dp 1.1.0" in (
         refused.stderr
     )
+
+
+def _queries(platform: Platform) -> set[tuple[str, str, str]]:
+    """Return (case id, path, text) of every stored query."""
+    with platform.sessions() as session:
+        return {(str(q.case_id), q.path, q.text) for q in session.scalars(select(Query))}
+
+
+def test_the_findings_of_a_rule_are_raised_as_queries_in_one_action(
+    api_platform: Platform, seeded_cases: Seeded, client_for: Callable[[str], UserClient]
+) -> None:
+    _evaluate(api_platform)
+    admin = client_for(REGISTRY_ADMIN)
+    url = f"{QUALITY}/facilities/{HOME}/rules/assessment_missing/queries"
+    found = _found(api_platform, "assessment_missing")
+    home = found - {seeded_cases.other_facility}
+    raised = admin.post(url, json={"text": "Please ask the surgeon for the assessment"})
+    assert raised.status_code == 201, raised.text
+    assert raised.json() == {"raised": len(home), "skipped": 0}
+    text = "Please ask the surgeon for the assessment"
+    assert _queries(api_platform) == {(c, "respondent_role", text) for c in home}
+    again = admin.post(url, json={"text": "Once more"})
+    assert again.status_code == 400  # every field already has an open query
+    assert len(_queries(api_platform)) == len(home)
+    twin = sorted(seeded_cases.by_rule["likely_duplicate"])[0]
+    chosen = client_for(DATA_MANAGER).post(
+        f"{QUALITY}/facilities/{HOME}/rules/likely_duplicate/queries",
+        json={"text": "Is this the same case twice?", "case_ids": [twin]},
+    )
+    assert chosen.status_code == 201, chosen.text
+    assert (twin, "request_date", "Is this the same case twice?") in _queries(api_platform)
+    assert len(_queries(api_platform)) == len(home) + 1
+
+
+def test_the_facility_page_raises_the_selected_findings(
+    api_platform: Platform, seeded_cases: Seeded, dm: UserClient
+) -> None:
+    _evaluate(api_platform)
+    page = dm.get(f"/registries/{REG}/quality/facilities/{HOME}")
+    assert 'id="raise-likely_duplicate"' in page.text
+    url = f"/registries/{REG}/quality/facilities/{HOME}/rules/likely_duplicate/queries"
+    twins = sorted(seeded_cases.by_rule["likely_duplicate"])
+    refused = dm.post(url, data={"csrf_token": dm.csrf, "case_ids": twins,
+                                 "text": "Is MRN 12345678 the same patient?"})  # fmt: skip
+    assert refused.status_code == 422
+    assert 'id="raise-error"' in refused.text
+    assert "12345678" not in refused.text
+    assert _queries(api_platform) == set()
+    done = dm.post(url, data={"csrf_token": dm.csrf, "case_ids": twins,
+                              "text": "Same case twice?"}, follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303
+    assert _queries(api_platform) == {(c, "request_date", "Same case twice?") for c in twins}
