@@ -104,6 +104,8 @@ ARGS: dict[str, str] = {
     "user deactivate": "a@example.org --reason 'left the lab'",
     "user reactivate": "a@example.org",
     "user show": "a@example.org",
+    "quality evaluate": "",
+    "quality show": "-f F0001",
 }
 
 #: Commands that do not open the database, and why; each still must end cleanly.

@@ -75,6 +75,7 @@ NOT_SECRET = {
     "row": "a print's row number within a case: the case id around it is probed",
     "subject_type": "a fixed vocabulary (enrollment, data_request) named in the API docs",
     "path": "static files of the application",
+    "rule": "a registry's quality rule ids are published in its quality.yaml (docs/quality.md)",
 }
 #: routes whose JSON body carries a facility code, with the body to send ({code} is replaced)
 BODY_CODES: dict[tuple[str, str], dict[str, Any]] = {
@@ -102,6 +103,9 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "/api/v1/queries/{query_id}/confirm": {"reason": "It is right"},
     "/api/v1/queries/{query_id}/reopen": {"text": "Still unclear"},
+    "/api/v1/registries/{registry}/quality/facilities/{facility}/rules/{rule}/queries": {
+        "text": "Please check"
+    },
 }
 #: HTML form fields that let a page post reach its service
 FORMS: dict[str, dict[str, str]] = {
@@ -121,6 +125,9 @@ FORMS: dict[str, dict[str, str]] = {
     },
     "/queries/{query_id}/confirm": {"reason": "It is right"},
     "/queries/{query_id}/reopen": {"text": "Still unclear"},
+    "/registries/{registry}/quality/facilities/{facility}/rules/{rule}/queries": {
+        "text": "Please check"
+    },
 }
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # would end or replace the session
 PRINCIPALS = {"data_manager": DATA_MANAGER, "facility_admin": FACILITY_ADMIN, "viewer": VIEWER}
@@ -303,7 +310,7 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
            "token_id": _token(manager, HOME), "request_id": str(uuid.uuid4()),
            "subject_id": "1", "subject_type": "enrollment", "row": "1", "version": "1.0.0",
            "path": "printreg.css", "printer_id": _printer_id(platform, HOME),
-           "query_id": _query(platform, case[HOME])}  # fmt: skip
+           "query_id": _query(platform, case[HOME]), "rule": "age_plausible"}  # fmt: skip
     foreign = {"facility": OTHER, "code": OTHER, "case_id": case[OTHER],
                "printer_id": _printer_id(platform, OTHER),
                "job_id": _import_job(other, OTHER), "user_id": _user_id(platform, OTHER_SITE),

@@ -72,6 +72,7 @@ def _registry_links(actor: Actor, place: NavPlace) -> list[NavLink]:
         ("Import", f"{base}/import{query}", writes_here),
         ("Dashboard", f"{base}/dashboard{query}", reads_here),
         ("Registry", f"{base}/analytics", actor.administers(reg)),
+        ("Quality", f"{base}/quality", actor.reads_cases(reg)),
         (
             "Requests",
             f"{base}/requests",
