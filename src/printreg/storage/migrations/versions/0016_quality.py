@@ -1,7 +1,7 @@
 """quality: the latest evaluation of each registry's quality rules (runs, findings, scores)
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 02:45:00
 
 ``quality_runs`` holds one row per registry (its latest evaluation), ``quality_findings`` the
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
