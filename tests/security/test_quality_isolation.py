@@ -76,10 +76,11 @@ def test_people_without_a_facility_role_see_no_facility(
 ) -> None:
     client = client_for(email)
     assert client.get(f"{QUALITY}/facilities/{HOME}").status_code == 404
-    overview = client.get(QUALITY).json()
-    assert overview["facilities"] == []
-    assert overview["overall"]["cases"] == 0
-    assert overview["registry_wide"] is False
+    overview = client.get(QUALITY)
+    assert overview.status_code == 403
+    assert HOME not in overview.text
+    assert client.get(f"/registries/{REG}/quality").status_code == 403
+    assert evaluated.by_rule
 
 
 def test_the_overview_of_a_facility_sums_its_own_cases_only(

@@ -61,6 +61,10 @@ def run_demo(
                 f"added {loaded.synthetic.facilities} synthetic facilities, "
                 f"{loaded.synthetic.cases} cases and {loaded.models} model files"
             )
+            from printreg.quality.service import QualityService  # noqa: PLC0415 - polars
+
+            # the data-quality pages read stored results: evaluate once, as the workers would
+            QualityService(p, actor).evaluate(registry)
         # Roles are per registry: the demo people hold theirs in every hosted registry, so
         # that the second registry can be tried with the same sign-ins.
         hosted = [r.code for r in RegistryService(p, actor).registries()]

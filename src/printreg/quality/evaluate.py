@@ -35,6 +35,8 @@ FINDING_COLUMNS = ("rule_id", "facility_id", "case_id", "field_path", "message")
 #: the consistency constant that makes the MAD estimate a normal distribution's sigma
 MAD_SCALE = 0.6745
 DRAFT = "draft"
+#: the longest message stored (``quality_findings.message``)
+MESSAGE_MAX = 400
 
 
 def FALSE() -> pl.Expr:  # noqa: N802 - reads as the constant it returns
@@ -119,7 +121,7 @@ def _flagged(
         pl.col("facility_id").cast(pl.Int64),
         pl.col("case_id"),
         pl.lit(finding_field(rule, definition)).alias("field_path"),
-        pl.lit(message(rule, definition)).alias("message"),
+        pl.lit(message(rule, definition)[:MESSAGE_MAX]).alias("message"),
     )
 
 

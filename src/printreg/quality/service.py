@@ -232,9 +232,12 @@ class QualityService:
 
     def overview(self, registry: str) -> QualityOverview:
         """Return the scores of every facility the actor reads in the registry, and their sum
-        (registry-wide for registry staff)."""
+        (registry-wide for registry staff); Forbidden for those who read no facility's cases
+        there (researchers and sponsors see no case-level data)."""
         spec = self.spec(registry)
         readable = self.actor.readable_facilities(registry)
+        if readable is not None and not readable:
+            raise Forbidden("only registry staff and a facility's people see its data quality")
         with self.platform.sessions() as session:
             rows = self._scores(session, registry, readable)
             overall, per_rule, trend = self._summary(spec, rows)

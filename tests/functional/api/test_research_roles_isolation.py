@@ -95,6 +95,9 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "/api/v1/queries/{query_id}/confirm": {"reason": "It is right"},
     "/api/v1/queries/{query_id}/reopen": {"text": "Still unclear"},
+    "/api/v1/registries/{registry}/quality/facilities/{facility}/rules/{rule}/queries": {
+        "text": "Please check"
+    },
 }
 RESEARCH = ("/api/v1/requests", "/requests", "/api/v1/registries/{registry}/requests",
             "/registries/{registry}/requests")  # fmt: skip
@@ -229,6 +232,7 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "subject_id": "1", "path": "printreg.css", "printer_id": printer_id,
         "query_id": str(QueryService(platform, Actor.operator("roles")).raise_query(
             REG, uuid.UUID(case_ids[HOME]), "time_saved_min", "Please check").id),
+        "rule": "age_plausible",
     }  # fmt: skip
     manager.http.close()
     clients = {p: _sign_in(app, platform, email) for p, email in PRINCIPALS.items()}
@@ -352,6 +356,9 @@ def test_every_route_is_checked() -> None:
         ("POST", "/registries/{registry}/cases/{case_id}/delete"),
         ("GET", "/registries/{registry}/dashboard"), ("POST", "/registries/{registry}/import"),
         ("POST", "/imports/{job_id}/commit"), ("POST", "/facilities/{code}/users"),
+        ("GET", "/registries/{registry}/quality"),
+        ("GET", "/registries/{registry}/quality/facilities/{facility}"),
+        ("POST", "/registries/{registry}/quality/facilities/{facility}/rules/{rule}/queries"),
     }  # fmt: skip
     assert pages - walked == set(), "pages the matrix does not call"
     assert {principal for principal, _ in (cell.values for cell in CELLS)} == set(PRINCIPALS)

@@ -275,3 +275,15 @@ def test_the_facility_page_raises_the_selected_findings(
                               "text": "Same case twice?"}, follow_redirects=False)  # fmt: skip
     assert done.status_code == 303
     assert _queries(api_platform) == {(c, "request_date", "Same case twice?") for c in twins}
+
+
+def test_the_demo_stores_a_first_evaluation(platform: Platform) -> None:
+    with platform.sessions() as session:
+        assert session.get(QualityRun, REG) is None
+    result = CliRunner().invoke(cli_app, ["demo", "--facilities", "2", "--cases", "10",
+                                          "--no-serve"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with platform.sessions() as session:
+        run = session.get(QualityRun, REG)
+        assert run is not None
+        assert run.cases > 0
