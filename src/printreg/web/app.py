@@ -29,6 +29,7 @@ from printreg.governance import pages as governance_pages
 from printreg.imports import api as imports_api
 from printreg.imports import jobs as import_jobs
 from printreg.imports import pages as import_pages
+from printreg.jobs import api as jobs_api
 from printreg.ops import api as ops_api
 from printreg.ops.middleware import ObserveMiddleware
 from printreg.platform import Platform
@@ -87,6 +88,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         accounts_api,
         meta,
         imports_api,
+        jobs_api,
         files_api,
         governance_api,
         requests_api,
