@@ -30,6 +30,7 @@ from printreg.imports import api as imports_api
 from printreg.imports import jobs as import_jobs
 from printreg.imports import pages as import_pages
 from printreg.jobs import api as jobs_api
+from printreg.jobs import pages as job_pages
 from printreg.ops import api as ops_api
 from printreg.ops.middleware import ObserveMiddleware
 from printreg.platform import Platform
@@ -108,6 +109,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         account_pages,
         second_factor_pages,
         import_pages,
+        job_pages,
         dashboards_pages,
         governance_pages,
         requests_pages,

@@ -24,8 +24,10 @@ from tests.support.records import records
 from tests.support.tasks import job_done
 from tests.support.web import (
     API,
+    DATA_MANAGER,
     HOME,
     OTHER,
+    OTHER_SITE,
     REG,
     REGISTRY_ADMIN,
     RESEARCHER,
@@ -245,3 +247,30 @@ def test_a_job_whose_workers_died_fails_with_a_message(
     failed = dm.get(f"/api/v1/jobs/{job['id']}").json()
     assert failed["status"] == "failed"
     assert failed["message"] == tasks.STOPPED
+
+
+def test_the_export_form_and_the_job_page(
+    api_platform: Platform, stored: dict[str, int], client_for: Any
+) -> None:
+    dm = client_for(DATA_MANAGER)
+    form = dm.get(f"/registries/{REG}/import?facility={HOME}")
+    assert 'id="export-job-form"' in form.text
+    asked = dm.post(f"/registries/{REG}/exports",
+                    data={"csrf_token": dm.csrf, "format": "jsonl", "facility": HOME},
+                    follow_redirects=False)  # fmt: skip
+    assert asked.status_code == 303, asked.text
+    page_url = asked.headers["location"]
+    job_id = page_url.rsplit("/", 1)[-1]
+    waiting = dm.get(page_url)
+    assert waiting.status_code == 200
+    assert 'id="job-status"' in waiting.text
+    done = _run(api_platform, dm, {"id": job_id})
+    assert done["result"]["cases"] == stored[HOME]
+    shown = dm.get(page_url)
+    assert f'href="/api/v1/jobs/{job_id}/file"' in shown.text
+    assert f"{stored[HOME]} cases exported" in shown.text
+    assert client_for(OTHER_SITE).get(page_url).status_code == 404
+    assert dm.get("/jobs/not-an-id").status_code == 404
+    refused = dm.post(f"/registries/{REG}/exports",
+                      data={"csrf_token": "forged", "format": "csv"})  # fmt: skip
+    assert refused.status_code == 403
