@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from printreg.accounts.actor import Actor
 from printreg.domain.errors import Conflict, Gone, NotFound, RegistryError
 from printreg.jobs import queue
-from printreg.jobs.models import TaskJob
+from printreg.jobs.models import QueuedJob, TaskJob
 from printreg.jobs.schemas import TaskOut
 from printreg.platform import Platform
 from printreg.storage.base import utcnow
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 QUEUE_KIND = "task"  # the queue's job function that runs every task kind
 FINISHED = frozenset({"done", "failed"})
 PROGRESS_SECONDS = 0.5  # at most one progress write per task this often
-LATE_SECONDS = 2  # an unfinished in-process task this old gets a one-shot worker when looked at
+LATE_SECONDS = 2  # a queued in-process task this old gets a one-shot worker when looked at
 SWEEP_EVERY = 3600  # seconds between two cleanups of expired task files by the workers
 #: ``TaskJob.message`` of a task that did not finish for a reason other than a domain error
 INTERNAL = "the job stopped because of an internal error: ask again, or ask the registry team"
@@ -217,15 +217,30 @@ class Tasks:
     def get(self, task_id: uuid.UUID) -> TaskOut:
         """Return a task the actor asked for (and may still see); NotFound otherwise.
 
-        In "inprocess" mode, a task still unfinished a while after it was asked for (its web
-        process may have stopped) gets a one-shot worker here, which reaps the jobs whose lease
-        ran out and runs those queued."""
+        In "inprocess" mode, a task still queued a while after it was asked for, or running
+        under a lease that ran out (its web process stopped), gets a one-shot worker here,
+        which reaps the jobs whose lease ran out and runs those queued."""
         task = self._load(task_id)
-        created = _aware(task.created_at) or utcnow()
-        late = utcnow() - created > dt.timedelta(seconds=LATE_SECONDS)
-        if task.status not in FINISHED and late:
+        if self.platform.settings.job_runner == "inprocess" and self._stuck(task):
             start_inprocess(self.platform)
         return view(task)
+
+    def _stuck(self, task: TaskJob) -> bool:
+        """Return whether no live process is running an unfinished task."""
+        now = utcnow()
+        if task.status == "queued":
+            created = _aware(task.created_at) or now
+            return now - created > dt.timedelta(seconds=LATE_SECONDS)
+        if task.status != "running":
+            return False
+        with self.platform.sessions() as session:
+            lapsed = session.scalar(
+                select(QueuedJob.id)
+                .where(QueuedJob.kind == QUEUE_KIND, QueuedJob.status == "running",
+                       QueuedJob.lease_until < now)
+                .limit(1)
+            )  # fmt: skip
+        return lapsed is not None
 
     def file(self, task_id: uuid.UUID) -> tuple[Path, TaskOut]:
         """Return the file of a finished task and the task; Conflict before it is done, Gone

@@ -274,3 +274,28 @@ def test_the_export_form_and_the_job_page(
     refused = dm.post(f"/registries/{REG}/exports",
                       data={"csrf_token": "forged", "format": "csv"})  # fmt: skip
     assert refused.status_code == 403
+
+
+def test_an_in_process_job_whose_process_died_is_run_again_when_looked_at(
+    api_platform: Platform, stored: dict[str, int], dm: UserClient
+) -> None:
+    """Another web process (here: the same app) finds the job running under a lapsed lease,
+    reaps it and runs it again to the end."""
+    if api_platform.settings.job_runner == "queue":
+        pytest.skip("a worker's heartbeat reaps in queue mode (tests/functional/jobs)")
+    inprocess = api_platform.settings
+    api_platform.settings = inprocess.model_copy(update={"job_runner": "queue"})  # no thread
+    try:
+        job = _export(dm, "csv")
+    finally:
+        api_platform.settings = inprocess
+    assert len(queue.claim(api_platform, "web-process-that-died", 1, lease_seconds=60)) == 1
+    with api_platform.sessions.begin() as session:
+        session.execute(update(TaskJob).values(status="running"))
+        session.execute(update(QueuedJob).values(lease_until=utcnow() - dt.timedelta(seconds=1)))
+    again = job_done(dm, job["id"])
+    assert again["status"] == "done", again
+    assert again["result"]["cases"] == stored[HOME]
+    with api_platform.sessions() as session:
+        attempts = session.scalar(select(QueuedJob.attempts).where(QueuedJob.kind == "task"))
+    assert attempts == 2
