@@ -71,14 +71,12 @@ Visible = Callable[[Platform, Actor, TaskJob], bool]
 
 @dataclass(frozen=True)
 class TaskKind:
-    """A task kind: its work, who may see it, and what happens once it is done."""
+    """A task kind: its work and who may see it."""
 
     run: TaskRun
     visible: Visible
     #: whether others than the person who asked may see a task (when ``visible`` says so)
     shared: bool = False
-    #: told in the same transaction that records a task done (an extract's "ready" state)
-    done: Callable[[Platform, TaskJob], None] | None = None
 
 
 TASKS: dict[str, TaskKind] = {}
@@ -90,10 +88,9 @@ def register_task(
     visible: Visible,
     *,
     shared: bool = False,
-    done: Callable[[Platform, TaskJob], None] | None = None,
 ) -> None:
     """Make ``run`` the work of task ``kind`` in this process."""
-    TASKS[kind] = TaskKind(run, visible, shared, done)
+    TASKS[kind] = TaskKind(run, visible, shared)
 
 
 def load_task_kinds() -> None:
@@ -352,10 +349,6 @@ def run_queued(platform: Platform, payload: dict[str, Any]) -> None:
                 active_key=None,
             )
         )
-        if kind.done is not None:
-            found = session.get(TaskJob, task_id)
-            assert found is not None  # noqa: S101 - updated just above
-            kind.done(platform, found)
     log.info("task %s (%s) done", task_id, task.kind)
 
 
