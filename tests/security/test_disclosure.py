@@ -32,6 +32,7 @@ from printreg.facilities.models import Facility
 from printreg.platform import Platform
 from printreg.research import suppressed_counts
 from tests.support.records import SYNTH_SEED
+from tests.support.tasks import job_done
 from tests.support.web import (
     DATA_MANAGER,
     HOME,
@@ -252,6 +253,7 @@ def test_extracts_and_feasibility_never_hold_an_age_of_90_or_over(
     assert feasibility["columns"]["element"] == "organ_system"
     decided = admin.post(f"/api/v1/requests/{created['id']}/decision", json={"approve": True})
     assert decided.status_code == 200, decided.text
+    assert job_done(researcher, decided.json()["extract_job"]["id"])["status"] == "done"
     download = researcher.get(f"/api/v1/requests/{created['id']}/extract.parquet")
     table = pq.read_table(io.BytesIO(download.content))
     ages = table.column("patient_age_years").to_pylist()
