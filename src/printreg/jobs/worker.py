@@ -4,7 +4,8 @@ One worker process runs up to ``concurrency`` jobs at once in threads. A heartbe
 renews the leases of its jobs and the worker's row in ``queue_workers`` every third of
 ``job_lease_seconds``, and reaps the jobs of dead workers. An idle worker sleeps
 ``worker_poll_seconds``; on PostgreSQL a LISTEN connection wakes it as soon as a job is queued.
-Workers also queue the periodic tasks: today the hourly expiry of research extracts.
+Workers also queue the periodic tasks: the hourly expiry of research extracts, and the hourly
+pass over assessment links (expiry, reminders).
 SIGTERM and SIGINT stop claiming and let the running jobs finish.
 """
 
@@ -29,6 +30,7 @@ EXPIRE_EVERY = 3600  # seconds between two runs of `printreg request expire` by 
 
 def load_job_functions() -> None:
     """Register every kind of job this printreg runs (each module registers its own)."""
+    from printreg.assessment_links import due as assessment_links  # noqa: PLC0415
     from printreg.imports import jobs as _imports  # noqa: F401, PLC0415 - registers "import"
     from printreg.requests import service as requests  # noqa: PLC0415
 
@@ -38,6 +40,7 @@ def load_job_functions() -> None:
         requests.DataRequestService(platform, Actor.operator("worker")).expire_due()
 
     queue.register_periodic("expire-extracts", expire_extracts, EXPIRE_EVERY)
+    assessment_links.register_jobs()  # link expiry and reminders, hourly
 
 
 class Worker:

@@ -15,6 +15,8 @@ from printreg import __version__
 from printreg.accounts import api as accounts_api
 from printreg.accounts import pages as account_pages
 from printreg.accounts import second_factor_pages, signin_pages
+from printreg.assessment_links import api as assessment_links_api
+from printreg.assessment_links import pages as assessment_links_pages
 from printreg.cases import api as cases_api
 from printreg.cases import list_page as case_list_page
 from printreg.cases import pages as case_pages
@@ -91,6 +93,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         governance_api,
         requests_api,
         dashboards_api,
+        assessment_links_api,
     ):
         app.include_router(api.router)
     if STATIC.is_dir():
@@ -109,6 +112,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         dashboards_pages,
         governance_pages,
         requests_pages,
+        assessment_links_pages,
     ):
         app.include_router(feature_pages.router, include_in_schema=False)
 
