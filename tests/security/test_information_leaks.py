@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 from printreg.accounts.actor import Actor
 from printreg.accounts.models import ApiToken, Membership, User
 from printreg.accounts.service import AccountService
+from printreg.assessment_links.models import AssessmentLink
 from printreg.cases.service import CaseService
 from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.demo.synth import load_synthetic
@@ -47,6 +48,7 @@ from printreg.settings import Settings
 from printreg.storage.audit_log import AuditEntry
 from printreg.web.app import create_app
 from tests.conftest import TEMPLATE
+from tests.support.assessment_links import stored_link
 from tests.support.pgserver import PostgresServer, create_database, drop_database
 from tests.support.records import records
 from tests.support.web import (
@@ -66,7 +68,7 @@ from tests.support.web import (
 
 #: placeholders that name something of one facility or one person: each is probed
 SECRET = ("facility", "code", "case_id", "job_id", "user_id", "token_id", "request_id",
-          "subject_id", "printer_id")  # fmt: skip
+          "subject_id", "printer_id", "link_id")  # fmt: skip
 #: placeholders not probed, and why their existence is no secret
 NOT_SECRET = {
     "registry": "registry codes are listed to everyone (GET /api/v1/registries, the public page)",
@@ -74,6 +76,9 @@ NOT_SECRET = {
     "row": "a print's row number within a case: the case id around it is probed",
     "subject_type": "a fixed vocabulary (enrollment, data_request) named in the API docs",
     "path": "static files of the application",
+    "token": "an assessment link's secret: every one that opens nothing answers the same page "
+    "(tests/security/test_assessment_links.py)",
+    "action": "a fixed vocabulary (revoke, resend) of an assessment link's buttons",
 }
 #: routes whose JSON body carries a facility code, with the body to send ({code} is replaced)
 BODY_CODES: dict[tuple[str, str], dict[str, Any]] = {
@@ -95,6 +100,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/users/{user_id}/memberships/{registry}/{facility}": {"role": "viewer"},
     "/api/v1/requests/{request_id}/decision": {"approve": True},
     "/api/v1/requests/{request_id}/votes": {"vote": "approve"},
+    "/api/v1/registries/{registry}/cases/{case_id}/assessment-links": {"email": "md@x.example"},
 }
 #: HTML form fields that let a page post reach its service
 FORMS: dict[str, dict[str, str]] = {
@@ -108,6 +114,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/facilities/{code}/printers": {"label": "P9", "technology": "material_jetting"},
     "/requests/{request_id}/vote": {"vote": "approve"},
     "/requests/{request_id}/decide": {"approve": "1"},
+    "/registries/{registry}/cases/{case_id}/assessment-links": {"email": "md@hospital.example"},
 }
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # would end or replace the session
 PRINCIPALS = {"data_manager": DATA_MANAGER, "facility_admin": FACILITY_ADMIN, "viewer": VIEWER}
@@ -195,7 +202,8 @@ class World:
                                        func.count(main.c.deleted_at))).one(),
                 members,
                 *(session.scalar(select(func.count()).select_from(t))
-                  for t in (Facility, Printer, User, ImportJob, ApiToken, AuditEntry)),
+                  for t in (Facility, Printer, User, ImportJob, ApiToken, AuditEntry,
+                            AssessmentLink)),
             )  # fmt: skip
 
 
@@ -284,12 +292,15 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
            "job_id": _import_job(manager, HOME), "user_id": _user_id(platform, DATA_MANAGER),
            "token_id": _token(manager, HOME), "request_id": str(uuid.uuid4()),
            "subject_id": "1", "subject_type": "enrollment", "row": "1", "version": "1.0.0",
-           "path": "printreg.css", "printer_id": _printer_id(platform, HOME)}  # fmt: skip
+           "path": "printreg.css", "printer_id": _printer_id(platform, HOME),
+           "link_id": stored_link(platform, HOME, case[HOME]), "token": "not-a-link",
+           "action": "revoke"}  # fmt: skip
     foreign = {"facility": OTHER, "code": OTHER, "case_id": case[OTHER],
                "printer_id": _printer_id(platform, OTHER),
                "job_id": _import_job(other, OTHER), "user_id": _user_id(platform, OTHER_SITE),
                "token_id": _token(other, OTHER), "request_id": str(request.id),
-               "subject_id": str(request.id)}  # fmt: skip
+               "subject_id": str(request.id),
+               "link_id": stored_link(platform, OTHER, case[OTHER])}  # fmt: skip
     made = manager.post("/api/v1/tokens", json={"name": "probe", "facility": HOME,
                         "scopes": ["cases:read", "cases:write", "reports:read"]})  # fmt: skip
     assert made.status_code == 201, made.text
@@ -314,7 +325,7 @@ def _unknown(key: str) -> str:
     """Return an identifier of the key's kind that exists nowhere."""
     if key in {"facility", "code", "?facility", "body"}:
         return "F9999"
-    if key in {"case_id", "job_id", "request_id"}:
+    if key in {"case_id", "job_id", "request_id", "link_id"}:
         return str(uuid.uuid4())
     return "999999"
 
@@ -343,10 +354,12 @@ def _send(world: World, client: UserClient, route: Route, key: str, value: str) 
     if key == "body":
         template = BODY_CODES[(route.method, route.path)]
         body = _replace(template, "{code}", value)
+    elif route.path in BODIES:
+        body = BODIES[route.path]
     elif "/cases" in route.path:
         body = records(HOME, 1)[0]
     else:
-        body = BODIES.get(route.path, {})
+        body = {}
     return client.request(route.method, url, params=params, json=body, follow_redirects=False)
 
 

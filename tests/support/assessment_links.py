@@ -3,13 +3,18 @@ and answers for the section, all read from the registry's definition and link sp
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 import string
 import uuid
 from typing import Any
 
+from sqlalchemy import select
+
 from printreg.accounts.actor import Actor
+from printreg.assessment_links import tokens
+from printreg.assessment_links.models import AssessmentLink
 from printreg.assessment_links.spec import link_spec
 from printreg.cases.service import CaseService
 from printreg.dictionary import (
@@ -21,8 +26,10 @@ from printreg.dictionary import (
     IntegerElement,
     TextElement,
 )
+from printreg.facilities.models import Facility
 from printreg.platform import Platform
 from printreg.settings import Settings
+from printreg.storage.base import utcnow
 from tests.support.records import records
 from tests.support.smtp import Received
 from tests.support.web import REG
@@ -99,3 +106,21 @@ def form_answers(definition: Definition, names: list[str]) -> dict[str, str]:
 def operator_view(platform: Platform, case_id: str) -> Any:
     """Return the case as the operator reads it."""
     return CaseService(platform, Actor.operator("test")).get(REG, uuid.UUID(case_id))
+
+
+def stored_link(platform: Platform, facility: str, case_id: str) -> str:
+    """Store an open sending of a case without e-mailing it (its secret is thrown away);
+    return its id. For tests that need a link of some facility to probe."""
+    link_id = uuid.uuid4()
+    with platform.sessions.begin() as session:
+        facility_id = session.scalar(select(Facility.id).where(Facility.code == facility))
+        assert facility_id is not None
+        session.add(
+            AssessmentLink(
+                id=link_id, registry_code=REG, case_id=uuid.UUID(case_id),
+                facility_id=facility_id, section="probe", contact_email=CLINICIAN,
+                token_hash=tokens.new_token(platform.settings, link_id)[1], status="sent",
+                sent_by="test", sent_at=utcnow(), expires_at=utcnow() + dt.timedelta(days=1),
+            )
+        )  # fmt: skip
+    return str(link_id)
