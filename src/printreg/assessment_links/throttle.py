@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from printreg.accounts.signin_throttle import Keys, SignInThrottle
 from printreg.platform import Platform
-from printreg.storage.base import utcnow
 
 PSEUDO_ACCOUNT = "\0assessment-link"  # no e-mail address can be this
 
@@ -29,9 +28,9 @@ class LinkThrottle:
     def check(self, address: str) -> None:
         """Raise SignInThrottled when the address must wait before trying a link again."""
         with self.platform.sessions() as session:
-            self.throttle.check(session, self._keys(address), utcnow())
+            self.throttle.check(session, self._keys(address), self.platform.clock())
 
     def failed(self, address: str) -> None:
         """Count one link that opened nothing."""
         with self.platform.sessions.begin() as session:
-            self.throttle.failed(session, self._keys(address), utcnow())
+            self.throttle.failed(session, self._keys(address), self.platform.clock())
