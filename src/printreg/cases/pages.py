@@ -21,6 +21,9 @@ from printreg.domain.issues import Issue
 from printreg.domain.reasons import required_reason
 from printreg.facilities.service import FacilityService
 from printreg.files.service import CaseFileService, StudyView
+from printreg.queries.paths import record_paths
+from printreg.queries.schemas import QueryDetail, QueryState
+from printreg.queries.service import QueryService
 from printreg.registries.service import RegistryService
 from printreg.web import forms
 from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
@@ -69,14 +72,21 @@ def _form_page(
     status: str | None = None,
     confirm_draft: bool = False,
     unsaved: bool = False,
+    queries: list[QueryDetail] | None = None,
 ) -> HTMLResponse:
     """Render the case form; ``status`` is the stored case's (None for a new case), which
     decides its buttons; ``confirm_draft`` asks whether a complete case is to become a draft;
-    ``unsaved`` marks a form that shows values not stored yet (leaving it warns)."""
+    ``unsaved`` marks a form that shows values not stored yet (leaving it warns); ``queries``
+    (open and answered) are shown beside their fields, with their answer controls."""
+    place = place_of(page, definition.registry.code, facility)
+    facility_id = place.facility_ids.get(facility)
+    field_queries: dict[str, list[QueryDetail]] = {}
+    for query in queries or []:
+        field_queries.setdefault(forms.path_key(query.path), []).append(query)
     return page.render(
         "case_form.html",
         status_code=status_code,
-        place=place_of(page, definition.registry.code, facility),
+        place=place,
         form=form,
         facility=facility,
         title=title,
@@ -86,6 +96,10 @@ def _form_page(
         status=status,
         confirm_draft=confirm_draft,
         unsaved=unsaved or confirm_draft or status_code != 200,
+        field_queries=field_queries,
+        queries=queries or [],
+        may_answer=facility_id is not None
+        and page.actor.may_answer_query(definition.registry.code, facility_id),
     )
 
 
@@ -241,6 +255,11 @@ def edit_case(
         )
     form = forms.build_form(definition, record, _printers(page, view.facility))
     title = f"Edit case {view.record.get('local_case_id', '')}"
+    queries = [
+        q
+        for q in QueryService(page.platform, page.actor).for_case(registry, view.id)
+        if q.status != QueryState.CLOSED
+    ]
     return _form_page(
         page,
         definition,
@@ -251,6 +270,7 @@ def edit_case(
         notice=notice,
         status=view.status,
         unsaved=prefill == "dicom",
+        queries=queries,
     )
 
 
@@ -389,12 +409,14 @@ def render_case(
     file_problem: str | None = None,
     file_issues: list[str] | None = None,
     problem_at: str = "",
+    query_problem: str | None = None,
     assessment_sent: bool = False,
     assessment_problem: str | None = None,
     assessment_email: str = "",
 ) -> Response:
     """Return the case page; ``file_problem`` shows why an upload was refused beside its form
-    (``problem_at``: "dicom" or "print-<row>"); ``assessment_problem`` why a link was not sent."""
+    (``problem_at``: "dicom" or "print-<row>"), ``query_problem`` why a query was refused,
+    ``assessment_problem`` why an assessment link was not sent."""
     cases = CaseService(page.platform, page.actor)
     view = cases.get(registry, _case_id(case_id))
     registries = RegistryService(page.platform, page.actor)
@@ -414,6 +436,7 @@ def render_case(
     meshes = {m.print_row: m for m in files.meshes(registry, view.id)}
     may_write = place.writes(view.facility) and view.status != CaseStatus.LOCKED
     prints = view.record.get("prints") if "prints" in definition.groups else None
+    facility_id = place.facility_ids.get(view.facility)
     links = AssessmentLinkService(page.platform, page.actor)
     return page.render(
         "case_detail.html",
@@ -441,6 +464,16 @@ def render_case(
         assessment_sent=assessment_sent,
         assessment_problem=assessment_problem,
         assessment_email=assessment_email,
+        queries=QueryService(page.platform, page.actor).for_case(registry, view.id),
+        query_paths=[
+            (path, forms.field_place(definition, path))
+            for path in record_paths(definition, view.record)
+        ],
+        may_raise=facility_id is not None
+        and page.actor.may_raise_query(registry, facility_id)
+        and not view.deleted_at,
+        query_problem=query_problem,
+        field_place=lambda path: forms.field_place(definition, path) or path,
     )
 
 

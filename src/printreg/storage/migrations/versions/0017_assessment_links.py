@@ -1,7 +1,7 @@
 """assessment_links: a case's user assessment sent to a clinician by a signed, single-use link
 
-Revision ID: 0016
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06 02:40:00
 
 One row per sending: the case and section, the clinician's e-mail address as a staff contact,
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0013"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
