@@ -195,6 +195,20 @@ class Settings(BaseSettings):
         default="printreg@localhost",
         description="Sender address of printreg's e-mails.",
     )
+    assessment_link_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Days a link that asks a clinician for a case's user assessment stays "
+        "valid; then it is marked expired.",
+    )
+    assessment_reminder_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="Days after sending an assessment link without an answer before the "
+        "clinician gets one reminder (with a fresh link).",
+    )
     min_cases: int = Field(
         default=10,
         ge=1,

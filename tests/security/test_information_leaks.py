@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 from printreg.accounts.actor import Actor
 from printreg.accounts.models import ApiToken, Membership, User
 from printreg.accounts.service import AccountService
+from printreg.assessment_links.models import AssessmentLink
 from printreg.cases.service import CaseService
 from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.demo.synth import load_synthetic
@@ -48,6 +49,7 @@ from printreg.settings import Settings
 from printreg.storage.audit_log import AuditEntry
 from printreg.web.app import create_app
 from tests.conftest import TEMPLATE
+from tests.support.assessment_links import stored_link
 from tests.support.pgserver import PostgresServer, create_database, drop_database
 from tests.support.records import records
 from tests.support.web import (
@@ -67,7 +69,7 @@ from tests.support.web import (
 
 #: placeholders that name something of one facility or one person: each is probed
 SECRET = ("facility", "code", "case_id", "job_id", "user_id", "token_id", "request_id",
-          "subject_id", "printer_id", "query_id")  # fmt: skip
+          "subject_id", "printer_id", "query_id", "link_id")  # fmt: skip
 #: placeholders not probed, and why their existence is no secret
 NOT_SECRET = {
     "registry": "registry codes are listed to everyone (GET /api/v1/registries, the public page)",
@@ -76,6 +78,9 @@ NOT_SECRET = {
     "subject_type": "a fixed vocabulary (enrollment, data_request) named in the API docs",
     "path": "static files of the application",
     "rule": "a registry's quality rule ids are published in its quality.yaml (docs/quality.md)",
+    "token": "an assessment link's secret: every one that opens nothing answers the same page "
+    "(tests/security/test_assessment_links.py)",
+    "action": "a fixed vocabulary (revoke, resend) of an assessment link's buttons",
 }
 #: routes whose JSON body carries a facility code, with the body to send ({code} is replaced)
 BODY_CODES: dict[tuple[str, str], dict[str, Any]] = {
@@ -106,6 +111,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/registries/{registry}/quality/facilities/{facility}/rules/{rule}/queries": {
         "text": "Please check"
     },
+    "/api/v1/registries/{registry}/cases/{case_id}/assessment-links": {"email": "md@x.example"},
 }
 #: HTML form fields that let a page post reach its service
 FORMS: dict[str, dict[str, str]] = {
@@ -128,6 +134,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/registries/{registry}/quality/facilities/{facility}/rules/{rule}/queries": {
         "text": "Please check"
     },
+    "/registries/{registry}/cases/{case_id}/assessment-links": {"email": "md@hospital.example"},
 }
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # would end or replace the session
 PRINCIPALS = {"data_manager": DATA_MANAGER, "facility_admin": FACILITY_ADMIN, "viewer": VIEWER}
@@ -215,7 +222,8 @@ class World:
                                        func.count(main.c.deleted_at))).one(),
                 members,
                 *(session.scalar(select(func.count()).select_from(t))
-                  for t in (Facility, Printer, User, ImportJob, ApiToken, AuditEntry)),
+                  for t in (Facility, Printer, User, ImportJob, ApiToken, AuditEntry,
+                            AssessmentLink)),
             )  # fmt: skip
 
 
@@ -310,12 +318,15 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
            "token_id": _token(manager, HOME), "request_id": str(uuid.uuid4()),
            "subject_id": "1", "subject_type": "enrollment", "row": "1", "version": "1.0.0",
            "path": "printreg.css", "printer_id": _printer_id(platform, HOME),
-           "query_id": _query(platform, case[HOME]), "rule": "age_plausible"}  # fmt: skip
+           "query_id": _query(platform, case[HOME]), "rule": "age_plausible",
+           "link_id": stored_link(platform, HOME, case[HOME]), "token": "not-a-link",
+           "action": "revoke"}  # fmt: skip
     foreign = {"facility": OTHER, "code": OTHER, "case_id": case[OTHER],
                "printer_id": _printer_id(platform, OTHER),
                "job_id": _import_job(other, OTHER), "user_id": _user_id(platform, OTHER_SITE),
                "token_id": _token(other, OTHER), "request_id": str(request.id),
-               "subject_id": str(request.id), "query_id": _query(platform, case[OTHER])}  # fmt: skip
+               "subject_id": str(request.id), "query_id": _query(platform, case[OTHER]),
+               "link_id": stored_link(platform, OTHER, case[OTHER])}  # fmt: skip
     made = manager.post("/api/v1/tokens", json={"name": "probe", "facility": HOME,
                         "scopes": ["cases:read", "cases:write", "reports:read"]})  # fmt: skip
     assert made.status_code == 201, made.text
@@ -340,7 +351,7 @@ def _unknown(key: str) -> str:
     """Return an identifier of the key's kind that exists nowhere."""
     if key in {"facility", "code", "?facility", "body"}:
         return "F9999"
-    if key in {"case_id", "job_id", "request_id", "query_id"}:
+    if key in {"case_id", "job_id", "request_id", "query_id", "link_id"}:
         return str(uuid.uuid4())
     return "999999"
 

@@ -50,6 +50,8 @@ PUBLIC = {
     "/public/{registry}": "the registry's public, suppressed figures",
     "/api/v1/registries/{registry}/public": "the same figures as JSON",
     "/static/{path}": "style sheets, scripts and images of the application",
+    "/assess/{token}": "a clinician's assessment link: only a valid, open token opens it "
+    "(tests/security/test_assessment_links.py)",
 }
 
 

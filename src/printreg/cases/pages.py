@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from printreg.assessment_links.service import AssessmentLinkService
 from printreg.cases.history import history_lines
 from printreg.cases.schemas import CaseSaved
 from printreg.cases.service import CaseService
@@ -332,10 +333,12 @@ def case_detail(
     case_id: str,
     saved: Annotated[str, Query(max_length=16)] = "",
     attached: Annotated[str, Query(max_length=8)] = "",
+    assessment: Annotated[str, Query(max_length=8)] = "",
 ) -> Response:
     """Show a case: its values by section, derived values, files, status and history; after a
     save (``saved``: what it did) one message says so, with the case's real warnings."""
-    return render_case(page, registry, case_id, saved=saved, attached=attached)
+    return render_case(page, registry, case_id, saved=saved, attached=attached,
+                       assessment_sent=assessment == "sent")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -397,9 +400,13 @@ def render_case(
     file_issues: list[str] | None = None,
     problem_at: str = "",
     query_problem: str | None = None,
+    assessment_sent: bool = False,
+    assessment_problem: str | None = None,
+    assessment_email: str = "",
 ) -> Response:
     """Return the case page; ``file_problem`` shows why an upload was refused beside its form
-    (``problem_at``: "dicom" or "print-<row>"), ``query_problem`` why a query was refused."""
+    (``problem_at``: "dicom" or "print-<row>"), ``query_problem`` why a query was refused,
+    ``assessment_problem`` why an assessment link was not sent."""
     cases = CaseService(page.platform, page.actor)
     view = cases.get(registry, _case_id(case_id))
     registries = RegistryService(page.platform, page.actor)
@@ -419,6 +426,7 @@ def render_case(
     meshes = {m.print_row: m for m in files.meshes(registry, view.id)}
     may_write = place.writes(view.facility) and view.status != CaseStatus.LOCKED
     prints = view.record.get("prints") if "prints" in definition.groups else None
+    links = AssessmentLinkService(page.platform, page.actor)
     return page.render(
         "case_detail.html",
         status_code=status_code,
@@ -440,6 +448,11 @@ def render_case(
         file_issues=file_issues or [],
         problem_at=problem_at,
         deidentify_on_receipt=page.platform.settings.dicom_deidentify_on_receipt,
+        assessment_section=links.section_label(registry),
+        assessment_links=links.links(registry, case_id=view.id),
+        assessment_sent=assessment_sent,
+        assessment_problem=assessment_problem,
+        assessment_email=assessment_email,
         **query_views.case_context(page.platform, page.actor, definition, view,
                                    place.facility_ids.get(view.facility), query_problem),
     )  # fmt: skip

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from printreg.accounts import cli as users
+from printreg.assessment_links import cli as assessment_links
 from printreg.backup import cli as backup
 from printreg.cases import cli as cases
 from printreg.cli import pool, redcap
@@ -117,6 +118,7 @@ app.add_typer(requests.request_app, name="request")
 app.add_typer(queries.query_app, name="query")
 app.add_typer(users.user_app, name="user")
 app.add_typer(quality.quality_app, name="quality")
+app.add_typer(assessment_links.assessment_link_app, name="assessment-link")
 
 
 def main() -> None:

@@ -5,8 +5,8 @@ renews the leases of its jobs and the worker's row in ``queue_workers`` every th
 ``job_lease_seconds``, and reaps the jobs of dead workers. An idle worker sleeps
 ``worker_poll_seconds``; on PostgreSQL a LISTEN connection wakes it as soon as a job is queued.
 Workers also queue the periodic tasks: the hourly expiry of research extracts, the
-cleanup of expired task files (``jobs.tasks.sweep``) and the evaluation of the quality
-rules.
+cleanup of expired task files (``jobs.tasks.sweep``), the evaluation of the quality rules and
+the hourly pass over assessment links (expiry, reminders).
 SIGTERM and SIGINT stop claiming and let the running jobs finish.
 """
 
@@ -31,6 +31,7 @@ EXPIRE_EVERY = 3600  # seconds between two runs of `printreg request expire` by 
 
 def load_job_functions() -> None:
     """Register every kind of job this printreg runs (each module registers its own)."""
+    from printreg.assessment_links import due as assessment_links  # noqa: PLC0415
     from printreg.imports import jobs as _imports  # noqa: F401, PLC0415 - registers "import"
     from printreg.jobs import tasks  # noqa: PLC0415 - registers "task" and its cleanup
     from printreg.requests import service as requests  # noqa: PLC0415
@@ -45,6 +46,7 @@ def load_job_functions() -> None:
     from printreg.quality import jobs as quality  # noqa: PLC0415
 
     quality.register()  # "quality-evaluate": every registry's rules, every few hours
+    assessment_links.register_jobs()  # link expiry and reminders, hourly
 
 
 class Worker:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 from printreg.accounts import models as _accounts  # noqa: F401  (each import registers its tables)
+from printreg.assessment_links import models as _assessment_links  # noqa: F401
 from printreg.facilities import models as _facilities  # noqa: F401
 from printreg.files import models as _files  # noqa: F401
 from printreg.governance import models as _governance  # noqa: F401

@@ -15,6 +15,8 @@ from printreg import __version__
 from printreg.accounts import api as accounts_api
 from printreg.accounts import pages as account_pages
 from printreg.accounts import second_factor_pages, signin_pages
+from printreg.assessment_links import api as assessment_links_api
+from printreg.assessment_links import pages as assessment_links_pages
 from printreg.cases import api as cases_api
 from printreg.cases import list_page as case_list_page
 from printreg.cases import pages as case_pages
@@ -100,6 +102,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         queries_api,
         dashboards_api,
         quality_api,
+        assessment_links_api,
     ):
         app.include_router(api.router)
     if STATIC.is_dir():
@@ -121,6 +124,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         requests_pages,
         quality_pages,
         queries_pages,
+        assessment_links_pages,
     ):
         app.include_router(feature_pages.router, include_in_schema=False)
 

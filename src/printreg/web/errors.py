@@ -22,6 +22,7 @@ from printreg.domain.errors import (
 from printreg.domain.issues import Issue
 from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
 from printreg.ingest.mesh import MeshError
+from printreg.notifications.mail import MailNotSent
 from printreg.storage.engine import is_busy
 
 STATUS: dict[type[Exception], int] = {
@@ -36,6 +37,7 @@ STATUS: dict[type[Exception], int] = {
     DefinitionError: 422,
     DicomError: 422,  # DicomIdentifiersFound too: the tags are listed, never their values
     MeshError: 422,
+    MailNotSent: 502,  # the SMTP server refused or could not be reached
 }
 
 

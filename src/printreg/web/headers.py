@@ -4,7 +4,8 @@
   inline script (the one import map of the 3D viewer is allowed by its hash), no plugins, no
   framing (``frame-ancestors 'none'``, and X-Frame-Options DENY for older browsers); /api/docs
   gets the same policy, its Swagger UI being served from /static (works offline).
-- X-Content-Type-Options nosniff, Referrer-Policy strict-origin-when-cross-origin.
+- X-Content-Type-Options nosniff, Referrer-Policy strict-origin-when-cross-origin (a page may set
+  a stricter one: an assessment link's page sends no referrer).
 - Strict-Transport-Security when the request came over https, or always in production.
 - Cache-Control no-store on everything except /static: pages, API answers, exports and model
   files carry case or account data and must stay out of shared and back-button caches.
@@ -99,7 +100,8 @@ class SecurityHeadersMiddleware:
                 headers["Content-Security-Policy"] = CSP
                 headers["X-Frame-Options"] = "DENY"
                 headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+                # a page may ask for less (an assessment link's page sends no referrer at all)
+                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
                 headers["Cross-Origin-Opener-Policy"] = "same-origin"
                 if https or self.production:
                     headers["Strict-Transport-Security"] = HSTS

@@ -17,6 +17,7 @@ import itertools
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,11 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from tests.conftest import TEMPLATE
+from tests.support.assessment_links import with_mail
 from tests.support.files import box_stl, clean_ct
 from tests.support.pgserver import PostgresServer, create_database, drop_database
 from tests.support.records import records
+from tests.support.smtp import smtp_sink
 from tests.support.web import (
     DATA_MANAGER,
     FACILITY_ADMIN,
@@ -46,6 +49,7 @@ from tests.support.web import (
 )
 
 from printreg.accounts.actor import Actor
+from printreg.assessment_links.models import AssessmentLink
 from printreg.cases.service import CaseService
 from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.demo.synth import load_synthetic
@@ -89,6 +93,7 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", CASES + "/{case_id}/prints/{row}/mesh/model"): "model",
     ("POST", CASES + "/{case_id}/queries"): "raise_query",
     ("GET", CASES + "/{case_id}/queries"): "queries",
+    ("POST", CASES + "/{case_id}/assessment-links"): "assessment_link",
 }
 # The HTML pages' case routes: checked for isolation from the other facility (below).
 PAGES = "/registries/{registry}/cases"
@@ -104,6 +109,7 @@ PAGE_ENDPOINTS: dict[tuple[str, str], str] = {
     ("POST", PAGES + "/{case_id}/dicom"): "case",
     ("POST", PAGES + "/{case_id}/prints/{row}/mesh"): "case",
     ("POST", PAGES + "/{case_id}/queries"): "case",
+    ("POST", PAGES + "/{case_id}/assessment-links"): "case",
 }
 ROUTES = _case_routes()
 API_ROUTES = [r for r in ROUTES if r[1].startswith("/api/")]
@@ -122,7 +128,8 @@ PRINCIPALS: dict[str, str] = {
 SIDES = ("own", "other")
 OK = {"list": 200, "create": 201, "get": 200, "update": 200, "delete": 200, "restore": 200,
       "history": 200, "dicom": 201, "imaging": 200, "mesh_upload": 201, "mesh": 200,
-      "thumbnail": 200, "model": 200, "raise_query": 201, "queries": 200}  # fmt: skip
+      "thumbnail": 200, "model": 200, "raise_query": 201, "queries": 200,
+      "assessment_link": 201}  # fmt: skip
 READS = frozenset({"list", "get", "history", "imaging", "mesh", "thumbnail", "model", "queries"})
 # Case files: a clean DICOM header (the identified fixture, de-identified) and a 12-triangle box.
 CLEAN_DICOM = clean_ct()
@@ -208,6 +215,16 @@ class World:
         files = CaseFileService(self.platform, Actor.operator("matrix"))
         files.attach_mesh(REG, uuid.UUID(case_id), 1, "box.stl", BOX_STL)
 
+    def links_of(self, case_id: str) -> int:
+        """Return how many assessment links were sent for the case."""
+        with self.platform.sessions() as session:
+            found = session.scalar(
+                select(func.count())
+                .select_from(AssessmentLink)
+                .where(AssessmentLink.case_id == uuid.UUID(case_id))
+            )
+        return found or 0
+
     def files_of(self, case_id: str) -> tuple[int, int]:
         """Return how many DICOM studies and model files the case holds."""
         ident = uuid.UUID(case_id)
@@ -249,8 +266,11 @@ def matrix_url(
 
 @pytest.fixture(scope="module")
 def world(matrix_url: str) -> Iterator[World]:
-    """Seed F0001/F0002, create the demo people, sign each principal in."""
-    settings = Settings(database_url=matrix_url)
+    """Seed F0001/F0002, create the demo people, sign each principal in (e-mail goes to a
+    loopback SMTP server, so that sending an assessment link can succeed)."""
+    mail = ExitStack()
+    sink = mail.enter_context(smtp_sink())
+    settings = with_mail(Settings(database_url=matrix_url), sink.host, sink.port)
     platform = Platform.from_settings(settings)
     load_synthetic(platform, Actor.operator("matrix"), registry=REG, seed=7, facilities=2, cases=0)
     ensure_demo_accounts(platform, REG, (HOME, OTHER))
@@ -277,6 +297,7 @@ def world(matrix_url: str) -> Iterator[World]:
         for client in clients.values():
             client.http.close()
         platform.close()
+        mail.close()
 
 
 # -- the cells ----------------------------------------------------------------------------------
@@ -386,6 +407,9 @@ QUERY_REQUESTS: dict[str, Callable[[UserClient, str], httpx.Response]] = {
         f"{url}/queries", json={"path": "time_saved_min", "text": "Check"}
     ),
     "queries": lambda c, url: c.get(f"{url}/queries"),
+    "assessment_link": lambda c, url: c.post(
+        f"{url}/assessment-links", json={"email": "md@hospital.example"}
+    ),
 }
 
 
@@ -395,6 +419,34 @@ def _check_query_body(endpoint: str, body: Any, case_id: str, facility: str) -> 
         assert (body["case_id"], body["facility"]) == (case_id, facility)
     if endpoint == "queries":
         assert body == []
+
+
+def _check_ok_body(
+    world: World,
+    endpoint: str,
+    body: Any,
+    case_id: str,
+    facility: str,
+    states: tuple[tuple[int, str | None], tuple[int, str | None]],
+) -> None:
+    """Check what an allowed request on the case record answered and did."""
+    before_state, after_state = states
+    if endpoint in {"get", "delete", "restore"}:
+        assert body["id"] == case_id
+        assert body["facility"] == facility
+    if endpoint == "history":
+        assert body[0]["action"] == "create"
+    _check_query_body(endpoint, body, case_id, facility)
+    if endpoint in {"update", "delete", "restore"}:
+        assert after_state[0] == before_state[0] + 1
+    if endpoint == "delete":
+        assert after_state[1] is not None
+    if endpoint == "assessment_link":
+        assert body["case_id"] == case_id
+        assert world.links_of(case_id) == 1
+        assert after_state == before_state, "sending a link changed the case"
+    if endpoint == "restore":
+        assert after_state[1] is None
 
 
 def _run_cell(world: World, principal: str, endpoint: str, side: str) -> None:
@@ -430,23 +482,13 @@ def _run_cell(world: World, principal: str, endpoint: str, side: str) -> None:
     if want // 100 == 2 and endpoint in FILE_REQUESTS:
         _check_file_body(world, endpoint, response, case_id, before_files)
     elif want // 100 == 2:
-        body = response.json()
-        if endpoint in {"get", "delete", "restore"}:
-            assert body["id"] == case_id
-            assert body["facility"] == facility
-        if endpoint == "history":
-            assert body[0]["action"] == "create"
-        _check_query_body(endpoint, body, case_id, facility)
-        if endpoint in {"update", "delete", "restore"}:
-            assert after_state[0] == before_state[0] + 1
-        if endpoint == "delete":
-            assert after_state[1] is not None
-        if endpoint == "restore":
-            assert after_state[1] is None
+        _check_ok_body(world, endpoint, response.json(), case_id, facility,
+                       (before_state, after_state))  # fmt: skip
     else:
         _check_no_case_body(response)
         assert after_state == before_state, "a refused request changed the case"
         assert world.files_of(case_id) == before_files, "a refused request stored a file"
+        assert world.links_of(case_id) == 0, "a refused request sent an assessment link"
     if want == 404:
         _same_as_nowhere(client, response, case_id)
 

@@ -31,6 +31,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from tests.conftest import TEMPLATE
+from tests.support.assessment_links import stored_link
 from tests.support.pgserver import PostgresServer, create_database, drop_database
 from tests.support.records import records
 from tests.support.web import (
@@ -59,7 +60,7 @@ from printreg.web.app import create_app
 
 PRINCIPALS = {"researcher": RESEARCHER, "sponsor": SPONSOR}
 #: placeholders that name facility-level data: a route with one must refuse
-FACILITY_KEYS = ("{case_id}", "{facility}", "{code}", "{job_id}", "{query_id}")
+FACILITY_KEYS = ("{case_id}", "{facility}", "{code}", "{job_id}", "{query_id}", "{link_id}")
 #: registry-wide routes over case data: 403
 REGISTRY_WIDE = {
     ("GET", "/api/v1/registries/{registry}/export"),
@@ -89,6 +90,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/registries/{registry}/votes/{subject_type}/{subject_id}": {"vote": "approve"},
     "/api/v1/users/{user_id}/memberships/{registry}/{facility}": {"role": "viewer"},
     "/api/v1/tokens": {"name": "x", "facility": HOME, "scopes": ["cases:read"]},
+    "/api/v1/registries/{registry}/cases/{case_id}/assessment-links": {"email": "md@x.example"},
     "/api/v1/registries/{registry}/cases/{case_id}/queries": {
         "path": "time_saved_min",
         "text": "Please check",
@@ -230,6 +232,8 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "job_id": _import_job(manager), "row": "1", "user_id": str(manager_id),
         "token_id": str(token.json()["id"]), "version": "1.0.0", "subject_type": "enrollment",
         "subject_id": "1", "path": "printreg.css", "printer_id": printer_id,
+        "link_id": stored_link(platform, HOME, case_ids[HOME]), "token": "not-a-link",
+        "action": "revoke",
         "query_id": str(QueryService(platform, Actor.operator("roles")).raise_query(
             REG, uuid.UUID(case_ids[HOME]), "time_saved_min", "Please check").id),
         "rule": "age_plausible",

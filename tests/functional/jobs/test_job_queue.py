@@ -125,7 +125,7 @@ def test_a_periodic_task_is_queued_once_per_time_slot(
     with api_platform.sessions() as session:
         kinds = session.scalars(select(QueuedJob.kind)).all()
     # done in this slot: not again
-    assert sorted(kinds) == ["expire-extracts", "quality-evaluate", "test-fine"]
+    assert sorted(kinds) == ["assessment-links", "expire-extracts", "quality-evaluate", "test-fine"]
 
 
 def test_reaping_forgets_workers_not_seen_for_a_day(api_platform: Platform) -> None:
