@@ -31,6 +31,7 @@ from printreg.files import cli as files
 from printreg.governance import cli as governance
 from printreg.imports import cli as imports
 from printreg.jobs import cli as jobs
+from printreg.notifications import cli as notifications
 from printreg.registries import cli as registries
 from printreg.requests import cli as requests
 
@@ -113,6 +114,7 @@ app.add_typer(files.mesh_app, name="mesh")
 app.add_typer(governance.enrollment_app, name="enrollment")
 app.add_typer(requests.request_app, name="request")
 app.add_typer(users.user_app, name="user")
+app.add_typer(notifications.notification_app, name="notification")
 
 
 def main() -> None:

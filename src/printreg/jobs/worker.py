@@ -30,6 +30,7 @@ EXPIRE_EVERY = 3600  # seconds between two runs of `printreg request expire` by 
 def load_job_functions() -> None:
     """Register every kind of job this printreg runs (each module registers its own)."""
     from printreg.imports import jobs as _imports  # noqa: F401, PLC0415 - registers "import"
+    from printreg.notifications import delivery as _mail  # noqa: F401, PLC0415 - "notification-mail"
     from printreg.requests import service as requests  # noqa: PLC0415
 
     def expire_extracts(platform: Platform, _payload: dict[str, Any]) -> None:

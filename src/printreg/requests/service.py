@@ -39,6 +39,8 @@ from printreg.domain.facility import RegistryRoleName
 from printreg.domain.governance import VoteChoice
 from printreg.governance.committee import CommitteeService
 from printreg.governance.models import CommitteeVote
+from printreg.notifications.kinds import NotificationKind
+from printreg.notifications.service import notify
 from printreg.platform import Platform
 from printreg.registries.models import Registry
 from printreg.requests.decisions import SUBJECT, record_decision
@@ -368,6 +370,9 @@ class DataRequestService:
             audit(session, self.actor, "extract", SUBJECT, str(row.id),
                   registry_code=row.registry_code,
                   after={"rows": built[0], "bytes": built[1], "expires_at": _iso(expires)})  # fmt: skip
+            notify(session, [row.requester_id], NotificationKind.EXTRACT_READY,
+                   f"The extract of your data request in registry {row.registry_code} is ready",
+                   f"/requests/{row.id}")  # fmt: skip
         return self.get(request_id)
 
     def open_file(self, request_id: uuid.UUID, which: ExtractFileName) -> ExtractFile:

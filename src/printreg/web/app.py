@@ -29,6 +29,8 @@ from printreg.governance import pages as governance_pages
 from printreg.imports import api as imports_api
 from printreg.imports import jobs as import_jobs
 from printreg.imports import pages as import_pages
+from printreg.notifications import api as notifications_api
+from printreg.notifications import pages as notification_pages
 from printreg.ops import api as ops_api
 from printreg.ops.middleware import ObserveMiddleware
 from printreg.platform import Platform
@@ -91,6 +93,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         governance_api,
         requests_api,
         dashboards_api,
+        notifications_api,
     ):
         app.include_router(api.router)
     if STATIC.is_dir():
@@ -109,6 +112,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         dashboards_pages,
         governance_pages,
         requests_pages,
+        notification_pages,
     ):
         app.include_router(feature_pages.router, include_in_schema=False)
 
