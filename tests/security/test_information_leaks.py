@@ -41,6 +41,9 @@ from printreg.demo.synth import load_synthetic
 from printreg.domain.facility import Role
 from printreg.facilities.models import Facility, Printer
 from printreg.imports.models import ImportJob
+from printreg.notifications.kinds import NotificationKind
+from printreg.notifications.models import Notification
+from printreg.notifications.service import notify
 from printreg.platform import Platform
 from printreg.requests.service import DataRequestService, RequestDraft
 from printreg.settings import Settings
@@ -66,7 +69,7 @@ from tests.support.web import (
 
 #: placeholders that name something of one facility or one person: each is probed
 SECRET = ("facility", "code", "case_id", "job_id", "user_id", "token_id", "request_id",
-          "subject_id", "printer_id")  # fmt: skip
+          "subject_id", "printer_id", "notification_id")  # fmt: skip
 #: placeholders not probed, and why their existence is no secret
 NOT_SECRET = {
     "registry": "registry codes are listed to everyone (GET /api/v1/registries, the public page)",
@@ -196,6 +199,8 @@ class World:
                 members,
                 *(session.scalar(select(func.count()).select_from(t))
                   for t in (Facility, Printer, User, ImportJob, ApiToken, AuditEntry)),
+                session.scalar(select(func.count()).select_from(Notification)
+                               .where(Notification.read_at.is_not(None))),
             )  # fmt: skip
 
 
@@ -259,6 +264,14 @@ def _printer_id(platform: Platform, facility: str) -> str:
                                   .where(Facility.code == facility).order_by(Printer.id)))  # fmt: skip
 
 
+def _notification(platform: Platform, email: str) -> str:
+    """Return the id of an unread notification of the person."""
+    with platform.sessions() as session, session.begin():
+        (made,) = notify(session, [int(_user_id(platform, email))],
+                         NotificationKind.QUERY_RAISED, "A query was raised", "/")  # fmt: skip
+    return str(made)
+
+
 def _user_id(platform: Platform, email: str) -> str:
     with platform.sessions() as session:
         return str(session.scalar(select(User.id).where(User.email == email)))
@@ -278,18 +291,20 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     request = DataRequestService(platform, operator).submit(
         REG, RequestDraft("probe", "aims", ["organ_system"]), RESEARCHER
     )
+    notes = {email: _notification(platform, email) for email in (DATA_MANAGER, OTHER_SITE)}
     app = create_app(settings, platform)
     manager, other = _sign_in(app, platform, DATA_MANAGER), _sign_in(app, platform, OTHER_SITE)
     own = {"registry": REG, "facility": HOME, "code": HOME, "case_id": case[HOME],
            "job_id": _import_job(manager, HOME), "user_id": _user_id(platform, DATA_MANAGER),
            "token_id": _token(manager, HOME), "request_id": str(uuid.uuid4()),
            "subject_id": "1", "subject_type": "enrollment", "row": "1", "version": "1.0.0",
-           "path": "printreg.css", "printer_id": _printer_id(platform, HOME)}  # fmt: skip
+           "path": "printreg.css", "printer_id": _printer_id(platform, HOME),
+           "notification_id": notes[DATA_MANAGER]}  # fmt: skip
     foreign = {"facility": OTHER, "code": OTHER, "case_id": case[OTHER],
                "printer_id": _printer_id(platform, OTHER),
                "job_id": _import_job(other, OTHER), "user_id": _user_id(platform, OTHER_SITE),
                "token_id": _token(other, OTHER), "request_id": str(request.id),
-               "subject_id": str(request.id)}  # fmt: skip
+               "subject_id": str(request.id), "notification_id": notes[OTHER_SITE]}  # fmt: skip
     made = manager.post("/api/v1/tokens", json={"name": "probe", "facility": HOME,
                         "scopes": ["cases:read", "cases:write", "reports:read"]})  # fmt: skip
     assert made.status_code == 201, made.text

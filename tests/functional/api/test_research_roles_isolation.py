@@ -74,6 +74,8 @@ NO_CASE_DATA = {
     ("GET", "/api/v1/users/me"), ("GET", "/api/v1/tokens"),
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"), ("GET", "/account"),
     ("GET", "/public/{registry}"),
+    # one's own notifications and e-mail choices (tests/security/test_notifications.py)
+    ("GET", "/api/v1/notifications/preferences"), ("PUT", "/api/v1/notifications/preferences"),
     # operations probes and metrics (route templates and counts only; see tests/security/test_ops_leaks.py)
     ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
 }  # fmt: skip
@@ -88,6 +90,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/registries/{registry}/votes/{subject_type}/{subject_id}": {"vote": "approve"},
     "/api/v1/users/{user_id}/memberships/{registry}/{facility}": {"role": "viewer"},
     "/api/v1/tokens": {"name": "x", "facility": HOME, "scopes": ["cases:read"]},
+    "/api/v1/notifications/preferences": {"email": {}},
 }
 RESEARCH = ("/api/v1/requests", "/requests", "/api/v1/registries/{registry}/requests",
             "/registries/{registry}/requests")  # fmt: skip
@@ -220,6 +223,7 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "job_id": _import_job(manager), "row": "1", "user_id": str(manager_id),
         "token_id": str(token.json()["id"]), "version": "1.0.0", "subject_type": "enrollment",
         "subject_id": "1", "path": "printreg.css", "printer_id": printer_id,
+        "notification_id": "1",
     }  # fmt: skip
     manager.http.close()
     clients = {p: _sign_in(app, platform, email) for p, email in PRINCIPALS.items()}
