@@ -34,6 +34,7 @@ from printreg.notifications.schemas import (
 )
 from printreg.platform import Platform, platform_of
 from printreg.privacy import scan_text
+from printreg.registries.models import Registry
 from printreg.storage.base import utcnow
 
 TITLE_MAX = 200
@@ -127,6 +128,26 @@ def facility_admins(session: Session, facility_id: int) -> list[int]:
             .where(
                 Membership.facility_id == facility_id,
                 Membership.role == Role.FACILITY_ADMIN.value,
+            )
+            .distinct()
+            .order_by(Membership.user_id)
+        )
+    )
+
+
+def facility_staff(
+    session: Session, registry_code: str, facility_id: int, roles: Iterable[Role]
+) -> list[int]:
+    """Return the ids of the people holding one of ``roles`` at the facility in the registry,
+    none when nobody does."""
+    return list(
+        session.scalars(
+            select(Membership.user_id)
+            .join(Registry, Registry.id == Membership.registry_id)
+            .where(
+                Registry.code == registry_code,
+                Membership.facility_id == facility_id,
+                Membership.role.in_([r.value for r in roles]),
             )
             .distinct()
             .order_by(Membership.user_id)

@@ -24,6 +24,7 @@ from printreg.accounts.service import AccountService
 from printreg.jobs.models import QueuedJob
 from printreg.jobs.worker import Worker
 from printreg.notifications import delivery
+from printreg.notifications.batches import gather
 from printreg.notifications.kinds import NotificationKind
 from printreg.notifications.models import Notification
 from printreg.notifications.schemas import PreferencesUpdate
@@ -211,3 +212,38 @@ def test_in_process_sending_retries_then_gives_up(
 def _aware(value: dt.datetime | None) -> dt.datetime:
     assert value is not None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+# -- several events of one transaction ------------------------------------------------------------
+
+
+def _gather(platform: Platform, emails: list[str], events: int) -> None:
+    people = tuple(user_id(platform, e) for e in emails)
+    with platform.sessions() as session, session.begin():
+        for n in range(events):
+            gather(session, NotificationKind.QUERY_RAISED, people, (f"Query {n}", f"/queries/{n}"),
+                   ("{count} queries were raised at F0001", "/registries/3dp/queries"))  # fmt: skip
+
+
+def test_events_of_one_transaction_become_one_notification(api_platform: Platform) -> None:
+    _gather(api_platform, [DATA_MANAGER, FACILITY_ADMIN], 3)
+    _gather(api_platform, [DATA_MANAGER], 1)
+    assert [(n.title, n.link) for n in notifications_of(api_platform, DATA_MANAGER)] == [
+        ("3 queries were raised at F0001", "/registries/3dp/queries"), ("Query 0", "/queries/0"),
+    ]  # fmt: skip
+    assert len(notifications_of(api_platform, FACILITY_ADMIN)) == 1
+
+
+def test_gathered_events_of_a_rolled_back_transaction_tell_nobody(api_platform: Platform) -> None:
+    person = user_id(api_platform, DATA_MANAGER)
+
+    def raise_and_fail() -> None:
+        with api_platform.sessions() as session, session.begin():
+            gather(session, NotificationKind.QUERY_RAISED, (person,), ("Q", "/queries/1"),
+                   ("{count} queries", "/queries"))  # fmt: skip
+            raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError):
+        raise_and_fail()
+    _gather(api_platform, [VIEWER], 1)  # the same kind of session, later: nothing carried over
+    assert notifications_of(api_platform, DATA_MANAGER) == []
