@@ -136,23 +136,29 @@ queue.register(QUEUE_KIND, run_queued, queued_gave_up)
 
 
 def _send_all(platform: Platform, ids: Sequence[int]) -> None:
-    """Send each notification's e-mail, waiting and trying again while the server refuses."""
+    """Send each notification's e-mail (a thread's body: nothing escapes it)."""
     for notification_id in ids:
-        while True:
-            try:
-                deliver(platform, notification_id)
-            except MailNotSent as exc:
-                log.warning(
-                    "notification %s: e-mail not sent (%s)", notification_id, type(exc).__name__
-                )
-                refused = _refused(platform, notification_id)
-                if refused:
-                    time.sleep(retry_delay(refused))
-                    continue
-            except Exception as exc:  # noqa: BLE001 - a thread's end: logged by type, row says queued
-                why = type(exc).__name__  # no message: a database error quotes values
-                log.error("notification %s: e-mail job raised %s", notification_id, why)  # noqa: TRY400
-            break
+        try:
+            _send_retrying(platform, notification_id)
+        except Exception as exc:  # noqa: BLE001 - a thread's end: logged by type, row says queued
+            why = type(exc).__name__  # no message: a database error quotes values
+            log.error("notification %s: e-mail job raised %s", notification_id, why)  # noqa: TRY400
+
+
+def _send_retrying(platform: Platform, notification_id: int) -> None:
+    """Send one notification's e-mail, waiting and trying again while the server refuses."""
+    while True:
+        try:
+            deliver(platform, notification_id)
+        except MailNotSent as exc:
+            log.warning(
+                "notification %s: e-mail not sent (%s)", notification_id, type(exc).__name__
+            )
+            refused = _refused(platform, notification_id)
+            if refused:
+                time.sleep(retry_delay(refused))
+                continue
+        return
 
 
 def _after_commit(session: Session) -> None:
