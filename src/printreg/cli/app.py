@@ -32,6 +32,8 @@ from printreg.governance import cli as governance
 from printreg.imports import cli as imports
 from printreg.jobs import cli as jobs
 from printreg.notifications import cli as notifications
+from printreg.quality import cli as quality
+from printreg.queries import cli as queries
 from printreg.registries import cli as registries
 from printreg.requests import cli as requests
 
@@ -113,8 +115,10 @@ app.add_typer(files.dicom_app, name="dicom")
 app.add_typer(files.mesh_app, name="mesh")
 app.add_typer(governance.enrollment_app, name="enrollment")
 app.add_typer(requests.request_app, name="request")
+app.add_typer(queries.query_app, name="query")
 app.add_typer(users.user_app, name="user")
 app.add_typer(notifications.notification_app, name="notification")
+app.add_typer(quality.quality_app, name="quality")
 
 
 def main() -> None:
