@@ -3,11 +3,14 @@ by a changed value or a confirmation, close, re-open; history, audit, refusals."
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.support.imports import importer, write_csv
 from tests.support.records import records
 from tests.support.web import DATA_MANAGER, HOME, OTHER, REG, REGISTRY_ADMIN, VIEWER
 
@@ -17,6 +20,7 @@ from printreg.accounts.service import AccountService
 from printreg.cases.service import CaseService
 from printreg.demo.service import ensure_demo_accounts
 from printreg.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound, ValidationFailed
+from printreg.ingest import FlatLayout
 from printreg.platform import Platform
 from printreg.queries.models import Query
 from printreg.queries.schemas import QueryTarget
@@ -198,3 +202,25 @@ def test_bad_paths_and_deleted_cases_are_refused(world: tuple[Platform, dict]) -
     CaseService(platform, Actor.operator("test")).delete(REG, ids[HOME][2])
     with pytest.raises(Conflict):
         staff.raise_query(REG, ids[HOME][2], "time_saved_min", TEXT)
+
+
+def test_an_import_that_changes_the_field_answers_its_query(
+    seeded: Platform, operator: Actor, tmp_path: Path
+) -> None:
+    layout = FlatLayout(seeded.registry(REG).current)
+    batch = records(HOME, 2)
+    importer(seeded, operator).run(write_csv(tmp_path / "a.csv", layout, batch), commit=True)
+    cases = CaseService(seeded, operator)
+    ids = [cases.find(REG, HOME, r["local_case_id"]).id for r in batch]
+    service = QueryService(seeded, operator)
+    changed_query = service.raise_query(REG, ids[0], "time_saved_min", TEXT)
+    untouched_query = service.raise_query(REG, ids[1], "time_saved_min", TEXT)
+    changed = copy.deepcopy(batch)
+    changed[0]["time_saved_min"] = (changed[0].get("time_saved_min") or 0) + 3
+    changed[1]["indication_text"] = "Revised indication after the tumour board"
+    report = importer(seeded, operator).run(
+        write_csv(tmp_path / "b.csv", layout, changed), commit=True
+    )
+    assert report.updated == 2
+    assert service.get(changed_query.id).status == "answered"
+    assert service.get(untouched_query.id).status == "open"

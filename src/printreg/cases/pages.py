@@ -20,9 +20,8 @@ from printreg.domain.issues import Issue
 from printreg.domain.reasons import required_reason
 from printreg.facilities.service import FacilityService
 from printreg.files.service import CaseFileService, StudyView
-from printreg.queries.paths import record_paths
-from printreg.queries.schemas import QueryDetail, QueryState
-from printreg.queries.service import QueryService
+from printreg.queries import views as query_views
+from printreg.queries.schemas import QueryDetail
 from printreg.registries.service import RegistryService
 from printreg.web import forms
 from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
@@ -78,10 +77,7 @@ def _form_page(
     ``unsaved`` marks a form that shows values not stored yet (leaving it warns); ``queries``
     (open and answered) are shown beside their fields, with their answer controls."""
     place = place_of(page, definition.registry.code, facility)
-    facility_id = place.facility_ids.get(facility)
-    field_queries: dict[str, list[QueryDetail]] = {}
-    for query in queries or []:
-        field_queries.setdefault(forms.path_key(query.path), []).append(query)
+    registry = definition.registry.code
     return page.render(
         "case_form.html",
         status_code=status_code,
@@ -95,10 +91,7 @@ def _form_page(
         status=status,
         confirm_draft=confirm_draft,
         unsaved=unsaved or confirm_draft or status_code != 200,
-        field_queries=field_queries,
-        queries=queries or [],
-        may_answer=facility_id is not None
-        and page.actor.may_answer_query(definition.registry.code, facility_id),
+        **query_views.form_context(page.actor, registry, place.facility_ids.get(facility), queries),
     )
 
 
@@ -212,6 +205,7 @@ def _invalid(
     title: str,
     row_version: int | None,
     status: str | None = None,
+    queries: list[QueryDetail] | None = None,
 ) -> HTMLResponse:
     form = forms.build_form(definition, record, _printers(page, facility), issues)
     return _form_page(
@@ -223,6 +217,7 @@ def _invalid(
         row_version=row_version,
         status_code=422,
         status=status,
+        queries=queries,
     )
 
 
@@ -254,11 +249,6 @@ def edit_case(
         )
     form = forms.build_form(definition, record, _printers(page, view.facility))
     title = f"Edit case {view.record.get('local_case_id', '')}"
-    queries = [
-        q
-        for q in QueryService(page.platform, page.actor).for_case(registry, view.id)
-        if q.status != QueryState.CLOSED
-    ]
     return _form_page(
         page,
         definition,
@@ -269,7 +259,7 @@ def edit_case(
         notice=notice,
         status=view.status,
         unsaved=prefill == "dicom",
-        queries=queries,
+        queries=query_views.form_queries(page.platform, page.actor, registry, view.id),
     )
 
 
@@ -323,9 +313,9 @@ def update_case(page: Page, registry: str, case_id: str, data: Posted) -> Respon
             registry, view.id, {**record, "status": status}, expected_version=version
         )
     except ValidationFailed as exc:
-        return _invalid(
-            page, definition, record, exc.issues, view.facility, title, version, view.status
-        )
+        return _invalid(page, definition, record, exc.issues, view.facility, title, version,
+                        view.status,
+                        query_views.form_queries(page.platform, page.actor, registry, view.id))  # fmt: skip
     if saved.row_version == view.row_version:
         return _saved(registry, saved, "unchanged")
     moved = view.status == CaseStatus.COMPLETE and saved.status == CaseStatus.DRAFT
@@ -429,7 +419,6 @@ def render_case(
     meshes = {m.print_row: m for m in files.meshes(registry, view.id)}
     may_write = place.writes(view.facility) and view.status != CaseStatus.LOCKED
     prints = view.record.get("prints") if "prints" in definition.groups else None
-    facility_id = place.facility_ids.get(view.facility)
     return page.render(
         "case_detail.html",
         status_code=status_code,
@@ -451,17 +440,9 @@ def render_case(
         file_issues=file_issues or [],
         problem_at=problem_at,
         deidentify_on_receipt=page.platform.settings.dicom_deidentify_on_receipt,
-        queries=QueryService(page.platform, page.actor).for_case(registry, view.id),
-        query_paths=[
-            (path, forms.field_place(definition, path))
-            for path in record_paths(definition, view.record)
-        ],
-        may_raise=facility_id is not None
-        and page.actor.may_raise_query(registry, facility_id)
-        and not view.deleted_at,
-        query_problem=query_problem,
-        field_place=lambda path: forms.field_place(definition, path) or path,
-    )
+        **query_views.case_context(page.platform, page.actor, definition, view,
+                                   place.facility_ids.get(view.facility), query_problem),
+    )  # fmt: skip
 
 
 @router.post("/registries/{registry}/cases/{case_id}/delete", response_class=HTMLResponse)

@@ -57,6 +57,7 @@ from printreg.ingest.readers import (
     scan_csv,
 )
 from printreg.platform import Platform, RegistryRuntime
+from printreg.queries.service import answer_changed_fields
 from printreg.storage.base import utcnow
 from printreg.storage.bulk import (
     Encoded,
@@ -593,6 +594,8 @@ class Importer:
                   str(stored.id),
                   registry_code=self.runtime.code, facility_id=self.facility_id,
                   before=before, after=after)  # fmt: skip
+            # A changed value answers the open queries on its field, as a form update does.
+            answer_changed_fields(session, self.actor, self.runtime.code, stored.id, before, after)
         report.updated += 1
         report.note_stored([str(result.record.get("local_case_id") or "")], "updated")
 

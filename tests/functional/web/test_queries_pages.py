@@ -134,3 +134,21 @@ def test_a_refused_raise_shows_the_case_page_with_the_reason(people: Platform, d
         assert session.scalars(select(Query)).all() == []
     made = QueryService(people, Actor.operator("test")).list(REG)
     assert made == []
+
+
+def test_a_refused_save_keeps_the_queries_beside_their_fields(
+    people: Platform, sign_in: Callable[[str], Client], dm: Client
+) -> None:
+    case_id = store(people, HOME, records(HOME, 1)[0])
+    query_id = _raise(sign_in(REGISTRY_ADMIN), case_id, "time_saved_min")
+    http, csrf = dm
+    form = http.get(f"/registries/{REG}/cases/{case_id}/edit").text
+    fields = dict(re.findall(r'name="([a-z0-9_-]+)" value="([^"]*)"', form))
+    fields |= {"csrf_token": csrf, "time_saved_min": "not a number", "action": "save"}
+    refused = http.post(f"/registries/{REG}/cases/{case_id}/edit", data=fields)
+    assert refused.status_code == 422
+    assert f'id="query-{query_id}"' in refused.text
+    assert f'id="qf-{query_id}"' in refused.text
+    with people.sessions() as session:
+        row = session.get_one(Query, uuid.UUID(query_id))
+        assert row.status == "open"
