@@ -129,9 +129,17 @@ class Settings(BaseSettings):
     )
     job_runner: Literal["inprocess", "queue"] = Field(
         default="inprocess",
-        description="Who runs import jobs: 'inprocess' (threads of the web process that accepted "
-        "them; the single-machine default) or 'queue' (worker processes started with "
-        "`printreg worker`, on any machine that reaches the database).",
+        description="Who runs long jobs (imports, exports, analytics refreshes, research "
+        "extracts): 'inprocess' (threads of the web process that accepted them; the "
+        "single-machine default) or 'queue' (worker processes started with `printreg worker`, "
+        "on any machine that reaches the database).",
+    )
+    export_hours: int = Field(
+        default=24,
+        ge=1,
+        le=720,
+        description="Hours the file of an export job is kept for the person who asked; then a "
+        "periodic cleanup deletes it.",
     )
     job_lease_seconds: int = Field(
         default=60,

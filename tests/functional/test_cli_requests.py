@@ -82,7 +82,7 @@ def test_refused_requests_and_expiry(seeded: Platform, tmp_path: Path) -> None:
     assert code == 1
     assert "no researcher" in err
     seeded.clock = lambda: dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
-    service = DataRequestService(seeded, Actor.operator("test"))
+    service = DataRequestService(seeded, Actor.operator("test"), build_now=True)
     old = service.submit("3dp", RequestDraft("old", "a", ["organ_system"]), RESEARCHER)
     service.decide(old.id, approve=True)
     code, out, err = invoke("request", "expire")

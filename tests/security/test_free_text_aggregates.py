@@ -25,6 +25,7 @@ from printreg.cases.service import CaseService
 from printreg.platform import Platform
 from tests.support.factories import store_under
 from tests.support.records import records
+from tests.support.tasks import refreshed
 from tests.support.web import (
     API,
     DATA_MANAGER,
@@ -94,8 +95,7 @@ def marked(api_platform: Platform) -> list[str]:
 def _views(client_for: Callable[[str], UserClient], anon: TestClient) -> dict[str, tuple[int, str]]:
     """Return every released view of the analytics: name → (status, text)."""
     dm, admin, sponsor = client_for(DATA_MANAGER), client_for(REGISTRY_ADMIN), client_for(SPONSOR)
-    refreshed = admin.post(f"{API}/analytics/refresh")
-    assert refreshed.status_code == 200, refreshed.text
+    assert refreshed(admin, "3dp")["status"] == "done"
     out: dict[str, tuple[int, str]] = {}
     for name, client, url in [
         ("dashboard json", dm, f"{API}/facilities/{HOME}/dashboard"),
@@ -137,7 +137,7 @@ def test_specify_texts_never_reach_an_aggregate(
 def test_the_public_figures_show_labels_not_codes(
     marked: list[str], client_for: Callable[[str], UserClient], anon: TestClient
 ) -> None:
-    client_for(REGISTRY_ADMIN).post(f"{API}/analytics/refresh")
+    refreshed(client_for(REGISTRY_ADMIN), "3dp")
     data = anon.get(f"{API}/public").json()
     material = data["mix"]["material_mix"]["rows"]
     assert {r["category"] for r in material} == {"other"}

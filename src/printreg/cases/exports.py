@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,14 +18,25 @@ from printreg.validation.shape import to_json_record
 
 ExportFormat = Literal["csv", "jsonl", "parquet"]
 PAGE = 1000
+NO_CASE_DATA = (
+    "your role has no access to case data: see the registry's public figures, or ask for a "
+    "research extract"
+)
 
 
 def export_records(
-    platform: Platform, actor: Actor, registry: str, facility_code: str | None = None
+    platform: Platform,
+    actor: Actor,
+    registry: str,
+    facility_code: str | None = None,
+    within: Collection[int] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield every undeleted case the actor may read as a JSON record, page by page."""
+    """Yield every undeleted case the actor may read as a JSON record, page by page (only those
+    of the facilities ``within``, when given: an export job's scope, fixed when it was asked)."""
     runtime = platform.registry(registry)
     readable = actor.readable_facilities(registry)
+    if within is not None:
+        readable = [f for f in (within if readable is None else readable) if f in within]
     with platform.sessions() as session:
         codes = dict(session.execute(select(Facility.id, Facility.code)).all())
         labels = dict(session.execute(select(Printer.id, Printer.label)).all())
@@ -57,6 +68,16 @@ def export_records(
             after = (last["updated_at"], last["id"])
 
 
+def counted(
+    records: Iterable[dict[str, Any]], progress: Callable[[int], None] | None
+) -> Iterator[dict[str, Any]]:
+    """Yield the records, telling ``progress`` how many went by so far (every 500)."""
+    for done, record in enumerate(records, 1):
+        yield record
+        if progress is not None and done % 500 == 0:
+            progress(done)
+
+
 def export_cases(
     platform: Platform,
     actor: Actor,
@@ -64,6 +85,9 @@ def export_cases(
     fmt: ExportFormat,
     out: Path,
     facility_code: str | None = None,
+    *,
+    within: Collection[int] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[int, Path]:
     """Write the export and its codebook (``<out>.codebook.json``); return (cases, codebook).
 
@@ -71,10 +95,9 @@ def export_cases(
     comes as released aggregates and approved research extracts."""
     definition = platform.registry(registry).current
     if facility_code is None and actor.readable_facilities(registry) == []:
-        raise Forbidden("your role has no access to case data: see the registry's public "
-                        "figures, or ask for a research extract")  # fmt: skip
+        raise Forbidden(NO_CASE_DATA)
     layout = FlatLayout(definition)
-    records = export_records(platform, actor, registry, facility_code)
+    records = counted(export_records(platform, actor, registry, facility_code, within), progress)
     if fmt == "csv":
         with out.open("w", encoding="utf-8", newline="") as handle:
             count = write_csv(records, layout, handle, pass_through=("facility",))

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response, status
 
 from printreg.accounts.actor import Actor
+from printreg.dashboards.refresh_job import submit_refresh
 from printreg.dashboards.schemas import (
     FacilityDashboard,
     PublicSummary,
-    RefreshOut,
     RegistryOverview,
     ValueEvidence,
 )
 from printreg.dashboards.service import AnalyticsService
+from printreg.jobs.schemas import TaskOut
 from printreg.web.api.common import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
 from printreg.web.json_body import StrictJsonRoute
@@ -117,7 +118,9 @@ def public_summary(registry: str, platform: PlatformDep) -> PublicSummary:
     return AnalyticsService(platform, PUBLIC).public_summary(registry)
 
 
-@router.post("/registries/{registry}/analytics/refresh")
-def refresh(registry: str, platform: PlatformDep, actor: ActorDep) -> RefreshOut:
-    """Bring the registry's analytics up to date now (registry administrators)."""
-    return AnalyticsService(platform, actor).refresh(registry)
+@router.post("/registries/{registry}/analytics/refresh", status_code=status.HTTP_202_ACCEPTED)
+def refresh(registry: str, platform: PlatformDep, actor: ActorDep) -> TaskOut:
+    """Queue a refresh of the registry's analytics (registry administrators); poll the job at
+    ``/jobs/{id}`` (its result: seconds, facilities, rows). A refresh asked while one runs gets
+    that one."""
+    return submit_refresh(platform, actor, registry)

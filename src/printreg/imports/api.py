@@ -15,11 +15,13 @@ from pydantic import BaseModel, ConfigDict
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from printreg.cases.export_jobs import ExportJobs, JobFormat
 from printreg.cases.exports import export_cases
 from printreg.domain.errors import InvalidRequest
 from printreg.facilities.service import FacilityService
 from printreg.imports.jobs import ImportJobs, JobView
 from printreg.ingest import FlatLayout
+from printreg.jobs.schemas import TaskOut
 from printreg.registries.service import RegistryService
 from printreg.web.api.common import ERRORS
 from printreg.web.deps import ActorDep, PlatformDep
@@ -158,7 +160,8 @@ def export(
     fmt: Annotated[Literal["csv", "jsonl", "parquet"], Query(alias="format")] = "csv",
     facility: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
 ) -> FileResponse:
-    """Download every case the caller may read (or one facility's) in one file."""
+    """Download every case the caller may read (or one facility's) in one file, written while the
+    request waits: for large exports, ``POST /registries/{registry}/exports`` runs it as a job."""
     folder = Path(tempfile.mkdtemp(prefix="printreg-export-"))
     try:
         out = folder / f"{registry}-cases.{fmt}"
@@ -172,6 +175,24 @@ def export(
         filename=out.name,
         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
+
+
+@router.post(
+    "/registries/{registry}/exports", tags=["exports"], status_code=status.HTTP_202_ACCEPTED
+)
+def submit_export(
+    registry: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    fmt: Annotated[JobFormat, Query(alias="format")] = "csv",
+    facility: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+) -> TaskOut:
+    """Queue an export of every case you may read (or one facility's) as a job; poll
+    ``/jobs/{id}`` and download ``/jobs/{id}/file`` (yours only, for ``export_hours``).
+
+    ``format`` redcap writes REDCap's flat import CSV. For large exports: the job writes the
+    file on the server while you wait for nothing."""
+    return ExportJobs(platform, actor).submit(registry, fmt, facility)
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""`printreg worker`: run queued jobs (imports) on any machine that reaches the database."""
+"""`printreg worker`: run queued jobs (imports, exports, analytics refreshes, research extracts)
+on any machine that reaches the database."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ def worker(
             logging.config.dictConfig(log_config(p.settings))
             if p.settings.job_runner != "queue":
                 console.print(
-                    "note: PRINTREG_JOB_RUNNER is 'inprocess': web processes run their imports "
-                    "themselves and queue nothing for this worker"
+                    "note: PRINTREG_JOB_RUNNER is 'inprocess': web processes run their jobs "
+                    "themselves"
                 )
             ran = Worker(p, concurrency, once=once, signals=True).run()
         console.print(f"worker stopped after {ran} job(s)")

@@ -4,8 +4,9 @@ One worker process runs up to ``concurrency`` jobs at once in threads. A heartbe
 renews the leases of its jobs and the worker's row in ``queue_workers`` every third of
 ``job_lease_seconds``, and reaps the jobs of dead workers. An idle worker sleeps
 ``worker_poll_seconds``; on PostgreSQL a LISTEN connection wakes it as soon as a job is queued.
-Workers also queue the periodic tasks: the hourly expiry of research extracts and the
-evaluation of the quality rules.
+Workers also queue the periodic tasks: the hourly expiry of research extracts, the
+cleanup of expired task files (``jobs.tasks.sweep``) and the evaluation of the quality
+rules.
 SIGTERM and SIGINT stop claiming and let the running jobs finish.
 """
 
@@ -31,6 +32,7 @@ EXPIRE_EVERY = 3600  # seconds between two runs of `printreg request expire` by 
 def load_job_functions() -> None:
     """Register every kind of job this printreg runs (each module registers its own)."""
     from printreg.imports import jobs as _imports  # noqa: F401, PLC0415 - registers "import"
+    from printreg.jobs import tasks  # noqa: PLC0415 - registers "task" and its cleanup
     from printreg.notifications import delivery as _mail  # noqa: F401, PLC0415 - "notification-mail"
     from printreg.requests import service as requests  # noqa: PLC0415
 
@@ -40,6 +42,7 @@ def load_job_functions() -> None:
         requests.DataRequestService(platform, Actor.operator("worker")).expire_due()
 
     queue.register_periodic("expire-extracts", expire_extracts, EXPIRE_EVERY)
+    tasks.load_task_kinds()  # exports, analytics refreshes, research extracts
     from printreg.quality import jobs as quality  # noqa: PLC0415
 
     quality.register()  # "quality-evaluate": every registry's rules, every few hours

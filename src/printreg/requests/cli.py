@@ -187,7 +187,9 @@ def request_decide(
 
     def body() -> None:
         with platform() as p:
-            view = DataRequestService(p, operator()).decide(request_id, approve, element, note)
+            view = DataRequestService(p, operator(), build_now=True).decide(
+                request_id, approve, element, note
+            )
         if as_json:
             print_json(view)
             return
@@ -207,7 +209,7 @@ def request_extract(
     def body() -> None:
         out.mkdir(parents=True, exist_ok=True)
         with platform() as p:
-            service = DataRequestService(p, operator())
+            service = DataRequestService(p, operator(), build_now=True)
             for which in ("extract", "codebook"):
                 opened = service.open_file(request_id, which)
                 target = out / opened.filename

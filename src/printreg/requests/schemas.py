@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from printreg.jobs.schemas import TaskOut
 from printreg.research import RequestStatus
 
 ElementName = Annotated[str, Field(min_length=1, max_length=100)]
@@ -61,6 +62,8 @@ class DataRequestPublic(BaseModel):
     extract_ready_at: dt.datetime | None
     expires_at: dt.datetime | None
     expired_at: dt.datetime | None
+    #: the newest job that built, or is building, the extract (None before the approval)
+    extract_job: TaskOut | None = None
 
 
 class DecisionCreate(BaseModel):

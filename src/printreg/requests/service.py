@@ -39,10 +39,12 @@ from printreg.domain.facility import RegistryRoleName
 from printreg.domain.governance import VoteChoice
 from printreg.governance.committee import CommitteeService
 from printreg.governance.models import CommitteeVote
-from printreg.notifications.kinds import NotificationKind
-from printreg.notifications.service import notify
+from printreg.jobs import tasks
+from printreg.jobs.models import TaskJob
+from printreg.jobs.schemas import TaskOut
 from printreg.platform import Platform
 from printreg.registries.models import Registry
+from printreg.requests import extract_job
 from printreg.requests.decisions import SUBJECT, record_decision
 from printreg.requests.extracts import (
     CODEBOOK_FILE,
@@ -109,11 +111,16 @@ class ExtractFile:
 
 
 class DataRequestService:
-    """The data-request use cases for one actor."""
+    """The data-request use cases for one actor.
 
-    def __init__(self, platform: Platform, actor: Actor) -> None:
+    An approval queues the extract's build as a job (``requests.extract_job``); with
+    ``build_now`` (the command line, and the job itself) it is built at once in this process.
+    """
+
+    def __init__(self, platform: Platform, actor: Actor, *, build_now: bool = False) -> None:
         self.platform = platform
         self.actor = actor
+        self.now_builds = build_now
 
     # -- who ------------------------------------------------------------------------------------
 
@@ -187,7 +194,19 @@ class DataRequestService:
             extract_ready_at=_aware(row.extract_ready_at),
             expires_at=_aware(row.expires_at),
             expired_at=_aware(row.expired_at),
+            extract_job=self._extract_job(session, row),
         )
+
+    @staticmethod
+    def _extract_job(session: Session, row: DataRequest) -> TaskOut | None:
+        """Return the newest job that built (or builds) the request's extract; None if none."""
+        found = session.scalars(
+            select(TaskJob)
+            .where(TaskJob.kind == extract_job.KIND, TaskJob.subject == str(row.id))
+            .order_by(TaskJob.created_at.desc())
+            .limit(1)
+        ).first()
+        return None if found is None else tasks.view(found)
 
     # -- submit and read ------------------------------------------------------------------------
 
@@ -335,21 +354,31 @@ class DataRequestService:
 
     def _build_if_approved(self, request_id: uuid.UUID) -> DataRequestPublic:
         view = self.get(request_id)
-        return self._build(request_id) if view.status == RequestStatus.APPROVED else view
+        return self._extract(request_id) if view.status == RequestStatus.APPROVED else view
+
+    def _extract(self, request_id: uuid.UUID) -> DataRequestPublic:
+        """Build the extract now (``build_now``) or queue its build; return the request."""
+        if self.now_builds:
+            return self.build_now(request_id)
+        with self.platform.sessions() as session:
+            row = self._load(session, request_id)
+        extract_job.queue_build(self.platform, self.actor, row)
+        return self.get(request_id)
 
     # -- the extract ----------------------------------------------------------------------------
 
     def prepare_extract(self, request_id: uuid.UUID) -> DataRequestPublic:
-        """Build the extract of an approved request whose building failed before (registry
-        administrators); return the request, now extract_ready."""
+        """Build again the extract of an approved request whose build failed (registry
+        administrators); return the request (extract_ready, or with its build job queued)."""
         with self.platform.sessions() as session:
             row = self._load(session, request_id)
             if not self.actor.administers(row.registry_code):
                 raise Forbidden("only the registry's administrators build extracts")
-        return self._build(request_id)
+        return self._extract(request_id)
 
-    def _build(self, request_id: uuid.UUID) -> DataRequestPublic:
-        """Write the extract and its codebook and start the expiry clock."""
+    def build_now(self, request_id: uuid.UUID) -> DataRequestPublic:
+        """Write the extract and its codebook in this process, start the expiry clock and tell
+        the requester (``on_extract_ready``); return the request, now extract_ready."""
         with self.platform.sessions() as session, session.begin():
             row = self._load(session, request_id)
             check_transition(row.status, RequestStatus.EXTRACT_READY)
@@ -370,9 +399,7 @@ class DataRequestService:
             audit(session, self.actor, "extract", SUBJECT, str(row.id),
                   registry_code=row.registry_code,
                   after={"rows": built[0], "bytes": built[1], "expires_at": _iso(expires)})  # fmt: skip
-            notify(session, [row.requester_id], NotificationKind.EXTRACT_READY,
-                   f"The extract of your data request in registry {row.registry_code} is ready",
-                   f"/requests/{row.id}")  # fmt: skip
+            extract_job.on_extract_ready(session, self.actor, row)
         return self.get(request_id)
 
     def open_file(self, request_id: uuid.UUID, which: ExtractFileName) -> ExtractFile:
@@ -382,7 +409,10 @@ class DataRequestService:
         """
         self._expire_if_due(request_id)
         if self.get(request_id).status == RequestStatus.APPROVED:
-            self._build(request_id)  # approved by committee votes cast elsewhere
+            built = self._extract(request_id)  # approved by committee votes cast elsewhere
+            if built.status == RequestStatus.APPROVED:
+                raise Conflict("the extract is being prepared: download it once the request "
+                               "is extract ready")  # fmt: skip
         name, media_type = FILES[which]
         with self.platform.sessions() as session, session.begin():
             row = self._load(session, request_id)

@@ -29,6 +29,8 @@ from printreg.governance import pages as governance_pages
 from printreg.imports import api as imports_api
 from printreg.imports import jobs as import_jobs
 from printreg.imports import pages as import_pages
+from printreg.jobs import api as jobs_api
+from printreg.jobs import pages as job_pages
 from printreg.notifications import api as notifications_api
 from printreg.notifications import pages as notification_pages
 from printreg.ops import api as ops_api
@@ -93,6 +95,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         accounts_api,
         meta,
         imports_api,
+        jobs_api,
         files_api,
         governance_api,
         requests_api,
@@ -115,6 +118,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         account_pages,
         second_factor_pages,
         import_pages,
+        job_pages,
         dashboards_pages,
         governance_pages,
         requests_pages,

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -80,11 +81,26 @@ def _submit(client: UserClient, **changes: Any) -> dict[str, Any]:
     return created
 
 
+def _built(client: UserClient, request_id: str) -> dict[str, Any]:
+    """Wait for the job building the request's extract to end; return the request then."""
+    deadline = time.monotonic() + 30
+    while True:
+        found: dict[str, Any] = client.get(f"/api/v1/requests/{request_id}").json()
+        job = found["extract_job"]
+        if job is not None and job["status"] in ("done", "failed"):
+            return found
+        assert time.monotonic() < deadline, f"the extract job did not end: {found}"
+        time.sleep(0.05)
+
+
 def _approve(admin: UserClient, request_id: str, **body: Any) -> dict[str, Any]:
+    """Approve the request, which queues its extract's build; return it once built."""
     response = admin.post(f"/api/v1/requests/{request_id}/decision", json={"approve": True, **body})
     assert response.status_code == 200, response.text
     decided: dict[str, Any] = response.json()
-    return decided
+    assert decided["status"] == "approved", "the extract is built by a job, not in the request"
+    assert decided["extract_job"]["kind"] == "extract"
+    return _built(admin, request_id)
 
 
 def _extract(client: UserClient, request_id: str) -> Any:
@@ -172,7 +188,8 @@ def test_a_data_request_from_submission_to_expired_download(
             .where(AuditEntry.entity_type == "data_request", AuditEntry.entity_id == request_id)
             .order_by(AuditEntry.id)
         ).all()
-    assert actions == ["submit", "approve", "extract", "download", "download", "expire"]
+    assert actions == ["submit", "approve", "extract", "extract_ready_notice", "download",
+                       "download", "expire"]  # fmt: skip
 
 
 def test_extract_keys_are_pseudonyms_that_differ_between_requests(
@@ -235,8 +252,9 @@ def test_the_committee_decides_by_the_settings_rule(
     for n, member in enumerate(members):
         voted = member.post(f"/api/v1/requests/{request_id}/votes", json={"vote": "approve"})
         assert voted.status_code == 200, voted.text
-        assert voted.json()["status"] == ("extract_ready" if n == 2 else "submitted")
-    decided = voted.json()
+        assert voted.json()["status"] == ("approved" if n == 2 else "submitted")
+    decided = _built(members[0], request_id)
+    assert decided["status"] == "extract_ready"
     assert decided["approved_elements"] == ["organ_system"]
     assert decided["votes"] == {"approve": 3, "decline": 0}
     assert decided["decided_by"].startswith("committee")
@@ -246,14 +264,18 @@ def test_the_committee_decides_by_the_settings_rule(
                            json={"vote": "approve"}).status_code == 403  # fmt: skip
     assert members[0].get(f"/api/v1/requests/{request_id}/extract.parquet").status_code == 403
 
-    # Votes cast through the committee's own endpoint decide too; the extract is built when
-    # the researcher first asks for it.
+    # Votes cast through the committee's own endpoint decide too; the extract's build is queued
+    # when the researcher first asks for it.
     second = _submit(researcher, elements=["object_type"])["id"]
     for member in members:
         cast = member.put(f"/api/v1/registries/{REG}/votes/data_request/{second}",
                           json={"vote": "approve"})  # fmt: skip
         assert cast.status_code == 200, cast.text
     assert researcher.get(f"/api/v1/requests/{second}").json()["status"] == "approved"
+    early = researcher.get(f"/api/v1/requests/{second}/extract.parquet")
+    assert early.status_code == 409, early.text
+    assert "being prepared" in early.json()["detail"]
+    assert _built(researcher, second)["status"] == "extract_ready"
     assert _extract(researcher, second).column_names == ["row_id", "facility", "object_type"]
     assert researcher.get(f"/api/v1/requests/{second}").json()["status"] == "extract_ready"
 
@@ -324,6 +346,7 @@ def test_the_request_pages(client_for: ClientFor, with_cases: Platform, clock: C
                          "decision": "approve", "elements": ["object_type"]},
                          follow_redirects=False)  # fmt: skip
     assert decided.status_code == 303, decided.text
+    assert _built(researcher, detail.rsplit("/", 1)[-1])["status"] == "extract_ready"
     page = researcher.get(detail)
     assert 'id="download-extract"' in page.text
     assert client_for(SPONSOR).get(f"/registries/{REG}/requests").status_code == 403

@@ -12,6 +12,7 @@ import pytest
 from tests.support.factories import make_facility, make_person
 from tests.support.notifications import PUBLIC_URL, links, notifications_of, send_mail_from
 from tests.support.smtp import Received, SmtpSink
+from tests.support.tasks import job_done
 from tests.support.web import DATA_MANAGER, REG, REGISTRY_ADMIN, RESEARCHER, UserClient
 
 from printreg.accounts.actor import Actor
@@ -89,7 +90,9 @@ def test_an_approval_tells_of_the_decision_and_the_ready_extract(
         "title": "Volumes", "aims": "Counts", "elements": ["organ_system"]})  # fmt: skip
     request_id = submitted.json()["id"]
     approved = admin.post(f"/api/v1/requests/{request_id}/decision", json={"approve": True})
-    assert approved.json()["status"] == "extract_ready", approved.text
+    assert approved.json()["status"] == "approved", approved.text
+    built = job_done(researcher, approved.json()["extract_job"]["id"])  # the build is a job
+    assert built["status"] == "done", built
     kinds = [n["kind"] for n in researcher.get("/api/v1/notifications").json()["items"]]
     assert sorted(kinds) == ["extract_ready", "request_decision"]
     subjects = sorted(m.message["Subject"] for m in smtp_server.wait_for(2))

@@ -1,7 +1,7 @@
 """notifications: in-app messages per person and e-mail preferences per kind
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06 02:40:00
 
 ``notifications`` holds one row per message to one person (title in words, link path, when
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
