@@ -4,9 +4,9 @@
   exactly as an unknown one (API and pages) and leaves it unread.
 - API tokens (which act for a facility, not a person) and anonymous callers are refused; a
   signed-in browser's changes need the CSRF header.
-- A marker written into a case's free text, a data request's title, aims and decision note and
-  an enrollment statement and reason never reaches any e-mail, while those very actions send
-  their e-mails (so the check can fail).
+- A marker written into a case's free text, a data request's title, aims and decision note, an
+  enrollment statement and reason, and a query's text and answer never reaches any e-mail,
+  while those very actions send their e-mails (so the check can fail).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from tests.support.records import records
 from tests.support.smtp import SmtpSink
 from tests.support.web import (
     DATA_MANAGER,
+    FACILITY_ADMIN,
     HOME,
     OTHER_SITE,
     REG,
@@ -146,21 +147,28 @@ def test_no_free_text_reaches_any_e_mail(
     enrollment.apply(REG, "F0300", [Contact("champion", "Sam Roe", champion)],
                      statement=f"We print {MARKER}")  # fmt: skip
     enrollment.decide(REG, "F0300", approve=True, reason=f"Approved {MARKER}")
-    # the case's own page and the notifications list do hold the marker or the titles: the
-    # e-mails only point at them
-    with api_platform.sessions() as session, session.begin():
-        notify(session, [user_id(api_platform, DATA_MANAGER)], NotificationKind.QUERY_RAISED,
-               f"A query was raised on a case at {HOME}",
-               f"/registries/{REG}/cases/{case_id}")  # fmt: skip
+    # a query on the case, its text and its answer holding the marker
+    raised = admin.post(f"/api/v1/registries/{REG}/cases/{case_id}/queries",
+                        json={"path": "indication_text", "text": f"Is {MARKER} right?"})  # fmt: skip
+    assert raised.status_code == 201, raised.text
+    manager = client_for(DATA_MANAGER)
+    confirmed = manager.post(f"/api/v1/queries/{raised.json()['id']}/confirm",
+                             json={"reason": f"Yes, {MARKER}"})  # fmt: skip
+    assert confirmed.status_code == 200, confirmed.text
 
-    received = smtp_server.wait_for(3)
-    assert sorted(r.recipients[0] for r in received) == sorted([RESEARCHER, champion, DATA_MANAGER])
+    received = smtp_server.wait_for(5)
+    assert sorted(r.recipients[0] for r in received) == sorted(
+        [RESEARCHER, champion, DATA_MANAGER, FACILITY_ADMIN, REGISTRY_ADMIN]
+    )
     for message in received:
         whole = message.message.as_string()
+        decoded = f"{message.message['Subject']}\n{message.text()}"  # whatever the encoding
+        assert "Zqxmarker" not in decoded
+        assert "Resection guide" not in decoded
         assert MARKER not in whole
         assert "Zqxmarker" not in whole.replace("=\n", "")  # no soft line break splits it
         assert "Resection guide" not in whole
     with api_platform.sessions() as session:
         titles = session.scalars(select(Notification.title)).all()
-    assert len(titles) == 3
+    assert len(titles) == 5
     assert not [t for t in titles if "Zqxmarker" in t]
