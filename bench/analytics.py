@@ -115,7 +115,7 @@ def _refresh(
     """In a child process: time a full refresh of the snapshot at ``path`` (every aggregate
     and the pooled value) and send back (seconds, peak resident MB, levels)."""
     started = time.perf_counter()
-    aggregates = aggregate_with(spec, min_cases)(facility_batches(path), facilities)
+    aggregates = aggregate_with(spec, min_cases)(path, facilities)
     pool_strata(value_facts(facility_batches(path, VALUE_COLUMNS)).effects)
     seconds = time.perf_counter() - started
     out.send((seconds, _peak_rss_mb(), aggregates.levels))

@@ -229,6 +229,19 @@ def _level_aggregates(
     ]
 
 
+def aggregate_columns(spec: AnalyticsSpec, schema: pl.Schema) -> list[str]:
+    """Return the fact columns :func:`compute_batches` reads (of those in ``schema``): keys,
+    single-valued strata, measures, completeness flags and record keys."""
+    strata = [FactColumns.stratum(s) for s in spec.strata]
+    measures = [FactColumns.measure(m.name) for m in spec.measures]
+    wanted = {"facility_id", "period", RECORD_KEY, *measures}
+    return [
+        c
+        for c, t in schema.items()
+        if c in wanted or c.startswith("c_") or (c in strata and t == pl.Utf8)
+    ]
+
+
 def compute(
     facts: pl.LazyFrame | pl.DataFrame,
     spec: AnalyticsSpec,

@@ -20,9 +20,12 @@ from typing import Protocol
 import polars as pl
 import pyarrow.parquet as pq  # type: ignore[import-untyped]  # no type information: Any here
 
-from printreg.analytics.measures import Aggregates, compute_batches
+from printreg.analytics.measures import Aggregates, aggregate_columns, compute_batches
+from printreg.dictionary.analytics import AnalyticsSpec
 
 FactLoader = Callable[[Sequence[int] | None], pl.DataFrame]
+#: computes the aggregates from the snapshot file (read in batches) and the facility profiles
+AggregateFunction = Callable[[Path, pl.DataFrame], Aggregates]
 #: bump when the fact table's columns change: snapshots of another format are rebuilt
 FACTS_FORMAT = 4
 #: rows per Parquet row group, and per slice gathered while writing a snapshot in sorted order
@@ -325,20 +328,20 @@ class RegistryAnalytics:
             self.sync_facts(stamps, load, spec_key)
             if compute_aggregates is None:
                 raise ValueError("no aggregate function given")
-            self._aggregates = compute_aggregates(self.batches(), facilities)
+            self._aggregates = compute_aggregates(self.facts_path, facilities)
             self._built = wanted
             self.generation += 1
             return self._aggregates
 
 
-AggregateFunction = Callable[[Iterable[pl.DataFrame], pl.DataFrame], Aggregates]
+def aggregate_with(spec: AnalyticsSpec, min_cases: int) -> AggregateFunction:
+    """Return the aggregate function for a spec: it reads, a batch of whole facilities at a
+    time, only the snapshot columns the aggregates use (kept apart so benchmarks can time it
+    alone)."""
 
-
-def aggregate_with(spec: object, min_cases: int) -> AggregateFunction:
-    """Return the aggregate function for a spec, over batches of whole facilities (kept apart
-    so benchmarks can time it alone)."""
-
-    def run(batches: Iterable[pl.DataFrame], facilities: pl.DataFrame) -> Aggregates:
-        return compute_batches(batches, spec, facilities, min_cases=min_cases)  # type: ignore[arg-type]
+    def run(path: Path, facilities: pl.DataFrame) -> Aggregates:
+        columns = aggregate_columns(spec, pl.scan_parquet(path).collect_schema())
+        batches = facility_batches(path, columns)
+        return compute_batches(batches, spec, facilities, min_cases=min_cases)
 
     return run

@@ -17,8 +17,13 @@ import pytest
 from tests.unit.analytics.test_measures import SPEC, _facts, _profiles
 
 from printreg.analytics import store as store_module
-from printreg.analytics.measures import Aggregates, compute, compute_batches
-from printreg.analytics.store import RegistryAnalytics, facility_batches, plan_batches
+from printreg.analytics.measures import Aggregates, aggregate_columns, compute, compute_batches
+from printreg.analytics.store import (
+    RegistryAnalytics,
+    aggregate_with,
+    facility_batches,
+    plan_batches,
+)
 from printreg.analytics.value import VALUE_COLUMNS, pool_strata, value_facts
 
 FRAMES = ("facility", "registry", "peers", "mix", "registry_trend", "completeness", "profiles")
@@ -231,3 +236,16 @@ def test_writer_refuses_batches_out_of_facility_order(tmp_path: Path) -> None:
     later, earlier = facts.filter(pl.col("facility_id") > 10), facts.filter(pl.col("facility_id") <= 10)  # fmt: skip
     with pytest.raises(ValueError, match="ascending"):
         store_module.write_clustered([later, earlier], tmp_path / "facts.parquet")
+
+
+def test_the_refresh_reads_only_the_columns_it_aggregates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "BATCH_ROWS", 150)
+    facts = _keyed_facts(seed=31).with_columns(pl.col("period").alias("case_date"))
+    path = _stored(facts, tmp_path, monkeypatch)
+    columns = aggregate_columns(SPEC, facts.schema)
+    assert not {"case_date", "s_uses", *VALUE_COLUMNS} & set(columns)
+    assert {"facility_id", "period", "s_kind", "s_organ", "m_t", "m_kinds", "record_key"} <= set(columns)  # fmt: skip
+    refreshed = aggregate_with(SPEC, 5)(path, _profiles())
+    _same(refreshed, compute(facts, SPEC, _profiles(), min_cases=5))
