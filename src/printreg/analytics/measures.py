@@ -231,14 +231,14 @@ def _level_aggregates(
 
 def aggregate_columns(spec: AnalyticsSpec, schema: pl.Schema) -> list[str]:
     """Return the fact columns :func:`compute_batches` reads (of those in ``schema``): keys,
-    single-valued strata, measures, completeness flags and record keys."""
+    single-valued strata, measures, completeness and missing-reason flags, record keys."""
     strata = [FactColumns.stratum(s) for s in spec.strata]
     measures = [FactColumns.measure(m.name) for m in spec.measures]
     wanted = {"facility_id", "period", RECORD_KEY, *measures}
     return [
         c
         for c, t in schema.items()
-        if c in wanted or c.startswith("c_") or (c in strata and t == pl.Utf8)
+        if c in wanted or c.startswith(("c_", "r_")) or (c in strata and t == pl.Utf8)
     ]
 
 
@@ -344,11 +344,15 @@ def _add_batch(
     for k, frame in enumerate(_level_aggregates(lazy, spec, levels)):
         state.levels[k].append(frame)
     queries = [lazy.group_by("period").agg(trend_aggs)]
-    completeness_cols = [c for c in batch.columns if c.startswith("c_")]
+    # filled (c_) and answered with a reason for missing data (r_), counted apart
+    completeness_cols = [c for c in batch.columns if c.startswith(("c_", "r_"))]
     completeness_keys = (
         [pl.col(RECORD_KEY).sum().alias("cases__key")]
         + [
-            pl.col(RECORD_KEY).filter(pl.col(c)).sum().alias(f"k_{c[2:]}")
+            pl.col(RECORD_KEY)
+            .filter(pl.col(c))
+            .sum()
+            .alias(f"k_{c}" if c[0] == "r" else f"k_{c[2:]}")
             for c in completeness_cols
         ]
         if keyed

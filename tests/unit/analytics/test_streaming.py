@@ -41,6 +41,8 @@ def _keyed_facts(seed: int = 5, rows: int = 3_000) -> pl.DataFrame:
         pl.Series("v_by", rng.choice(["cardiac", "spine"], rows)),
         pl.Series("v_before", rng.integers(1, 6, rows).astype(float)),
         pl.Series("v_after", np.where(rng.random(rows) < 0.5, np.nan, 3.0)).fill_nan(None),
+        pl.Series("c_t", rng.random(rows) < 0.8),  # completeness and a missing-data reason
+        pl.Series("r_t_unknown", rng.random(rows) < 0.1),
     )
 
 
@@ -246,6 +248,7 @@ def test_the_refresh_reads_only_the_columns_it_aggregates(
     path = _stored(facts, tmp_path, monkeypatch)
     columns = aggregate_columns(SPEC, facts.schema)
     assert not {"case_date", "s_uses", *VALUE_COLUMNS} & set(columns)
-    assert {"facility_id", "period", "s_kind", "s_organ", "m_t", "m_kinds", "record_key"} <= set(columns)  # fmt: skip
+    wanted = {"facility_id", "period", "s_kind", "s_organ", "m_t", "m_kinds", "record_key", "c_t"}
+    assert {*wanted, "r_t_unknown"} <= set(columns)
     refreshed = aggregate_with(SPEC, 5)(path, _profiles())
     _same(refreshed, compute(facts, SPEC, _profiles(), min_cases=5))
