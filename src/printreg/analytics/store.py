@@ -6,6 +6,10 @@ was built from, reloads only the facilities whose counter moved, and recomputes 
 (all measures for all facilities are a few grouped scans of the snapshot). The snapshot is a
 Parquet file sorted by facility, then by single-valued stratum (:func:`cluster_keys`), so one
 facility's rows are read without the rest and every aggregate group is a run of rows.
+
+Neither the snapshot nor the case tables are ever held whole: the snapshot is written and read a
+batch of whole facilities at a time (:data:`BATCH_ROWS` rows), and the aggregates are computed
+from partial results per batch (:func:`printreg.analytics.measures.compute_batches`).
 """
 
 from __future__ import annotations
