@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from printreg.dictionary.analytics import parse_spec
+from printreg.dictionary.errors import DefinitionError
 from printreg.dictionary.redcap import RECORD_ID, from_redcap_dictionary, to_redcap_dictionary
 from printreg.dictionary.redcap_import import read_rows
 from printreg.research import withheld_reason
@@ -145,3 +147,12 @@ def test_identifier_flags_are_kept_and_never_released() -> None:
     assert withheld_reason(definition.elements["dob"]) is not None  # a date, not free text
     assert withheld_reason(definition.elements["height"]) is None
     assert any("dob: marked as an identifier" in line for line in report)
+
+
+@pytest.mark.parametrize("body", ["strata: [dob]\n", "period: dob\n"])
+def test_an_analytics_spec_naming_an_identifier_is_refused(body: str) -> None:
+    text = (FIXTURES / "redcapr-clinical-trial-1.csv").read_text(encoding="utf-8")
+    definition, _ = from_redcap_dictionary(text, "rt", "Round trip")
+    with pytest.raises(DefinitionError) as failure:
+        parse_spec("registry: rt\n" + body, definition, "analytics.yaml")
+    assert any("'dob' is marked as a direct identifier" in p for p in failure.value.problems)
