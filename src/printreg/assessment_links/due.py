@@ -18,8 +18,10 @@ from sqlalchemy import select, update
 from printreg.accounts.actor import Actor
 from printreg.assessment_links import mails, tokens
 from printreg.assessment_links.models import AssessmentLink
+from printreg.assessment_links.notices import tell_facility
 from printreg.assessment_links.schemas import OPEN, DueRun, LinkStatus
 from printreg.audit import audit
+from printreg.notifications.kinds import NotificationKind
 from printreg.notifications.mail import MailNotSent, mail_enabled, send_mail
 from printreg.platform import Platform
 
@@ -103,6 +105,9 @@ def _remind(platform: Platform, row: AssessmentLink, now: dt.datetime) -> bool:
                   registry_code=row.registry_code, facility_id=row.facility_id,
                   before={"status": LinkStatus.SENT.value},
                   after={"status": LinkStatus.REMINDED.value})  # fmt: skip
+            tell_facility(session, row.registry_code, row.case_id, row.id,
+                          NotificationKind.ASSESSMENT_REMINDER,
+                          "A reminder was sent: an assessment is still awaited")  # fmt: skip
     return True
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from printreg.accounts.actor import Actor
 from printreg.assessment_links import mails, tokens
 from printreg.assessment_links.models import AssessmentLink
+from printreg.assessment_links.notices import tell_facility
 from printreg.assessment_links.schemas import OPEN, AssessmentLinkPublic, LinkStatus
 from printreg.assessment_links.spec import AssessmentLinkSpec, link_spec
 from printreg.audit import audit
@@ -25,6 +26,7 @@ from printreg.cases.service import locate_case
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound
 from printreg.domain.facility import CaseStatus
 from printreg.facilities.models import Facility
+from printreg.notifications.kinds import NotificationKind
 from printreg.notifications.mail import MailNotSent, mail_enabled, send_mail
 from printreg.platform import Platform, RegistryRuntime
 
@@ -159,6 +161,10 @@ class AssessmentLinkService:
                     row.closed_at = self.platform.clock()
                     row.closed_by = "not sent: the SMTP server refused the message"
             raise
+        with self.platform.sessions.begin() as session:
+            tell_facility(session, view.registry, view.case_id, view.id,
+                          NotificationKind.ASSESSMENT_REQUESTED,
+                          "An assessment was sent to a clinician")  # fmt: skip
 
     # -- reading --------------------------------------------------------------------------------
 

@@ -38,6 +38,12 @@ def _status(dm: UserClient, link_id: str) -> str:
     return found[link_id]
 
 
+def _notices(dm: UserClient) -> list[tuple[str, str]]:
+    """Return (kind, link) of the data manager's notifications, oldest first."""
+    items = dm.get("/api/v1/notifications").json()["items"]
+    return [(n["kind"], n["link"]) for n in reversed(items)]
+
+
 def test_a_worker_reminds_once_with_a_fresh_link(
     api_platform: Platform,
     settings: Settings,
@@ -49,6 +55,8 @@ def test_a_worker_reminds_once_with_a_fresh_link(
     case_id, record = unassessed_case(api_platform, HOME)
     sent = dm.post(f"{API}/cases/{case_id}/assessment-links", json={"email": CLINICIAN}).json()
     first = link_path(smtp_server.wait_for(1)[0])
+    case_page = f"/registries/3dp/cases/{case_id}"
+    assert _notices(dm) == [("assessment_requested", case_page)]  # in the app, not e-mailed
 
     clock.advance((settings.assessment_reminder_days - 1) * DAY)
     assert run_due(api_platform).reminded == 0  # not due yet
@@ -65,13 +73,19 @@ def test_a_worker_reminds_once_with_a_fresh_link(
     second = link_path(reminder)
     assert second != first
     assert _status(dm, str(sent["id"])) == "reminded"
+    assert _notices(dm)[-1] == ("assessment_reminder", case_page)
     assert anon.get(first).status_code == 404  # only a hash is kept: the new link replaces it
     assert anon.get(second).status_code == 200
 
     clock.advance(DAY)
     again = run_due(api_platform)
     assert (again.reminded, again.expired) == (0, 0)  # once only
-    assert len(smtp_server.received) == 2
+    assert len(smtp_server.to(CLINICIAN)) == 2
+    # the facility's staff were told of the reminder by e-mail too: a link, never the case's id
+    notice = smtp_server.to("data.manager@demo.printreg.org")
+    assert len(notice) == 1
+    assert case_page in notice[0].text()
+    assert str(record["local_case_id"]) not in notice[0].text()
 
 
 def test_links_expire_and_a_refused_reminder_is_tried_again(
