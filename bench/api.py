@@ -18,6 +18,7 @@ and writes requests/s, p50/p95/p99 latency and errors per scenario, with the pri
 ratios, printed at the end. The 1-minute load average before and after is recorded: other work
 on the machine slows every figure.
 Run: .venv/bin/python bench/api.py [--seconds 10] [--connections 32] [--cases 2000] [--no-sqlite]
+     [--no-pre-ping] [--label after]
 Needs `wrk` (scripts/ensure-system-deps.sh wrk) and the PostgreSQL binaries.
 """
 
@@ -307,6 +308,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--label", default="after", help="key of this run in api.json")
+    parser.add_argument(
+        "--no-pre-ping", action="store_true", help="PRINTREG_DATABASE_POOL_PRE_PING=false"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: scripts/ensure-system-deps.sh wrk")
@@ -317,6 +321,7 @@ def main() -> None:
         "cases": args.cases,
         "cpus": os.cpu_count(),
         "load_before": round(os.getloadavg()[0], 2),
+        "pre_ping": not args.no_pre_ping,
     }
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PRINTREG_")}
     base_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
@@ -339,6 +344,7 @@ def main() -> None:
         printreg_env = env | {
             "PRINTREG_DATABASE_URL": url,
             "PRINTREG_DATA_DIR": str(folder / "data"),
+            "PRINTREG_DATABASE_POOL_PRE_PING": str(not args.no_pre_ping).lower(),
         }
         bare_env = env | {
             "BENCH_BARE_SQL": str(statements),
