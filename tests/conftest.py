@@ -28,6 +28,7 @@ from tests.support.pgserver import (
     start_postgres,
 )
 from tests.support.records import SYNTH_SEED
+from tests.support.smtp import SmtpSink, smtp_sink
 
 TEMPLATE = "printreg_template"
 _pg_problem = pytest.StashKey[str]()
@@ -135,3 +136,26 @@ def seeded(platform: Platform, operator: Actor) -> Platform:
     """Return the platform with two synthetic facilities (F0001, F0002) and their printers."""
     load_synthetic(platform, operator, registry="3dp", seed=SYNTH_SEED, facilities=2, cases=0)
     return platform
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    """Yield a real SMTP server on loopback that keeps the messages it receives."""
+    with smtp_sink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def mail_settings(
+    settings: Settings, smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Return the test settings sending e-mail to ``smtp_server`` (also exported for CLI runs)."""
+    values = {
+        "smtp_host": smtp_server.host,
+        "smtp_port": str(smtp_server.port),
+        "smtp_security": "none",
+        "mail_from": "registry@printreg.test",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(f"PRINTREG_{name.upper()}", value)
+    return settings.model_copy(update={**values, "smtp_port": smtp_server.port})

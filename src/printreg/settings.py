@@ -167,6 +167,33 @@ class Settings(BaseSettings):
         description="With job_runner 'queue', /readyz fails its jobs check unless a worker "
         "heartbeat is younger than this.",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Address at which people reach this installation (scheme, host, port, "
+        "path prefix); links in e-mails start with it.",
+    )
+    smtp_host: str = Field(
+        default="",
+        description="SMTP server that sends printreg's e-mails; empty sends none (in-app "
+        "notifications only).",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="'starttls' (upgrade a plain connection, port 587), 'tls' (implicit TLS, "
+        "port 465) or 'none' (only for a relay on the same machine or a test server).",
+    )
+    smtp_username: str = Field(
+        default="", description="User name for SMTP authentication; empty sends without it."
+    )
+    smtp_password: str = Field(default="", description="Password for SMTP authentication.")
+    smtp_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds to wait for the SMTP server."
+    )
+    mail_from: str = Field(
+        default="printreg@localhost",
+        description="Sender address of printreg's e-mails.",
+    )
     min_cases: int = Field(
         default=10,
         ge=1,

@@ -91,12 +91,21 @@ ARGS: dict[str, str] = {
     "request extract": "{case} -o {out}/extract",
     "request downloads": "{case}",
     "request expire": "",
+    "query raise": "{case} local_case_id --text 'Please check'",
+    "query bulk": "{csv} --text 'Please check'",
+    "query list": "",
+    "query show": "{case}",
+    "query confirm": "{case} --reason 'It is right'",
+    "query close": "{case}",
+    "query reopen": "{case} --text 'Still unclear'",
     "user add": "a@example.org --name 'A Person'",
     "user role": "a@example.org F0001 viewer",
     "user reset-2fa": "a@example.org",
     "user deactivate": "a@example.org --reason 'left the lab'",
     "user reactivate": "a@example.org",
     "user show": "a@example.org",
+    "quality evaluate": "",
+    "quality show": "-f F0001",
 }
 
 #: Commands that do not open the database, and why; each still must end cleanly.

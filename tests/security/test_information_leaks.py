@@ -42,6 +42,7 @@ from printreg.domain.facility import Role
 from printreg.facilities.models import Facility, Printer
 from printreg.imports.models import ImportJob
 from printreg.platform import Platform
+from printreg.queries.service import QueryService
 from printreg.requests.service import DataRequestService, RequestDraft
 from printreg.settings import Settings
 from printreg.storage.audit_log import AuditEntry
@@ -66,7 +67,7 @@ from tests.support.web import (
 
 #: placeholders that name something of one facility or one person: each is probed
 SECRET = ("facility", "code", "case_id", "job_id", "user_id", "token_id", "request_id",
-          "subject_id", "printer_id")  # fmt: skip
+          "subject_id", "printer_id", "query_id")  # fmt: skip
 #: placeholders not probed, and why their existence is no secret
 NOT_SECRET = {
     "registry": "registry codes are listed to everyone (GET /api/v1/registries, the public page)",
@@ -74,6 +75,7 @@ NOT_SECRET = {
     "row": "a print's row number within a case: the case id around it is probed",
     "subject_type": "a fixed vocabulary (enrollment, data_request) named in the API docs",
     "path": "static files of the application",
+    "rule": "a registry's quality rule ids are published in its quality.yaml (docs/quality.md)",
 }
 #: routes whose JSON body carries a facility code, with the body to send ({code} is replaced)
 BODY_CODES: dict[tuple[str, str], dict[str, Any]] = {
@@ -95,6 +97,15 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/users/{user_id}/memberships/{registry}/{facility}": {"role": "viewer"},
     "/api/v1/requests/{request_id}/decision": {"approve": True},
     "/api/v1/requests/{request_id}/votes": {"vote": "approve"},
+    "/api/v1/registries/{registry}/cases/{case_id}/queries": {
+        "path": "time_saved_min",
+        "text": "Please check",
+    },
+    "/api/v1/queries/{query_id}/confirm": {"reason": "It is right"},
+    "/api/v1/queries/{query_id}/reopen": {"text": "Still unclear"},
+    "/api/v1/registries/{registry}/quality/facilities/{facility}/rules/{rule}/queries": {
+        "text": "Please check"
+    },
 }
 #: HTML form fields that let a page post reach its service
 FORMS: dict[str, dict[str, str]] = {
@@ -108,6 +119,15 @@ FORMS: dict[str, dict[str, str]] = {
     "/facilities/{code}/printers": {"label": "P9", "technology": "material_jetting"},
     "/requests/{request_id}/vote": {"vote": "approve"},
     "/requests/{request_id}/decide": {"approve": "1"},
+    "/registries/{registry}/cases/{case_id}/queries": {
+        "path": "time_saved_min",
+        "text": "Please check",
+    },
+    "/queries/{query_id}/confirm": {"reason": "It is right"},
+    "/queries/{query_id}/reopen": {"text": "Still unclear"},
+    "/registries/{registry}/quality/facilities/{facility}/rules/{rule}/queries": {
+        "text": "Please check"
+    },
 }
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # would end or replace the session
 PRINCIPALS = {"data_manager": DATA_MANAGER, "facility_admin": FACILITY_ADMIN, "viewer": VIEWER}
@@ -259,6 +279,11 @@ def _printer_id(platform: Platform, facility: str) -> str:
                                   .where(Facility.code == facility).order_by(Printer.id)))  # fmt: skip
 
 
+def _query(platform: Platform, case_id: str) -> str:
+    service = QueryService(platform, Actor.operator("leaks"))
+    return str(service.raise_query(REG, uuid.UUID(case_id), "time_saved_min", "Please check").id)
+
+
 def _user_id(platform: Platform, email: str) -> str:
     with platform.sessions() as session:
         return str(session.scalar(select(User.id).where(User.email == email)))
@@ -284,12 +309,13 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
            "job_id": _import_job(manager, HOME), "user_id": _user_id(platform, DATA_MANAGER),
            "token_id": _token(manager, HOME), "request_id": str(uuid.uuid4()),
            "subject_id": "1", "subject_type": "enrollment", "row": "1", "version": "1.0.0",
-           "path": "printreg.css", "printer_id": _printer_id(platform, HOME)}  # fmt: skip
+           "path": "printreg.css", "printer_id": _printer_id(platform, HOME),
+           "query_id": _query(platform, case[HOME]), "rule": "age_plausible"}  # fmt: skip
     foreign = {"facility": OTHER, "code": OTHER, "case_id": case[OTHER],
                "printer_id": _printer_id(platform, OTHER),
                "job_id": _import_job(other, OTHER), "user_id": _user_id(platform, OTHER_SITE),
                "token_id": _token(other, OTHER), "request_id": str(request.id),
-               "subject_id": str(request.id)}  # fmt: skip
+               "subject_id": str(request.id), "query_id": _query(platform, case[OTHER])}  # fmt: skip
     made = manager.post("/api/v1/tokens", json={"name": "probe", "facility": HOME,
                         "scopes": ["cases:read", "cases:write", "reports:read"]})  # fmt: skip
     assert made.status_code == 201, made.text
@@ -314,7 +340,7 @@ def _unknown(key: str) -> str:
     """Return an identifier of the key's kind that exists nowhere."""
     if key in {"facility", "code", "?facility", "body"}:
         return "F9999"
-    if key in {"case_id", "job_id", "request_id"}:
+    if key in {"case_id", "job_id", "request_id", "query_id"}:
         return str(uuid.uuid4())
     return "999999"
 
@@ -343,7 +369,7 @@ def _send(world: World, client: UserClient, route: Route, key: str, value: str) 
     if key == "body":
         template = BODY_CODES[(route.method, route.path)]
         body = _replace(template, "{code}", value)
-    elif "/cases" in route.path:
+    elif "/cases" in route.path and route.path not in BODIES:
         body = records(HOME, 1)[0]
     else:
         body = BODIES.get(route.path, {})

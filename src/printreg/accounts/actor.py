@@ -174,3 +174,72 @@ class Actor:
         """Return whether the actor sits on the registry's committee (never through a token)."""
         roles = self.registry_roles.get(registry_code, frozenset())
         return self.scopes is None and RegistryRoleName.COMMITTEE in roles
+
+    # -- queries on case fields (printreg.queries) -----------------------------------------------
+
+    def oversees_queries(self, registry_code: str) -> bool:
+        """Return whether the actor is registry staff for queries: raises them at any facility
+        and sees every facility's (the registry's administrators; never through a token)."""
+        return self.administers(registry_code)
+
+    def may_raise_query(self, registry_code: str, facility_id: int) -> bool:
+        """Return whether the actor may raise queries on the facility's cases: registry staff,
+        and the facility's own data managers (and administrators); never through a token."""
+        return self.scopes is None and (
+            self.oversees_queries(registry_code)
+            or self.role_at(registry_code, facility_id) in CASE_WRITERS
+        )
+
+    def require_query_read(self, registry_code: str, facility_id: int) -> None:
+        """Raise NotFound ("no such query", as for an unknown id) unless the actor may read the
+        facility's cases: a query is seen by whoever sees its case."""
+        self._scoped(Scope.CASES_READ)
+        if not self.may_read_cases(registry_code, facility_id):
+            raise NotFound.no_such("query")
+
+    def require_query_raise(self, registry_code: str, facility_id: int) -> None:
+        """Raise NotFound ("no such case") unless the actor reads the case, Forbidden unless
+        they may raise queries on it."""
+        self.require_case_read(registry_code, facility_id)
+        if not self.may_raise_query(registry_code, facility_id):
+            raise Forbidden("only registry staff and the facility's data managers raise queries")
+
+    def may_answer_query(self, registry_code: str, facility_id: int) -> bool:
+        """Return whether the actor may answer the facility's queries: whoever may change its
+        cases (a token: with the ``cases:write`` scope)."""
+        return self.may_write_cases(registry_code, facility_id)
+
+    def require_query_answer(self, registry_code: str, facility_id: int) -> None:
+        """Raise NotFound unless the actor sees the query, Forbidden unless they may answer it."""
+        self.require_query_read(registry_code, facility_id)
+        self._scoped(Scope.CASES_WRITE)
+        if not self.may_answer_query(registry_code, facility_id):
+            raise Forbidden("only the facility's data managers answer its queries")
+
+    def may_settle_query(
+        self, registry_code: str, raised_side: str, raised_by_user_id: int | None
+    ) -> bool:
+        """Return whether the actor may close or re-open a query: the side that raised it —
+        registry staff for the registry's queries; for a facility's own, the person who raised
+        it (and registry staff). Never through a token."""
+        if self.scopes is not None:
+            return False
+        if self.oversees_queries(registry_code):
+            return True
+        return (
+            raised_side == "facility"
+            and self.user_id is not None
+            and self.user_id == raised_by_user_id
+        )
+
+    def require_query_settle(
+        self,
+        registry_code: str,
+        facility_id: int,
+        raised_side: str,
+        raised_by_user_id: int | None,
+    ) -> None:
+        """Raise NotFound unless the actor sees the query, Forbidden unless they raised it."""
+        self.require_query_read(registry_code, facility_id)
+        if not self.may_settle_query(registry_code, raised_side, raised_by_user_id):
+            raise Forbidden("only who raised the query closes or re-opens it")

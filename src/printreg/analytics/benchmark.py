@@ -384,27 +384,35 @@ def completeness(
     aggregates: Aggregates, facility_id: int | None, release: Release | None = None
 ) -> list[dict[str, Any]]:
     """Return each element's share of reportable cases holding a value: facility and registry
-    (with ``release``, the registry's as released beside the facility's own)."""
+    (with ``release``, the registry's as released beside the facility's own).
+
+    An element that takes reasons for missing data also has the share answered with a reason
+    (``reason_registry``, ``reason_facility``): answered, yet neither filled nor empty.
+    """
     frame = aggregates.completeness
     totals = frame.drop("facility_id").sum().row(0, named=True)
     own = _first(frame.filter(pl.col("facility_id") == facility_id)) if facility_id else None
-    out = []
-    for column, value in totals.items():
-        if not column.startswith("c_"):
-            continue
-        cases = int(totals["cases"] or 0)
+    cases = int(totals["cases"] or 0)
+
+    def shares(column: str, key: str) -> tuple[float | None, float | None]:
+        value = totals[column]
         registry = value / cases if cases else None
         if release is not None and cases:
             shown = release.proportion(
-                cases, int(value), totals.get("cases__key"), totals.get(f"k_{column[2:]}"),
+                cases, int(value), totals.get("cases__key"), totals.get(key),
                 int(own["cases"]) if own else 0, int(own[column]) if own else 0,
             )  # fmt: skip
             registry = None if shown is None else shown["p"]
-        out.append(
-            {
-                "element": column[2:],
-                "registry": registry,
-                "facility": own[column] / own["cases"] if own and own["cases"] else None,
-            }
-        )
+        return registry, own[column] / own["cases"] if own and own["cases"] else None
+
+    out = []
+    for column in totals:
+        if not column.startswith("c_"):
+            continue
+        registry, facility = shares(column, f"k_{column[2:]}")
+        row: dict[str, Any] = {"element": column[2:], "registry": registry, "facility": facility}
+        if f"r_{column[2:]}" in totals:
+            reason = f"r_{column[2:]}"
+            row["reason_registry"], row["reason_facility"] = shares(reason, f"k_{reason}")
+        out.append(row)
     return out

@@ -9,6 +9,8 @@ Only complete and locked cases that are not deleted count. Columns:
   mix → Utf8 for a single-valued element, List(Utf8) for a multi-valued one or a repeating
   group's element (one entry per row);
 - ``c_<element>``: whether each top-level element holds a value (data completeness);
+- ``r_<element>``: whether an element that takes reasons for missing data holds a reason
+  instead (answered, yet without a value: counted apart from filled and from empty);
 - ``v_effect``, ``v_separate``, ``v_by``, ``v_before``, ``v_after``: the value evidence inputs.
 
 Measures of ``source: mesh`` read ``print_meshes``: per case, the sum of a fact over the models
@@ -36,6 +38,7 @@ from printreg.dictionary import (
 )
 from printreg.dictionary.ages import AGE_TOP_CODE, is_age
 from printreg.dictionary.analytics import MESH_FACTS, PRINTS_GROUP, AnalyticsSpec, Measure
+from printreg.dictionary.missing import column_of
 from printreg.domain.coding import format_codes
 from printreg.domain.facility import CaseStatus
 from printreg.facilities.models import Printer
@@ -66,6 +69,11 @@ class FactColumns:
     def complete(name: str) -> str:
         """Return the completeness flag column of an element."""
         return f"c_{name}"
+
+    @staticmethod
+    def reason(name: str) -> str:
+        """Return the column flagging an element answered with a reason for missing data."""
+        return f"r_{name}"
 
 
 #: polars types of the SQL column types read, so that an empty result (a registry without
@@ -114,6 +122,7 @@ def _main_select(
 ) -> Select[Any]:
     main = tables.main
     names = [column_name(definition.elements[n]) for n in _top_scalars(definition)]  # type: ignore[arg-type]
+    names += [column_of(n) for n in _top_scalars(definition) if definition.elements[n].reasons]
     names += [d.name for d in definition.derived]
     columns = [main.c[n] for n in dict.fromkeys(names) if n in main.c]
     statement = select(
@@ -411,6 +420,10 @@ class FactBuilder:
             else:
                 col = column_name(element)
                 exprs.append(pl.col(col).is_not_null().alias(FactColumns.complete(name)))
+                if element.reasons:
+                    reason = pl.col(column_of(name)) if column_of(name) in base.columns else None
+                    given = pl.lit(value=False) if reason is None else reason.is_not_null()
+                    exprs.append(given.alias(FactColumns.reason(name)))
         if spec.value is not None:
             value = spec.value
             exprs += [

@@ -233,11 +233,15 @@ def compute(
     trended = [m for m in spec.measures if m.trend]
     keyed = _keyed(lazy)
     queries = [lazy.group_by("period").agg(_measure_aggs(spec, only=trended, keyed=keyed))]
-    completeness_cols = [c for c in lazy.collect_schema().names() if c.startswith("c_")]
+    # filled (c_) and answered with a reason for missing data (r_), counted apart
+    completeness_cols = [c for c in lazy.collect_schema().names() if c.startswith(("c_", "r_"))]
     completeness_keys = (
         [pl.col(RECORD_KEY).sum().alias("cases__key")]
         + [
-            pl.col(RECORD_KEY).filter(pl.col(c)).sum().alias(f"k_{c[2:]}")
+            pl.col(RECORD_KEY)
+            .filter(pl.col(c))
+            .sum()
+            .alias(f"k_{c}" if c[0] == "r" else f"k_{c[2:]}")
             for c in completeness_cols
         ]
         if keyed

@@ -14,7 +14,16 @@ from printreg.web.api.common import api_router
 from printreg.web.deps import ActorDep, PlatformDep
 
 router = api_router()
-RecordBody = Annotated[dict[str, Any], Body(description="A case record (docs/record-shape.md)")]
+RecordBody = Annotated[
+    dict[str, Any],
+    Body(
+        description="A case record (docs/record-shape.md). Where an element takes reasons for "
+        'missing data, give {"missing": "<reason>"} in place of its value: unknown, '
+        "not_asked, not_applicable or declined, as the element lists them (never a reason "
+        "and a value together).",
+        examples=[{"local_case_id": "2025-0042", "any_element": {"missing": "not_asked"}}],
+    ),
+]
 
 
 #: the query parameters of the case list; any other one is an ELEMENT=VALUE filter

@@ -17,6 +17,7 @@ from printreg.dictionary import CodeElement, Definition
 from printreg.domain.errors import InvalidRequest, RegistryError
 from printreg.domain.facility import CaseStatus
 from printreg.files.service import CaseFileService
+from printreg.queries.service import QueryService
 from printreg.registries.service import RegistryService
 from printreg.web.pages.common import Page, PageContext
 from printreg.web.pages.home import error_page, place_of
@@ -118,6 +119,9 @@ def case_list(
         thumbnails = CaseFileService(page.platform, page.actor).thumbnails(
             registry, [c.id for c in found.items]
         )
+        query_counts = QueryService(page.platform, page.actor).open_counts(
+            registry, [c.id for c in found.items]
+        )
     except (ValueError, InvalidRequest) as exc:
         return page.render(
             "cases.html", status_code=400, place=None, access=True, problems=[str(exc)]
@@ -144,4 +148,5 @@ def case_list(
         else "Case date",
         next_url=next_url,
         thumbnails=thumbnails,
+        query_counts=query_counts,
     )

@@ -20,6 +20,9 @@ from printreg.domain.issues import Issue
 from printreg.domain.reasons import required_reason
 from printreg.facilities.service import FacilityService
 from printreg.files.service import CaseFileService, StudyView
+from printreg.queries.paths import record_paths
+from printreg.queries.schemas import QueryDetail, QueryState
+from printreg.queries.service import QueryService
 from printreg.registries.service import RegistryService
 from printreg.web import forms
 from printreg.web.confirm import Confirmation, confirm_page, is_confirmed
@@ -68,14 +71,21 @@ def _form_page(
     status: str | None = None,
     confirm_draft: bool = False,
     unsaved: bool = False,
+    queries: list[QueryDetail] | None = None,
 ) -> HTMLResponse:
     """Render the case form; ``status`` is the stored case's (None for a new case), which
     decides its buttons; ``confirm_draft`` asks whether a complete case is to become a draft;
-    ``unsaved`` marks a form that shows values not stored yet (leaving it warns)."""
+    ``unsaved`` marks a form that shows values not stored yet (leaving it warns); ``queries``
+    (open and answered) are shown beside their fields, with their answer controls."""
+    place = place_of(page, definition.registry.code, facility)
+    facility_id = place.facility_ids.get(facility)
+    field_queries: dict[str, list[QueryDetail]] = {}
+    for query in queries or []:
+        field_queries.setdefault(forms.path_key(query.path), []).append(query)
     return page.render(
         "case_form.html",
         status_code=status_code,
-        place=place_of(page, definition.registry.code, facility),
+        place=place,
         form=form,
         facility=facility,
         title=title,
@@ -85,6 +95,10 @@ def _form_page(
         status=status,
         confirm_draft=confirm_draft,
         unsaved=unsaved or confirm_draft or status_code != 200,
+        field_queries=field_queries,
+        queries=queries or [],
+        may_answer=facility_id is not None
+        and page.actor.may_answer_query(definition.registry.code, facility_id),
     )
 
 
@@ -240,6 +254,11 @@ def edit_case(
         )
     form = forms.build_form(definition, record, _printers(page, view.facility))
     title = f"Edit case {view.record.get('local_case_id', '')}"
+    queries = [
+        q
+        for q in QueryService(page.platform, page.actor).for_case(registry, view.id)
+        if q.status != QueryState.CLOSED
+    ]
     return _form_page(
         page,
         definition,
@@ -250,6 +269,7 @@ def edit_case(
         notice=notice,
         status=view.status,
         unsaved=prefill == "dicom",
+        queries=queries,
     )
 
 
@@ -386,9 +406,10 @@ def render_case(
     file_problem: str | None = None,
     file_issues: list[str] | None = None,
     problem_at: str = "",
+    query_problem: str | None = None,
 ) -> Response:
     """Return the case page; ``file_problem`` shows why an upload was refused beside its form
-    (``problem_at``: "dicom" or "print-<row>")."""
+    (``problem_at``: "dicom" or "print-<row>"), ``query_problem`` why a query was refused."""
     cases = CaseService(page.platform, page.actor)
     view = cases.get(registry, _case_id(case_id))
     registries = RegistryService(page.platform, page.actor)
@@ -408,6 +429,7 @@ def render_case(
     meshes = {m.print_row: m for m in files.meshes(registry, view.id)}
     may_write = place.writes(view.facility) and view.status != CaseStatus.LOCKED
     prints = view.record.get("prints") if "prints" in definition.groups else None
+    facility_id = place.facility_ids.get(view.facility)
     return page.render(
         "case_detail.html",
         status_code=status_code,
@@ -429,6 +451,16 @@ def render_case(
         file_issues=file_issues or [],
         problem_at=problem_at,
         deidentify_on_receipt=page.platform.settings.dicom_deidentify_on_receipt,
+        queries=QueryService(page.platform, page.actor).for_case(registry, view.id),
+        query_paths=[
+            (path, forms.field_place(definition, path))
+            for path in record_paths(definition, view.record)
+        ],
+        may_raise=facility_id is not None
+        and page.actor.may_raise_query(registry, facility_id)
+        and not view.deleted_at,
+        query_problem=query_problem,
+        field_place=lambda path: forms.field_place(definition, path) or path,
     )
 
 

@@ -39,7 +39,10 @@ class CasePublic(PublicModel):
     created_by: str
     updated_by: str
     deleted_at: dt.datetime | None
-    record: dict[str, Any]
+    record: dict[str, Any] = Field(
+        description="The record in its JSON shape; a reason for missing data stands in place "
+        'of the value as {"missing": "<reason>"}.'
+    )
     derived: dict[str, Any]
 
     def as_input(self) -> dict[str, Any]:

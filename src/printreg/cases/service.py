@@ -482,6 +482,12 @@ class CaseService:
                     before=before,
                     after=after,
                 )
+                # A changed value answers the open queries on its field, in this transaction.
+                from printreg.queries.service import (  # noqa: PLC0415 - it imports this module
+                    answer_changed_fields,
+                )
+
+                answer_changed_fields(session, self.actor, registry, stored.id, before, after)
             else:
                 updated = stored
         return CaseSaved(

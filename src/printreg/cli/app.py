@@ -31,6 +31,8 @@ from printreg.files import cli as files
 from printreg.governance import cli as governance
 from printreg.imports import cli as imports
 from printreg.jobs import cli as jobs
+from printreg.quality import cli as quality
+from printreg.queries import cli as queries
 from printreg.registries import cli as registries
 from printreg.requests import cli as requests
 
@@ -112,7 +114,9 @@ app.add_typer(files.dicom_app, name="dicom")
 app.add_typer(files.mesh_app, name="mesh")
 app.add_typer(governance.enrollment_app, name="enrollment")
 app.add_typer(requests.request_app, name="request")
+app.add_typer(queries.query_app, name="query")
 app.add_typer(users.user_app, name="user")
+app.add_typer(quality.quality_app, name="quality")
 
 
 def main() -> None:

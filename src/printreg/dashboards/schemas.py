@@ -234,12 +234,15 @@ class TrendPoint(_Out):
 
 
 class Completeness(_Out):
-    """An element's share of reportable cases holding a value."""
+    """An element's share of reportable cases holding a value and, for an element taking
+    reasons for missing data, the share answered with a reason instead (apart from empty)."""
 
     element: str
     label: str = ""
     registry: float | None
     facility: float | None
+    reason_registry: float | None = None
+    reason_facility: float | None = None
 
 
 class PooledEstimate(_Out):

@@ -3,7 +3,6 @@
 from printreg.dictionary.conditions import Condition
 from printreg.dictionary.diff import Change, DefinitionDiff, diff_definitions
 from printreg.dictionary.elements import (
-    UNKNOWN,
     BooleanElement,
     CodeElement,
     CodesElement,
@@ -29,6 +28,14 @@ from printreg.dictionary.loader import (
     parse_definition,
     shipped_definition_paths,
 )
+from printreg.dictionary.missing import (
+    REASON_CODES,
+    UNKNOWN,
+    MissingReason,
+    is_reason,
+    reason_code,
+    reason_named,
+)
 from printreg.dictionary.models import (
     CodedValue,
     Definition,
@@ -40,6 +47,7 @@ from printreg.dictionary.models import (
 )
 
 __all__ = [
+    "REASON_CODES",
     "UNKNOWN",
     "BooleanElement",
     "Change",
@@ -57,6 +65,7 @@ __all__ = [
     "ElementBase",
     "GroupElement",
     "IntegerElement",
+    "MissingReason",
     "ReferenceElement",
     "RegistryInfo",
     "RuleRef",
@@ -68,10 +77,13 @@ __all__ = [
     "diff_definitions",
     "flat_column",
     "is_multiple",
+    "is_reason",
     "load_definition",
     "load_definition_text",
     "load_shipped",
     "parse_definition",
+    "reason_code",
+    "reason_named",
     "shipped_definition_paths",
     "split_multi",
 ]

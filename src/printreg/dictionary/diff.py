@@ -87,6 +87,11 @@ class DefinitionDiff:
         return None
 
 
+def _codes(value: object) -> set[str]:
+    """Return the codes of a dumped list attribute (missing_reasons); empty when it has none."""
+    return {str(v) for v in value} if isinstance(value, list | tuple) else set()
+
+
 def _flatten(defn: Definition) -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
     for element in defn.elements.values():
@@ -132,6 +137,10 @@ def diff_definitions(old: Definition, new: Definition) -> DefinitionDiff:
         for attr in sorted(before[path].keys() | after[path].keys()):
             if before[path].get(attr) != after[path].get(attr):
                 bump: Bump = "major" if attr in _BREAKING_ATTRS else "patch"
+                if attr == "missing_reasons":
+                    # a reason taken away leaves stored answers invalid; a new one does not
+                    kept = _codes(after[path].get(attr)) >= _codes(before[path].get(attr))
+                    bump = "minor" if kept else "major"
                 add(Change("element_changed", path, f"{attr} changed", bump))
     for name in old.value_sets.keys() | new.value_sets.keys():
         old_codes = (

@@ -30,10 +30,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from printreg.dictionary.conditions import Condition
 from printreg.dictionary.dates import ISO_DATE, date_formats, local_date
+from printreg.dictionary.missing import (
+    JSON_KEY,
+    REASON_CODES,
+    REASON_LABELS,
+    UNKNOWN,
+    MissingReason,
+    Reason,
+    is_reason,
+    reason_named,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.types import TypeEngine
@@ -50,26 +60,6 @@ class ValueProblem(Exception):  # noqa: N818 - a problem with one value, not a p
         super().__init__(message)
         self.rule = rule
         self.message = message
-
-
-class _Unknown:
-    """The explicit 'unknown' answer, distinct from a missing value."""
-
-    _instance: ClassVar[_Unknown | None] = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-    def __str__(self) -> str:
-        return "unknown"
-
-
-UNKNOWN = _Unknown()
 
 
 class ValueContext(Protocol):
@@ -133,6 +123,44 @@ class ElementBase(BaseModel):
     required: bool = False
     required_when: Condition | None = None
     applies_when: Condition | None = None
+    #: the reasons for missing data this element accepts instead of a value (``missing.py``)
+    missing_reasons: tuple[Reason, ...] = ()
+
+    @model_validator(mode="after")
+    def _reasons_fit(self) -> ElementBase:
+        if self.missing_reasons and (self.holds_list() or getattr(self, "type", "") == "group"):
+            raise ValueError(
+                "missing_reasons: only an element holding one value takes a reason for missing"
+            )
+        if len(set(self.missing_reasons)) != len(self.missing_reasons):
+            raise ValueError("missing_reasons: list each reason once")
+        return self
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Return the reasons for missing data the element accepts, in ``REASON_CODES`` order."""
+        declared = set(self.missing_reasons)
+        if self.allows_unknown:
+            declared.add("unknown")
+        return tuple(code for code in REASON_CODES if code in declared)
+
+    def accepts(self, reason: MissingReason) -> bool:
+        """Return whether the element accepts this reason for missing data."""
+        return reason.code in self.reasons
+
+    def reason_of(self, value: object) -> MissingReason | None:
+        """Return the reason for missing data a stored or JSON value holds; None for a value.
+
+        Reads the canonical reason, JSON's ``{"missing": code}`` and, for numbers taking
+        'unknown', the bare string 'unknown' of records written before reasons had a shape.
+        """
+        if isinstance(value, MissingReason):
+            return value
+        if isinstance(value, dict) and set(value) == {JSON_KEY}:
+            return reason_named(value[JSON_KEY])
+        if self.numeric and isinstance(value, str) and "unknown" in self.reasons:
+            return UNKNOWN if value.strip().lower() == "unknown" else None
+        return None
 
     def is_missing(self, raw: object) -> bool:
         """Return whether a raw input counts as 'no value given'."""
@@ -177,12 +205,7 @@ class ElementBase(BaseModel):
 
     @property
     def allows_unknown(self) -> bool:
-        """Whether the declaration lets 'unknown' be answered (and exports flag it)."""
-        return False
-
-    @property
-    def unknown_flag(self) -> bool:
-        """Whether a stored value carries a separate 'unknown' flag (numbers allowing it)."""
+        """Whether the older ``unknown_allowed: true`` lets 'unknown' be answered."""
         return False
 
     @property
@@ -252,8 +275,9 @@ class ElementBase(BaseModel):
     def type_words(self) -> str:
         """Return the kind of value the element takes, in words ('whole number or unknown')."""
         words = self.value_words()
-        if self.allows_unknown:
-            words += ", or 'unknown'"
+        if self.reasons:
+            said = " or ".join(REASON_LABELS[r].lower() for r in self.reasons)
+            words += f"; or a reason for no value: {said}"
         if self.holds_list():
             words = f"one or more: {words}, separated by ';'"
         return words
@@ -268,7 +292,10 @@ class _Scalar(ElementBase):
     unknown_allowed: bool = False
 
     def _unknown(self, raw: object) -> bool:
-        return self.unknown_allowed and isinstance(raw, str) and raw.strip().lower() == "unknown"
+        # the bare string 'unknown', as records gave it before reasons had their own shape
+        return (
+            "unknown" in self.reasons and isinstance(raw, str) and raw.strip().lower() == "unknown"
+        )
 
     @property
     def allows_unknown(self) -> bool:
@@ -369,17 +396,13 @@ class _Number(_Scalar):
     numeric: ClassVar[bool] = True
 
     def check(self, value: Any) -> None:
-        if value is UNKNOWN:
+        if is_reason(value):
             return
         unit = f" {self.unit}" if self.unit else ""
         if self.min is not None and value < self.min:
             raise ValueProblem("range", f"enter a value of at least {_num(self.min)}{unit}")
         if self.max is not None and value > self.max:
             raise ValueProblem("range", f"enter a value of at most {_num(self.max)}{unit}")
-
-    @property
-    def unknown_flag(self) -> bool:
-        return self.unknown_allowed
 
     def _redcap_number(self, validation: str, notes: tuple[str, ...] = ()) -> RedcapShape:
         low = "" if self.min is None else _num(self.min)
@@ -402,7 +425,7 @@ INT_LIMIT = 2**31 - 1  # the range of an SQL INTEGER column on every supported d
 
 
 class IntegerElement(_Number):
-    """A whole number, or a list of them when ``multiple``; 'unknown' when allowed."""
+    """A whole number, or a list of them when ``multiple``; the string 'unknown' when allowed."""
 
     type: Literal["integer"]
     multiple: bool = False
@@ -421,11 +444,11 @@ class IntegerElement(_Number):
             return int(raw)
         if isinstance(raw, str) and re.fullmatch(r"\s*[+-]?\d+\s*", raw):
             raise ValueProblem("range", "enter a number of at most 18 digits")
-        hint = " or 'unknown'" if self.unknown_allowed else ""
+        hint = " or 'unknown'" if "unknown" in self.reasons else ""
         raise ValueProblem("type", f"enter a whole number{hint}")
 
     def check(self, value: Any) -> None:
-        if value is not UNKNOWN and abs(value) > INT_LIMIT:
+        if not is_reason(value) and abs(value) > INT_LIMIT:
             raise ValueProblem("range", f"enter a value between -{INT_LIMIT} and {INT_LIMIT}")
         super().check(value)
 
@@ -487,7 +510,7 @@ class DecimalElement(_Number):
         return value
 
     def check(self, value: Any) -> None:
-        if value is UNKNOWN:
+        if is_reason(value):
             return
         if self.min_exclusive and self.min is not None and value <= self.min:
             raise ValueProblem("range", f"enter a value greater than {_num(self.min)}")

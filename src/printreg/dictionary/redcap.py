@@ -10,7 +10,9 @@ Decisions (docs/redcap.md has the full mapping table):
   :func:`flat_column`), ``max_rows`` rows; row n is shown once row n − 1 has a value.
 * ``applies_when`` becomes branching logic. REDCap has no conditional "required", so
   ``required_when`` is written as ``Required when: <logic>`` in the field annotation (and read
-  back from there). Units, text limits and 'unknown' travel in the annotation too.
+  back from there). Units, text limits and reasons for missing data travel in the annotation
+  too; a reason is written in records as REDCap's missing-data code (``REDCAP_CODES``: UNK,
+  NASK, NA, ASKU), which the project must list under its missing data codes.
 * Derived values become calc fields where REDCap arithmetic says the same (sum_of, difference,
   date_difference with ``datediff``, row_count); the others are left out and reported.
 """
@@ -28,14 +30,14 @@ from typing import IO, Any
 import yaml
 
 from printreg.dictionary.elements import (
-    UNKNOWN,
     ElementBase,
     GroupElement,
     ScalarElement,
     flat_column,
 )
+from printreg.dictionary.missing import REDCAP_CODES
 from printreg.dictionary.models import Definition, DerivedRef, Section
-from printreg.dictionary.redcap_import import import_dictionary
+from printreg.dictionary.redcap_import import MISSING_ANNOTATION, import_dictionary
 from printreg.dictionary.redcap_logic import Target, Untranslatable, to_logic
 
 __all__ = [
@@ -54,7 +56,7 @@ HEADERS = (
 )  # fmt: skip
 RECORD_ID = "local_case_id"
 #: the REDCap missing-data code written for an explicit 'unknown' (configure it in the project)
-MISSING_CODE = "UNK"
+MISSING_CODE = REDCAP_CODES["unknown"]
 _FORM_COMPLETE = {"complete": "2", "locked": "2", "draft": "0"}
 
 
@@ -233,7 +235,12 @@ class _Exporter:
             f.annotation.append(f"Unit: {unit}")
         if element.allows_unknown:
             f.annotation.append(f"Unknown allowed: missing-data code {MISSING_CODE}")
-            self.note(f"{where}: 'unknown' is the missing-data code {MISSING_CODE} in REDCap")
+        if element.missing_reasons:
+            f.annotation.append(MISSING_ANNOTATION + ", ".join(
+                f"{r}={REDCAP_CODES[r]}" for r in element.missing_reasons))  # fmt: skip
+        if element.reasons:
+            codes = ", ".join(REDCAP_CODES[r] for r in element.reasons)
+            self.note(f"{where}: reasons for missing data are the missing-data codes {codes}")
 
     def _key(self, group: GroupElement, row: int) -> str:
         """Return logic that is true when a group row holds something."""
@@ -355,8 +362,9 @@ def from_redcap_dictionary(
 def _cell(element: ScalarElement, value: Any) -> str:
     if value is None or value == []:
         return ""
-    if element.numeric and (value is UNKNOWN or value == "unknown"):
-        return MISSING_CODE
+    reason = element.reason_of(value)
+    if reason is not None:
+        return reason.redcap_code
     if isinstance(value, list):
         return "; ".join(_cell(element, v) for v in value)
     if isinstance(value, bool):
@@ -386,7 +394,8 @@ def write_redcap_records(
     """Write records (JSON shape) as a REDCap flat import CSV; return how many were written.
 
     The record ID (local_case_id) comes first; checkboxes are ``field___code`` 0/1 columns,
-    booleans 1/0, dates YYYY-MM-DD, 'unknown' the missing-data code, groups flattened; each
+    booleans 1/0, dates YYYY-MM-DD, a reason for missing data its missing-data code (UNK, NASK,
+    NA, ASKU), groups flattened; each
     form ends with its ``<form>_complete`` status (2 for complete or locked cases, 0 for drafts).
     Local case IDs are unique only within a facility: for several facilities, pass
     ``data_access_group``, which prefixes each ID with its facility code (``F0001-123``) and fills

@@ -20,12 +20,15 @@ from printreg.dictionary.conditions import Condition
 from printreg.dictionary.elements import NAME_PATTERN
 from printreg.dictionary.errors import DefinitionError
 from printreg.dictionary.loader import parse_definition
+from printreg.dictionary.missing import REASONS, reason_from_redcap
 from printreg.dictionary.models import CODE_PATTERN, Definition
 from printreg.dictionary.redcap_logic import Untranslatable, from_logic
 
 SOURCE = "REDCap data dictionary"
 DRAFT_VERSION = "0.1.0"
 RECORD_ID = "local_case_id"
+#: the field annotation listing an element's reasons for missing data (``not_asked=NASK, ...``)
+MISSING_ANNOTATION = "Missing reasons: "
 NAME_MAX = 48
 NOTES_LENGTH = 2000
 #: the API's column names, in the order of the data-dictionary CSV's 18 headers
@@ -45,6 +48,13 @@ _LEFT_OUT = {
 }
 _DECIMAL = re.compile(r"number(_\d+dp)?(_comma_decimal)?")
 _IDENTIFYING = ("email", "phone", "ssn", "zipcode", "mrn", "vmrn")
+
+
+def _reason(part: str) -> str | None:
+    """Return the reason of one ``reason=CODE`` item (or a bare code); None when it is none."""
+    name, _, code = part.strip().partition("=")
+    found = REASONS.get(name.strip().lower()) or reason_from_redcap(code or name)
+    return found.code if found else None
 
 
 def _plain(text: str) -> str:
@@ -316,6 +326,10 @@ class _Importer:
                 spec["unit"] = value
             elif key == "Unknown allowed" and kind in ("integer", "decimal"):
                 spec["unknown_allowed"] = True
+            elif key == MISSING_ANNOTATION.rstrip(": ") and kind != "codes":
+                reasons = [r for part in value.split(",") if (r := _reason(part)) is not None]
+                if reasons:
+                    spec["missing_reasons"] = reasons
             elif line.startswith("@"):
                 ignored.append(line.split()[0])
         if ignored:

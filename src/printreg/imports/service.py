@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
 from printreg.audit import audit, case_update_action
-from printreg.dictionary import Definition
+from printreg.dictionary import Definition, reason_named
+from printreg.dictionary.missing import COLUMN_SUFFIX, reason_from_redcap
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.issues import Issue
 from printreg.facilities.models import Facility, Printer
@@ -102,7 +103,10 @@ class _ErrorFile:
         flagged = {_element_path(i.path) for i in issues if i.rule.startswith("identifier_")}
         described = "; ".join(f"{i.path or '(record)'}: {i.rule}: {i.message}" for i in issues)
         if self.fmt == "csv":
-            data = {k: (_REMOVED if self._flagged(k, flagged) else v) for k, v in row.data.items()}
+            data = {
+                k: (_REMOVED if self._flagged(k, flagged) or self._stray_reason(k, v) else v)
+                for k, v in row.data.items()
+            }
             data.pop(ERRORS_COLUMN, None)  # a re-uploaded error file: its old problems go
             if self.writer is None:  # the problems first: column A in a spreadsheet
                 self.writer = csv.DictWriter(self.handle, [ERRORS_COLUMN, *data])
@@ -116,6 +120,13 @@ class _ErrorFile:
     def _flagged(self, column: str, flagged: set[str]) -> bool:
         found = self.layout.column(column)
         return found is not None and found.path in flagged
+
+    def _stray_reason(self, column: str, value: object) -> bool:
+        """Return whether a reason cell holds something other than a reason: a reason column
+        takes a handful of words, so any other text is data that does not belong there."""
+        if not column.endswith(COLUMN_SUFFIX) or not self.layout.knows(column) or not value:
+            return False
+        return reason_named(value) is None and reason_from_redcap(value) is None
 
     def close(self) -> None:
         self.handle.close()

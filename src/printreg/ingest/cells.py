@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from printreg.dictionary import UNKNOWN
+from printreg.dictionary import MissingReason
 from printreg.dictionary.elements import MULTI_SEPARATOR, split_multi
 
 if TYPE_CHECKING:
@@ -60,11 +60,11 @@ def restore_expr(column: str) -> pl.Expr:
 
 
 def format_value(value: Any) -> str:
-    """Return one value as cell text: ISO dates, 'true'/'false', 'unknown'; '' for None."""
+    """Return one value as cell text: ISO dates, 'true'/'false', a reason's code; '' for None."""
     if value is None:
         return ""
-    if value is UNKNOWN:
-        return "unknown"
+    if isinstance(value, MissingReason):
+        return value.code
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

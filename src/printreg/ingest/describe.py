@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from printreg.dictionary import Definition, GroupElement, ScalarElement, is_multiple
+from printreg.dictionary.missing import REASON_CODES, REASON_LABELS, column_of
 from printreg.ingest.layout import PASS_THROUGH_COLUMNS, FlatLayout
 from printreg.validation import describe_condition
 
@@ -16,6 +17,13 @@ GROUP_RULE = (
     "A repeating group has numbered columns <prefix>_<n>_<field> (n = 1, 2, ...). Fill its rows "
     "from 1 without gaps: a row exists when any of its cells is filled, and other fields refer to "
     "rows by their number (print_1_part_numbers = 1;2 means anatomic parts 1 and 2)."
+)
+MISSING_RULE = (
+    "A field that takes reasons for missing data is followed by a column <column>__missing: "
+    "leave it empty when you give a value, or put the reason there is none in it, with the "
+    "value cell empty: "
+    + ", ".join(f"{code} ({REASON_LABELS[code]})" for code in REASON_CODES)
+    + ". Each field lists the reasons it takes."
 )
 STATUS_HELP = "draft or complete; empty means complete. Drafts may leave required fields empty."
 
@@ -76,6 +84,32 @@ def column_entry(layout: FlatLayout, name: str) -> dict[str, Any]:
         "required": need,
         "help": element.help,
         "codes": codes(layout.definition, element),
+        "missing_reasons": list(element.reasons),
+        "missing_column": column_of(name) if element.reasons else None,
+    }
+
+
+def reason_entry(layout: FlatLayout, name: str) -> dict[str, Any]:
+    """Return the codebook entry of the reason column beside an element column (KeyError when
+    the column is not one or its element takes no reasons)."""
+    column = layout.column(name)
+    if column is None or not column.element.reasons:
+        raise KeyError(name)
+    return {
+        "column": column_of(name),
+        "element": column.path,
+        "group": column.group.name if column.group else None,
+        "row": column.row,
+        "label": f"{column.element.label}: reason for no value",
+        "type": "code",
+        "value": f"empty when {name} holds a value; else the reason it has none",
+        "multiple": False,
+        "unit": "",
+        "required": "optional; never beside a value",
+        "help": MISSING_RULE,
+        "codes": [{"code": r, "label": REASON_LABELS[r]} for r in column.element.reasons],
+        "missing_reasons": [],
+        "missing_column": None,
     }
 
 
@@ -96,6 +130,7 @@ def readme(layout: FlatLayout) -> str:
         f"- {MULTI_RULE}",
         "- Coded fields take the code or its label (any letter case).",
         f"- {GROUP_RULE}",
+        f"- {MISSING_RULE}",
         "- Paste values only: cells holding spreadsheet formulas are refused.",
         "- Never enter a patient's name, birth date, record number or contact details.",
         (
@@ -137,4 +172,10 @@ def _line(
     listed = codes(definition, element)
     if listed:
         text += " Codes: " + "; ".join(f"`{c['code']}` {c['label']}" for c in listed) + "."
+    if element.reasons:
+        text += (
+            f" Reason for no value in `{column_of(column)}`: "
+            + ", ".join(f"`{code}`" for code in element.reasons)
+            + "."
+        )
     return text

@@ -17,13 +17,19 @@ from typing import Any, TextIO
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-from printreg.dictionary import UNKNOWN, Definition, ScalarElement, is_multiple
+from printreg.dictionary import Definition, MissingReason, ScalarElement
+from printreg.dictionary.missing import COLUMN_SUFFIX, REASON_CODES, REDCAP_CODES, column_of
 from printreg.ingest.cells import MULTI_SEPARATOR, neutralise
-from printreg.ingest.describe import GROUP_RULE, MULTI_RULE, STATUS_HELP, column_entry
+from printreg.ingest.describe import (
+    GROUP_RULE,
+    MISSING_RULE,
+    MULTI_RULE,
+    STATUS_HELP,
+    column_entry,
+    reason_entry,
+)
 from printreg.ingest.layout import STATUS_COLUMN, FlatLayout
 from printreg.validation.shape import json_value
-
-UNKNOWN_SUFFIX = "_unknown"
 
 
 def write_csv(
@@ -50,7 +56,7 @@ def write_csv(
 
 
 def _json_default(value: object) -> object:
-    if value is UNKNOWN or isinstance(value, dt.date):
+    if isinstance(value, MissingReason | dt.date):
         return json_value(value)
     raise TypeError(f"cannot write a {type(value).__name__} as JSON")
 
@@ -67,28 +73,25 @@ def write_jsonl(records: Iterable[Mapping[str, Any]], out: TextIO) -> int:
 
 def _typed(element: ScalarElement, value: Any) -> Any:
     """Return a JSON-shape or canonical value as the Python value of its Arrow type."""
-    if value is None or value is UNKNOWN or (value == "unknown" and element.allows_unknown):
+    if value is None or element.reason_of(value) is not None:
         return None
     if isinstance(value, list):
         return [_typed(element, v) for v in value]
     return element.typed_value(value)
 
 
-def _is_unknown(value: Any) -> bool:
-    return value is UNKNOWN or value == "unknown"
-
-
 def parquet_schema(layout: FlatLayout, pass_through: Sequence[str] = ()) -> pa.Schema:
     """Return the Parquet schema of an export: typed layout columns.
 
-    Multi-valued elements are lists; an element that allows 'unknown' gets a boolean
-    ``<column>_unknown`` column after its own, which is then null.
+    Multi-valued elements are lists; an element that takes reasons for missing data gets a text
+    ``<column>__missing`` column after its own (the reason, null when a value is given), so the
+    value column keeps its type: a number stays a number.
     """
     fields = [pa.field(name, pa.string()) for name in [*pass_through, STATUS_COLUMN]]
     for column in layout.element_columns:
         fields.append(pa.field(column.name, column.element.arrow_type()))
-        if column.element.allows_unknown and not is_multiple(column.element):
-            fields.append(pa.field(column.name + UNKNOWN_SUFFIX, pa.bool_()))
+        if column.element.reasons:
+            fields.append(pa.field(column_of(column.name), pa.string()))
     return pa.schema(fields)
 
 
@@ -138,8 +141,9 @@ def _append(
     for column in layout.element_columns:
         value = values.get(column.name)
         batch[column.name].append(_typed(column.element, value))
-        if column.element.allows_unknown and not is_multiple(column.element):
-            batch[column.name + UNKNOWN_SUFFIX].append(True if _is_unknown(value) else None)
+        if column.element.reasons:
+            reason = column.element.reason_of(value)
+            batch[column_of(column.name)].append(reason.code if reason else None)
 
 
 def codebook(definition: Definition, generated_at: dt.datetime | None = None) -> dict[str, Any]:
@@ -162,13 +166,25 @@ def codebook(definition: Definition, generated_at: dt.datetime | None = None) ->
             "multiple_values": MULTI_RULE,
             "separator": MULTI_SEPARATOR,
             "groups": GROUP_RULE,
-            "unknown": "'unknown' is an explicit answer where a field allows it, distinct from empty "
-            f"(Parquet: null with <column>{UNKNOWN_SUFFIX} true)",
+            "missing_reasons": MISSING_RULE,
+            "missing_column_suffix": COLUMN_SUFFIX,
+            "missing_reason_codes": list(REASON_CODES),
+            "missing_reason_redcap": dict(REDCAP_CODES),
             "dates": "YYYY-MM-DD",
             "formulas": "CSV cells that a spreadsheet would execute start with an apostrophe",
         },
-        "columns": [status, *(column_entry(layout, c.name) for c in layout.element_columns)],
+        "columns": [status, *_entries(layout)],
     }
+
+
+def _entries(layout: FlatLayout) -> list[dict[str, Any]]:
+    """Return the entries of every element column, each followed by its reason column's."""
+    out = []
+    for column in layout.element_columns:
+        out.append(column_entry(layout, column.name))
+        if column.element.reasons:
+            out.append(reason_entry(layout, column.name))
+    return out
 
 
 def write_codebook(

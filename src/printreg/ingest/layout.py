@@ -3,7 +3,9 @@
 Columns, in form order: ``status``, then every top-level scalar element by name, each repeating
 group as numbered columns ``<prefix>_<n>_<element>`` for n = 1..max_rows, row after row
 (``part_1_region``, ``part_1_subregion``, ..., ``part_2_region``). A multi-valued element is one
-cell whose values are separated by ';' (``ct;mr``, ``print_1_part_numbers`` = ``1;2``).
+cell whose values are separated by ';' (``ct;mr``, ``print_1_part_numbers`` = ``1;2``). An
+element that takes reasons for missing data is followed by ``<column>__missing``: empty, or the
+reason there is no value (``not_asked``), never beside a filled value cell.
 
 Besides these, a file may carry ``facility`` and ``definition_version``: they pass through into
 the record, where validation checks them against the importing facility and the definition.
@@ -21,7 +23,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from printreg.dictionary import Definition, GroupElement, ScalarElement, is_multiple
+from printreg.dictionary import (
+    Definition,
+    GroupElement,
+    ScalarElement,
+    is_multiple,
+)
+from printreg.dictionary.missing import JSON_KEY, column_of
 from printreg.domain.issues import Issue
 from printreg.ingest.cells import format_value, join_multi, split_multi
 from printreg.validation import safe_echo
@@ -72,12 +80,20 @@ class FlatLayout:
             else:
                 self.element_columns.append(Column(element.name, element))
         self._by_name = {c.name: c for c in self.element_columns}
+        #: reason column (``<column>__missing``) → its value column, for elements with reasons
+        self._reasons = {column_of(c.name): c for c in self.element_columns if c.element.reasons}
         self._prefixes = {g.prefix: g for g in definition.groups.values()}
 
     @property
     def columns(self) -> list[str]:
-        """Return the layout's column names in order: ``status``, then the element columns."""
-        return [STATUS_COLUMN, *(c.name for c in self.element_columns)]
+        """Return the layout's column names in order: ``status``, then the element columns, each
+        followed by its reason column ``<column>__missing`` when the element takes reasons."""
+        names = [STATUS_COLUMN]
+        for column in self.element_columns:
+            names.append(column.name)
+            if column.element.reasons:
+                names.append(column_of(column.name))
+        return names
 
     def header(self, pass_through: Sequence[str] = ()) -> list[str]:
         """Return the columns of a file, with the given pass-through columns (``facility``) first."""
@@ -157,6 +173,9 @@ class FlatLayout:
         for column in self.element_columns:
             text = cells.get(column.name, "")
             value: Any = split_multi(text) if is_multiple(column.element) else text
+            reason = cells.get(column_of(column.name), "") if column.element.reasons else ""
+            if reason:  # the validator refuses a reason it does not take, or one beside a value
+                value = {JSON_KEY: reason, "value": value} if value else {JSON_KEY: reason}
             if not value:
                 continue
             if column.group is None:
@@ -194,7 +213,7 @@ class FlatLayout:
         for name, element in self.definition.elements.items():
             value = record.get(name)
             if not isinstance(element, GroupElement):
-                row[name] = _cell(element, value, name)
+                row.update(_cells(element, value, name))
                 continue
             group_rows: Sequence[Mapping[str, Any]] = value or []
             if len(group_rows) > element.max_rows:
@@ -204,7 +223,7 @@ class FlatLayout:
             for n, group_row in enumerate(group_rows, start=1):
                 for child in element.elements:
                     column = f"{element.prefix}_{n}_{child.name}"
-                    row[column] = _cell(child, group_row.get(child.name), column)
+                    row.update(_cells(child, group_row.get(child.name), column))
         return row
 
     def template_csv(self) -> str:
@@ -223,6 +242,7 @@ class FlatLayout:
         """Return whether a (normalised) column name is one a file may carry."""
         return (
             name in self._by_name
+            or name in self._reasons
             or name == STATUS_COLUMN
             or name in PASS_THROUGH_COLUMNS
             or name in IGNORED_COLUMNS
@@ -248,6 +268,19 @@ class FlatLayout:
 def _shown(name: str, position: int) -> str:
     """Return a column name fit for a message, or its position when the name looks like data."""
     return name if safe_echo(name) else f"number {position} (its name looks like data)"
+
+
+def _cells(element: ScalarElement, value: Any, column: str) -> dict[str, str]:
+    """Return the cells of one value: its column and, for an element with reasons, the reason's."""
+    reason = element.reason_of(value)
+    said = reason.code if reason else ""
+    if element.reasons and reason is None and isinstance(value, Mapping) and JSON_KEY in value:
+        # a raw JSON reason the validator is yet to judge: both cells as given
+        said, value = format_value(value[JSON_KEY]), value.get("value")
+    cells = {column: _cell(element, None if reason else value, column)}
+    if element.reasons:
+        cells[column_of(column)] = said
+    return cells
 
 
 def _cell(element: ScalarElement, value: Any, column: str) -> str:

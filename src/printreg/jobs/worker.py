@@ -4,7 +4,8 @@ One worker process runs up to ``concurrency`` jobs at once in threads. A heartbe
 renews the leases of its jobs and the worker's row in ``queue_workers`` every third of
 ``job_lease_seconds``, and reaps the jobs of dead workers. An idle worker sleeps
 ``worker_poll_seconds``; on PostgreSQL a LISTEN connection wakes it as soon as a job is queued.
-Workers also queue the periodic tasks: today the hourly expiry of research extracts.
+Workers also queue the periodic tasks: the hourly expiry of research extracts and the
+evaluation of the quality rules.
 SIGTERM and SIGINT stop claiming and let the running jobs finish.
 """
 
@@ -38,6 +39,9 @@ def load_job_functions() -> None:
         requests.DataRequestService(platform, Actor.operator("worker")).expire_due()
 
     queue.register_periodic("expire-extracts", expire_extracts, EXPIRE_EVERY)
+    from printreg.quality import jobs as quality  # noqa: PLC0415
+
+    quality.register()  # "quality-evaluate": every registry's rules, every few hours
 
 
 class Worker:

@@ -107,15 +107,20 @@ class RegistryService:
         return runtime.definitions[version]
 
     def check_definition(self, path: Path) -> DefinitionCheck:
-        """Load a definition file, bind its functions and diff it against the stored current one.
+        """Load a definition file, bind its functions, check the quality rules beside it
+        (``quality.yaml``) against it, and diff it against the stored current one.
 
         Raises DefinitionError listing every problem; the diff is None for a new registry.
         """
         from printreg.dictionary import diff_definitions, load_definition
+        from printreg.quality.rules import QUALITY_FILE, parse_spec
         from printreg.validation import ensure_bound
 
         definition = load_definition(path)
         ensure_bound(definition)
+        rules = path.parent / QUALITY_FILE
+        if rules.is_file():
+            parse_spec(rules.read_text("utf-8"), definition, str(rules))
         with self.platform.sessions() as session:
             known = session.scalar(
                 select(Registry.id).where(Registry.code == definition.registry.code)

@@ -2,8 +2,8 @@
 
 Columns: ``row_id`` (random), ``facility`` (the per-request pseudonym), then the approved
 elements in definition order. A repeating group's elements are numbered columns
-``<prefix>_<n>_<element>`` as in the import layout; an element that allows 'unknown' gets a
-boolean ``<column>_unknown`` column; dates are year-quarter text (``2025-Q1``); multi-valued
+``<prefix>_<n>_<element>`` as in the import layout; an element that takes reasons for missing
+data gets a text ``<column>__missing`` column (the reason, null when a value is given); dates are year-quarter text (``2025-Q1``); multi-valued
 elements are lists. Rows are written as they come, ``batch_rows`` per row group.
 """
 
@@ -21,14 +21,15 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from printreg.dictionary import (
-    UNKNOWN,
     Definition,
     DerivedRef,
     GroupElement,
     ScalarElement,
     is_multiple,
+    is_reason,
 )
-from printreg.ingest.describe import column_entry
+from printreg.dictionary.missing import COLUMN_SUFFIX, REASON_CODES
+from printreg.ingest.describe import MISSING_RULE, column_entry, reason_entry
 from printreg.ingest.layout import FlatLayout
 from printreg.research.deidentify import pseudonym, random_row_id
 from printreg.research.elements import (
@@ -39,7 +40,6 @@ from printreg.research.elements import (
     withheld_reason,
 )
 
-UNKNOWN_SUFFIX = "_unknown"
 TOP_CODE_SUFFIX = f"_{AGE_TOP_CODE}_or_older"
 DEIDENTIFICATION = {
     "row_id": "a random id drawn for this extract; local case IDs never leave the registry",
@@ -61,7 +61,7 @@ class ExtractColumn:
     name: str
     source: ExtractElement
     row: int | None = None
-    unknown_flag: bool = False
+    reason_column: bool = False
     top_code_flag: bool = False
 
 
@@ -74,8 +74,8 @@ class ExtractSource:
     derived: Mapping[str, Any]
 
 
-def _allows_unknown(element: ScalarElement | None) -> bool:
-    return element is not None and element.allows_unknown and not is_multiple(element)
+def _takes_reasons(element: ScalarElement | None) -> bool:
+    return element is not None and bool(element.reasons)
 
 
 class ExtractLayout:
@@ -110,9 +110,9 @@ class ExtractLayout:
             self.columns.append(
                 ExtractColumn(name + TOP_CODE_SUFFIX, source, row, top_code_flag=True)
             )
-        if _allows_unknown(source.element):
+        if _takes_reasons(source.element):
             self.columns.append(
-                ExtractColumn(name + UNKNOWN_SUFFIX, source, row, unknown_flag=True)
+                ExtractColumn(name + COLUMN_SUFFIX, source, row, reason_column=True)
             )
 
     def schema(self) -> pa.Schema:
@@ -137,8 +137,9 @@ class ExtractLayout:
                 row = rows[column.row - 1] if column.row <= len(rows) else {}
                 raw = row.get(source.element.name)
             old = is_age(source.element) and _at_least_top(raw)
-            if column.unknown_flag:
-                out[column.name] = True if raw is UNKNOWN else None
+            if column.reason_column:
+                found = source.element.reason_of(raw)
+                out[column.name] = found.code if found else None
             elif column.top_code_flag:
                 out[column.name] = True if old else None
             else:
@@ -149,7 +150,7 @@ class ExtractLayout:
 
 def _at_least_top(raw: Any) -> bool:
     """Return whether a raw age is the top code or more (never for missing or 'unknown')."""
-    if raw is None or raw is UNKNOWN or isinstance(raw, list | bool):
+    if raw is None or is_reason(raw) or isinstance(raw, list | bool):
         return False
     try:
         return float(raw) >= AGE_TOP_CODE
@@ -158,7 +159,9 @@ def _at_least_top(raw: Any) -> bool:
 
 
 def _arrow_type(column: ExtractColumn) -> pa.DataType:
-    if column.unknown_flag or column.top_code_flag:
+    if column.reason_column:
+        return pa.string()
+    if column.top_code_flag:
         return pa.bool_()
     source = column.source
     if source.derived is not None:
@@ -171,8 +174,8 @@ def _arrow_type(column: ExtractColumn) -> pa.DataType:
 
 
 def _value(element: ScalarElement, value: Any) -> Any:
-    """Return a canonical value as the extract holds it (None for missing and 'unknown')."""
-    if value is None or value is UNKNOWN:
+    """Return a canonical value as the extract holds it (None for no value and for a reason)."""
+    if value is None or is_reason(value):
         return None
     if isinstance(value, list):
         return [_value(element, v) for v in value]
@@ -227,9 +230,14 @@ def _entry(flat: FlatLayout, column: ExtractColumn) -> dict[str, Any]:
         return {"column": column.name, "element": ref.name, "group": None, "row": None,
                 "label": ref.label, "type": ref.type, "value": ref.description, "multiple": False,
                 "unit": ref.unit, "derived": True, "codes": []}  # fmt: skip
-    entry = column_entry(flat, column.name)
+    if column.reason_column:
+        entry = reason_entry(flat, column.name.removesuffix(COLUMN_SUFFIX))
+    else:
+        entry = column_entry(flat, column.name)
     entry.pop("required", None)
     entry["derived"] = False
+    if column.reason_column:
+        return entry
     if source.element is not None and source.element.extract_coarsening is not None:
         entry["type"], entry["value"] = source.element.extract_coarsening
     if source.element is not None and is_age(source.element):
@@ -276,13 +284,13 @@ def extract_codebook(
             "multiple_values": "a multi-valued element is a list column",
             "groups": "a repeating group has numbered columns <prefix>_<n>_<element>, n = 1, 2, "
             "... in the order of the case's rows; other elements refer to rows by their number",
-            "unknown": "'unknown' is an explicit answer where an element allows it: null with "
-            f"<column>{UNKNOWN_SUFFIX} true",
+            "missing_reasons": MISSING_RULE,
+            "missing_reason_codes": list(REASON_CODES),
             "ages": DEIDENTIFICATION["ages"],
         },
         "columns": [
             *fixed,
-            *(_entry(flat, c) for c in layout.columns if not (c.unknown_flag or c.top_code_flag)),
+            *(_entry(flat, c) for c in layout.columns if not c.top_code_flag),
         ],
         "aggregate": dict(aggregate) if aggregate is not None else None,
     }

@@ -1,7 +1,7 @@
 """Bulk writes of validated batches: PostgreSQL COPY, SQLite executemany, one transaction a batch.
 
 The input is the canonical frame of a batch (printreg.validation.batch): typed columns per flat
-cell, ``<cell>__unknown`` flags, ``_<group>_<n>`` row flags and derived values. The rows of every
+cell, ``<cell>__missing`` reasons, ``_<group>_<n>`` row flags and derived values. The rows of every
 case table are cut from it with polars, never one Python dict per case.
 """
 
@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from printreg.dictionary import Definition, GroupElement, ScalarElement, is_multiple
 from printreg.dictionary import flat_column as cell_column
+from printreg.dictionary.missing import column_of
 from printreg.storage.audit_log import AuditEntry
-from printreg.storage.case_tables import CaseTables, column_name, unknown_column
+from printreg.storage.case_tables import CaseTables, column_name, reason_column
 
 
 def _cells(
@@ -30,11 +31,12 @@ def _cells(
     """Return the table columns holding one element's canonical cell."""
     if element.references is not None:
         ids = frame[source].replace_strict(dict(printer_ids), default=None, return_dtype=pl.Int64)
-        return [ids.alias(column_name(element))]
-    out = [frame[source].alias(element.name)]
-    flag = unknown_column(element)
-    if flag:
-        out.append(frame[f"{source}__unknown"].fill_null(value=False).alias(flag))
+        out = [ids.alias(column_name(element))]
+    else:
+        out = [frame[source].alias(element.name)]
+    reason = reason_column(element)
+    if reason:
+        out.append(frame[column_of(source)].cast(pl.String).alias(reason))
     return out
 
 

@@ -37,6 +37,7 @@ from printreg.dictionary import (
     ScalarElement,
     is_multiple,
 )
+from printreg.dictionary.missing import REASON_LENGTH, column_of
 from printreg.dictionary.models import DerivedRef
 from printreg.storage.metadata import metadata as platform_metadata
 from printreg.storage.migrations_filter import CASE_TABLE_PREFIX
@@ -55,9 +56,13 @@ def column_name(element: ScalarElement) -> str:
     return element.column_name
 
 
-def unknown_column(element: ScalarElement) -> str | None:
-    """Return the flag column marking an explicit 'unknown', or None when not allowed."""
-    return f"{element.name}_unknown" if element.unknown_flag else None
+def reason_column(element: ScalarElement) -> str | None:
+    """Return the column holding the element's reason for missing data; None without reasons.
+
+    The reason is text (``not_asked``), NULL whenever a value is given: the value column keeps
+    its own type, so a number that is 'unknown' is a NULL number, never a sentinel.
+    """
+    return column_of(element.name) if element.reasons else None
 
 
 def _derived_type(ref: DerivedRef) -> TypeEngine[Any]:
@@ -69,11 +74,13 @@ def _derived_type(ref: DerivedRef) -> TypeEngine[Any]:
 def _value_columns(element: ScalarElement) -> list[Column[object]]:
     target = {"printer": "printers.id", "facility": "facilities.id"}
     if element.references is not None:
-        return [Column(column_name(element), Integer, ForeignKey(target[element.references]))]
-    columns: list[Column[object]] = [Column(element.name, column_type(element))]
-    flag = unknown_column(element)
-    if flag:
-        columns.append(Column(flag, Boolean, nullable=False, default=False))
+        ref = ForeignKey(target[element.references])
+        columns: list[Column[object]] = [Column(column_name(element), Integer, ref)]
+    else:
+        columns = [Column(element.name, column_type(element))]
+    reason = reason_column(element)
+    if reason:
+        columns.append(Column(reason, String(REASON_LENGTH)))
     return columns
 
 

@@ -26,10 +26,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
-from printreg.dictionary import UNKNOWN, Definition, GroupElement, is_multiple
+from printreg.dictionary import Definition, GroupElement, is_multiple, reason_code, reason_named
 from printreg.dictionary.elements import ScalarElement
 from printreg.domain.errors import Conflict
-from printreg.storage.case_tables import KEY_ELEMENT, CaseTables, column_name, unknown_column
+from printreg.storage.case_tables import KEY_ELEMENT, CaseTables, column_name, reason_column
 
 
 def new_case_id() -> uuid.UUID:
@@ -79,12 +79,17 @@ _SYSTEM = (
 
 
 def _cells(element: ScalarElement, value: Any, printer_ids: Mapping[str, int]) -> dict[str, Any]:
+    reason = reason_code(value)
+    if reason is not None:
+        value = None  # a reason never goes into the value column
+    cells: dict[str, Any]
     if element.references is not None:
-        return {column_name(element): printer_ids.get(value) if value is not None else None}
-    cells = {element.name: None if value is UNKNOWN else value}
-    flag = unknown_column(element)
-    if flag:
-        cells[flag] = value is UNKNOWN
+        cells = {column_name(element): printer_ids.get(value) if value is not None else None}
+    else:
+        cells = {element.name: value}
+    column = reason_column(element)
+    if column:
+        cells[column] = reason
     return cells
 
 
@@ -307,12 +312,12 @@ class CaseReader:
 def _value(
     element: ScalarElement, row: Mapping[Any, Any], printer_labels: Mapping[int, str]
 ) -> Any:
+    column = reason_column(element)
+    if column and row[column] is not None:
+        return reason_named(row[column])
     if element.references is not None:
         ref = row[column_name(element)]
         return printer_labels.get(ref) if ref is not None else None
-    flag = unknown_column(element)
-    if flag and row[flag]:
-        return UNKNOWN
     return row[element.name]
 
 

@@ -17,6 +17,8 @@ from printreg.files import models as _files  # noqa: F401
 from printreg.governance import models as _governance  # noqa: F401
 from printreg.imports import models as _imports  # noqa: F401
 from printreg.jobs import models as _jobs  # noqa: F401
+from printreg.quality import models as _quality  # noqa: F401
+from printreg.queries import models as _queries  # noqa: F401
 from printreg.registries import models as _registries  # noqa: F401
 from printreg.requests import models as _requests  # noqa: F401
 from printreg.storage import audit_log as _audit_log  # noqa: F401

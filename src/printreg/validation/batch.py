@@ -22,7 +22,6 @@ from typing import Any
 import polars as pl
 
 from printreg.dictionary import (
-    UNKNOWN,
     Condition,
     Definition,
     ElementBase,
@@ -30,10 +29,13 @@ from printreg.dictionary import (
     ScalarElement,
     flat_column,
     is_multiple,
+    is_reason,
+    reason_code,
     split_multi,
 )
 from printreg.dictionary.elements import item_bounds
 from printreg.dictionary.loader import function_params
+from printreg.dictionary.missing import REDCAP_CODES, column_of
 from printreg.domain.coding import ADDON_PRIMARY, GUIDE_ADDON, GUIDE_FIRST, MODEL_ADDON, MODEL_FIRST
 from printreg.validation.engine import ENTERED_STATUSES, ValidationContext, _Run
 
@@ -45,6 +47,8 @@ PY_WHITESPACE = (
 )
 
 STATUS = "status"
+#: REDCap's missing-data codes, as a lower-cased reason cell holds them → the reason
+REDCAP_READ = {code.lower(): reason for reason, code in REDCAP_CODES.items()}
 MEMO_LIMIT = 200_000  # distinct cells remembered across batches
 cell_column = flat_column
 
@@ -54,8 +58,8 @@ class BatchOutcome:
     """Verdicts and canonical values of a batch.
 
     ``frame`` holds, per row: ``_ok`` (no errors), ``_status``, and for every flat column its
-    canonical value (codes not labels, typed) with ``<column>__unknown`` flags where 'unknown' is
-    allowed, plus every derived value by name.
+    canonical value (codes not labels, typed) with its ``<column>__missing`` reason for missing
+    data (text, null when a value or nothing is given), plus every derived value by name.
     """
 
     frame: pl.DataFrame
@@ -118,7 +122,7 @@ class BatchValidator:
         return found
 
     def _values(self, frame: pl.DataFrame) -> list[pl.Series]:
-        """Return every flat column's canonical value, ``__unknown`` and ``__bad`` flags, and for
+        """Return every flat column's canonical value, ``__missing`` reason, ``__bad`` flag, and for
         group cells (which make their group row exist) the ``__given`` flags.
 
         Each distinct filled cell of an element (in any of its columns: its cell in every group
@@ -146,6 +150,7 @@ class BatchValidator:
             )
             seen = dict(zip(filled, frame.select(queries).row(0), strict=True))
         false = self._constant(n, pl.Boolean(), value=False)
+        none = self._constant(n, pl.String())
         exprs: list[pl.Expr] = []  # evaluated together, in one query over the batch
         out: list[pl.Series] = []
         for element, columns, in_group in self._stacks:
@@ -156,37 +161,37 @@ class BatchValidator:
             remember = len(distinct) * 2 <= max(n, 1) * len(present)
             canon: list[Any] = []
             bad: list[bool] = []
-            unknown: list[bool] = []
+            reasons: list[str | None] = []
             for text in distinct:
                 value, failed = self._cell(element, text, remember=remember)
                 bad.append(failed)
-                unknown.append(value is UNKNOWN)
-                canon.append(None if value is UNKNOWN or value == [] else value)
+                reasons.append(reason_code(value))
+                canon.append(None if is_reason(value) or value == [] else value)
             if in_group:
                 exprs += [given(c).alias(f"{c}__given") for c in present]
                 out += [false.alias(f"{c}__given") for c in columns if c not in seen]
             absent = [c for c in columns if c not in present]
             nothing = self._constant(n, dtype)
-            out += [s for c in absent for s in (nothing.alias(c), false.alias(f"{c}__unknown"),
+            out += [s for c in absent for s in (nothing.alias(c), none.alias(column_of(c)),
                                                  false.alias(f"{c}__bad"))]  # fmt: skip
             if not present:
                 continue
             if (
                 dtype == pl.String()
                 and not any(bad)
-                and not any(unknown)
+                and not any(reasons)
                 and all(c == t for c, t in zip(canon, distinct, strict=True))
             ):  # every cell is its own canonical value: no lookup
                 exprs += [pl.when(given(c)).then(pl.col(c).cast(pl.String)).alias(c)
                           for c in present]  # fmt: skip
-                out += [s for c in present for s in (false.alias(f"{c}__unknown"),
+                out += [s for c in present for s in (none.alias(column_of(c)),
                                                       false.alias(f"{c}__bad"))]  # fmt: skip
                 continue
             lookup = pl.DataFrame(
                 [
                     pl.Series("k", distinct, dtype=pl.String),
                     pl.Series("v", canon, dtype=dtype),
-                    pl.Series("u", unknown, dtype=pl.Boolean),
+                    pl.Series("u", reasons, dtype=pl.String),
                     pl.Series("b", bad, dtype=pl.Boolean),
                 ]
             )
@@ -195,19 +200,58 @@ class BatchValidator:
                 lookup, on="k", how="left", maintain_order="left"
             )
             values = joined["v"]
-            unknowns = joined["u"].fill_null(value=False) if any(unknown) else None
+            found = joined["u"] if any(reasons) else None
             bads = joined["b"].fill_null(value=False) if any(bad) else None
             for i, column in enumerate(present):
                 out += [
                     values.slice(i * n, n).alias(column),
-                    (false if unknowns is None else unknowns.slice(i * n, n)).alias(
-                        f"{column}__unknown"
-                    ),
+                    (none if found is None else found.slice(i * n, n)).alias(column_of(column)),
                     (false if bads is None else bads.slice(i * n, n)).alias(f"{column}__bad"),
                 ]
         if exprs:
             out += frame.select(exprs).get_columns()
-        return out
+        return self._sibling_reasons(frame, out, given)
+
+    def _sibling_reasons(
+        self, frame: pl.DataFrame, out: list[pl.Series], given: Callable[[str], pl.Expr]
+    ) -> list[pl.Series]:
+        """Return the value series with the reasons of ``<column>__missing`` cells merged in.
+
+        A reason cell is read as the single validator reads ``{"missing": …}``: a reason the
+        element does not accept, or one beside a value, makes the cell bad; an accepted one is
+        the cell's reason and, in a group, makes its row exist.
+        """
+        sides = [
+            (element, c, column_of(c))
+            for element, columns, _ in self._stacks
+            for c in columns
+            if column_of(c) in frame.columns and frame[column_of(c)].null_count() < frame.height
+        ]
+        if not sides:
+            return out
+        series = {s.name: s for s in out}
+        exprs: list[pl.Expr] = []
+        for element, column, side in sides:
+            reason = (
+                pl.col(side).cast(pl.String).str.strip_chars(PY_WHITESPACE).str.to_lowercase()
+                .str.replace_all(" ", "_").replace(REDCAP_READ).replace("", None)
+            )  # fmt: skip
+            accepted = reason.is_in(list(element.reasons)).fill_null(value=False)
+            stated = reason.is_not_null()
+            exprs += [
+                (stated & (~accepted | given(column))).alias(f"{column}__bad"),
+                pl.when(accepted & ~given(column)).then(reason).alias(column_of(column)),
+                stated.alias(f"{column}__given"),
+            ]
+        for found in frame.select(exprs).get_columns():
+            before = series.get(found.name)
+            if before is None:
+                continue
+            if found.dtype == pl.Boolean:
+                series[found.name] = before | found
+            else:
+                series[found.name] = before.cast(pl.String).zip_with(found.is_null(), found)
+        return list(series.values())
 
     # -- conditions -----------------------------------------------------------------------------
 
@@ -311,7 +355,7 @@ class BatchValidator:
             col = pl.col(name)
             if is_multiple(element):
                 return (col.list.len() > 0).fill_null(value=False)
-            return col.is_not_null() | pl.col(f"{name}__unknown")
+            return col.is_not_null() | pl.col(column_of(name)).is_not_null()
 
         def row_exists(group: GroupElement, row: int) -> pl.Expr:
             return pl.any_horizontal(
@@ -361,7 +405,9 @@ class BatchValidator:
                     "_bad_any"
                 ),
                 pl.when(applies).then(pl.col(element.name)).otherwise(None).alias(element.name),
-                (pl.col(f"{element.name}__unknown") & applies).alias(f"{element.name}__unknown"),
+                pl.when(applies)
+                .then(pl.col(column_of(element.name)))
+                .alias(column_of(element.name)),
                 (~applies).alias(f"{element.name}__na"),
             )
             inapplicable[element.name] = pl.col(f"{element.name}__na")
@@ -395,7 +441,7 @@ class BatchValidator:
                             "_bad_any"
                         ),
                         pl.when(applies).then(pl.col(col)).otherwise(None).alias(col),
-                        (pl.col(f"{col}__unknown") & applies).alias(f"{col}__unknown"),
+                        pl.when(applies).then(pl.col(column_of(col))).alias(column_of(col)),
                         (~applies).alias(f"{col}__na"),
                     )
                     inapplicable[col] = pl.col(f"{col}__na")

@@ -24,6 +24,12 @@ from printreg.dictionary import (
 )
 from printreg.dictionary.elements import item_bounds
 from printreg.dictionary.loader import function_params
+from printreg.dictionary.missing import (
+    JSON_KEY,
+    MissingReason,
+    reason_from_redcap,
+    reason_named,
+)
 from printreg.domain.issues import Issue, Severity
 from printreg.privacy import describe, looks_like_mrn, scan_case_identifier, scan_text
 from printreg.validation.functions import DERIVED, RULES, NamedFunction
@@ -268,7 +274,45 @@ class _Run:
                 "cases must carry no patient identifiers",
             )
 
+    def reason(self, element: ScalarElement, raw: Mapping[Any, Any], path: str) -> Any:
+        """Return the reason for missing data a ``{"missing": …}`` input gives, or None after
+        adding an issue (a reason the element does not accept, a value given beside it)."""
+        given = raw.get(JSON_KEY)
+        reason = (
+            given
+            if isinstance(given, MissingReason)
+            else reason_named(given) or reason_from_redcap(given)
+        )
+        if set(raw) - {JSON_KEY, "value"} or reason is None:
+            self.add(
+                path,
+                "missing_reason",
+                f"{element.label}: give a value, or "
+                f'{{"missing": reason}} with one of: {", ".join(element.reasons) or "none"}',
+            )
+        elif not element.is_missing(raw.get("value")):
+            self.add(
+                path,
+                "missing_and_value",
+                f"{element.label}: give either a value or a reason for no value, not both",
+            )
+        elif not element.accepts(reason):
+            accepted = ", ".join(element.reasons) or "none: give a value or leave it empty"
+            self.add(
+                path,
+                "missing_reason",
+                f"{element.label}: this field takes these reasons for no value: {accepted}",
+            )
+        else:
+            return reason
+        self.invalid.add(path)
+        return None
+
     def element(self, element: ScalarElement, raw: object, path: str) -> Any:
+        if isinstance(raw, MissingReason):
+            raw = {JSON_KEY: raw}
+        if isinstance(raw, Mapping) and JSON_KEY in raw:
+            return self.reason(element, raw, path)
         if element.is_missing(raw):
             return None
         if not is_multiple(element):

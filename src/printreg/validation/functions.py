@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from printreg.dictionary import UNKNOWN, Definition
+from printreg.dictionary import Definition, is_reason
 from printreg.domain.appropriateness import band_of
 from printreg.domain.coding import (
     ADDON_PRIMARY,
@@ -66,7 +66,7 @@ def derived(
 
 
 def _known(value: Any) -> bool:
-    return value is not None and value is not UNKNOWN
+    return value is not None and not is_reason(value)
 
 
 def _label(definition: Definition, name: str) -> str:

@@ -6,13 +6,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from printreg.dictionary import UNKNOWN, Definition, GroupElement
+from printreg.dictionary import Definition, GroupElement, MissingReason
 
 
 def json_value(value: Any) -> Any:
-    """Return a canonical value as JSON: ISO dates, 'unknown' for the explicit unknown."""
-    if value is UNKNOWN:
-        return "unknown"
+    """Return a canonical value as JSON: ISO dates, ``{"missing": code}`` for a reason."""
+    if isinstance(value, MissingReason):
+        return value.to_json()
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list):

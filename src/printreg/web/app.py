@@ -32,6 +32,10 @@ from printreg.imports import pages as import_pages
 from printreg.ops import api as ops_api
 from printreg.ops.middleware import ObserveMiddleware
 from printreg.platform import Platform
+from printreg.quality import api as quality_api
+from printreg.quality import pages as quality_pages
+from printreg.queries import api as queries_api
+from printreg.queries import pages as queries_pages
 from printreg.registries import api as registries_api
 from printreg.requests import api as requests_api
 from printreg.requests import pages as requests_pages
@@ -90,7 +94,9 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         files_api,
         governance_api,
         requests_api,
+        queries_api,
         dashboards_api,
+        quality_api,
     ):
         app.include_router(api.router)
     if STATIC.is_dir():
@@ -109,6 +115,8 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         dashboards_pages,
         governance_pages,
         requests_pages,
+        quality_pages,
+        queries_pages,
     ):
         app.include_router(feature_pages.router, include_in_schema=False)
 

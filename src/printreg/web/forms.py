@@ -22,6 +22,7 @@ from printreg.dictionary import (
 )
 from printreg.dictionary.dates import ISO_FORMAT
 from printreg.dictionary.elements import MULTI_SEPARATOR, Widget, split_list
+from printreg.dictionary.missing import JSON_KEY, REASON_LABELS, column_of
 from printreg.domain.issues import Issue
 
 ROW_PLACEHOLDER = "__n__"  # row number in the <template> row that printreg.js clones
@@ -68,6 +69,17 @@ class FieldSpec:
     condition: str | None = None
     formats: str = ISO_FORMAT  # the forms a date input reads, shown beside it
     refers_to: str | None = None  # the group whose row numbers this field lists
+    reason: str = ""  # the reason for missing data chosen instead of a value
+
+    @property
+    def reasons(self) -> list[tuple[str, str]]:
+        """The reasons for missing data the element takes, as (code, label) options."""
+        return [(code, REASON_LABELS[code]) for code in self.element.reasons]
+
+    @property
+    def reason_name(self) -> str:
+        """The form name of the reason select: ``<name>__missing``."""
+        return column_of(self.name)
 
     @property
     def id(self) -> str:
@@ -147,16 +159,28 @@ def record_from_form(definition: Definition, data: FormData) -> dict[str, Any]:
                 row = {
                     child.name: value
                     for child in element.elements
-                    if (value := _read(child, data.get(f"{name}-{number}-{child.name}", [])))
+                    if (value := _read_with_reason(child, data, f"{name}-{number}-{child.name}"))
                     is not None
                 }
                 if row:
                     rows.append(row)
             if rows:
                 record[name] = rows
-        elif (value := _read(element, data.get(name, []))) is not None:
+        elif (value := _read_with_reason(element, data, name)) is not None:
             record[name] = value
     return record
+
+
+def _read_with_reason(element: ScalarElement, data: FormData, name: str) -> Any:
+    """Return an input's raw value, or ``{"missing": reason}`` when a reason was chosen (with
+    the value beside it when both were given: the validator refuses that)."""
+    value = _read(element, data.get(name, []))
+    if not element.reasons:
+        return value
+    chosen = next((v.strip() for v in data.get(column_of(name), []) if v.strip()), "")
+    if not chosen:
+        return value
+    return {JSON_KEY: chosen} | ({"value": value} if value is not None else {})
 
 
 def _row_numbers(data: FormData, group: str) -> list[int]:
@@ -180,6 +204,10 @@ def _field(
     spec = FieldSpec(
         name, element, element.widget(), condition=_condition_json(element.applies_when)
     )
+    if isinstance(value, Mapping) and JSON_KEY in value:  # as posted, or JSON's shape
+        spec.reason, value = str(value[JSON_KEY]), value.get("value")
+    elif (reason := element.reason_of(value)) is not None:
+        spec.reason, value = reason.code, None
     if element.value_set_code is not None:
         spec.options = [(v.code, v.label) for v in definition.value_set_for(element).values]
     elif element.references is not None:
@@ -469,6 +497,9 @@ def display_value(definition: Definition, element: ScalarElement, value: Any) ->
     """Return a stored value as people read it: labels for codes, Yes/No, units."""
     if value is None or value == []:
         return ""
+    reason = element.reason_of(value)
+    if reason is not None:
+        return f"No value: {reason.label.lower()}"
     if element.value_set_code is not None:
         value_set = definition.value_set_for(element)
         codes = value if isinstance(value, list) else [value]
@@ -477,7 +508,7 @@ def display_value(definition: Definition, element: ScalarElement, value: Any) ->
         return "Yes" if value else "No"
     text = _show(value)
     unit = getattr(element, "unit", "")
-    return f"{text} {unit}" if unit and text != "unknown" and not isinstance(value, list) else text
+    return f"{text} {unit}" if unit and not isinstance(value, list) else text
 
 
 def display_record(definition: Definition, record: Mapping[str, Any]) -> list[ShownSection]:

@@ -67,10 +67,12 @@ def _registry_links(actor: Actor, place: NavPlace) -> list[NavLink]:
     wanted = [
         ("Home", f"{base}/home{query}", True),
         ("Cases", f"{base}/cases", actor.reads_cases(reg)),
+        ("Queries", f"{base}/queries{query}", actor.reads_cases(reg)),
         ("New case", f"{base}/cases/new{query}", writes_here),
         ("Import", f"{base}/import{query}", writes_here),
         ("Dashboard", f"{base}/dashboard{query}", reads_here),
         ("Registry", f"{base}/analytics", actor.administers(reg)),
+        ("Quality", f"{base}/quality", actor.reads_cases(reg)),
         (
             "Requests",
             f"{base}/requests",

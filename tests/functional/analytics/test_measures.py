@@ -577,6 +577,16 @@ def test_completeness(built: Built) -> None:
     # by hand: FA-08 has no delivery date; 9 of FA's 12 cases are assessed
     assert rows["delivery_date"]["facility"] == pytest.approx(11 / 12)
     assert rows["time_saved_min"]["facility"] == pytest.approx(9 / 12)
+    # answered 'unknown' is counted apart: neither filled nor empty
+    segmentation = rows["effort_segmentation_clinician_min"]
+    unknown_fa = sum(c.clinician is None for c in fa)
+    assert unknown_fa > 0
+    assert segmentation["reason_facility"] == pytest.approx(unknown_fa / len(fa))
+    assert segmentation["reason_registry"] == pytest.approx(
+        sum(c.clinician is None for c in CASES) / len(CASES)
+    )
+    assert segmentation["facility"] + segmentation["reason_facility"] == pytest.approx(1.0)
+    assert "reason_facility" not in rows["delivery_date"]  # takes no reasons
 
 
 # -- the generic spec -------------------------------------------------------------------------

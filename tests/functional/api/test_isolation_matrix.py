@@ -87,6 +87,8 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", CASES + "/{case_id}/prints/{row}/mesh"): "mesh",
     ("GET", CASES + "/{case_id}/prints/{row}/mesh/thumbnail.png"): "thumbnail",
     ("GET", CASES + "/{case_id}/prints/{row}/mesh/model"): "model",
+    ("POST", CASES + "/{case_id}/queries"): "raise_query",
+    ("GET", CASES + "/{case_id}/queries"): "queries",
 }
 # The HTML pages' case routes: checked for isolation from the other facility (below).
 PAGES = "/registries/{registry}/cases"
@@ -101,6 +103,7 @@ PAGE_ENDPOINTS: dict[tuple[str, str], str] = {
     ("POST", PAGES + "/{case_id}/restore"): "case",
     ("POST", PAGES + "/{case_id}/dicom"): "case",
     ("POST", PAGES + "/{case_id}/prints/{row}/mesh"): "case",
+    ("POST", PAGES + "/{case_id}/queries"): "case",
 }
 ROUTES = _case_routes()
 API_ROUTES = [r for r in ROUTES if r[1].startswith("/api/")]
@@ -119,8 +122,8 @@ PRINCIPALS: dict[str, str] = {
 SIDES = ("own", "other")
 OK = {"list": 200, "create": 201, "get": 200, "update": 200, "delete": 200, "restore": 200,
       "history": 200, "dicom": 201, "imaging": 200, "mesh_upload": 201, "mesh": 200,
-      "thumbnail": 200, "model": 200}  # fmt: skip
-READS = frozenset({"list", "get", "history", "imaging", "mesh", "thumbnail", "model"})
+      "thumbnail": 200, "model": 200, "raise_query": 201, "queries": 200}  # fmt: skip
+READS = frozenset({"list", "get", "history", "imaging", "mesh", "thumbnail", "model", "queries"})
 # Case files: a clean DICOM header (the identified fixture, de-identified) and a 12-triangle box.
 CLEAN_DICOM = clean_ct()
 BOX_STL = box_stl()
@@ -133,6 +136,8 @@ def expected_status(principal: str, endpoint: str, side: str) -> int:
         return 200  # lists filter, they never refuse: what they hold is checked separately
     if principal == "registry_admin":
         return OK[endpoint]
+    if endpoint == "raise_query" and principal == "dm_token_all_scopes":
+        return 403 if side == "own" else 404  # queries are raised by people, never by tokens
     if principal in {"facility_admin", "data_manager", "dm_token_all_scopes"}:
         return OK[endpoint] if side == "own" else 404
     if principal == "viewer":
@@ -376,6 +381,22 @@ FILE_REQUESTS: dict[str, Callable[[UserClient, str], httpx.Response]] = {
 }
 
 
+QUERY_REQUESTS: dict[str, Callable[[UserClient, str], httpx.Response]] = {
+    "raise_query": lambda c, url: c.post(
+        f"{url}/queries", json={"path": "time_saved_min", "text": "Check"}
+    ),
+    "queries": lambda c, url: c.get(f"{url}/queries"),
+}
+
+
+def _check_query_body(endpoint: str, body: Any, case_id: str, facility: str) -> None:
+    """Check what an allowed query request answered: the new query, or the case's (none)."""
+    if endpoint == "raise_query":
+        assert (body["case_id"], body["facility"]) == (case_id, facility)
+    if endpoint == "queries":
+        assert body == []
+
+
 def _run_cell(world: World, principal: str, endpoint: str, side: str) -> None:
     """Do the cell's request on a case made for it and check the answer and its effect."""
     client = world.clients[principal]
@@ -387,8 +408,8 @@ def _run_cell(world: World, principal: str, endpoint: str, side: str) -> None:
     before_state = world.state(case_id)
     before_files = world.files_of(case_id)
     url = f"/api/v1/registries/{REG}/cases/{case_id}"
-    if endpoint in FILE_REQUESTS:
-        response = FILE_REQUESTS[endpoint](client, url)
+    if endpoint in FILE_REQUESTS | QUERY_REQUESTS:
+        response = (FILE_REQUESTS | QUERY_REQUESTS)[endpoint](client, url)
     elif endpoint == "get":
         response = client.get(url)
     elif endpoint == "history":
@@ -415,6 +436,7 @@ def _run_cell(world: World, principal: str, endpoint: str, side: str) -> None:
             assert body["facility"] == facility
         if endpoint == "history":
             assert body[0]["action"] == "create"
+        _check_query_body(endpoint, body, case_id, facility)
         if endpoint in {"update", "delete", "restore"}:
             assert after_state[0] == before_state[0] + 1
         if endpoint == "delete":

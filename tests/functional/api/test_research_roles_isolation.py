@@ -53,12 +53,13 @@ from printreg.demo.synth import load_synthetic
 from printreg.facilities.models import Facility, Printer
 from printreg.imports.models import ImportJob
 from printreg.platform import Platform
+from printreg.queries.service import QueryService
 from printreg.settings import Settings
 from printreg.web.app import create_app
 
 PRINCIPALS = {"researcher": RESEARCHER, "sponsor": SPONSOR}
 #: placeholders that name facility-level data: a route with one must refuse
-FACILITY_KEYS = ("{case_id}", "{facility}", "{code}", "{job_id}")
+FACILITY_KEYS = ("{case_id}", "{facility}", "{code}", "{job_id}", "{query_id}")
 #: registry-wide routes over case data: 403
 REGISTRY_WIDE = {
     ("GET", "/api/v1/registries/{registry}/export"),
@@ -88,6 +89,12 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/registries/{registry}/votes/{subject_type}/{subject_id}": {"vote": "approve"},
     "/api/v1/users/{user_id}/memberships/{registry}/{facility}": {"role": "viewer"},
     "/api/v1/tokens": {"name": "x", "facility": HOME, "scopes": ["cases:read"]},
+    "/api/v1/registries/{registry}/cases/{case_id}/queries": {
+        "path": "time_saved_min",
+        "text": "Please check",
+    },
+    "/api/v1/queries/{query_id}/confirm": {"reason": "It is right"},
+    "/api/v1/queries/{query_id}/reopen": {"text": "Still unclear"},
 }
 RESEARCH = ("/api/v1/requests", "/requests", "/api/v1/registries/{registry}/requests",
             "/registries/{registry}/requests")  # fmt: skip
@@ -220,6 +227,8 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "job_id": _import_job(manager), "row": "1", "user_id": str(manager_id),
         "token_id": str(token.json()["id"]), "version": "1.0.0", "subject_type": "enrollment",
         "subject_id": "1", "path": "printreg.css", "printer_id": printer_id,
+        "query_id": str(QueryService(platform, Actor.operator("roles")).raise_query(
+            REG, uuid.UUID(case_ids[HOME]), "time_saved_min", "Please check").id),
     }  # fmt: skip
     manager.http.close()
     clients = {p: _sign_in(app, platform, email) for p, email in PRINCIPALS.items()}
@@ -250,7 +259,7 @@ def _send(world: World, client: UserClient, method: str, path: str, upload: bool
         return client.request(method, url, params=params, files=files,
                               data={"csrf_token": client.csrf}, follow_redirects=False)  # fmt: skip
     if path.startswith("/api/"):
-        body = records(HOME, 1)[0] if "/cases" in path else BODIES.get(path, {})
+        body = BODIES.get(path, records(HOME, 1)[0] if "/cases" in path else {})
         return client.request(method, url, params=params, json=body, follow_redirects=False)
     return client.request(method, url, params=params, data={"csrf_token": client.csrf},
                           follow_redirects=False)  # fmt: skip

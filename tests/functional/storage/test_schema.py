@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import column, insert, inspect, select, text
+from sqlalchemy import table as sa_table
 from sqlalchemy.orm import Session
 
 from printreg.dictionary import load_shipped
@@ -48,9 +51,10 @@ def test_clinical_values_are_typed_columns(platform: Platform) -> None:
     assert "DATE" in types["request_date"]
     assert types["guide_count"].startswith("INTEGER")
     assert any(t in types["patient_age_years"] for t in ("FLOAT", "DOUBLE", "REAL"))
-    assert "BOOL" in types["effort_cad_clinician_min_unknown"] or types[
-        "effort_cad_clinician_min_unknown"
-    ].startswith("BOOLEAN")
+    # a reason for missing data is text beside the value: the minutes column stays an integer
+    assert types["effort_cad_clinician_min"].startswith("INTEGER")
+    assert "CHAR" in types["effort_cad_clinician_min__missing"]
+    assert "effort_cad_clinician_min_unknown" not in types
     assert "source_modalities" not in types  # multi-selects live in their own table
     assert f"{main.name}__source_modalities" in inspector.get_table_names()
 
@@ -142,3 +146,67 @@ def test_the_case_tables_keep_the_columns_of_older_versions(platform: Platform) 
     assert {"material", "material_family", "material_family_other_text"} <= set(prints.c.keys())
     columns = {c["name"] for c in inspect(platform.engine).get_columns(prints.name)}
     assert {"material", "material_family", "material_family_other_text"} <= columns
+
+
+def test_unknown_flags_become_reasons_and_back(platform: Platform) -> None:
+    """Migration 0014: a stored 'unknown' flag becomes the reason 'unknown' beside the value;
+    downgrading keeps 'unknown' (other reasons had no place before 0014)."""
+    main = platform.registry("3dp").tables.main
+    now = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    system = {"status": "complete", "definition_version": "1.1.0", "row_version": 1,
+              "created_at": now, "updated_at": now, "created_by": "a", "updated_by": "a"}  # fmt: skip
+    with platform.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO facilities (id, code, name, facility_type, location, "
+                "census_region, lab_service_model, created_at) VALUES (1, 'F1', 'F1', "
+                "'community', 'rural', 'west', 'surgery', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            insert(main),
+            [
+                {
+                    **system,
+                    "facility_id": 1,
+                    "id": uuid.uuid4(),
+                    "local_case_id": "A",
+                    "effort_cad_clinician_min": None,
+                    "effort_cad_clinician_min__missing": "unknown",
+                    "effort_segmentation_clinician_min__missing": "declined",
+                    "effort_cad_nonclinician_min": 30,
+                },
+                {
+                    **system,
+                    "facility_id": 1,
+                    "id": uuid.uuid4(),
+                    "local_case_id": "B",
+                    "effort_cad_clinician_min": 45,
+                    "effort_cad_clinician_min__missing": None,
+                    "effort_segmentation_clinician_min__missing": None,
+                    "effort_cad_nonclinician_min": None,
+                },
+            ],
+        )
+
+    def read(suffix: str) -> set[tuple[Any, ...]]:
+        names = ("local_case_id", "effort_cad_clinician_min", f"effort_cad_clinician_min{suffix}",
+                 f"effort_segmentation_clinician_min{suffix}", "effort_cad_nonclinician_min")  # fmt: skip
+        table = sa_table(main.name, *(column(n) for n in names))
+        with platform.engine.connect() as connection:
+            return {tuple(r) for r in connection.execute(select(*table.c))}
+
+    _alembic(platform, "downgrade", "0013")
+    names = {c["name"] for c in inspect(platform.engine).get_columns(main.name)}
+    assert "effort_cad_clinician_min_unknown" in names
+    assert not {n for n in names if n.endswith("__missing")}
+    flags = read("_unknown")
+    assert {(k, v, bool(u), bool(s), n) for k, v, u, s, n in flags} == {
+        ("A", None, True, False, 30),
+        ("B", 45, False, False, None),
+    }
+    _alembic(platform, "upgrade", "head")
+    names = {c["name"] for c in inspect(platform.engine).get_columns(main.name)}
+    assert not {n for n in names if n.endswith("_min_unknown")}
+    assert read("__missing") == {("A", None, "unknown", None, 30), ("B", 45, None, None, None)}
+    assert upgrade(platform.engine) == []  # the case tables are as the definitions declare

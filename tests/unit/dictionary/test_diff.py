@@ -367,3 +367,22 @@ def test_a_lower_version_number_without_changes_is_a_version_problem_naming_both
 
 def test_the_same_version_without_changes_is_no_version_problem() -> None:
     assert diff_to(lambda _: None, "1.2.0", "1.2.0").version_problem is None
+
+
+def test_a_reason_for_missing_data_added_is_minor_and_one_taken_away_is_major() -> None:
+    added = only(
+        changed(lambda d: element(d, "count").__setitem__("missing_reasons", ["declined"]))
+    )
+    assert (added.path, added.bump) == ("count", "minor")
+    assert "missing_reasons" in added.detail
+
+    def fewer(d: Data) -> None:
+        element(d, "count")["missing_reasons"] = ["declined"]
+
+    old = base_data()
+    element(old, "count")["missing_reasons"] = ["declined", "not_asked"]
+    new = base_data()
+    new["version"] = "2.0.0"
+    fewer(new)
+    removed = only(diff_definitions(build(old), build(new)).changes)
+    assert (removed.path, removed.bump) == ("count", "major")

@@ -164,10 +164,12 @@ def test_parquet_export_is_typed(
     assert schema.field("print_1_multicolor").type == pa.bool_()
     assert schema.field("source_modalities").type == pa.list_(pa.string())
     assert schema.field("print_1_part_numbers").type == pa.list_(pa.int64())
-    assert schema.field("effort_cad_clinician_min_unknown").type == pa.bool_()
+    # the reason sits in its own text column: the minutes stay a whole number
+    assert schema.field("effort_cad_clinician_min").type == pa.int64()
+    assert schema.field("effort_cad_clinician_min__missing").type == pa.string()
     columns = table.to_pydict()
     assert columns["effort_cad_clinician_min"][:2] == [None, None]
-    assert columns["effort_cad_clinician_min_unknown"][:2] == [True, True]
+    assert columns["effort_cad_clinician_min__missing"][:2] == ["unknown", "unknown"]
     first = validated[2][1].record
     assert columns["request_date"][2] == first["request_date"]
     assert columns["source_modalities"][2] == first["source_modalities"]

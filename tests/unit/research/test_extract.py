@@ -43,14 +43,16 @@ def test_the_extract_holds_what_was_approved(definition: Definition, tmp_path: P
     assert rows[0]["request_date"] == "2025-Q2"
     assert rows[0]["facility"] == pseudonym(secret, 3) != rows[1]["facility"]
     assert rows[0]["effort_cad_clinician_min"] is None
-    assert rows[0]["effort_cad_clinician_min_unknown"] is True
+    assert rows[0]["effort_cad_clinician_min__missing"] == "unknown"
     assert rows[0]["source_modalities"] == ["ct", "mr"]
     assert rows[0]["print_1_scale_pct"] == 100.0
     assert rows[1]["print_1_scale_pct"] is None
     book = extract_codebook(layout, {"id": "r"}, None, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     described = {c["column"]: c for c in book["columns"]}
     assert described["request_date"]["type"] == "year_quarter"
-    assert "effort_cad_clinician_min_unknown" not in described
+    reason = described["effort_cad_clinician_min__missing"]
+    assert reason["element"] == "effort_cad_clinician_min"
+    assert [c["code"] for c in reason["codes"]] == ["unknown"]
     assert {w["element"] for w in book["deidentification"]["withheld"]} >= {"local_case_id"}
 
 

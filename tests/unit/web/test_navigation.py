@@ -44,7 +44,8 @@ def _member(role: Role) -> tuple[Actor, _Place]:
 
 def test_a_data_manager_enters_and_imports_but_manages_no_people() -> None:
     assert _labels(*_member(Role.DATA_MANAGER)) == [
-        "Home", "Cases", "New case", "Import", "Dashboard", "Printers", "Enrollment", "Account",
+        "Home", "Cases", "Queries", "New case", "Import", "Dashboard", "Quality", "Printers",
+        "Enrollment", "Account",
     ]  # fmt: skip
 
 
@@ -85,14 +86,14 @@ def test_a_role_in_another_registry_opens_no_case_page_here() -> None:
     actor = Actor(name="o", user_id=5, memberships={"gsae": {7: Role.DATA_MANAGER}})
     place = _Place(facility=_Facility("F0001"), roles={})  # no role in this registry
     labels = _labels(actor, place)
-    assert not {"Cases", "New case", "Import", "Dashboard"} & set(labels)
+    assert not {"Cases", "New case", "Import", "Dashboard", "Quality"} & set(labels)
     assert {"Printers", "Enrollment"} <= set(labels)  # the facility's own pages stay open
 
 
 def test_a_registry_administrator_without_a_facility() -> None:
     actor = Actor(name="a", user_id=6, registry_admin_of=frozenset({REG}))
     assert _labels(actor, _Place(admin=True)) == [
-        "Home", "Cases", "Registry", "Requests", "Committee", "Account",
+        "Home", "Cases", "Queries", "Registry", "Quality", "Requests", "Committee", "Account",
     ]  # fmt: skip
 
 

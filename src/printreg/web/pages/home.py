@@ -17,6 +17,7 @@ from printreg.domain.errors import NotFound, RegistryError
 from printreg.domain.facility import CaseStatus
 from printreg.facilities.schemas import FacilityProfile
 from printreg.facilities.service import FacilityService
+from printreg.queries.service import QueryService
 from printreg.registries.service import RegistryService
 from printreg.web.errors import status_of
 from printreg.web.pages.common import Page, PageContext
@@ -160,4 +161,5 @@ def home(
         total=total,
         completeness=round(100 * done / total) if total else None,
         recent=recent,
+        open_queries=QueryService(page.platform, page.actor).open_total(registry, code),
     )

@@ -185,8 +185,10 @@
   function markDirty(form) { form.dataset.unsaved = "true"; }
 
   function guardUnsaved(form) {
-    form.addEventListener("input", function () { markDirty(form); });
-    form.addEventListener("change", function () { markDirty(form); });
+    // A query's reason box sits beside its field but belongs to its own form (form="qf-…").
+    function own(event) { return !event.target.form || event.target.form === form; }
+    form.addEventListener("input", function (event) { if (own(event)) markDirty(form); });
+    form.addEventListener("change", function (event) { if (own(event)) markDirty(form); });
     form.addEventListener("submit", function () { delete form.dataset.unsaved; });
     window.addEventListener("beforeunload", function (event) {
       if (form.dataset.unsaved !== "true") return;

@@ -1,0 +1,1 @@
+"""Notifications: in-app messages and e-mails that carry links, never case values."""

@@ -1,0 +1,75 @@
+"""A real SMTP server on loopback for the tests (aiosmtpd in a thread), keeping what it gets."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from tests.support.servers import free_port
+
+
+@dataclass
+class Received:
+    """One message as the server received it: envelope and parsed message."""
+
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+    def text(self) -> str:
+        """Return the plain-text body."""
+        body = self.message.get_body(preferencelist=("plain",))
+        assert body is not None
+        return str(body.get_content())
+
+
+@dataclass
+class SmtpSink:
+    """Messages received by the loopback server, in order."""
+
+    host: str
+    port: int
+    received: list[Received] = field(default_factory=list)
+    _arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802, ARG002 - aiosmtpd's hook name
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        with self._arrived:
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+            self._arrived.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """Return the messages once at least ``count`` have arrived; fail after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while len(self.received) < count:
+                left = deadline - time.monotonic()
+                assert left > 0, f"expected {count} e-mails, got {len(self.received)}"
+                self._arrived.wait(left)
+            return list(self.received)
+
+    def to(self, address: str) -> list[Received]:
+        """Return the messages sent to ``address``."""
+        return [r for r in self.received if address in r.recipients]
+
+
+@contextmanager
+def smtp_sink() -> Iterator[SmtpSink]:
+    """Run an SMTP server on a free loopback port for the duration of the block."""
+    sink = SmtpSink("127.0.0.1", free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
