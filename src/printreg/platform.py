@@ -71,6 +71,7 @@ class Platform:
             settings.database_url,
             busy_ms=settings.sqlite_busy_ms,
             pre_ping=settings.database_pool_pre_ping,
+            pool_size=settings.database_pool_size,
         )
         return cls(settings, engine, make_sessionmaker(engine))
 

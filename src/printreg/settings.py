@@ -114,6 +114,13 @@ class Settings(BaseSettings):
         "false saves that round trip on every request; after a restart each process then "
         "answers one request with an error and renews its whole pool. SQLite ignores it.",
     )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections each process keeps open for its requests (up to "
+        "10 more are opened under bursts and closed again). SQLite ignores it.",
+    )
     import_batch_rows: int = Field(
         default=5000,
         ge=1,

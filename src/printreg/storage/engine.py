@@ -29,17 +29,23 @@ def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
 
 
 def make_engine(
-    url: str, *, echo: bool = False, busy_ms: int = BUSY_MS, pre_ping: bool = True
+    url: str,
+    *,
+    echo: bool = False,
+    busy_ms: int = BUSY_MS,
+    pre_ping: bool = True,
+    pool_size: int = 5,
 ) -> Engine:
     """Return an engine for a SQLAlchemy URL, with SQLite tuned for one writer and many readers
     (a writer waits ``busy_ms`` milliseconds for the write lock); on PostgreSQL ``pre_ping``
-    checks each pooled connection before use (setting ``database_pool_pre_ping``)."""
+    checks each pooled connection before use and ``pool_size`` connections stay open (settings
+    ``database_pool_pre_ping``, ``database_pool_size``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=pre_ping)
+    return create_engine(url, echo=echo, pool_pre_ping=pre_ping, pool_size=pool_size)
 
 
 # SQLite: SQLITE_BUSY, SQLITE_LOCKED (primary codes, extended codes masked off). PostgreSQL
