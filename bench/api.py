@@ -316,8 +316,7 @@ def parse_args() -> argparse.Namespace:
         "--pool-size",
         type=int,
         default=None,
-        help="PRINTREG_DATABASE_POOL_SIZE (default: connections per web worker, as docs/deploy.md "
-        "advises)",
+        help="PRINTREG_DATABASE_POOL_SIZE (default: the setting's default)",
     )
     return parser.parse_args()
 
@@ -334,7 +333,7 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "load_before": round(os.getloadavg()[0], 2),
         "pre_ping": not args.no_pre_ping,
-        "pool_size": args.pool_size or max(args.connections // args.workers, 1),
+        "pool_size": args.pool_size or "default",
     }
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PRINTREG_")}
     base_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
@@ -354,12 +353,15 @@ def main() -> None:
             "BENCH_BODY": str(case_body(folder)),
             "BENCH_OUT": str(folder / "wrk.json"),
         }
-        printreg_env = env | {
-            "PRINTREG_DATABASE_URL": url,
-            "PRINTREG_DATA_DIR": str(folder / "data"),
-            "PRINTREG_DATABASE_POOL_PRE_PING": str(not args.no_pre_ping).lower(),
-            "PRINTREG_DATABASE_POOL_SIZE": str(figures["pool_size"]),
-        }
+        printreg_env = (
+            env
+            | {
+                "PRINTREG_DATABASE_URL": url,
+                "PRINTREG_DATA_DIR": str(folder / "data"),
+                "PRINTREG_DATABASE_POOL_PRE_PING": str(not args.no_pre_ping).lower(),
+            }
+            | ({"PRINTREG_DATABASE_POOL_SIZE": str(args.pool_size)} if args.pool_size else {})
+        )
         bare_env = env | {
             "BENCH_BARE_SQL": str(statements),
             "BENCH_BARE_CONNINFO": server.conninfo("bench"),

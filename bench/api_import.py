@@ -190,8 +190,6 @@ def main() -> None:
             "PRINTREG_DATABASE_URL": url,
             "PRINTREG_DATA_DIR": str(folder / "data"),
             "PRINTREG_JOB_RUNNER": "queue",
-            # as bench/api.py: the connections each web worker serves (docs/deploy.md)
-            "PRINTREG_DATABASE_POOL_SIZE": str(max(args.connections // args.workers, 1)),
         }
         postmaster = int((pg.datadir / "postmaster.pid").read_text().split()[0])
         server = Server(

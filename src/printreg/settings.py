@@ -115,7 +115,7 @@ class Settings(BaseSettings):
         "answers one request with an error and renews its whole pool. SQLite ignores it.",
     )
     database_pool_size: int = Field(
-        default=10,
+        default=5,
         ge=1,
         le=500,
         description="PostgreSQL connections each process keeps open for its requests (up to "
