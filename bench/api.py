@@ -18,6 +18,7 @@ and writes requests/s, p50/p95/p99 latency and errors per scenario, with the pri
 ratios, printed at the end. The 1-minute load average before and after is recorded: other work
 on the machine slows every figure.
 Run: .venv/bin/python bench/api.py [--seconds 10] [--connections 32] [--cases 2000] [--no-sqlite]
+     [--no-pre-ping] [--pool-size N] [--label after]
 Needs `wrk` (scripts/ensure-system-deps.sh wrk) and the PostgreSQL binaries.
 """
 
@@ -299,7 +300,8 @@ def run_target(
     return figures
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """Return the command line's options."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
@@ -307,7 +309,20 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--label", default="after", help="key of this run in api.json")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--no-pre-ping", action="store_true", help="PRINTREG_DATABASE_POOL_PRE_PING=false"
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=None,
+        help="PRINTREG_DATABASE_POOL_SIZE (default: the setting's default)",
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: scripts/ensure-system-deps.sh wrk")
     figures: dict[str, Any] = {
@@ -317,6 +332,8 @@ def main() -> None:
         "cases": args.cases,
         "cpus": os.cpu_count(),
         "load_before": round(os.getloadavg()[0], 2),
+        "pre_ping": not args.no_pre_ping,
+        "pool_size": args.pool_size or "default",
     }
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PRINTREG_")}
     base_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
@@ -336,10 +353,15 @@ def main() -> None:
             "BENCH_BODY": str(case_body(folder)),
             "BENCH_OUT": str(folder / "wrk.json"),
         }
-        printreg_env = env | {
-            "PRINTREG_DATABASE_URL": url,
-            "PRINTREG_DATA_DIR": str(folder / "data"),
-        }
+        printreg_env = (
+            env
+            | {
+                "PRINTREG_DATABASE_URL": url,
+                "PRINTREG_DATA_DIR": str(folder / "data"),
+                "PRINTREG_DATABASE_POOL_PRE_PING": str(not args.no_pre_ping).lower(),
+            }
+            | ({"PRINTREG_DATABASE_POOL_SIZE": str(args.pool_size)} if args.pool_size else {})
+        )
         bare_env = env | {
             "BENCH_BARE_SQL": str(statements),
             "BENCH_BARE_CONNINFO": server.conninfo("bench"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
@@ -37,17 +38,22 @@ def audit(
     """Add an audit row to the session; it commits or rolls back with the change itself.
 
     A change to a case also moves its facility's analytics stamp, so caches notice it."""
-    session.add(
-        AuditEntry(
-            actor=actor.name,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            registry_code=registry_code,
-            facility_id=facility_id,
-            before=before,
-            after=after,
+    # A Core insert: the ORM's unit of work costs more than the statement for one plain row.
+    # Without autoflush, objects the caller has pending are flushed where they were before (by
+    # the caller's own flush or commit), so their errors surface there as they always did.
+    with session.no_autoflush:
+        session.execute(
+            insert(AuditEntry),
+            {
+                "actor": actor.name,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "registry_code": registry_code,
+                "facility_id": facility_id,
+                "before": before,
+                "after": after,
+            },
         )
-    )
     if entity_type == "case" and registry_code is not None and facility_id is not None:
         stamps.bump(session, registry_code, [facility_id])

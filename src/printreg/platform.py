@@ -16,7 +16,7 @@ from printreg.domain.errors import NotFound
 from printreg.registries.models import DefinitionVersion, Registry
 from printreg.settings import Settings
 from printreg.storage.base import utcnow
-from printreg.storage.engine import make_engine, make_sessionmaker
+from printreg.storage.engine import make_engine, make_read_sessionmaker, make_sessionmaker
 
 if TYPE_CHECKING:  # loaded with the first registry runtime: listing registries needs none
     from printreg.dictionary import Definition
@@ -72,8 +72,20 @@ class Platform:
     @classmethod
     def from_settings(cls, settings: Settings) -> Platform:
         """Return a platform connected to the settings' database (which must be upgraded)."""
-        engine = make_engine(settings.database_url, busy_ms=settings.sqlite_busy_ms)
+        engine = make_engine(
+            settings.database_url,
+            busy_ms=settings.sqlite_busy_ms,
+            pre_ping=settings.database_pool_pre_ping,
+            pool_size=settings.database_pool_size,
+        )
         return cls(settings, engine, make_sessionmaker(engine))
+
+    @cached_property
+    def reads(self) -> sessionmaker[Session]:
+        """Return the factory of sessions that only read (autocommit on PostgreSQL: no BEGIN or
+        ROLLBACK round trip, prepared statements kept; see ``make_read_sessionmaker``). Never
+        write through one: each statement would commit on its own."""
+        return make_read_sessionmaker(self.engine)
 
     def registry(self, code: str) -> RegistryRuntime:
         """Return the runtime of a registry, loading it on first use, and again when another

@@ -107,6 +107,20 @@ class Settings(BaseSettings):
         description="Milliseconds a request waits for SQLite's write lock before it is answered "
         "503 with Retry-After.",
     )
+    database_pool_pre_ping: bool = Field(
+        default=True,
+        description="Check each pooled PostgreSQL connection with a round trip before a request "
+        "uses it, so that one dropped by a database restart or failover is replaced unseen. "
+        "false saves that round trip on every request; after a restart each process then "
+        "answers one request with an error and renews its whole pool. SQLite ignores it.",
+    )
+    database_pool_size: int = Field(
+        default=5,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections each process keeps open for its requests (up to "
+        "10 more are opened under bursts and closed again). SQLite ignores it.",
+    )
     import_batch_rows: int = Field(
         default=5000,
         ge=1,

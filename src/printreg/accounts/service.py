@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Update, delete, select, update
+from sqlalchemy import Integer, Update, bindparam, delete, null, select, union_all, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -57,6 +57,31 @@ TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
 WRONG_CREDENTIALS = "the e-mail address or password is not right"
+
+# Every authenticated request runs these: built once, as SQLAlchemy expressions cost about as
+# much to build as to run (docs/architecture.md, "Request cost").
+#: a token with its owner, by the token's hash
+_TOKEN_OWNER = (
+    select(ApiToken, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+#: a browser session with its owner, by the session's hash
+_SESSION_OWNER = (
+    select(WebSession, User)
+    .join(User, User.id == WebSession.user_id)
+    .where(WebSession.id_hash == bindparam("id_hash"))
+)
+#: a person's roles in one round trip: (facility id, role, registry code) per facility role,
+#: and (None, role, registry code) per registry role
+_ROLES = union_all(
+    select(Membership.facility_id, Membership.role, Registry.code)
+    .join(Registry, Registry.id == Membership.registry_id)
+    .where(Membership.user_id == bindparam("user_id")),
+    select(null().cast(Integer).label("facility_id"), RegistryRole.role, Registry.code)
+    .join(Registry, Registry.id == RegistryRole.registry_id)
+    .where(RegistryRole.user_id == bindparam("user_id")),
+)
 
 
 class LoginFailed(RegistryError):  # noqa: N818 - reads as the condition it names
@@ -321,24 +346,27 @@ class AccountService:
 
         The extension is written at most once per ``TOUCH_EVERY``, so that an ordinary request
         writes nothing (a session lasts ``session_hours`` less up to a minute), and never waits
-        for a busy database (``_touch``)."""
+        for a busy database (``_touch``). A live session is read in two statements outside any
+        transaction; only an expired one is deleted, in a transaction of its own."""
         now = utcnow()
         extended = now + dt.timedelta(hours=self.settings.session_hours)
-        with self.platform.sessions() as session, session.begin():
-            row = session.get(WebSession, digest(secret))
+        id_hash = digest(secret)
+        with self.platform.reads() as session:
+            row = session.execute(_SESSION_OWNER, {"id_hash": id_hash}).one_or_none()
             if row is None:
                 return None
-            expires = _aware(row.expires_at)
-            if expires is None or expires <= now:
-                session.delete(row)
-                return None
-            actor = self._actor(session, row.user_id)
-            found = (actor, row.csrf_token) if actor else None
-        if found is not None and extended - expires >= TOUCH_EVERY:
+            web_session, user = row
+            expires = _aware(web_session.expires_at)
+            live = expires is not None and expires > now
+            actor = self._actor_of(session, user) if live else None
+        if not live:
+            with self.platform.sessions() as session, session.begin():
+                session.execute(delete(WebSession).where(WebSession.id_hash == id_hash))
+            return None
+        found = (actor, web_session.csrf_token) if actor else None
+        if found is not None and expires is not None and extended - expires >= TOUCH_EVERY:
             self._touch(
-                update(WebSession)
-                .where(WebSession.id_hash == row.id_hash)
-                .values(expires_at=extended)
+                update(WebSession).where(WebSession.id_hash == id_hash).values(expires_at=extended)
             )
         return found
 
@@ -356,23 +384,23 @@ class AccountService:
         return actor
 
     def _actor(self, session: Session, user_id: int) -> Actor | None:
+        """Return the actor of an active person with all their roles; None when inactive or
+        unknown."""
         user = session.get(User, user_id)
-        if user is None or not user.active:
+        return None if user is None else self._actor_of(session, user)
+
+    def _actor_of(self, session: Session, user: User) -> Actor | None:
+        """Return the actor of a person already read, with all their roles (read in one
+        statement); None when inactive."""
+        if not user.active:
             return None
         members: dict[str, dict[int, Role]] = {}
-        for member, code in session.execute(
-            select(Membership, Registry.code)
-            .join(Registry, Registry.id == Membership.registry_id)
-            .where(Membership.user_id == user_id)
-        ).all():
-            members.setdefault(code, {})[member.facility_id] = Role(member.role)
         roles: dict[str, set[str]] = {}
-        for role, code in session.execute(
-            select(RegistryRole.role, Registry.code)
-            .join(Registry, Registry.id == RegistryRole.registry_id)
-            .where(RegistryRole.user_id == user_id)
-        ).all():
-            roles.setdefault(code, set()).add(role)
+        for facility_id, role, code in session.execute(_ROLES, {"user_id": user.id}).all():
+            if facility_id is None:
+                roles.setdefault(code, set()).add(role)
+            else:
+                members.setdefault(code, {})[facility_id] = Role(role)
         admin = frozenset(c for c, r in roles.items() if RegistryRoleName.REGISTRY_ADMIN in r)
         return Actor(name=user.email, user_id=user.id,
                      memberships=members,
@@ -493,14 +521,17 @@ class AccountService:
         if not secret.startswith(TOKEN_PREFIX):
             return None
         now = utcnow()
-        with self.platform.sessions() as session:
-            token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
-            if token is None or token.revoked_at is not None:
+        with self.platform.reads() as session:
+            row = session.execute(_TOKEN_OWNER, {"token_hash": digest(secret)}).one_or_none()
+            if row is None:
+                return None
+            token, user = row
+            if token.revoked_at is not None:
                 return None
             expires = _aware(token.expires_at)
             if expires is None or expires <= now:
                 return None
-            person = self._actor(session, token.user_id)
+            person = self._actor_of(session, user)
         if person is None or not person.belongs_to(token.facility_id):
             return None
         last = _aware(token.last_used_at)

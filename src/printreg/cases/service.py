@@ -9,8 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
@@ -50,6 +49,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "locate_case",
+    "locate_case_at",
 ]  # fmt: skip
 
 
@@ -115,24 +115,39 @@ SUMMARY_COLUMNS = (
 )
 
 
+# Statements every case request runs, built once (building costs about as much as running).
+_FACILITY_BY_CODE = select(Facility).where(Facility.code == bindparam("code"))
+_PRINTERS_OF = select(Printer).where(Printer.facility_id == bindparam("facility_id"))
+
+
 def locate_case(
     session: Session, runtime: RegistryRuntime, actor: Actor, case_id: uuid.UUID
 ) -> StoredCase:
     """Return a stored case the actor may read; NotFound ("no such case") for an unknown id and
     for another facility's case alike. Every service that opens a case goes through here."""
+    return locate_case_at(session, runtime, actor, case_id)[1]
+
+
+def locate_case_at(
+    session: Session, runtime: RegistryRuntime, actor: Actor, case_id: uuid.UUID
+) -> tuple[Facility, StoredCase]:
+    """Return (its facility, the stored case) of a case the actor may read, as ``locate_case``
+    does; the facility comes with the lookup, so showing its code costs no query more."""
     main = runtime.tables.main
     facility_ids = actor.readable_facilities(runtime.code)
-    query = select(main.c.facility_id).where(main.c.id == case_id)
+    query = (
+        select(Facility).join(main, main.c.facility_id == Facility.id).where(main.c.id == case_id)
+    )
     if facility_ids is not None:
         query = query.where(main.c.facility_id.in_(facility_ids))
-    facility_id = session.scalar(query)
-    if facility_id is None:
+    facility = session.scalar(query)
+    if facility is None:
         raise NotFound.no_such("case")
-    printers = session.scalars(select(Printer).where(Printer.facility_id == facility_id))
-    case = runtime.reader.load(session, facility_id, case_id, {p.id: p.label for p in printers})
+    printers = session.scalars(_PRINTERS_OF, {"facility_id": facility.id})
+    case = runtime.reader.load(session, facility.id, case_id, {p.id: p.label for p in printers})
     if case is None:
         raise NotFound.no_such("case")
-    return case
+    return facility, case
 
 
 class CaseService:
@@ -148,7 +163,7 @@ class CaseService:
         """Return a facility where the actor holds a role in the registry (its administrators:
         any); NotFound, with the same words for a facility that does not exist and one that
         is not theirs in this registry."""
-        facility = session.scalar(select(Facility).where(Facility.code == code))
+        facility = session.scalar(_FACILITY_BY_CODE, {"code": code})
         visible = facility is not None and (
             self.actor.sees_registry(registry)
             or self.actor.role_at(registry, facility.id) is not None
@@ -158,7 +173,7 @@ class CaseService:
         return facility
 
     def _printers(self, session: Session, facility_id: int) -> list[Printer]:
-        return list(session.scalars(select(Printer).where(Printer.facility_id == facility_id)))
+        return list(session.scalars(_PRINTERS_OF, {"facility_id": facility_id}))
 
     def _validate(
         self,
@@ -180,8 +195,14 @@ class CaseService:
     def _locate(self, session: Session, runtime: RegistryRuntime, case_id: uuid.UUID) -> StoredCase:
         return locate_case(session, runtime, self.actor, case_id)
 
-    def _view(self, session: Session, runtime: RegistryRuntime, case: StoredCase) -> CasePublic:
-        facility = session.get(Facility, case.facility_id)
+    def _view(
+        self,
+        session: Session,
+        runtime: RegistryRuntime,
+        case: StoredCase,
+        facility: Facility | None = None,
+    ) -> CasePublic:
+        facility = facility or session.get(Facility, case.facility_id)
         assert facility is not None  # noqa: S101 - a foreign key guarantees it
         definition = runtime.definitions[case.definition_version]
         return CasePublic(
@@ -220,14 +241,6 @@ class CaseService:
             printers = self._printers(session, facility.id)
             result = self._validate(runtime, facility, printers, record)
             local_id = result.record["local_case_id"]
-            main = runtime.tables.main
-            clash = session.scalar(
-                select(main.c.id).where(
-                    main.c.facility_id == facility.id, main.c.local_case_id == local_id
-                )
-            )
-            if clash is not None:
-                raise ValidationFailed([_duplicate(local_id, f"is already case {clash}")])
             now = utcnow()
             case = StoredCase(
                 new_case_id(),
@@ -243,9 +256,17 @@ class CaseService:
                 result.record,
                 result.derived,
             )
-            runtime.writer(case.definition_version).insert(
-                session, [case], {facility.id: {p.label: p.id for p in printers}}
+            stored = runtime.writer(case.definition_version).insert_new(
+                session, case, {p.label: p.id for p in printers}
             )
+            if not stored:  # the facility has a case with this local case ID: nothing written
+                main = runtime.tables.main
+                clash = session.scalar(
+                    select(main.c.id).where(
+                        main.c.facility_id == facility.id, main.c.local_case_id == local_id
+                    )
+                )
+                raise ValidationFailed([_duplicate(local_id, f"is already case {clash}")])
             audit(
                 session,
                 self.actor,
@@ -256,10 +277,6 @@ class CaseService:
                 facility_id=facility.id,
                 after=self._snapshot(runtime, case),
             )
-            try:
-                session.flush()
-            except IntegrityError:
-                raise Conflict("a case with this local case ID was saved meanwhile") from None
         return CaseSaved(
             id=case.id,
             local_case_id=local_id,
@@ -570,14 +587,15 @@ class CaseService:
     def get(self, registry: str, case_id: uuid.UUID) -> CasePublic:
         """Return a case the actor may read; NotFound for unknown ids and other facilities'."""
         runtime = self.platform.registry(registry)
-        with self.platform.sessions() as session:
-            return self._view(session, runtime, self._locate(session, runtime, case_id))
+        with self.platform.reads() as session:
+            facility, case = locate_case_at(session, runtime, self.actor, case_id)
+            return self._view(session, runtime, case, facility)
 
     def find(self, registry: str, facility_code: str, local_case_id: str) -> CasePublic:
         """Return a case by its facility and local case ID; NotFound when there is none."""
         runtime = self.platform.registry(registry)
         main = runtime.tables.main
-        with self.platform.sessions() as session:
+        with self.platform.reads() as session:
             facility = self._facility(session, registry, facility_code)
             self.actor.require_case_read(registry, facility.id)
             case_id = session.scalar(
@@ -599,13 +617,15 @@ class CaseService:
         """Return one page of the cases the actor may read, newest change first."""
         runtime = self.platform.registry(registry)
         readable = self.actor.readable_facilities(registry)
-        with self.platform.sessions() as session:
+        with self.platform.reads() as session:
             ids = readable
+            known: dict[int, str] = {}  # facility id -> code, of the facility asked for
             if facility_code is not None:
                 facility = self._facility(session, registry, facility_code)
                 if readable is not None and facility.id not in readable:
                     raise NotFound.no_such("facility")
                 ids = [facility.id]
+                known = {facility.id: facility.code}
             for name in columns:
                 if name not in runtime.tables.main.c:
                     raise InvalidRequest(f"cannot show {name!r}: not a case field")
@@ -622,7 +642,15 @@ class CaseService:
                 .mappings()
                 .all()
             )
-            codes = dict(session.execute(select(Facility.id, Facility.code)).all())
+            # the codes of this page's facilities only (one, when the list is of one facility)
+            shown = sorted({r["facility_id"] for r in rows})
+            if not known and shown:
+                known = dict(
+                    session.execute(
+                        select(Facility.id, Facility.code).where(Facility.id.in_(shown))
+                    ).all()
+                )
+            codes = known
         items = [
             CaseSummary(
                 id=r["id"],
@@ -651,7 +679,7 @@ class CaseService:
         query = select(main.c.status, func.count()).where(main.c.deleted_at.is_(None))
         if readable is not None:
             query = query.where(main.c.facility_id.in_(readable))
-        with self.platform.sessions() as session:
+        with self.platform.reads() as session:
             if facility_code is not None:
                 facility = self._facility(session, registry, facility_code)
                 query = query.where(main.c.facility_id == facility.id)
@@ -661,7 +689,7 @@ class CaseService:
         """Return the warnings a stored case gives under its definition version and status
         (a draft: every required value still missing too); [] when it gives none."""
         runtime = self.platform.registry(registry)
-        with self.platform.sessions() as session:
+        with self.platform.reads() as session:
             stored = self._locate(session, runtime, case_id)
             facility = session.get(Facility, stored.facility_id)
             assert facility is not None  # noqa: S101 - a foreign key guarantees it
@@ -676,7 +704,7 @@ class CaseService:
     def history(self, registry: str, case_id: uuid.UUID) -> list[CaseHistoryEntry]:
         """Return every audited change of a case, oldest first."""
         runtime = self.platform.registry(registry)
-        with self.platform.sessions() as session:
+        with self.platform.reads() as session:
             stored = self._locate(session, runtime, case_id)
             rows = session.scalars(
                 select(AuditEntry)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from printreg.domain.errors import Conflict, NotFound
@@ -10,6 +10,18 @@ from printreg.domain.facility import EnrollmentStatus
 from printreg.domain.governance import ACCEPTS_CASES, Lifecycle
 from printreg.facilities.models import Facility, Participation
 from printreg.registries.models import Registry
+
+#: the registry's lifecycle and the facility's participation status (None when it has not
+#: applied), in one round trip: every case write asks, so the statement is built once
+_ADMISSION = (
+    select(Registry.lifecycle, Participation.status)
+    .outerjoin(
+        Participation,
+        (Participation.registry_id == Registry.id)
+        & (Participation.facility_id == bindparam("facility_id")),
+    )
+    .where(Registry.code == bindparam("registry_code"))
+)
 
 
 def require_accepting(session: Session, registry_code: str, facility: Facility) -> None:
@@ -19,7 +31,7 @@ def require_accepting(session: Session, registry_code: str, facility: Facility) 
     Called by every path that creates, replaces or imports cases, after authorization (so that
     another facility's state is never revealed)."""
     row = session.execute(
-        select(Registry.id, Registry.lifecycle).where(Registry.code == registry_code)
+        _ADMISSION, {"registry_code": registry_code, "facility_id": facility.id}
     ).one_or_none()
     if row is None:
         raise NotFound(f"no registry with code {registry_code!r}")
@@ -28,11 +40,7 @@ def require_accepting(session: Session, registry_code: str, facility: Facility) 
             f"registry {registry_code} is {row.lifecycle}: only "
             f"{Lifecycle.PILOT} and {Lifecycle.ACTIVE} registries accept cases"
         )
-    status = session.scalar(
-        select(Participation.status).where(
-            Participation.registry_id == row.id, Participation.facility_id == facility.id
-        )
-    )
+    status = row.status
     if status != EnrollmentStatus.ACTIVE:
         state = f"is {status} in" if status else "has not enrolled in"
         raise Conflict(

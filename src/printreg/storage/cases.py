@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import importlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from printreg.dictionary import Definition, GroupElement, is_multiple, reason_code, reason_named
 from printreg.dictionary.elements import ScalarElement
 from printreg.domain.errors import Conflict
-from printreg.storage.case_tables import CaseTables, column_name, reason_column
+from printreg.storage.case_tables import KEY_ELEMENT, CaseTables, column_name, reason_column
 
 
 def new_case_id() -> uuid.UUID:
@@ -136,6 +150,26 @@ class CaseWriter:
             if batches[table.name]:
                 session.execute(insert(table), batches[table.name])
 
+    def insert_new(
+        self, session: Session, case: StoredCase, printer_ids: Mapping[str, int]
+    ) -> bool:
+        """Insert one new case, unless its facility already has a case with its local case ID
+        (then nothing is written); return whether it was inserted.
+
+        One statement both checks and writes: a check made before the insert costs a round
+        trip, and two writers racing for the same ID could both pass it (the later one now
+        waits for the earlier one's commit, then skips)."""
+        rows = self.rows(case, printer_ids)
+        main = self.tables.main
+        statement = _insert_or_skip(main, session.get_bind().dialect.name)
+        result = session.execute(statement, rows[main.name][0])
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        for table in self.tables.all_tables:
+            if table is not main and rows[table.name]:
+                session.execute(insert(table), rows[table.name])
+        return True
+
     def replace(self, session: Session, case: StoredCase, printer_ids: Mapping[str, int]) -> None:
         """Overwrite a stored case whose row_version is one less than ``case.row_version``.
 
@@ -165,6 +199,20 @@ class CaseWriter:
             )
             if rows[table.name]:
                 session.execute(insert(table), rows[table.name])
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_or_skip(main: Table, dialect: str) -> Insert:
+    """Return the insert of a case row that does nothing when the facility already has the local
+    case ID (its unique key), built once per case table and dialect (PostgreSQL and SQLite
+    share the syntax; only the dialect in use is imported)."""
+    insert_of = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
+    statement: Insert = (
+        insert_of(main)
+        .on_conflict_do_nothing(index_elements=["facility_id", KEY_ELEMENT])
+        .execution_options(preserve_rowcount=True)  # an INSERT's row count is not kept otherwise
+    )
+    return statement
 
 
 class CaseReader:

@@ -28,15 +28,24 @@ def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
     return on_connect
 
 
-def make_engine(url: str, *, echo: bool = False, busy_ms: int = BUSY_MS) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    busy_ms: int = BUSY_MS,
+    pre_ping: bool = True,
+    pool_size: int = 5,
+) -> Engine:
     """Return an engine for a SQLAlchemy URL, with SQLite tuned for one writer and many readers
-    (a writer waits ``busy_ms`` milliseconds for the write lock)."""
+    (a writer waits ``busy_ms`` milliseconds for the write lock); on PostgreSQL ``pre_ping``
+    checks each pooled connection before use and ``pool_size`` connections stay open (settings
+    ``database_pool_pre_ping``, ``database_pool_size``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=pre_ping, pool_size=pool_size)
 
 
 # SQLite: SQLITE_BUSY, SQLITE_LOCKED (primary codes, extended codes masked off). PostgreSQL
@@ -64,6 +73,20 @@ def is_busy(exc: BaseException) -> bool:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory whose sessions keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory for reads that write nothing: on PostgreSQL its statements run
+    in autocommit, on SQLite it is the ordinary factory.
+
+    Under PostgreSQL's READ COMMITTED each statement of a transaction takes its own snapshot, so
+    a read-only transaction buys nothing; it costs a BEGIN and a ROLLBACK round trip, and the
+    ROLLBACK makes psycopg drop every statement it had prepared on the connection (DEALLOCATE
+    ALL), so the hot queries are parsed and planned again on every request. SQLite's driver
+    opens no transaction for a SELECT in the first place."""
+    if engine.dialect.name != "postgresql":
+        return make_sessionmaker(engine)
+    return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
 def is_postgresql(engine: Engine) -> bool:

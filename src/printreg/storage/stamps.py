@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Iterable
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Table, select
+from sqlalchemy import BigInteger, ForeignKey, Insert, Integer, String, Table, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from printreg.storage.base import Base
@@ -30,19 +31,22 @@ def bump(session: Session, registry_code: str, facility_ids: Iterable[int]) -> N
     ids = sorted(set(facility_ids))  # a fixed order: concurrent writers lock rows alike
     if not ids:
         return
+    rows = [{"registry_code": registry_code, "facility_id": i, "version": 1} for i in ids]
+    session.execute(_bump_statement(session.get_bind().dialect.name), rows)
+
+
+@functools.cache
+def _bump_statement(dialect: str) -> Insert:
+    """Return the upsert that adds one to a (registry, facility) counter, built once per
+    dialect (the dialect of the database in use only: the other one need not load at all)."""
     table = AnalyticsStamp.__table__
     assert isinstance(table, Table)  # noqa: S101 - declarative tables are Tables
-    dialect = session.get_bind().dialect.name
-    # the dialect of the database in use only: the other one need not load at all
     insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
-    statement = insert(table).values(
-        [{"registry_code": registry_code, "facility_id": i, "version": 1} for i in ids]
-    )
-    statement = statement.on_conflict_do_update(
+    statement: Insert = insert(table).on_conflict_do_update(
         index_elements=["registry_code", "facility_id"],
         set_={"version": table.c.version + 1},
     )
-    session.execute(statement)
+    return statement
 
 
 def read(session: Session, registry_code: str) -> dict[int, int]:

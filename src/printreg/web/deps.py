@@ -26,7 +26,13 @@ def get_platform(request: Request) -> Platform:
     return platform
 
 
-PlatformDep = Annotated[Platform, Depends(get_platform)]
+async def _platform_dependency(request: Request) -> Platform:
+    """Return the platform; async because it never waits, so FastAPI calls it on the event
+    loop instead of sending it to the thread pool (a thread hop on every request)."""
+    return get_platform(request)
+
+
+PlatformDep = Annotated[Platform, Depends(_platform_dependency)]
 
 
 def signer(platform: Platform) -> URLSafeSerializer:
