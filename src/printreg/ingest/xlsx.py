@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,46 @@ def _check_size(path: Path, max_bytes: int) -> None:
         )
 
 
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?\st="e"')
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "p": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+
+
+def _error_cell(path: Path, sheet: str) -> tuple[int, str] | None:
+    """Return (row, column letter) of the sheet's first cell holding an error value (a formula's
+    ``#REF!``), which the reader would give as empty; None when there is none or the workbook's
+    parts are laid out otherwise than Excel writes them."""
+    from xml.etree import ElementTree as ET  # noqa: PLC0415 - only workbooks need it; expat refuses entity bombs
+
+    with zipfile.ZipFile(path) as archive:
+        try:
+            book = ET.fromstring(archive.read("xl/workbook.xml"))  # noqa: S314 - see above
+            rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
+        except (KeyError, ET.ParseError):
+            return None
+        ids = {e.get("name"): e.get(f"{{{_NS['r']}}}id") for e in book.iter(f"{{{_NS['m']}}}sheet")}
+        targets = {e.get("Id"): e.get("Target") for e in rels.iter(f"{{{_NS['p']}}}Relationship")}
+        target = targets.get(ids.get(sheet))
+        if not target:
+            return None
+        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        try:
+            stream = archive.open(part)
+        except KeyError:
+            return None
+        with stream:
+            tail = b""
+            while chunk := stream.read(1 << 20):
+                found = _ERROR_CELL.search(tail + chunk)
+                if found:
+                    return int(found[2]), found[1].decode()
+                tail = chunk[-256:]
+    return None
+
+
 def xlsx_to_csv(path: Path, target: Path, *, max_bytes: int) -> list[int]:
     """Write the data sheet of a workbook as a UTF-8 CSV file; return the sheet row of each CSV
     line (index 0 is line 1), so that lines reported can be named by their workbook row.
@@ -104,6 +145,14 @@ def xlsx_to_csv(path: Path, target: Path, *, max_bytes: int) -> list[int]:
             "the file is not a readable Excel workbook (.xlsx): save it again from Excel"
         ) from None
     shown = name if name.isidentifier() else "the first sheet"
+    error = _error_cell(path, name)
+    if error is not None:
+        raise FileProblem(
+            f"sheet {shown}, row {error[0]}, column {error[1]} holds an error value of a "
+            "formula: fix the formula or type the value",
+            error[0],
+            error[1],
+        )
     first_row, first_col = sheet.start or (0, 0)
     merged = sheet.merged_cell_ranges or []
     lines: list[int] = []

@@ -82,6 +82,14 @@ def test_an_error_value_is_refused_by_sheet_row_and_column(tmp_path: Path) -> No
     with pytest.raises(FileProblem, match=r"sheet cases, row 4, column B holds an error"):
         xlsx_to_csv(source, tmp_path / "e.csv", max_bytes=10_000_000)
 
+    def formula(book: xlsxwriter.Workbook, sheet: object) -> None:
+        sheet.write_row(0, 0, ["local_case_id", "x"])  # type: ignore[attr-defined]
+        sheet.write_formula(2, 1, "=1/0", None, "#DIV/0!")  # type: ignore[attr-defined]
+
+    source = _book(tmp_path / "f.xlsx", formula)  # the reader alone would give an empty cell
+    with pytest.raises(FileProblem, match=r"sheet cases, row 3, column B holds an error"):
+        xlsx_to_csv(source, tmp_path / "f.csv", max_bytes=10_000_000)
+
 
 def test_not_a_workbook_and_a_zip_bomb_are_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.xlsx"
