@@ -64,6 +64,11 @@ class Platform:
     registry_recheck_seconds: float = 5.0
     _checked: dict[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Code that only holds a session (``notifications.notify`` inside a decision) finds the
+        # settings and the sessions of its platform here.
+        self.sessions.configure(info={"platform": self})
+
     @classmethod
     def from_settings(cls, settings: Settings) -> Platform:
         """Return a platform connected to the settings' database (which must be upgraded)."""
@@ -129,3 +134,12 @@ class Platform:
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
+
+
+def platform_of(session: Session) -> Platform:
+    """Return the platform whose session factory made ``session``; TypeError for a session
+    made elsewhere."""
+    found = session.info.get("platform")
+    if not isinstance(found, Platform):
+        raise TypeError("this session was not made by a Platform's session factory")
+    return found

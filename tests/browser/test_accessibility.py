@@ -47,6 +47,8 @@ PAGES: dict[str | None, list[str]] = {
         "/facilities/F0001/printers",
         "/facilities/F0001/enrollment",
         "/account",
+        "/notifications",
+        "/notifications/preferences",
     ],
     FACILITY_ADMIN: ["/facilities/F0001/users"],
     REGISTRY_ADMIN: [

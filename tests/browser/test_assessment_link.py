@@ -10,14 +10,15 @@ service before and after, moves by that one case.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from tests.support.assessment_links import (
     CLINICIAN,
     LINK,
-    form_answers,
+    assessed_share,
+    fill_section,
     unassessed_case,
     with_mail,
 )
@@ -27,14 +28,12 @@ from tests.support.smtp import SmtpSink
 
 from printreg.accounts.actor import Actor
 from printreg.cases.service import CaseService
-from printreg.dashboards.service import AnalyticsService
 from printreg.settings import Settings
 
 if TYPE_CHECKING:
     from tests.support.browser import LiveServer
 
 REG, HOME = "3dp", "F0001"
-MEASURE = "assessed"  # the dashboard's share of cases with a user assessment (analytics.yaml)
 
 
 @pytest.fixture
@@ -48,16 +47,6 @@ def settings(
     return with_mail(settings, smtp_server.host, smtp_server.port)
 
 
-def _assessed(server: LiveServer) -> dict[str, Any]:
-    """Return the facility's own figure of the assessed share, from the dashboard service."""
-    dashboard = AnalyticsService(server.platform, Actor.operator("test")).facility_dashboard(
-        REG, HOME
-    )
-    found = next(m for m in dashboard.model_dump()["measures"] if m["measure"] == MEASURE)
-    figure: dict[str, Any] = found["facility"]
-    return figure
-
-
 def test_a_clinician_answers_by_the_emailed_link(
     page: Page, browser: Browser, live_server: LiveServer, smtp_server: SmtpSink
 ) -> None:
@@ -68,7 +57,7 @@ def test_a_clinician_answers_by_the_emailed_link(
         REG, [(HOME, r) for r in records(HOME, 12)]
     )
     case_id, _ = unassessed_case(platform, HOME)
-    before = _assessed(live_server)
+    before = assessed_share(platform, HOME)
     assert before["n"] >= platform.settings.min_cases, before
 
     sign_in(page, live_server, DATA_MANAGER)
@@ -89,15 +78,7 @@ def test_a_clinician_answers_by_the_emailed_link(
         clinician = context.new_page()
         clinician.goto(link)
         expect(clinician.locator("#assessment-form")).to_be_visible()
-        definition = platform.registry(REG).current
-        names = [n for n in definition.elements if clinician.locator(f"#f-{n}").count()]
-        assert names
-        for name, value in form_answers(definition, names).items():
-            field = clinician.locator(f"#f-{name}")
-            if field.evaluate("e => e.tagName") == "SELECT":
-                field.select_option(value)
-            else:
-                field.fill(value)
+        assert fill_section(clinician, platform.registry(REG).current)
         clinician.locator("#send-assessment").click()
         expect(clinician.locator("#thanks")).to_be_visible()
         clinician.goto(link)  # single use
@@ -110,7 +91,7 @@ def test_a_clinician_answers_by_the_emailed_link(
     expect(page.locator('#assessment-links tr[data-status="answered"]')).to_have_count(1)
     expect(page.locator("#history")).to_contain_text(re.compile(r"clinician by link [0-9a-f-]+"))
 
-    after = _assessed(live_server)
+    after = assessed_share(platform, HOME)
     assert after["n"] == before["n"]
     assert after["x"] == before["x"] + 1
     assert after["p"] > before["p"]

@@ -109,6 +109,8 @@ ARGS: dict[str, str] = {
     "user deactivate": "a@example.org --reason 'left the lab'",
     "user reactivate": "a@example.org",
     "user show": "a@example.org",
+    "notification test-mail": "a@example.org",
+    "notification list": "a@example.org",
     "quality evaluate": "",
     "quality show": "-f F0001",
 }
@@ -122,6 +124,7 @@ NO_DATABASE = {
     "mesh inspect": "measures a model file",
     "registry redcap-import": "turns a REDCap dictionary file into a definition file",
     "restore": "fills an empty database from an archive (here: a missing one)",
+    "notification test-mail": "sends one e-mail through the SMTP settings (here: none is set)",
 }
 
 

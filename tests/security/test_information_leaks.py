@@ -42,6 +42,9 @@ from printreg.demo.synth import load_synthetic
 from printreg.domain.facility import Role
 from printreg.facilities.models import Facility, Printer
 from printreg.imports.models import ImportJob
+from printreg.notifications.kinds import NotificationKind
+from printreg.notifications.models import Notification
+from printreg.notifications.service import notify
 from printreg.platform import Platform
 from printreg.queries.service import QueryService
 from printreg.requests.service import DataRequestService, RequestDraft
@@ -69,7 +72,7 @@ from tests.support.web import (
 
 #: placeholders that name something of one facility or one person: each is probed
 SECRET = ("facility", "code", "case_id", "job_id", "user_id", "token_id", "request_id",
-          "subject_id", "printer_id", "query_id", "link_id")  # fmt: skip
+          "subject_id", "printer_id", "query_id", "link_id", "notification_id")  # fmt: skip
 #: placeholders not probed, and why their existence is no secret
 NOT_SECRET = {
     "registry": "registry codes are listed to everyone (GET /api/v1/registries, the public page)",
@@ -224,6 +227,8 @@ class World:
                 *(session.scalar(select(func.count()).select_from(t))
                   for t in (Facility, Printer, User, ImportJob, ApiToken, AuditEntry,
                             AssessmentLink)),
+                session.scalar(select(func.count()).select_from(Notification)
+                               .where(Notification.read_at.is_not(None))),
             )  # fmt: skip
 
 
@@ -287,6 +292,14 @@ def _printer_id(platform: Platform, facility: str) -> str:
                                   .where(Facility.code == facility).order_by(Printer.id)))  # fmt: skip
 
 
+def _notification(platform: Platform, email: str) -> str:
+    """Return the id of an unread notification of the person."""
+    with platform.sessions() as session, session.begin():
+        (made,) = notify(session, [int(_user_id(platform, email))],
+                         NotificationKind.QUERY_RAISED, "A query was raised", "/")  # fmt: skip
+    return str(made)
+
+
 def _query(platform: Platform, case_id: str) -> str:
     service = QueryService(platform, Actor.operator("leaks"))
     return str(service.raise_query(REG, uuid.UUID(case_id), "time_saved_min", "Please check").id)
@@ -311,6 +324,7 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     request = DataRequestService(platform, operator).submit(
         REG, RequestDraft("probe", "aims", ["organ_system"]), RESEARCHER
     )
+    notes = {email: _notification(platform, email) for email in (DATA_MANAGER, OTHER_SITE)}
     app = create_app(settings, platform)
     manager, other = _sign_in(app, platform, DATA_MANAGER), _sign_in(app, platform, OTHER_SITE)
     own = {"registry": REG, "facility": HOME, "code": HOME, "case_id": case[HOME],
@@ -320,13 +334,14 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
            "path": "printreg.css", "printer_id": _printer_id(platform, HOME),
            "query_id": _query(platform, case[HOME]), "rule": "age_plausible",
            "link_id": stored_link(platform, HOME, case[HOME]), "token": "not-a-link",
-           "action": "revoke"}  # fmt: skip
+           "action": "revoke", "notification_id": notes[DATA_MANAGER]}  # fmt: skip
     foreign = {"facility": OTHER, "code": OTHER, "case_id": case[OTHER],
                "printer_id": _printer_id(platform, OTHER),
                "job_id": _import_job(other, OTHER), "user_id": _user_id(platform, OTHER_SITE),
                "token_id": _token(other, OTHER), "request_id": str(request.id),
                "subject_id": str(request.id), "query_id": _query(platform, case[OTHER]),
-               "link_id": stored_link(platform, OTHER, case[OTHER])}  # fmt: skip
+               "link_id": stored_link(platform, OTHER, case[OTHER]),
+               "notification_id": notes[OTHER_SITE]}  # fmt: skip
     made = manager.post("/api/v1/tokens", json={"name": "probe", "facility": HOME,
                         "scopes": ["cases:read", "cases:write", "reports:read"]})  # fmt: skip
     assert made.status_code == 201, made.text

@@ -8,7 +8,7 @@ import re
 import secrets
 import string
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -17,6 +17,7 @@ from printreg.assessment_links import tokens
 from printreg.assessment_links.models import AssessmentLink
 from printreg.assessment_links.spec import link_spec
 from printreg.cases.service import CaseService
+from printreg.dashboards.service import AnalyticsService
 from printreg.dictionary import (
     BooleanElement,
     CodeElement,
@@ -34,8 +35,12 @@ from tests.support.records import records
 from tests.support.smtp import Received
 from tests.support.web import REG
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
 LINK = re.compile(r"https?://\S+?(/assess/[A-Za-z0-9._\-]+)")
 CLINICIAN = "surgeon@hospital.example"
+ASSESSED = "assessed"  # the dashboard's share of cases with a user assessment (analytics.yaml)
 
 
 def with_mail(settings: Settings, host: str, port: int) -> Settings:
@@ -101,6 +106,31 @@ def form_answers(definition: Definition, names: list[str]) -> dict[str, str]:
         elif (value := answer_for(element)) is not None:
             out[name] = value
     return out
+
+
+def fill_section(page: Page, definition: Definition) -> list[str]:
+    """Answer, in the form open on ``page`` (the link's page or the case form), every element
+    of the link's section that the page shows as an open field (codes: the first code; a field
+    hidden or disabled by its condition is left); return the names answered."""
+    shown = [(n, page.locator(f"#f-{n}")) for n in section_names(definition)]
+    names = [n for n, f in shown if f.count() and f.is_visible() and f.is_enabled()]
+    answers = form_answers(definition, names)
+    for name, value in answers.items():
+        field = page.locator(f"#f-{name}")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    return list(answers)
+
+
+def assessed_share(platform: Platform, facility: str) -> dict[str, Any]:
+    """Return the facility's own figure of the dashboard's assessed share (``n`` cases, ``x``
+    assessed, share ``p``), from the dashboard service."""
+    dashboard = AnalyticsService(platform, Actor.operator("test")).facility_dashboard(REG, facility)
+    found = next(m for m in dashboard.model_dump()["measures"] if m["measure"] == ASSESSED)
+    figure: dict[str, Any] = found["facility"]
+    return figure
 
 
 def operator_view(platform: Platform, case_id: str) -> Any:

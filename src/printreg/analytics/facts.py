@@ -346,6 +346,17 @@ class FactBuilder:
         frame = _read(connection, statement)
         return frame.select(pl.col(c).cast(t) for c, t in schema.items())
 
+    def sizes(self, connection: Connection) -> dict[int, int]:
+        """Return the reportable cases of each facility that has any (one grouped count):
+        what the snapshot is cut into batches by."""
+        main = self.tables.main
+        statement = (
+            select(main.c.facility_id, func.count())
+            .where(_reportable(self.tables, None))
+            .group_by(main.c.facility_id)
+        )
+        return {int(f): int(n) for f, n in connection.execute(statement)}
+
     def build(
         self, connection: Connection, facility_ids: Sequence[int] | None = None
     ) -> pl.DataFrame:

@@ -20,8 +20,8 @@ Quantiles are type 7 (linear interpolation); percentile ranks are mid-ranks.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -131,14 +131,26 @@ def facility_profiles(
 ) -> pl.DataFrame:
     """Return each facility's peer-group dimensions, its volume band from the cases of the
     last four quarters with data, and its peer key."""
-    latest = facts.select(pl.col("period").max()).collect().item()
-    if latest is not None and spec.period:
+    return _profiles(facilities, _period_counts(facts).collect(), spec)
+
+
+def _period_counts(facts: pl.LazyFrame) -> pl.LazyFrame:
+    """Return the cases per (facility, quarter): all :func:`_profiles` needs of the facts."""
+    return facts.group_by("facility_id", "period").agg(pl.len().alias("n"))
+
+
+def _profiles(facilities: pl.DataFrame, periods: pl.DataFrame, spec: AnalyticsSpec) -> pl.DataFrame:  # fmt: skip
+    """Return :func:`facility_profiles` from the cases per (facility, quarter)."""
+    latest = periods["period"].max()
+    if isinstance(latest, dt.date) and spec.period:
         months = latest.year * 12 + latest.month - 1 - 9  # the latest quarter and three before
         start = dt.date(months // 12, months % 12 + 1, 1)
-        recent = facts.filter(pl.col("period") >= start)
+        recent = periods.filter(pl.col("period") >= start)
     else:
-        recent = facts
-    counts = recent.group_by("facility_id").agg(pl.len().alias("recent_cases")).collect()
+        recent = periods
+    counts = recent.group_by("facility_id").agg(
+        pl.col("n").sum().cast(periods.schema["n"]).alias("recent_cases")
+    )
     out = facilities.join(counts, on="facility_id", how="left").with_columns(
         pl.col("recent_cases").fill_null(0)
     )
@@ -217,6 +229,19 @@ def _level_aggregates(
     ]
 
 
+def aggregate_columns(spec: AnalyticsSpec, schema: pl.Schema) -> list[str]:
+    """Return the fact columns :func:`compute_batches` reads (of those in ``schema``): keys,
+    single-valued strata, measures, completeness and missing-reason flags, record keys."""
+    strata = [FactColumns.stratum(s) for s in spec.strata]
+    measures = [FactColumns.measure(m.name) for m in spec.measures]
+    wanted = {"facility_id", "period", RECORD_KEY, *measures}
+    return [
+        c
+        for c, t in schema.items()
+        if c in wanted or c.startswith(("c_", "r_")) or (c in strata and t == pl.Utf8)
+    ]
+
+
 def compute(
     facts: pl.LazyFrame | pl.DataFrame,
     spec: AnalyticsSpec,
@@ -224,17 +249,103 @@ def compute(
     *,
     min_cases: int = 10,
 ) -> Aggregates:
-    """Return every measure for every facility, stratum level and peer group.
+    """Return every measure for every facility, stratum level and peer group, from facts
+    held in memory in any row order (one batch of :func:`compute_batches`).
 
     ``facilities`` has one row per facility: facility_id, facility_type, location,
     census_region (volume bands come from the facts)."""
-    lazy = facts.lazy()
-    levels = stratum_levels(spec, lazy)
+    return compute_batches([facts.lazy().collect()], spec, facilities, min_cases=min_cases)
+
+
+def _summed(parts: list[pl.DataFrame], by: list[str]) -> pl.DataFrame:
+    """Return the batches' partial counts and sums added up per ``by`` (each column keeps its
+    type): counts and sums are exact whatever the batches."""
+    frame = pl.concat(parts, how="vertical_relaxed")
+    if len(parts) == 1:
+        return frame
+    schema = frame.schema
+    values = [c for c in frame.columns if c not in by]
+    summed = frame.group_by(by).agg(pl.col(values).sum())
+    return summed.select(pl.col(c).cast(schema[c]) for c in frame.columns)
+
+
+@dataclass
+class _Partials:
+    """What each batch of facts adds to the aggregates: per-facility frames (whole in one
+    batch), counts and sums to add up, and the values of the trended continuous measures,
+    the only figures (registry medians per quarter) that need every case's value at once."""
+
+    levels: list[list[pl.DataFrame]]
+    trend: list[pl.DataFrame] = field(default_factory=list)
+    trend_values: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+    completeness: list[pl.DataFrame] = field(default_factory=list)
+    mix: list[list[pl.DataFrame]] = field(default_factory=list)
+    periods: list[pl.DataFrame] = field(default_factory=list)
+
+
+def _trend_aggs(spec: AnalyticsSpec, keyed: bool) -> tuple[list[str], list[pl.Expr]]:
+    """Return the column order of the registry trend and the aggregations that add up over
+    batches (every one but the medians)."""
     trended = [m for m in spec.measures if m.trend]
-    keyed = _keyed(lazy)
-    queries = [lazy.group_by("period").agg(_measure_aggs(spec, only=trended, keyed=keyed))]
+    aggs = _measure_aggs(spec, only=trended, keyed=keyed)
+    names = [e.meta.output_name() for e in aggs]
+    return names, [e for e in aggs if not e.meta.output_name().endswith("__median")]
+
+
+def compute_batches(
+    batches: Iterable[pl.DataFrame],
+    spec: AnalyticsSpec,
+    facilities: pl.DataFrame,
+    *,
+    min_cases: int = 10,
+) -> Aggregates:
+    """Return every measure for every facility, stratum level and peer group, reading the
+    facts a batch at a time: each batch holds whole facilities, in ascending facility order
+    when there are several (what :meth:`RegistryAnalytics.batches` yields). Raises ValueError
+    when a facility comes back in a later batch, or when there is no batch at all.
+
+    Per-facility figures are computed within their batch; counts and sums are added up over
+    batches; the registry's quarterly medians keep only the values of the trended continuous
+    measures (one float and one date per value) until the last batch: every figure is the same
+    as from the whole table at once."""
+    state: _Partials | None = None
+    levels: tuple[tuple[str, ...], ...] = ()
+    trend_names: list[str] = []
+    keyed, last = False, None
+    for batch in batches:
+        lazy = batch.lazy()
+        if state is None:
+            levels = stratum_levels(spec, lazy)
+            keyed = _keyed(lazy)
+            trend_names, trend_aggs = _trend_aggs(spec, keyed)
+            state = _Partials(levels=[[] for _ in levels])
+        elif batch.height:
+            first = batch["facility_id"].min()
+            if last is not None and first <= last:  # type: ignore[operator]
+                raise ValueError("fact batches must hold whole facilities in ascending order")
+        if batch.height:
+            last = batch["facility_id"].max()
+        _add_batch(state, batch, spec, levels, keyed, trend_aggs)
+    if state is None:
+        raise ValueError("no fact batches: not even an empty frame")
+    return _finish(state, spec, facilities, levels, trend_names, min_cases)
+
+
+def _add_batch(
+    state: _Partials,
+    batch: pl.DataFrame,
+    spec: AnalyticsSpec,
+    levels: tuple[tuple[str, ...], ...],
+    keyed: bool,
+    trend_aggs: list[pl.Expr],
+) -> None:
+    """Add one batch's partial figures to ``state``."""
+    lazy = batch.lazy()
+    for k, frame in enumerate(_level_aggregates(lazy, spec, levels)):
+        state.levels[k].append(frame)
+    queries = [lazy.group_by("period").agg(trend_aggs)]
     # filled (c_) and answered with a reason for missing data (r_), counted apart
-    completeness_cols = [c for c in lazy.collect_schema().names() if c.startswith(("c_", "r_"))]
+    completeness_cols = [c for c in batch.columns if c.startswith(("c_", "r_"))]
     completeness_keys = (
         [pl.col(RECORD_KEY).sum().alias("cases__key")]
         + [
@@ -254,30 +365,70 @@ def compute(
             *completeness_keys,
         )
     )
-    mixes = [m for m in spec.measures if m.kind == "mix"]
+    queries.append(_period_counts(lazy))
+    queries += mix_counts(lazy, spec, _keys(levels[-1]))
+    results = pl.collect_all(queries)
+    state.trend.append(results[0])
+    state.completeness.append(results[1])
+    state.periods.append(results[2])
+    if not state.mix:
+        state.mix = [[] for _ in results[3:]]
+    for parts, frame in zip(state.mix, results[3:], strict=True):
+        parts.append(frame)
+    for measure in (m for m in _continuous(spec) if m.trend):
+        column = FactColumns.measure(measure.name)
+        values = batch.select("period", pl.col(column)).filter(pl.col(column).is_not_null())
+        state.trend_values.setdefault(measure.name, []).append(values)
+
+
+def _trend(state: _Partials, spec: AnalyticsSpec, names: list[str]) -> pl.DataFrame:
+    """Return the registry trend: summed counts, and medians of every held value per quarter."""
+    trend = _summed(state.trend, ["period"])
+    for measure in (m for m in _continuous(spec) if m.trend):
+        column = FactColumns.measure(measure.name)
+        values = pl.concat(state.trend_values[measure.name], how="vertical_relaxed")
+        medians = values.group_by("period").agg(
+            pl.col(column).median().alias(f"{measure.name}__median")
+        )
+        trend = trend.join(medians, on="period", how="left", nulls_equal=True)
+        state.trend_values[measure.name] = []  # let the values go as soon as they are used
+    return trend.select("period", *names)
+
+
+def _finish(
+    state: _Partials,
+    spec: AnalyticsSpec,
+    facilities: pl.DataFrame,
+    levels: tuple[tuple[str, ...], ...],
+    trend_names: list[str],
+    min_cases: int,
+) -> Aggregates:
+    """Return the aggregates from the partial figures of every batch."""
     deepest = _keys(levels[-1])
-    queries += mix_counts(lazy, spec, deepest)
     per_level = [
-        _with_all_keys(frame, levels, k)
-        for k, frame in enumerate(_level_aggregates(lazy, spec, levels))
+        _with_all_keys(pl.concat(parts, how="vertical_relaxed"), levels, k)
+        for k, parts in enumerate(state.levels)
     ]
     facility = pl.concat(per_level, how="diagonal_relaxed")
-    results = pl.collect_all(queries)
-    registry_trend = results[0]
-    completeness = results[1]
+    registry_trend = _trend(state, spec, trend_names)
+    completeness = _summed(state.completeness, ["facility_id"])
+    mixes = [
+        _summed(parts, [*deepest, "category", "measure"]).select(parts[0].columns)
+        for parts in state.mix
+    ]
     mix = (
-        pl.concat(results[2:], how="diagonal_relaxed")
+        pl.concat(mixes, how="diagonal_relaxed")
         if mixes
         else pl.DataFrame(schema={"measure": pl.Utf8, "category": pl.Utf8, "count": pl.UInt32})
     )
-    profiles = facility_profiles(facilities, lazy, spec)
+    profiles = _profiles(facilities, _summed(state.periods, ["facility_id", "period"]), spec)
     by = ["level", *deepest]
     registry = _distribution(facility, spec, by, min_cases)
     with_peers = facility.join(profiles.select("facility_id", "peer_key"), on="facility_id")
     peers = _distribution(with_peers, spec, ["peer_key", *by], min_cases)
     return Aggregates(
         levels=levels,
-        facility=facility.sort("facility_id"),
+        facility=facility.sort(["facility_id", "level", *deepest], nulls_last=True),
         registry=registry,
         peers=peers,
         mix=mix,

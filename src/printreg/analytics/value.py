@@ -8,6 +8,7 @@ never pooled with guides). k < 5 flags the prediction interval as unreliable; k 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,35 @@ def facility_effects(facts: pl.LazyFrame) -> pl.DataFrame:
     return pl.concat([strata, everything.select(strata.columns)])
 
 
+#: the fact columns the evidence of value reads
+VALUE_COLUMNS = ("v_effect", "v_separate", "v_by", "v_before", "v_after")
+
+
+@dataclass(frozen=True)
+class ValueFacts:
+    """What the evidence of value needs of the facts, gathered a batch at a time: the
+    facility effects (:func:`facility_effects`), the confidence pairs (separate value, before,
+    after: the signed-rank test needs every one) and the separate values seen."""
+
+    effects: pl.DataFrame
+    pairs: pl.DataFrame
+    separates: list[str]
+
+
+def value_facts(batches: Iterable[pl.DataFrame]) -> ValueFacts:
+    """Return the value facts of batches holding whole facilities (one batch: any order)."""
+    effects, pairs = [], []
+    separates: set[str] = set()
+    for batch in batches:
+        effects.append(facility_effects(batch.lazy()))
+        both = pl.col("v_before").is_not_null() & pl.col("v_after").is_not_null()
+        pairs.append(batch.select("v_separate", "v_before", "v_after").filter(both))
+        separates.update(batch["v_separate"].drop_nulls().unique().to_list())
+    if not effects:
+        raise ValueError("no fact batches: not even an empty frame")
+    return ValueFacts(pl.concat(effects), pl.concat(pairs), sorted(separates))
+
+
 @dataclass(frozen=True)
 class PooledStratum:
     """The pooled effect of one stratum, and each facility's shrunken estimate."""
@@ -87,7 +117,10 @@ class PooledStratum:
 
 def pool_strata(effects: pl.DataFrame, *, min_k: int = 2) -> list[PooledStratum]:
     """Return REML + HKSJ pooled effects of every stratum with enough facilities."""
-    usable = effects.filter((pl.col("n") >= 2) & (pl.col("var") > 0))
+    # a fixed order of facilities: the pooled sums are then the same in every run
+    usable = effects.filter((pl.col("n") >= 2) & (pl.col("var") > 0)).sort(
+        "v_separate", "v_by", "facility_id"
+    )
     out: list[PooledStratum] = []
     for (separate, by), group in usable.group_by("v_separate", "v_by", maintain_order=True):
         k = group.height

@@ -32,6 +32,7 @@ from printreg.files import cli as files
 from printreg.governance import cli as governance
 from printreg.imports import cli as imports
 from printreg.jobs import cli as jobs
+from printreg.notifications import cli as notifications
 from printreg.quality import cli as quality
 from printreg.queries import cli as queries
 from printreg.registries import cli as registries
@@ -117,6 +118,7 @@ app.add_typer(governance.enrollment_app, name="enrollment")
 app.add_typer(requests.request_app, name="request")
 app.add_typer(queries.query_app, name="query")
 app.add_typer(users.user_app, name="user")
+app.add_typer(notifications.notification_app, name="notification")
 app.add_typer(quality.quality_app, name="quality")
 app.add_typer(assessment_links.assessment_link_app, name="assessment-link")
 

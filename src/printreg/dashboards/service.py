@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,15 +25,16 @@ from printreg.analytics import benchmark
 from printreg.analytics.benchmark import Stratum
 from printreg.analytics.disclosure import protect_counts
 from printreg.analytics.facts import FactBuilder
-from printreg.analytics.measures import Aggregates, compute, facility_figures
+from printreg.analytics.measures import Aggregates, compute_batches, facility_figures
 from printreg.analytics.release import Release
 from printreg.analytics.store import RegistryAnalytics, aggregate_with
 from printreg.analytics.value import (
+    VALUE_COLUMNS,
     CostAssumption,
     PooledStratum,
     confidence_gain,
-    facility_effects,
     pool_strata,
+    value_facts,
 )
 from printreg.dashboards import filters, released
 from printreg.dashboards.headline import headlines, peer_group_words
@@ -57,6 +58,25 @@ from printreg.facilities.models import Facility
 from printreg.ops.metrics import observe_analytics_refresh
 from printreg.platform import Platform, RegistryRuntime
 from printreg.storage import stamps
+
+
+@dataclass(frozen=True)
+class DatabaseFacts:
+    """The registry's case tables as the snapshot's :class:`FactSource`: facility sizes in
+    one grouped count, facts a batch of facilities at a time (one connection per call)."""
+
+    platform: Platform
+    builder: FactBuilder
+
+    def sizes(self) -> dict[int, int]:
+        """Return the reportable cases of each facility."""
+        with self.platform.engine.connect() as connection:
+            return self.builder.sizes(connection)
+
+    def load(self, facility_ids: Sequence[int] | None) -> pl.DataFrame:
+        """Return the facts of the given facilities (None: every one)."""
+        with self.platform.engine.connect() as connection:
+            return self.builder.build(connection, facility_ids)
 
 
 @dataclass
@@ -129,15 +149,11 @@ class AnalyticsService:
             record_secret=self.platform.settings.record_key_secret(),
         )
 
-        def load(ids: Iterable[int] | None) -> pl.DataFrame:
-            with self.platform.engine.connect() as connection:
-                return builder.build(connection, None if ids is None else list(ids))
-
         settings = self.platform.settings
         generation, started = cache.store.generation, time.perf_counter()
         aggregates = cache.store.refresh(
             current,
-            load,
+            DatabaseFacts(self.platform, builder),
             self._facilities(),
             spec_key=f"{cache.spec.version}:{runtime.current.version}",
             min_cases=settings.min_cases,
@@ -208,9 +224,7 @@ class AnalyticsService:
         facts = self._cache(runtime).store.scan()
         if narrow or period != (None, None):
             facts = filters.narrowed(facts, narrow, period)
-            aggregates = self._narrowed_aggregates(
-                registry, spec, aggregates, facts, narrow, period
-            )
+            aggregates = self._narrowed_aggregates(registry, spec, aggregates, narrow, period)
         own_rows = facts.filter(pl.col("facility_id") == facility.id)
         own = facility_figures(own_rows.collect(), spec, aggregates.levels)
         release = self._release()
@@ -331,17 +345,21 @@ class AnalyticsService:
         registry: str,
         spec: AnalyticsSpec,
         base: Aggregates,
-        facts: pl.LazyFrame,
         narrow: dict[str, str],
         period: tuple[dt.date | None, dt.date | None],
     ) -> Aggregates:
-        """Return the aggregates of the cases in a narrower stratum (cached until a refresh)."""
+        """Return the aggregates of the cases in a narrower stratum (cached until a refresh),
+        reading the snapshot a batch at a time."""
         cache = self.platform.analytics[registry]
         generation = cache.store.generation
         key = (generation, tuple(sorted(narrow.items())), period)
         found = cache.narrowed.get(key)
         if found is None:
-            found = compute(facts, spec, self._facilities(), min_cases=base.min_cases)
+            batches = (
+                filters.narrowed(batch.lazy(), narrow, period).collect()
+                for batch in cache.store.batches()
+            )
+            found = compute_batches(batches, spec, self._facilities(), min_cases=base.min_cases)
             cache.narrowed = {k: v for k, v in cache.narrowed.items() if k[0] == generation}
             cache.narrowed[key] = found
         return found  # type: ignore[no-any-return]
@@ -393,10 +411,10 @@ class AnalyticsService:
         if cache.spec.value is None:  # the registry declares no value evidence
             return [], {}
         if cache.pooled is None or cache.pooled[0] != cache.store.generation:
-            facts = cache.store.scan()
-            separates = facts.select("v_separate").unique().collect()["v_separate"].drop_nulls()
-            confidence = {str(v): confidence_gain(facts, str(v)) for v in separates.sort()}
-            strata = pool_strata(facility_effects(facts))
+            facts = value_facts(cache.store.batches(VALUE_COLUMNS))
+            pairs = facts.pairs.lazy()
+            confidence = {v: confidence_gain(pairs, v) for v in facts.separates}
+            strata = pool_strata(facts.effects)
             cache.pooled = (cache.store.generation, (strata, confidence))
         return cache.pooled[1]  # type: ignore[no-any-return]
 

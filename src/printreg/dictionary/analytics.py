@@ -185,7 +185,12 @@ def _element(definition: Definition, path: str) -> object | None:
 
 def _free_text(definition: Definition, where: str, ref: str | None) -> list[str]:
     """Return the problem of a reference to a free-text element, or [] when it is not one."""
-    if ref is None or not isinstance(_element(definition, ref), TextElement):
+    if ref is None:
+        return []
+    element = _element(definition, ref)
+    if getattr(element, "identifier", False):  # derived values carry no flag
+        return [f"{where}: {ref!r} is marked as a direct identifier, which never leaves"]
+    if not isinstance(element, TextElement):
         return []
     return [f"{where}: {ref!r} is a text element ({FREE_TEXT_RULE})"]
 

@@ -125,6 +125,14 @@ class ElementBase(BaseModel):
     applies_when: Condition | None = None
     #: the reasons for missing data this element accepts instead of a value (``missing.py``)
     missing_reasons: tuple[Reason, ...] = ()
+    #: a direct identifier, as a source such as REDCap's "Identifier?" column marked it: the
+    #: value never leaves in an extract or analytics, and a REDCap export flags it again
+    identifier: bool = False
+    #: the REDCap field type and validation an imported element came from (a text box or a
+    #: paragraph, radio or dropdown, number_2dp, date_dmy, email), so that an export gives the
+    #: same field back; a REDCap export uses them where they fit the element's type
+    redcap_type: str | None = Field(default=None, pattern=NAME_PATTERN)
+    redcap_validation: str | None = Field(default=None, pattern=NAME_PATTERN)
 
     @model_validator(mode="after")
     def _reasons_fit(self) -> ElementBase:
@@ -367,6 +375,8 @@ class TextElement(_Scalar):
     def widget(self) -> Widget:
         if self.multiple:
             return "list"
+        if self.redcap_type in ("text", "notes"):
+            return "textarea" if self.redcap_type == "notes" else "text"
         return "textarea" if self.max_length > TEXTAREA_FROM else "text"
 
     def value_words(self) -> str:

@@ -92,6 +92,9 @@ class Section(_Strict):
     code: str = Field(pattern=NAME_PATTERN)
     label: str
     help: str = ""
+    #: the REDCap instrument an imported section belongs to: sections after a mid-form section
+    #: header (``<form>_2``, ...) share it and are exported back into that one instrument
+    form: str | None = Field(default=None, pattern=NAME_PATTERN)
     elements: list[Element] = Field(min_length=1)
 
 

@@ -57,6 +57,18 @@ HEADERS = (
 RECORD_ID = "local_case_id"
 #: the REDCap missing-data code written for an explicit 'unknown' (configure it in the project)
 MISSING_CODE = REDCAP_CODES["unknown"]
+#: REDCap field types that hold the same values as the one printreg writes for an element
+_SAME_TYPE = {
+    "text": ("text", "notes"), "notes": ("text", "notes"), "dropdown": ("dropdown", "radio"),
+    "yesno": ("yesno", "truefalse"),
+}  # fmt: skip
+#: validations printreg keeps back, by the validation its element type writes: any validation
+#: on a plain text (REDCap checks it), the decimal places of a number, a date's display order
+_SAME_VALIDATION = {
+    "": r"[a-z][a-z0-9_]*",
+    "number": r"number(_\ddp)?(_comma_decimal)?",
+    "date_ymd": r"date_(dmy|mdy|ymd)",
+}
 _FORM_COMPLETE = {"complete": "2", "locked": "2", "draft": "0"}
 
 
@@ -76,9 +88,12 @@ class RedcapField:
     maximum: str = ""
     branching: str = ""
     required: bool = False
+    identifier: bool = False
     annotation: list[str] = field(default_factory=list)
     element: ScalarElement | None = None
     group: GroupElement | None = None
+    #: the printreg section the field comes from (several share one form after an import)
+    section: str = ""
     row: int = 0
     codes: tuple[str, ...] = ()
 
@@ -86,7 +101,7 @@ class RedcapField:
         """Return the 18 cells of the dictionary row."""
         return [
             self.name, self.form, self.section_header, self.field_type, self.label, self.choices,
-            self.note, self.validation, self.minimum, self.maximum, "", self.branching,
+            self.note, self.validation, self.minimum, self.maximum, "y" if self.identifier else "", self.branching,
             "y" if self.required else "", "", "", "", "", "\n".join(self.annotation),
         ]  # fmt: skip
 
@@ -154,15 +169,24 @@ class _Exporter:
         first = next(i for i, f in enumerate(self.fields) if f.name == RECORD_ID)
         if first:
             record_id = self.fields.pop(first)
-            record_id.form = self.fields[0].form
+            record_id.form, record_id.section = self.fields[0].form, self.fields[0].section
             self.fields.insert(0, record_id)
-        labels = {s.code: s.label for s in self.d.sections}
-        seen: set[str] = set()
-        for f in self.fields:
-            if f.form not in seen:
-                seen.add(f.form)
-                f.section_header = labels[f.form]
+        self._headers()
         return RedcapExport(self.fields, self.notes)
+
+    def _headers(self) -> None:
+        """Give each section's first field its header; sections of one imported form share it.
+
+        An imported section that had no header in REDCap (its label is the one the import made
+        from the code) gets none back, so a round trip adds no header.
+        """
+        first: dict[str, RedcapField] = {}
+        for f in self.fields:
+            first.setdefault(f.section, f)
+        for s in self.d.sections:
+            made_up = s.form is not None and s.label == s.code.replace("_", " ").capitalize()
+            if s.code in first and not made_up:
+                first[s.code].section_header = s.label
 
     # -- conditions -----------------------------------------------------------------------------
 
@@ -200,8 +224,9 @@ class _Exporter:
     ) -> None:  # fmt: skip
         where = f"{group.name}.{element.name}" if group else element.name
         f = RedcapField(
-            flat_column(group, row, element), section.code, "text", element.label,
+            flat_column(group, row, element), section.form or section.code, "text", element.label,
             note=_text(element.help), element=element, group=group, row=row,
+            section=section.code, identifier=element.identifier,
         )  # fmt: skip
         if group is not None:
             f.label = f"{group.label}, {group.row_label} {row}: {element.label}"
@@ -216,6 +241,13 @@ class _Exporter:
     def _type(self, f: RedcapField, element: ScalarElement, where: str) -> None:
         shape = element.redcap_shape()
         f.field_type, f.validation = shape.field_type, shape.validation
+        # an imported element gives back the REDCap type and validation it came from
+        if element.redcap_type in _SAME_TYPE.get(f.field_type, ()):
+            f.field_type = element.redcap_type or f.field_type
+        kept = element.redcap_validation or ""
+        fits = _SAME_VALIDATION.get(f.validation)
+        if kept and f.field_type == "text" and fits and re.fullmatch(fits, kept):
+            f.validation = kept
         f.minimum, f.maximum = shape.minimum, shape.maximum
         if shape.note_suffix:
             f.note = _text(f"{f.note} {shape.note_suffix}")
@@ -321,7 +353,8 @@ class _Exporter:
         unit = f" Unit: {ref.unit}." if ref.unit else ""
         self.fields.append(
             RedcapField(
-                ref.name, section.code, "calc", ref.label, choices=self._equation(ref),
+                ref.name, section.form or section.code, "calc", ref.label,
+                choices=self._equation(ref), section=section.code,
                 note=_text(f"Derived: {ref.description}.{unit}"),
                 annotation=[f"Derived value (printreg function {ref.function})"],
             )

@@ -122,7 +122,7 @@ class _Importer:
             where = f"line {line}, field {name or '(no name)'}"
             # a section starts even at a field left out: descriptive fields often carry headers
             if row.get("form_name", "") != form or row.get("section_header"):
-                form = self._section(row, form)
+                form = self._section(row)
             if index == 0:
                 name = self._record_id(name)
             if not re.fullmatch(NAME_PATTERN, name) or len(name) > NAME_MAX:
@@ -163,14 +163,21 @@ class _Importer:
             self.report.append(f"the record ID field {name} becomes {RECORD_ID}")
         return RECORD_ID
 
-    def _section(self, row: dict[str, str], form: str | None) -> str:
-        code = row.get("form_name", "") or "form"
-        if code == form or any(s["code"] == code for s in self.sections):
-            code = f"{code}_{len(self.sections) + 1}"
+    def _section(self, row: dict[str, str]) -> str:
+        """Start a section: the form's code, then ``<form>_2``, ``<form>_3`` at its headers."""
+        form_name = row.get("form_name", "") or "form"
+        code, number = form_name, 1
+        taken = {s["code"] for s in self.sections}
+        while code in taken:  # numbered per form, skipping codes another form already uses
+            number += 1
+            code = f"{form_name}_{number}"
         if not re.fullmatch(NAME_PATTERN, code):
             code = f"section_{len(self.sections) + 1}"
         label = _plain(row.get("section_header", "")) or code.replace("_", " ").capitalize()
-        self.sections.append({"code": code, "label": label, "elements": []})
+        section: dict[str, Any] = {"code": code, "label": label, "elements": []}
+        if re.fullmatch(NAME_PATTERN, form_name):
+            section["form"] = form_name
+        self.sections.append(section)
         return row.get("form_name", "")
 
     # -- one field ------------------------------------------------------------------------------
@@ -204,9 +211,10 @@ class _Importer:
         if row.get("required_field", "").lower() in ("y", "yes", "1"):
             spec["required"] = True
         if row.get("identifier", "").lower() in ("y", "yes", "1"):
+            spec["identifier"] = True  # never released; flagged again by a REDCap export
             self.report.append(
                 f"{where}: marked as an identifier in REDCap; a registry should not hold direct "
-                "identifiers: review it"
+                "identifiers: review it (kept flagged: never released in extracts or analytics)"
             )
         if row.get("matrix_group_name"):
             self.matrices.setdefault(row["matrix_group_name"], []).append(name)
@@ -223,9 +231,13 @@ class _Importer:
                 spec["type"] = "text"
                 return "text"
             spec |= {"type": "codes" if kind == "checkbox" else "code", "value_set": value_set}
+            if kind == "radio":
+                spec["redcap_type"] = kind
             return str(spec["type"])
         if kind in ("yesno", "truefalse"):
             spec["type"] = "boolean"
+            if kind == "truefalse":
+                spec["redcap_type"] = kind
             return "boolean"
         if kind == "slider":
             spec |= {"type": "integer", "min": self._number(row, "text_validation_min", where) or 0,
@@ -237,7 +249,7 @@ class _Importer:
             )
             return "integer"
         if kind == "notes":
-            spec |= {"type": "text", "max_length": NOTES_LENGTH}
+            spec |= {"type": "text", "max_length": NOTES_LENGTH, "redcap_type": "notes"}
             return "text"
         if kind != "text":
             self.report.append(f"{where}: field type {kind or '(none)'} is unknown; left out")
@@ -248,6 +260,8 @@ class _Importer:
         if validation == "integer" or _DECIMAL.fullmatch(validation):
             integer = validation == "integer"
             spec["type"] = "integer" if integer else "decimal"
+            if not integer and validation != "number":
+                spec["redcap_validation"] = validation
             decimals = re.search(r"_(\d)dp", validation)
             if decimals:
                 spec["max_decimals"] = int(decimals.group(1))
@@ -258,6 +272,8 @@ class _Importer:
             return str(spec["type"])
         if validation.startswith("date_"):
             spec["type"] = "date"
+            if validation in ("date_dmy", "date_mdy"):
+                spec["redcap_validation"] = validation  # the order REDCap shows it in
             if row.get("text_validation_max", "").lower() == "today":
                 spec["not_future"] = True
             elif row.get("text_validation_max") or row.get("text_validation_min"):
@@ -265,7 +281,9 @@ class _Importer:
             if validation != "date_ymd":
                 self.report.append(f"{where}: {validation} dates are read as YYYY-MM-DD (as REDCap exports them)")  # fmt: skip
             return "date"
-        spec["type"] = "text"
+        spec |= {"type": "text", "redcap_type": "text"}
+        if re.fullmatch(NAME_PATTERN, validation):
+            spec["redcap_validation"] = validation  # REDCap checks it; printreg keeps it
         if validation:
             hint = (
                 "; it looks like a direct identifier, which a registry should not hold"

@@ -50,10 +50,12 @@ def _checkbox(element: ElementBase) -> bool:
 
 
 def _literal(element: ElementBase, value: Scalar) -> str:
-    if element.redcap_shape().field_type == "yesno" and isinstance(value, bool):
+    if isinstance(value, bool) and element.redcap_shape().field_type == "yesno":
         return "'1'" if value else "'0'"
     if element.numeric and not isinstance(value, bool):
-        return str(value)
+        # a decimal read from '5' holds 5.0: write 5, as the source wrote it, not 5.0
+        whole = isinstance(value, float) and value.is_integer()
+        return str(int(value)) if whole else str(value)
     return _quote(value)
 
 

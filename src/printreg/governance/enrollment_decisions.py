@@ -14,6 +14,8 @@ from printreg.domain.facility import EnrollmentStatus
 from printreg.domain.governance import Tally, VoteChoice, check_enrollment
 from printreg.facilities.models import Facility, Participation
 from printreg.governance.models import EnrollmentApplication
+from printreg.notifications.kinds import NotificationKind
+from printreg.notifications.service import facility_admins, notify
 from printreg.registries.models import Registry
 from printreg.storage.base import utcnow
 
@@ -75,6 +77,14 @@ def record_decision(
         facility_id=facility.id,
         before={"status": before},
         after={"status": part.status, "application": application.id, **how},
+    )
+    notify(
+        session,
+        facility_admins(session, facility.id),
+        NotificationKind.ENROLLMENT_DECISION,
+        f"The enrollment of facility {facility.code} in registry {registry.code} was "
+        f"{application.status}",
+        f"/facilities/{facility.code}/enrollment",
     )
 
 

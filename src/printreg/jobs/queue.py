@@ -112,8 +112,10 @@ def enqueue(
     *,
     max_attempts: int,
     dedupe_key: str | None = None,
+    run_after: dt.datetime | None = None,
 ) -> uuid.UUID:
-    """Add a job in the caller's transaction (it runs once that commits); return its id.
+    """Add a job in the caller's transaction (it runs once that commits, and not before
+    ``run_after`` when given); return its id.
 
     On PostgreSQL the NOTIFY is sent with the commit, which wakes the idle workers at once.
     """
@@ -124,7 +126,7 @@ def enqueue(
         status="queued",
         attempts=0,
         max_attempts=max_attempts,
-        run_after=utcnow(),
+        run_after=run_after or utcnow(),
         created_at=utcnow(),
         dedupe_key=dedupe_key,
     )

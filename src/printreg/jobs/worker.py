@@ -34,6 +34,7 @@ def load_job_functions() -> None:
     from printreg.assessment_links import due as assessment_links  # noqa: PLC0415
     from printreg.imports import jobs as _imports  # noqa: F401, PLC0415 - registers "import"
     from printreg.jobs import tasks  # noqa: PLC0415 - registers "task" and its cleanup
+    from printreg.notifications import delivery as _mail  # noqa: F401, PLC0415 - "notification-mail"
     from printreg.requests import service as requests  # noqa: PLC0415
 
     def expire_extracts(platform: Platform, _payload: dict[str, Any]) -> None:

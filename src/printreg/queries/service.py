@@ -27,8 +27,12 @@ from printreg.accounts.actor import Actor
 from printreg.audit import audit
 from printreg.cases.service import locate_case
 from printreg.domain.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
+from printreg.domain.facility import Role
 from printreg.domain.issues import Issue
 from printreg.facilities.models import Facility
+from printreg.notifications.batches import gather
+from printreg.notifications.kinds import NotificationKind
+from printreg.notifications.service import facility_staff
 from printreg.platform import Platform, RegistryRuntime
 from printreg.privacy import describe, scan_text
 from printreg.queries.models import Query, QueryEvent
@@ -138,27 +142,49 @@ def _step(
                  "text": text})  # fmt: skip
 
 
-# -- notification hooks: one per event, audited only for now --------------------------------------
+#: who is told of a query raised on a facility's case
+STAFF = (Role.DATA_MANAGER, Role.FACILITY_ADMIN)
+
+
+# -- notification hooks: one per event, audited and notified ------------------------------------
 
 
 def _notify_raised(session: Session, actor: Actor, query: QueryPublic) -> None:
-    """Tell the facility that a query was raised on one of its cases.
-
-    A hook for the notifications feature (in-app and e-mail): for now it only records, in the
-    audit log, that the facility is to be told (``notify_raised``), naming the query, never its
-    text or a case value."""
+    """Tell the facility's data managers and administrators (not the raiser) that a query was
+    raised on one of its cases; the queries raised in one transaction (a bulk raise) make one
+    notification per facility. Audited as ``notify_raised``, naming the query, never its text
+    or a case value; the notification names only codes."""
     audit(session, actor, "notify_raised", ENTITY, str(query.id),
           registry_code=query.registry, after={"facility": query.facility})  # fmt: skip
+    facility_id = session.scalar(select(Facility.id).where(Facility.code == query.facility))
+    if facility_id is None:
+        return
+    staff = facility_staff(session, query.registry, facility_id, STAFF)
+    people = tuple(p for p in staff if p != actor.user_id)
+    where = f"facility {query.facility} (registry {query.registry})"
+    gather(session, NotificationKind.QUERY_RAISED, people,
+           (f"A query was raised on a case at {where}", f"/queries/{query.id}"),
+           (f"{{count}} queries were raised on cases at {where}",
+            f"/registries/{query.registry}/queries?facility={query.facility}"))  # fmt: skip
 
 
 def _notify_answered(session: Session, actor: Actor, query: Query) -> None:
-    """Tell the raiser that their query was answered (by a change or a confirmation).
-
-    A hook for the notifications feature: for now it only records ``notify_answered`` in the
-    audit log, naming the query and who raised it."""
+    """Tell the raiser that their query was answered (by a change or a confirmation), unless
+    they answered it themselves; the answers of one transaction make one notification.
+    Audited as ``notify_answered``, naming the query and who raised it."""
     audit(session, actor, "notify_answered", ENTITY, str(query.id),
           registry_code=query.registry_code, facility_id=query.facility_id,
           after={"raised_by": query.raised_by})  # fmt: skip
+    raiser = query.raised_by_user_id
+    if raiser is None or raiser == actor.user_id:
+        return
+    facility = session.get(Facility, query.facility_id)
+    code = facility.code if facility is not None else ""
+    where = f"facility {code} (registry {query.registry_code})"
+    gather(session, NotificationKind.QUERY_ANSWERED, (raiser,),
+           (f"A query you raised on a case at {where} was answered", f"/queries/{query.id}"),
+           (f"{{count}} queries you raised on cases at {where} were answered",
+            f"/registries/{query.registry_code}/queries?facility={code}&status=answered"))  # fmt: skip
 
 
 # -- raising ------------------------------------------------------------------------------------------

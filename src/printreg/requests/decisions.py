@@ -20,6 +20,8 @@ from printreg.accounts.actor import Actor
 from printreg.audit import audit
 from printreg.domain.errors import Conflict, NotFound
 from printreg.domain.governance import Tally, VoteChoice
+from printreg.notifications.kinds import NotificationKind
+from printreg.notifications.service import notify
 from printreg.registries.models import Registry
 from printreg.requests.models import DataRequest
 from printreg.research import RequestStatus, check_transition
@@ -81,6 +83,10 @@ def record_decision(
           registry_code=row.registry_code, before=before,
           after={"status": row.status, "approved_elements": approved, "by": by,
                  "note": row.decision_note})  # fmt: skip
+    # the request's own title is the researcher's free text: the notification names the registry
+    notify(session, [row.requester_id], NotificationKind.REQUEST_DECISION,
+           f"Your data request in registry {row.registry_code} was {row.status}",
+           f"/requests/{row.id}")  # fmt: skip
 
 
 def decide_by_votes(

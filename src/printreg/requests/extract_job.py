@@ -19,6 +19,8 @@ from printreg.audit import audit
 from printreg.jobs import tasks
 from printreg.jobs.models import TaskJob
 from printreg.jobs.schemas import TaskOut
+from printreg.notifications.kinds import NotificationKind
+from printreg.notifications.service import notify
 from printreg.platform import Platform
 from printreg.requests.decisions import SUBJECT
 from printreg.requests.models import DataRequest
@@ -27,12 +29,14 @@ KIND = "extract"
 
 
 def on_extract_ready(session: Session, actor: Actor, row: DataRequest) -> None:
-    """Tell the requester that their extract is ready — today only an audit row saying that a
-    notification is due (a later notification feature sends it from here), in the transaction
-    that stores the ready state."""
+    """Tell the requester that their extract is ready (a notification, e-mailed as they chose),
+    in the transaction that stores the ready state, and audit that they were told."""
     audit(session, actor, "extract_ready_notice", SUBJECT, str(row.id),
-          registry_code=row.registry_code,
-          after={"requester_id": row.requester_id, "sent": False})  # fmt: skip
+          registry_code=row.registry_code, after={"requester_id": row.requester_id})  # fmt: skip
+    # the request's title is the researcher's free text: the notification names the registry
+    notify(session, [row.requester_id], NotificationKind.EXTRACT_READY,
+           f"The extract of your data request in registry {row.registry_code} is ready",
+           f"/requests/{row.id}")  # fmt: skip
 
 
 def queue_build(platform: Platform, actor: Actor, request: DataRequest) -> TaskOut:

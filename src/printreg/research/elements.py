@@ -49,6 +49,8 @@ class CheckedRequest:
 
 def withheld_reason(element: ScalarElement) -> str | None:
     """Return why an element never leaves in an extract, or None when it may."""
+    if element.identifier:
+        return "it is marked as a direct identifier (REDCap's 'Identifier?'), never released"
     if isinstance(element, TextElement):
         if element.identifier_scan == "case_identifier":
             return "it identifies the case at its facility; extracts carry a random row id instead"

@@ -33,6 +33,8 @@ from printreg.imports import jobs as import_jobs
 from printreg.imports import pages as import_pages
 from printreg.jobs import api as jobs_api
 from printreg.jobs import pages as job_pages
+from printreg.notifications import api as notifications_api
+from printreg.notifications import pages as notification_pages
 from printreg.ops import api as ops_api
 from printreg.ops.middleware import ObserveMiddleware
 from printreg.platform import Platform
@@ -101,6 +103,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         requests_api,
         queries_api,
         dashboards_api,
+        notifications_api,
         quality_api,
         assessment_links_api,
     ):
@@ -122,6 +125,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         dashboards_pages,
         governance_pages,
         requests_pages,
+        notification_pages,
         quality_pages,
         queries_pages,
         assessment_links_pages,

@@ -42,16 +42,21 @@ class NavLink:
 
     label: str
     href: str
+    #: a number shown beside the label (the unread notifications), None for none
+    count: int | None = None
 
 
-def main_navigation(actor: Actor | None, place: NavPlace | None) -> list[NavLink]:
+def main_navigation(actor: Actor | None, place: NavPlace | None, unread: int = 0) -> list[NavLink]:
     """Return the links of the pages the person can open from ``place``, in menu order; only
-    Account when the page has no place, and nothing when nobody is signed in."""
+    Notifications (with ``unread`` beside it when there are any) and Account when the page has
+    no place, and nothing when nobody is signed in."""
     if actor is None:
         return []
     links: list[NavLink] = []
     if place is not None:
         links = _registry_links(actor, place)
+    if actor.user_id is not None:
+        links.append(NavLink("Notifications", "/notifications", unread or None))
     links.append(NavLink("Account", "/account"))
     return links
 

@@ -29,11 +29,13 @@ from tests.support.meta_reference import reml_hksj
 from printreg.accounts.actor import Actor
 from printreg.accounts.models import User
 from printreg.accounts.service import AccountService
+from printreg.analytics import store as store_module
 from printreg.analytics.disclosure import audit
 from printreg.analytics.facts import FactBuilder
+from printreg.analytics.measures import compute
 from printreg.analytics.store import RegistryAnalytics
 from printreg.cases.service import CaseService
-from printreg.dashboards.service import AnalyticsService
+from printreg.dashboards.service import AnalyticsService, DatabaseFacts
 from printreg.dictionary.analytics import shipped_spec
 from printreg.domain.errors import Forbidden, InvalidRequest, NotFound
 from printreg.domain.facility import RegistryRoleName, Role
@@ -598,3 +600,54 @@ def test_snapshot_reloads_only_changed_facilities(
     # another spec or definition version: rebuilt whole
     assert store.sync_facts(counters(), load, "other") == 4
     assert asked[-1] is None
+
+
+def test_refresh_reads_and_writes_the_snapshot_in_batches(
+    own_copy: tuple[Platform, data.Loaded], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    platform, loaded = own_copy
+    runtime = platform.registry(REG)
+    spec = shipped_spec(runtime.current)
+    secret = platform.settings.record_key_secret()
+    builder = FactBuilder(runtime.tables, runtime.current, spec, secret)
+    with platform.engine.connect() as connection:
+        whole = builder.build(connection)
+        sizes = builder.sizes(connection)
+    per_facility = whole.group_by("facility_id").len()
+    assert sizes == dict(zip(per_facility["facility_id"], per_facility["len"], strict=True))
+    assert sum(sizes.values()) == len(CASES)
+
+    loads: list[tuple[list[int] | None, int]] = []
+
+    class Counted(DatabaseFacts):
+        def load(self, facility_ids: Any) -> pl.DataFrame:
+            frame = super().load(facility_ids)
+            loads.append((None if facility_ids is None else list(facility_ids), frame.height))
+            return frame
+
+    # batches of one facility: no call ever holds more than one facility's rows
+    monkeypatch.setattr(store_module, "BATCH_ROWS", 1)
+    monkeypatch.setattr(store_module, "ROW_GROUP", 3)
+    store = RegistryAnalytics(Path(platform.settings.data_dir) / "batched", REG)
+    counters = dict.fromkeys(sizes, 1)
+    assert store.sync_facts(counters, Counted(platform, builder), "k") == 4
+    assert loads[0] == ([], 0)
+    assert sorted(ids[0] for ids, _ in loads[1:] if ids) == sorted(sizes)
+    assert [rows for _, rows in loads[1:]] == [sizes[ids[0]] for ids, _ in loads[1:] if ids]
+    snapshot = store.scan().collect()
+    keys = [c for c in whole.columns if not isinstance(whole.schema[c], pl.List)]
+    assert snapshot.sort(keys, nulls_last=True).equals(whole.sort(keys, nulls_last=True))
+    assert [b["facility_id"].n_unique() for b in store.batches()] == [1, 1, 1, 1]
+
+    # the service's refresh over one-facility batches gives the figures of the whole table
+    facilities = AnalyticsService(platform, Actor.operator("analytics-tests"))._facilities()
+    expected = compute(whole, spec, facilities, min_cases=5)
+    _, _, aggregates = AnalyticsService(platform, Actor.operator("analytics-tests")).aggregates(REG)
+    assert aggregates.levels == expected.levels
+    for name in ("facility", "registry", "peers", "mix", "registry_trend", "completeness"):
+        mine, theirs = getattr(aggregates, name), getattr(expected, name)
+        assert mine.schema == theirs.schema, name
+        assert mine.sort(mine.columns, nulls_last=True).equals(
+            theirs.sort(theirs.columns, nulls_last=True)
+        ), name
+    assert loaded.facility_ids["FA"] in sizes

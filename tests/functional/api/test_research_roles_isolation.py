@@ -77,6 +77,8 @@ NO_CASE_DATA = {
     ("GET", "/api/v1/users/me"), ("GET", "/api/v1/tokens"),
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"), ("GET", "/account"),
     ("GET", "/public/{registry}"),
+    # one's own notifications and e-mail choices (tests/security/test_notifications.py)
+    ("GET", "/api/v1/notifications/preferences"), ("PUT", "/api/v1/notifications/preferences"),
     # operations probes and metrics (route templates and counts only; see tests/security/test_ops_leaks.py)
     ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
 }  # fmt: skip
@@ -92,6 +94,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/users/{user_id}/memberships/{registry}/{facility}": {"role": "viewer"},
     "/api/v1/tokens": {"name": "x", "facility": HOME, "scopes": ["cases:read"]},
     "/api/v1/registries/{registry}/cases/{case_id}/assessment-links": {"email": "md@x.example"},
+    "/api/v1/notifications/preferences": {"email": {}},
     "/api/v1/registries/{registry}/cases/{case_id}/queries": {
         "path": "time_saved_min",
         "text": "Please check",
@@ -234,7 +237,7 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "token_id": str(token.json()["id"]), "version": "1.0.0", "subject_type": "enrollment",
         "subject_id": "1", "path": "printreg.css", "printer_id": printer_id,
         "link_id": stored_link(platform, HOME, case_ids[HOME]), "token": "not-a-link",
-        "action": "revoke",
+        "action": "revoke", "notification_id": "1",
         "query_id": str(QueryService(platform, Actor.operator("roles")).raise_query(
             REG, uuid.UUID(case_ids[HOME]), "time_saved_min", "Please check").id),
         "rule": "age_plausible",

@@ -45,7 +45,7 @@ def _member(role: Role) -> tuple[Actor, _Place]:
 def test_a_data_manager_enters_and_imports_but_manages_no_people() -> None:
     assert _labels(*_member(Role.DATA_MANAGER)) == [
         "Home", "Cases", "Queries", "New case", "Import", "Dashboard", "Quality", "Printers",
-        "Enrollment", "Account",
+        "Enrollment", "Notifications", "Account",
     ]  # fmt: skip
 
 
@@ -69,7 +69,7 @@ def test_committee_members_are_offered_no_case_pages() -> None:
     actor = Actor(
         name="c", user_id=2, registry_roles={REG: frozenset({RegistryRoleName.COMMITTEE})}
     )
-    assert _labels(actor, _Place()) == ["Home", "Requests", "Committee", "Account"]
+    assert _labels(actor, _Place()) == ["Home", "Requests", "Committee", "Notifications", "Account"]
 
 
 def test_researchers_see_requests_and_sponsors_only_their_account() -> None:
@@ -78,8 +78,8 @@ def test_researchers_see_requests_and_sponsors_only_their_account() -> None:
     sponsor = Actor(
         name="s", user_id=4, registry_roles={REG: frozenset({RegistryRoleName.SPONSOR})}
     )
-    assert _labels(researcher, _Place()) == ["Home", "Requests", "Account"]
-    assert _labels(sponsor, _Place()) == ["Home", "Account"]
+    assert _labels(researcher, _Place()) == ["Home", "Requests", "Notifications", "Account"]
+    assert _labels(sponsor, _Place()) == ["Home", "Notifications", "Account"]
 
 
 def test_a_role_in_another_registry_opens_no_case_page_here() -> None:
@@ -93,10 +93,24 @@ def test_a_role_in_another_registry_opens_no_case_page_here() -> None:
 def test_a_registry_administrator_without_a_facility() -> None:
     actor = Actor(name="a", user_id=6, registry_admin_of=frozenset({REG}))
     assert _labels(actor, _Place(admin=True)) == [
-        "Home", "Cases", "Queries", "Registry", "Quality", "Requests", "Committee", "Account",
+        "Home", "Cases", "Queries", "Registry", "Quality", "Requests", "Committee",
+        "Notifications", "Account",
     ]  # fmt: skip
 
 
 def test_pages_without_a_place_offer_the_account_and_nobody_signed_in_nothing() -> None:
-    assert _labels(Actor(name="x", user_id=7), None) == ["Account"]
+    assert _labels(Actor(name="x", user_id=7), None) == ["Notifications", "Account"]
     assert main_navigation(None, None) == []
+
+
+def test_the_unread_count_goes_beside_notifications_only() -> None:
+    links = main_navigation(*_member(Role.VIEWER), unread=3)
+    counts = {link.label: link.count for link in links}
+    assert counts["Notifications"] == 3
+    assert [label for label, count in counts.items() if count is not None] == ["Notifications"]
+    none_unread = main_navigation(*_member(Role.VIEWER), unread=0)
+    assert all(link.count is None for link in none_unread)
+
+
+def test_the_operator_has_no_notifications_link() -> None:
+    assert "Notifications" not in _labels(Actor.operator("t"), None)

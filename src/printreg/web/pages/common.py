@@ -16,6 +16,7 @@ from printreg.accounts.registry_choice import RegistryChoice
 from printreg.accounts.second_factor import SecondFactorService
 from printreg.dictionary.dates import date_formats
 from printreg.domain.errors import RegistryError, ValidationFailed
+from printreg.notifications.service import unread_count
 from printreg.platform import Platform
 from printreg.web.deps import PlatformDep, session_actor, session_secret
 from printreg.web.headers import IMPORT_MAP
@@ -75,10 +76,16 @@ class PageContext:
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         """Return the template rendered with the person, CSRF token and ``context``."""
+        unread = unread_count(self.platform, self.actor)  # the menu's count, on every page
         return TEMPLATES.TemplateResponse(
             self.request,
             template,
-            {"actor": self.actor, "csrf_token": self.csrf, **context},
+            {
+                "actor": self.actor,
+                "csrf_token": self.csrf,
+                "unread_notifications": unread,
+                **context,
+            },
             status_code=status_code,
         )
 
