@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import xlsxwriter
 from sqlalchemy import func, select
 
 from printreg.accounts.actor import Actor
@@ -86,3 +88,32 @@ def finished(client: UserClient, job_id: str, timeout: float = 30.0) -> dict[str
             return body
         time.sleep(0.05)
     raise AssertionError(f"import {job_id} did not finish in {timeout} s")
+
+
+def xlsx_bytes(platform: Platform, rows: list[dict[str, Any]], *, typed: bool = True) -> bytes:
+    """Return ``rows`` as an .xlsx workbook in the current 3dp layout (sheet ``cases``).
+
+    With ``typed``, cells that read as numbers or ISO dates are written as Excel numbers and
+    dates, as a person filling the template in Excel would leave them.
+    """
+    layout = FlatLayout(platform.registry(REG).current)
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False})
+    sheet = book.add_worksheet("cases")
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    for at, name in enumerate(layout.columns):
+        sheet.write_string(0, at, name)
+    for r, record in enumerate(rows, start=1):
+        flat = layout.to_row({k: v for k, v in record.items() if k != "facility"})
+        for at, name in enumerate(layout.columns):
+            text = flat.get(name, "")
+            if not text:
+                continue
+            if typed and text.lstrip("-").isdigit() and not text.startswith("0") and len(text) < 15:
+                sheet.write_number(r, at, int(text))
+            elif typed and len(text) == 10 and text[4] == "-" and text[7] == "-":
+                sheet.write_datetime(r, at, dt.datetime.fromisoformat(text), day)
+            else:
+                sheet.write_string(r, at, text)
+    book.close()
+    return out.getvalue()

@@ -33,6 +33,7 @@ FacilityQuery = Annotated[str, Query(min_length=1, max_length=32, description="F
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "jsonl": "application/x-ndjson",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "parquet": "application/vnd.apache.parquet",
 }
 
@@ -77,7 +78,9 @@ def _job(view: JobView) -> ImportJobOut:
     tags=["imports"],
     status_code=status.HTTP_202_ACCEPTED,
     responses=TOO_LARGE,
-    openapi_extra=multipart_body("file", "A .csv, .jsonl or .json file of cases", many=False),
+    openapi_extra=multipart_body(
+        "file", "A .csv, .xlsx, .jsonl or .json file of cases", many=False
+    ),
 )
 async def submit_import(
     registry: str,
@@ -137,7 +140,7 @@ def import_errors(job_id: uuid.UUID, platform: PlatformDep, actor: ActorDep) -> 
     jobs = ImportJobs(platform, actor)
     path = jobs.error_file(job_id)
     stem = Path(jobs.get(job_id).filename).stem or "import"
-    kind = "csv" if path.suffix == ".csv" else "jsonl"
+    kind = path.suffix.lstrip(".") if path.suffix in {".csv", ".xlsx"} else "jsonl"
     return FileResponse(path, media_type=MEDIA_TYPES[kind], filename=f"{stem}.errors.{kind}")
 
 
@@ -208,6 +211,25 @@ def template_csv(registry: str, platform: PlatformDep, actor: ActorDep) -> Respo
         FlatLayout(definition).template_csv(),
         media_type=MEDIA_TYPES["csv"],
         headers={"Content-Disposition": f'attachment; filename="{registry}-template.csv"'},
+    )
+
+
+@router.get(
+    "/registries/{registry}/template.xlsx",
+    tags=["exports"],
+    response_class=Response,
+    responses={200: {"content": {MEDIA_TYPES["xlsx"]: {}},
+                     "description": "The Excel import template: drop-down lists, column help"}},
+)  # fmt: skip
+def template_xlsx(registry: str, platform: PlatformDep, actor: ActorDep) -> Response:
+    """Return the Excel import template of the registry's current definition."""
+    from printreg.imports.template_xlsx import template_xlsx as workbook  # noqa: PLC0415 - heavy
+
+    definition = RegistryService(platform, actor).definition(registry)
+    return Response(
+        workbook(definition),
+        media_type=MEDIA_TYPES["xlsx"],
+        headers={"Content-Disposition": f'attachment; filename="{registry}-template.xlsx"'},
     )
 
 

@@ -27,7 +27,9 @@ import_app = typer.Typer()  # its commands join the top level
 
 @import_app.command("import")
 def import_file(
-    path: Annotated[Path, typer.Argument(help="CSV, JSON Lines (.jsonl) or JSON (.json) file.")],
+    path: Annotated[
+        Path, typer.Argument(help="CSV, Excel (.xlsx), JSON Lines (.jsonl) or JSON (.json) file.")
+    ],
     facility: Annotated[
         str, typer.Option("--facility", "-f", help="Facility the cases belong to.")
     ],
@@ -36,7 +38,7 @@ def import_file(
         bool, typer.Option(help="Write nothing unless every row is valid.")
     ] = False,
     errors: Annotated[
-        Path | None, typer.Option(help="Error file (default: FILE.errors.csv|jsonl).")
+        Path | None, typer.Option(help="Error file (default: FILE.errors.csv|xlsx|jsonl).")
     ] = None,
     batch: Annotated[int, typer.Option(min=100, max=100_000, help="Rows per batch.")] = 5000,
     registry: RegistryOpt = None,
@@ -50,7 +52,7 @@ def import_file(
     def body() -> None:
         kind = detect_format(path)
         error_path = errors or path.with_name(
-            f"{path.stem}.errors.{'csv' if kind == 'csv' else 'jsonl'}"
+            f"{path.stem}.errors.{kind if kind in {'csv', 'xlsx'} else 'jsonl'}"
         )
         with platform() as p, Progress(console=err_console, transient=True) as bar:
             task = bar.add_task(f"{'importing' if commit else 'checking'} {path.name}", total=None)
@@ -90,9 +92,14 @@ def template(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="CSV template to write (.zip: the whole bundle).")
     ],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, xlsx or zip (default: from the --out suffix)."),
+    ] = None,
     registry: RegistryOpt = None,
 ) -> None:
-    """Write an empty CSV import template and a README of its columns (OUT.README.txt)."""
+    """Write an empty import template (CSV with a README of its columns, Excel workbook with
+    drop-down lists and column help, or the zip bundle)."""
     from printreg.ingest import FlatLayout
     from printreg.registries.service import RegistryService
 
@@ -101,7 +108,16 @@ def template(
         with platform() as p:
             definition = RegistryService(p, operator()).definition(code)
         layout = FlatLayout(definition)
-        if out.suffix.lower() == ".zip":  # template, example row, code lists, codebook, README
+        kind = (fmt or out.suffix.lstrip(".") or "csv").lower()
+        if kind not in {"csv", "xlsx", "zip"}:
+            raise typer.BadParameter("--format must be csv, xlsx or zip")
+        if kind == "xlsx":  # drop-down lists of codes, column help as comments
+            from printreg.imports.template_xlsx import template_xlsx
+
+            out.write_bytes(template_xlsx(definition))
+            console.print(f"wrote {out} ({len(layout.columns)} columns)")
+            return
+        if kind == "zip":  # template, example row, code lists, codebook, README
             from printreg.imports.template import bundle
 
             out.write_bytes(bundle(definition, code))

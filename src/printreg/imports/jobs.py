@@ -44,6 +44,7 @@ from printreg.facilities.models import Facility
 from printreg.imports.models import ImportJob
 from printreg.imports.report import ImportReport
 from printreg.imports.service import Format, Importer, detect_format
+from printreg.ingest.xlsx import looks_like_xlsx
 from printreg.jobs import queue
 from printreg.ops.metrics import count_import_rows
 from printreg.platform import Platform
@@ -186,6 +187,15 @@ class ImportJobs:
             raise InvalidRequest(
                 f"the file is larger than {self.max_bytes // (1024 * 1024)} MB: split it into "
                 "smaller files, or import it with 'printreg import'"
+            )
+        with target.open("rb") as head:
+            workbook = looks_like_xlsx(head.read(4))
+        if workbook != (kind == "xlsx"):  # the name and the content must agree
+            shutil.rmtree(folder, ignore_errors=True)
+            raise InvalidRequest(
+                "the file is not an Excel workbook: save it from Excel as .xlsx"
+                if kind == "xlsx"
+                else "the file is an Excel workbook: upload it with its .xlsx name"
             )
         return target
 
@@ -610,7 +620,7 @@ def recover(platform: Platform) -> int:
 
 def _error_path(stored: Path, kind: Format) -> Path:
     """Return where a job writes the rows it rejects, beside its upload."""
-    return stored.with_name(f"errors.{'csv' if kind == 'csv' else 'jsonl'}")
+    return stored.with_name(f"errors.{kind if kind in {'csv', 'xlsx'} else 'jsonl'}")
 
 
 def run_queued(platform: Platform, payload: dict[str, Any]) -> None:

@@ -18,6 +18,8 @@ import csv
 import json
 import queue
 import re
+import shutil
+import tempfile
 import threading
 import uuid
 from collections import Counter
@@ -72,7 +74,7 @@ from printreg.validation import ValidationContext, validate_record
 from printreg.validation.batch import BatchOutcome, BatchValidator
 from printreg.validation.shape import to_json_record
 
-Format = Literal["csv", "jsonl", "json"]
+Format = Literal["csv", "jsonl", "json", "xlsx"]
 Action = Literal["new", "updated", "unchanged", "rejected"]
 ERRORS_COLUMN = "_errors"
 _REMOVED = "[removed: looked like a patient identifier]"
@@ -87,7 +89,9 @@ def detect_format(path: Path) -> Format:
         return "jsonl"
     if suffix == ".json":
         return "json"
-    raise ValueError(f"{path.name}: use a .csv, .jsonl or .json file")
+    if suffix == ".xlsx":
+        return "xlsx"
+    raise ValueError(f"{path.name}: use a .csv, .xlsx, .jsonl or .json file")
 
 
 class _ErrorFile:
@@ -276,7 +280,7 @@ class Importer:
                         keys[str(value).strip()] += 1
         return keys
 
-    def run(
+    def run(  # noqa: PLR0915 - the one entry of every format, its steps in order
         self,
         path: Path,
         fmt: Format | None = None,
@@ -302,6 +306,10 @@ class Importer:
         if not path.is_file():
             report.problem = f"{path.name} was not found: check the file name and folder"
             return report
+        if kind == "xlsx":
+            return self._run_xlsx(path, report, commit=commit, all_or_nothing=all_or_nothing,
+                                  error_path=error_path, progress=progress, on_commit=on_commit,
+                                  staging=staging, staging_dir=staging_dir)  # fmt: skip
         scan: CsvScan | None = None
         try:
             if kind == "csv":
@@ -357,6 +365,34 @@ class Importer:
         elif errors is not None:
             errors.path.unlink(missing_ok=True)
         return report
+
+    def _run_xlsx(self, path: Path, report: ImportReport, *, error_path: Path | None,
+                  **options: Any) -> ImportReport:  # fmt: skip
+        """Import a workbook as the CSV file of its data sheet: the same checks and writes; the
+        error file becomes a workbook, and problems are named by their workbook row."""
+        from printreg.ingest.xlsx import csv_to_xlsx, xlsx_to_csv  # noqa: PLC0415 - heavy
+
+        folder = Path(tempfile.mkdtemp(prefix="printreg-xlsx-"))  # private (0700): cells
+        try:
+            flat = folder / f"{path.stem}.csv"
+            try:
+                rows = xlsx_to_csv(path, flat, max_bytes=self.max_bytes)
+            except FileProblem as problem:
+                report.problem = str(problem)
+                return report
+            flat_errors = folder / "errors.csv" if error_path is not None else None
+            inner = self.run(flat, "csv", error_path=flat_errors, **options)
+            inner.file, inner.format = report.file, report.format
+            for listed in inner.problems:
+                line = listed.get("line")
+                if isinstance(line, int) and 0 < line <= len(rows):
+                    listed["line"] = rows[line - 1]
+            if error_path is not None and flat_errors is not None and inner.error_file:
+                csv_to_xlsx(flat_errors, error_path)
+                inner.error_file = str(error_path)
+            return inner
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _write(self, session: Session, ahead: _Ahead[_Prepared], duplicates: set[str],
                report: ImportReport, errors: _ErrorFile | None, options: _Options
@@ -562,7 +598,7 @@ class Importer:
 
     def _shown_as(self, report: ImportReport) -> Callable[[str], str]:
         """Return how an issue path is shown: its flat column in a CSV file, else the path."""
-        if report.format == "csv":
+        if report.format in {"csv", "xlsx"}:
             return partial(flat_column, prefixes=self._prefixes)
         return lambda path: path or "(record)"
 
