@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from printreg.dictionary.elements import (
     NAME_PATTERN,
@@ -31,8 +31,7 @@ from printreg.dictionary.elements import (
     ReferenceElement,
     TextElement,
 )
-from printreg.dictionary.errors import DefinitionError
-from printreg.dictionary.loader import SHIPPED_PACKAGE, _parse_yaml, _where
+from printreg.dictionary.loader import SHIPPED_PACKAGE, parse_companion
 from printreg.dictionary.models import Definition, DerivedRef
 
 ANALYTICS_FILE = "analytics.yaml"
@@ -399,17 +398,7 @@ def element_label(definition: Definition, path: str) -> str:
 
 def parse_spec(text: str, definition: Definition, source: str) -> AnalyticsSpec:
     """Return the spec in a YAML text, checked against the definition; DefinitionError if not."""
-    data = _parse_yaml(text, source)
-    try:
-        spec = AnalyticsSpec.model_validate(data)
-    except ValidationError as exc:
-        raise DefinitionError(
-            source, [f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
-        ) from None
-    problems = check_spec(spec, definition)
-    if problems:
-        raise DefinitionError(source, problems)
-    return spec
+    return parse_companion(text, AnalyticsSpec, check_spec, definition, source)
 
 
 def default_spec(definition: Definition) -> AnalyticsSpec:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from printreg.dictionary.errors import DefinitionError
 from printreg.dictionary.models import Definition, DerivedRef, RuleRef
@@ -39,6 +40,9 @@ def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = F
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 def _parse_yaml(text: str, source: str) -> Any:
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
@@ -61,6 +65,29 @@ def _where(loc: tuple[int | str, ...]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out or "(top level)"
+
+
+def parse_companion(
+    text: str,
+    model: type[M],
+    check: Callable[[M, Definition], list[str]],
+    definition: Definition,
+    source: str,
+) -> M:
+    """Return a companion file of a definition (analytics, quality rules, ...) read from YAML
+    into ``model`` and checked against ``definition`` by ``check``; DefinitionError naming
+    ``source`` and every problem (with its place in the document) otherwise."""
+    data = _parse_yaml(text, source)
+    try:
+        spec = model.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError(
+            source, [f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        ) from None
+    problems = check(spec, definition)
+    if problems:
+        raise DefinitionError(source, problems)
+    return spec
 
 
 def _resolve_includes(data: Any, base: Path | None, source: str) -> Any:

@@ -26,12 +26,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from printreg.dictionary.conditions import Condition
 from printreg.dictionary.elements import NAME_PATTERN, DateElement, ElementBase, TextElement
-from printreg.dictionary.errors import DefinitionError
-from printreg.dictionary.loader import SHIPPED_PACKAGE, _parse_yaml, _where
+from printreg.dictionary.loader import SHIPPED_PACKAGE, parse_companion
 from printreg.dictionary.models import Definition, DerivedRef
 
 QUALITY_FILE = "quality.yaml"
@@ -237,17 +236,7 @@ def check_spec(spec: QualitySpec, definition: Definition) -> list[str]:
 
 def parse_spec(text: str, definition: Definition, source: str) -> QualitySpec:
     """Return the rules in a YAML text, checked against the definition; DefinitionError if not."""
-    data = _parse_yaml(text, source)
-    try:
-        spec = QualitySpec.model_validate(data)
-    except ValidationError as exc:
-        raise DefinitionError(
-            source, [f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
-        ) from None
-    problems = check_spec(spec, definition)
-    if problems:
-        raise DefinitionError(source, problems)
-    return spec
+    return parse_companion(text, QualitySpec, check_spec, definition, source)
 
 
 def shipped_path(registry: str) -> Path:

@@ -15,7 +15,10 @@ from printreg.cli.common import JsonOpt, RegistryOpt, console, operator, platfor
 from printreg.cli.common import registry_code as _registry
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from printreg.queries.schemas import QueryDetail, QueryPublic
+    from printreg.queries.service import QueryService
 
 query_app = typer.Typer(
     help="Queries on case fields: raise, list, confirm, close, re-open.",
@@ -46,6 +49,22 @@ def _table(views: list[QueryPublic]) -> None:
         days = "" if v.open_days is None else str(v.open_days)
         table.add_row(str(v.id), v.facility, v.local_case_id, v.path, v.status, days, v.text)
     console.print(table)
+
+
+def _one(act: Callable[[QueryService], QueryDetail], as_json: bool) -> None:
+    """Run ``act`` on a query service as the local operator and show the query it returns."""
+
+    def body() -> None:
+        from printreg.queries.service import QueryService
+
+        with platform() as p:
+            view = act(QueryService(p, operator()))
+        if as_json:
+            print_json(view)
+            return
+        _print(view)
+
+    run(body, as_json=as_json)
 
 
 @query_app.command("raise")
@@ -143,17 +162,7 @@ def query_list(
 @query_app.command("show")
 def query_show(query_id: IdArg, as_json: JsonOpt = False) -> None:
     """Show a query with its history."""
-    from printreg.queries.service import QueryService
-
-    def body() -> None:
-        with platform() as p:
-            view = QueryService(p, operator()).get(query_id)
-        if as_json:
-            print_json(view)
-            return
-        _print(view)
-
-    run(body, as_json=as_json)
+    _one(lambda service: service.get(query_id), as_json)
 
 
 @query_app.command("confirm")
@@ -163,46 +172,16 @@ def query_confirm(
     as_json: JsonOpt = False,
 ) -> None:
     """Answer an open query by confirming the stored value, with a reason."""
-    from printreg.queries.service import QueryService
-
-    def body() -> None:
-        with platform() as p:
-            view = QueryService(p, operator()).confirm(query_id, reason)
-        if as_json:
-            print_json(view)
-            return
-        _print(view)
-
-    run(body, as_json=as_json)
+    _one(lambda service: service.confirm(query_id, reason), as_json)
 
 
 @query_app.command("close")
 def query_close(query_id: IdArg, as_json: JsonOpt = False) -> None:
     """Close a query."""
-    from printreg.queries.service import QueryService
-
-    def body() -> None:
-        with platform() as p:
-            view = QueryService(p, operator()).close(query_id)
-        if as_json:
-            print_json(view)
-            return
-        _print(view)
-
-    run(body, as_json=as_json)
+    _one(lambda service: service.close(query_id), as_json)
 
 
 @query_app.command("reopen")
 def query_reopen(query_id: IdArg, text: TextOpt, as_json: JsonOpt = False) -> None:
     """Re-open an answered or closed query, saying what is still unclear."""
-    from printreg.queries.service import QueryService
-
-    def body() -> None:
-        with platform() as p:
-            view = QueryService(p, operator()).reopen(query_id, text)
-        if as_json:
-            print_json(view)
-            return
-        _print(view)
-
-    run(body, as_json=as_json)
+    _one(lambda service: service.reopen(query_id, text), as_json)
