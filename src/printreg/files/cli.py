@@ -114,7 +114,13 @@ def dicom_inspect(
 
 @mesh_app.command("inspect")
 def mesh_inspect(
-    path: Annotated[Path, typer.Argument(help="STL (ASCII or binary), 3MF, OBJ or PLY file.")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="STL (ASCII or binary), 3MF, OBJ or PLY file, or an Encapsulated STL/OBJ DICOM "
+            "object."
+        ),
+    ],
     parts: Annotated[
         int | None,
         typer.Option(
@@ -126,7 +132,12 @@ def mesh_inspect(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Measure a model file: volume, surface area, bounding box, triangles, bodies, watertight."""
+    """Measure a model file: volume, surface area, bounding box, triangles, bodies, watertight.
+
+    An Encapsulated STL/OBJ DICOM object is measured as the model it holds; its header is refused
+    when it identifies someone, unless dicom_deidentify_on_receipt is set.
+    """
+    from printreg.ingest.dicom_model import is_dicom_file, unwrap_model
     from printreg.ingest.mesh import MeshError, load_mesh, measure, parts_warning, thumbnail_png
     from printreg.settings import Settings
 
@@ -139,9 +150,13 @@ def mesh_inspect(
             data = path.read_bytes()
         except OSError as exc:
             raise ValueError(f"cannot read {path}: {exc.strerror}") from None
-        loaded = load_mesh(
-            data, path.name, max_bytes=limit, max_triangles=settings.mesh_max_triangles
-        )
+        name = path.name
+        if is_dicom_file(data):
+            unwrapped = unwrap_model(
+                data, name, deidentify_on_receipt=settings.dicom_deidentify_on_receipt
+            )
+            name, data = unwrapped.filename, unwrapped.data
+        loaded = load_mesh(data, name, max_bytes=limit, max_triangles=settings.mesh_max_triangles)
         measurement = measure(loaded)
         warning = parts_warning(measurement, parts)
         if thumbnail is not None:
@@ -164,5 +179,65 @@ def mesh_inspect(
             err_console.print(f"[yellow]note:[/] {note}", highlight=False)
         if thumbnail is not None:
             console.print(f"thumbnail written to {thumbnail}")
+
+    run(body, as_json=as_json)
+
+
+@mesh_app.command("export-dicom")
+def mesh_export_dicom(
+    path: Annotated[Path, typer.Argument(help="The printed model, an STL file (ASCII or binary).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The DICOM file to write.")],
+    study: Annotated[
+        str | None,
+        typer.Option(
+            "--study",
+            help="The case's study hash (64 hex digits, as `GET …/imaging` or `dicom inspect "
+            "--json` show it): the object joins that de-identified study. A new study otherwise.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Wrap an STL model as an Encapsulated STL DICOM object (Supplement 205) for a PACS.
+
+    The object carries no patient identifier; it is checked to load and measure first. The
+    registry keeps no model file (only its measurement and a reduced viewer copy), so the STL is
+    read from disk.
+    """
+    from printreg.ingest.dicom_model import encapsulated_stl, study_uid_from_hash
+    from printreg.ingest.mesh import MeshError, load_mesh, measure
+    from printreg.settings import Settings
+
+    def body() -> None:
+        settings = Settings()
+        limit = settings.mesh_max_bytes
+        if path.suffix.lower() != ".stl":
+            raise MeshError(f"{path.name}: only an .stl file can be wrapped as Encapsulated STL")
+        try:
+            if path.stat().st_size > limit:
+                raise MeshError(f"{path.name} is larger than the limit of {limit} bytes")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+        measurement = measure(
+            load_mesh(data, path.name, max_bytes=limit, max_triangles=settings.mesh_max_triangles)
+        )
+        study_uid = study_uid_from_hash(study) if study else None
+        wrapped = encapsulated_stl(data, study_uid=study_uid)
+        try:
+            out.write_bytes(wrapped)
+        except OSError as exc:
+            raise ValueError(f"cannot write {out}: {exc.strerror}") from None
+        if as_json:
+            print_json(
+                {
+                    "ok": True,
+                    "out": str(out),
+                    "bytes": len(wrapped),
+                    "study": "given" if study else "new",
+                    "volume_ml": measurement.volume_ml,
+                }
+            )
+            return
+        console.print(f"{out} written: Encapsulated STL, {len(wrapped):,} bytes", highlight=False)
 
     run(body, as_json=as_json)

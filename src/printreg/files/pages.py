@@ -122,7 +122,7 @@ async def upload_mesh(
     name, data = upload.files[0] if upload.files else ("", b"")
     try:
         await run_in_threadpool(service.attach_mesh, registry, ident, print_row, name, data)
-    except MeshError as exc:
+    except (MeshError, DicomError) as exc:  # a DICOM-wrapped model refused: tags, never values
         return _refused(page, registry, case_id, exc, at)
     return RedirectResponse(
         f"/registries/{registry}/cases/{ident}?attached=mesh#{at}", status_code=303

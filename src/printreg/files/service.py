@@ -36,6 +36,7 @@ from printreg.files.views import (
     study_view,
 )
 from printreg.ingest.dicom import DicomLimits, inspect_upload
+from printreg.ingest.dicom_model import is_dicom_file, unwrap_model
 from printreg.ingest.mesh import (
     MeshError,
     MeshMeasurement,
@@ -297,8 +298,11 @@ class CaseFileService:
         """Measure a model file and keep the measurement, a thumbnail and a viewer copy with
         one print of the case (replacing an earlier file of that print).
 
+        An Encapsulated STL/OBJ DICOM object is unwrapped first: its header is refused
+        (DicomIdentifiersFound) or de-identified as DICOM uploads are, and not kept.
         Returns the measurement and warnings (bodies that differ from the parts declared).
-        Raises MeshError for a file that cannot be used, NotFound for an unknown print or case.
+        Raises MeshError for a file that cannot be used, DicomError for a DICOM file that is not
+        a model, NotFound for an unknown print or case.
         """
         runtime = self.platform.registry(registry)
         with self.platform.sessions() as session:
@@ -306,6 +310,15 @@ class CaseFileService:
             self._check_print(runtime, case, print_row)
         if not filename and not data:
             raise MeshError("no model file was sent: choose an STL, 3MF, OBJ or PLY file")
+        if is_dicom_file(data):
+            # An Encapsulated STL/OBJ object: its header goes through the DICOM upload policy
+            # and is dropped; the model inside is measured like any other.
+            unwrapped = unwrap_model(
+                data,
+                filename,
+                deidentify_on_receipt=self.platform.settings.dicom_deidentify_on_receipt,
+            )
+            filename, data = unwrapped.filename, unwrapped.data
         processed = self._process_mesh(filename, data)
         m = processed.measurement
         with self.platform.sessions() as session, session.begin():
