@@ -20,6 +20,7 @@ from tests.support.files import (
     database_text,
     files_text,
     leaks,
+    wrapped_model,
     zipped,
 )
 from tests.support.records import records
@@ -226,6 +227,42 @@ def test_de_identified_on_receipt_only_hashes_and_facts_are_kept(
     assert leaks(_logged(logs)) == []
     assert leaks(files_text(tmp_path)) == []
     assert leaks(repr(result)) == []
+
+
+def test_a_dicom_wrapped_model_is_refused_when_identified_and_nothing_is_kept(
+    seeded: Platform, files: CaseFileService, logs: pytest.LogCaptureFixture
+) -> None:
+    case_id = _new_case(seeded, "F0001")
+    with pytest.raises(DicomIdentifiersFound) as raised:
+        files.attach_mesh(REG, case_id, 1, "brain.dcm", wrapped_model(BRAIN_STL.read_bytes()))
+    assert "PatientName" in {f.label for f in raised.value.findings}
+    assert leaks(str(raised.value)) == []
+    assert _rows(seeded, PrintMesh) == []
+    assert leaks(database_text(seeded.engine)) == []
+    assert leaks(_logged(logs)) == []
+    with pytest.raises(DicomError, match="Encapsulated STL or OBJ"):
+        files.attach_mesh(REG, case_id, 1, "ct.dcm", clean_ct())
+
+
+def test_a_dicom_wrapped_model_de_identified_on_receipt_measures_as_the_bare_stl(
+    settings: Settings, seeded: Platform, files: CaseFileService, logs: pytest.LogCaptureFixture
+) -> None:
+    deidentifying = Platform(
+        settings.model_copy(update={"dicom_deidentify_on_receipt": True}),
+        seeded.engine,
+        seeded.sessions,
+    )
+    wrapped_files = CaseFileService(deidentifying, Actor.operator("test"))
+    bare_case = _new_case(seeded, "F0001", 0)
+    wrapped_case = _new_case(seeded, "F0001", 1)
+    stl = BRAIN_STL.read_bytes()
+    bare = files.attach_mesh(REG, bare_case, 1, "brain.stl", stl)
+    view = wrapped_files.attach_mesh(REG, wrapped_case, 1, "brain.dcm", wrapped_model(stl))
+    assert view.measurement == bare.measurement
+    assert view.filename == "brain.stl"
+    assert len(_rows(seeded, PrintMesh)) == 2
+    assert leaks(database_text(seeded.engine)) == []
+    assert leaks(_logged(logs)) == []
 
 
 def test_the_same_study_on_another_case_is_a_warning(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+import pydicom
 import pytest
+import trimesh
 from pydicom.data import get_testdata_file
+from tests.support.files import wrapped_model
 from typer.testing import CliRunner
 
 from printreg.cli.app import app
@@ -125,3 +129,43 @@ def test_the_inspect_commands_follow_the_settings(monkeypatch: pytest.MonkeyPatc
     code, out, err = invoke("mesh", "inspect", str(BRAIN))
     assert code == 1
     assert "larger than the limit of 100000 bytes" in err
+
+
+def test_mesh_export_dicom_wraps_the_brain_for_a_pacs_and_inspect_reads_it(tmp_path: Path) -> None:
+    out = tmp_path / "brain.dcm"
+    study = "ab" * 32
+    code, printed, err = invoke(
+        "mesh", "export-dicom", str(BRAIN), "--out", str(out), "--study", study, "--json"
+    )
+    assert code == 0, err
+    assert json.loads(printed)["study"] == "given"
+    ds = pydicom.dcmread(out)
+    assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.104.3"
+    assert ds.StudyInstanceUID == "2.25." + str(int(study[:32], 16))
+    assert str(ds.PatientName) in ("", "REMOVED")
+    embedded = bytes(ds.EncapsulatedDocument)[: ds.EncapsulatedDocumentLength]
+    volume = trimesh.load(io.BytesIO(embedded), file_type="stl").volume
+    assert volume / 1000 == pytest.approx(1781.44, abs=0.01)
+    # the exported object is read back as a model file, measured like the bare STL
+    code, printed, err = invoke("mesh", "inspect", str(out))
+    assert code == 0, err
+    assert "1781.44 mL" in printed
+    code, _, err = invoke("mesh", "export-dicom", str(BRAIN), "-o", str(out), "--study", "12")
+    assert code == 1
+    assert "64 hexadecimal" in err
+
+
+def test_mesh_inspect_refuses_an_identified_dicom_wrapped_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrapped = tmp_path / "brain.dcm"
+    wrapped.write_bytes(wrapped_model(BRAIN.read_bytes()))
+    code, out, err = invoke("mesh", "inspect", str(wrapped))
+    assert code == 1
+    assert "PatientName" in err
+    assert_clean(out + err)
+    monkeypatch.setenv("PRINTREG_DICOM_DEIDENTIFY_ON_RECEIPT", "true")
+    code, out, err = invoke("mesh", "inspect", str(wrapped))
+    assert code == 0, err
+    assert "1781.44 mL" in out
+    assert_clean(out + err)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import trimesh
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 from sqlalchemy import Engine, column, inspect, select, table
 
 from printreg.ingest.dicom import deidentified_header
@@ -82,3 +84,31 @@ def files_text(root: Path) -> str:
     return "\n".join(
         p.read_bytes().decode("latin-1") for p in sorted(root.rglob("*")) if p.is_file()
     )
+
+
+def wrapped_model(
+    model: bytes, *, identified: bool = True, sop_class: str = "1.2.840.10008.5.1.4.1.1.104.3"
+) -> bytes:
+    """Return ``model`` wrapped by pydicom as an Encapsulated STL (or OBJ) object, written
+    independently of printreg's writer; when ``identified``, its header holds the planted
+    patient name, ID and birth date."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = UID(sop_class)
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = UID(sop_class)
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = PLANTED["uids"][0]
+    ds.SeriesInstanceUID = generate_uid()
+    ds.Modality = "M3D"
+    if identified:
+        for keyword in ("PatientName", "PatientID", "PatientBirthDate"):
+            setattr(ds, keyword, PLANTED["identifiers"][keyword])
+    ds.MIMETypeOfEncapsulatedDocument = "model/stl"
+    ds.EncapsulatedDocument = model
+    ds.EncapsulatedDocumentLength = len(model)
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
