@@ -7,7 +7,14 @@ import re
 from collections.abc import Callable
 
 import pytest
-from tests.support.files import BRAIN_STL, IDENTIFIED_CT, box_stl, clean_ct, leaks
+from tests.support.files import (
+    BRAIN_STL,
+    IDENTIFIED_CT,
+    box_stl,
+    clean_ct,
+    leaks,
+    wrapped_model,
+)
 from tests.support.pages import (
     DATA_MANAGER,
     HOME,
@@ -82,6 +89,30 @@ def test_a_parts_warning_and_a_bad_file_are_shown_by_the_print(
     empty = http.post(url, data={"csrf_token": token}, files={"file": ("", b"")})
     assert empty.status_code == 422
     assert "no model file was sent" in empty.text
+
+
+def test_an_identified_dicom_wrapped_model_is_refused_by_the_print(
+    people: Platform, dm: Client
+) -> None:
+    http, token = dm
+    case_id = _case(people)
+    url = f"/registries/{REG}/cases/{case_id}/prints/1/mesh"
+    wrapped = wrapped_model(BRAIN_STL.read_bytes())
+    refused = http.post(url, data={"csrf_token": token}, files={"file": ("brain.dcm", wrapped)})
+    assert refused.status_code == 422
+    assert 'id="print-1-problem"' in refused.text
+    assert "PatientName" in refused.text
+    assert leaks(refused.text) == []
+    clean = wrapped_model(BRAIN_STL.read_bytes(), identified=False)
+    sent = http.post(
+        url,
+        data={"csrf_token": token},
+        files={"file": ("brain.dcm", clean)},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    shown = http.get(sent.headers["location"])
+    assert "1781.4" in shown.text[shown.text.index('id="print-1-measurement"') :]
 
 
 def test_dicom_values_are_confirmed_through_the_case_form(people: Platform, dm: Client) -> None:
