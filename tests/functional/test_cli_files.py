@@ -10,10 +10,16 @@ import pydicom
 import pytest
 import trimesh
 from pydicom.data import get_testdata_file
-from tests.support.files import wrapped_model
+from tests.support.files import clean_ct, wrapped_model
+from tests.support.records import records
 from typer.testing import CliRunner
 
+from printreg.accounts.actor import Actor
+from printreg.cases.service import CaseService
 from printreg.cli.app import app
+from printreg.files.service import CaseFileService
+from printreg.ingest.dicom import deidentified_header
+from printreg.platform import Platform
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 IDENTIFIED = FIXTURES / "dicom" / "identified-ct.dcm"
@@ -169,3 +175,31 @@ def test_mesh_inspect_refuses_an_identified_dicom_wrapped_model(
     assert code == 0, err
     assert "1781.44 mL" in out
     assert_clean(out + err)
+
+
+def test_mesh_export_dicom_joins_the_de_identified_study_of_a_case(
+    seeded: Platform, tmp_path: Path
+) -> None:
+    operator = Actor.operator("test")
+    record = {**records("F0001", 1)[0], "local_case_id": "DCM-EXPORT-1"}
+    case_id = CaseService(seeded, operator).create("3dp", "F0001", record).id
+    CaseFileService(seeded, operator).attach_dicom("3dp", case_id, [("ct.dcm", clean_ct())])
+    out = tmp_path / "model.dcm"
+    code, _, err = invoke(
+        "mesh", "export-dicom", str(BRAIN), "-o", str(out), "--case", str(case_id), "-r", "3dp"
+    )
+    assert code == 0, err
+    exported = pydicom.dcmread(out)
+    # the UID a de-identified copy of the case's imaging carries under the registry's key
+    copy = deidentified_header(clean_ct(), uid_salt=seeded.settings.dicom_uid_key())
+    assert exported.StudyInstanceUID == pydicom.dcmread(io.BytesIO(copy)).StudyInstanceUID
+    assert_clean(out.read_bytes().decode("latin-1"))
+    other = tmp_path / "other.dcm"
+    bare = {**records("F0001", 2)[1], "local_case_id": "DCM-EXPORT-2"}
+    empty_case = CaseService(seeded, operator).create("3dp", "F0001", bare).id
+    code, printed, err = invoke(
+        "mesh", "export-dicom", str(BRAIN), "-o", str(other), "--case", str(empty_case), "--json"
+    )
+    assert code == 0, err
+    assert json.loads(printed)["study"] == "new"
+    assert pydicom.dcmread(other).StudyInstanceUID != exported.StudyInstanceUID

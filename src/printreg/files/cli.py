@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from printreg.cli.common import JsonOpt, console, err_console, print_json, run
+from printreg.cli.common import (
+    JsonOpt,
+    RegistryOpt,
+    console,
+    err_console,
+    operator,
+    platform,
+    print_json,
+    registry_code,
+    run,
+)
 
 if TYPE_CHECKING:
     from printreg.ingest.dicom import DicomSummary
@@ -183,6 +194,15 @@ def mesh_inspect(
     run(body, as_json=as_json)
 
 
+def _case_study(case_id: uuid.UUID, registry: str | None) -> str | None:
+    """Return the hash of the newest DICOM study kept with a case (None when it has none)."""
+    from printreg.files.service import CaseFileService
+
+    with platform() as p:
+        studies = CaseFileService(p, operator()).imaging(registry_code(registry), case_id)
+    return next((s.study_uid_hash for s in studies if s.study_uid_hash), None)
+
+
 @mesh_app.command("export-dicom")
 def mesh_export_dicom(
     path: Annotated[Path, typer.Argument(help="The printed model, an STL file (ASCII or binary).")],
@@ -195,13 +215,22 @@ def mesh_export_dicom(
             "--json` show it): the object joins that de-identified study. A new study otherwise.",
         ),
     ] = None,
+    case: Annotated[
+        uuid.UUID | None,
+        typer.Option(
+            "--case",
+            help="Join the newest DICOM study kept with this case (reads the database); "
+            "a new study when the case has none.",
+        ),
+    ] = None,
+    registry: RegistryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Wrap an STL model as an Encapsulated STL DICOM object (Supplement 205) for a PACS.
 
     The object carries no patient identifier; it is checked to load and measure first. The
     registry keeps no model file (only its measurement and a reduced viewer copy), so the STL is
-    read from disk.
+    read from disk. With --case, the case's newest study is read from the database.
     """
     from printreg.ingest.dicom_model import encapsulated_stl, study_uid_from_hash
     from printreg.ingest.mesh import MeshError, load_mesh, measure
@@ -221,7 +250,10 @@ def mesh_export_dicom(
         measurement = measure(
             load_mesh(data, path.name, max_bytes=limit, max_triangles=settings.mesh_max_triangles)
         )
-        study_uid = study_uid_from_hash(study) if study else None
+        if study and case:
+            raise ValueError("give --study or --case, not both")
+        study_hash = study or (_case_study(case, registry) if case else None)
+        study_uid = study_uid_from_hash(study_hash) if study_hash else None
         wrapped = encapsulated_stl(data, study_uid=study_uid)
         try:
             out.write_bytes(wrapped)
@@ -233,7 +265,7 @@ def mesh_export_dicom(
                     "ok": True,
                     "out": str(out),
                     "bytes": len(wrapped),
-                    "study": "given" if study else "new",
+                    "study": "given" if study_hash else "new",
                     "volume_ml": measurement.volume_ml,
                 }
             )
