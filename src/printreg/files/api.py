@@ -65,7 +65,9 @@ def case_imaging(
     CASE + "/prints/{row}/mesh",
     status_code=status.HTTP_201_CREATED,
     responses=TOO_LARGE,
-    openapi_extra=multipart_body("file", "An STL, 3MF, OBJ or PLY file", many=False),
+    openapi_extra=multipart_body(
+        "file", "An STL, 3MF, OBJ or PLY file, or an Encapsulated STL/OBJ DICOM object", many=False
+    ),
 )
 async def attach_mesh(
     registry: str,
