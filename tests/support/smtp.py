@@ -58,6 +58,17 @@ class SmtpSink:
                 self._arrived.wait(left)
             return list(self.received)
 
+    def wait_to(self, address: str, count: int = 1, timeout: float = 10.0) -> list[Received]:
+        """Return the messages sent to ``address`` once at least ``count`` have arrived; fail
+        after ``timeout`` (other recipients' messages may arrive in between)."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while len(self.to(address)) < count:
+                left = deadline - time.monotonic()
+                assert left > 0, f"expected {count} e-mails to one address, got {len(self.to(address))}"
+                self._arrived.wait(left)
+            return self.to(address)
+
     def to(self, address: str) -> list[Received]:
         """Return the messages sent to ``address``."""
         return [r for r in self.received if address in r.recipients]
