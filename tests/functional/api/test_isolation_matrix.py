@@ -94,6 +94,7 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("POST", CASES + "/{case_id}/queries"): "raise_query",
     ("GET", CASES + "/{case_id}/queries"): "queries",
     ("POST", CASES + "/{case_id}/assessment-links"): "assessment_link",
+    ("GET", CASES + "/{case_id}/fhir"): "fhir",
 }
 # The HTML pages' case routes: checked for isolation from the other facility (below).
 PAGES = "/registries/{registry}/cases"
@@ -129,8 +130,9 @@ SIDES = ("own", "other")
 OK = {"list": 200, "create": 201, "get": 200, "update": 200, "delete": 200, "restore": 200,
       "history": 200, "dicom": 201, "imaging": 200, "mesh_upload": 201, "mesh": 200,
       "thumbnail": 200, "model": 200, "raise_query": 201, "queries": 200,
-      "assessment_link": 201}  # fmt: skip
-READS = frozenset({"list", "get", "history", "imaging", "mesh", "thumbnail", "model", "queries"})
+      "assessment_link": 201, "fhir": 200}  # fmt: skip
+READS = frozenset({"list", "get", "history", "imaging", "mesh", "thumbnail", "model", "queries",
+                   "fhir"})  # fmt: skip
 # Case files: a clean DICOM header (the identified fixture, de-identified) and a 12-triangle box.
 CLEAN_DICOM = clean_ct()
 BOX_STL = box_stl()
