@@ -42,6 +42,7 @@ class FhirService:
     def import_bundle(self, registry: str, facility: str, bundle: Any) -> CaseSaved:
         """Store the case a Bundle holds, validated and scanned as every new case is;
         raise ValidationFailed listing the problems."""
-        definition = self.platform.registry(registry).current
-        record = record_from_bundle(definition, bundle)
-        return CaseService(self.platform, self.actor).create(registry, facility, record)
+        cases = CaseService(self.platform, self.actor)
+        cases.check_create(registry, facility)  # who may write there answers before the body
+        record = record_from_bundle(self.platform.registry(registry).current, bundle)
+        return cases.create(registry, facility, record)

@@ -438,6 +438,8 @@ def _check_ok_body(
         assert body["facility"] == facility
     if endpoint == "history":
         assert body[0]["action"] == "create"
+    if endpoint == "fhir":
+        assert (body["resourceType"], body["id"]) == ("Bundle", case_id)
     _check_query_body(endpoint, body, case_id, facility)
     if endpoint in {"update", "delete", "restore"}:
         assert after_state[0] == before_state[0] + 1
@@ -466,8 +468,8 @@ def _run_cell(world: World, principal: str, endpoint: str, side: str) -> None:
         response = (FILE_REQUESTS | QUERY_REQUESTS)[endpoint](client, url)
     elif endpoint == "get":
         response = client.get(url)
-    elif endpoint == "history":
-        response = client.get(f"{url}/history")
+    elif endpoint in {"history", "fhir"}:
+        response = client.get(f"{url}/{endpoint}")
     elif endpoint == "update":
         shown = CaseService(world.platform, Actor.operator("matrix")).get(REG, uuid.UUID(case_id))
         changed = {**shown.record, "time_saved_min": 1 + (shown.record.get("time_saved_min") or 0)}
