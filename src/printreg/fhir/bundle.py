@@ -25,7 +25,7 @@ from printreg.fhir.questionnaire import (
 )
 
 CPT_SYSTEM = "http://www.ama-assn.org/go/cpt"
-UNITS_URL = f"{BASE}:extension:units"
+UNITS_URL = f"{BASE}:extension:unit-count"
 #: the registry function whose derived value is the suggested CPT coding ('0559T×1 + 0560T×2')
 CPT_FUNCTION = "cpt_suggestion"
 

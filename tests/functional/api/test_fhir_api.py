@@ -57,6 +57,9 @@ def test_a_case_bundle_parses_back_with_procedures_and_devices(
         codes == {part.split("×")[0] for part in suggested.split(" + ")} if suggested else not codes
     )
     assert all(c in {"0559T", "0560T", "0561T", "0562T"} for c in codes)
+    units = {p["code"]["coding"][0]["code"]: p["extension"][0]["valueInteger"]
+             for p in _resources(bundle, "Procedure")}  # fmt: skip
+    assert " + ".join(f"{c}×{n}" for c, n in sorted(units.items())) == (suggested or "")
     prints = [
         g for g in api_platform.registry(REG).current.groups.values() if g.row_label == "print"
     ]
