@@ -40,7 +40,7 @@ def check_bundle(bundle: Any) -> None:
             for e in exc.errors(include_input=False, include_url=False)[:20]
         ]
         raise ValidationFailed(issues, "the bundle is not valid FHIR R4") from None
-    except ValueError:
+    except (ValueError, KeyError, TypeError):  # the library's lookup of an unknown type
         raise _refuse("", "the bundle is not valid FHIR R4") from None
 
 

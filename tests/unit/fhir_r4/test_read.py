@@ -44,6 +44,11 @@ def test_a_record_reads_back_the_same() -> None:
         _bundle([{"linkId": "section:main", "item": [{"linkId": "nowhere", "answer": []}]}]),
         {"resourceType": "Bundle", "type": "collection"},
         {"resourceType": "Patient"},
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": {"resourceType": "NoSuchThing"}}],
+        },  # fmt: skip
     ],
 )
 def test_the_reader_refuses_without_echo(bundle: dict[str, Any]) -> None:
