@@ -48,7 +48,7 @@ def test_a_record_reads_back_the_same() -> None:
             "resourceType": "Bundle",
             "type": "collection",
             "entry": [{"resource": {"resourceType": "NoSuchThing"}}],
-        },  # fmt: skip
+        },
     ],
 )
 def test_the_reader_refuses_without_echo(bundle: dict[str, Any]) -> None:
