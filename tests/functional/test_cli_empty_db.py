@@ -52,6 +52,7 @@ ARGS: dict[str, str] = {
     "db upgrade": "",
     "registry list": "",
     "registry show": "3dp",
+    "registry fhir-questionnaire": "3dp -o {out}/questionnaire.json",
     "registry check-definition": "{definition}",
     "registry status": "3dp active",
     "registry versions": "",

@@ -252,16 +252,28 @@ def case_history(
 @export_app.command("export")
 def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
-    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or parquet.")] = "csv",
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv, jsonl, parquet or fhir (NDJSON of Bundles).")
+    ] = "csv",
     facility: Annotated[str | None, typer.Option("--facility", "-f")] = None,
     registry: RegistryOpt = None,
 ) -> None:
-    """Export cases (streamed) with a codebook beside them (OUT.codebook.json)."""
+    """Export cases (streamed) with a codebook beside them (OUT.codebook.json).
+
+    With --format fhir: one FHIR R4 Bundle per line, the Questionnaire beside it
+    (OUT.questionnaire.json)."""
     from printreg.cases.exports import export_cases
 
     def body() -> None:
-        if fmt not in ("csv", "jsonl", "parquet"):
-            raise ValueError("--format must be csv, jsonl or parquet")
+        if fmt not in ("csv", "jsonl", "parquet", "fhir"):
+            raise ValueError("--format must be csv, jsonl, parquet or fhir")
+        if fmt == "fhir":
+            from printreg.fhir.service import FhirService
+
+            with platform() as p:
+                count = FhirService(p, operator()).export_ndjson(_registry(registry), out, facility)
+            console.print(f"exported {count} cases to {out} (FHIR R4 Bundles, one per line)")
+            return
         with platform() as p:
             count, codebook = export_cases(p, operator(), _registry(registry), fmt, out, facility)  # type: ignore[arg-type]
         console.print(f"exported {count} cases to {out} (codebook: {codebook})")

@@ -285,6 +285,14 @@ class CaseService:
             warnings=result.warnings,
         )
 
+    def check_create(self, registry: str, facility_code: str) -> None:
+        """Refuse as ``create`` would before reading a record (NotFound for a facility that is
+        not the actor's, Forbidden without write access); change nothing."""
+        self.platform.registry(registry)
+        with self.platform.reads() as session:
+            facility = self._facility(session, registry, facility_code)
+            self.actor.require_case_write(registry, facility.id)
+
     def create_many(
         self, registry: str, items: Iterable[tuple[str, Mapping[str, Any]]], batch_size: int = 1000
     ) -> BulkResult:

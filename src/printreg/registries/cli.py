@@ -86,6 +86,34 @@ def _required(element: Any) -> str:
     return "conditional" if element.required_when is not None else ""
 
 
+@registry_app.command("fhir-questionnaire")
+def registry_fhir_questionnaire(
+    code: Annotated[str, typer.Argument(help="Registry code, e.g. 3dp.")],
+    version: Annotated[
+        str | None, typer.Option(help="Definition version (default: current).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write (default: print).")
+    ] = None,
+) -> None:
+    """Write a registry's definition as a FHIR R4 Questionnaire (JSON)."""
+    import json
+
+    from printreg.fhir.service import FhirService
+
+    def body() -> None:
+        with platform() as p:
+            questionnaire = FhirService(p, operator()).questionnaire(code, version)
+        text = json.dumps(questionnaire, indent=1, ensure_ascii=False)
+        if out is None:
+            typer.echo(text)
+        else:
+            out.write_text(text + "\n", "utf-8")
+            err_console.print(f"wrote the Questionnaire to {out}")
+
+    run(body)
+
+
 @registry_app.command("check-definition")
 def registry_check(
     path: Annotated[Path, typer.Argument(help="Definition YAML file.")], as_json: JsonOpt = False

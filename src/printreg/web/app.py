@@ -24,6 +24,7 @@ from printreg.dashboards import api as dashboards_api
 from printreg.dashboards import pages as dashboards_pages
 from printreg.facilities import api as facilities_api
 from printreg.facilities import pages as facility_pages
+from printreg.fhir import api as fhir_api
 from printreg.files import api as files_api
 from printreg.files import pages as file_pages
 from printreg.governance import api as governance_api
@@ -106,6 +107,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         notifications_api,
         quality_api,
         assessment_links_api,
+        fhir_api,
     ):
         app.include_router(api.router)
     if STATIC.is_dir():

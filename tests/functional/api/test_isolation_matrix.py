@@ -94,6 +94,7 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("POST", CASES + "/{case_id}/queries"): "raise_query",
     ("GET", CASES + "/{case_id}/queries"): "queries",
     ("POST", CASES + "/{case_id}/assessment-links"): "assessment_link",
+    ("GET", CASES + "/{case_id}/fhir"): "fhir",
 }
 # The HTML pages' case routes: checked for isolation from the other facility (below).
 PAGES = "/registries/{registry}/cases"
@@ -129,8 +130,9 @@ SIDES = ("own", "other")
 OK = {"list": 200, "create": 201, "get": 200, "update": 200, "delete": 200, "restore": 200,
       "history": 200, "dicom": 201, "imaging": 200, "mesh_upload": 201, "mesh": 200,
       "thumbnail": 200, "model": 200, "raise_query": 201, "queries": 200,
-      "assessment_link": 201}  # fmt: skip
-READS = frozenset({"list", "get", "history", "imaging", "mesh", "thumbnail", "model", "queries"})
+      "assessment_link": 201, "fhir": 200}  # fmt: skip
+READS = frozenset({"list", "get", "history", "imaging", "mesh", "thumbnail", "model", "queries",
+                   "fhir"})  # fmt: skip
 # Case files: a clean DICOM header (the identified fixture, de-identified) and a 12-triangle box.
 CLEAN_DICOM = clean_ct()
 BOX_STL = box_stl()
@@ -436,6 +438,8 @@ def _check_ok_body(
         assert body["facility"] == facility
     if endpoint == "history":
         assert body[0]["action"] == "create"
+    if endpoint == "fhir":
+        assert (body["resourceType"], body["id"]) == ("Bundle", case_id)
     _check_query_body(endpoint, body, case_id, facility)
     if endpoint in {"update", "delete", "restore"}:
         assert after_state[0] == before_state[0] + 1
@@ -464,8 +468,8 @@ def _run_cell(world: World, principal: str, endpoint: str, side: str) -> None:
         response = (FILE_REQUESTS | QUERY_REQUESTS)[endpoint](client, url)
     elif endpoint == "get":
         response = client.get(url)
-    elif endpoint == "history":
-        response = client.get(f"{url}/history")
+    elif endpoint in {"history", "fhir"}:
+        response = client.get(f"{url}/{endpoint}")
     elif endpoint == "update":
         shown = CaseService(world.platform, Actor.operator("matrix")).get(REG, uuid.UUID(case_id))
         changed = {**shown.record, "time_saved_min": 1 + (shown.record.get("time_saved_min") or 0)}

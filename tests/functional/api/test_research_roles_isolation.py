@@ -73,6 +73,7 @@ NO_CASE_DATA = {
     ("GET", "/api/v1/registries/{registry}"), ("GET", "/api/v1/registries/{registry}/definition"),
     ("GET", "/api/v1/registries/{registry}/template.csv"),
     ("GET", "/api/v1/registries/{registry}/template.xlsx"),
+    ("GET", "/api/v1/registries/{registry}/fhir/Questionnaire"),  # the definition, as FHIR
     ("GET", "/api/v1/registries/{registry}/public"), ("GET", "/api/v1/registries/{registry}/value"),
     ("GET", "/api/v1/users/me"), ("GET", "/api/v1/tokens"),
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"), ("GET", "/account"),
