@@ -65,7 +65,9 @@ class SmtpSink:
         with self._arrived:
             while len(self.to(address)) < count:
                 left = deadline - time.monotonic()
-                assert left > 0, f"expected {count} e-mails to one address, got {len(self.to(address))}"
+                assert left > 0, (
+                    f"expected {count} e-mails to one address, got {len(self.to(address))}"
+                )
                 self._arrived.wait(left)
             return self.to(address)
 
