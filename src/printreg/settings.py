@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import ipaddress
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -185,7 +186,8 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Address at which people reach this installation (scheme, host, port, "
-        "path prefix); links in e-mails start with it.",
+        "path prefix); links in e-mails start with it. In production with smtp_host set, a "
+        "loopback address is refused.",
     )
     smtp_host: str = Field(
         default="",
@@ -383,4 +385,21 @@ class Settings(BaseSettings):
                 "PRINTREG_DICOM_UID_SALT must be set to a random value of at least 32 characters "
                 "in production (and never changed once DICOM has been uploaded)"
             )
+        if self.smtp_host and _on_loopback(self.public_url):
+            raise ValueError(
+                "PRINTREG_PUBLIC_URL must be the address people reach this installation at "
+                "(e.g. https://registry.example.org) in production when e-mail is sent: the "
+                "links in e-mails start with it"
+            )
         return self
+
+
+def _on_loopback(url: str) -> bool:
+    """Return whether ``url`` names this machine only (localhost or a loopback address)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -50,3 +50,26 @@ def test_file_limits_are_read_from_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PRINTREG_MESH_VIEWER_FACES", "0")
     with pytest.raises(ValidationError, match="mesh_viewer_faces"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("public_url", "refused"),
+    [
+        ("http://127.0.0.1:8000", True),
+        ("http://localhost:8000", True),
+        ("http://[::1]/printreg", True),
+        ("https://registry.example.org", False),
+        ("https://10.1.2.3/printreg", False),
+    ],
+)
+def test_production_e_mail_needs_a_public_address(public_url: str, refused: bool) -> None:
+    values = {"environment": "production", "secret_key": SECRET, "dicom_uid_salt": "u" * 32,
+              "smtp_host": "smtp.example.org", "public_url": public_url}  # fmt: skip
+    if refused:
+        with pytest.raises(ValidationError, match="PRINTREG_PUBLIC_URL"):
+            Settings(database_url="sqlite://", **values)  # type: ignore[arg-type]
+    else:
+        assert Settings(database_url="sqlite://", **values).public_url == public_url  # type: ignore[arg-type]
+    # without e-mail, or outside production, the address is not needed
+    Settings(database_url="sqlite://", **{**values, "smtp_host": ""})  # type: ignore[arg-type]
+    Settings(database_url="sqlite://", **{**values, "environment": "development"})  # type: ignore[arg-type]
