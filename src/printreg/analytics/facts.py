@@ -103,7 +103,8 @@ def _schema(statement: Select[Any]) -> dict[str, pl.DataType]:
     return out
 
 
-def _read(connection: Connection, statement: Select[Any]) -> pl.DataFrame:
+def read_frame(connection: Connection, statement: Select[Any]) -> pl.DataFrame:
+    """Return the rows of ``statement`` as a frame typed from its columns (also when empty)."""
     return pl.read_database(
         statement, connection, infer_schema_length=None, schema_overrides=_schema(statement)
     )
@@ -170,7 +171,7 @@ def _child_lists(
         .join(main, (main.c.facility_id == table.c.facility_id) & (main.c.id == table.c.case_id))
         .where(_reportable(tables, facility_ids))
     )
-    frame = _read(connection, statement)
+    frame = read_frame(connection, statement)
     if frame.is_empty():
         return pl.DataFrame(
             schema={"facility_id": pl.Int64, "case_id": pl.Utf8, alias: pl.List(pl.Utf8)}
@@ -257,7 +258,7 @@ class FactBuilder:
                 .where(_reportable(self.tables, facility_ids))
                 .group_by(table.c.facility_id, table.c.case_id)
             )
-            frames.append(_read(connection, statement))
+            frames.append(read_frame(connection, statement))
         if not frames:
             return None
         out = frames[0]
@@ -291,7 +292,7 @@ class FactBuilder:
         )
         if units is None:
             statement = statement.group_by(table.c.facility_id, table.c.case_id, table.c[element])
-        frame = _read(connection, statement)
+        frame = read_frame(connection, statement)
         rendered: dict[tuple[int, str], dict[str, int]] = {}
         for facility_id, case_id, code, n in frame.iter_rows():
             coding = rendered.setdefault((facility_id, case_id), {})
@@ -343,7 +344,7 @@ class FactBuilder:
             )
             .group_by(meshes.c.facility_id, meshes.c.case_id)
         )
-        frame = _read(connection, statement)
+        frame = read_frame(connection, statement)
         return frame.select(pl.col(c).cast(t) for c, t in schema.items())
 
     def sizes(self, connection: Connection) -> dict[int, int]:
@@ -361,7 +362,7 @@ class FactBuilder:
         self, connection: Connection, facility_ids: Sequence[int] | None = None
     ) -> pl.DataFrame:
         """Return the fact table of the reportable cases (of the given facilities, or all)."""
-        base = _read(connection, _main_select(self.tables, self.definition, facility_ids))
+        base = read_frame(connection, _main_select(self.tables, self.definition, facility_ids))
         base = base.with_columns(pl.col("facility_id").cast(pl.Int64))
         lists: dict[str, pl.DataFrame] = {}
         wanted_lists: list[tuple[str, str | None]] = []

@@ -8,7 +8,6 @@ Free-text columns are never read: rules cannot name them (:mod:`printreg.quality
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Select, String, cast, select
@@ -42,34 +41,11 @@ def needed(spec: QualitySpec, definition: Definition) -> list[str]:
     ]
 
 
-def _schema(statement: Select[Any]) -> dict[str, pl.DataType]:
-    """Return polars types for the selected columns, so that an empty result keeps its types."""
-    import polars as pl  # noqa: PLC0415
-
-    types: dict[type, pl.DataType] = {
-        str: pl.Utf8(),
-        int: pl.Int64(),
-        float: pl.Float64(),
-        bool: pl.Boolean(),
-        dt.date: pl.Date(),
-    }
-    out: dict[str, pl.DataType] = {}
-    for column in statement.selected_columns:
-        try:
-            python = column.type.python_type
-        except NotImplementedError:
-            continue
-        if python in types and column.key is not None:
-            out[column.key] = types[python]
-    return out
-
-
 def _read(connection: Connection, statement: Select[Any]) -> pl.DataFrame:
-    import polars as pl  # noqa: PLC0415
+    """Read ``statement`` as the analytics snapshot reads the case tables (typed when empty)."""
+    from printreg.analytics.facts import read_frame  # noqa: PLC0415 - polars at module top
 
-    return pl.read_database(
-        statement, connection, infer_schema_length=None, schema_overrides=_schema(statement)
-    )
+    return read_frame(connection, statement)
 
 
 def _uuid(column: str) -> pl.Expr:
