@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from printreg.dictionary import load_shipped
 from printreg.platform import Platform
+from printreg.storage import stamps
 from printreg.storage.metadata import metadata
 from printreg.storage.migrations_filter import platform_tables_only
 from printreg.storage.schema import _alembic_config, register_definition, upgrade
@@ -210,3 +211,48 @@ def test_unknown_flags_become_reasons_and_back(platform: Platform) -> None:
     assert not {n for n in names if n.endswith("_min_unknown")}
     assert read("__missing") == {("A", None, "unknown", None, 30), ("B", 45, None, None, None)}
     assert upgrade(platform.engine) == []  # the case tables are as the definitions declare
+
+
+def test_stamp_slots_keep_every_counter_across_the_migration_and_back(platform: Platform) -> None:
+    # 0020 splits a facility's counter into slots: the sums the analytics manifests were built
+    # from must survive it both ways, and bumps spread over the slots (storage/stamps.py).
+    _alembic(platform, "downgrade", "0019")
+    with platform.engine.begin() as connection:
+        for n, code in ((1, "F1"), (2, "F2")):
+            connection.execute(
+                text(
+                    "INSERT INTO facilities (id, code, name, facility_type, location, "
+                    "census_region, lab_service_model, created_at) VALUES (:id, :code, :code, "
+                    "'community', 'rural', 'west', 'surgery', CURRENT_TIMESTAMP)"
+                ),
+                {"id": n, "code": code},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO analytics_stamps (registry_code, facility_id, version) "
+                "VALUES ('3dp', 1, 7)"
+            )
+        )
+    _alembic(platform, "upgrade", "head")
+    with Session(platform.engine) as session, session.begin():
+        assert stamps.read(session, "3dp") == {1: 7}
+        session.execute(  # a counter without a slot 0 row (folded back on downgrade too)
+            text(
+                "INSERT INTO analytics_stamps (registry_code, facility_id, slot, version) "
+                "VALUES ('3dp', 2, 5, 3)"
+            )
+        )
+        for _ in range(40):
+            stamps.bump(session, "3dp", [1])
+        stamps.bump(session, "3dp", [])
+    with Session(platform.engine) as session:
+        assert stamps.read(session, "3dp") == {1: 47, 2: 3}
+        assert stamps.read(session, "gsae") == {}
+    slots = _rows(platform, "SELECT slot FROM analytics_stamps WHERE facility_id = 1")
+    assert 1 < len(slots) <= stamps.SLOTS  # 40 bumps over 16 slots: never all in one
+    _alembic(platform, "downgrade", "0019")
+    assert _rows(platform, "SELECT registry_code, facility_id, version FROM analytics_stamps") == {
+        ("3dp", 1, 47),
+        ("3dp", 2, 3),
+    }
+    _alembic(platform, "upgrade", "head")
