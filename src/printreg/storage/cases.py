@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -21,10 +23,12 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, TextClause
 
 from printreg.dictionary import Definition, GroupElement, is_multiple, reason_code, reason_named
 from printreg.dictionary.elements import ScalarElement
@@ -156,12 +160,21 @@ class CaseWriter:
         """Insert one new case, unless its facility already has a case with its local case ID
         (then nothing is written); return whether it was inserted.
 
-        One statement both checks and writes: a check made before the insert costs a round
-        trip, and two writers racing for the same ID could both pass it (the later one now
-        waits for the earlier one's commit, then skips)."""
+        One statement both checks and writes the case row: a check made before the insert
+        costs a round trip, and two writers racing for the same ID could both pass it (the
+        later one now waits for the earlier one's commit, then skips). On PostgreSQL that one
+        statement writes the other tables' rows too (:func:`_insert_whole_case`); elsewhere
+        each filled table takes one statement more."""
         rows = self.rows(case, printer_ids)
         main = self.tables.main
-        statement = _insert_or_skip(main, session.get_bind().dialect.name)
+        dialect = session.get_bind().dialect
+        if dialect.name == "postgresql":
+            tables = self.tables.all_tables
+            documents = _json_documents([rows[t.name] for t in tables])
+            if documents is not None:
+                whole = _insert_whole_case(tuple(tables), dialect)
+                return bool(session.execute(whole, documents).scalar_one())
+        statement = _insert_or_skip(main, dialect.name)
         result = session.execute(statement, rows[main.name][0])
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
@@ -199,6 +212,61 @@ class CaseWriter:
             )
             if rows[table.name]:
                 session.execute(insert(table), rows[table.name])
+
+
+def _json_default(value: object) -> str:
+    """Return the JSON text of a cell json.dumps does not know (ids, times, decimals)."""
+    if isinstance(value, uuid.UUID | dt.date | dt.datetime | dt.time):
+        return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def _json_documents(rows: Sequence[list[dict[str, Any]]]) -> dict[str, str] | None:
+    """Return the parameters of :func:`_insert_whole_case`: the case row as a JSON object and
+    each other table's rows as a JSON array, in table order; None when a value has no exact
+    JSON form (a non-finite number), for the statement-per-table path."""
+    try:
+        return {
+            f"t{n}": json.dumps(
+                table_rows[0] if n == 0 else table_rows,
+                default=_json_default,
+                allow_nan=False,
+                separators=(",", ":"),
+            )
+            for n, table_rows in enumerate(rows)
+        }
+    except (TypeError, ValueError):
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_whole_case(tables: tuple[Table, ...], dialect: Dialect) -> TextClause:
+    """Return one PostgreSQL statement that writes a whole new case, or nothing when its
+    facility already has the local case ID: the case row (``t0``, a JSON object) and the rows
+    of every other table (``t1``..., JSON arrays) become rows of each table's own row type, so
+    the server converts every value to its column's type; it answers 1 when written, else 0.
+
+    One round trip and one statement instead of one per filled table: under load a create's
+    cost was mostly its statements (bench/create_cost.py, docs/performance.md). The tables'
+    foreign keys are checked at the end of the statement, after the case row is in."""
+    # Only the tables' names, quoted by the dialect, go into the text; every value is bound.
+    quote = dialect.identifier_preparer.format_table
+    main = quote(tables[0])
+    parts = [
+        (
+            f"t0 AS (INSERT INTO {main} SELECT * FROM json_populate_record(NULL::{main}, "  # noqa: S608
+            f"CAST(:t0 AS json)) ON CONFLICT (facility_id, {KEY_ELEMENT}) DO NOTHING RETURNING 1)"
+        )
+    ]
+    for n, table in enumerate(tables[1:], start=1):
+        name = quote(table)
+        parts.append(
+            f"t{n} AS (INSERT INTO {name} SELECT r.* FROM json_populate_recordset("  # noqa: S608
+            f"NULL::{name}, CAST(:t{n} AS json)) AS r WHERE EXISTS (SELECT FROM t0))"
+        )
+    return text("WITH " + ",\n".join(parts) + "\nSELECT count(*) FROM t0")
 
 
 @functools.lru_cache(maxsize=64)
