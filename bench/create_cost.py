@@ -12,7 +12,8 @@ the figures here move much less, so they are the evidence for a change to the cr
      server process and of the PostgreSQL server (all its processes) per create;
   3. lock waits: wrk drives 32 connections of creates of one facility against 2 workers for
      --seconds; the PostgreSQL server logs every lock wait longer than 10 ms
-     (log_lock_waits, deadlock_timeout), and the run counts them, with the rate and p95 (noisy).
+     (log_lock_waits, deadlock_timeout), and the run counts them (warm-up included) by what
+     they waited for, with the rate and p95 (noisy).
 
 Run: .venv/bin/python bench/create_cost.py [--label after] [--creates 300] [--seconds 10]
 Needs `wrk` (scripts/ensure-system-deps.sh wrk) and the PostgreSQL binaries.
@@ -50,6 +51,7 @@ RESULTS = ROOT / "bench" / "results" / "create_cost.json"
 def statements(platform: Platform, token: str, body: str) -> dict[str, Any]:
     """Return what one create sends to the database: statements by kind, transactions and
     connection checkouts (after a few creates, so caches are warm)."""
+    platform.registry_recheck_seconds = 3600  # no recheck of the stored versions mid-count
     client = TestClient(create_app(platform.settings, platform))
     client.headers["Authorization"] = f"Bearer {token}"
 
@@ -127,11 +129,21 @@ def sequential_cpu(
     } | {"wall_ms_per_create": round(wall * 1000 / creates, 2)}
 
 
-def lock_waits(log: Path, offset: int) -> int:
-    """Return how many lock waits the server logged after byte ``offset`` of its log."""
+def lock_waits(log: Path, offset: int) -> dict[str, int]:
+    """Return the lock waits the server logged after byte ``offset`` of its log, counted by
+    what was waited for and by the start of the waiting statement."""
     with log.open("rb") as handle:
         handle.seek(offset)
-        return handle.read().count(b"still waiting for")
+        lines = handle.read().decode(errors="replace").splitlines()
+    found = Counter[str]()
+    for n, line in enumerate(lines):
+        if "still waiting for" not in line:
+            continue
+        what = line.split("still waiting for", 1)[1].split(" on ")[0].strip()
+        statement = next((s for s in lines[n + 1 : n + 4] if "STATEMENT:" in s), "")
+        words = statement.split("STATEMENT:", 1)[-1].split()[:4]
+        found[f"{what}: {' '.join(words)}"] += 1
+    return dict(found.most_common())
 
 
 def parse_args() -> argparse.Namespace:
@@ -193,7 +205,9 @@ def main() -> None:
             watched = {"server": two.process.pid, "postgres": postmaster}
             loaded = drive(two.port, "create", args.seconds, args.connections, env, watched)
             time.sleep(0.5)  # the last log lines
-            loaded["lock_waits_over_10ms"] = lock_waits(server.logfile, offset)
+            waits = lock_waits(server.logfile, offset)
+            loaded["lock_waits_over_10ms"] = sum(waits.values())
+            loaded["lock_waits_by_kind"] = waits
             figures["concurrent"] = loaded
         finally:
             two.stop()
