@@ -32,6 +32,7 @@ class RegistryRuntime:
     definitions: dict[str, Definition]
     current: Definition
     tables: CaseTables
+    _writers: dict[str, CaseWriter] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def reader(self) -> CaseReader:
@@ -41,10 +42,14 @@ class RegistryRuntime:
         return CaseReader(self.tables, self.definitions)
 
     def writer(self, version: str) -> CaseWriter:
-        """Return the writer for cases that follow ``version``."""
-        from printreg.storage.cases import CaseWriter
+        """Return the writer for cases that follow ``version`` (one per version, kept: it
+        works out once how a record maps onto the tables)."""
+        writer = self._writers.get(version)
+        if writer is None:
+            from printreg.storage.cases import CaseWriter
 
-        return CaseWriter(self.tables, self.definitions[version])
+            writer = self._writers[version] = CaseWriter(self.tables, self.definitions[version])
+        return writer
 
 
 @dataclass

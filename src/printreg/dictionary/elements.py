@@ -24,6 +24,7 @@ and polars are imported inside the methods that need them: loading a definition 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -144,9 +145,10 @@ class ElementBase(BaseModel):
             raise ValueError("missing_reasons: list each reason once")
         return self
 
-    @property
+    @functools.cached_property
     def reasons(self) -> tuple[str, ...]:
-        """Return the reasons for missing data the element accepts, in ``REASON_CODES`` order."""
+        """Return the reasons for missing data the element accepts, in ``REASON_CODES`` order
+        (worked out once per element: validating and storing a record ask for every element)."""
         declared = set(self.missing_reasons)
         if self.allows_unknown:
             declared.add("unknown")

@@ -82,19 +82,45 @@ _SYSTEM = (
 )
 
 
-def _cells(element: ScalarElement, value: Any, printer_ids: Mapping[str, int]) -> dict[str, Any]:
-    reason = reason_code(value)
-    if reason is not None:
-        value = None  # a reason never goes into the value column
-    cells: dict[str, Any]
-    if element.references is not None:
-        cells = {column_name(element): printer_ids.get(value) if value is not None else None}
-    else:
-        cells = {element.name: value}
-    column = reason_column(element)
-    if column:
-        cells[column] = reason
-    return cells
+@dataclass(frozen=True)
+class _Cell:
+    """Where one single-valued element goes in its table's row: its value column (a reference
+    holds the printer's id), and its reason column when it takes reasons for missing data."""
+
+    name: str
+    column: str
+    reason_column: str | None
+    reference: bool
+
+    @classmethod
+    def of(cls, element: ScalarElement) -> _Cell:
+        return cls(element.name, column_name(element), reason_column(element),
+                   element.references is not None)  # fmt: skip
+
+    def put(self, cells: dict[str, Any], value: Any, printer_ids: Mapping[str, int]) -> None:
+        """Add the element's cells for ``value`` (a value, a reason, or None) to a row."""
+        reason = reason_code(value)
+        if reason is not None:
+            value = None  # a reason never goes into the value column
+        if self.reference:
+            cells[self.column] = printer_ids.get(value) if value is not None else None
+        else:
+            cells[self.column] = value
+        if self.reason_column:
+            cells[self.reason_column] = reason
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one definition's record maps onto the tables, worked out once per writer: the
+    single-valued elements of the case row, the lists of values and the groups."""
+
+    main: tuple[_Cell, ...]
+    lists: tuple[tuple[str, str], ...]
+    """(element, table) of each element holding a list of values."""
+    groups: tuple[tuple[str, str, tuple[_Cell, ...], tuple[tuple[str, str], ...]], ...]
+    """(group, table, its single-valued elements, (element, table) of its lists)."""
+    derived: tuple[str, ...]
 
 
 class CaseWriter:
@@ -103,39 +129,55 @@ class CaseWriter:
     def __init__(self, tables: CaseTables, definition: Definition) -> None:
         self.tables = tables
         self.defn = definition
+        self._plan = self._make_plan()
+
+    def _make_plan(self) -> _Plan:
+        main: list[_Cell] = []
+        lists: list[tuple[str, str]] = []
+        groups = []
+        for name, element in self.defn.elements.items():
+            if isinstance(element, GroupElement):
+                cells = tuple(_Cell.of(c) for c in element.elements if not is_multiple(c))
+                multi = tuple(
+                    (c.name, self.tables.multi[(name, c.name)].name)
+                    for c in element.elements
+                    if is_multiple(c)
+                )
+                groups.append((name, self.tables.groups[name].name, cells, multi))
+            elif is_multiple(element):
+                lists.append((name, self.tables.multi[(None, name)].name))
+            else:
+                main.append(_Cell.of(element))
+        derived = tuple(d.name for d in self.defn.derived)
+        return _Plan(tuple(main), tuple(lists), tuple(groups), derived)
 
     def rows(
         self, case: StoredCase, printer_ids: Mapping[str, int]
     ) -> dict[str, list[dict[str, Any]]]:
         """Return the rows of every table for one case, keyed by table name."""
+        plan, record, case_id = self._plan, case.record, case.id
         out: dict[str, list[dict[str, Any]]] = {t.name: [] for t in self.tables.all_tables}
         key = {"facility_id": case.facility_id}
         main = {name: getattr(case, name) for name in _SYSTEM}
-        for name, element in self.defn.elements.items():
-            value = case.record.get(name)
-            if isinstance(element, GroupElement):
-                table = self.tables.groups[name]
-                for row_no, row in enumerate(value or [], start=1):
-                    cells = {**key, "case_id": case.id, "row_no": row_no}
-                    for child in element.elements:
-                        if is_multiple(child):
-                            multi = self.tables.multi[(name, child.name)]
-                            out[multi.name] += [
-                                {**key, "case_id": case.id, "row_no": row_no, "ord": i, "value": v}
-                                for i, v in enumerate(row.get(child.name) or [], start=1)
-                            ]
-                        else:
-                            cells.update(_cells(child, row.get(child.name), printer_ids))
-                    out[table.name].append(cells)
-            elif is_multiple(element):
-                multi = self.tables.multi[(None, name)]
-                out[multi.name] += [
-                    {**key, "case_id": case.id, "ord": i, "value": v}
-                    for i, v in enumerate(value or [], start=1)
-                ]
-            else:
-                main.update(_cells(element, value, printer_ids))
-        main.update({name: case.derived.get(name) for name in (d.name for d in self.defn.derived)})
+        for cell in plan.main:
+            cell.put(main, record.get(cell.name), printer_ids)
+        for name, table in plan.lists:
+            out[table] += [
+                {**key, "case_id": case_id, "ord": i, "value": v}
+                for i, v in enumerate(record.get(name) or [], start=1)
+            ]
+        for name, table, group_cells, group_lists in plan.groups:
+            for row_no, row in enumerate(record.get(name) or [], start=1):
+                cells = {**key, "case_id": case_id, "row_no": row_no}
+                for child, multi in group_lists:
+                    out[multi] += [
+                        {**key, "case_id": case_id, "row_no": row_no, "ord": i, "value": v}
+                        for i, v in enumerate(row.get(child) or [], start=1)
+                    ]
+                for cell in group_cells:
+                    cell.put(cells, row.get(cell.name), printer_ids)
+                out[table].append(cells)
+        main.update({name: case.derived.get(name) for name in plan.derived})
         out[self.tables.main.name].append(main)
         return out
 
