@@ -32,6 +32,8 @@ from starlette.routing import Route
 
 POOL_SIZE = 5  # SQLAlchemy's default pool size, as printreg uses
 FROM = re.compile(r"FROM (\w+)")
+#: the tables of the sign-in look-ups (by token), whatever their number
+SIGN_IN = frozenset({"api_tokens", "users", "memberships", "second_factors"})
 SUMMARY = ("id", "facility_id", "local_case_id", "status", "definition_version", "updated_at")
 
 #: one statement: (SQL text, parameters, names of the parameters that hold the case id)
@@ -85,7 +87,9 @@ def bare_app() -> Starlette:
         except ValueError:
             return Response(status_code=404)
         facility, main, children = None, None, {}
-        for table, rows in (await run("get", case_id))[4:]:  # after the sign-in look-ups
+        for table, rows in await run("get", case_id):
+            if table in SIGN_IN:
+                continue
             if table == "facilities" and rows:
                 facility = rows[0]["code"]
             elif rows and "local_case_id" in rows[0]:
@@ -98,8 +102,21 @@ def bare_app() -> Starlette:
 
     async def list_cases(_: Request) -> Response:
         results = await run("list", None)
-        rows = next(rows for table, rows in results[5:] if rows and "local_case_id" in rows[0])
-        codes = {row["id"]: row["code"] for row in results[-1][1]}
+        rows = next(
+            (
+                rows
+                for table, rows in results
+                if table not in SIGN_IN and rows and "local_case_id" in rows[0]
+            ),
+            [],
+        )
+        codes = {  # the facility look-up (before the page, or after it as it once was)
+            row["id"]: row["code"]
+            for table, rows in results
+            if table == "facilities"
+            for row in rows
+            if "code" in row
+        }
         items = [
             {k: row[k] for k in SUMMARY}
             | {"facility": codes[row["facility_id"]], "deleted": row["deleted_at"] is not None}

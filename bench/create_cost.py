@@ -146,6 +146,38 @@ def lock_waits(log: Path, offset: int) -> dict[str, int]:
     return dict(found.most_common())
 
 
+def serve_and_measure(
+    args: argparse.Namespace, env: dict[str, str], token: str, body: str, log: Path,
+    postmaster: int,
+) -> dict[str, Any]:  # fmt: skip
+    """Return the sequential CPU figures (1 worker) and the concurrent ones (2 workers, wrk)."""
+    folder = Path(env["BENCH_OUT"]).parent
+    figures: dict[str, Any] = {}
+    one = Server("bench.api:printreg_app", 1, env, folder / "one.log")
+    try:
+        one.wait(f"{BASE}?facility=F0001&limit=1", token)
+        watched = {"server": one.process.pid, "postgres": postmaster}
+        figures["sequential"] = sequential_cpu(one.port, token, body, args.creates, watched)
+    finally:
+        one.stop()
+    print(f"sequential: {figures['sequential']}", flush=True)
+    two = Server("bench.api:printreg_app", 2, env, folder / "two.log")
+    try:
+        two.wait(f"{BASE}?facility=F0001&limit=1", token)
+        offset = log.stat().st_size
+        watched = {"server": two.process.pid, "postgres": postmaster}
+        loaded = drive(two.port, "create", args.seconds, args.connections, env, watched)
+        time.sleep(0.5)  # the last log lines
+        waits = lock_waits(log, offset)
+        loaded["lock_waits_over_10ms"] = sum(waits.values())
+        loaded["lock_waits_by_kind"] = waits
+        figures["concurrent"] = loaded
+    finally:
+        two.stop()
+    print(f"concurrent: {figures['concurrent']}", flush=True)
+    return figures
+
+
 def parse_args() -> argparse.Namespace:
     """Return the command line's options."""
     parser = argparse.ArgumentParser()
@@ -190,28 +222,7 @@ def main() -> None:
             "PRINTREG_DATA_DIR": str(folder / "data"),
         }
         (folder / "ids.txt").write_text("\n")
-        one = Server("bench.api:printreg_app", 1, env, folder / "one.log")
-        try:
-            one.wait(f"{BASE}?facility=F0001&limit=1", token)
-            watched = {"server": one.process.pid, "postgres": postmaster}
-            figures["sequential"] = sequential_cpu(one.port, token, body, args.creates, watched)
-        finally:
-            one.stop()
-        print(f"sequential: {figures['sequential']}", flush=True)
-        two = Server("bench.api:printreg_app", 2, env, folder / "two.log")
-        try:
-            two.wait(f"{BASE}?facility=F0001&limit=1", token)
-            offset = server.logfile.stat().st_size
-            watched = {"server": two.process.pid, "postgres": postmaster}
-            loaded = drive(two.port, "create", args.seconds, args.connections, env, watched)
-            time.sleep(0.5)  # the last log lines
-            waits = lock_waits(server.logfile, offset)
-            loaded["lock_waits_over_10ms"] = sum(waits.values())
-            loaded["lock_waits_by_kind"] = waits
-            figures["concurrent"] = loaded
-        finally:
-            two.stop()
-        print(f"concurrent: {figures['concurrent']}", flush=True)
+        figures |= serve_and_measure(args, env, token, body, server.logfile, postmaster)
     figures["load_after"] = round(os.getloadavg()[0], 2)
     stored: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     stored[args.label] = figures
