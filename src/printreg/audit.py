@@ -13,8 +13,9 @@ from printreg.storage import stamps
 from printreg.storage.audit_log import AuditEntry
 
 BACK_TO_DRAFT = "back_to_draft"  # the audit action of a complete case moved back to draft
-#: the audit row's insert, built once; ``at`` takes the column's default (now)
-_INSERT = insert(cast("Table", AuditEntry.__table__))
+#: the audit row's insert, built once; ``at`` takes the column's default (now); inline: the
+#: new row's id is not fetched back (no RETURNING), nobody reads it
+_INSERT = insert(cast("Table", AuditEntry.__table__)).inline()
 
 
 def case_update_action(before: str, after: str) -> str:

@@ -27,7 +27,11 @@ from printreg.domain.facility import CaseStatus
 from printreg.domain.issues import Issue
 from printreg.domain.reasons import optional_reason
 from printreg.facilities.models import Facility, Printer
-from printreg.governance.admission import require_accepting
+from printreg.governance.admission import (
+    FACILITY_ADMISSION,
+    check_accepting,
+    require_accepting,
+)
 from printreg.platform import Platform, RegistryRuntime
 from printreg.storage import stamps
 from printreg.storage.audit_log import AuditEntry
@@ -163,7 +167,11 @@ class CaseService:
         """Return a facility where the actor holds a role in the registry (its administrators:
         any); NotFound, with the same words for a facility that does not exist and one that
         is not theirs in this registry."""
-        facility = session.scalar(_FACILITY_BY_CODE, {"code": code})
+        return self._visible(registry, session.scalar(_FACILITY_BY_CODE, {"code": code}))
+
+    def _visible(self, registry: str, facility: Facility | None) -> Facility:
+        """Return the facility if the actor holds a role there in the registry (its
+        administrators: any); else NotFound, as ``_facility`` says it."""
         visible = facility is not None and (
             self.actor.sees_registry(registry)
             or self.actor.role_at(registry, facility.id) is not None
@@ -235,9 +243,13 @@ class CaseService:
         """Validate and store a new case; raise ValidationFailed listing every issue."""
         runtime = self.platform.registry(registry)
         with self.platform.sessions() as session, session.begin():
-            facility = self._facility(session, registry, facility_code)
+            found = session.execute(
+                FACILITY_ADMISSION, {"code": facility_code, "registry_code": registry}
+            ).one_or_none()
+            facility = self._visible(registry, found[0] if found else None)
             self.actor.require_case_write(registry, facility.id)
-            require_accepting(session, registry, facility)
+            assert found is not None  # noqa: S101 - _visible refused a missing facility
+            check_accepting(registry, facility, found.lifecycle, found.status)
             printers = self._printers(session, facility.id)
             result = self._validate(runtime, facility, printers, record)
             local_id = result.record["local_case_id"]

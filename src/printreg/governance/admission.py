@@ -24,6 +24,20 @@ _ADMISSION = (
 )
 
 
+#: a facility by code with the registry's lifecycle and the facility's participation status,
+#: in one round trip (a create asks for all three): (Facility, lifecycle, status) or no row
+FACILITY_ADMISSION = (
+    select(Facility, Registry.lifecycle, Participation.status)
+    .select_from(Facility)
+    .join(Registry, Registry.code == bindparam("registry_code"))
+    .outerjoin(
+        Participation,
+        (Participation.registry_id == Registry.id) & (Participation.facility_id == Facility.id),
+    )
+    .where(Facility.code == bindparam("code"))
+)
+
+
 def require_accepting(session: Session, registry_code: str, facility: Facility) -> None:
     """Raise Conflict, naming the state, unless the registry is pilot or active and the
     facility is active in it (applied, suspended, withdrawn... facilities submit nothing).
@@ -35,12 +49,19 @@ def require_accepting(session: Session, registry_code: str, facility: Facility) 
     ).one_or_none()
     if row is None:
         raise NotFound(f"no registry with code {registry_code!r}")
-    if row.lifecycle not in ACCEPTS_CASES:
+    check_accepting(registry_code, facility, row.lifecycle, row.status)
+
+
+def check_accepting(
+    registry_code: str, facility: Facility, lifecycle: str, status: str | None
+) -> None:
+    """Raise Conflict as ``require_accepting`` does, from the registry's lifecycle and the
+    facility's participation status already read (``FACILITY_ADMISSION``)."""
+    if lifecycle not in ACCEPTS_CASES:
         raise Conflict(
-            f"registry {registry_code} is {row.lifecycle}: only "
+            f"registry {registry_code} is {lifecycle}: only "
             f"{Lifecycle.PILOT} and {Lifecycle.ACTIVE} registries accept cases"
         )
-    status = row.status
     if status != EnrollmentStatus.ACTIVE:
         state = f"is {status} in" if status else "has not enrolled in"
         raise Conflict(
