@@ -18,7 +18,7 @@ and writes requests/s, p50/p95/p99 latency and errors per scenario, with the pri
 ratios, printed at the end. The 1-minute load average before and after is recorded: other work
 on the machine slows every figure.
 Run: .venv/bin/python bench/api.py [--seconds 10] [--connections 32] [--cases 2000] [--no-sqlite]
-     [--no-pre-ping] [--pool-size N] [--label after]
+     [--no-pre-ping] [--pool-size N] [--max-overflow N] [--label after]
 Needs `wrk` (scripts/ensure-system-deps.sh wrk) and the PostgreSQL binaries.
 """
 
@@ -318,6 +318,12 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help="PRINTREG_DATABASE_POOL_SIZE (default: the setting's default)",
     )
+    parser.add_argument(
+        "--max-overflow",
+        type=int,
+        default=None,
+        help="PRINTREG_DATABASE_MAX_OVERFLOW (default: the setting's default)",
+    )
     return parser.parse_args()
 
 
@@ -334,6 +340,7 @@ def main() -> None:
         "load_before": round(os.getloadavg()[0], 2),
         "pre_ping": not args.no_pre_ping,
         "pool_size": args.pool_size or "default",
+        "max_overflow": "default" if args.max_overflow is None else args.max_overflow,
     }
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PRINTREG_")}
     base_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
@@ -361,6 +368,11 @@ def main() -> None:
                 "PRINTREG_DATABASE_POOL_PRE_PING": str(not args.no_pre_ping).lower(),
             }
             | ({"PRINTREG_DATABASE_POOL_SIZE": str(args.pool_size)} if args.pool_size else {})
+            | (
+                {"PRINTREG_DATABASE_MAX_OVERFLOW": str(args.max_overflow)}
+                if args.max_overflow is not None
+                else {}
+            )
         )
         bare_env = env | {
             "BENCH_BARE_SQL": str(statements),

@@ -185,6 +185,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--creates", type=int, default=300)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--pool-size", type=int, default=None, help="PRINTREG_DATABASE_POOL_SIZE")
+    parser.add_argument(
+        "--max-overflow", type=int, default=None, help="PRINTREG_DATABASE_MAX_OVERFLOW"
+    )
     return parser.parse_args()
 
 
@@ -221,6 +225,10 @@ def main() -> None:
             "PRINTREG_DATABASE_URL": url,
             "PRINTREG_DATA_DIR": str(folder / "data"),
         }
+        for option, name in ((args.pool_size, "POOL_SIZE"), (args.max_overflow, "MAX_OVERFLOW")):
+            if option is not None:
+                env[f"PRINTREG_DATABASE_{name}"] = str(option)
+                figures[name.lower()] = option
         (folder / "ids.txt").write_text("\n")
         figures |= serve_and_measure(args, env, token, body, server.logfile, postmaster)
     figures["load_after"] = round(os.getloadavg()[0], 2)

@@ -82,6 +82,7 @@ class Platform:
             busy_ms=settings.sqlite_busy_ms,
             pre_ping=settings.database_pool_pre_ping,
             pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
         )
         return cls(settings, engine, make_sessionmaker(engine))
 

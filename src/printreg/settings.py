@@ -120,7 +120,17 @@ class Settings(BaseSettings):
         ge=1,
         le=500,
         description="PostgreSQL connections each process keeps open for its requests (up to "
-        "10 more are opened under bursts and closed again). SQLite ignores it.",
+        "database_max_overflow more are opened under bursts and closed again). SQLite "
+        "ignores it.",
+    )
+    database_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        le=500,
+        description="PostgreSQL connections a process may open beyond database_pool_size "
+        "under a burst (closed again when returned); 0: a request beyond the pool waits for "
+        "a pooled connection. More backends than the database has cores for cost it CPU "
+        "time per statement rather than add throughput. SQLite ignores it.",
     )
     import_batch_rows: int = Field(
         default=5000,

@@ -242,7 +242,11 @@ class CaseService:
     def create(self, registry: str, facility_code: str, record: Mapping[str, Any]) -> CaseSaved:
         """Validate and store a new case; raise ValidationFailed listing every issue."""
         runtime = self.platform.registry(registry)
-        with self.platform.sessions() as session, session.begin():
+        # The look-ups and the validation run before the write transaction: under READ
+        # COMMITTED they would see no more inside it (each statement takes its own snapshot),
+        # and a transaction held open while the record is validated keeps a connection and,
+        # once it has written, row locks that concurrent creates of the facility meet.
+        with self.platform.reads() as session:
             found = session.execute(
                 FACILITY_ADMISSION, {"code": facility_code, "registry_code": registry}
             ).one_or_none()
@@ -251,26 +255,27 @@ class CaseService:
             assert found is not None  # noqa: S101 - _visible refused a missing facility
             check_accepting(registry, facility, found.lifecycle, found.status)
             printers = self._printers(session, facility.id)
-            result = self._validate(runtime, facility, printers, record)
-            local_id = result.record["local_case_id"]
-            now = utcnow()
-            case = StoredCase(
-                new_case_id(),
-                facility.id,
-                result.status,
-                runtime.current.version,
-                1,
-                now,
-                now,
-                self.actor.name,
-                self.actor.name,
-                None,
-                result.record,
-                result.derived,
-            )
-            stored = runtime.writer(case.definition_version).insert_new(
-                session, case, {p.label: p.id for p in printers}
-            )
+        result = self._validate(runtime, facility, printers, record)
+        local_id = result.record["local_case_id"]
+        now = utcnow()
+        case = StoredCase(
+            new_case_id(),
+            facility.id,
+            result.status,
+            runtime.current.version,
+            1,
+            now,
+            now,
+            self.actor.name,
+            self.actor.name,
+            None,
+            result.record,
+            result.derived,
+        )
+        snapshot = self._snapshot(runtime, case)
+        printer_ids = {p.label: p.id for p in printers}
+        with self.platform.sessions() as session, session.begin():
+            stored = runtime.writer(case.definition_version).insert_new(session, case, printer_ids)
             if not stored:  # the facility has a case with this local case ID: nothing written
                 main = runtime.tables.main
                 clash = session.scalar(
@@ -279,16 +284,8 @@ class CaseService:
                     )
                 )
                 raise ValidationFailed([_duplicate(local_id, f"is already case {clash}")])
-            audit(
-                session,
-                self.actor,
-                "create",
-                "case",
-                str(case.id),
-                registry_code=registry,
-                facility_id=facility.id,
-                after=self._snapshot(runtime, case),
-            )
+            audit(session, self.actor, "create", "case", str(case.id), registry_code=registry,
+                  facility_id=facility.id, after=snapshot)  # fmt: skip
         return CaseSaved(
             id=case.id,
             local_case_id=local_id,

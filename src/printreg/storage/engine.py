@@ -35,17 +35,21 @@ def make_engine(
     busy_ms: int = BUSY_MS,
     pre_ping: bool = True,
     pool_size: int = 5,
+    max_overflow: int = 10,
 ) -> Engine:
     """Return an engine for a SQLAlchemy URL, with SQLite tuned for one writer and many readers
     (a writer waits ``busy_ms`` milliseconds for the write lock); on PostgreSQL ``pre_ping``
-    checks each pooled connection before use and ``pool_size`` connections stay open (settings
-    ``database_pool_pre_ping``, ``database_pool_size``)."""
+    checks each pooled connection before use, ``pool_size`` connections stay open and up to
+    ``max_overflow`` more are opened under bursts (settings ``database_pool_pre_ping``,
+    ``database_pool_size``, ``database_max_overflow``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=pre_ping, pool_size=pool_size)
+    return create_engine(
+        url, echo=echo, pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 # SQLite: SQLITE_BUSY, SQLITE_LOCKED (primary codes, extended codes masked off). PostgreSQL
