@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the system packages that the test suite needs are installed.
 #
-# Usage: scripts/ensure-system-deps.sh postgresql [chromium] [wrk]
+# Usage: scripts/ensure-system-deps.sh postgresql [chromium] [wrk] [orthanc]
 #
 #   postgresql  PostgreSQL server binaries (initdb, pg_ctl, postgres) under
 #               /usr/lib/postgresql/*/bin. Only the binaries are wanted: the tests start
@@ -9,6 +9,10 @@
 #               cluster is created or started here.
 #   chromium    The Debian chromium browser (/usr/bin/chromium).
 #   wrk         The HTTP load generator that bench/api.py drives the API with (/usr/bin/wrk).
+#   orthanc     The Orthanc DICOM server and its DICOMweb plugin (Debian's orthanc and
+#               orthanc-dicomweb). Only the binaries are wanted: the PACS tests start a
+#               throwaway Orthanc of their own on a loopback port (tests/support/orthanc.py),
+#               so the Debian service is neither started nor enabled here.
 #
 # Quiet and quick when everything is already there. When something is missing and we are
 # root with apt-get, it is installed (apt-get update runs at most once). When it cannot be
@@ -17,7 +21,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 postgresql [chromium] [wrk]" >&2
+    echo "usage: $0 postgresql [chromium] [wrk] [orthanc]" >&2
     exit 2
 }
 
@@ -141,10 +145,33 @@ ensure_wrk() {
     fi
 }
 
+have_orthanc() {
+    [[ -x /usr/sbin/Orthanc ]] && compgen -G '/usr/share/orthanc/plugins/libOrthancDicomWeb.so*' >/dev/null
+}
+
+ensure_orthanc() {
+    if have_orthanc; then
+        return 0
+    fi
+    if ! can_apt_install; then
+        warn_loud "Orthanc is not installed and cannot be installed here: the PACS tests will be SKIPPED"
+        return 0
+    fi
+    apt_update_once
+    # The package would start (and enable) a system Orthanc on port 4242/8042: the tests run
+    # their own on a free loopback port instead.
+    forbid_service_starts
+    apt_install orthanc orthanc-dicomweb
+    if ! have_orthanc; then
+        echo "ensure-system-deps: installed orthanc but found no Orthanc command or DICOMweb plugin" >&2
+        exit 1
+    fi
+}
+
 # Check every argument before installing anything.
 for dep in "$@"; do
     case "$dep" in
-        postgresql | chromium | wrk) ;;
+        postgresql | chromium | wrk | orthanc) ;;
         *)
             echo "ensure-system-deps: unknown dependency: $dep" >&2
             usage
@@ -157,5 +184,6 @@ for dep in "$@"; do
         postgresql) ensure_postgresql ;;
         chromium) ensure_chromium ;;
         wrk) ensure_wrk ;;
+        orthanc) ensure_orthanc ;;
     esac
 done

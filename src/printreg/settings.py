@@ -277,6 +277,13 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest DICOM upload (all its files together, read in memory), in bytes.",
     )
+    pacs_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="Seconds to wait for a facility's PACS (DICOMweb) to connect and to answer "
+        "each request.",
+    )
     mesh_max_bytes: int = Field(
         default=256 * 1024**2, ge=1024, description="Largest model file accepted, in bytes."
     )

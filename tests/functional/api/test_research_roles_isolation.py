@@ -86,6 +86,8 @@ NO_CASE_DATA = {
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # would end or replace the session
 #: bodies that pass validation, so that the route's own authorization answers
 BODIES: dict[str, dict[str, Any]] = {
+    "/api/v1/facilities/{facility}/pacs": {"base_url": "http://127.0.0.1:9/dicom-web"},
+    "/api/v1/registries/{registry}/cases/{case_id}/pacs": {"accession_number": "RX1"},
     "/api/v1/facilities/{facility}/printers": {"label": "P9", "technology": "material_jetting"},
     "/api/v1/registries/{registry}/lifecycle": {"status": "closed"},
     "/api/v1/registries/{registry}/versions/{version}/upgrade": {"cases": "all", "dry_run": True},
