@@ -62,12 +62,9 @@ class OrthancServer:
     def stop(self) -> None:
         """End the server and delete its storage."""
         if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            # Killed, not asked to stop: its storage is thrown away next (a clean stop takes ~2 s).
+            self.process.kill()
+            self.process.wait(timeout=10)
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def log_tail(self) -> str:
