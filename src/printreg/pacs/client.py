@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from time import monotonic
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from printreg.domain.errors import InvalidRequest, RegistryError
@@ -36,6 +37,8 @@ STUDY_UID = "0020000D"
 SERIES_UID = "0020000E"
 SOP_UID = "00080018"
 SERIES_INSTANCES = "00201209"
+#: a whole search (one request per study, two per series) may take this many timeouts
+TOTAL_TIMEOUTS = 3
 
 
 class PacsError(RegistryError):
@@ -183,8 +186,20 @@ def study_headers(
     """Return one header per series of the studies that match ``query``, each with the number
     of images of its series, as (name for messages, header, images).
 
-    Raises PacsError when none matches, more than ``max_studies`` do, or the PACS fails.
+    Each request waits at most the connection's timeout, and the whole search at most
+    ``TOTAL_TIMEOUTS`` of them. Raises PacsError when none matches, more than ``max_studies``
+    do, the search takes too long, or the PACS fails.
     """
+
+    budget = connection.timeout * TOTAL_TIMEOUTS
+    deadline = monotonic() + budget
+
+    def in_time() -> None:
+        if monotonic() > deadline:
+            raise PacsError(
+                f"the PACS took more than {budget:g} seconds to describe the study: try again "
+                "later, or fill in the imaging fields by hand"
+            )
 
     def work(client: DICOMwebClient) -> list[tuple[str, Dataset, int]]:
         studies = client.search_for_studies(search_filters=query.filters(), limit=max_studies + 1)
@@ -204,6 +219,7 @@ def study_headers(
             if len(series) > max_series:
                 raise PacsError(f"a matching study has more than {max_series} series: refused")
             for n, item in enumerate(series, 1):
+                in_time()
                 series_uid = str(_value(item, SERIES_UID) or "")
                 first = client.search_for_instances(study_uid, series_uid, limit=1)
                 if not first:
