@@ -71,6 +71,15 @@ def test_the_pacs_password_is_sealed_at_rest_and_never_shown_back(
         refused = admin.put(_pacs(HOME), json={"base_url": bad})
         assert refused.status_code == 400, bad
         assert SECRET not in refused.text
+    # the page's form does the same, and shows what the API shows
+    form = {"csrf_token": admin.csrf, "base_url": URL, "username": "lab", "password": SECRET}
+    posted = admin.post(f"/facilities/{HOME}/pacs", data=form, follow_redirects=False)
+    assert posted.status_code == 303, posted.text
+    shown = admin.get(posted.headers["location"])
+    assert "PACS settings saved" in shown.text
+    assert 'id="pacs-password">set<' in shown.text
+    assert SECRET not in shown.text
+    assert admin.get(_pacs(HOME)).json()["username"] == "lab"
     removed = admin.delete(_pacs(HOME))
     assert removed.status_code == 204
     assert admin.get(_pacs(HOME)).json()["configured"] is False
