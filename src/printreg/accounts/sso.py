@@ -23,15 +23,8 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx2
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import OAuth2Client
-from authlib.oidc.core import CodeIDToken
-from joserfc import jwt
-from joserfc.errors import ClaimError, InvalidKeyIdError, JoseError
-from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from printreg.accounts.actor import Actor
@@ -42,6 +35,10 @@ from printreg.audit import audit
 from printreg.domain.errors import RegistryError
 from printreg.platform import Platform
 from printreg.settings import Settings
+
+if TYPE_CHECKING:  # loaded with the first sign-in: every web process imports this module
+    from authlib.integrations.httpx_client import OAuth2Client
+    from joserfc.jwk import KeySet
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +115,8 @@ class OpenIdProvider:
         return self.settings.public_url.rstrip("/") + CALLBACK_PATH
 
     def _client(self) -> OAuth2Client:
+        from authlib.integrations.httpx_client import OAuth2Client
+
         return OAuth2Client(
             client_id=self.settings.oidc_client_id,
             client_secret=self.settings.oidc_client_secret,
@@ -131,6 +130,8 @@ class OpenIdProvider:
     @staticmethod
     def _json(client: OAuth2Client, url: str, **kwargs: Any) -> dict[str, Any]:
         """Return the JSON object at ``url``; SsoUnavailable when it cannot be had."""
+        import httpx2
+
         try:
             response = client.request("GET", url, **kwargs)
             response.raise_for_status()
@@ -170,6 +171,9 @@ class OpenIdProvider:
     def identity(self, flow: Flow, code: str) -> Identity:
         """Redeem the code and return the person the verified ID token names; SsoFailed when
         the provider refuses the code or its ID token does not verify."""
+        import httpx2
+        from authlib.integrations.base_client import OAuthError
+
         with self._client() as client:
             metadata = self._metadata(client)
             try:
@@ -210,6 +214,10 @@ class OpenIdProvider:
     ) -> dict[str, Any]:
         """Return the claims of an ID token whose signature and claims verify; SsoFailed
         otherwise (the log names the kind of failure and the claim, never a value)."""
+        from authlib.oidc.core import CodeIDToken
+        from joserfc import jwt
+        from joserfc.errors import ClaimError, InvalidKeyIdError, JoseError
+
         offered = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
         algorithms = sorted(a for a in offered if a in ASYMMETRIC)
         try:
@@ -239,6 +247,9 @@ class OpenIdProvider:
         return dict(claims)
 
     def _keys(self, client: OAuth2Client, metadata: Mapping[str, Any]) -> KeySet:
+        from joserfc.errors import JoseError
+        from joserfc.jwk import KeySet
+
         found = self._json(client, metadata["jwks_uri"], withhold_token=True)
         try:
             return KeySet.import_key_set(found)  # type: ignore[arg-type]
