@@ -2,8 +2,9 @@
 the provider did not vouch for; sign in with a password where passwords are turned off.
 
 The provider is a real, certified one (node-oidc-provider, tests/support/oidc_provider.py) on
-loopback; its token endpoint is fronted, for three of its clients, by an attacker who edits the
-ID token (signature), re-signs it for another audience, or re-signs it expired. None may sign
+loopback; its token endpoint is fronted, for five of its clients, by an attacker who edits the
+ID token (signature), or re-signs it for another audience, expired, with another nonce or naming
+another issuer. None may sign
 anyone in, the refusals are fixed sentences, and the server's log never holds a code, state,
 e-mail address or the client secret. One database (SQLite): the storage is the password
 sign-in's, whose tests run on both.
@@ -145,17 +146,20 @@ def test_a_verified_person_signs_in_to_their_own_account_and_nothing_leaks(
                       answer_query["state"][0], SECRET)  # fmt: skip
 
 
-def test_forged_foreign_and_expired_id_tokens_sign_nobody_in(
+def test_forged_foreign_expired_and_misdirected_id_tokens_sign_nobody_in(
     sso_client: SsoApp, oidc_provider: OidcProvider, api_platform: Platform,
     json_logs: io.StringIO,
 ) -> None:  # fmt: skip
     # Each client's ID token is altered after the provider issued it (provider.mjs): the
-    # payload edited to claim the registry administrator (signature no longer matches),
-    # re-signed with the provider's own key for another audience, or re-signed expired.
+    # payload edited to claim the registry administrator (signature no longer matches), or
+    # re-signed with the provider's own key for another audience, expired, with another
+    # sign-in's nonce, or naming another issuer.
     for client_id, failure in (
         ("printreg-tampered", "bad_signature"),
         ("printreg-wrong-audience", "invalid_claim aud"),
         ("printreg-expired", "expired_token exp"),
+        ("printreg-wrong-nonce", "invalid_claim nonce"),
+        ("printreg-wrong-issuer", "invalid_claim iss"),
     ):
         http = sso_client(**oidc_provider.settings(api_platform.settings, client_id).model_dump())
         callback = sign_in_at_provider(_start(http), "dm")

@@ -3,8 +3,9 @@ Certified), run with the machine's Node.js from tests/support/oidc/ on a free lo
 
 One provider serves the whole test session (started lazily by the ``oidc_provider`` fixture,
 stopped at the end). Its static clients all share one secret and printreg's callback address;
-three of them stand for an attacker in front of the token endpoint (tests/support/oidc/
-provider.mjs): their ID tokens come back with an edited payload, another audience, or expired.
+the others stand for an attacker in front of the token endpoint (tests/support/oidc/
+provider.mjs): their ID tokens come back with an edited payload, or re-signed for another
+audience, expired, with another sign-in's nonce or another issuer.
 Its accounts are named by the login typed on its sign-in page (any password):
 
 - ``dm``: the demo data manager's e-mail address (in capitals: matching ignores case), verified
@@ -43,6 +44,8 @@ CLIENTS = {
     "printreg-tampered": "signature",
     "printreg-wrong-audience": "audience",
     "printreg-expired": "expired",
+    "printreg-wrong-nonce": "nonce",
+    "printreg-wrong-issuer": "issuer",
 }
 STRANGER = "stranger@elsewhere.example"
 ACCOUNTS = {

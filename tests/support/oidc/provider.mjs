@@ -5,14 +5,15 @@
 //   {"port": 4000,
 //    "clients": [{"client_id": "...", "client_secret": "...", "redirect_uris": ["..."]}],
 //    "accounts": {"<login>": {"email": "...", "email_verified": true}},
-//    "alter": {"<client_id>": "signature" | "audience" | "expired"}}
+//    "alter": {"<client_id>": "signature" | "audience" | "expired" | "nonce" | "issuer"}}
 //
 // Sign-in uses the provider's development interactions: any login name that names an account
 // signs in as it (the password is not checked). Consent is granted for every client up front.
 // "alter" is the attacker in front of the token endpoint: for that client, the ID token of a
 // successful token response is changed after the provider issued it — its payload edited with
 // the signature kept ("signature"), or re-signed with the provider's own key for another
-// audience ("audience") or as expired an hour ago ("expired").
+// audience ("audience"), as expired an hour ago ("expired"), with another sign-in's nonce
+// ("nonce") or another issuer ("issuer").
 // Prints "ready <issuer>" on stdout once it listens.
 
 import { exportJWK, generateKeyPair, SignJWT, decodeJwt } from 'jose';
@@ -66,9 +67,13 @@ async function altered(idToken, how) {
     return `${header}.${b64(forged)}.${signature}`;
   }
   const now = Math.floor(Date.now() / 1000);
-  const changed = how === 'audience'
-    ? { ...claims, aud: 'another-application' }
-    : { ...claims, iat: now - 7200, exp: now - 3600 };
+  const changes = {
+    audience: { aud: 'another-application' },
+    expired: { iat: now - 7200, exp: now - 3600 },
+    nonce: { nonce: 'the-nonce-of-another-sign-in' },
+    issuer: { iss: 'https://another-provider.example' },
+  };
+  const changed = { ...claims, ...changes[how] };
   return new SignJWT(changed)
     .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid, typ: 'JWT' })
     .sign(privateKey);
