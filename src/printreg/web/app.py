@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from printreg import __version__
 from printreg.accounts import api as accounts_api
 from printreg.accounts import pages as account_pages
-from printreg.accounts import second_factor_pages, signin_pages
+from printreg.accounts import second_factor_pages, signin_pages, sso_pages
 from printreg.assessment_links import api as assessment_links_api
 from printreg.assessment_links import pages as assessment_links_pages
 from printreg.cases import api as cases_api
@@ -118,6 +118,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     pages.install(app)
     for feature_pages in (
         signin_pages,
+        sso_pages,
         home,
         case_list_page,
         case_pages,

@@ -77,6 +77,7 @@ NO_CASE_DATA = {
     ("GET", "/api/v1/registries/{registry}/public"), ("GET", "/api/v1/registries/{registry}/value"),
     ("GET", "/api/v1/users/me"), ("GET", "/api/v1/tokens"),
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"), ("GET", "/account"),
+    ("GET", "/login/sso"), ("GET", "/login/sso/callback"),  # single sign-on (test_sso.py)
     ("GET", "/public/{registry}"),
     # one's own notifications and e-mail choices (tests/security/test_notifications.py)
     ("GET", "/api/v1/notifications/preferences"), ("PUT", "/api/v1/notifications/preferences"),
