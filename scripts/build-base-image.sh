@@ -15,9 +15,11 @@
 #           given here, so the printreg build's `apt-get install` uses the same mirror.
 #
 # Needs root, mmdebstrap and podman (Debian: apt-get install mmdebstrap podman). Like the
-# official slim image, it is the "minbase" variant (essential packages + apt) without manual
-# pages, documentation other than copyright files, and translations. Takes about a minute.
-# Set SOURCE_DATE_EPOCH for a reproducible tarball.
+# official slim image, it is the "minbase" variant (essential packages + apt) with a merged /usr
+# set up by mmdebstrap's hook (not the usrmerge package, which would pull in perl), without
+# manual pages, documentation other than copyright files, and translations, and with the same
+# apt clean-up after every install (no .deb files or package caches left in a layer). Takes
+# about a minute and a half. Set SOURCE_DATE_EPOCH for a reproducible tarball.
 set -euo pipefail
 
 tag=${1:-localhost/debian:bookworm-slim}
@@ -34,6 +36,14 @@ done
 nice -n 19 mmdebstrap \
     --variant=minbase \
     --mode=auto \
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+    --customize-hook='cat > "$1/etc/apt/apt.conf.d/docker-clean" <<EOF
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+rm -f "$1"/var/cache/apt/*.bin' \
     --aptopt='Acquire::Languages "none"' \
     --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/info/*' \
