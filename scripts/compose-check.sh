@@ -2,8 +2,8 @@
 # Bring up compose.yaml's layout (PostgreSQL, two web containers of two processes each, two job
 # workers, Caddy with TLS) on loopback ports, run a round trip through the proxy
 # (scripts/compose_roundtrip.py: sign-in, case created/read/listed, dashboard, an analytics
-# refresh run by a worker), check that both web containers served reads, and take it all down
-# again. Not part of the test suite: it takes minutes (docs/deploy.md, "Build status").
+# refresh run by a worker), run `printreg backup` in a web container, check that both web
+# containers served reads, and take it all down again. Not part of the test suite: it takes minutes (docs/deploy.md, "Build status").
 #
 # Usage: scripts/compose-check.sh
 #
@@ -82,7 +82,16 @@ printf '%s\n%s\n' "$password" "$password" | podman exec -i "$web2" \
     printreg user add admin@check.example.org --name "Admin" --registry-role registry_admin
 
 base_url=https://localhost:$PRINTREG_HTTPS_PORT
-# Caddy issues its certificate and checks the web containers' /readyz every 10 s
+# Caddy sends requests only to web containers whose /readyz answered its last check (every
+# 10 s): wait until both answer, then one check interval more
+probe='import urllib.request as u; u.urlopen("http://127.0.0.1:8000/readyz", timeout=4)'
+for web in "$web1" "$web2"; do
+    for _ in $(seq 90); do
+        podman exec "$web" python3.11 -c "$probe" 2>/dev/null && break
+        sleep 2
+    done
+done
+sleep 11
 for _ in $(seq 90); do
     code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 \
         --resolve "localhost:$PRINTREG_HTTPS_PORT:127.0.0.1" "$base_url/readyz" || true)
@@ -97,6 +106,10 @@ podman cp "$proxy:/data/caddy/pki/authorities/local/root.crt" "$ca"
 PYTHONPATH=src:. "$PYTHON" scripts/compose_roundtrip.py "$base_url" \
     dm@check.example.org admin@check.example.org "$password" "$ca"
 rm -f "$ca"
+
+# `printreg backup` from a web container: its pg_dump against the compose database
+podman exec "$web1" printreg backup --out /tmp
+echo "ok: printreg backup"
 
 route='GET /api/v1/registries/{registry}/cases/{case_id} 200'
 reads1=$(podman logs "$web1" 2>&1 | grep -cF "$route" || true)
