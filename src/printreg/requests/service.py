@@ -408,9 +408,16 @@ class DataRequestService:
         Only the requester (or the operator) downloads; Gone once the extract has expired.
         """
         self._expire_if_due(request_id)
-        if self.get(request_id).status == RequestStatus.APPROVED:
-            built = self._extract(request_id)  # approved by committee votes cast elsewhere
-            if built.status == RequestStatus.APPROVED:
+        view = self.get(request_id)
+        if view.status == RequestStatus.APPROVED:
+            # approved by committee votes cast elsewhere and never queued: queue the build now.
+            # A build already queued, running or just finished is not queued again.
+            if view.extract_job is None:
+                view = self._extract(request_id)
+            elif view.extract_job.status == "failed":
+                raise Conflict("the extract could not be built: the registry's administrators "
+                               "can build it again")  # fmt: skip
+            if view.status == RequestStatus.APPROVED:
                 raise Conflict("the extract is being prepared: download it once the request "
                                "is extract ready")  # fmt: skip
         name, media_type = FILES[which]
