@@ -11,8 +11,8 @@
 #   OFFLINE=1       build every image from a Debian mirror (no container registry needed):
 #                   scripts/build-base-image.sh, deploy/postgres and deploy/caddy, and printreg
 #                   on that base; otherwise the registry images named in compose.yaml are used
-#   PODMAN_COMPOSE  the compose command (default podman-compose; it needs --profile support:
-#                   podman-compose 1.1 or newer, or docker compose)
+#   PODMAN_COMPOSE  the compose command (default podman-compose: Debian bookworm's 1.0.3,
+#                   which knows no profiles, gets the services named; or a newer one)
 #   PYTHON          a Python with printreg's dependencies, for the round trip (default
 #                   .venv/bin/python)
 #   BUILD_OPTS      more `podman build` options (e.g. a TLS-inspecting proxy's CA folder,
@@ -34,10 +34,21 @@ PRINTREG_DICOM_UID_SALT=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 POSTGRES_PASSWORD=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export PRINTREG_HOSTNAME=localhost PRINTREG_PUBLISH_ADDRESS=127.0.0.1
 export PRINTREG_HTTPS_PORT=${PRINTREG_HTTPS_PORT:-18443} PRINTREG_HTTP_PORT=${PRINTREG_HTTP_PORT:-18080}
+export PRINTREG_SMTP_HOST='' PRINTREG_SMTP_USERNAME='' PRINTREG_SMTP_PASSWORD=''
+# podman-compose 1.0.3 has no --profile: it runs any service named, and `up` names them all
+if $PC --help 2>&1 | grep -q -- '--profile'; then
+    profile=(--profile migrate)
+    services=()
+else
+    profile=()
+    services=(db web1 web2 worker1 worker2 proxy)
+fi
 
 cleanup() {
     if [[ ${KEEP:-0} != 1 ]]; then
-        $PC -p "$project" --profile migrate down -v -t 5 >/dev/null 2>&1 || true
+        $PC -p "$project" "${profile[@]}" down -v -t 5 >/dev/null 2>&1 || true
+        # podman-compose 1.0.3 leaves the network behind
+        podman network rm -f "${project}_default" >/dev/null 2>&1 || true
     fi
 }
 trap cleanup EXIT
@@ -66,16 +77,21 @@ built=$(($(date +%s) - start))
 start=$(date +%s)
 # the database may still be starting when migrate runs first: try again a few times
 for attempt in 1 2 3 4 5; do
-    if $PC -p "$project" --profile migrate run --rm migrate; then break; fi
+    if $PC -p "$project" "${profile[@]}" run --rm migrate; then break; fi
     [[ $attempt == 5 ]] && { echo "printreg db upgrade failed" >&2; exit 1; }
     sleep 5
 done
-$PC -p "$project" up -d
+$PC -p "$project" up -d "${services[@]}"
 web1=$(podman ps --filter "label=com.docker.compose.project=$project" \
     --filter "label=com.docker.compose.service=web1" --format '{{.Names}}')
 web2=$(podman ps --filter "label=com.docker.compose.project=$project" \
     --filter "label=com.docker.compose.service=web2" --format '{{.Names}}')
-podman exec "$web1" printreg synth --facilities 2 --cases 0 --seed 7
+# right after `up`, the network's DNS may not name db yet: try again for a while
+for attempt in $(seq 10); do
+    podman exec "$web1" printreg synth --facilities 2 --cases 0 --seed 7 && break
+    [[ $attempt == 10 ]] && { echo "printreg synth failed" >&2; exit 1; }
+    sleep 3
+done
 printf '%s\n%s\n' "$password" "$password" | podman exec -i "$web1" \
     printreg user add dm@check.example.org --name "Data Manager" --role F0001=data_manager
 printf '%s\n%s\n' "$password" "$password" | podman exec -i "$web2" \
