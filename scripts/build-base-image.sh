@@ -32,7 +32,9 @@ for tool in mmdebstrap podman; do
     fi
 done
 
-# The image's tar goes straight into podman: no file is left behind.
+# The image's tar goes straight into podman: no file is left behind. The customize hook's "$1"
+# (the new root) is expanded by the shell mmdebstrap runs it in, hence the single quotes.
+# shellcheck disable=SC2016
 nice -n 19 mmdebstrap \
     --variant=minbase \
     --mode=auto \
