@@ -15,6 +15,7 @@
 #                   which knows no profiles, gets the services named; or a newer one)
 #   PYTHON          a Python with printreg's dependencies, for the round trip (default
 #                   .venv/bin/python)
+#   HTTPS_PORT, HTTP_PORT  the proxy's loopback ports (default 18443 and 18080)
 #   BUILD_OPTS      more `podman build` options (e.g. a TLS-inspecting proxy's CA folder,
 #                   see Containerfile)
 #   KEEP=1          leave the layout running (take it down with `podman-compose -p
@@ -32,8 +33,9 @@ PRINTREG_SECRET_KEY=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')
 export PRINTREG_DICOM_UID_SALT POSTGRES_PASSWORD
 PRINTREG_DICOM_UID_SALT=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 POSTGRES_PASSWORD=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-export PRINTREG_HOSTNAME=localhost PRINTREG_PUBLISH_ADDRESS=127.0.0.1
-export PRINTREG_HTTPS_PORT=${PRINTREG_HTTPS_PORT:-18443} PRINTREG_HTTP_PORT=${PRINTREG_HTTP_PORT:-18080}
+export PRINTREG_HOSTNAME=localhost
+https_port=${HTTPS_PORT:-18443}
+export PRINTREG_HTTPS_PUBLISH=127.0.0.1:$https_port PRINTREG_HTTP_PUBLISH=127.0.0.1:${HTTP_PORT:-18080}
 export PRINTREG_SMTP_HOST='' PRINTREG_SMTP_USERNAME='' PRINTREG_SMTP_PASSWORD=''
 # podman-compose 1.0.3 has no --profile: it runs any service named, and `up` names them all
 if $PC --help 2>&1 | grep -q -- '--profile'; then
@@ -97,7 +99,7 @@ printf '%s\n%s\n' "$password" "$password" | podman exec -i "$web1" \
 printf '%s\n%s\n' "$password" "$password" | podman exec -i "$web2" \
     printreg user add admin@check.example.org --name "Admin" --registry-role registry_admin
 
-base_url=https://localhost:$PRINTREG_HTTPS_PORT
+base_url=https://localhost:$https_port
 # Caddy sends requests only to web containers whose /readyz answered its last check (every
 # 10 s): wait until both answer, then one check interval more
 probe='import urllib.request as u; u.urlopen("http://127.0.0.1:8000/readyz", timeout=4)'
@@ -110,7 +112,7 @@ done
 sleep 11
 for _ in $(seq 90); do
     code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 \
-        --resolve "localhost:$PRINTREG_HTTPS_PORT:127.0.0.1" "$base_url/readyz" || true)
+        --resolve "localhost:$https_port:127.0.0.1" "$base_url/readyz" || true)
     [[ $code == 200 ]] && break
     sleep 2
 done
