@@ -66,6 +66,7 @@ from tests.support.web import (
     RESEARCHER,
     VIEWER,
     UserClient,
+    app_for,
     post_login,
     session_csrf,
 )
@@ -329,7 +330,7 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         REG, RequestDraft("probe", "aims", ["organ_system"]), RESEARCHER
     )
     notes = {email: _notification(platform, email) for email in (DATA_MANAGER, OTHER_SITE)}
-    app = create_app(settings, platform)
+    app = app_for(settings, platform)
     manager, other = _sign_in(app, platform, DATA_MANAGER), _sign_in(app, platform, OTHER_SITE)
     own = {"registry": REG, "facility": HOME, "code": HOME, "case_id": case[HOME],
            "job_id": _import_job(manager, HOME), "user_id": _user_id(platform, DATA_MANAGER),
