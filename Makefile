@@ -23,7 +23,7 @@ demo: install
 
 ## test: lint, types, then the whole suite on SQLite and a throwaway PostgreSQL server
 test: install
-	bash scripts/ensure-system-deps.sh postgresql chromium
+	bash scripts/ensure-system-deps.sh postgresql chromium orthanc oidc
 	$(MAKE) --no-print-directory lint typecheck pytest
 
 lint: install

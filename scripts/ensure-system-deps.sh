@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the system packages that the test suite needs are installed.
 #
-# Usage: scripts/ensure-system-deps.sh postgresql [chromium] [wrk]
+# Usage: scripts/ensure-system-deps.sh postgresql [chromium] [wrk] [orthanc] [oidc]
 #
 #   postgresql  PostgreSQL server binaries (initdb, pg_ctl, postgres) under
 #               /usr/lib/postgresql/*/bin. Only the binaries are wanted: the tests start
@@ -9,6 +9,13 @@
 #               cluster is created or started here.
 #   chromium    The Debian chromium browser (/usr/bin/chromium).
 #   wrk         The HTTP load generator that bench/api.py drives the API with (/usr/bin/wrk).
+#   orthanc     The Orthanc DICOM server and its DICOMweb plugin (Debian's orthanc and
+#               orthanc-dicomweb). Only the binaries are wanted: the PACS tests start a
+#               throwaway Orthanc of their own on a loopback port (tests/support/orthanc.py),
+#               so the Debian service is neither started nor enabled here.
+#   oidc        Node.js (20 or later) and npm, then the locked packages of the OpenID provider
+#               that the single sign-on tests start (tests/support/oidc: `npm ci`, only when its
+#               node_modules is missing).
 #
 # Quiet and quick when everything is already there. When something is missing and we are
 # root with apt-get, it is installed (apt-get update runs at most once). When it cannot be
@@ -17,7 +24,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 postgresql [chromium] [wrk]" >&2
+    echo "usage: $0 postgresql [chromium] [wrk] [orthanc] [oidc]" >&2
     exit 2
 }
 
@@ -141,10 +148,62 @@ ensure_wrk() {
     fi
 }
 
+have_orthanc() {
+    [[ -x /usr/sbin/Orthanc ]] && compgen -G '/usr/share/orthanc/plugins/libOrthancDicomWeb.so*' >/dev/null
+}
+
+ensure_orthanc() {
+    if have_orthanc; then
+        return 0
+    fi
+    if ! can_apt_install; then
+        warn_loud "Orthanc is not installed and cannot be installed here: the PACS tests will be SKIPPED"
+        return 0
+    fi
+    apt_update_once
+    # The package would start (and enable) a system Orthanc on port 4242/8042: the tests run
+    # their own on a free loopback port instead.
+    forbid_service_starts
+    apt_install orthanc orthanc-dicomweb
+    if ! have_orthanc; then
+        echo "ensure-system-deps: installed orthanc but found no Orthanc command or DICOMweb plugin" >&2
+        exit 1
+    fi
+}
+
+have_node() {
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
+        [[ $(node -p 'process.versions.node.split(".")[0]') -ge 20 ]]
+}
+
+ensure_oidc() {
+    local dir
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/support/oidc"
+    if ! have_node; then
+        if ! can_apt_install; then
+            warn_loud "Node.js 20+ and npm are not installed and cannot be installed here: the single sign-on tests will be SKIPPED"
+            return 0
+        fi
+        apt_update_once
+        apt_install nodejs npm
+        if ! have_node; then
+            warn_loud "Node.js 20 or later is not available from apt here: the single sign-on tests will be SKIPPED"
+            return 0
+        fi
+    fi
+    if [[ -d $dir/node_modules/oidc-provider ]]; then
+        return 0
+    fi
+    echo "ensure-system-deps: npm ci in tests/support/oidc" >&2
+    if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+        warn_loud "npm ci failed in tests/support/oidc: the single sign-on tests will be SKIPPED"
+    fi
+}
+
 # Check every argument before installing anything.
 for dep in "$@"; do
     case "$dep" in
-        postgresql | chromium | wrk) ;;
+        postgresql | chromium | wrk | orthanc | oidc) ;;
         *)
             echo "ensure-system-deps: unknown dependency: $dep" >&2
             usage
@@ -157,5 +216,7 @@ for dep in "$@"; do
         postgresql) ensure_postgresql ;;
         chromium) ensure_chromium ;;
         wrk) ensure_wrk ;;
+        orthanc) ensure_orthanc ;;
+        oidc) ensure_oidc ;;
     esac
 done

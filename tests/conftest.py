@@ -20,6 +20,7 @@ from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.engine import make_engine
 from printreg.storage.schema import upgrade
+from tests.support.orthanc import orthanc_problem
 from tests.support.pgserver import (
     PostgresServer,
     PostgresUnavailable,
@@ -50,6 +51,10 @@ def pytest_terminal_summary(
     if problem:
         terminalreporter.write_sep("!", "PostgreSQL TESTS WERE SKIPPED", red=True, bold=True)
         terminalreporter.write_line(problem, red=True)
+    orthanc = config.stash.get(orthanc_problem, None)
+    if orthanc:
+        terminalreporter.write_sep("!", "PACS (ORTHANC) TESTS WERE SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(orthanc, red=True)
 
 
 @pytest.fixture(scope="session")

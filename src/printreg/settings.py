@@ -79,6 +79,37 @@ class Settings(BaseSettings):
         description="Make registry administrators, committee members and researchers enrol a "
         "TOTP second factor before any other page or API call (turn on in production).",
     )
+    password_sign_in: bool = Field(
+        default=True,
+        description="Offer sign-in with an e-mail address and password on the web pages; false "
+        "leaves single sign-on only (needs oidc_issuer). API tokens and the command line are "
+        "not affected.",
+    )
+    oidc_issuer: str = Field(
+        default="",
+        description="Issuer URL of the OpenID Connect provider used for single sign-on (its "
+        "discovery document is <issuer>/.well-known/openid-configuration); empty turns single "
+        "sign-on off.",
+    )
+    oidc_client_id: str = Field(
+        default="", description="Client id of printreg registered at the OpenID provider."
+    )
+    oidc_client_secret: str = Field(
+        default="",
+        description="Client secret of printreg at the OpenID provider (never logged or shown).",
+    )
+    oidc_scopes: str = Field(
+        default="openid email",
+        pattern=r"^(\S+ )*openid( \S+)*$",
+        description="Space-separated scopes asked of the OpenID provider; must hold 'openid' and "
+        "release the email and email_verified claims.",
+    )
+    oidc_button_label: str = Field(
+        default="Sign in with your organisation's account",
+        min_length=1,
+        max_length=80,
+        description="Label of the single sign-on button on the sign-in page.",
+    )
     token_max_days: int = Field(
         default=365, ge=1, le=3650, description="Longest lifetime an API token may be given."
     )
@@ -287,6 +318,13 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest DICOM upload (all its files together, read in memory), in bytes.",
     )
+    pacs_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="Seconds to wait for a facility's PACS (DICOMweb) to connect and to answer "
+        "each request.",
+    )
     mesh_max_bytes: int = Field(
         default=256 * 1024**2, ge=1024, description="Largest model file accepted, in bytes."
     )
@@ -382,6 +420,25 @@ class Settings(BaseSettings):
         ).digest()
 
     @model_validator(mode="after")
+    def _sign_in_possible(self) -> Settings:
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            raise ValueError(
+                "single sign-on needs PRINTREG_OIDC_CLIENT_ID and PRINTREG_OIDC_CLIENT_SECRET "
+                "with PRINTREG_OIDC_ISSUER"
+            )
+        if not self.password_sign_in and not self.oidc_issuer:
+            raise ValueError(
+                "PRINTREG_PASSWORD_SIGN_IN=false needs single sign-on (PRINTREG_OIDC_ISSUER): "
+                "otherwise nobody could sign in on the web pages"
+            )
+        return self
+
+    @property
+    def single_sign_on(self) -> bool:
+        """Return whether single sign-on (OpenID Connect) is configured."""
+        return bool(self.oidc_issuer)
+
+    @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.environment != "production":
             return self
@@ -394,6 +451,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "PRINTREG_DICOM_UID_SALT must be set to a random value of at least 32 characters "
                 "in production (and never changed once DICOM has been uploaded)"
+            )
+        if self.oidc_issuer and (
+            urlsplit(self.oidc_issuer).scheme != "https" or _on_loopback(self.public_url)
+        ):
+            raise ValueError(
+                "PRINTREG_OIDC_ISSUER must be an https:// URL, and PRINTREG_PUBLIC_URL the address "
+                "people reach this installation at, in production with single sign-on: the "
+                "provider sends people back to <public_url>/login/sso/callback"
             )
         if self.smtp_host and _on_loopback(self.public_url):
             raise ValueError(

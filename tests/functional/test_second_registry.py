@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 from tests.support.dashboards import as_json
 from tests.support.records import gsae_record, records
-from tests.support.web import UserClient, post_login, session_csrf
+from tests.support.web import UserClient, app_for, post_login, session_csrf
 from typer.testing import CliRunner
 
 from printreg.accounts.actor import Actor
@@ -39,7 +39,6 @@ from printreg.ingest import FlatLayout
 from printreg.platform import Platform
 from printreg.registries.service import RegistryService
 from printreg.settings import Settings
-from printreg.web.app import create_app
 
 REG = "gsae"
 API = f"/api/v1/registries/{REG}"
@@ -135,7 +134,7 @@ def test_facility_users_see_only_their_own_gsae_cases(seeded: Platform, operator
 def sign_in(settings: Settings, seeded: Platform) -> Iterator[Callable[[str], UserClient]]:
     """Return a function signing a demo person in to the web application."""
     ensure_demo_accounts(seeded, REG, (HOME, OTHER))
-    web = create_app(settings, seeded)
+    web = app_for(settings, seeded)
     with ExitStack() as stack:
 
         def make(email: str) -> UserClient:

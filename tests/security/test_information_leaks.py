@@ -66,6 +66,7 @@ from tests.support.web import (
     RESEARCHER,
     VIEWER,
     UserClient,
+    app_for,
     post_login,
     session_csrf,
 )
@@ -98,6 +99,8 @@ BODY_CODES: dict[tuple[str, str], dict[str, Any]] = {
 RAW_FACILITY_QUERY = {("GET", "/registries/{registry}/dashboard")}
 #: bodies that pass validation, so that the route itself answers (not FastAPI's 422)
 BODIES: dict[str, dict[str, Any]] = {
+    "/api/v1/facilities/{facility}/pacs": {"base_url": "http://127.0.0.1:9/dicom-web"},
+    "/api/v1/registries/{registry}/cases/{case_id}/pacs": {"accession_number": "LX1"},
     "/api/v1/facilities/{facility}/printers": {"label": "P9", "technology": "material_jetting"},
     "/api/v1/registries/{registry}/enrollments/{facility}/status": {"status": "suspended"},
     "/api/v1/registries/{registry}/enrollments/{facility}/decision": {"decision": "approve"},
@@ -118,6 +121,8 @@ BODIES: dict[str, dict[str, Any]] = {
 }
 #: HTML form fields that let a page post reach its service
 FORMS: dict[str, dict[str, str]] = {
+    "/facilities/{code}/pacs": {"base_url": "http://127.0.0.1:9/dicom-web"},
+    "/registries/{registry}/cases/{case_id}/pacs": {"search_by": "accession", "identifier": "LX1"},
     "/facilities/{code}/users": {
         "email": "probe@example.org",
         "name": "Probe",
@@ -325,7 +330,7 @@ def world(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         REG, RequestDraft("probe", "aims", ["organ_system"]), RESEARCHER
     )
     notes = {email: _notification(platform, email) for email in (DATA_MANAGER, OTHER_SITE)}
-    app = create_app(settings, platform)
+    app = app_for(settings, platform)
     manager, other = _sign_in(app, platform, DATA_MANAGER), _sign_in(app, platform, OTHER_SITE)
     own = {"registry": REG, "facility": HOME, "code": HOME, "case_id": case[HOME],
            "job_id": _import_job(manager, HOME), "user_id": _user_id(platform, DATA_MANAGER),

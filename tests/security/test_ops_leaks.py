@@ -44,6 +44,9 @@ PUBLIC = {
     "/readyz": "readiness probe: fixed words per check, for load balancers",
     "/api/v1/health": "the older liveness answer",
     "/login": "the sign-in page",
+    "/login/sso": "starts single sign-on at the configured provider (404 when none is)",
+    "/login/sso/callback": "the provider's answer: signs in only with the flow's own cookie and "
+    "state (tests/security/test_sso.py)",
     "/openapi.json": "the API's description",
     "/api/docs": "the API's documentation page",
     "/docs/oauth2-redirect": "Swagger UI's sign-in helper page",

@@ -21,7 +21,6 @@ from printreg.cases.service import CaseService
 from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.web.app import create_app
 from printreg.web.pages.common import PRE_CSRF_COOKIE
 from tests.support.web import (
     DATA_MANAGER,
@@ -32,6 +31,7 @@ from tests.support.web import (
     REGISTRY_ADMIN,
     RESEARCHER,
     VIEWER,
+    app_for,
 )
 
 __all__ = ["DATA_MANAGER", "FACILITY_ADMIN", "HOME", "OTHER", "REG", "REGISTRY_ADMIN",
@@ -51,7 +51,7 @@ def people(seeded: Platform) -> Platform:
 @pytest.fixture
 def new_client(settings: Settings, people: Platform) -> Iterator[Callable[[], TestClient]]:
     """Return a factory of fresh, cookieless clients of the application."""
-    app = create_app(settings, people)
+    app = app_for(settings, people)
     with ExitStack() as stack:
         yield lambda: stack.enter_context(TestClient(app, base_url="http://testserver"))
 

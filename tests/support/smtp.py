@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from tests.support.servers import free_port
 
@@ -76,11 +77,42 @@ class SmtpSink:
         return [r for r in self.received if address in r.recipients]
 
 
+class _ClosingController(Controller):
+    """aiosmtpd's controller, closing the connections still open when it stops (a sender
+    that has not said QUIT yet would otherwise leave a socket to the garbage collector, which
+    warns in whichever test runs then)."""
+
+    def __init__(self, handler: Any, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._sessions: list[SMTP] = []
+
+    def factory(self) -> SMTP:
+        session = super().factory()
+        self._sessions.append(session)
+        return session
+
+    def _close_sessions(self) -> None:
+        for session in self._sessions:
+            if session.transport is not None:
+                session.transport.close()
+
+    def stop(self, no_assert: bool = False) -> None:
+        done = threading.Event()
+
+        def close() -> None:
+            self._close_sessions()
+            done.set()
+
+        self.loop.call_soon_threadsafe(close)
+        done.wait(5)
+        super().stop(no_assert)
+
+
 @contextmanager
 def smtp_sink() -> Iterator[SmtpSink]:
     """Run an SMTP server on a free loopback port for the duration of the block."""
     sink = SmtpSink("127.0.0.1", free_port())
-    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller = _ClosingController(sink, hostname=sink.host, port=sink.port)
     controller.start()
     try:
         yield sink

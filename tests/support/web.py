@@ -117,10 +117,44 @@ def api_platform(seeded: Platform) -> Platform:
     return seeded
 
 
+_APPS: dict[tuple[tuple[str, str], ...], FastAPI] = {}
+_PER_DATABASE = frozenset({"database_url", "data_dir"})
+
+
+def _settings_key(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """Return what tells two settings apart, but for the test's database and data folder
+    (secrets by value: their dump is masked)."""
+    values = []
+    for name in sorted(type(settings).model_fields):
+        if name in _PER_DATABASE:
+            continue
+        value = getattr(settings, name)
+        shown = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        values.append((name, repr(shown)))
+    return tuple(values)
+
+
+def app_for(settings: Settings, platform: Platform) -> FastAPI:
+    """Return the web application for ``settings`` serving ``platform``'s database.
+
+    FastAPI builds each route's state at an application's first request (~0.4 s for printreg's
+    routes), so a fresh application per test would spend most of the suite there. One
+    application is kept per distinct settings (but for the database and data folder, which
+    only the platform uses) and pointed at the test's platform: the application reads its
+    platform from ``app.state`` on every request and keeps no other state of its own.
+    """
+    key = _settings_key(settings)
+    app = _APPS.get(key)
+    if app is None:
+        app = _APPS[key] = create_app(settings, platform)
+    app.state.platform = platform
+    return app
+
+
 @pytest.fixture
 def app(settings: Settings, api_platform: Platform) -> FastAPI:
     """Return the web application on the test database."""
-    return create_app(settings, api_platform)
+    return app_for(settings, api_platform)
 
 
 @pytest.fixture

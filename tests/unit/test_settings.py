@@ -73,3 +73,24 @@ def test_production_e_mail_needs_a_public_address(public_url: str, refused: bool
     # without e-mail, or outside production, the address is not needed
     Settings(database_url="sqlite://", **{**values, "smtp_host": ""})  # type: ignore[arg-type]
     Settings(database_url="sqlite://", **{**values, "environment": "development"})  # type: ignore[arg-type]
+
+
+def test_single_sign_on_settings_must_let_someone_sign_in() -> None:
+    sso = {"oidc_issuer": "https://login.example.org", "oidc_client_id": "printreg",
+           "oidc_client_secret": "s" * 20}  # fmt: skip
+    assert Settings(database_url="sqlite://", **sso).single_sign_on  # type: ignore[arg-type]
+    assert not Settings(database_url="sqlite://").single_sign_on
+    with pytest.raises(ValidationError, match="PRINTREG_OIDC_CLIENT_SECRET"):
+        Settings(database_url="sqlite://", **{**sso, "oidc_client_secret": ""})  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="needs single sign-on"):
+        Settings(database_url="sqlite://", password_sign_in=False)
+    Settings(database_url="sqlite://", password_sign_in=False, **sso)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="oidc_scopes"):
+        Settings(database_url="sqlite://", oidc_scopes="email profile", **sso)  # type: ignore[arg-type]
+    production = {"environment": "production", "secret_key": SECRET, "dicom_uid_salt": "u" * 32,
+                  "public_url": "https://registry.example.org", **sso}  # fmt: skip
+    Settings(database_url="sqlite://", **production)  # type: ignore[arg-type]
+    for unsafe in ({"oidc_issuer": "http://login.example.org"},
+                   {"public_url": "http://127.0.0.1:8000"}):  # fmt: skip
+        with pytest.raises(ValidationError, match="PRINTREG_OIDC_ISSUER must be an https"):
+            Settings(database_url="sqlite://", **{**production, **unsafe})  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ router = APIRouter(include_in_schema=False)
 STEP_COOKIE = "printreg_signin_step"
 STEP_SECONDS = 300
 STEP_EXPIRED = "the sign-in took too long: sign in again"
+NO_PASSWORDS = "password sign-in is turned off at this installation: use single sign-on"
 
 
 def _secure(platform: Platform) -> bool:
@@ -57,12 +58,15 @@ def _form_page(
     retry_after: int | None = None,
 ) -> Response:
     token = new_pre_csrf()
+    settings = get_platform(request).settings
     response = TEMPLATES.TemplateResponse(
         request,
         template,
-        {"csrf_token": token, "error": error, "email": email, "actor": None, "next": next_url},
+        {"csrf_token": token, "error": error, "email": email, "actor": None, "next": next_url,
+         "password_sign_in": settings.password_sign_in,
+         "sso_label": settings.oidc_button_label if settings.single_sign_on else None},
         status_code=status,
-    )
+    )  # fmt: skip
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600,
@@ -70,7 +74,7 @@ def _form_page(
     return response
 
 
-def _login_page(
+def login_page(
     request: Request,
     error: str | None = None,
     email: str = "",
@@ -88,13 +92,13 @@ def _require_pre_csrf(request: Request, sent: str) -> None:
         raise CsrfRejected
 
 
-def _safe_next(next_url: str) -> str:
+def safe_next(next_url: str) -> str:
     return next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
 
 
 def _signed_in(platform: Platform, user_id: int, next_url: str) -> Response:
     secret, _ = AccountService(platform).start_session(user_id)
-    response = RedirectResponse(_safe_next(next_url), status_code=303)
+    response = RedirectResponse(safe_next(next_url), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         signer(platform).dumps(secret),
@@ -111,7 +115,7 @@ def _signed_in(platform: Platform, user_id: int, next_url: str) -> Response:
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     """Show the sign-in form."""
-    return _login_page(request)
+    return login_page(request)
 
 
 @router.post("/login")
@@ -124,22 +128,33 @@ def login(
     next_url: Annotated[str, Form(alias="next", max_length=300)] = "/",
 ) -> Response:
     """Sign in: on success a session cookie (signed, HttpOnly, SameSite) and a redirect; for a
-    person with a second factor, the code form first."""
+    person with a second factor, the code form first. Refused (403) while password sign-in is
+    turned off."""
     _require_pre_csrf(request, csrf_token)
+    if not platform.settings.password_sign_in:
+        return login_page(request, NO_PASSWORDS, status=403)
     address = client_address(request, platform.settings)
     try:
         user = AccountService(platform).authenticate(email, password, address)
     except SignInThrottled as exc:
-        return _login_page(request, str(exc), email=email, status=429,
+        return login_page(request, str(exc), email=email, status=429,
                            retry_after=exc.retry_after)  # fmt: skip
     except LoginFailed as exc:
-        return _login_page(request, str(exc), email=email, status=401)
-    if not SecondFactorService(platform).enrolled(user.id):
-        return _signed_in(platform, user.id, next_url)
-    response = _form_page(request, "login_code.html", next_url=_safe_next(next_url))
+        return login_page(request, str(exc), email=email, status=401)
+    return proceed(request, platform, user.id, address, next_url)
+
+
+def proceed(
+    request: Request, platform: Platform, user_id: int, address: str, next_url: str
+) -> Response:
+    """Finish the sign-in of a person whose first factor (password or single sign-on) passed:
+    a session, or, when they have a second factor, the code form first."""
+    if not SecondFactorService(platform).enrolled(user_id):
+        return _signed_in(platform, user_id, next_url)
+    response = _form_page(request, "login_code.html", next_url=safe_next(next_url))
     response.set_cookie(
         STEP_COOKIE,
-        _step_signer(platform).dumps({"user": user.id, "address": address}),
+        _step_signer(platform).dumps({"user": user_id, "address": address}),
         httponly=True,
         samesite="strict",
         secure=_secure(platform),
@@ -178,7 +193,7 @@ def login_code(
     address = client_address(request, platform.settings)
     user_id = _step_user(request, platform, address)
     if user_id is None:
-        return _login_page(request, STEP_EXPIRED, status=401)
+        return login_page(request, STEP_EXPIRED, status=401)
     try:
         SecondFactorService(platform).complete_sign_in(user_id, code, address)
     except SignInThrottled as exc:

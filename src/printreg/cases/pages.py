@@ -21,6 +21,7 @@ from printreg.domain.issues import Issue
 from printreg.domain.reasons import required_reason
 from printreg.facilities.service import FacilityService
 from printreg.files.service import CaseFileService, StudyView
+from printreg.pacs.service import PacsService
 from printreg.queries import views as query_views
 from printreg.queries.schemas import QueryDetail
 from printreg.registries.service import RegistryService
@@ -448,6 +449,7 @@ def render_case(
         file_issues=file_issues or [],
         problem_at=problem_at,
         deidentify_on_receipt=page.platform.settings.dicom_deidentify_on_receipt,
+        pacs_available=may_write and PacsService(page.platform, page.actor).available(registry, view.id),
         assessment_section=links.section_label(registry),
         assessment_links=links.links(registry, case_id=view.id),
         assessment_sent=assessment_sent,

@@ -203,6 +203,19 @@ def _case_study(case_id: uuid.UUID, registry: str | None) -> str | None:
     return next((s.study_uid_hash for s in studies if s.study_uid_hash), None)
 
 
+def _send_to_pacs(case_id: uuid.UUID, registry: str | None, data: bytes) -> None:
+    """Store a DICOM object in the PACS of the case's facility (STOW-RS), as the operator."""
+    from printreg.cases.service import locate_case
+    from printreg.pacs.service import PacsService
+
+    actor = operator()
+    with platform() as p:
+        runtime = p.registry(registry_code(registry))
+        with p.sessions() as session:
+            facility_id = locate_case(session, runtime, actor, case_id).facility_id
+        PacsService(p, actor).send(facility_id, data)
+
+
 @mesh_app.command("export-dicom")
 def mesh_export_dicom(
     path: Annotated[Path, typer.Argument(help="The printed model, an STL file (ASCII or binary).")],
@@ -224,6 +237,14 @@ def mesh_export_dicom(
         ),
     ] = None,
     registry: RegistryOpt = None,
+    send_to_pacs: Annotated[
+        bool,
+        typer.Option(
+            "--send-to-pacs",
+            help="Also store the object in the PACS of the case's facility over STOW-RS "
+            "(needs --case and the facility's DICOMweb endpoint).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Wrap an STL model as an Encapsulated STL DICOM object (Supplement 205) for a PACS.
@@ -252,6 +273,8 @@ def mesh_export_dicom(
         )
         if study and case:
             raise ValueError("give --study or --case, not both")
+        if send_to_pacs and case is None:
+            raise ValueError("--send-to-pacs needs --case: the object goes to its facility's PACS")
         study_hash = study or (_case_study(case, registry) if case else None)
         study_uid = study_uid_from_hash(study_hash) if study_hash else None
         wrapped = encapsulated_stl(data, study_uid=study_uid)
@@ -259,6 +282,8 @@ def mesh_export_dicom(
             out.write_bytes(wrapped)
         except OSError as exc:
             raise ValueError(f"cannot write {out}: {exc.strerror}") from None
+        if send_to_pacs and case is not None:
+            _send_to_pacs(case, registry, wrapped)
         if as_json:
             print_json(
                 {
@@ -267,9 +292,12 @@ def mesh_export_dicom(
                     "bytes": len(wrapped),
                     "study": "given" if study_hash else "new",
                     "volume_ml": measurement.volume_ml,
+                    "sent_to_pacs": send_to_pacs,
                 }
             )
             return
         console.print(f"{out} written: Encapsulated STL, {len(wrapped):,} bytes", highlight=False)
+        if send_to_pacs:
+            console.print("stored in the facility's PACS (STOW-RS)")
 
     run(body, as_json=as_json)

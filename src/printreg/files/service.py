@@ -35,7 +35,7 @@ from printreg.files.views import (
     safe_filename,
     study_view,
 )
-from printreg.ingest.dicom import DicomLimits, inspect_upload
+from printreg.ingest.dicom import DicomLimits, DicomSummary, inspect_upload
 from printreg.ingest.dicom_model import is_dicom_file, unwrap_model
 from printreg.ingest.mesh import (
     MeshError,
@@ -210,6 +210,16 @@ class CaseFileService:
                 max_file_bytes=settings.dicom_max_upload_bytes,
             ),
         )
+        return self.keep_summary(registry, case_id, summary)
+
+    def keep_summary(
+        self, registry: str, case_id: uuid.UUID, summary: DicomSummary, *, source: str = ""
+    ) -> DicomAttached:
+        """Keep a DICOM summary's studies with the case (replacing the same studies read
+        before) and return what ``attach_dicom`` returns; ``source`` ("pacs") is audited when
+        the headers did not come from an upload. NotFound/Forbidden/Conflict as a case update.
+        """
+        runtime = self.platform.registry(registry)
         with self.platform.sessions() as session, session.begin():
             case = self._writable(session, runtime, case_id)
             hashes = [s.uid_hash for s in summary.studies if s.uid_hash]
@@ -246,6 +256,7 @@ class CaseFileService:
                     "images": sum(s.images for s in summary.studies),
                     "deidentified": bool(summary.removed),
                     "removed": list(summary.removed),
+                    **({"source": source} if source else {}),
                 },
             )
             session.flush()

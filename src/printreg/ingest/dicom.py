@@ -359,13 +359,16 @@ class _Reading:
             self.skipped += 1
         return ds
 
-    def take(self, ds: Dataset, name: str) -> None:
+    def take(self, ds: Dataset, name: str, instances: int = 1) -> None:
+        """Screen, read and scrub one header; ``instances`` is how many images of its series
+        it stands for (a PACS's series summary: one header read for the whole series)."""
         if not any(k in ds for k in ("SOPClassUID", "StudyInstanceUID", "Modality")):
             raise DicomError(f"{name}: the DICOM header is damaged or truncated")
         try:
             if not self.screen(ds):
                 return
             instance = self.facts(ds)
+            instance.frames *= max(1, instances)
             self.scrub(ds)
         except Exception:  # noqa: BLE001 - a malformed value of any kind is one message
             raise DicomError(f"{name}: a header value cannot be read") from None
@@ -701,3 +704,22 @@ def deidentified_header(data: bytes, *, uid_salt: bytes, name: str = "upload") -
         except Exception:  # noqa: BLE001 - a header pydicom read but cannot write back is one message
             raise DicomError(f"{name}: the de-identified header cannot be written") from None
         return out.getvalue()
+
+
+def inspect_datasets(
+    headers: Sequence[tuple[str, Dataset, int]], *, uid_salt: bytes, deidentify: bool = False
+) -> DicomSummary:
+    """Return the summary of headers already parsed (a PACS's metadata), read like uploads.
+
+    Each item is (name for messages, header, images of its series it stands for). The same
+    identifier policy applies as to uploads: refused (``DicomIdentifiersFound``) unless
+    ``deidentify``, which scrubs each header in memory with the Basic Profile.
+    """
+    reading = _Reading(uid_salt, deidentify, DicomLimits())
+
+    def read(r: _Reading, stack: contextlib.ExitStack[bool | None]) -> None:  # noqa: ARG001
+        for name, ds, count in headers:
+            r.files += 1
+            r.take(ds, name, count)
+
+    return _run(read, reading)

@@ -19,6 +19,7 @@ from printreg.governance import models as _governance  # noqa: F401
 from printreg.imports import models as _imports  # noqa: F401
 from printreg.jobs import models as _jobs  # noqa: F401
 from printreg.notifications import models as _notifications  # noqa: F401
+from printreg.pacs import models as _pacs  # noqa: F401
 from printreg.quality import models as _quality  # noqa: F401
 from printreg.queries import models as _queries  # noqa: F401
 from printreg.registries import models as _registries  # noqa: F401

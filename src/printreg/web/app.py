@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from printreg import __version__
 from printreg.accounts import api as accounts_api
 from printreg.accounts import pages as account_pages
-from printreg.accounts import second_factor_pages, signin_pages
+from printreg.accounts import second_factor_pages, signin_pages, sso_pages
 from printreg.assessment_links import api as assessment_links_api
 from printreg.assessment_links import pages as assessment_links_pages
 from printreg.cases import api as cases_api
@@ -38,6 +38,8 @@ from printreg.notifications import api as notifications_api
 from printreg.notifications import pages as notification_pages
 from printreg.ops import api as ops_api
 from printreg.ops.middleware import ObserveMiddleware
+from printreg.pacs import api as pacs_api
+from printreg.pacs import pages as pacs_pages
 from printreg.platform import Platform
 from printreg.quality import api as quality_api
 from printreg.quality import pages as quality_pages
@@ -108,6 +110,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         quality_api,
         assessment_links_api,
         fhir_api,
+        pacs_api,
     ):
         app.include_router(api.router)
     if STATIC.is_dir():
@@ -115,6 +118,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     pages.install(app)
     for feature_pages in (
         signin_pages,
+        sso_pages,
         home,
         case_list_page,
         case_pages,
@@ -131,6 +135,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         quality_pages,
         queries_pages,
         assessment_links_pages,
+        pacs_pages,
     ):
         app.include_router(feature_pages.router, include_in_schema=False)
 

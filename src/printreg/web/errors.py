@@ -23,6 +23,7 @@ from printreg.domain.issues import Issue
 from printreg.ingest.dicom import DicomError, DicomIdentifiersFound
 from printreg.ingest.mesh import MeshError
 from printreg.notifications.mail import MailNotSent
+from printreg.pacs.client import PacsError
 from printreg.storage.engine import is_busy
 
 STATUS: dict[type[Exception], int] = {
@@ -38,6 +39,7 @@ STATUS: dict[type[Exception], int] = {
     DicomError: 422,  # DicomIdentifiersFound too: the tags are listed, never their values
     MeshError: 422,
     MailNotSent: 502,  # the SMTP server refused or could not be reached
+    PacsError: 502,  # the facility's PACS refused, failed or could not be reached
 }
 
 

@@ -95,6 +95,7 @@ ENDPOINTS: dict[tuple[str, str], str] = {
     ("GET", CASES + "/{case_id}/queries"): "queries",
     ("POST", CASES + "/{case_id}/assessment-links"): "assessment_link",
     ("GET", CASES + "/{case_id}/fhir"): "fhir",
+    ("POST", CASES + "/{case_id}/pacs"): "pacs",
 }
 # The HTML pages' case routes: checked for isolation from the other facility (below).
 PAGES = "/registries/{registry}/cases"
@@ -111,6 +112,7 @@ PAGE_ENDPOINTS: dict[tuple[str, str], str] = {
     ("POST", PAGES + "/{case_id}/prints/{row}/mesh"): "case",
     ("POST", PAGES + "/{case_id}/queries"): "case",
     ("POST", PAGES + "/{case_id}/assessment-links"): "case",
+    ("POST", PAGES + "/{case_id}/pacs"): "case",
 }
 ROUTES = _case_routes()
 API_ROUTES = [r for r in ROUTES if r[1].startswith("/api/")]
@@ -130,7 +132,9 @@ SIDES = ("own", "other")
 OK = {"list": 200, "create": 201, "get": 200, "update": 200, "delete": 200, "restore": 200,
       "history": 200, "dicom": 201, "imaging": 200, "mesh_upload": 201, "mesh": 200,
       "thumbnail": 200, "model": 200, "raise_query": 201, "queries": 200,
-      "assessment_link": 201, "fhir": 200}  # fmt: skip
+      "assessment_link": 201, "fhir": 200,
+      # no facility has a PACS here: an allowed search gets as far as saying so (502)
+      "pacs": 502}  # fmt: skip
 READS = frozenset({"list", "get", "history", "imaging", "mesh", "thumbnail", "model", "queries",
                    "fhir"})  # fmt: skip
 # Case files: a clean DICOM header (the identified fixture, de-identified) and a 12-triangle box.
@@ -143,6 +147,8 @@ def expected_status(principal: str, endpoint: str, side: str) -> int:
     """Return the status the matrix demands for one cell."""
     if endpoint == "list":
         return 200  # lists filter, they never refuse: what they hold is checked separately
+    if endpoint == "pacs" and principal == "registry_admin":
+        return 404  # a facility's PACS is for its own people, not registry-wide roles
     if principal == "registry_admin":
         return OK[endpoint]
     if endpoint == "raise_query" and principal == "dm_token_all_scopes":
@@ -401,6 +407,7 @@ FILE_REQUESTS: dict[str, Callable[[UserClient, str], httpx.Response]] = {
     "mesh": lambda c, url: c.get(f"{url}/prints/1/mesh"),
     "thumbnail": lambda c, url: c.get(f"{url}/prints/1/mesh/thumbnail.png"),
     "model": lambda c, url: c.get(f"{url}/prints/1/mesh/model"),
+    "pacs": lambda c, url: c.post(f"{url}/pacs", json={"accession_number": "MX1"}),
 }
 
 
@@ -490,6 +497,8 @@ def _run_cell(world: World, principal: str, endpoint: str, side: str) -> None:
                        (before_state, after_state))  # fmt: skip
     else:
         _check_no_case_body(response)
+        if want == OK["pacs"] and endpoint == "pacs":
+            assert response.json()["detail"].startswith("this facility has no PACS configured")
         assert after_state == before_state, "a refused request changed the case"
         assert world.files_of(case_id) == before_files, "a refused request stored a file"
         assert world.links_of(case_id) == 0, "a refused request sent an assessment link"

@@ -77,6 +77,7 @@ NO_CASE_DATA = {
     ("GET", "/api/v1/registries/{registry}/public"), ("GET", "/api/v1/registries/{registry}/value"),
     ("GET", "/api/v1/users/me"), ("GET", "/api/v1/tokens"),
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"), ("GET", "/account"),
+    ("GET", "/login/sso"), ("GET", "/login/sso/callback"),  # single sign-on (test_sso.py)
     ("GET", "/public/{registry}"),
     # one's own notifications and e-mail choices (tests/security/test_notifications.py)
     ("GET", "/api/v1/notifications/preferences"), ("PUT", "/api/v1/notifications/preferences"),
@@ -86,6 +87,8 @@ NO_CASE_DATA = {
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}  # would end or replace the session
 #: bodies that pass validation, so that the route's own authorization answers
 BODIES: dict[str, dict[str, Any]] = {
+    "/api/v1/facilities/{facility}/pacs": {"base_url": "http://127.0.0.1:9/dicom-web"},
+    "/api/v1/registries/{registry}/cases/{case_id}/pacs": {"accession_number": "RX1"},
     "/api/v1/facilities/{facility}/printers": {"label": "P9", "technology": "material_jetting"},
     "/api/v1/registries/{registry}/lifecycle": {"status": "closed"},
     "/api/v1/registries/{registry}/versions/{version}/upgrade": {"cases": "all", "dry_run": True},

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from tests.support.factories import make_facility, make_person
-from tests.support.web import UserClient, post_login, session_csrf
+from tests.support.web import UserClient, app_for, post_login, session_csrf
 
 from printreg.accounts.actor import Actor
 from printreg.accounts.service import AccountService
@@ -17,7 +17,6 @@ from printreg.demo.service import DEMO_PASSWORD, ensure_demo_accounts
 from printreg.domain.facility import RegistryRoleName, Role
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.web.app import create_app
 
 REG = "3dp"
 FACILITY_ADMIN = "facility.admin@demo.printreg.org"
@@ -42,7 +41,7 @@ def sign_in(settings: Settings, seeded: Platform) -> Iterator[Sign]:
                 roles={"gsae": {"F0300": Role.FACILITY_ADMIN}})  # fmt: skip
     make_person(seeded, "member@committee.example.org", name="Member",
                 registry_roles={REG: RegistryRoleName.COMMITTEE})  # fmt: skip
-    app = create_app(settings, seeded)
+    app = app_for(settings, seeded)
     with ExitStack() as stack:
 
         def make(email: str) -> UserClient:

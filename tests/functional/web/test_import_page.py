@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from tests.support.imports import case_count, csv_bytes
 from tests.support.pages import CSRF, DATA_MANAGER, HOME, OTHER, REG, VIEWER, login
 from tests.support.records import records
+from tests.support.web import app_for
 
 from printreg.accounts.actor import Actor
 from printreg.demo.service import ensure_demo_accounts
@@ -24,7 +25,6 @@ from printreg.facilities.service import FacilityService
 from printreg.imports.jobs import ImportJobs
 from printreg.platform import Platform
 from printreg.settings import Settings
-from printreg.web.app import create_app
 
 JOB_URL = re.compile(r"/imports/([0-9a-f-]{36})$")
 Client = tuple[TestClient, str]  # a signed-in client and its session's CSRF token
@@ -48,7 +48,7 @@ def people(seeded: Platform) -> Platform:
 @pytest.fixture
 def sign_in(settings: Settings, people: Platform) -> Iterator[Callable[[str], Client]]:
     """Yield a function that signs a demo person in: (client, CSRF token of their pages)."""
-    app = create_app(settings, people)
+    app = app_for(settings, people)
     with ExitStack() as stack:
 
         def make(email: str) -> Client:
