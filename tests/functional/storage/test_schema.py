@@ -214,10 +214,10 @@ def test_unknown_flags_become_reasons_and_back(platform: Platform) -> None:
 
 
 def test_stamp_slots_keep_every_counter_across_the_migration_and_back(platform: Platform) -> None:
-    # 0020 splits a facility's counter into slots: the sums the analytics manifests were built
+    # 0021 splits a facility's counter into slots: the sums the analytics manifests were built
     # from must survive it both ways, and on PostgreSQL a second writer of one facility takes
     # another slot instead of waiting for the first one's commit (storage/stamps.py).
-    _alembic(platform, "downgrade", "0019")
+    _alembic(platform, "downgrade", "0020")
     with platform.engine.begin() as connection:
         for n, code in ((1, "F1"), (2, "F2")):
             connection.execute(
@@ -261,7 +261,7 @@ def test_stamp_slots_keep_every_counter_across_the_migration_and_back(platform: 
             assert stamps.read(session, "3dp") == {1: 13, 2: 4}
         slots = _rows(platform, "SELECT slot FROM analytics_stamps WHERE facility_id = 1")
         assert len(slots) == 2  # a slot opened for the second writer, none more
-    _alembic(platform, "downgrade", "0019")
+    _alembic(platform, "downgrade", "0020")
     folded = _rows(platform, "SELECT registry_code, facility_id, version FROM analytics_stamps")
     counts = {1: 13, 2: 4} if platform.engine.dialect.name == "postgresql" else {1: 10, 2: 3}
     assert folded == {("3dp", f, v) for f, v in counts.items()}

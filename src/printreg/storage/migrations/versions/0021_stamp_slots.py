@@ -1,11 +1,11 @@
 """analytics stamps in slots: a facility's counter is the sum of up to 16 rows
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-06 06:10:00
 
-Each case change adds one to a slot picked at random (``storage/stamps.py``), so concurrent
-writers at one facility no longer queue on one row. Existing counters become slot 0, so every
+Each case change adds one to a slot no other writer holds (``storage/stamps.py``), so
+concurrent writers at one facility no longer queue on one row. Existing counters become slot 0, so every
 facility's sum, and so every analytics snapshot's manifest, stays valid.
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
