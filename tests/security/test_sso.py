@@ -50,8 +50,6 @@ from tests.support.second_factor import clock, code, code_step, enrol  # noqa: F
 from tests.support.servers import free_port
 from tests.support.web import DATA_MANAGER, HOME, VIEWER, UserClient
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
 SsoApp = Callable[..., TestClient]
 
 

@@ -37,7 +37,6 @@ from printreg.pacs.service import PacsService
 from printreg.platform import Platform
 from printreg.privacy.dicom import find_identifiers
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 REG = "3dp"
 CT, MR = "CT_small.dcm", "MR_small.dcm"
 WRONG = "wrong-password"
