@@ -155,13 +155,15 @@ class Settings(BaseSettings):
         "ignores it.",
     )
     database_max_overflow: int = Field(
-        default=0,
+        default=10,
         ge=0,
         le=500,
         description="PostgreSQL connections a process may open beyond database_pool_size "
         "under a burst (closed again when returned); 0: a request beyond the pool waits for "
         "a pooled connection. More backends than the database has cores for cost it CPU "
-        "time per statement rather than add throughput. SQLite ignores it.",
+        "time per statement rather than add throughput, but a few operations (publishing a "
+        "definition version) hold two connections at once, so 0 can starve a small pool "
+        "under concurrent use. SQLite ignores it.",
     )
     import_batch_rows: int = Field(
         default=5000,
