@@ -2,7 +2,9 @@
 
 The PostgreSQL server is the test run's own (tests/support/pgserver.py), started once per run on
 a loopback port. Each test gets a fresh database cloned from a migrated template, so tests can
-commit, roll back and run the CLI in-process without seeing one another.
+commit, roll back and run the CLI in-process without seeing one another. A test that asks for
+``seeded`` gets its clone from a second template that already holds the two synthetic
+facilities (loading them is the same for every test: done once per run and database kind).
 """
 
 from __future__ import annotations
@@ -32,7 +34,19 @@ from tests.support.records import SYNTH_SEED
 from tests.support.smtp import SmtpSink, smtp_sink
 
 TEMPLATE = "printreg_template"
+SEEDED_TEMPLATE = "printreg_template_seeded"
 _pg_problem = pytest.StashKey[str]()
+_preseeded = pytest.StashKey[bool]()
+
+
+def _seed(url: str) -> None:
+    """Add the ``seeded`` fixture's facilities and printers to the database at ``url``."""
+    instance = Platform.from_settings(Settings(database_url=url))
+    try:
+        load_synthetic(instance, Actor.operator("test"), registry="3dp", seed=SYNTH_SEED,
+                       facilities=2, cases=0)  # fmt: skip
+    finally:
+        instance.close()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,6 +56,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="both",
         help="which databases the database tests run on",
     )
+
+
+#: Page and browser tests drive the same services as the API and service tests, which run on
+#: both databases; they run on SQLite only (what they check is the page, not the SQL), unless
+#: marked ``both_databases``.
+ONE_DATABASE_FOLDERS = ("browser", "functional/web")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the PostgreSQL runs of page and browser tests (``ONE_DATABASE_FOLDERS``)."""
+    root = Path(__file__).parent
+    folders = tuple(root / folder for folder in ONE_DATABASE_FOLDERS)
+    kept, left_out = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgresql = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        ui = any(item.path.is_relative_to(folder) for folder in folders)
+        if on_postgresql and ui and item.get_closest_marker("both_databases") is None:
+            left_out.append(item)
+        else:
+            kept.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 def pytest_terminal_summary(
@@ -74,6 +112,8 @@ def pg_server(request: pytest.FixtureRequest) -> Iterator[PostgresServer | None]
         engine = make_engine(server.url(TEMPLATE))
         upgrade(engine)
         engine.dispose()
+        create_database(server, SEEDED_TEMPLATE, template=TEMPLATE)
+        _seed(server.url(SEEDED_TEMPLATE))
         yield server
     finally:
         server.stop()
@@ -89,15 +129,28 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def sqlite_seeded_template(sqlite_template: Path) -> Path:
+    """Return a copy of the SQLite template holding the ``seeded`` fixture's facilities."""
+    path = sqlite_template.with_name("seeded.db")
+    shutil.copyfile(sqlite_template, path)
+    _seed(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Yield the URL of a fresh, migrated database of each kind."""
+    """Yield the URL of a fresh, migrated database of each kind (already seeded when the test
+    asks for ``seeded``)."""
     wanted = request.config.getoption("--db")
+    preseed = "seeded" in request.fixturenames
+    request.node.stash[_preseeded] = preseed
     if request.param == "sqlite":
         if wanted == "postgresql":
             pytest.skip("--db postgresql")
         path = tmp_path / "printreg.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        template = "sqlite_seeded_template" if preseed else "sqlite_template"
+        shutil.copyfile(request.getfixturevalue(template), path)
         yield f"sqlite:///{path}"
         return
     if wanted == "sqlite":
@@ -106,7 +159,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if server is None:
         pytest.skip(f"PostgreSQL unavailable: {request.config.stash.get(_pg_problem, '')}")
     name = f"t_{uuid.uuid4().hex[:12]}"
-    create_database(server, name, template=TEMPLATE)
+    create_database(server, name, template=SEEDED_TEMPLATE if preseed else TEMPLATE)
     try:
         yield server.url(name)
     finally:
@@ -137,9 +190,11 @@ def operator() -> Actor:
 
 
 @pytest.fixture
-def seeded(platform: Platform, operator: Actor) -> Platform:
+def seeded(request: pytest.FixtureRequest, platform: Platform, operator: Actor) -> Platform:
     """Return the platform with two synthetic facilities (F0001, F0002) and their printers."""
-    load_synthetic(platform, operator, registry="3dp", seed=SYNTH_SEED, facilities=2, cases=0)
+    if not request.node.stash.get(_preseeded, False):  # a database the test made itself
+        load_synthetic(platform, operator, registry="3dp", seed=SYNTH_SEED, facilities=2,
+                       cases=0)  # fmt: skip
     return platform
 
 

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 RULE = "assessment_missing"
 QUERIED = 20
+# the loop, end to end on each database (other browser tests run on SQLite only)
+pytestmark = pytest.mark.both_databases
 
 
 @pytest.fixture
