@@ -239,6 +239,20 @@ class CaseService:
 
     # -- writes ---------------------------------------------------------------------------------
 
+    def _new_case(
+        self,
+        runtime: RegistryRuntime,
+        facility_id: int,
+        status: str,
+        record: dict[str, Any],
+        derived: dict[str, Any],
+        now: dt.datetime,
+    ) -> StoredCase:
+        """Return a new case of the registry's current definition at row version 1, created
+        and last changed ``now`` by the actor."""
+        return StoredCase(new_case_id(), facility_id, status, runtime.current.version, 1, now, now,
+                          self.actor.name, self.actor.name, None, record, derived)  # fmt: skip
+
     def create(self, registry: str, facility_code: str, record: Mapping[str, Any]) -> CaseSaved:
         """Validate and store a new case; raise ValidationFailed listing every issue."""
         runtime = self.platform.registry(registry)
@@ -258,20 +272,8 @@ class CaseService:
         result = self._validate(runtime, facility, printers, record)
         local_id = result.record["local_case_id"]
         now = utcnow()
-        case = StoredCase(
-            new_case_id(),
-            facility.id,
-            result.status,
-            runtime.current.version,
-            1,
-            now,
-            now,
-            self.actor.name,
-            self.actor.name,
-            None,
-            result.record,
-            result.derived,
-        )
+        case = self._new_case(runtime, facility.id, result.status, result.record,
+                              result.derived, now)  # fmt: skip
         snapshot = self._snapshot(runtime, case)
         printer_ids = {p.label: p.id for p in printers}
         with self.platform.sessions() as session, session.begin():
@@ -375,22 +377,8 @@ class CaseService:
                     result.rejected.append(checked.issues)
                     continue
                 seen.add(key)
-                cases.append(
-                    StoredCase(
-                        new_case_id(),
-                        facility.id,
-                        checked.status,
-                        runtime.current.version,
-                        1,
-                        now,
-                        now,
-                        self.actor.name,
-                        self.actor.name,
-                        None,
-                        checked.record,
-                        checked.derived,
-                    )
-                )
+                cases.append(self._new_case(runtime, facility.id, checked.status,
+                                            checked.record, checked.derived, now))  # fmt: skip
             existing = set()
             for facility_id in {c.facility_id for c in cases}:
                 wanted = [c.record["local_case_id"] for c in cases if c.facility_id == facility_id]
