@@ -110,6 +110,9 @@ class ExtractFile:
     handle: BinaryIO
 
 
+_PREPARING = "the extract is being prepared: download it once the request is extract ready"
+
+
 class DataRequestService:
     """The data-request use cases for one actor.
 
@@ -414,12 +417,13 @@ class DataRequestService:
             # A build already queued, running or just finished is not queued again.
             if view.extract_job is None:
                 view = self._extract(request_id)
+                if not self.now_builds:  # queued: this download does not wait for the build
+                    raise Conflict(_PREPARING)
             elif view.extract_job.status == "failed":
                 raise Conflict("the extract could not be built: the registry's administrators "
                                "can build it again")  # fmt: skip
             if view.status == RequestStatus.APPROVED:
-                raise Conflict("the extract is being prepared: download it once the request "
-                               "is extract ready")  # fmt: skip
+                raise Conflict(_PREPARING)
         name, media_type = FILES[which]
         with self.platform.sessions() as session, session.begin():
             row = self._load(session, request_id)
