@@ -327,6 +327,14 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def child_env() -> dict[str, str]:
+    """Return the environment for the servers a bench starts: this one without any
+    PRINTREG_ setting, with this checkout's sources first on the path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRINTREG_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+    return env
+
+
 def main() -> None:
     args = parse_args()
     if shutil.which("wrk") is None:
@@ -342,8 +350,7 @@ def main() -> None:
         "pool_size": args.pool_size or "default",
         "max_overflow": "default" if args.max_overflow is None else args.max_overflow,
     }
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("PRINTREG_")}
-    base_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+    base_env = child_env()
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp, start_postgres() as server:
         folder = Path(tmp)
         create_database(server, "bench")

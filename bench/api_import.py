@@ -37,7 +37,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import BASE, RESULTS, SEED, Server, case_body, case_ids, drive, seed  # noqa: E402
+from bench.api import (  # noqa: E402
+    BASE,
+    RESULTS,
+    SEED,
+    Server,
+    case_body,
+    case_ids,
+    child_env,
+    drive,
+    seed,
+)
 from tests.support.pgserver import create_database, start_postgres  # noqa: E402
 
 from printreg.accounts.actor import Actor  # noqa: E402
@@ -167,8 +177,7 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "load_before": round(os.getloadavg()[0], 2),
     }
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("PRINTREG_")}
-    base_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+    base_env = child_env()
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp, start_postgres() as pg:
         folder = Path(tmp)
         create_database(pg, "bench")

@@ -31,7 +31,7 @@ from tests.support.pgserver import (
     start_postgres,
 )
 from tests.support.records import SYNTH_SEED
-from tests.support.smtp import SmtpSink, smtp_sink
+from tests.support.smtp import SmtpSink, mailing, smtp_sink
 
 TEMPLATE = "printreg_template"
 SEEDED_TEMPLATE = "printreg_template_seeded"
@@ -210,12 +210,4 @@ def mail_settings(
     settings: Settings, smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
     """Return the test settings sending e-mail to ``smtp_server`` (also exported for CLI runs)."""
-    values = {
-        "smtp_host": smtp_server.host,
-        "smtp_port": str(smtp_server.port),
-        "smtp_security": "none",
-        "mail_from": "registry@printreg.test",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(f"PRINTREG_{name.upper()}", value)
-    return settings.model_copy(update={**values, "smtp_port": smtp_server.port})
+    return mailing(settings, smtp_server, monkeypatch)

@@ -20,11 +20,10 @@ from tests.support.assessment_links import (
     assessed_share,
     fill_section,
     unassessed_case,
-    with_mail,
 )
 from tests.support.browser import DATA_MANAGER, sign_in
 from tests.support.records import records
-from tests.support.smtp import SmtpSink
+from tests.support.smtp import SmtpSink, mailing
 
 from printreg.accounts.actor import Actor
 from printreg.cases.service import CaseService
@@ -41,10 +40,7 @@ def settings(
     settings: Settings, smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
     """Return the test settings sending e-mail to the loopback SMTP server."""
-    monkeypatch.setenv("PRINTREG_SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("PRINTREG_SMTP_PORT", str(smtp_server.port))
-    monkeypatch.setenv("PRINTREG_SMTP_SECURITY", "none")
-    return with_mail(settings, smtp_server.host, smtp_server.port)
+    return mailing(settings, smtp_server, monkeypatch)
 
 
 def test_a_clinician_answers_by_the_emailed_link(

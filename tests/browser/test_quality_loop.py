@@ -23,10 +23,10 @@ from tests.support.assessment_links import (
     assessed_share,
     fill_section,
     unassessed_case,
-    with_mail,
 )
 from tests.support.browser import DATA_MANAGER, sign_in, sign_out
 from tests.support.records import records
+from tests.support.smtp import mailing
 from tests.support.web import HOME, REG, REGISTRY_ADMIN
 
 from printreg.accounts.actor import Actor
@@ -51,10 +51,7 @@ def settings(
     settings: Settings, smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
     """Return the test settings sending e-mail to the loopback SMTP server."""
-    monkeypatch.setenv("PRINTREG_SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("PRINTREG_SMTP_PORT", str(smtp_server.port))
-    monkeypatch.setenv("PRINTREG_SMTP_SECURITY", "none")
-    return with_mail(settings, smtp_server.host, smtp_server.port)
+    return mailing(settings, smtp_server, monkeypatch)
 
 
 def _overdue(platform: Platform) -> list[int]:

@@ -29,10 +29,9 @@ from tests.support.assessment_links import (
     form_answers,
     link_path,
     unassessed_case,
-    with_mail,
 )
 from tests.support.clock import Clock
-from tests.support.smtp import SmtpSink
+from tests.support.smtp import SmtpSink, mailing
 from tests.support.web import API, HOME, OTHER_SITE, REG, REGISTRY_ADMIN, VIEWER, UserClient
 
 
@@ -41,10 +40,7 @@ def settings(
     settings: Settings, smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
     """Return the test settings sending e-mail to the loopback SMTP server."""
-    monkeypatch.setenv("PRINTREG_SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("PRINTREG_SMTP_PORT", str(smtp_server.port))
-    monkeypatch.setenv("PRINTREG_SMTP_SECURITY", "none")
-    return with_mail(settings, smtp_server.host, smtp_server.port)
+    return mailing(settings, smtp_server, monkeypatch)
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ from printreg.dictionary import (
 )
 from printreg.facilities.models import Facility
 from printreg.platform import Platform
-from printreg.settings import Settings
 from printreg.storage.base import utcnow
 from tests.support.records import records
 from tests.support.smtp import Received
@@ -41,14 +40,6 @@ if TYPE_CHECKING:
 LINK = re.compile(r"https?://\S+?(/assess/[A-Za-z0-9._\-]+)")
 CLINICIAN = "surgeon@hospital.example"
 ASSESSED = "assessed"  # the dashboard's share of cases with a user assessment (analytics.yaml)
-
-
-def with_mail(settings: Settings, host: str, port: int) -> Settings:
-    """Return ``settings`` sending e-mail to the loopback SMTP server."""
-    return settings.model_copy(
-        update={"smtp_host": host, "smtp_port": port, "smtp_security": "none",
-                "mail_from": "registry@printreg.test"}
-    )  # fmt: skip
 
 
 def section_names(definition: Definition) -> list[str]:

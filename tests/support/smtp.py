@@ -9,12 +9,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
 from tests.support.servers import free_port
+
+if TYPE_CHECKING:
+    import pytest
+
+    from printreg.settings import Settings
 
 
 @dataclass
@@ -118,3 +123,20 @@ def smtp_sink() -> Iterator[SmtpSink]:
         yield sink
     finally:
         controller.stop()
+
+
+def with_mail(settings: Settings, host: str, port: int) -> Settings:
+    """Return ``settings`` sending e-mail to the loopback SMTP server at ``host:port``."""
+    return settings.model_copy(
+        update={"smtp_host": host, "smtp_port": port, "smtp_security": "none",
+                "mail_from": "registry@printreg.test"}
+    )  # fmt: skip
+
+
+def mailing(settings: Settings, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Return ``settings`` sending e-mail to ``sink``, the same also exported to the
+    environment for in-process CLI runs."""
+    mailed = with_mail(settings, sink.host, sink.port)
+    for name in ("smtp_host", "smtp_port", "smtp_security", "mail_from"):
+        monkeypatch.setenv(f"PRINTREG_{name.upper()}", str(getattr(mailed, name)))
+    return mailed

@@ -123,6 +123,19 @@ def dicom_inspect(
 # -- mesh ---------------------------------------------------------------------------------------
 
 
+def _read_limited(path: Path, limit: int) -> bytes:
+    """Return the bytes of a model file; MeshError when it is larger than ``limit`` bytes,
+    ValueError when it cannot be read."""
+    from printreg.ingest.mesh import MeshError
+
+    try:
+        if path.stat().st_size > limit:
+            raise MeshError(f"{path.name} is larger than the limit of {limit} bytes")
+        return path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+
+
 @mesh_app.command("inspect")
 def mesh_inspect(
     path: Annotated[
@@ -149,18 +162,13 @@ def mesh_inspect(
     when it identifies someone, unless dicom_deidentify_on_receipt is set.
     """
     from printreg.ingest.dicom_model import is_dicom_file, unwrap_model
-    from printreg.ingest.mesh import MeshError, load_mesh, measure, parts_warning, thumbnail_png
+    from printreg.ingest.mesh import load_mesh, measure, parts_warning, thumbnail_png
     from printreg.settings import Settings
 
     def body() -> None:
         settings = Settings()
         limit = settings.mesh_max_bytes
-        try:
-            if path.stat().st_size > limit:
-                raise MeshError(f"{path.name} is larger than the limit of {limit} bytes")
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+        data = _read_limited(path, limit)
         name = path.name
         if is_dicom_file(data):
             unwrapped = unwrap_model(
@@ -262,12 +270,7 @@ def mesh_export_dicom(
         limit = settings.mesh_max_bytes
         if path.suffix.lower() != ".stl":
             raise MeshError(f"{path.name}: only an .stl file can be wrapped as Encapsulated STL")
-        try:
-            if path.stat().st_size > limit:
-                raise MeshError(f"{path.name} is larger than the limit of {limit} bytes")
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+        data = _read_limited(path, limit)
         measurement = measure(
             load_mesh(data, path.name, max_bytes=limit, max_triangles=settings.mesh_max_triangles)
         )

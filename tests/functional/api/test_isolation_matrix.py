@@ -28,11 +28,10 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from tests.conftest import TEMPLATE
-from tests.support.assessment_links import with_mail
 from tests.support.files import box_stl, clean_ct
 from tests.support.pgserver import PostgresServer, create_database, drop_database
 from tests.support.records import records
-from tests.support.smtp import smtp_sink
+from tests.support.smtp import smtp_sink, with_mail
 from tests.support.web import (
     DATA_MANAGER,
     FACILITY_ADMIN,

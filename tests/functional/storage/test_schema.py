@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import column, insert, inspect, select, text
+from sqlalchemy import Connection, column, insert, inspect, select, text
 from sqlalchemy import table as sa_table
 from sqlalchemy.orm import Session
 
@@ -72,21 +72,26 @@ def _rows(platform: Platform, sql: str) -> set[tuple[Any, ...]]:
         return {tuple(r) for r in connection.execute(text(sql))}
 
 
+def _two_facilities(connection: Connection) -> None:
+    """Insert facilities F1 (id 1) and F2 (id 2) with plain SQL (any schema revision)."""
+    for n, code in ((1, "F1"), (2, "F2")):
+        connection.execute(
+            text(
+                "INSERT INTO facilities (id, code, name, facility_type, location, "
+                "census_region, lab_service_model, created_at) VALUES (:id, :code, :code, "
+                "'community', 'rural', 'west', 'surgery', CURRENT_TIMESTAMP)"
+            ),
+            {"id": n, "code": code},
+        )
+
+
 def test_memberships_become_per_registry_and_back(platform: Platform) -> None:
     # Before 0008 a membership held at a facility in every registry. F1 takes part in 3dp
     # only; F2 in no registry at all (so its people keep their role in every registry).
     _alembic(platform, "downgrade", "0007")
     registries = dict(_rows(platform, "SELECT code, id FROM registries"))
     with platform.engine.begin() as connection:
-        for n, code in ((1, "F1"), (2, "F2")):
-            connection.execute(
-                text(
-                    "INSERT INTO facilities (id, code, name, facility_type, location, "
-                    "census_region, lab_service_model, created_at) VALUES (:id, :code, :code, "
-                    "'community', 'rural', 'west', 'surgery', CURRENT_TIMESTAMP)"
-                ),
-                {"id": n, "code": code},
-            )
+        _two_facilities(connection)
         connection.execute(
             text(
                 "INSERT INTO users (id, email, display_name, active, created_at, failed_logins) "
@@ -219,15 +224,7 @@ def test_stamp_slots_keep_every_counter_across_the_migration_and_back(platform: 
     # another slot instead of waiting for the first one's commit (storage/stamps.py).
     _alembic(platform, "downgrade", "0020")
     with platform.engine.begin() as connection:
-        for n, code in ((1, "F1"), (2, "F2")):
-            connection.execute(
-                text(
-                    "INSERT INTO facilities (id, code, name, facility_type, location, "
-                    "census_region, lab_service_model, created_at) VALUES (:id, :code, :code, "
-                    "'community', 'rural', 'west', 'surgery', CURRENT_TIMESTAMP)"
-                ),
-                {"id": n, "code": code},
-            )
+        _two_facilities(connection)
         connection.execute(
             text(
                 "INSERT INTO analytics_stamps (registry_code, facility_id, version) "
