@@ -7,9 +7,10 @@ In one run, on loopback only, it
      a database and seeds it like the demo: synthetic cases at two facilities, the demo people
      and an API token of the data manager at F0001 (cases:read, cases:write);
   2. captures the SQL printreg runs for one authenticated case read and one 50-case list;
-  3. serves printreg with 2 uvicorn worker processes (an app factory over the environment's
-     settings) and the bare endpoint (bench/bare_api.py: the same SQL through psycopg, the same
-     JSON fields, 2 workers), on free loopback ports;
+  3. serves printreg as an installation does, `printreg serve --workers 2` (its settings from
+     the environment), and the bare endpoint (bench/bare_api.py: the same SQL through psycopg,
+     the same JSON fields) in 2 processes started by the same launcher
+     (printreg.web.workers), on free loopback ports;
   4. drives each with Debian's `wrk` (C, one thread per core it is given; bench/wrk/api.lua adds
      the bearer token, rotates case ids and writes unique POST bodies): printreg get, list and
      create, bare get and list, each for --seconds after a short warm-up;
@@ -44,7 +45,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 from tests.support.pgserver import create_database, start_postgres  # noqa: E402
@@ -65,11 +65,8 @@ LUA = ROOT / "bench" / "wrk" / "api.lua"
 SEED = 2026
 BASE = "/api/v1/registries/3dp/cases"
 WARMUP_SECONDS = 2
-
-
-def printreg_app() -> FastAPI:
-    """Return printreg's web application for the environment's settings (a uvicorn factory)."""
-    return create_app(Settings())
+#: the application ``printreg serve`` runs (its settings from the environment)
+PRINTREG = "printreg.web.asgi:create"
 
 
 def free_port() -> int:
@@ -150,14 +147,22 @@ def case_body(folder: Path) -> Path:
 
 
 class Server:
-    """A uvicorn server (app factory, N workers) in a child process on a loopback port."""
+    """A web server in a child process on a free loopback port: printreg as its command line
+    starts it (``printreg serve``), or the bare endpoint through the same process launcher
+    (printreg.web.workers: one listening socket per process), so both spread connections alike."""
 
     def __init__(self, factory: str, workers: int, env: dict[str, str], log: Path) -> None:
         self.port = free_port()
-        args = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
-                "--port", str(self.port), "--no-access-log", "--log-level", "warning"]  # fmt: skip
-        if workers > 1:
-            args += ["--workers", str(workers)]
+        if factory == PRINTREG:
+            args = [sys.executable, "-m", "printreg", "serve", "--host", "127.0.0.1",
+                    "--port", str(self.port), "--workers", str(workers)]  # fmt: skip
+        else:
+            launch = (
+                "import sys; from printreg.web.workers import serve; "
+                f"sys.exit(serve({factory!r}, '127.0.0.1', {self.port}, {workers}, "
+                "access_log=False, log_level='warning'))"
+            )
+            args = [sys.executable, "-c", launch]
         self.log = log.open("wb")
         self.process = subprocess.Popen(
             args, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT
@@ -389,7 +394,7 @@ def main() -> None:
         pg: dict[str, Any] = {}
         pg["printreg"] = run_target(
             "postgresql printreg",
-            Server("bench.api:printreg_app", args.workers, printreg_env, folder / "printreg.log"),
+            Server(PRINTREG, args.workers, printreg_env, folder / "printreg.log"),
             token, ("get", "list", "create"), args, env, ids, postmaster,
         )  # fmt: skip
         pg["bare"] = run_target(
@@ -425,7 +430,7 @@ def main() -> None:
             }
             figures["sqlite_single_process"] = run_target(
                 "sqlite printreg (1 process)",
-                Server("bench.api:printreg_app", 1, sqlite_env, folder / "sqlite.log"),
+                Server(PRINTREG, 1, sqlite_env, folder / "sqlite.log"),
                 token, ("get", "list", "create"), args, sqlite_env, sqlite_ids,
             )  # fmt: skip
     figures["load_after"] = round(os.getloadavg()[0], 2)

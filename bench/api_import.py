@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.api import (  # noqa: E402
     BASE,
+    PRINTREG,
     RESULTS,
     SEED,
     Server,
@@ -201,9 +202,7 @@ def main() -> None:
             "PRINTREG_JOB_RUNNER": "queue",
         }
         postmaster = int((pg.datadir / "postmaster.pid").read_text().split()[0])
-        server = Server(
-            "bench.api:printreg_app", args.workers, env | settings, folder / "printreg.log"
-        )
+        server = Server(PRINTREG, args.workers, env | settings, folder / "printreg.log")
         queued = Platform.from_settings(
             Settings(database_url=url, data_dir=str(folder / "data"), job_runner="queue")
         )

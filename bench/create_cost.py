@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from bench.api import BASE, Server, case_body, cpu_seconds, drive, seed  # noqa: E402
+from bench.api import BASE, PRINTREG, Server, case_body, cpu_seconds, drive, seed  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from tests.support.pgserver import create_database, start_postgres  # noqa: E402
@@ -153,7 +153,7 @@ def serve_and_measure(
     """Return the sequential CPU figures (1 worker) and the concurrent ones (2 workers, wrk)."""
     folder = Path(env["BENCH_OUT"]).parent
     figures: dict[str, Any] = {}
-    one = Server("bench.api:printreg_app", 1, env, folder / "one.log")
+    one = Server(PRINTREG, 1, env, folder / "one.log")
     try:
         one.wait(f"{BASE}?facility=F0001&limit=1", token)
         watched = {"server": one.process.pid, "postgres": postmaster}
@@ -161,7 +161,7 @@ def serve_and_measure(
     finally:
         one.stop()
     print(f"sequential: {figures['sequential']}", flush=True)
-    two = Server("bench.api:printreg_app", 2, env, folder / "two.log")
+    two = Server(PRINTREG, 2, env, folder / "two.log")
     try:
         two.wait(f"{BASE}?facility=F0001&limit=1", token)
         offset = log.stat().st_size

@@ -139,6 +139,16 @@ class Settings(BaseSettings):
         description="Milliseconds a request waits for SQLite's write lock before it is answered "
         "503 with Retry-After.",
     )
+    web_threads: int = Field(
+        default=2,
+        ge=1,
+        le=200,
+        description="Threads each web process runs its request handlers in (they read and "
+        "write the database); further requests wait their turn in the process. Python runs "
+        "one thread at a time: more threads than this make them fight over the interpreter "
+        "lock instead of adding throughput (docs/deploy.md). Raise it only where requests "
+        "spend long waiting on something outside the process.",
+    )
     database_pool_pre_ping: bool = Field(
         default=True,
         description="Check each pooled PostgreSQL connection with a round trip before a request "

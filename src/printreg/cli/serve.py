@@ -1,4 +1,4 @@
-"""Run the web application with uvicorn: one process, or N worker processes."""
+"""Run the web application with uvicorn: one process, or N worker processes on one port."""
 
 from __future__ import annotations
 
@@ -52,6 +52,15 @@ def serve_app(host: str, port: int, workers: int = 1) -> None:
     folder = metrics_folder(settings, port)
     prepare_metrics_folder(folder)
     console.print(f"{workers} worker processes; their metrics are summed in {folder}")
-    # Each worker builds its own application from the same environment (see printreg.web.asgi).
-    uvicorn.run("printreg.web.asgi:create", factory=True, workers=workers, host=host, port=port,
-                log_config=log_config(settings), access_log=False)  # fmt: skip
+    # Each worker builds its own application from the same environment (see printreg.web.asgi)
+    # and listens on its own socket, so that connections spread over the processes
+    # (printreg.web.workers says why uvicorn's --workers does not do that).
+    from printreg.web.workers import serve
+
+    try:
+        code = serve("printreg.web.asgi:create", host, port, workers,
+                     log_config=log_config(settings), access_log=False)  # fmt: skip
+    except OSError as exc:
+        raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    if code:
+        raise SystemExit("a web process stopped while starting: see the messages above")

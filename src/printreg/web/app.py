@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -73,8 +74,14 @@ API_DOCS = """<!doctype html>
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """At start-up, fail the import jobs of processes that stopped (and delete old uploads)."""
-    await run_in_threadpool(import_jobs.recover, app.state.platform)
+    """At start-up, size the request threads and fail the import jobs of processes that
+    stopped (and delete old uploads)."""
+    platform: Platform = app.state.platform
+    # Starlette runs every synchronous handler and dependency in anyio's default thread pool
+    # (40 threads): under load those threads fight over the interpreter lock, and a case read
+    # took 2.5 times as long (bench/api.py, docs/deploy.md#web-threads).
+    to_thread.current_default_thread_limiter().total_tokens = platform.settings.web_threads
+    await run_in_threadpool(import_jobs.recover, platform)
     yield
 
 

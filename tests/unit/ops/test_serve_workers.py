@@ -1,5 +1,6 @@
 """`printreg serve --workers N`: where the worker processes' metrics go, and that the folder is
-emptied before they start; the import string uvicorn's workers load."""
+emptied before they start; the import string uvicorn's workers load; the size of each
+process's pool of request threads."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import socket
 from pathlib import Path
 
 import pytest
+from anyio import to_thread
+from fastapi.testclient import TestClient
 
 from printreg.cli.serve import metrics_folder, prepare_metrics_folder
 from printreg.ops.metrics import MULTIPROCESS_ENV
+from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.web import asgi
+from printreg.web.app import create_app
 
 
 def test_the_metrics_folder_is_per_host_and_port_under_the_data_folder(
@@ -55,3 +60,15 @@ def test_the_worker_entry_point_builds_the_app_from_the_environment(
     app = asgi.create()
     assert app.state.platform.settings.database_url == url
     app.state.platform.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_web_threads_size_the_pool_request_handlers_run_in(settings: Settings) -> None:
+    platform = Platform.from_settings(settings.model_copy(update={"web_threads": 3}))
+    try:
+        with TestClient(create_app(platform.settings, platform)) as client:
+            tokens = client.portal.call(to_thread.current_default_thread_limiter)
+            assert tokens.total_tokens == 3  # anyio's default is 40
+            assert client.get("/healthz").status_code == 200
+    finally:
+        platform.close()
