@@ -81,6 +81,7 @@ class Platform:
             settings.database_url,
             busy_ms=settings.sqlite_busy_ms,
             pre_ping=settings.database_pool_pre_ping,
+            ping_idle_seconds=settings.database_pool_ping_idle_seconds,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )

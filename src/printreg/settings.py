@@ -151,10 +151,19 @@ class Settings(BaseSettings):
     )
     database_pool_pre_ping: bool = Field(
         default=True,
-        description="Check each pooled PostgreSQL connection with a round trip before a request "
-        "uses it, so that one dropped by a database restart or failover is replaced unseen. "
-        "false saves that round trip on every request; after a restart each process then "
-        "answers one request with an error and renews its whole pool. SQLite ignores it.",
+        description="Check a pooled PostgreSQL connection idle for more than "
+        "database_pool_ping_idle_seconds with a round trip before a request uses it, so that "
+        "one dropped by a database restart or failover is replaced unseen. false saves that "
+        "round trip; after a restart each process then answers one request with an error and "
+        "renews its whole pool. SQLite ignores it.",
+    )
+    database_pool_ping_idle_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=3600,
+        description="With database_pool_pre_ping, check only connections that have been back "
+        "in the pool for more than this many seconds (a connection a restart or a firewall cut "
+        "has been idle at least that long); 0 checks every one before every use.",
     )
     database_pool_size: int = Field(
         default=5,

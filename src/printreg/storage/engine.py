@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,28 +29,65 @@ def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
     return on_connect
 
 
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection with a round trip before use when it has been back in the
+    pool for more than ``idle_seconds`` (SQLAlchemy's documented pessimistic disconnect
+    handling: a failed check raises DisconnectionError and the pool connects afresh).
+
+    SQLAlchemy's ``pool_pre_ping`` checks on every checkout: two extra round trips on most API
+    requests, which under load are the same connections used a millisecond earlier. A connection
+    a database restart, a failover or a firewall has cut has been idle at least as long as the
+    cut took; one returned less than ``idle_seconds`` ago is used unchecked, and should it have
+    been cut after all, the error invalidates the whole pool (docs/deploy.md)."""
+
+    @event.listens_for(engine, "checkin")
+    def returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= idle_seconds:
+            return  # new (just connected) or back in the pool a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failure of the check: connect afresh
+            raise sa_exc.DisconnectionError("the pooled connection was cut") from exc
+        if not alive:
+            raise sa_exc.DisconnectionError("the pooled connection was cut")
+
+
 def make_engine(
     url: str,
     *,
     echo: bool = False,
     busy_ms: int = BUSY_MS,
     pre_ping: bool = True,
+    ping_idle_seconds: float = 0.0,
     pool_size: int = 5,
     max_overflow: int = 10,
 ) -> Engine:
     """Return an engine for a SQLAlchemy URL, with SQLite tuned for one writer and many readers
     (a writer waits ``busy_ms`` milliseconds for the write lock); on PostgreSQL ``pre_ping``
-    checks each pooled connection before use, ``pool_size`` connections stay open and up to
-    ``max_overflow`` more are opened under bursts (settings ``database_pool_pre_ping``,
-    ``database_pool_size``, ``database_max_overflow``)."""
+    checks a pooled connection before use — every time, or with ``ping_idle_seconds`` > 0 only
+    one idle for longer —, ``pool_size`` connections stay open and up to ``max_overflow`` more
+    are opened under bursts (settings ``database_pool_pre_ping``,
+    ``database_pool_ping_idle_seconds``, ``database_pool_size``, ``database_max_overflow``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
         return engine
-    return create_engine(
-        url, echo=echo, pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=max_overflow
+    engine = create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=pre_ping and ping_idle_seconds <= 0,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
     )
+    if pre_ping and ping_idle_seconds > 0:
+        _ping_when_idle(engine, ping_idle_seconds)
+    return engine
 
 
 # SQLite: SQLITE_BUSY, SQLITE_LOCKED (primary codes, extended codes masked off). PostgreSQL
