@@ -40,7 +40,7 @@ from printreg.accounts.service import (
 from printreg.accounts.signin_throttle import LOCAL, SignInThrottle
 from printreg.audit import audit
 from printreg.domain.errors import Conflict, Forbidden, NotFound
-from printreg.domain.facility import RegistryRoleName
+from printreg.domain.facility import SECOND_FACTOR_ROLES
 from printreg.platform import Platform
 
 ISSUER = "printreg"
@@ -48,9 +48,6 @@ PURPOSE = "totp"
 STEP_SECONDS = 30
 DIGITS = 6
 RECOVERY_CODES = 10
-SECOND_FACTOR_ROLES = frozenset(
-    {RegistryRoleName.REGISTRY_ADMIN, RegistryRoleName.COMMITTEE, RegistryRoleName.RESEARCHER}
-)
 WRONG_CODE = "the code is not right"
 
 
