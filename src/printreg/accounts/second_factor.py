@@ -11,7 +11,9 @@ a code cannot be replayed; a recovery code works once. Wrong codes count toward 
 throttle like wrong passwords.
 
 With ``require_second_factor_for_registry_roles`` the holders of registry-level roles
-(``SECOND_FACTOR_ROLES``) must enrol before any other page or API call (``required``).
+(``SECOND_FACTOR_ROLES``) must enrol before any other page or API call: a request reads it with
+its token or session (``Actor.second_factor_due``, no statement of its own); ``required`` answers
+for a person known only by id.
 """
 
 from __future__ import annotations
