@@ -20,6 +20,7 @@ class Actor:
     Everyone else acts through facility memberships, which are per registry (registry code →
     facility id → role), and registry roles.
     An API token's actor carries ``scopes``; a signed-in person's carries None (all their rights).
+    ``second_factor_due`` is only ever set when a token or session is authenticated.
     Other facilities' cases are reported as not found, never as forbidden, so that nobody learns
     that they exist.
     """
@@ -31,6 +32,9 @@ class Actor:
     registry_admin_of: frozenset[str] = frozenset()
     registry_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
     scopes: frozenset[str] | None = None
+    #: their registry roles require a second factor they have not confirmed (read with the token
+    #: or session that authenticated them; ``web.deps`` refuses them until they enrol)
+    second_factor_due: bool = False
 
     @classmethod
     def operator(cls, name: str = "cli") -> Actor:

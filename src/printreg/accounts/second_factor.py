@@ -11,7 +11,9 @@ a code cannot be replayed; a recovery code works once. Wrong codes count toward 
 throttle like wrong passwords.
 
 With ``require_second_factor_for_registry_roles`` the holders of registry-level roles
-(``SECOND_FACTOR_ROLES``) must enrol before any other page or API call (``required``).
+(``SECOND_FACTOR_ROLES``) must enrol before any other page or API call: a request reads it with
+its token or session (``Actor.second_factor_due``, no statement of its own); ``required`` answers
+for a person known only by id.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from printreg.accounts.service import (
 from printreg.accounts.signin_throttle import LOCAL, SignInThrottle
 from printreg.audit import audit
 from printreg.domain.errors import Conflict, Forbidden, NotFound
-from printreg.domain.facility import RegistryRoleName
+from printreg.domain.facility import SECOND_FACTOR_ROLES
 from printreg.platform import Platform
 
 ISSUER = "printreg"
@@ -48,9 +50,6 @@ PURPOSE = "totp"
 STEP_SECONDS = 30
 DIGITS = 6
 RECOVERY_CODES = 10
-SECOND_FACTOR_ROLES = frozenset(
-    {RegistryRoleName.REGISTRY_ADMIN, RegistryRoleName.COMMITTEE, RegistryRoleName.RESEARCHER}
-)
 WRONG_CODE = "the code is not right"
 
 

@@ -15,11 +15,29 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Integer, Update, bindparam, delete, null, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Engine,
+    FromClause,
+    Integer,
+    Select,
+    Update,
+    bindparam,
+    delete,
+    exists,
+    null,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -37,7 +55,7 @@ from printreg.accounts.schemas import TokenPublic, UserPublic
 from printreg.accounts.signin_throttle import LOCAL, SignInThrottle
 from printreg.audit import audit
 from printreg.domain.errors import Conflict, Forbidden, NotFound, RegistryError
-from printreg.domain.facility import RegistryRoleName, Role, Scope
+from printreg.domain.facility import SECOND_FACTOR_ROLES, RegistryRoleName, Role, Scope
 from printreg.domain.reasons import optional_reason
 from printreg.facilities.models import Facility
 from printreg.platform import Platform
@@ -59,29 +77,58 @@ TOUCH_EVERY = dt.timedelta(minutes=1)
 WRONG_CREDENTIALS = "the e-mail address or password is not right"
 
 # Every authenticated request runs these: built once, as SQLAlchemy expressions cost about as
-# much to build as to run (docs/architecture.md, "Request cost").
-#: a token with its owner, by the token's hash
-_TOKEN_OWNER = (
-    select(ApiToken, User)
-    .join(User, User.id == ApiToken.user_id)
-    .where(ApiToken.token_hash == bindparam("token_hash"))
+# much to build as to run (docs/architecture.md, "Request cost"). They are Core statements over
+# the tables, never ORM entities: loading instances costs more Python than the query itself.
+_USERS = User.__table__.c
+_MEMBERS = Membership.__table__.c
+_HELD = RegistryRole.__table__.c
+_REGISTRIES = Registry.__table__.c
+_FACTORS = SecondFactor.__table__.c
+
+
+def _roles_of(user_id: ColumnElement[int]) -> CompoundSelect[Any]:
+    """Return a person's roles as rows: (facility id, role, registry code) per facility role,
+    and (None, role, registry code) per registry role."""
+    return union_all(
+        select(_MEMBERS.facility_id, _MEMBERS.role, _REGISTRIES.code)
+        .join_from(Membership.__table__, Registry.__table__,
+                   _REGISTRIES.id == _MEMBERS.registry_id)
+        .where(_MEMBERS.user_id == user_id),
+        select(null().cast(Integer).label("facility_id"), _HELD.role, _REGISTRIES.code)
+        .join_from(RegistryRole.__table__, Registry.__table__,
+                   _REGISTRIES.id == _HELD.registry_id)
+        .where(_HELD.user_id == user_id),
+    )  # fmt: skip
+
+
+def _with_owner(secret: FromClause, key: str, *columns: str) -> Select[Any]:
+    """Return, in one round trip, the ``columns`` of the token or session whose ``key`` column
+    equals the ``key`` parameter, with its owner (id, e-mail, active, whether a second factor is
+    confirmed), once per role of the owner (``_roles_of``; one row with no role when they hold
+    none)."""
+    found = secret.c[key] == bindparam("key")
+    owner = select(secret.c.user_id).where(found).scalar_subquery()
+    roles = _roles_of(owner).subquery("roles")
+    enrolled = exists().where(_FACTORS.user_id == _USERS.id, _FACTORS.confirmed_at.is_not(None))
+    return (
+        select(*(secret.c[c] for c in columns), _USERS.id, _USERS.email, _USERS.active,
+               enrolled.label("enrolled"), roles.c.facility_id, roles.c.role, roles.c.code)
+        .select_from(secret.join(User.__table__, _USERS.id == secret.c.user_id)
+                     .outerjoin(roles, true()))
+        .where(found)
+    )  # fmt: skip
+
+
+#: a token with its owner and the owner's roles, by the token's hash
+_TOKEN_OWNER = _with_owner(
+    ApiToken.__table__,
+    "token_hash",
+    *("id", "facility_id", "scopes", "expires_at", "revoked_at", "last_used_at"),
 )
-#: a browser session with its owner, by the session's hash
-_SESSION_OWNER = (
-    select(WebSession, User)
-    .join(User, User.id == WebSession.user_id)
-    .where(WebSession.id_hash == bindparam("id_hash"))
-)
-#: a person's roles in one round trip: (facility id, role, registry code) per facility role,
-#: and (None, role, registry code) per registry role
-_ROLES = union_all(
-    select(Membership.facility_id, Membership.role, Registry.code)
-    .join(Registry, Registry.id == Membership.registry_id)
-    .where(Membership.user_id == bindparam("user_id")),
-    select(null().cast(Integer).label("facility_id"), RegistryRole.role, Registry.code)
-    .join(Registry, Registry.id == RegistryRole.registry_id)
-    .where(RegistryRole.user_id == bindparam("user_id")),
-)
+#: a browser session with its owner and the owner's roles, by the session's hash
+_SESSION_OWNER = _with_owner(WebSession.__table__, "id_hash", "csrf_token", "expires_at")
+#: a person's roles (``_roles_of``), by their id
+_ROLES = _roles_of(bindparam("user_id", type_=Integer))
 
 
 class LoginFailed(RegistryError):  # noqa: N818 - reads as the condition it names
@@ -346,29 +393,28 @@ class AccountService:
 
         The extension is written at most once per ``TOUCH_EVERY``, so that an ordinary request
         writes nothing (a session lasts ``session_hours`` less up to a minute), and never waits
-        for a busy database (``_touch``). A live session is read in two statements outside any
-        transaction; only an expired one is deleted, in a transaction of its own."""
+        for a busy database (``_touch``). A live session is read with its owner and their roles
+        in one statement outside any transaction; only an expired one is deleted, in a
+        transaction of its own."""
         now = utcnow()
         extended = now + dt.timedelta(hours=self.settings.session_hours)
         id_hash = digest(secret)
-        with self.platform.reads() as session:
-            row = session.execute(_SESSION_OWNER, {"id_hash": id_hash}).one_or_none()
-            if row is None:
-                return None
-            web_session, user = row
-            expires = _aware(web_session.expires_at)
-            live = expires is not None and expires > now
-            actor = self._actor_of(session, user) if live else None
-        if not live:
+        rows = self._read(_SESSION_OWNER, id_hash)
+        if not rows:
+            return None
+        csrf_token, expires = rows[0][0], _aware(rows[0][1])
+        if expires is None or expires <= now:
             with self.platform.sessions() as session, session.begin():
                 session.execute(delete(WebSession).where(WebSession.id_hash == id_hash))
             return None
-        found = (actor, web_session.csrf_token) if actor else None
-        if found is not None and expires is not None and extended - expires >= TOUCH_EVERY:
+        actor = self._owner(rows, 2)
+        if actor is None:
+            return None
+        if extended - expires >= TOUCH_EVERY:
             self._touch(
                 update(WebSession).where(WebSession.id_hash == id_hash).values(expires_at=extended)
             )
-        return found
+        return actor, csrf_token
 
     def end_session(self, secret: str) -> None:
         """Sign out: forget the session."""
@@ -394,18 +440,30 @@ class AccountService:
         statement); None when inactive."""
         if not user.active:
             return None
-        members: dict[str, dict[int, Role]] = {}
-        roles: dict[str, set[str]] = {}
-        for facility_id, role, code in session.execute(_ROLES, {"user_id": user.id}).all():
-            if facility_id is None:
-                roles.setdefault(code, set()).add(role)
-            else:
-                members.setdefault(code, {})[facility_id] = Role(role)
-        admin = frozenset(c for c, r in roles.items() if RegistryRoleName.REGISTRY_ADMIN in r)
-        return Actor(name=user.email, user_id=user.id,
-                     memberships=members,
-                     registry_admin_of=admin,
-                     registry_roles={c: frozenset(r) for c, r in roles.items()})  # fmt: skip
+        return _person(user.id, user.email, session.execute(_ROLES, {"user_id": user.id}).all())
+
+    def _owner(self, rows: Sequence[Sequence[Any]], at: int) -> Actor | None:
+        """Return the actor of the owner read by ``_with_owner`` (their columns start at ``at``
+        in each row), with whether they must still enrol a second factor; None when inactive."""
+        user_id, email, active, enrolled = rows[0][at : at + 4]
+        if not active:
+            return None
+        actor = _person(user_id, email, [row[at + 4 : at + 7] for row in rows])
+        due = (
+            self.settings.require_second_factor_for_registry_roles
+            and not enrolled
+            and any(SECOND_FACTOR_ROLES & held for held in actor.registry_roles.values())
+        )
+        return replace(actor, second_factor_due=True) if due else actor
+
+    def _read(self, statement: Select[Any], key: str) -> Sequence[Sequence[Any]]:
+        """Return the rows of a token's or session's ``_with_owner`` statement.
+
+        It runs on a bare connection of the engine behind ``Platform.reads`` (autocommit on
+        PostgreSQL): a session costs more Python than this one-statement read."""
+        engine: Engine = self.platform.reads.kw["bind"]
+        with engine.connect() as connection:
+            return connection.execute(statement, {"key": key}).all()
 
     def _touch(self, statement: Update) -> None:
         """Write a session's extension or a token's last use, unless the database is busy.
@@ -517,35 +575,51 @@ class AccountService:
 
     def token_actor(self, secret: str) -> Actor | None:
         """Return the actor of a live token (recording its use, to the minute); None when unknown
-        or over."""
+        or over, and when its owner is inactive or has no role left at its facility."""
         if not secret.startswith(TOKEN_PREFIX):
             return None
         now = utcnow()
-        with self.platform.reads() as session:
-            row = session.execute(_TOKEN_OWNER, {"token_hash": digest(secret)}).one_or_none()
-            if row is None:
-                return None
-            token, user = row
-            if token.revoked_at is not None:
-                return None
-            expires = _aware(token.expires_at)
-            if expires is None or expires <= now:
-                return None
-            person = self._actor_of(session, user)
-        if person is None or not person.belongs_to(token.facility_id):
+        rows = self._read(_TOKEN_OWNER, digest(secret))
+        if not rows:
             return None
-        last = _aware(token.last_used_at)
+        token_id, facility_id, scopes, expires_at, revoked_at, last_used_at = rows[0][:6]
+        expires = _aware(expires_at)
+        if revoked_at is not None or expires is None or expires <= now:
+            return None
+        person = self._owner(rows, 6)
+        if person is None or not person.belongs_to(facility_id):
+            return None
+        last = _aware(last_used_at)
         if last is None or now - last >= TOUCH_EVERY:  # else no write (see ``session``)
-            self._touch(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+            self._touch(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         # A token is per facility, not per registry: it acts with its owner's roles at that
         # facility in each registry, read afresh on every use (docs/architecture.md).
         reach = {
-            registry: {token.facility_id: roles[token.facility_id]}
+            registry: {facility_id: roles[facility_id]}
             for registry, roles in person.memberships.items()
-            if token.facility_id in roles
+            if facility_id in roles
         }
-        return Actor(name=f"{person.name} (token {token.id})", user_id=person.user_id,
-                     memberships=reach, scopes=frozenset(token.scopes))  # fmt: skip
+        return Actor(name=f"{person.name} (token {token_id})", user_id=person.user_id,
+                     memberships=reach, scopes=frozenset(scopes),
+                     second_factor_due=person.second_factor_due)  # fmt: skip
+
+
+def _person(user_id: int, email: str, held: Iterable[Sequence[Any]]) -> Actor:
+    """Return the actor of an active person from their roles: (facility id, role, registry
+    code) per facility role, (None, role, registry code) per registry role; a row whose role is
+    None (a person without any) adds nothing."""
+    members: dict[str, dict[int, Role]] = {}
+    roles: dict[str, set[str]] = {}
+    for facility_id, role, code in held:
+        if role is None:
+            continue
+        if facility_id is None:
+            roles.setdefault(code, set()).add(role)
+        else:
+            members.setdefault(code, {})[facility_id] = Role(role)
+    admin = frozenset(c for c, r in roles.items() if RegistryRoleName.REGISTRY_ADMIN in r)
+    return Actor(name=email, user_id=user_id, memberships=members, registry_admin_of=admin,
+                 registry_roles={c: frozenset(r) for c, r in roles.items()})  # fmt: skip
 
 
 def has_second_factor(session: Session, user_id: int) -> bool:

@@ -81,6 +81,13 @@ class RegistryRoleName(StrEnum):
     COMMITTEE = "committee"  # votes on enrollment applications and data requests; no case data
 
 
+#: the registry roles whose holders must enrol a second factor when
+#: ``require_second_factor_for_registry_roles`` is on
+SECOND_FACTOR_ROLES = frozenset(
+    {RegistryRoleName.REGISTRY_ADMIN, RegistryRoleName.COMMITTEE, RegistryRoleName.RESEARCHER}
+)
+
+
 class Scope(StrEnum):
     """What an API token may do, within its one facility."""
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from tests.support.factories import make_case, make_person
 from tests.support.records import records
 from tests.support.web import (
@@ -23,10 +23,11 @@ from tests.support.web import (
 )
 
 from printreg.accounts.actor import Actor
-from printreg.accounts.models import ApiToken, WebSession
+from printreg.accounts.models import ApiToken, RegistryRole, WebSession
 from printreg.accounts.service import AccountService
 from printreg.demo.service import DEMO_PASSWORD
 from printreg.domain.facility import Role
+from printreg.facilities.models import Facility
 from printreg.platform import Platform
 from printreg.settings import Settings
 from printreg.storage.audit_log import AuditEntry
@@ -394,3 +395,36 @@ def test_token_reaches_only_its_own_facility_for_a_two_facility_person(
     assert created.status_code == 404
     assert _case_count(api_platform) == before
     assert client.get(f"/api/v1/facilities/{OTHER}").status_code == 404
+
+
+def test_a_session_and_a_token_carry_exactly_the_roles_read_on_that_use(
+    api_platform: Platform,
+) -> None:
+    """One statement reads a token or session with its owner's every role: each use sees the
+    roles of that moment, and a person left with none is signed in with no rights at all."""
+    email = make_person(api_platform, "many.roles@demo.printreg.org",
+                        roles={REG: {HOME: Role.DATA_MANAGER, OTHER: Role.VIEWER}},
+                        registry_roles={REG: "researcher"})  # fmt: skip
+    accounts = AccountService(api_platform)
+    person = accounts.user_by_email(Actor.operator(), email)
+    with api_platform.sessions() as session:
+        facility = dict(session.execute(select(Facility.code, Facility.id)).all())
+    cookie, csrf = accounts.start_session(person.id)
+    token = accounts.create_token(accounts.actor_for(person.id), OTHER, "t", ["cases:read"], 1)
+    assert accounts.session(cookie) == (
+        Actor(name=email, user_id=person.id,
+              memberships={REG: {facility[HOME]: Role.DATA_MANAGER, facility[OTHER]: Role.VIEWER}},
+              registry_roles={REG: frozenset({"researcher"})}),
+        csrf,
+    )  # fmt: skip
+    assert accounts.token_actor(token[0]) == Actor(
+        name=f"{email} (token {token[1].id})", user_id=person.id,
+        memberships={REG: {facility[OTHER]: Role.VIEWER}}, scopes=frozenset({"cases:read"}),
+    )  # fmt: skip
+    operator = Actor.operator("test")
+    accounts.set_membership(operator, person.id, REG, OTHER, None)
+    assert accounts.token_actor(token[0]) is None  # no role left at the token's facility
+    accounts.set_membership(operator, person.id, REG, HOME, None)
+    with api_platform.sessions() as session, session.begin():
+        session.execute(delete(RegistryRole).where(RegistryRole.user_id == person.id))
+    assert accounts.session(cookie) == (Actor(name=email, user_id=person.id), csrf)

@@ -4,8 +4,8 @@ Under load a request's cost is mostly its statements (each one a round trip and 
 SQLAlchemy work: docs/architecture.md, "Request cost"), so a change that adds a query to every
 create or read fails here, not only in bench/api.py. The bounds are what each request needs:
 
-- authentication by bearer token: 2 (the token with its owner; the owner's roles, facility and
-  registry roles in one statement);
+- authentication by bearer token: 1 (the token with its owner, whether they confirmed a second
+  factor, and their facility and registry roles, in one statement);
 - a create: the facility with whether the registry admits it (one statement), its printers,
   one insert per case
   table the record fills (the case table that holds the local case ID also says whether the ID
@@ -35,7 +35,7 @@ from printreg.platform import Platform
 from printreg.storage.audit_log import AuditEntry
 from printreg.storage.stamps import AnalyticsStamp
 
-AUTH = 2
+AUTH = 1
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from fastapi.templating import Jinja2Templates
 
 from printreg.accounts.actor import Actor
 from printreg.accounts.registry_choice import RegistryChoice
-from printreg.accounts.second_factor import SecondFactorService
 from printreg.dictionary.dates import date_formats
 from printreg.domain.errors import RegistryError, ValidationFailed
 from printreg.notifications.service import unread_count
@@ -95,7 +94,7 @@ async def _context(request: Request, platform: Platform, *, enrolling: bool) -> 
     if found is None:
         raise SignInRequired
     actor, csrf = found
-    if not enrolling and SecondFactorService(platform).required(actor.user_id):
+    if not enrolling and actor.second_factor_due:
         raise SecondFactorMissing
     if request.method == "POST":
         form = await request.form()
@@ -133,7 +132,7 @@ async def upload_page_context(request: Request, platform: PlatformDep) -> PageCo
     if found is None:
         raise SignInRequired
     actor, csrf = found
-    if SecondFactorService(platform).required(actor.user_id):
+    if actor.second_factor_due:
         raise SecondFactorMissing
     page = PageContext(request, platform, actor, csrf)
     request.state.page = page  # for the one handler that turns a domain error into a page
