@@ -45,8 +45,11 @@ def serve_app(host: str, port: int, workers: int = 1) -> None:
     # printreg writes the access lines (route templates, no query strings): uvicorn's are off.
     if workers == 1:
         from printreg.web.app import create_app
+        from printreg.web.asgi import settle
 
-        uvicorn.run(create_app(settings), host=host, port=port,
+        app = create_app(settings)
+        settle()
+        uvicorn.run(app, host=host, port=port,
                     log_config=log_config(settings), access_log=False)  # fmt: skip
         return
     folder = metrics_folder(settings, port)
