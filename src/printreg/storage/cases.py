@@ -686,3 +686,78 @@ def list_query(
             or_(main.c.updated_at < at, and_(main.c.updated_at == at, main.c.id < last_id))
         )
     return stmt.order_by(main.c.updated_at.desc(), main.c.id.desc()).limit(query.limit)
+
+
+def list_statement(
+    tables: CaseTables,
+    definition: Definition,
+    query: CaseQuery,
+    columns: Sequence[str],
+) -> tuple[Select[Any], dict[str, Any]]:
+    """Return the SELECT ``list_query`` builds for a page of cases, with its parameters: the
+    statement built once per kind of query (which filters it has, not their values), since
+    building it anew cost about as much as running it (bench/read_cost.py); a search builds
+    its statement anew (its pattern is escaped as the statement is built)."""
+    if query.search:
+        return list_query(tables, definition, query, columns), {}
+    dated = bool(definition.case_date and (query.date_from or query.date_to))
+    statement = _list_shape(
+        tables.main,
+        tuple(columns),
+        definition.case_date if dated else None,
+        scoped=query.facility_ids is not None,
+        deleted="only" if query.only_deleted else "also" if query.include_deleted else "no",
+        status=bool(query.status),
+        where=tuple(query.where),
+        date_from=dated and query.date_from is not None,
+        date_to=dated and query.date_to is not None,
+        after=query.after is not None,
+    )
+    params: dict[str, Any] = {f"where_{n}": v for n, v in enumerate(query.where.values())}
+    params |= {"limit": query.limit, "status": query.status, "facility_ids": query.facility_ids}
+    params |= {"date_from": query.date_from, "date_to": query.date_to}
+    if query.after is not None:
+        params |= {"after_at": query.after[0], "after_id": query.after[1]}
+    return statement, params
+
+
+@functools.lru_cache(maxsize=256)
+def _list_shape(
+    main: Table,
+    columns: tuple[str, ...],
+    case_date: str | None,
+    *,
+    scoped: bool,
+    deleted: str,
+    status: bool,
+    where: tuple[str, ...],
+    date_from: bool,
+    date_to: bool,
+    after: bool,
+) -> Select[Any]:
+    """Return the statement of :func:`list_statement` for one kind of query, the values bound
+    by name (``facility_ids``, ``status``, ``where_<n>``, ``date_from``, ``date_to``,
+    ``after_at``, ``after_id``, ``limit``); it filters as :func:`list_query` does."""
+    stmt = select(*(main.c[name] for name in columns))
+    if scoped:
+        stmt = stmt.where(main.c.facility_id.in_(bindparam("facility_ids", expanding=True)))
+    if deleted == "only":
+        stmt = stmt.where(main.c.deleted_at.is_not(None))
+    elif deleted == "no":
+        stmt = stmt.where(main.c.deleted_at.is_(None))
+    if status:
+        stmt = stmt.where(main.c.status == bindparam("status"))
+    for n, name in enumerate(where):
+        stmt = stmt.where(main.c[name] == bindparam(f"where_{n}"))
+    if case_date is not None:
+        if date_from:
+            stmt = stmt.where(main.c[case_date] >= bindparam("date_from"))
+        if date_to:
+            stmt = stmt.where(main.c[case_date] <= bindparam("date_to"))
+    if after:
+        at: BindParameter[dt.datetime] = bindparam("after_at")
+        last_id: BindParameter[uuid.UUID] = bindparam("after_id")
+        stmt = stmt.where(
+            or_(main.c.updated_at < at, and_(main.c.updated_at == at, main.c.id < last_id))
+        )
+    return stmt.order_by(main.c.updated_at.desc(), main.c.id.desc()).limit(bindparam("limit"))
