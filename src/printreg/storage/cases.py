@@ -17,8 +17,10 @@ from sqlalchemy import (
     Insert,
     Select,
     Table,
+    Text,
     and_,
     bindparam,
+    cast,
     delete,
     func,
     insert,
@@ -504,14 +506,14 @@ _LABELS = "_printer_labels"
 def _from_json(column: Column[Any]) -> Callable[[Any], Any] | None:
     """Return what turns a column's value, as PostgreSQL writes it in JSON, back into the
     value the driver gives for the column: the identity for whole numbers, text and booleans,
-    float() for doubles (PostgreSQL writes them with every digit, and 1.0 as 1), the ISO date
+    float() for doubles (written as text with every digit, :func:`_as_json`), the ISO date
     parser for dates; None for a type JSON does not carry exactly (the reader then keeps a
     statement per table)."""
     python_type = column.type.python_type
     if python_type in (int, str, bool):
         return _same
     if python_type is float:
-        return float
+        return float  # from the text _as_json writes
     if python_type is dt.date:
         return dt.date.fromisoformat
     return None
@@ -519,6 +521,13 @@ def _from_json(column: Column[Any]) -> Callable[[Any], Any] | None:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _as_json(column: Column[Any]) -> Any:
+    """Return the column as it goes into the JSON arrays: a double as its text (a JSON number
+    would turn -0.0 into 0 and has no NaN or infinity; float() reads the text back exactly),
+    any other column as it is."""
+    return cast(column, Text) if column.type.python_type is float else column
 
 
 @dataclass(frozen=True)
@@ -573,14 +582,14 @@ class _WholeCase:
         for n, (group_key, table) in enumerate(tables.multi.items()):
             lists[group_key] = f"_list_{n}"
             if group_key[0] is None:
-                subquery = rows_of(table, table.c.value, table.c.ord)
+                subquery = rows_of(table, _as_json(table.c.value), table.c.ord)
             else:
-                pair = func.json_build_array(table.c.row_no, table.c.value)
+                pair = func.json_build_array(table.c.row_no, _as_json(table.c.value))
                 subquery = rows_of(table, pair, table.c.row_no, table.c.ord)
             columns.append(subquery.label(lists[group_key]))
         for n, (name, table) in enumerate(tables.groups.items()):
             groups[name] = f"_group_{n}"
-            cells = [table.c[c] for c, _ in converters[table.name]]
+            cells = [_as_json(table.c[c]) for c, _ in converters[table.name]]
             if len(cells) > _MAX_ARGUMENTS:  # json_build_array takes at most 100
                 return None
             subquery = rows_of(table, func.json_build_array(*cells), table.c.row_no)

@@ -18,8 +18,8 @@ from printreg.storage.case_tables import KEY_ELEMENT
 from printreg.storage.cases import _SYSTEM, CaseReader, StoredCase
 
 REG = "3dp"
-#: doubles whose shortest text is tricky: not exact in binary, integral, huge, tiny, negative
-DOUBLES = (0.1 + 0.2, 3.0, 1e20, 5e-324, -2.5e-7, 123456789.12345679)
+#: doubles whose text is tricky: not exact in binary, integral, huge, tiny, minus zero, not finite
+DOUBLES = (0.1 + 0.2, 3.0, 1e20, 5e-324, -0.0, float("inf"), float("nan"), 123456789.12345679)
 
 
 def _typed(value: Any) -> Any:
