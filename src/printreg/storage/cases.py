@@ -479,7 +479,7 @@ class CaseReader:
         if printer_labels is None:
             found = rows[0][_LABELS] if rows else None
             printer_labels = {int(k): v for k, v in (found or {}).items()}
-        cases = self._cases(rows, printer_labels)
+        cases = self._cases([whole.case_row(row) for row in rows], printer_labels)
         for row in rows:
             case = cases[row["id"]]
             for (group_name, name), column in whole.lists.items():
@@ -532,11 +532,13 @@ def _as_json(column: Column[Any]) -> Any:
 
 @dataclass(frozen=True)
 class _WholeCase:
-    """The PostgreSQL statement that reads whole cases: each case row, and for each other
-    table a column holding that case's rows of it as a JSON array, in the order of the
-    per-table statements (a list's values by ``ord``; a group's rows by ``row_no``, each the
-    array of its columns; a group's lists as [row_no, value] pairs). ``with_labels`` adds a
-    column of the facility's printer labels (a JSON object, id → label)."""
+    """The PostgreSQL statement that reads whole cases: each case row (its system columns as
+    they are, its values as JSON arrays of at most 100 columns each: fewer columns for the
+    driver and SQLAlchemy to describe and convert), and for each other table a column holding
+    that case's rows of it as a JSON array, in the order of the per-table statements (a list's
+    values by ``ord``; a group's rows by ``row_no``, each the array of its columns; a group's
+    lists as [row_no, value] pairs). ``with_labels`` adds a column of the facility's printer
+    labels (a JSON object, id → label)."""
 
     plain: Select[Any]
     with_labels: Select[Any]
@@ -547,6 +549,8 @@ class _WholeCase:
     converters: dict[str, tuple[tuple[str, Callable[[Any], Any]], ...]]
     """table name → (column, converter) of each value column, in the JSON arrays' order"""
     tables: CaseTables
+    main_values: tuple[tuple[str, tuple[tuple[str, Callable[[Any], Any]], ...]], ...]
+    """(JSON column, (case table column, converter) of each of its values) of the case row"""
 
     @classmethod
     def of(cls, tables: CaseTables, main_select: Select[Any], printers: Table) -> _WholeCase | None:
@@ -557,10 +561,10 @@ class _WholeCase:
         main = tables.main
         key = ("facility_id", "case_id")
         converters: dict[str, tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
-        for table in [*tables.groups.values(), *tables.multi.values()]:
+        for table in tables.all_tables:
             pairs = []
             for column in table.columns:
-                if column.name in key:
+                if column.name in (_SYSTEM if table is main else key):
                     continue
                 convert = _from_json(column)
                 if convert is None:
@@ -594,7 +598,15 @@ class _WholeCase:
                 return None
             subquery = rows_of(table, func.json_build_array(*cells), table.c.row_no)
             columns.append(subquery.label(groups[name]))
-        plain = main_select.add_columns(*columns)
+        values = converters.pop(main.name)
+        chunks = [values[at : at + _MAX_ARGUMENTS] for at in range(0, len(values), _MAX_ARGUMENTS)]
+        main_values = tuple((f"_case_{n}", chunk) for n, chunk in enumerate(chunks))
+        packed = [
+            func.json_build_array(*(_as_json(main.c[name]) for name, _ in chunk)).label(label)
+            for label, chunk in main_values
+        ]
+        system = [main.c[name] for name in _SYSTEM]
+        plain = main_select.with_only_columns(*system, *packed, *columns)
         labels = (
             select(func.json_object_agg(printers.c.id, printers.c.label))
             .where(printers.c.facility_id == main.c.facility_id)
@@ -602,7 +614,15 @@ class _WholeCase:
             .scalar_subquery()
             .label(_LABELS)
         )
-        return cls(plain, plain.add_columns(labels), lists, groups, converters, tables)
+        return cls(plain, plain.add_columns(labels), lists, groups, converters, tables, main_values)
+
+    def case_row(self, row: Mapping[Any, Any]) -> dict[str, Any]:
+        """Return a case row as the per-table statement gives it, from the JSON arrays."""
+        out = {name: row[name] for name in _SYSTEM}
+        for label, cells in self.main_values:
+            for (name, convert), v in zip(cells, row[label], strict=True):
+                out[name] = None if v is None else convert(v)
+        return out
 
     def values(self, key: tuple[str | None, str], found: list[Any]) -> list[Any]:
         """Return a list's values from its JSON column: values, or (row_no, value) pairs."""
