@@ -501,6 +501,9 @@ class CaseReader:
 
 
 _LABELS = "_printer_labels"
+#: the case table's columns the one-statement read selects as they are: the system fields and
+#: the local case ID (which shows what the row is to one reading the statement's answer)
+_PLAIN = (*_SYSTEM, KEY_ELEMENT)
 
 
 def _from_json(column: Column[Any]) -> Callable[[Any], Any] | None:
@@ -532,8 +535,8 @@ def _as_json(column: Column[Any]) -> Any:
 
 @dataclass(frozen=True)
 class _WholeCase:
-    """The PostgreSQL statement that reads whole cases: each case row (its system columns as
-    they are, its values as JSON arrays of at most 100 columns each: fewer columns for the
+    """The PostgreSQL statement that reads whole cases: each case row (its ``_PLAIN`` columns
+    as they are, its other values as JSON arrays of at most 100 columns each: fewer columns for the
     driver and SQLAlchemy to describe and convert), and for each other table a column holding
     that case's rows of it as a JSON array, in the order of the per-table statements (a list's
     values by ``ord``; a group's rows by ``row_no``, each the array of its columns; a group's
@@ -564,7 +567,7 @@ class _WholeCase:
         for table in tables.all_tables:
             pairs = []
             for column in table.columns:
-                if column.name in (_SYSTEM if table is main else key):
+                if column.name in (_PLAIN if table is main else key):
                     continue
                 convert = _from_json(column)
                 if convert is None:
@@ -605,7 +608,7 @@ class _WholeCase:
             func.json_build_array(*(_as_json(main.c[name]) for name, _ in chunk)).label(label)
             for label, chunk in main_values
         ]
-        system = [main.c[name] for name in _SYSTEM]
+        system = [main.c[name] for name in _PLAIN]
         plain = main_select.with_only_columns(*system, *packed, *columns)
         labels = (
             select(func.json_object_agg(printers.c.id, printers.c.label))
@@ -618,7 +621,7 @@ class _WholeCase:
 
     def case_row(self, row: Mapping[Any, Any]) -> dict[str, Any]:
         """Return a case row as the per-table statement gives it, from the JSON arrays."""
-        out = {name: row[name] for name in _SYSTEM}
+        out = {name: row[name] for name in _PLAIN}
         for label, cells in self.main_values:
             for (name, convert), v in zip(cells, row[label], strict=True):
                 out[name] = None if v is None else convert(v)
