@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from printreg.accounts.actor import Actor
@@ -36,7 +37,7 @@ from printreg.platform import Platform, RegistryRuntime
 from printreg.storage import stamps
 from printreg.storage.audit_log import AuditEntry
 from printreg.storage.base import utcnow
-from printreg.storage.cases import CaseQuery, StoredCase, list_query, new_case_id
+from printreg.storage.cases import CaseQuery, StoredCase, list_statement, new_case_id
 from printreg.validation import ValidationContext, ValidationResult, validate_record
 from printreg.validation.shape import changed_fields, to_json_record
 
@@ -49,11 +50,13 @@ __all__ = [
     "CaseSaved",
     "CaseService",
     "CaseSummary",
+    "FacilityRef",
     "case_query",
     "decode_cursor",
     "encode_cursor",
     "locate_case",
     "locate_case_at",
+    "read_case_at",
 ]  # fmt: skip
 
 
@@ -120,8 +123,56 @@ SUMMARY_COLUMNS = (
 
 
 # Statements every case request runs, built once (building costs about as much as running).
-_FACILITY_BY_CODE = select(Facility).where(Facility.code == bindparam("code"))
+# The facility look-ups select the table's columns, not the entity's: a Core statement skips
+# the ORM's statement and result handling, about a third of a list's CPU (bench/read_cost.py).
+_FACILITIES = Facility.__table__
+_FACILITY_BY_CODE = select(_FACILITIES.c.id, _FACILITIES.c.code).where(
+    _FACILITIES.c.code == bindparam("code")
+)
 _PRINTERS_OF = select(Printer).where(Printer.facility_id == bindparam("facility_id"))
+
+
+@dataclass(frozen=True)
+class FacilityRef:
+    """A facility's id and code, read as a row: what a case read or list needs of it, without
+    the cost of loading the facility entity."""
+
+    id: int
+    code: str
+
+
+#: a facility as an entity or as a row (the look-ups that check visibility return either)
+_Facility = TypeVar("_Facility", Facility, FacilityRef)
+
+
+@functools.lru_cache(maxsize=64)
+def _where_case_is(
+    main: Table, *, scoped: bool, entity: bool
+) -> Select[Facility] | Select[int, str]:
+    """Return the statement finding a case's facility (the entity, or its id and code) by the
+    case id (``case_id``), among the facilities ``facility_ids`` when ``scoped``; built once
+    per case table and kind."""
+    what = select(Facility) if entity else select(_FACILITIES.c.id, _FACILITIES.c.code)
+    query = what.join(main, main.c.facility_id == _FACILITIES.c.id).where(
+        main.c.id == bindparam("case_id")
+    )
+    if scoped:
+        query = query.where(main.c.facility_id.in_(bindparam("facility_ids", expanding=True)))
+    return query
+
+
+def _case_params(actor: Actor, runtime: RegistryRuntime, case_id: uuid.UUID) -> dict[str, Any]:
+    return {"case_id": case_id, "facility_ids": actor.readable_facilities(runtime.code)}
+
+
+def _load(
+    session: Session, runtime: RegistryRuntime, facility_id: int, case_id: uuid.UUID
+) -> StoredCase:
+    """Return the facility's case with the labels of its printers (read with it)."""
+    case = runtime.reader.load(session, facility_id, case_id, None)
+    if case is None:
+        raise NotFound.no_such("case")
+    return case
 
 
 def locate_case(
@@ -136,22 +187,31 @@ def locate_case_at(
     session: Session, runtime: RegistryRuntime, actor: Actor, case_id: uuid.UUID
 ) -> tuple[Facility, StoredCase]:
     """Return (its facility, the stored case) of a case the actor may read, as ``locate_case``
-    does; the facility comes with the lookup, so showing its code costs no query more."""
-    main = runtime.tables.main
-    facility_ids = actor.readable_facilities(runtime.code)
-    query = (
-        select(Facility).join(main, main.c.facility_id == Facility.id).where(main.c.id == case_id)
-    )
-    if facility_ids is not None:
-        query = query.where(main.c.facility_id.in_(facility_ids))
-    facility = session.scalar(query)
+    does; the facility entity comes with the lookup (and stays in the session), so using it
+    costs no query more."""
+    params = _case_params(actor, runtime, case_id)
+    scoped = params["facility_ids"] is not None
+    where = _where_case_is(runtime.tables.main, scoped=scoped, entity=True)
+    facility: Facility | None = session.scalar(where, params)
     if facility is None:
         raise NotFound.no_such("case")
-    printers = session.scalars(_PRINTERS_OF, {"facility_id": facility.id})
-    case = runtime.reader.load(session, facility.id, case_id, {p.id: p.label for p in printers})
-    if case is None:
+    return facility, _load(session, runtime, facility.id, case_id)
+
+
+def read_case_at(
+    session: Session, runtime: RegistryRuntime, actor: Actor, case_id: uuid.UUID
+) -> tuple[FacilityRef, StoredCase]:
+    """Return (its facility's id and code, the stored case) as ``locate_case_at`` does, the
+    facility read as a row: for showing a case, the cheapest read (one statement locates it,
+    one more reads it whole on PostgreSQL)."""
+    params = _case_params(actor, runtime, case_id)
+    scoped = params["facility_ids"] is not None
+    where = _where_case_is(runtime.tables.main, scoped=scoped, entity=False)
+    found = session.execute(where, params).first()
+    if found is None:
         raise NotFound.no_such("case")
-    return facility, case
+    facility = FacilityRef(*found)
+    return facility, _load(session, runtime, facility.id, case_id)
 
 
 class CaseService:
@@ -163,13 +223,14 @@ class CaseService:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _facility(self, session: Session, registry: str, code: str) -> Facility:
-        """Return a facility where the actor holds a role in the registry (its administrators:
+    def _facility(self, session: Session, registry: str, code: str) -> FacilityRef:
+        """Return (the id and code of) a facility where the actor holds a role in the registry (its administrators:
         any); NotFound, with the same words for a facility that does not exist and one that
         is not theirs in this registry."""
-        return self._visible(registry, session.scalar(_FACILITY_BY_CODE, {"code": code}))
+        found = session.execute(_FACILITY_BY_CODE, {"code": code}).first()
+        return self._visible(registry, FacilityRef(*found) if found else None)
 
-    def _visible(self, registry: str, facility: Facility | None) -> Facility:
+    def _visible(self, registry: str, facility: _Facility | None) -> _Facility:
         """Return the facility if the actor holds a role there in the registry (its
         administrators: any); else NotFound, as ``_facility`` says it."""
         visible = facility is not None and (
@@ -208,7 +269,7 @@ class CaseService:
         session: Session,
         runtime: RegistryRuntime,
         case: StoredCase,
-        facility: Facility | None = None,
+        facility: Facility | FacilityRef | None = None,
     ) -> CasePublic:
         facility = facility or session.get(Facility, case.facility_id)
         assert facility is not None  # noqa: S101 - a foreign key guarantees it
@@ -593,7 +654,7 @@ class CaseService:
         """Return a case the actor may read; NotFound for unknown ids and other facilities'."""
         runtime = self.platform.registry(registry)
         with self.platform.reads() as session:
-            facility, case = locate_case_at(session, runtime, self.actor, case_id)
+            facility, case = read_case_at(session, runtime, self.actor, case_id)
             return self._view(session, runtime, case, facility)
 
     def find(self, registry: str, facility_code: str, local_case_id: str) -> CasePublic:
@@ -635,24 +696,21 @@ class CaseService:
                 if name not in runtime.tables.main.c:
                     raise InvalidRequest(f"cannot show {name!r}: not a case field")
             query = _coded_filters(runtime.current, query)
-            rows = (
-                session.execute(
-                    list_query(
-                        runtime.tables,
-                        runtime.current,
-                        _replace_ids(query, ids),
-                        (*SUMMARY_COLUMNS, *columns),
-                    )
-                )
-                .mappings()
-                .all()
+            statement, params = list_statement(
+                runtime.tables,
+                runtime.current,
+                _replace_ids(query, ids),
+                (*SUMMARY_COLUMNS, *columns),
             )
+            rows = session.execute(statement, params).mappings().all()
             # the codes of this page's facilities only (one, when the list is of one facility)
             shown = sorted({r["facility_id"] for r in rows})
             if not known and shown:
                 known = dict(
                     session.execute(
-                        select(Facility.id, Facility.code).where(Facility.id.in_(shown))
+                        select(_FACILITIES.c.id, _FACILITIES.c.code).where(
+                            _FACILITIES.c.id.in_(shown)
+                        )
                     ).all()
                 )
             codes = known
