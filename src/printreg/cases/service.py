@@ -6,9 +6,9 @@ import base64
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Select, Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
@@ -129,16 +129,29 @@ _FACILITIES = Facility.__table__
 _FACILITY_BY_CODE = select(_FACILITIES.c.id, _FACILITIES.c.code).where(
     _FACILITIES.c.code == bindparam("code")
 )
-_PRINTERS_OF = select(Printer).where(Printer.facility_id == bindparam("facility_id"))
+#: what a case's validation and storage need of a facility's printers, as rows (no entities)
+_PRINTERS_OF = select(Printer.id, Printer.label, Printer.technology).where(
+    Printer.facility_id == bindparam("facility_id")
+)
+
+
+class PrinterRef(NamedTuple):
+    """A printer's id, label and technology, read as a row."""
+
+    id: int
+    label: str
+    technology: str
 
 
 @dataclass(frozen=True)
 class FacilityRef:
-    """A facility's id and code, read as a row: what a case read or list needs of it, without
-    the cost of loading the facility entity."""
+    """A facility's id and code (and local date order, where a record is validated), read as
+    a row: what a case read, list or create needs of it, without the cost of loading the
+    facility entity."""
 
     id: int
     code: str
+    date_order: str | None = None
 
 
 #: a facility as an entity or as a row (the look-ups that check visibility return either)
@@ -241,14 +254,15 @@ class CaseService:
             raise NotFound.no_such("facility")
         return facility
 
-    def _printers(self, session: Session, facility_id: int) -> list[Printer]:
-        return list(session.scalars(_PRINTERS_OF, {"facility_id": facility_id}))
+    def _printers(self, session: Session, facility_id: int) -> list[PrinterRef]:
+        rows = session.execute(_PRINTERS_OF, {"facility_id": facility_id})
+        return [PrinterRef(*row) for row in rows]
 
     def _validate(
         self,
         runtime: RegistryRuntime,
-        facility: Facility,
-        printers: list[Printer],
+        facility: Facility | FacilityRef,
+        printers: Sequence[PrinterRef | Printer],
         record: Mapping[str, Any],
     ) -> ValidationResult:
         context = ValidationContext(
@@ -325,10 +339,12 @@ class CaseService:
             found = session.execute(
                 FACILITY_ADMISSION, {"code": facility_code, "registry_code": registry}
             ).one_or_none()
-            facility = self._visible(registry, found[0] if found else None)
+            facility = self._visible(
+                registry, FacilityRef(found.id, found.code, found.date_order) if found else None
+            )
             self.actor.require_case_write(registry, facility.id)
             assert found is not None  # noqa: S101 - _visible refused a missing facility
-            check_accepting(registry, facility, found.lifecycle, found.status)
+            check_accepting(registry, facility.code, found.lifecycle, found.status)
             printers = self._printers(session, facility.id)
         result = self._validate(runtime, facility, printers, record)
         local_id = result.record["local_case_id"]

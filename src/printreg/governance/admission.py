@@ -27,7 +27,9 @@ _ADMISSION = (
 #: a facility by code with the registry's lifecycle and the facility's participation status,
 #: in one round trip (a create asks for all three): (Facility, lifecycle, status) or no row
 FACILITY_ADMISSION = (
-    select(Facility, Registry.lifecycle, Participation.status)
+    select(
+        Facility.id, Facility.code, Facility.date_order, Registry.lifecycle, Participation.status
+    )
     .select_from(Facility)
     .join(Registry, Registry.code == bindparam("registry_code"))
     .outerjoin(
@@ -49,11 +51,11 @@ def require_accepting(session: Session, registry_code: str, facility: Facility) 
     ).one_or_none()
     if row is None:
         raise NotFound(f"no registry with code {registry_code!r}")
-    check_accepting(registry_code, facility, row.lifecycle, row.status)
+    check_accepting(registry_code, facility.code, row.lifecycle, row.status)
 
 
 def check_accepting(
-    registry_code: str, facility: Facility, lifecycle: str, status: str | None
+    registry_code: str, facility_code: str, lifecycle: str, status: str | None
 ) -> None:
     """Raise Conflict as ``require_accepting`` does, from the registry's lifecycle and the
     facility's participation status already read (``FACILITY_ADMISSION``)."""
@@ -65,6 +67,6 @@ def check_accepting(
     if status != EnrollmentStatus.ACTIVE:
         state = f"is {status} in" if status else "has not enrolled in"
         raise Conflict(
-            f"facility {facility.code} {state} registry {registry_code}: only facilities "
+            f"facility {facility_code} {state} registry {registry_code}: only facilities "
             "active in a registry submit cases to it"
         )
