@@ -8,7 +8,7 @@ In one run, on loopback only, it
      (synthetic cases at F0001 and F0002, the demo people, a data manager's token at F0001);
   2. writes a CSV of --import-cases synthetic cases of F0001 (the same seeded generator, past
      the cases already loaded, so every row is new) in the import layout;
-  3. serves printreg with 2 uvicorn workers and ``job_runner = queue``, and measures reads with
+  3. serves printreg (`printreg serve --workers 2`) with ``job_runner = queue``, and measures reads with
      `wrk` (one case, a 50-case list; 32 connections) with nothing else running: the idle figure;
   4. queues a committing import of the file at F0001 and starts one `printreg worker --once`
      (it runs the job, then exits by itself), waits until rows are being committed, and drives

@@ -9,6 +9,7 @@ facilities (loading them is the same for every test: done once per run and datab
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,11 @@ from tests.support.pgserver import (
 )
 from tests.support.records import SYNTH_SEED
 from tests.support.smtp import SmtpSink, mailing, smtp_sink
+
+# `printreg worker` lowers its CPU priority (setting worker_nice); run in-process by a test it
+# would lower the test process's for the rest of the run. Workers the tests start inherit this;
+# tests/functional/jobs/test_worker_priority.py checks the setting on a worker of its own.
+os.environ.setdefault("PRINTREG_WORKER_NICE", "0")
 
 TEMPLATE = "printreg_template"
 SEEDED_TEMPLATE = "printreg_template_seeded"

@@ -232,6 +232,14 @@ class Settings(BaseSettings):
         description="Times a queued job is started before a worker that keeps dying on it makes "
         "it fail with a message saying so.",
     )
+    worker_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="CPU priority `printreg worker` lowers itself by (Unix nice value, 0–19): "
+        "on a machine that also serves web requests, a large import takes the CPU the web "
+        "processes leave idle instead of half of it. 0 keeps the priority it started with.",
+    )
     worker_poll_seconds: float = Field(
         default=1.0,
         gt=0,

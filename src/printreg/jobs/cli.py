@@ -29,12 +29,13 @@ def worker(
     """
     import logging.config
 
-    from printreg.jobs.worker import Worker
+    from printreg.jobs.worker import Worker, yield_cpu
     from printreg.ops.logs import log_config
 
     def body() -> None:
         with platform() as p:
             logging.config.dictConfig(log_config(p.settings))
+            yield_cpu(p.settings.worker_nice)
             if p.settings.job_runner != "queue":
                 console.print(
                     "note: PRINTREG_JOB_RUNNER is 'inprocess': web processes run their jobs "
