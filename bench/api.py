@@ -39,6 +39,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -340,6 +341,30 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def store(results: Path, label: str, figures: dict[str, Any]) -> None:
+    """Write ``figures`` under ``label`` into the JSON file of results (kept: the other labels)."""
+    stored: dict[str, Any] = json.loads(results.read_text()) if results.exists() else {}
+    stored[label] = figures
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(stored, indent=2) + "\n")
+
+
+def statements_sent(platform: Platform, call: Callable[[], object]) -> list[str]:
+    """Return the SQL statements (their first 90 characters) the platform's engine sends while
+    ``call`` runs."""
+    seen: list[str] = []
+
+    def on_statement(_c: object, _cur: object, sql: str, *_rest: object) -> None:
+        seen.append(" ".join(sql.split())[:90])
+
+    event.listen(platform.engine, "before_cursor_execute", on_statement)
+    try:
+        call()
+    finally:
+        event.remove(platform.engine, "before_cursor_execute", on_statement)
+    return seen
+
+
 def main() -> None:
     args = parse_args()
     if shutil.which("wrk") is None:
@@ -434,10 +459,7 @@ def main() -> None:
                 token, ("get", "list", "create"), args, sqlite_env, sqlite_ids,
             )  # fmt: skip
     figures["load_after"] = round(os.getloadavg()[0], 2)
-    stored: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    stored[args.label] = figures
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(stored, indent=2) + "\n")
+    store(RESULTS, args.label, figures)
     for mode, ratio in figures["postgresql"]["ratio"].items():
         print(
             f"printreg/bare {mode}: throughput {ratio['throughput']}x "

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import shutil
 import subprocess
@@ -48,6 +47,7 @@ from bench.api import (  # noqa: E402
     child_env,
     drive,
     seed,
+    store,
 )
 from tests.support.pgserver import create_database, start_postgres  # noqa: E402
 
@@ -237,9 +237,7 @@ def main() -> None:
         for mode in READS
     }  # fmt: skip
     figures["load_after"] = round(os.getloadavg()[0], 2)
-    stored: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    stored[args.label] = figures
-    RESULTS.write_text(json.dumps(stored, indent=2) + "\n")
+    store(RESULTS, args.label, figures)
     for mode, ratio in figures["ratio"].items():
         print(
             f"{mode} while importing / idle: throughput {ratio['throughput']}x (target >= 0.5), "

@@ -32,9 +32,9 @@ from typing import Any, cast
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import seed  # noqa: E402
+from bench.api import seed, statements_sent, store  # noqa: E402
 from fastapi import Request  # noqa: E402
-from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from tests.support.pgserver import create_database, start_postgres  # noqa: E402
 
 from printreg.accounts.models import User  # noqa: E402
@@ -44,21 +44,6 @@ from printreg.web.deps import api_actor  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "auth_cost.json"
 WARMUP = 50
-
-
-def sent(platform: Platform, call: Callable[[], object]) -> list[str]:
-    """Return the SQL statements one call sends (abridged)."""
-    seen: list[str] = []
-
-    def on_statement(_c: object, _cur: object, sql: str, *_rest: object) -> None:
-        seen.append(" ".join(sql.split())[:90])
-
-    event.listen(platform.engine, "before_cursor_execute", on_statement)
-    try:
-        call()
-    finally:
-        event.remove(platform.engine, "before_cursor_execute", on_statement)
-    return seen
 
 
 def cost(call: Callable[[], object], calls: int) -> dict[str, float]:
@@ -110,7 +95,7 @@ def measure(platform: Platform, token: str, calls: int) -> dict[str, Any]:
             ("api_actor_second_factor_required", by_dependency, strict),
         ):
             call()  # the first use writes its last use / extension
-            figures[name] = {"statements": sent(of, call), **cost(call, calls)}
+            figures[name] = {"statements": statements_sent(of, call), **cost(call, calls)}
     finally:
         strict.close()
     return figures
@@ -134,9 +119,7 @@ def main() -> None:
         finally:
             platform.close()
     figures["load_after"] = round(os.getloadavg()[0], 2)
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results[args.label] = figures
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    store(RESULTS, args.label, figures)
     print(json.dumps(figures, indent=2))
 
 

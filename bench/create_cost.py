@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import shutil
 import sys
@@ -37,7 +36,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from bench.api import BASE, PRINTREG, Server, case_body, cpu_seconds, drive, seed  # noqa: E402
+from bench.api import (  # noqa: E402
+    BASE,
+    PRINTREG,
+    Server,
+    case_body,
+    cpu_seconds,
+    drive,
+    seed,
+    store,
+)
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from tests.support.pgserver import create_database, start_postgres  # noqa: E402
@@ -232,10 +240,7 @@ def main() -> None:
         (folder / "ids.txt").write_text("\n")
         figures |= serve_and_measure(args, env, token, body, server.logfile, postmaster)
     figures["load_after"] = round(os.getloadavg()[0], 2)
-    stored: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    stored[args.label] = figures
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(stored, indent=2) + "\n")
+    store(RESULTS, args.label, figures)
     print(f"written to {RESULTS.relative_to(ROOT)} under {args.label!r}")
 
 

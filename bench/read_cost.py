@@ -18,7 +18,6 @@ Run: .venv/bin/python bench/read_cost.py [--label after] [--calls 500] [--cases 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -31,8 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import seed  # noqa: E402
-from sqlalchemy import event, select  # noqa: E402
+from bench.api import seed, statements_sent, store  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from tests.support.pgserver import create_database, start_postgres  # noqa: E402
 
 from printreg.accounts.models import User  # noqa: E402
@@ -44,21 +43,6 @@ RESULTS = ROOT / "bench" / "results" / "read_cost.json"
 REGISTRY = "3dp"
 FACILITY = "F0001"
 WARM_UP = 50
-
-
-def statements(platform: Platform, call: Callable[[], object]) -> list[str]:
-    """Return the statements (their first words) the engine sends while ``call`` runs."""
-    seen: list[str] = []
-
-    def on_statement(_c: object, _cur: object, sql: str, *_rest: object) -> None:
-        seen.append(" ".join(sql.split())[:90])
-
-    event.listen(platform.engine, "before_cursor_execute", on_statement)
-    try:
-        call()
-    finally:
-        event.remove(platform.engine, "before_cursor_execute", on_statement)
-    return seen
 
 
 def cpu_per_call(calls: int, call: Callable[[int], object]) -> dict[str, float]:
@@ -95,7 +79,7 @@ def measure(platform: Platform, calls: int) -> dict[str, Any]:
 
     figures: dict[str, Any] = {}
     for name, call in (("get", read), ("list", list_page)):
-        sql = statements(platform, lambda call=call: call(0))  # type: ignore[misc]
+        sql = statements_sent(platform, lambda call=call: call(0))  # type: ignore[misc]
         figures[name] = {"statements": len(sql), "sql": sql} | cpu_per_call(calls, call)
         print(f"{name}: {len(sql)} statements, {figures[name]['cpu_ms_per_call']} ms CPU per call",
               flush=True)  # fmt: skip
@@ -122,10 +106,7 @@ def main() -> None:
         finally:
             platform.close()
     figures["load_after"] = round(os.getloadavg()[0], 2)
-    stored: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    stored[args.label] = figures
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(stored, indent=2) + "\n")
+    store(RESULTS, args.label, figures)
     print(f"written to {RESULTS.relative_to(ROOT)} under {args.label!r}")
 
 
