@@ -237,9 +237,9 @@ class CaseService:
     # -- helpers --------------------------------------------------------------------------------
 
     def _facility(self, session: Session, registry: str, code: str) -> FacilityRef:
-        """Return (the id and code of) a facility where the actor holds a role in the registry (its administrators:
-        any); NotFound, with the same words for a facility that does not exist and one that
-        is not theirs in this registry."""
+        """Return (the id and code of) a facility where the actor holds a role in the registry
+        (its administrators: any); NotFound, with the same words for a facility that does not
+        exist and one that is not theirs in this registry."""
         found = session.execute(_FACILITY_BY_CODE, {"code": code}).first()
         return self._visible(registry, FacilityRef(*found) if found else None)
 
