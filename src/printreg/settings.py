@@ -147,7 +147,8 @@ class Settings(BaseSettings):
         "write the database); further requests wait their turn in the process. Python runs "
         "one thread at a time: more threads than this make them fight over the interpreter "
         "lock instead of adding throughput (docs/deploy.md). Raise it only where requests "
-        "spend long waiting on something outside the process.",
+        "spend long waiting on something outside the process (a PACS search, an OpenID "
+        "provider or a mail server far away).",
     )
     database_pool_pre_ping: bool = Field(
         default=True,
