@@ -16,7 +16,7 @@ from printreg.domain.errors import NotFound
 from printreg.registries.models import DefinitionVersion, Registry
 from printreg.settings import Settings
 from printreg.storage.base import utcnow
-from printreg.storage.engine import make_engine, make_read_sessionmaker, make_sessionmaker
+from printreg.storage.engine import make_engine, make_sessionmaker, read_engine
 
 if TYPE_CHECKING:  # loaded with the first registry runtime: listing registries needs none
     from printreg.dictionary import Definition
@@ -90,9 +90,14 @@ class Platform:
     @cached_property
     def reads(self) -> sessionmaker[Session]:
         """Return the factory of sessions that only read (autocommit on PostgreSQL: no BEGIN or
-        ROLLBACK round trip, prepared statements kept; see ``make_read_sessionmaker``). Never
+        ROLLBACK round trip, prepared statements kept; see ``storage.engine.read_engine``). Never
         write through one: each statement would commit on its own."""
-        return make_read_sessionmaker(self.engine)
+        return make_sessionmaker(self.read_engine)
+
+    @cached_property
+    def read_engine(self) -> Engine:
+        """Return the engine behind ``reads``, for a statement that needs no session."""
+        return read_engine(self.engine)
 
     def registry(self, code: str) -> RegistryRuntime:
         """Return the runtime of a registry, loading it on first use, and again when another

@@ -24,7 +24,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
-    Engine,
     FromClause,
     Integer,
     Select,
@@ -459,10 +458,9 @@ class AccountService:
     def _read(self, statement: Select[Any], key: str) -> Sequence[Sequence[Any]]:
         """Return the rows of a token's or session's ``_with_owner`` statement.
 
-        It runs on a bare connection of the engine behind ``Platform.reads`` (autocommit on
-        PostgreSQL): a session costs more Python than this one-statement read."""
-        engine: Engine = self.platform.reads.kw["bind"]
-        with engine.connect() as connection:
+        It runs on a bare connection of ``Platform.read_engine`` (autocommit on PostgreSQL): a
+        session costs more Python than this one-statement read."""
+        with self.platform.read_engine.connect() as connection:
             return connection.execute(statement, {"key": key}).all()
 
     def _touch(self, statement: Update) -> None:

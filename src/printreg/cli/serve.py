@@ -44,12 +44,9 @@ def serve_app(host: str, port: int, workers: int = 1) -> None:
     console.print(f"printreg is serving on [bold]http://{host}:{port}/[/] (Ctrl-C stops it)")
     # printreg writes the access lines (route templates, no query strings): uvicorn's are off.
     if workers == 1:
-        from printreg.web.app import create_app
-        from printreg.web.asgi import settle
+        from printreg.web.asgi import create
 
-        app = create_app(settings)
-        settle()
-        uvicorn.run(app, host=host, port=port,
+        uvicorn.run(create(), host=host, port=port,
                     log_config=log_config(settings), access_log=False)  # fmt: skip
         return
     folder = metrics_folder(settings, port)

@@ -117,9 +117,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Return a session factory for reads that write nothing: on PostgreSQL its statements run
-    in autocommit, on SQLite it is the ordinary factory.
+def read_engine(engine: Engine) -> Engine:
+    """Return the engine for reads that write nothing: on PostgreSQL in autocommit, elsewhere
+    the engine itself (``Platform.reads`` and ``Platform.read_engine``).
 
     Under PostgreSQL's READ COMMITTED each statement of a transaction takes its own snapshot, so
     a read-only transaction buys nothing; it costs a BEGIN and a ROLLBACK round trip, and the
@@ -127,8 +127,8 @@ def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     ALL), so the hot queries are parsed and planned again on every request. SQLite's driver
     opens no transaction for a SELECT in the first place."""
     if engine.dialect.name != "postgresql":
-        return make_sessionmaker(engine)
-    return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def is_postgresql(engine: Engine) -> bool:
